@@ -1,5 +1,55 @@
 import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { applyMigrations } from '../db/schema-engine.js';
+import { createLogger } from '../logger.js';
+import { startServer } from '../server.js';
+import { CliError } from './errors.js';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 
 export function registerServerCommands(program: Command): void {
-  void program;
+  program
+    .command('serve')
+    .description('start the mockiron server (what `npm start` runs)')
+    .option('--port <port>', 'port to listen on (env MOCKIRON_PORT, default 8080)')
+    .option('--host <host>', 'address to bind (env MOCKIRON_HOST, default 0.0.0.0)')
+    .option('--data-dir <dir>', 'data directory (env MOCKIRON_DATA_DIR, default ./data)')
+    .option('--public-url <url>', 'public base URL devices use (env MOCKIRON_PUBLIC_URL)')
+    .option('--log-level <level>', 'log level (env MOCKIRON_LOG_LEVEL, default info)')
+    .action(async (opts: { port?: string; host?: string; dataDir?: string; publicUrl?: string; logLevel?: string }) => {
+      let config;
+      try {
+        config = loadConfig(opts);
+      } catch (err) {
+        throw new CliError((err as Error).message, 2);
+      }
+      const logger = createLogger(config.logLevel);
+      const running = await startServer(config, logger);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'shutting down');
+        running.close().then(
+          () => process.exit(0),
+          (err) => {
+            logger.error({ err }, 'error during shutdown');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    });
+
+  const db = program.command('db').description('database maintenance');
+  db.command('migrate')
+    .description('apply pending migrations to the data dir database')
+    .option('--data-dir <dir>', 'data directory (env MOCKIRON_DATA_DIR, default ./data)')
+    .action(async (opts: { dataDir?: string }) => {
+      const config = loadConfig(opts);
+      mkdirSync(path.dirname(config.dbFile), { recursive: true, mode: 0o700 });
+      const applied = await applyMigrations(config.dbFile);
+      process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+    });
 }

@@ -4,7 +4,11 @@ import { readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
-import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
+import {
+  bindMigrationAwareSqlAdapterFactory,
+  type SqlDriverAdapter,
+  type SqlMigrationAwareDriverAdapterFactory,
+} from '@prisma/driver-adapter-utils';
 
 const require = createRequire(import.meta.url);
 
@@ -34,11 +38,34 @@ async function loadWasm(): Promise<any> {
   return bgModule;
 }
 
-async function openEngine(dbFile: string, datamodel?: string): Promise<Engine> {
+/** The engine plus every connection it opened, so they can all be closed (free() does not). */
+async function openEngine(dbFile: string, datamodel?: string): Promise<Engine & { close(): Promise<void> }> {
   const bg = await loadWasm();
-  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaBetterSqlite3({ url: `file:${dbFile}` }));
+  const factory = new PrismaBetterSqlite3({ url: `file:${dbFile}` });
+  const opened: SqlDriverAdapter[] = [];
+  const tracking: SqlMigrationAwareDriverAdapterFactory = {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    connect: async () => {
+      const a = await factory.connect();
+      opened.push(a);
+      return a;
+    },
+    connectToShadowDb: async () => {
+      const a = await factory.connectToShadowDb();
+      opened.push(a);
+      return a;
+    },
+  };
+  const adapter = bindMigrationAwareSqlAdapterFactory(tracking);
   const datamodels = datamodel ? [[schemaPath, datamodel]] : undefined;
-  return bg.SchemaEngine.new({ datamodels }, () => {}, adapter) as Promise<Engine>;
+  const engine = (await bg.SchemaEngine.new({ datamodels }, () => {}, adapter)) as Engine;
+  return Object.assign(engine, {
+    async close() {
+      engine.free();
+      await Promise.all(opened.map((a) => a.dispose()));
+    },
+  });
 }
 
 async function listMigrations() {
@@ -73,7 +100,7 @@ export async function applyMigrations(dbFile: string): Promise<string[]> {
     const out = await engine.applyMigrations({ migrationsList: await listMigrations(), filters: noFilter });
     return out.appliedMigrationNames;
   } finally {
-    engine.free();
+    await engine.close();
   }
 }
 
@@ -93,6 +120,6 @@ export async function diffMigrationsToSchema(scratchDbFile: string): Promise<str
     });
     return out.stdout ?? '';
   } finally {
-    engine.free();
+    await engine.close();
   }
 }

@@ -1,0 +1,25 @@
+import { requireWrite, type Actor } from '../auth/actor.js';
+import type { Db } from '../db/client.js';
+import { listAudit } from './store.js';
+
+export class AuditService {
+  constructor(private readonly db: Db) {}
+
+  async list(actor: Actor, filter: { objectType?: string; actor?: string; since?: Date }, page: { limit: number; offset: number; order: 'asc' | 'desc' }) {
+    // The audit log reveals who did what: admins only, not viewers.
+    requireWrite(actor);
+    const { rows, total } = await listAudit(this.db, filter, page);
+    return {
+      total,
+      results: rows.map((r) => ({
+        id: r.id,
+        at: r.at.toISOString(),
+        actor: r.actor,
+        action: r.action,
+        objectType: r.objectType,
+        objectId: r.objectId,
+        details: JSON.parse(r.details) as unknown,
+      })),
+    };
+  }
+}

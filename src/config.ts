@@ -1,0 +1,52 @@
+// The one configuration object, read once at start from flags and environment.
+import path from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  dbFile: string;
+  adminUser: string;
+  /** Only used to seed the first admin; never logged. */
+  adminPassword: string | undefined;
+  publicUrl: string;
+  logLevel: string;
+  /** Max accepted request body, bytes. */
+  bodyLimit: number;
+  /** How long a verified Basic credential stays cached in memory, ms. */
+  credentialCacheMs: number;
+}
+
+export interface ConfigOverrides {
+  port?: number | string;
+  host?: string;
+  dataDir?: string;
+  logLevel?: string;
+  publicUrl?: string;
+}
+
+function parsePort(value: string | number | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port: ${value}`);
+  return n;
+}
+
+export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const port = parsePort(overrides.port ?? env.MOCKIRON_PORT, 8080);
+  const host = overrides.host ?? env.MOCKIRON_HOST ?? '0.0.0.0';
+  const dataDir = path.resolve(overrides.dataDir ?? env.MOCKIRON_DATA_DIR ?? './data');
+  const publicUrl = (overrides.publicUrl ?? env.MOCKIRON_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  return {
+    port,
+    host,
+    dataDir,
+    dbFile: path.join(dataDir, 'mockiron.db'),
+    adminUser: env.MOCKIRON_ADMIN_USER || 'admin',
+    adminPassword: env.MOCKIRON_ADMIN_PASSWORD || undefined,
+    publicUrl,
+    logLevel: overrides.logLevel ?? env.MOCKIRON_LOG_LEVEL ?? 'info',
+    bodyLimit: 1024 * 1024,
+    credentialCacheMs: 60_000,
+  };
+}

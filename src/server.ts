@@ -1,0 +1,54 @@
+// Starts mockiron: database (migrated), services, first admin, HTTP listener, graceful stop.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.js';
+import { openDatabase } from './db/client.js';
+import { createApp } from './http/app.js';
+import type { Logger } from './logger.js';
+import { buildServices, type Services } from './services.js';
+import { version } from './version.js';
+
+export interface RunningServer {
+  server: Server;
+  services: Services;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Everything but the listener: used by the server and by tests (supertest on the app). */
+export async function bootstrap(config: Config, logger: Logger, announce: (line: string) => void = () => {}) {
+  const { db, applied } = await openDatabase(config.dbFile);
+  if (applied.length) logger.info({ migrations: applied }, 'applied database migrations');
+  const services = buildServices({ db, logger, dataDir: config.dataDir, publicUrl: config.publicUrl });
+  const first = await services.admins.ensureInitialAdmin(config.adminUser, config.adminPassword);
+  if (first.created) {
+    logger.info({ username: config.adminUser }, 'created the first admin user');
+    // Printed once, outside the structured log, so it never lands in log storage.
+    if (first.generatedPassword) {
+      announce(`\nmockiron: first admin "${config.adminUser}" created with generated password: ${first.generatedPassword}\n` +
+        'mockiron: it is shown only this once; only its hash is stored.\n\n');
+    }
+  }
+  await services.init?.();
+  const app = createApp({ services, logger, bodyLimit: config.bodyLimit, credentialCacheMs: config.credentialCacheMs, version });
+  return { app, services };
+}
+
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const { app, services } = await bootstrap(config, logger, (line) => process.stdout.write(line));
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+  logger.info({ url, dataDir: config.dataDir, version }, 'mockiron listening');
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await services.db.$disconnect();
+    })());
+  return { server, services, url, close };
+}

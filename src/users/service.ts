@@ -1,0 +1,84 @@
+// Users own devices. userId is the unique, human-chosen key (as in MobileIron).
+import { requireRead, requireWrite, type Actor } from '../auth/actor.js';
+import { recordAudit } from '../audit/store.js';
+import type { Db } from '../db/client.js';
+import { ApiError } from '../http/errors.js';
+import { userStore } from './store.js';
+
+type UserRow = NonNullable<Awaited<ReturnType<typeof userStore.findByUserId>>>;
+
+export function userView(u: UserRow & { _count?: { devices: number } }) {
+  return {
+    id: u.id,
+    userId: u.userId,
+    email: u.email,
+    displayName: u.displayName,
+    createdAt: u.createdAt.toISOString(),
+    ...(u._count ? { deviceCount: u._count.devices } : {}),
+  };
+}
+
+export interface UserInput {
+  userId: string;
+  email?: string | null;
+  displayName?: string | null;
+}
+
+export class UserService {
+  constructor(private readonly db: Db) {}
+
+  async list(actor: Actor, filter: { search?: string }, page: { limit: number; offset: number }, sortField: string, order: 'asc' | 'desc') {
+    requireRead(actor);
+    const where = filter.search
+      ? { OR: [{ userId: { contains: filter.search } }, { email: { contains: filter.search } }, { displayName: { contains: filter.search } }] }
+      : {};
+    const [rows, total] = await Promise.all([userStore.list(this.db, where, page, { [sortField]: order }), userStore.count(this.db, where)]);
+    return { total, results: rows.map(userView) };
+  }
+
+  async get(actor: Actor, userId: string) {
+    requireRead(actor);
+    const u = await userStore.findByUserId(this.db, userId);
+    if (!u) throw ApiError.notFound('User', userId);
+    return userView(u);
+  }
+
+  async create(actor: Actor, input: UserInput) {
+    requireWrite(actor);
+    const u = await this.db.$transaction(async (tx) => {
+      if (await userStore.findByUserId(tx, input.userId)) {
+        throw ApiError.conflict('com.mobileiron.vsp.messages.user.duplicate', `User ${input.userId} already exists`);
+      }
+      const created = await userStore.create(tx, input);
+      await recordAudit(tx, { actor: actor.username, action: 'create', objectType: 'user', objectId: input.userId, details: { ...input } });
+      return created;
+    });
+    return userView(u);
+  }
+
+  async update(actor: Actor, userId: string, input: Omit<UserInput, 'userId'>) {
+    requireWrite(actor);
+    const u = await this.db.$transaction(async (tx) => {
+      const existing = await userStore.findByUserId(tx, userId);
+      if (!existing) throw ApiError.notFound('User', userId);
+      const updated = await userStore.update(tx, existing.id, input);
+      await recordAudit(tx, { actor: actor.username, action: 'update', objectType: 'user', objectId: userId, details: { ...input } });
+      return updated;
+    });
+    return userView(u);
+  }
+
+  async remove(actor: Actor, userId: string) {
+    requireWrite(actor);
+    await this.db.$transaction(async (tx) => {
+      const existing = await userStore.findByUserId(tx, userId);
+      if (!existing) throw ApiError.notFound('User', userId);
+      const devices = await userStore.deviceCount(tx, existing.id);
+      if (devices > 0) {
+        throw ApiError.conflict('com.mobileiron.vsp.messages.user.hasDevices', `User ${userId} still owns ${devices} device(s); delete or reassign them first`);
+      }
+      await userStore.remove(tx, existing.id);
+      await recordAudit(tx, { actor: actor.username, action: 'delete', objectType: 'user', objectId: userId });
+    });
+  }
+}
