@@ -29,7 +29,7 @@ export async function bootstrap(config: Config, logger: Logger, announce: (line:
         'mockiron: it is shown only this once; only its hash is stored.\n\n');
     }
   }
-  await services.init?.();
+  await services.init();
   const app = createApp({ services, logger, bodyLimit: config.bodyLimit, credentialCacheMs: config.credentialCacheMs, version });
   return { app, services };
 }

@@ -3,6 +3,10 @@ import { AdminService } from './admins/service.js';
 import { AuditService } from './audit/service.js';
 import type { Db } from './db/client.js';
 import type { Logger } from './logger.js';
+import { AppService } from './apps/service.js';
+import { VpnService } from './vpn/service.js';
+import { DeviceService } from './devices/service.js';
+import { LabelService } from './labels/service.js';
 import { UserService } from './users/service.js';
 
 export interface ServiceDeps {
@@ -14,12 +18,18 @@ export interface ServiceDeps {
 
 export function buildServices(deps: ServiceDeps) {
   const { db } = deps;
+  const labels = new LabelService(db);
+  const devices = new DeviceService(db, labels);
   return {
+    labels,
+    devices,
+    vpn: new VpnService(db),
+    apps: new AppService(db),
     db,
     admins: new AdminService(db),
     users: new UserService(db),
     audit: new AuditService(db),
-    init: undefined as undefined | (() => Promise<void>),
+    init: () => labels.seedSystemLabels(),
   };
 }
 

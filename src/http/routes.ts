@@ -3,10 +3,18 @@ import type { Services } from '../services.js';
 import type { RouteTable } from './route.js';
 import { registerAdminRoutes } from '../admins/routes.js';
 import { registerAuditRoutes } from '../audit/routes.js';
+import { registerAppRoutes } from '../apps/routes.js';
+import { registerVpnRoutes } from '../vpn/routes.js';
+import { registerDeviceRoutes } from '../devices/routes.js';
+import { registerLabelRoutes } from '../labels/routes.js';
 import { registerUserRoutes } from '../users/routes.js';
 
 export const apiRouteModules: Array<(t: RouteTable, s: Services) => void> = [
   (t, s) => registerAdminRoutes(t, s.admins),
   (t, s) => registerUserRoutes(t, s.users),
+  (t, s) => registerDeviceRoutes(t, s.devices),
+  (t, s) => registerLabelRoutes(t, s.labels),
+  (t, s) => registerVpnRoutes(t, s.vpn),
+  (t, s) => registerAppRoutes(t, s.apps),
   (t, s) => registerAuditRoutes(t, s.audit),
 ];

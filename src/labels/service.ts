@@ -1,0 +1,204 @@
+// Manual labels (membership stored), filter labels (membership = criteria match, evaluated on
+// read) and the system labels every installation has.
+import { requireRead, requireWrite, type Actor } from '../auth/actor.js';
+import { recordAudit } from '../audit/store.js';
+import type { DeviceFacts } from '../criteria/index.js';
+import type { Db, DbTx } from '../db/client.js';
+import { deviceFacts, type DeviceRow } from '../devices/fields.js';
+import { deviceStore } from '../devices/store.js';
+import { ApiError } from '../http/errors.js';
+import { compileOrThrow, labelPredicate } from './membership.js';
+import { labelStore } from './store.js';
+
+type LabelRow = NonNullable<Awaited<ReturnType<typeof labelStore.findById>>>;
+
+export const systemLabels = [
+  { name: 'All-Smartphones', description: 'All devices', criteria: '' },
+  { name: 'iOS', description: 'All iOS devices', criteria: 'common.platform = "iOS"' },
+  { name: 'Android', description: 'All Android devices', criteria: 'common.platform = "Android"' },
+] as const;
+
+export function labelView(l: LabelRow, deviceCount?: number) {
+  return {
+    id: l.id,
+    name: l.name,
+    description: l.description,
+    isStatic: l.isStatic,
+    isSystem: l.isSystem,
+    criteria: l.isStatic ? null : (l.criteria ?? ''),
+    ...(deviceCount === undefined ? {} : { deviceCount }),
+  };
+}
+
+export interface LabelInput {
+  name: string;
+  description?: string;
+  static: boolean;
+  criteria?: string | null;
+}
+
+export interface ApplyResult {
+  deviceUuid: string;
+  status: 'SUCCESS' | 'FAILED';
+  message: string;
+}
+
+export class LabelService {
+  constructor(private readonly db: Db) {}
+
+  async seedSystemLabels(): Promise<void> {
+    for (const s of systemLabels) {
+      if (!(await labelStore.findByName(this.db, s.name))) {
+        await labelStore.create(this.db, { name: s.name, description: s.description, isStatic: false, isSystem: true, criteria: s.criteria });
+      }
+    }
+  }
+
+  /** Device ids in a label, computed from the given (or all) devices. */
+  async memberIds(tx: DbTx, label: LabelRow, devices?: DeviceRow[]): Promise<Set<number>> {
+    const predicate = labelPredicate(label);
+    if (!predicate) return new Set(await labelStore.manualMemberIds(tx, label.id));
+    const rows = devices ?? (await deviceStore.all(tx));
+    return new Set(rows.filter((d) => predicate(deviceFacts(d))).map((d) => d.id));
+  }
+
+  /** Labels a device is in: its manual labels, the filter labels it matches, system labels. */
+  async labelsOfDevice(tx: DbTx, device: DeviceRow): Promise<LabelRow[]> {
+    const manual = new Set(await deviceStore.manualLabelIds(tx, device.id));
+    const facts = deviceFacts(device);
+    return (await labelStore.all(tx)).filter((l) => (l.isStatic ? manual.has(l.id) : labelPredicate(l)!(facts)));
+  }
+
+  async summary(actor: Actor) {
+    requireRead(actor);
+    const [labels, manualCounts, devices] = await Promise.all([
+      labelStore.all(this.db),
+      labelStore.manualCounts(this.db),
+      deviceStore.all(this.db),
+    ]);
+    const facts = devices.map(deviceFacts);
+    return labels.map((l) => {
+      const p = labelPredicate(l);
+      return labelView(l, p ? countMatches(facts, p) : (manualCounts.get(l.id) ?? 0));
+    });
+  }
+
+  async get(actor: Actor, id: number) {
+    requireRead(actor);
+    const l = await labelStore.findById(this.db, id);
+    if (!l) throw ApiError.notFound('Label', id);
+    const members = await this.memberIds(this.db, l);
+    return labelView(l, members.size);
+  }
+
+  async create(actor: Actor, input: LabelInput) {
+    requireWrite(actor);
+    const criteria = input.static ? null : (input.criteria ?? '');
+    if (input.static && input.criteria) {
+      throw ApiError.validation('criteria', 'a manual (static) label has no criteria; use "static": false for a filter label');
+    }
+    if (!input.static) {
+      if (input.criteria == null) throw ApiError.validation('criteria', 'a filter label needs criteria');
+      compileOrThrow(criteria!);
+    }
+    const created = await this.db.$transaction(async (tx) => {
+      await assertNameFree(tx, input.name);
+      const l = await labelStore.create(tx, { name: input.name, description: input.description ?? '', isStatic: input.static, criteria });
+      await recordAudit(tx, { actor: actor.username, action: 'create', objectType: 'label', objectId: l.id, details: { name: l.name, isStatic: l.isStatic, criteria } });
+      return l;
+    });
+    return labelView(created, created.isStatic ? 0 : (await this.memberIds(this.db, created)).size);
+  }
+
+  async update(actor: Actor, id: number, input: { name?: string; description?: string; criteria?: string | null }) {
+    requireWrite(actor);
+    const updated = await this.db.$transaction(async (tx) => {
+      const l = await labelStore.findById(tx, id);
+      if (!l) throw ApiError.notFound('Label', id);
+      if (l.isSystem) throw ApiError.conflict('com.mobileiron.vsp.messages.label.system', `${l.name} is a system label and cannot be changed`);
+      if (input.criteria !== undefined) {
+        if (l.isStatic && input.criteria) throw ApiError.validation('criteria', `${l.name} is a manual label; manual labels have no criteria`);
+        if (!l.isStatic) compileOrThrow(input.criteria ?? '');
+      }
+      if (input.name && input.name.toLowerCase() !== l.nameKey) await assertNameFree(tx, input.name);
+      const u = await labelStore.update(tx, id, {
+        ...(input.name ? { name: input.name } : {}),
+        ...(input.description !== undefined ? { description: input.description } : {}),
+        ...(input.criteria !== undefined && !l.isStatic ? { criteria: input.criteria ?? '' } : {}),
+      });
+      await recordAudit(tx, { actor: actor.username, action: 'update', objectType: 'label', objectId: id, details: { ...input } });
+      return u;
+    });
+    return labelView(updated, (await this.memberIds(this.db, updated)).size);
+  }
+
+  async remove(actor: Actor, labelIds: number[], reason: string | undefined) {
+    requireWrite(actor);
+    return this.db.$transaction(async (tx) => {
+      const labels = await labelStore.findManyById(tx, labelIds);
+      const found = new Set(labels.map((l) => l.id));
+      const missing = labelIds.filter((id) => !found.has(id));
+      if (missing.length) throw ApiError.notFound('Label', missing.join(', '));
+      const system = labels.filter((l) => l.isSystem);
+      if (system.length) {
+        throw ApiError.conflict('com.mobileiron.vsp.messages.label.system', `System label(s) cannot be deleted: ${system.map((l) => l.name).join(', ')}`);
+      }
+      // Assignments (devices, VPN configurations, apps) cascade explicitly with the label.
+      const results = [];
+      for (const l of labels) {
+        const detached = await labelStore.assignmentCounts(tx, l.id);
+        results.push({ id: l.id, name: l.name, detached });
+      }
+      await labelStore.removeMany(tx, labelIds);
+      for (const r of results) {
+        await recordAudit(tx, { actor: actor.username, action: 'delete', objectType: 'label', objectId: r.id, details: { name: r.name, reason, detached: r.detached } });
+      }
+      return results;
+    });
+  }
+
+  /** MobileIron applies manual labels by name; results are per device. */
+  async apply(actor: Actor, labelName: string, deviceUuids: string[], op: 'add' | 'remove'): Promise<ApplyResult[]> {
+    requireWrite(actor);
+    return this.db.$transaction(async (tx) => {
+      const label = await labelStore.findByName(tx, labelName);
+      if (!label) throw ApiError.notFound('Label', labelName);
+      if (!label.isStatic) {
+        throw ApiError.badRequest(
+          'com.mobileiron.vsp.messages.label.notManual',
+          `${label.name} is a filter label: its members are the devices matching its criteria (${label.criteria || 'all devices'}); it cannot be applied to devices by hand`,
+        );
+      }
+      const devices = await deviceStore.findManyByUuid(tx, [...new Set(deviceUuids)]);
+      const byUuid = new Map(devices.map((d) => [d.uuid, d]));
+      const ids = devices.map((d) => d.id);
+      if (op === 'add') await labelStore.addMembers(tx, label.id, ids);
+      else await labelStore.removeMembers(tx, label.id, ids);
+      await recordAudit(tx, { actor: actor.username, action: op === 'add' ? 'label.add' : 'label.remove', objectType: 'label', objectId: label.id, details: { name: label.name, deviceUuids: devices.map((d) => d.uuid) } });
+      return deviceUuids.map((uuid) =>
+        byUuid.has(uuid)
+          ? { deviceUuid: uuid, status: 'SUCCESS' as const, message: op === 'add' ? `Label ${label.name} applied` : `Label ${label.name} removed` }
+          : { deviceUuid: uuid, status: 'FAILED' as const, message: `Device ${uuid} not found` },
+      );
+    });
+  }
+
+  /** Try criteria before saving: the match count and the first matching devices. */
+  async preview(actor: Actor, criteria: string, limit: number) {
+    requireRead(actor);
+    const predicate = compileOrThrow(criteria);
+    const matches = (await deviceStore.all(this.db)).filter((d) => predicate(deviceFacts(d)));
+    return { criteria, totalCount: matches.length, devices: matches.slice(0, limit) };
+  }
+}
+
+function countMatches(facts: DeviceFacts[], p: (f: DeviceFacts) => boolean): number {
+  let n = 0;
+  for (const f of facts) if (p(f)) n++;
+  return n;
+}
+
+async function assertNameFree(tx: DbTx, name: string) {
+  const existing = await labelStore.findByName(tx, name);
+  if (existing) throw ApiError.conflict('com.mobileiron.vsp.messages.label.duplicate', `A label named ${existing.name} already exists (label names are case-insensitive)`);
+}

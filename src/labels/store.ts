@@ -1,0 +1,29 @@
+import type { DbTx } from '../db/client.js';
+
+export const labelStore = {
+  findById: (tx: DbTx, id: number) => tx.label.findUnique({ where: { id } }),
+  findByName: (tx: DbTx, name: string) => tx.label.findUnique({ where: { nameKey: name.toLowerCase() } }),
+  findManyById: (tx: DbTx, ids: number[]) => tx.label.findMany({ where: { id: { in: ids } } }),
+  all: (tx: DbTx) => tx.label.findMany({ orderBy: { id: 'asc' } }),
+  filterLabels: (tx: DbTx) => tx.label.findMany({ where: { isStatic: false }, orderBy: { id: 'asc' } }),
+  create: (tx: DbTx, data: { name: string; description: string; isStatic: boolean; isSystem?: boolean; criteria: string | null }) =>
+    tx.label.create({ data: { ...data, nameKey: data.name.toLowerCase() } }),
+  update: (tx: DbTx, id: number, data: { name?: string; description?: string; criteria?: string | null }) =>
+    tx.label.update({ where: { id }, data: { ...data, ...(data.name ? { nameKey: data.name.toLowerCase() } : {}) } }),
+  removeMany: (tx: DbTx, ids: number[]) => tx.label.deleteMany({ where: { id: { in: ids } } }),
+  manualCounts: async (tx: DbTx) => {
+    const rows = await tx.deviceLabel.groupBy({ by: ['labelId'], _count: { _all: true } });
+    return new Map(rows.map((r) => [r.labelId, r._count._all]));
+  },
+  manualMemberIds: async (tx: DbTx, labelId: number) =>
+    (await tx.deviceLabel.findMany({ where: { labelId }, select: { deviceId: true } })).map((r) => r.deviceId),
+  addMembers: (tx: DbTx, labelId: number, deviceIds: number[]) =>
+    Promise.all(deviceIds.map((deviceId) => tx.deviceLabel.upsert({ where: { deviceId_labelId: { deviceId, labelId } }, create: { deviceId, labelId }, update: {} }))),
+  removeMembers: (tx: DbTx, labelId: number, deviceIds: number[]) =>
+    tx.deviceLabel.deleteMany({ where: { labelId, deviceId: { in: deviceIds } } }),
+  assignmentCounts: async (tx: DbTx, labelId: number) => ({
+    devices: await tx.deviceLabel.count({ where: { labelId } }),
+    vpnConfigurations: await tx.vpnConfigurationLabel.count({ where: { labelId } }),
+    apps: await tx.appLabel.count({ where: { labelId } }),
+  }),
+};

@@ -1,0 +1,188 @@
+// VPN configurations (a mockiron extension in Core's style). The password is write-only, and
+// vpnUuid is minted once at creation and never changes: apps on devices are bound to it.
+import { randomUUID } from 'node:crypto';
+import { requireRead, requireWrite, type Actor } from '../auth/actor.js';
+import { recordAudit } from '../audit/store.js';
+import type { Db, DbTx } from '../db/client.js';
+import { ApiError } from '../http/errors.js';
+import { labelStore } from '../labels/store.js';
+import { vpnStore } from './store.js';
+
+export const connectionTypes = ['ANYCONNECT', 'ANYCONNECT_LEGACY', 'IKEV2', 'IPSEC', 'L2TP', 'CUSTOM_SSL'] as const;
+export type ConnectionType = (typeof connectionTypes)[number];
+
+const listKeys = ['safariDomains', 'associatedDomains', 'excludedDomains', 'smbDomains', 'mailDomains', 'calendarDomains', 'contactsDomains'] as const;
+
+export interface VpnInput {
+  name: string;
+  description?: string;
+  connectionType: ConnectionType;
+  providerBundleId?: string | null;
+  server: string;
+  group?: string | null;
+  perApp?: boolean;
+  onDemandMatchAppEnabled?: boolean;
+  safariDomains?: string[];
+  associatedDomains?: string[];
+  excludedDomains?: string[];
+  smbDomains?: string[];
+  mailDomains?: string[];
+  calendarDomains?: string[];
+  contactsDomains?: string[];
+  userAuthentication?: 'PASSWORD' | 'CERTIFICATE';
+  username?: string | null;
+  password?: string | null;
+  providerType?: 'packet-tunnel' | 'app-proxy' | null;
+  customData?: Record<string, string>;
+}
+
+export type VpnRow = NonNullable<Awaited<ReturnType<typeof vpnStore.findById>>>;
+
+/** The stored row as the profile builders want it (lists and maps parsed). Includes the password. */
+export function vpnSpec(row: VpnRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    connectionType: row.connectionType as ConnectionType,
+    providerBundleId: row.providerBundleId,
+    server: row.server,
+    group: row.group,
+    perApp: row.perApp,
+    onDemandMatchAppEnabled: row.onDemandMatchAppEnabled,
+    safariDomains: JSON.parse(row.safariDomains) as string[],
+    associatedDomains: JSON.parse(row.associatedDomains) as string[],
+    excludedDomains: JSON.parse(row.excludedDomains) as string[],
+    smbDomains: JSON.parse(row.smbDomains) as string[],
+    mailDomains: JSON.parse(row.mailDomains) as string[],
+    calendarDomains: JSON.parse(row.calendarDomains) as string[],
+    contactsDomains: JSON.parse(row.contactsDomains) as string[],
+    userAuthentication: row.userAuthentication as 'PASSWORD' | 'CERTIFICATE',
+    username: row.username,
+    password: row.password,
+    providerType: row.providerType as 'packet-tunnel' | 'app-proxy' | null,
+    customData: JSON.parse(row.customData) as Record<string, string>,
+    vpnUuid: row.vpnUuid,
+  };
+}
+
+/** What the API returns: everything but the password, plus whether one is set. */
+export function vpnView(row: VpnRow & { labels?: { labelId: number }[] }) {
+  const { password, ...rest } = vpnSpec(row);
+  return {
+    ...rest,
+    passwordSet: Boolean(password),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    ...(row.labels ? { labelIds: row.labels.map((l) => l.labelId) } : {}),
+  };
+}
+
+function checkRules(v: Required<Pick<VpnInput, 'connectionType'>> & VpnInput) {
+  if (v.connectionType === 'CUSTOM_SSL' && !v.providerBundleId) {
+    throw ApiError.validation('providerBundleId', 'CUSTOM_SSL connections need the VPN app\'s provider bundle id');
+  }
+  if (v.connectionType !== 'CUSTOM_SSL' && v.providerBundleId) {
+    throw ApiError.validation('providerBundleId', 'only CUSTOM_SSL connections take a provider bundle id');
+  }
+  if (v.userAuthentication === 'CERTIFICATE' && v.password) {
+    throw ApiError.validation('password', 'certificate authentication does not use a password');
+  }
+  if (v.providerType && !['ANYCONNECT', 'ANYCONNECT_LEGACY', 'CUSTOM_SSL'].includes(v.connectionType)) {
+    throw ApiError.validation('providerType', 'providerType applies to VPN-plugin connections (AnyConnect, custom SSL) only');
+  }
+}
+
+function toColumns(input: Partial<VpnInput>) {
+  const data: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(input)) {
+    if (v === undefined) continue;
+    if ((listKeys as readonly string[]).includes(k)) data[k] = JSON.stringify([...new Set(v as string[])]);
+    else if (k === 'customData') data[k] = JSON.stringify(v);
+    else data[k] = v;
+  }
+  if (input.name) data.nameKey = input.name.toLowerCase();
+  return data;
+}
+
+export class VpnService {
+  constructor(private readonly db: Db) {}
+
+  async list(actor: Actor, page: { limit: number; offset: number }, sortField: string, order: 'asc' | 'desc') {
+    requireRead(actor);
+    const [rows, total] = await Promise.all([vpnStore.list(this.db, page, { [sortField]: order }), vpnStore.count(this.db)]);
+    return { total, results: rows.map(vpnView) };
+  }
+
+  async get(actor: Actor, id: number) {
+    requireRead(actor);
+    const row = await vpnStore.withLabels(this.db, id);
+    if (!row) throw ApiError.notFound('VPN configuration', id);
+    return vpnView(row);
+  }
+
+  async create(actor: Actor, input: VpnInput) {
+    requireWrite(actor);
+    checkRules(input);
+    const row = await this.db.$transaction(async (tx) => {
+      await assertNameFree(tx, input.name);
+      const created = await vpnStore.create(tx, { ...(toColumns(input) as any), vpnUuid: randomUUID().toUpperCase() });
+      await recordAudit(tx, { actor: actor.username, action: 'create', objectType: 'vpnConfiguration', objectId: created.id, details: { ...input } });
+      return created;
+    });
+    return vpnView({ ...row, labels: [] });
+  }
+
+  async update(actor: Actor, id: number, input: Partial<VpnInput>) {
+    requireWrite(actor);
+    const row = await this.db.$transaction(async (tx) => {
+      const existing = await vpnStore.findById(tx, id);
+      if (!existing) throw ApiError.notFound('VPN configuration', id);
+      const merged = { ...vpnSpec(existing), ...input };
+      // Switching to certificate auth drops a stored password.
+      if (input.userAuthentication === 'CERTIFICATE' && input.password === undefined) merged.password = null;
+      checkRules(merged);
+      if (input.name && input.name.toLowerCase() !== existing.nameKey) await assertNameFree(tx, input.name);
+      const data = toColumns(input);
+      if (merged.password === null) data.password = null;
+      const updated = await vpnStore.update(tx, id, data as any);
+      await recordAudit(tx, { actor: actor.username, action: 'update', objectType: 'vpnConfiguration', objectId: id, details: { ...input } });
+      return updated;
+    });
+    return vpnView((await vpnStore.withLabels(this.db, row.id))!);
+  }
+
+  async remove(actor: Actor, id: number) {
+    requireWrite(actor);
+    await this.db.$transaction(async (tx) => {
+      const existing = await vpnStore.findById(tx, id);
+      if (!existing) throw ApiError.notFound('VPN configuration', id);
+      const apps = await vpnStore.appsReferencing(tx, id);
+      if (apps.length) {
+        throw ApiError.conflict(
+          'com.mobileiron.vsp.messages.vpn.inUse',
+          `VPN configuration ${existing.name} is the explicit per-app VPN of app(s) ${apps.map((a) => `${a.name} (id ${a.id})`).join(', ')}; change their perAppVpnConfigId first`,
+        );
+      }
+      await vpnStore.remove(tx, id); // label assignments cascade
+      await recordAudit(tx, { actor: actor.username, action: 'delete', objectType: 'vpnConfiguration', objectId: id, details: { name: existing.name } });
+    });
+  }
+
+  async setLabel(actor: Actor, id: number, labelId: number, applied: boolean) {
+    requireWrite(actor);
+    await this.db.$transaction(async (tx) => {
+      if (!(await vpnStore.findById(tx, id))) throw ApiError.notFound('VPN configuration', id);
+      if (!(await labelStore.findById(tx, labelId))) throw ApiError.notFound('Label', labelId);
+      if (applied) await vpnStore.addLabel(tx, id, labelId);
+      else await vpnStore.removeLabel(tx, id, labelId);
+      await recordAudit(tx, { actor: actor.username, action: applied ? 'label.add' : 'label.remove', objectType: 'vpnConfiguration', objectId: id, details: { labelId } });
+    });
+    return this.get(actor, id);
+  }
+}
+
+async function assertNameFree(tx: DbTx, name: string) {
+  const existing = await vpnStore.findByName(tx, name);
+  if (existing) throw ApiError.conflict('com.mobileiron.vsp.messages.vpn.duplicate', `A VPN configuration named ${existing.name} already exists`);
+}

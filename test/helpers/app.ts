@@ -1,0 +1,52 @@
+// A real mockiron app on a temporary SQLite database, driven over HTTP with supertest.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import supertest from 'supertest';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { bootstrap } from '../../src/server.js';
+
+export const adminPassword = 'test-admin-password-1';
+
+export interface TestApp {
+  dataDir: string;
+  services: Awaited<ReturnType<typeof bootstrap>>['services'];
+  app: Awaited<ReturnType<typeof bootstrap>>['app'];
+  /** A supertest request builder with the admin's Basic credentials already set. */
+  admin: ReturnType<typeof authed>;
+  anon: supertest.Agent;
+  as(user: string, password: string): ReturnType<typeof authed>;
+  close(): Promise<void>;
+}
+
+function authed(app: unknown, user: string, password: string) {
+  const agent = supertest(app as any);
+  return {
+    get: (url: string) => agent.get(url).auth(user, password),
+    post: (url: string) => agent.post(url).auth(user, password),
+    put: (url: string) => agent.put(url).auth(user, password),
+    delete: (url: string) => agent.delete(url).auth(user, password),
+  };
+}
+
+export async function startTestApp(opts: { dataDir?: string; env?: Record<string, string> } = {}): Promise<TestApp> {
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'mockiron-test-'));
+  const config = loadConfig({ dataDir, port: 0 }, { MOCKIRON_ADMIN_PASSWORD: adminPassword, ...opts.env });
+  const { app, services } = await bootstrap(config, createLogger('silent'));
+  return {
+    dataDir,
+    app,
+    services,
+    admin: authed(app, 'admin', adminPassword),
+    anon: supertest.agent(app),
+    as: (user, password) => authed(app, user, password),
+    close: async () => {
+      await services.db.$disconnect();
+    },
+  };
+}
+
+export function removeDir(dir: string) {
+  rmSync(dir, { recursive: true, force: true });
+}
