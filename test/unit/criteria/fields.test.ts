@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { DEVICE_STATUSES, parseCriteria, searchFields } from '../../../src/criteria/index.js';
+import { editDistance, suggestFieldName } from '../../../src/criteria/fields.js';
+
+describe('searchFields', () => {
+  it('lists every built-in field with its type', () => {
+    const types = Object.fromEntries(searchFields().map((field) => [field.name, field.type]));
+    expect(types).toEqual({
+      'common.id': 'number',
+      'common.uuid': 'string',
+      'common.platform': 'enum',
+      'common.os_version': 'version',
+      'common.model': 'string',
+      'common.manufacturer': 'string',
+      'common.SerialNumber': 'string',
+      'common.imei': 'string',
+      'common.owner': 'enum',
+      'common.status': 'enum',
+      'common.compliant': 'boolean',
+      'common.quarantined': 'boolean',
+      'common.retired': 'boolean',
+      'common.registration_date': 'date',
+      'common.last_connected_at': 'date',
+      'ios.DeviceName': 'string',
+      'ios.iPhone UDID': 'string',
+      'user.user_id': 'string',
+      'user.email_address': 'string',
+      'user.display_name': 'string',
+    });
+  });
+
+  it('gives enum values and descriptions, and only enums have values', () => {
+    const fields = searchFields();
+    expect(fields.find((f) => f.name === 'common.platform')?.values).toEqual(['iOS', 'Android']);
+    expect(fields.find((f) => f.name === 'common.owner')?.values).toEqual(['COMPANY', 'EMPLOYEE']);
+    expect(fields.find((f) => f.name === 'common.status')?.values).toEqual([...DEVICE_STATUSES]);
+    expect(DEVICE_STATUSES).toEqual(['VERIFICATION_PENDING', 'ACTIVE', 'RETIRED', 'WIPED', 'LOST', 'BLOCKED']);
+    for (const field of fields) {
+      expect(field.description.length).toBeGreaterThan(0);
+      expect('values' in field).toBe(field.type === 'enum');
+    }
+  });
+
+  it('adds known custom attributes, sorted, skipping invalid names and duplicates', () => {
+    const custom = searchFields({ customAttributeNames: ['site', 'costCenter', 'site', 'bad name'] }).filter((f) =>
+      f.name.startsWith('custom.'),
+    );
+    expect(custom.map((f) => f.name)).toEqual(['custom.device.costCenter', 'custom.device.site']);
+    expect(custom.every((f) => f.type === 'string')).toBe(true);
+  });
+
+  it('returns copies callers cannot use to corrupt the registry', () => {
+    searchFields().find((f) => f.name === 'common.platform')!.values!.push('Windows');
+    expect(() => parseCriteria('common.platform = Windows')).toThrow('expected one of iOS, Android (column');
+  });
+
+  it('lists only names the parser accepts', () => {
+    for (const field of searchFields({ customAttributeNames: ['x'] })) {
+      expect(() => parseCriteria(`"${field.name}" is empty`)).not.toThrow();
+    }
+  });
+});
+
+describe('field suggestions', () => {
+  it('counts a swap of neighbours as one edit', () => {
+    expect(editDistance('modle', 'model')).toBe(1);
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+    expect(editDistance('', 'abc')).toBe(3);
+  });
+
+  it.each([
+    ['common.platfrom', 'common.platform'],
+    ['COMMON.OSVERSION', 'common.os_version'],
+    ['os_version', 'common.os_version'],
+    ['serial_number', 'common.SerialNumber'],
+    ['user.email', 'user.email_address'],
+    ['serial', 'common.SerialNumber'],
+    ['ios.devicename2', 'ios.DeviceName'],
+  ])('suggests %s → %s', (input, expected) => {
+    expect(suggestFieldName(input)).toBe(expected);
+  });
+
+  it.each(['a', 'foo', 'completely.unrelated'])('suggests nothing for %s', (input) => {
+    expect(suggestFieldName(input)).toBeUndefined();
+  });
+});
