@@ -3,7 +3,9 @@ import { AdminService } from './admins/service.js';
 import { AuditService } from './audit/service.js';
 import type { Db } from './db/client.js';
 import type { Logger } from './logger.js';
+import { AnyconnectService } from './anyconnect/service.js';
 import { AppService } from './apps/service.js';
+import { PolicyService } from './policy/service.js';
 import { VpnService } from './vpn/service.js';
 import { DeviceService } from './devices/service.js';
 import { LabelService } from './labels/service.js';
@@ -20,7 +22,10 @@ export function buildServices(deps: ServiceDeps) {
   const { db } = deps;
   const labels = new LabelService(db);
   const devices = new DeviceService(db, labels);
+  const policy = new PolicyService(db, labels);
   return {
+    policy,
+    anyconnect: new AnyconnectService(db, policy),
     labels,
     devices,
     vpn: new VpnService(db),

@@ -3,6 +3,7 @@ import type { Services } from '../services.js';
 import type { RouteTable } from './route.js';
 import { registerAdminRoutes } from '../admins/routes.js';
 import { registerAuditRoutes } from '../audit/routes.js';
+import { registerAnyconnectRoutes } from '../anyconnect/routes.js';
 import { registerAppRoutes } from '../apps/routes.js';
 import { registerVpnRoutes } from '../vpn/routes.js';
 import { registerDeviceRoutes } from '../devices/routes.js';
@@ -16,5 +17,6 @@ export const apiRouteModules: Array<(t: RouteTable, s: Services) => void> = [
   (t, s) => registerLabelRoutes(t, s.labels),
   (t, s) => registerVpnRoutes(t, s.vpn),
   (t, s) => registerAppRoutes(t, s.apps),
+  (t, s) => registerAnyconnectRoutes(t, s.anyconnect),
   (t, s) => registerAuditRoutes(t, s.audit),
 ];
