@@ -1,0 +1,232 @@
+// X.509 certificate building and field extraction.
+//
+// Certificates are assembled as DER by hand and signed with node:crypto, because forge can
+// neither create EC certificates nor sign quickly. node:crypto's X509Certificate is used for
+// everything it can read; this module only reads the raw fields it cannot expose (issuer and
+// subject Name bytes, serial bytes, key identifiers), which CMS needs byte-exact.
+
+import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
+import { children, content, der, expectTag, parseDer, raw, readOctetString, readOid, readTime, TAG, type DerNode } from './der.js';
+import { ECDSA_SIGNATURE_OID_FOR_HASH, OID, RSA_SIGNATURE_OID_FOR_HASH, type HashName } from './oids.js';
+
+export interface SubjectName {
+  commonName: string;
+  organization?: string;
+  organizationalUnit?: string;
+  /** Two-letter country code. */
+  country?: string;
+}
+
+export interface CertificateFields {
+  serialNumber: Buffer;
+  issuerName: Buffer;
+  subjectName: Buffer;
+  subjectPublicKeyInfo: Buffer;
+  subjectKeyIdentifier?: Buffer;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+/** Reads the fields of a DER certificate that node's X509Certificate does not expose as bytes. */
+export function readCertificateFields(certificateDer: Buffer): CertificateFields {
+  const [tbs] = children(expectTag(parseDer(certificateDer), TAG.SEQUENCE, 'Certificate'));
+  const fields = children(expectTag(tbs, TAG.SEQUENCE, 'TBSCertificate'));
+  let i = fields[0]?.tag === 0xa0 ? 1 : 0; // optional [0] version
+  const serial = expectTag(fields[i++], TAG.INTEGER, 'serialNumber');
+  i++; // signature AlgorithmIdentifier
+  const issuer = expectTag(fields[i++], TAG.SEQUENCE, 'issuer');
+  const [notBefore, notAfter] = children(expectTag(fields[i++], TAG.SEQUENCE, 'validity')).map(readTime);
+  const subject = expectTag(fields[i++], TAG.SEQUENCE, 'subject');
+  const spki = expectTag(fields[i++], TAG.SEQUENCE, 'subjectPublicKeyInfo');
+  let subjectKeyIdentifier: Buffer | undefined;
+  const extensionsWrapper = fields.slice(i).find((f) => f.tag === 0xa3);
+  if (extensionsWrapper) {
+    const [list] = children(extensionsWrapper);
+    for (const ext of children(expectTag(list, TAG.SEQUENCE, 'Extensions'))) {
+      const parts = children(ext);
+      if (readOid(parts[0]!) === OID.subjectKeyIdentifier) {
+        const value = readOctetString(parts[parts.length - 1]!);
+        subjectKeyIdentifier = readOctetString(parseDer(value));
+      }
+    }
+  }
+  return {
+    serialNumber: content(serial),
+    issuerName: raw(issuer),
+    subjectName: raw(subject),
+    subjectPublicKeyInfo: raw(spki),
+    subjectKeyIdentifier,
+    notBefore: notBefore!,
+    notAfter: notAfter!,
+  };
+}
+
+/** RFC 5280 method 1 key identifier: SHA-1 of the subjectPublicKey BIT STRING value. */
+export function keyIdentifier(publicKey: KeyObject): Buffer {
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  const bitString: DerNode = expectTag(children(parseDer(spki))[1], TAG.BIT_STRING, 'subjectPublicKey');
+  return createHash('sha1').update(content(bitString).subarray(1)).digest();
+}
+
+export function encodeName(name: SubjectName): Buffer {
+  const rdn = (oid: string, value: Buffer) => der.setOf(der.sequence(der.oid(oid), value));
+  const rdns: Buffer[] = [];
+  if (name.country !== undefined) {
+    if (!/^[A-Z]{2}$/.test(name.country)) throw new RangeError(`country must be two capital letters, got ${name.country}`);
+    rdns.push(rdn(OID.countryName, der.printable(name.country)));
+  }
+  if (name.organization !== undefined) rdns.push(rdn(OID.organizationName, der.utf8(name.organization)));
+  if (name.organizationalUnit !== undefined) rdns.push(rdn(OID.organizationalUnitName, der.utf8(name.organizationalUnit)));
+  if (!name.commonName) throw new RangeError('commonName must not be empty');
+  rdns.push(rdn(OID.commonName, der.utf8(name.commonName)));
+  return der.sequence(...rdns);
+}
+
+/** 16 random bytes, positive and without a leading zero byte so it encodes as exactly 16 bytes. */
+export function randomSerialNumber(): Buffer {
+  const serial = randomBytes(16);
+  serial[0] = (serial[0]! & 0x7f) | 0x40;
+  return serial;
+}
+
+export interface SignatureChoice {
+  hash: HashName;
+  algorithmIdentifier: Buffer;
+}
+
+/** The signature algorithm a key signs certificates with: SHA-256 for RSA and P-256, matched to larger curves. */
+export function certificateSignatureAlgorithm(signingKey: KeyObject): SignatureChoice {
+  if (signingKey.asymmetricKeyType === 'rsa') {
+    return { hash: 'sha256', algorithmIdentifier: der.sequence(der.oid(RSA_SIGNATURE_OID_FOR_HASH.sha256), der.null()) };
+  }
+  if (signingKey.asymmetricKeyType === 'ec') {
+    const curve = signingKey.asymmetricKeyDetails?.namedCurve;
+    const hash: HashName = curve === 'secp384r1' ? 'sha384' : curve === 'secp521r1' ? 'sha512' : 'sha256';
+    return { hash, algorithmIdentifier: der.sequence(der.oid(ECDSA_SIGNATURE_OID_FOR_HASH[hash])) };
+  }
+  throw new RangeError(`unsupported signing key type ${signingKey.asymmetricKeyType ?? 'unknown'}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extensions
+
+function extension(oid: string, critical: boolean, value: Buffer): Buffer {
+  return der.sequence(der.oid(oid), ...(critical ? [der.boolean(true)] : []), der.octetString(value));
+}
+
+export function basicConstraintsExtension(ca: boolean, pathLength?: number): Buffer {
+  const parts = ca ? [der.boolean(true), ...(pathLength === undefined ? [] : [der.smallInteger(pathLength)])] : [];
+  return extension(OID.basicConstraints, true, der.sequence(...parts));
+}
+
+export const KEY_USAGE_BIT = {
+  digitalSignature: 0,
+  nonRepudiation: 1,
+  keyEncipherment: 2,
+  dataEncipherment: 3,
+  keyAgreement: 4,
+  keyCertSign: 5,
+  cRLSign: 6,
+} as const;
+export type KeyUsage = keyof typeof KEY_USAGE_BIT;
+
+export function keyUsageExtension(usages: KeyUsage[]): Buffer {
+  const bytes = [0, 0];
+  for (const usage of usages) {
+    const bit = KEY_USAGE_BIT[usage];
+    bytes[bit >> 3]! |= 0x80 >> (bit & 7);
+  }
+  // DER: no trailing zero bytes, and the unused-bits count covers trailing zero bits
+  while (bytes.length > 1 && bytes[bytes.length - 1] === 0) bytes.pop();
+  const last = bytes[bytes.length - 1]!;
+  let unused = 0;
+  while (unused < 7 && last !== 0 && !(last & (1 << unused))) unused++;
+  const bitString = Buffer.concat([Buffer.from([TAG.BIT_STRING, bytes.length + 1, unused]), Buffer.from(bytes)]);
+  return extension(OID.keyUsage, true, bitString);
+}
+
+export function extKeyUsageExtension(purposeOids: string[]): Buffer {
+  return extension(OID.extKeyUsage, false, der.sequence(...purposeOids.map((oid) => der.oid(oid))));
+}
+
+export function subjectKeyIdentifierExtension(publicKey: KeyObject): Buffer {
+  return extension(OID.subjectKeyIdentifier, false, der.octetString(keyIdentifier(publicKey)));
+}
+
+export function authorityKeyIdentifierExtension(issuerKeyId: Buffer): Buffer {
+  return extension(OID.authorityKeyIdentifier, false, der.sequence(der.implicitPrimitive(0, issuerKeyId)));
+}
+
+function ipAddressBytes(ip: string): Buffer {
+  if (isIPv4(ip)) return Buffer.from(ip.split('.').map(Number));
+  // IPv6, possibly with :: and an embedded IPv4 tail
+  let text = ip;
+  const v4 = text.match(/(\d+\.\d+\.\d+\.\d+)$/);
+  if (v4) {
+    const b = v4[1]!.split('.').map(Number);
+    text = `${text.slice(0, -v4[1]!.length)}${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const zeros = tail === undefined ? [] : Array<string>(8 - headGroups.length - tailGroups.length).fill('0');
+  const groups = [...headGroups, ...zeros, ...tailGroups];
+  const out = Buffer.alloc(16);
+  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  return out;
+}
+
+/** SubjectAltName from host names, IP addresses, URIs (contain "://") and e-mail addresses (contain "@"). */
+export function subjectAltNameExtension(names: string[]): Buffer {
+  const generalNames = names.map((name) => {
+    if (isIPv4(name) || isIPv6(name)) return der.implicitPrimitive(7, ipAddressBytes(name));
+    if (name.includes('://')) return der.implicitPrimitive(6, Buffer.from(name, 'latin1'));
+    if (name.includes('@')) return der.implicitPrimitive(1, Buffer.from(name, 'latin1'));
+    if (!/^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?$/.test(name)) throw new RangeError(`not a valid DNS name: ${name}`);
+    return der.implicitPrimitive(2, Buffer.from(name, 'latin1'));
+  });
+  return extension(OID.subjectAltName, false, der.sequence(...generalNames));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building
+
+export interface CertificateSpec {
+  serialNumber: Buffer;
+  issuerName: Buffer;
+  subjectName: Buffer;
+  notBefore: Date;
+  notAfter: Date;
+  publicKey: KeyObject;
+  extensions: Buffer[];
+  /** The issuer's private key (the subject's own key for self-signed certificates). */
+  signingKey: KeyObject;
+}
+
+export function buildCertificate(spec: CertificateSpec): Buffer {
+  if (!(spec.notAfter > spec.notBefore)) throw new RangeError('notAfter must be later than notBefore');
+  const { hash, algorithmIdentifier } = certificateSignatureAlgorithm(spec.signingKey);
+  const tbs = der.sequence(
+    der.explicit(0, der.smallInteger(2)), // v3
+    der.unsignedInteger(spec.serialNumber),
+    algorithmIdentifier,
+    spec.issuerName,
+    der.sequence(der.time(spec.notBefore), der.time(spec.notAfter)),
+    spec.subjectName,
+    spec.publicKey.export({ type: 'spki', format: 'der' }),
+    der.explicit(3, der.sequence(...spec.extensions)),
+  );
+  const signature = sign(hash, tbs, spec.signingKey); // ECDSA signatures come out DER-encoded
+  return der.sequence(tbs, algorithmIdentifier, der.bitString(signature));
+}
+
+export function derToPem(derBytes: Buffer, label = 'CERTIFICATE'): string {
+  const lines = derBytes.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/** Splits a PEM bundle into its CERTIFICATE blocks (other blocks are ignored). */
+export function splitPemCertificates(pem: string): string[] {
+  return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)?.map((b) => `${b}\n`) ?? [];
+}
