@@ -7,6 +7,7 @@ import { AnyconnectService } from './anyconnect/service.js';
 import { AppService } from './apps/service.js';
 import { PolicyService } from './policy/service.js';
 import { VpnService } from './vpn/service.js';
+import { DeviceDirectory } from './devices/directory.js';
 import { DeviceService } from './devices/service.js';
 import { LabelService } from './labels/service.js';
 import { UserService } from './users/service.js';
@@ -20,7 +21,7 @@ export interface ServiceDeps {
 
 export function buildServices(deps: ServiceDeps) {
   const { db } = deps;
-  const labels = new LabelService(db);
+  const labels = new LabelService(db, new DeviceDirectory(db));
   const devices = new DeviceService(db, labels);
   const policy = new PolicyService(db, labels);
   return {

@@ -10,7 +10,7 @@ import { compileOrThrow, queryMaxLength } from '../labels/membership.js';
 import type { LabelService } from '../labels/service.js';
 import { labelStore } from '../labels/store.js';
 import { userStore } from '../users/store.js';
-import { customAttributes, deviceFacts, deviceFields, sortColumns, type DeviceRow } from './fields.js';
+import { customAttributes, deviceFields, sortColumns, type DeviceRow } from './fields.js';
 import { deviceStore } from './store.js';
 
 export interface DeviceInput {
@@ -153,14 +153,14 @@ export class DeviceService {
       ]);
       return { total, results: rows.map(project) };
     }
-    // Criteria involved: evaluate over the candidates, then sort and page in memory.
-    let rows = await deviceStore.all(this.db, label?.isStatic ? { labels: { some: { labelId: label.id } } } : {});
-    if (label && !label.isStatic) {
-      const members = await this.labels.memberIds(this.db, label, rows);
-      rows = rows.filter((r) => members.has(r.id));
+    // Criteria involved: evaluate over the in-memory directory, then sort and page.
+    let entries = await this.labels.directory.all();
+    if (label) {
+      const members = await this.labels.memberIds(this.db, label, entries);
+      entries = entries.filter((e) => members.has(e.row.id));
     }
-    if (predicate) rows = rows.filter((r) => predicate(deviceFacts(r)));
-    rows.sort(compareBy(column!, q.order));
+    if (predicate) entries = entries.filter((e) => predicate(e.facts));
+    const rows = entries.map((e) => e.row).sort(compareBy(column!, q.order));
     return { total: rows.length, results: rows.slice(q.page.offset, q.page.offset + q.page.limit).map(project) };
   }
 
@@ -221,13 +221,15 @@ export class DeviceService {
 
   async remove(actor: Actor, uuid: string) {
     requireWrite(actor);
-    await this.db.$transaction(async (tx) => {
+    const id = await this.db.$transaction(async (tx) => {
       const d = await deviceStore.findByUuid(tx, uuid);
       if (!d) throw ApiError.notFound('Device', uuid);
       // Label memberships cascade with the device.
       await deviceStore.remove(tx, d.id);
       await recordAudit(tx, { actor: actor.username, action: 'delete', objectType: 'device', objectId: uuid });
+      return d.id;
     });
+    this.labels.directory.forget(id);
   }
 }
 

@@ -4,6 +4,7 @@ import { requireRead, requireWrite, type Actor } from '../auth/actor.js';
 import { recordAudit } from '../audit/store.js';
 import type { DeviceFacts } from '../criteria/index.js';
 import type { Db, DbTx } from '../db/client.js';
+import type { DeviceDirectory, DeviceEntry } from '../devices/directory.js';
 import { deviceFacts, type DeviceRow } from '../devices/fields.js';
 import { deviceStore } from '../devices/store.js';
 import { ApiError } from '../http/errors.js';
@@ -44,7 +45,10 @@ export interface ApplyResult {
 }
 
 export class LabelService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    readonly directory: DeviceDirectory,
+  ) {}
 
   async seedSystemLabels(): Promise<void> {
     for (const s of systemLabels) {
@@ -55,11 +59,12 @@ export class LabelService {
   }
 
   /** Device ids in a label, computed from the given (or all) devices. */
-  async memberIds(tx: DbTx, label: LabelRow, devices?: DeviceRow[]): Promise<Set<number>> {
+  async memberIds(tx: DbTx, label: LabelRow, devices?: DeviceEntry[]): Promise<Set<number>> {
     const predicate = labelPredicate(label);
     if (!predicate) return new Set(await labelStore.manualMemberIds(tx, label.id));
-    const rows = devices ?? (await deviceStore.all(tx));
-    return new Set(rows.filter((d) => predicate(deviceFacts(d))).map((d) => d.id));
+    const ids = new Set<number>();
+    for (const d of devices ?? (await this.directory.all())) if (predicate(d.facts)) ids.add(d.row.id);
+    return ids;
   }
 
   /** Labels a device is in: its manual labels, the filter labels it matches, system labels. */
@@ -74,9 +79,9 @@ export class LabelService {
     const [labels, manualCounts, devices] = await Promise.all([
       labelStore.all(this.db),
       labelStore.manualCounts(this.db),
-      deviceStore.all(this.db),
+      this.directory.all(),
     ]);
-    const facts = devices.map(deviceFacts);
+    const facts = devices.map((d) => d.facts);
     return labels.map((l) => {
       const p = labelPredicate(l);
       return labelView(l, p ? countMatches(facts, p) : (manualCounts.get(l.id) ?? 0));
@@ -187,8 +192,8 @@ export class LabelService {
   async preview(actor: Actor, criteria: string, limit: number) {
     requireRead(actor);
     const predicate = compileOrThrow(criteria);
-    const matches = (await deviceStore.all(this.db)).filter((d) => predicate(deviceFacts(d)));
-    return { criteria, totalCount: matches.length, devices: matches.slice(0, limit) };
+    const matches = (await this.directory.all()).filter((d) => predicate(d.facts));
+    return { criteria, totalCount: matches.length, devices: matches.slice(0, limit).map((d) => d.row) };
   }
 }
 

@@ -70,6 +70,15 @@ describe('filter labels', () => {
     expect((await t.admin.get(`/api/v2/labels/${l.body.results.id}`)).body.results.deviceCount).toBe(0);
   });
 
+  it('follows changes to the owning user (user.* fields)', async () => {
+    const l = await t.admin.post('/api/v2/labels').send({ name: 'corp mail', static: false, criteria: 'user.email_address contains "@corp.test"' });
+    expect(l.body.results.deviceCount).toBe(0);
+    await t.admin.put('/api/v2/users/jdoe').send({ email: 'jane@corp.test' });
+    expect((await t.admin.get(`/api/v2/labels/${l.body.results.id}`)).body.results.deviceCount).toBe(1);
+    await t.admin.put('/api/v2/users/jdoe').send({ email: 'jdoe@example.com' });
+    expect((await t.admin.get(`/api/v2/labels/${l.body.results.id}`)).body.results.deviceCount).toBe(0);
+  });
+
   it('rejects criteria with a readable error: column and caret excerpt', async () => {
     const res = await t.admin.post('/api/v2/labels').send({ name: 'typo', static: false, criteria: 'common.os_verison = 9.3' });
     expect(res.status).toBe(400);

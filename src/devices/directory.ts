@@ -1,0 +1,94 @@
+// An in-memory snapshot of every device (row + criteria facts), refreshed incrementally on
+// each read: filter-label membership and searches then cost one pass of a compiled predicate
+// instead of loading every row from SQLite.
+//
+// Refresh = rows whose updatedAt is at or after (watermark - margin), plus devices of users
+// changed in that window, plus a count check. The margin covers transactions that commit a
+// little after a concurrent read advanced the watermark. Deleted devices are dropped through
+// forget(); the count check catches anything else and falls back to a full reload.
+import type { DeviceFacts } from '../criteria/index.js';
+import type { Db } from '../db/client.js';
+import { deviceFacts, type DeviceRow } from './fields.js';
+
+export interface DeviceEntry {
+  row: DeviceRow;
+  facts: DeviceFacts;
+}
+
+const marginMs = 2_000;
+const withUser = { user: true } as const;
+
+export class DeviceDirectory {
+  private entries = new Map<number, DeviceEntry>();
+  /** The entries ordered by id; rebuilt only when devices appear or disappear. */
+  private ordered: DeviceEntry[] | null = null;
+  private loaded = false;
+  private watermark = 0;
+  private refreshing: Promise<void> | undefined;
+
+  constructor(private readonly db: Db) {}
+
+  /** Every device, current as of this call, ordered by id. */
+  async all(): Promise<DeviceEntry[]> {
+    await this.refresh();
+    this.ordered ??= [...this.entries.values()].sort((a, b) => a.row.id - b.row.id);
+    return this.ordered;
+  }
+
+  /** Drop a deleted device now rather than at the next count check. */
+  forget(deviceId: number): void {
+    if (this.entries.delete(deviceId)) this.ordered = null;
+  }
+
+  private refresh(): Promise<void> {
+    // Concurrent readers share one refresh.
+    this.refreshing ??= this.doRefresh().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<void> {
+    const started = Date.now();
+    if (!this.loaded) {
+      await this.reload(started);
+      return;
+    }
+    const since = new Date(this.watermark - marginMs);
+    const [changed, changedUsers] = await Promise.all([
+      this.db.device.findMany({ where: { updatedAt: { gte: since } }, include: withUser }),
+      this.db.user.findMany({ where: { updatedAt: { gte: since } }, select: { id: true } }),
+    ]);
+    const userDevices = changedUsers.length
+      ? await this.db.device.findMany({ where: { userRef: { in: changedUsers.map((u) => u.id) } }, include: withUser })
+      : [];
+    for (const row of [...changed, ...userDevices]) this.put(row);
+    const count = await this.db.device.count();
+    if (count !== this.entries.size) {
+      await this.reload(started);
+      return;
+    }
+    this.watermark = started;
+  }
+
+  private async reload(started: number): Promise<void> {
+    const rows = await this.db.device.findMany({ include: withUser, orderBy: { id: 'asc' } });
+    this.entries = new Map();
+    this.ordered = null;
+    for (const row of rows) this.put(row);
+    this.loaded = true;
+    this.watermark = started;
+  }
+
+  private put(row: DeviceRow): void {
+    const existing = this.entries.get(row.id);
+    if (existing) {
+      // Updated in place, so the ordered list stays valid.
+      existing.row = row;
+      existing.facts = deviceFacts(row);
+      return;
+    }
+    this.entries.set(row.id, { row, facts: deviceFacts(row) });
+    this.ordered = null;
+  }
+}
