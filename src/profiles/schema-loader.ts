@@ -1,0 +1,25 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { indexProfileSchemas, type ProfileSchemaSet } from './schema.js';
+
+// Reads Apple's vendored profile schemas (vendor/apple-device-management/mdm/profiles) once.
+// Kept apart from lint so lint stays pure and tests can hand it a doctored schema set.
+
+export const VENDORED_PROFILE_SCHEMA_DIR = fileURLToPath(
+  new URL('../../vendor/apple-device-management/mdm/profiles/', import.meta.url),
+);
+
+const cache = new Map<string, ProfileSchemaSet>();
+
+export function loadProfileSchemas(dir: string = VENDORED_PROFILE_SCHEMA_DIR): ProfileSchemaSet {
+  const cached = cache.get(dir);
+  if (cached) return cached;
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
+  const docs = files.map((f) => parseYaml(readFileSync(`${dir}/${f}`, 'utf8'), { maxAliasCount: -1 }) as unknown);
+  const set = indexProfileSchemas(docs);
+  cache.set(dir, set);
+  return set;
+}
