@@ -17,9 +17,9 @@ export interface RunningServer {
 
 /** Everything but the listener: used by the server and by tests (supertest on the app). */
 export async function bootstrap(config: Config, logger: Logger, announce: (line: string) => void = () => {}) {
-  const { db, applied } = await openDatabase(config.dbFile);
+  const { db, applied, changes } = await openDatabase(config.dbFile);
   if (applied.length) logger.info({ migrations: applied }, 'applied database migrations');
-  const services = buildServices({ db, logger, dataDir: config.dataDir, publicUrl: config.publicUrl });
+  const services = buildServices({ db, changes, logger, dataDir: config.dataDir, publicUrl: config.publicUrl });
   const first = await services.admins.ensureInitialAdmin(config.adminUser, config.adminPassword);
   if (first.created) {
     logger.info({ username: config.adminUser }, 'created the first admin user');

@@ -1,6 +1,7 @@
 // Builds every capability's service from its dependencies. Tests and the CLI use this too.
 import { AdminService } from './admins/service.js';
 import { AuditService } from './audit/service.js';
+import type { ChangeCounter } from './db/changes.js';
 import type { Db } from './db/client.js';
 import type { Logger } from './logger.js';
 import { AnyconnectService } from './anyconnect/service.js';
@@ -14,14 +15,15 @@ import { UserService } from './users/service.js';
 
 export interface ServiceDeps {
   db: Db;
+  changes: ChangeCounter;
   logger: Logger;
   dataDir: string;
   publicUrl: string;
 }
 
 export function buildServices(deps: ServiceDeps) {
-  const { db } = deps;
-  const labels = new LabelService(db, new DeviceDirectory(db));
+  const { db, changes } = deps;
+  const labels = new LabelService(db, new DeviceDirectory(db, changes));
   const devices = new DeviceService(db, labels);
   const policy = new PolicyService(db, labels);
   return {

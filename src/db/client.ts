@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { ChangeCounter, policyTables } from './changes.js';
 import { applyMigrations } from './schema-engine.js';
 
 export type Db = PrismaClient;
@@ -10,20 +11,53 @@ export type { Prisma } from '../generated/prisma/client.js';
 /** A Prisma transaction client, or the client itself: stores accept either. */
 export type DbTx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
 
-export function createDb(dbFile: string): Db {
+const writeOperations = new Set(['create', 'createMany', 'createManyAndReturn', 'update', 'updateMany', 'updateManyAndReturn', 'upsert', 'delete', 'deleteMany']);
+
+/**
+ * The Prisma client, counting writes to policy tables in `changes`. A write inside a
+ * transaction counts when it runs and again when the transaction ends, so a cache filled by a
+ * reader in between (which still saw the old data) is invalidated after the commit.
+ */
+export function createDb(dbFile: string, changes = new ChangeCounter()): Db {
   const adapter = new PrismaBetterSqlite3({ url: `file:${dbFile}` });
-  return new PrismaClient({ adapter });
+  const base = new PrismaClient({ adapter });
+  const counted = base.$extends({
+    query: {
+      $allModels: {
+        async $allOperations({ model, operation, args, query }) {
+          const result = await query(args);
+          if (writeOperations.has(operation) && policyTables.has(model)) changes.bump();
+          return result;
+        },
+      },
+    },
+  });
+  const transaction = counted.$transaction.bind(counted) as (...a: unknown[]) => Promise<unknown>;
+  return new Proxy(counted, {
+    get(target, prop, receiver) {
+      if (prop === '$transaction') {
+        return async (...a: unknown[]) => {
+          try {
+            return await transaction(...a);
+          } finally {
+            changes.bump();
+          }
+        };
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  }) as unknown as Db;
 }
 
 /** Creates the data dir if needed, applies pending migrations, and returns a connected client. */
-export async function openDatabase(dbFile: string): Promise<{ db: Db; applied: string[] }> {
+export async function openDatabase(dbFile: string, changes = new ChangeCounter()): Promise<{ db: Db; applied: string[]; changes: ChangeCounter }> {
   mkdirSync(path.dirname(dbFile), { recursive: true, mode: 0o700 });
   const applied = await applyMigrations(dbFile);
-  const db = createDb(dbFile);
+  const db = createDb(dbFile, changes);
   await db.$connect();
   // WAL keeps readers and the single writer out of each other's way; durability stays on.
   await db.$queryRawUnsafe('PRAGMA journal_mode = WAL');
   await db.$executeRawUnsafe('PRAGMA foreign_keys = ON');
   await db.$executeRawUnsafe('PRAGMA busy_timeout = 5000');
-  return { db, applied };
+  return { db, applied, changes };
 }

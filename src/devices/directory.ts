@@ -7,6 +7,7 @@
 // little after a concurrent read advanced the watermark. Deleted devices are dropped through
 // forget(); the count check catches anything else and falls back to a full reload.
 import type { DeviceFacts } from '../criteria/index.js';
+import type { ChangeCounter } from '../db/changes.js';
 import type { Db } from '../db/client.js';
 import { deviceFacts, type DeviceRow } from './fields.js';
 
@@ -25,8 +26,13 @@ export class DeviceDirectory {
   private loaded = false;
   private watermark = 0;
   private refreshing: Promise<void> | undefined;
+  /** The write counter at the last refresh: unchanged means nothing to re-read. */
+  private seenChanges = -1;
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly changes: ChangeCounter,
+  ) {}
 
   /** Every device, current as of this call, ordered by id. */
   async all(): Promise<DeviceEntry[]> {
@@ -49,6 +55,13 @@ export class DeviceDirectory {
   }
 
   private async doRefresh(): Promise<void> {
+    const changesAtStart = this.changes.value;
+    if (this.loaded && changesAtStart === this.seenChanges) return;
+    await this.readChanges();
+    this.seenChanges = changesAtStart;
+  }
+
+  private async readChanges(): Promise<void> {
     const started = Date.now();
     if (!this.loaded) {
       await this.reload(started);
