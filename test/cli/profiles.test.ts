@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 // Runs the real binary, as a user would: node bin/mockiron.js profile …
 const ROOT = '/work/main';
-const FIXTURES = '../shared/fixtures/signed-profiles';
+const FIXTURES = 'test/fixtures/signed-profiles';
 const tmp = mkdtempSync(join(tmpdir(), 'mockiron-profile-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -12,7 +12,7 @@ import {
   type VpnConfigSpec,
 } from '../../../src/profiles/index.js';
 
-const FIXTURES = '../shared/fixtures/signed-profiles';
+const FIXTURES = 'test/fixtures/signed-profiles';
 const schemas = loadProfileSchemas();
 
 const vpn: VpnConfigSpec = {
@@ -231,7 +231,7 @@ describe('lintProfile on broken profiles', () => {
   });
 });
 
-describe('lintProfile on real third-party profiles (../shared/fixtures/signed-profiles)', () => {
+describe('lintProfile on real third-party profiles (test/fixtures/signed-profiles)', () => {
   const twins = ['adguard-default-https', 'cloudflare-default-https', 'quad9-default-tls'];
 
   it.each(twins)('%s: the unsigned twin lints clean for current iOS', (name) => {
