@@ -11,6 +11,8 @@ export interface Config {
   adminPassword: string | undefined;
   publicUrl: string;
   logLevel: string;
+  /** Key type of a newly created signing identity. */
+  keyType: 'rsa' | 'ec';
   /** Max accepted request body, bytes. */
   bodyLimit: number;
   /** How long a verified Basic credential stays cached in memory, ms. */
@@ -23,6 +25,7 @@ export interface ConfigOverrides {
   dataDir?: string;
   logLevel?: string;
   publicUrl?: string;
+  keyType?: string;
 }
 
 function parsePort(value: string | number | undefined, fallback: number): number {
@@ -37,7 +40,10 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const host = overrides.host ?? env.MOCKIRON_HOST ?? '0.0.0.0';
   const dataDir = path.resolve(overrides.dataDir ?? env.MOCKIRON_DATA_DIR ?? './data');
   const publicUrl = (overrides.publicUrl ?? env.MOCKIRON_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const keyType = (overrides.keyType ?? env.MOCKIRON_KEY_TYPE ?? 'rsa').toLowerCase();
+  if (keyType !== 'rsa' && keyType !== 'ec') throw new Error(`invalid key type: ${keyType} (rsa or ec)`);
   return {
+    keyType,
     port,
     host,
     dataDir,

@@ -5,7 +5,9 @@ import type { Config } from './config.js';
 import { openDatabase } from './db/client.js';
 import { createApp } from './http/app.js';
 import type { Logger } from './logger.js';
+import { loadOrCreateInstallation } from './installation.js';
 import { buildServices, type Services } from './services.js';
+import { SigningService } from './signing/service.js';
 import { version } from './version.js';
 
 export interface RunningServer {
@@ -19,7 +21,10 @@ export interface RunningServer {
 export async function bootstrap(config: Config, logger: Logger, announce: (line: string) => void = () => {}) {
   const { db, applied, changes } = await openDatabase(config.dbFile);
   if (applied.length) logger.info({ migrations: applied }, 'applied database migrations');
-  const services = buildServices({ db, changes, logger, dataDir: config.dataDir, publicUrl: config.publicUrl });
+  const { service: signing, created: signingCreated } = await SigningService.open(config.dataDir, config.keyType);
+  if (signingCreated) logger.info({ keyType: config.keyType, subject: signing.identity.certificate.subject }, 'created the profile-signing CA and certificate');
+  const { namespace } = loadOrCreateInstallation(config.dataDir);
+  const services = buildServices({ db, changes, logger, dataDir: config.dataDir, publicUrl: config.publicUrl, signing, namespace });
   const first = await services.admins.ensureInitialAdmin(config.adminUser, config.adminPassword);
   if (first.created) {
     logger.info({ username: config.adminUser }, 'created the first admin user');

@@ -7,6 +7,8 @@ import type { Logger } from './logger.js';
 import { AnyconnectService } from './anyconnect/service.js';
 import { AppService } from './apps/service.js';
 import { PolicyService } from './policy/service.js';
+import { DeviceProfileService } from './profiles/service.js';
+import type { SigningService } from './signing/service.js';
 import { VpnService } from './vpn/service.js';
 import { DeviceDirectory } from './devices/directory.js';
 import { DeviceService } from './devices/service.js';
@@ -19,6 +21,9 @@ export interface ServiceDeps {
   logger: Logger;
   dataDir: string;
   publicUrl: string;
+  signing: SigningService;
+  /** Per-installation UUID namespace for derived PayloadUUIDs. */
+  namespace: string;
 }
 
 export function buildServices(deps: ServiceDeps) {
@@ -26,7 +31,10 @@ export function buildServices(deps: ServiceDeps) {
   const labels = new LabelService(db, new DeviceDirectory(db, changes));
   const devices = new DeviceService(db, labels);
   const policy = new PolicyService(db, labels);
+  const profiles = new DeviceProfileService(policy, deps.signing, deps.namespace, changes);
   return {
+    signing: deps.signing,
+    profiles,
     policy,
     anyconnect: new AnyconnectService(db, policy),
     labels,

@@ -16,7 +16,8 @@ export function registerServerCommands(program: Command): void {
     .option('--data-dir <dir>', 'data directory (env MOCKIRON_DATA_DIR, default ./data)')
     .option('--public-url <url>', 'public base URL devices use (env MOCKIRON_PUBLIC_URL)')
     .option('--log-level <level>', 'log level (env MOCKIRON_LOG_LEVEL, default info)')
-    .action(async (opts: { port?: string; host?: string; dataDir?: string; publicUrl?: string; logLevel?: string }) => {
+    .option('--key-type <type>', 'key type of the signing identity created on first start: rsa (RSA-2048) or ec (P-256) (env MOCKIRON_KEY_TYPE)')
+    .action(async (opts: { port?: string; host?: string; dataDir?: string; publicUrl?: string; logLevel?: string; keyType?: string }) => {
       let config;
       try {
         config = loadConfig(opts);

@@ -5,6 +5,9 @@ import { registerAdminRoutes } from '../admins/routes.js';
 import { registerAuditRoutes } from '../audit/routes.js';
 import { registerAnyconnectRoutes } from '../anyconnect/routes.js';
 import { registerAppRoutes } from '../apps/routes.js';
+import { registerPolicyRoutes } from '../policy/routes.js';
+import { registerProfileRoutes } from '../profiles/routes.js';
+import { registerSigningRoutes } from '../signing/routes.js';
 import { registerVpnRoutes } from '../vpn/routes.js';
 import { registerDeviceRoutes } from '../devices/routes.js';
 import { registerLabelRoutes } from '../labels/routes.js';
@@ -17,6 +20,9 @@ export const apiRouteModules: Array<(t: RouteTable, s: Services) => void> = [
   (t, s) => registerLabelRoutes(t, s.labels),
   (t, s) => registerVpnRoutes(t, s.vpn),
   (t, s) => registerAppRoutes(t, s.apps),
+  (t, s) => registerPolicyRoutes(t, s.policy),
+  (t, s) => registerProfileRoutes(t, s.profiles),
+  (t, s) => registerSigningRoutes(t, s.signing, s.profiles),
   (t, s) => registerAnyconnectRoutes(t, s.anyconnect),
   (t, s) => registerAuditRoutes(t, s.audit),
 ];

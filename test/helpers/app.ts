@@ -50,3 +50,10 @@ export async function startTestApp(opts: { dataDir?: string; env?: Record<string
 export function removeDir(dir: string) {
   rmSync(dir, { recursive: true, force: true });
 }
+
+/** supertest parser that keeps a response body as raw bytes (for profiles and certificates). */
+export function rawBody(res: NodeJS.ReadableStream, cb: (err: Error | null, body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('end', () => cb(null, Buffer.concat(chunks)));
+}

@@ -1,0 +1,22 @@
+// Per-installation facts kept in the data dir: the UUID namespace all derived PayloadUUIDs
+// live in (so two installations never hand out the same UUIDs for their profiles).
+import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface Installation {
+  namespace: string;
+}
+
+export function loadOrCreateInstallation(dataDir: string): Installation {
+  const file = path.join(dataDir, 'installation.json');
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Installation;
+    if (typeof parsed.namespace === 'string') return parsed;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${file} is unreadable: ${(err as Error).message}`);
+  }
+  const created: Installation = { namespace: randomUUID() };
+  writeFileSync(file, JSON.stringify(created, null, 2) + '\n', { flag: 'wx' });
+  return created;
+}

@@ -1,0 +1,115 @@
+// The per-device VPN profile: every VPN configuration reaching the device, built
+// deterministically, then signed. Cached per device until a policy table changes.
+import { requireRead, type Actor } from '../auth/actor.js';
+import type { ChangeCounter } from '../db/changes.js';
+import { ApiError } from '../http/errors.js';
+import type { PolicyService, ResolvedPolicy } from '../policy/service.js';
+import { SigningService } from '../signing/service.js';
+import { vpnSpec } from '../vpn/service.js';
+import { buildConfigurationProfile, buildVpnProfile, toXml } from './profile.js';
+import { uuidV5 } from './uuid.js';
+import type { VpnConfigSpec } from './vpn-payload.js';
+
+export interface DeviceProfile {
+  xml: Buffer;
+  /** sha256 of the unsigned XML: the ETag, and the signed-bytes cache key. */
+  hash: string;
+  identifier: string;
+  deviceUuid: string;
+}
+
+export const vpnProfileIdentifier = (deviceUuid: string) => `com.mockiron.vpn.${deviceUuid.toLowerCase()}`;
+
+export class DeviceProfileService {
+  private cache = new Map<string, { changes: number; profile: DeviceProfile }>();
+
+  constructor(
+    private readonly policy: PolicyService,
+    private readonly signing: SigningService,
+    private readonly namespace: string,
+    private readonly changes: ChangeCounter,
+  ) {}
+
+  /** Builds the unsigned VPN profile for a resolved policy (null when no VPN reaches it). */
+  build(p: ResolvedPolicy): DeviceProfile | null {
+    if (p.vpnRows.length === 0) return null;
+    const d = p.device;
+    const vpnConfigs: VpnConfigSpec[] = p.vpnRows.map((row) => {
+      const spec = vpnSpec(row);
+      return { ...spec, description: spec.description || undefined };
+    });
+    const cert = vpnConfigs.find((v) => v.userAuthentication === 'CERTIFICATE');
+    if (cert) {
+      throw ApiError.conflict(
+        'com.mockiron.messages.profile.certificateAuth',
+        `VPN configuration ${cert.name} uses certificate authentication, which needs a per-device identity payload (SCEP); mockiron does not build those into VPN profiles yet`,
+      );
+    }
+    const identifier = vpnProfileIdentifier(d.uuid);
+    const plist = buildVpnProfile({
+      profile: {
+        identifier,
+        displayName: 'VPN',
+        description: `VPN configurations for ${d.deviceName ?? d.uuid}: ${vpnConfigs.map((v) => v.name).join(', ')}`,
+        organization: 'mockiron',
+      },
+      vpnConfigs,
+      namespace: this.namespace,
+      variables: {
+        userId: d.user?.userId, email: d.user?.email ?? undefined, displayName: d.user?.displayName ?? undefined,
+        deviceUuid: d.uuid, serialNumber: d.serialNumber ?? undefined, udid: d.udid ?? undefined,
+      },
+    });
+    const xml = Buffer.from(toXml(plist));
+    return { xml, hash: SigningService.contentHash(xml), identifier, deviceUuid: d.uuid };
+  }
+
+  /** The device's VPN profile, from cache while no policy table has changed. */
+  async forDevice(actor: Actor, uuid: string): Promise<DeviceProfile> {
+    const changesAtStart = this.changes.value;
+    const cached = this.cache.get(uuid);
+    if (cached && cached.changes === changesAtStart) {
+      // Authorization still runs: the cache never bypasses the service's rules.
+      requireRead(actor);
+      return cached.profile;
+    }
+    const p = await this.policy.forDevice(actor, uuid);
+    const profile = this.build(p);
+    if (!profile) {
+      throw new ApiError(
+        404,
+        'com.mockiron.messages.profile.noVpn',
+        `Device ${uuid} has no VPN configuration: none of its labels (${p.labels.map((l) => l.name).join(', ')}) has one applied`,
+      );
+    }
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(uuid, { changes: changesAtStart, profile });
+    return profile;
+  }
+
+  signed(profile: DeviceProfile): Buffer {
+    return this.signing.sign(profile.xml);
+  }
+
+  /** A profile that installs our CA as a trusted root on the device. */
+  trustProfile(): Buffer {
+    const identifier = 'com.mockiron.trust';
+    const caDer = this.signing.caDer();
+    const plist = buildConfigurationProfile({
+      profile: { identifier, displayName: 'mockiron CA', description: 'Trust the mockiron certificate authority', organization: 'mockiron' },
+      namespace: this.namespace,
+      payloads: [
+        {
+          PayloadContent: caDer,
+          PayloadDescription: 'The mockiron root certificate',
+          PayloadDisplayName: this.signing.trustAnchor.subject.split('\n').find((l) => l.startsWith('CN='))?.slice(3) ?? 'mockiron CA',
+          PayloadIdentifier: `${identifier}.root`,
+          PayloadType: 'com.apple.security.root',
+          PayloadUUID: uuidV5(this.namespace, `mockiron/trust/${SigningService.contentHash(caDer)}`).toUpperCase(),
+          PayloadVersion: 1,
+        },
+      ],
+    });
+    return this.signing.sign(Buffer.from(toXml(plist)));
+  }
+}
