@@ -52,8 +52,9 @@ export function removeDir(dir: string) {
 }
 
 /** supertest parser that keeps a response body as raw bytes (for profiles and certificates). */
-export function rawBody(res: NodeJS.ReadableStream, cb: (err: Error | null, body: Buffer) => void): void {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- superagent's response is a stream at runtime
+export function rawBody(res: any, cb: (err: Error | null, body: Buffer) => void): void {
   const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => cb(null, Buffer.concat(chunks)));
+  (res as NodeJS.ReadableStream).on('data', (c: Buffer) => chunks.push(c));
+  (res as NodeJS.ReadableStream).on('end', () => cb(null, Buffer.concat(chunks)));
 }
