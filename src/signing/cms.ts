@@ -564,7 +564,14 @@ export function verifyCms(cms: Buffer, options: VerifyCmsOptions = {}): CmsVerif
     throw new RangeError(`unreadable trust anchor: ${(err as Error).message}`);
   }
   const at = options.at ?? new Date();
-  const signers = parsed.signerInfos.map((info, i) => verifySignerInfo(info, parsed, contentBytes, anchors, at, i));
+  let signers: SignerVerification[];
+  try {
+    signers = parsed.signerInfos.map((info, i) => verifySignerInfo(info, parsed, contentBytes, anchors, at, i));
+  } catch (err) {
+    // Signer infos are decoded lazily; a structural fault there is still a malformed CMS.
+    if (err instanceof DerError) fail('MALFORMED', `malformed signer info: ${err.message}`);
+    throw err;
+  }
   return {
     ...signers[0]!,
     content: contentBytes,
