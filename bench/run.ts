@@ -1,0 +1,31 @@
+// `npm run bench`: every benchmark, each reported against a baseline measured in the same run.
+//   npm run bench                 all sections
+//   npm run bench -- criteria     one section (criteria, membership, signing, peer, http)
+import { benchCriteriaEval } from './criteria.js';
+import { benchHttp } from './http.js';
+import { benchMembership } from './membership.js';
+import { benchPeer } from './peer.js';
+import { benchSigning, type BenchRow } from './signing.js';
+
+const sections: Record<string, () => Promise<BenchRow[]>> = {
+  criteria: benchCriteriaEval,
+  membership: () => benchMembership(),
+  signing: () => benchSigning(),
+  peer: benchPeer,
+  http: () => benchHttp(),
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const unknown = wanted.filter((w) => !(w in sections));
+if (unknown.length) {
+  console.error(`unknown section(s): ${unknown.join(', ')}; choose from ${Object.keys(sections).join(', ')}`);
+  process.exit(2);
+}
+for (const [name, run] of Object.entries(sections)) {
+  if (wanted.length && !wanted.includes(name)) continue;
+  console.log(`\n== ${name}`);
+  for (const r of await run()) {
+    const vs = r.ratio === undefined ? '' : `   baseline ${r.baseline?.toLocaleString('en-US')}   ratio ${r.ratio}`;
+    console.log(`${r.name.padEnd(62)} ${r.value.toLocaleString('en-US').padStart(12)} ${r.unit}${vs}`);
+  }
+}
