@@ -7,6 +7,7 @@ import type { Logger } from './logger.js';
 import { AnyconnectService } from './anyconnect/service.js';
 import { AppService } from './apps/service.js';
 import { PolicyService } from './policy/service.js';
+import { ScepService } from './scep/service.js';
 import { DeviceProfileService } from './profiles/service.js';
 import type { SigningService } from './signing/service.js';
 import { VpnService } from './vpn/service.js';
@@ -33,6 +34,7 @@ export function buildServices(deps: ServiceDeps) {
   const policy = new PolicyService(db, labels);
   const profiles = new DeviceProfileService(policy, deps.signing, deps.namespace, changes);
   return {
+    scep: new ScepService(db, deps.signing, deps.publicUrl, deps.logger),
     signing: deps.signing,
     profiles,
     policy,

@@ -10,7 +10,7 @@ import type { Services } from '../services.js';
 import { BasicAuthenticator } from './basic-auth.js';
 import { ApiError, envelope } from './errors.js';
 import { RouteTable, type Auth } from './route.js';
-import { apiRouteModules } from './routes.js';
+import { apiRouteModules, deviceRouteModules } from './routes.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -26,6 +26,8 @@ export interface AppOptions {
   services: Services;
   logger: Logger;
   bodyLimit: number;
+  /** Device messages carry profiles and certificates; still bounded. */
+  deviceBodyLimit?: number;
   credentialCacheMs: number;
   version: string;
 }
@@ -60,6 +62,13 @@ export function createApp(opts: AppOptions) {
   });
   for (const register of apiRouteModules) register(table, services);
 
+  // Device-facing protocol endpoints (/ota, /scep, /mdm): raw bodies, each handler
+  // authenticates the device itself (CMS signatures, challenges, Mdm-Signature).
+  const device = express.Router();
+  device.use(express.raw({ limit: opts.deviceBodyLimit ?? 2 * 1024 * 1024, type: () => true }));
+  const deviceTable = new RouteTable(device, registry, '', authenticate);
+  for (const register of deviceRouteModules) register(deviceTable, services);
+
   let openApiDoc: object | undefined;
   const document = () =>
     (openApiDoc ??= new OpenApiGeneratorV31(registry.definitions).generateDocument({
@@ -77,6 +86,7 @@ export function createApp(opts: AppOptions) {
   });
   app.use('/api/v2/docs', swaggerUi.serve, swaggerUi.setup(undefined, { swaggerOptions: { url: '/api/v2/openapi.json' } }));
   app.use('/api/v2', api);
+  app.use(device);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new ApiError(404, 'com.mobileiron.vsp.messages.http.404', `No such endpoint: ${req.method} ${req.path}`));

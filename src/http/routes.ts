@@ -5,6 +5,7 @@ import { registerAdminRoutes } from '../admins/routes.js';
 import { registerAuditRoutes } from '../audit/routes.js';
 import { registerAnyconnectRoutes } from '../anyconnect/routes.js';
 import { registerAppRoutes } from '../apps/routes.js';
+import { registerScepRoutes } from '../scep/routes.js';
 import { registerPolicyRoutes } from '../policy/routes.js';
 import { registerProfileRoutes } from '../profiles/routes.js';
 import { registerSigningRoutes } from '../signing/routes.js';
@@ -25,4 +26,9 @@ export const apiRouteModules: Array<(t: RouteTable, s: Services) => void> = [
   (t, s) => registerSigningRoutes(t, s.signing, s.profiles),
   (t, s) => registerAnyconnectRoutes(t, s.anyconnect),
   (t, s) => registerAuditRoutes(t, s.audit),
+];
+
+/** Device-facing protocol endpoints, mounted at the root (not under /api/v2). */
+export const deviceRouteModules: Array<(t: RouteTable, s: Services) => void> = [
+  (t, s) => registerScepRoutes(t, s.scep),
 ];
