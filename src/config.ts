@@ -13,6 +13,8 @@ export interface Config {
   logLevel: string;
   /** Key type of a newly created signing identity. */
   keyType: 'rsa' | 'ec';
+  /** Header a TLS-terminating proxy puts the client certificate in (PEM, URL-encoded), if any. */
+  clientCertHeader: string | undefined;
   /** Max accepted request body, bytes. */
   bodyLimit: number;
   /** How long a verified Basic credential stays cached in memory, ms. */
@@ -44,6 +46,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   if (keyType !== 'rsa' && keyType !== 'ec') throw new Error(`invalid key type: ${keyType} (rsa or ec)`);
   return {
     keyType,
+    clientCertHeader: env.MOCKIRON_CLIENT_CERT_HEADER || undefined,
     port,
     host,
     dataDir,

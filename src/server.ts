@@ -24,7 +24,7 @@ export async function bootstrap(config: Config, logger: Logger, announce: (line:
   const { service: signing, created: signingCreated } = await SigningService.open(config.dataDir, config.keyType);
   if (signingCreated) logger.info({ keyType: config.keyType, subject: signing.identity.certificate.subject }, 'created the profile-signing CA and certificate');
   const { namespace } = loadOrCreateInstallation(config.dataDir);
-  const services = buildServices({ db, changes, logger, dataDir: config.dataDir, publicUrl: config.publicUrl, signing, namespace });
+  const services = buildServices({ db, changes, logger, dataDir: config.dataDir, publicUrl: config.publicUrl, signing, namespace, clientCertHeader: config.clientCertHeader });
   const first = await services.admins.ensureInitialAdmin(config.adminUser, config.adminPassword);
   if (first.created) {
     logger.info({ username: config.adminUser }, 'created the first admin user');
@@ -35,6 +35,7 @@ export async function bootstrap(config: Config, logger: Logger, announce: (line:
     }
   }
   await services.init();
+  services.mdm.start();
   const app = createApp({ services, logger, bodyLimit: config.bodyLimit, credentialCacheMs: config.credentialCacheMs, version });
   return { app, services };
 }
@@ -53,6 +54,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     (closing ??= (async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      services.mdm.stop();
       await services.db.$disconnect();
     })());
   return { server, services, url, close };

@@ -8,6 +8,9 @@ import { AnyconnectService } from './anyconnect/service.js';
 import { AppService } from './apps/service.js';
 import { PolicyService } from './policy/service.js';
 import { ScepService } from './scep/service.js';
+import { EnrollmentService } from './enrollment/service.js';
+import { MdmService } from './mdm/service.js';
+import { RecordingPushProvider, type PushProvider } from './mdm/push.js';
 import { DeviceProfileService } from './profiles/service.js';
 import type { SigningService } from './signing/service.js';
 import { VpnService } from './vpn/service.js';
@@ -25,6 +28,9 @@ export interface ServiceDeps {
   signing: SigningService;
   /** Per-installation UUID namespace for derived PayloadUUIDs. */
   namespace: string;
+  push?: PushProvider;
+  /** Header a TLS-terminating proxy forwards the client certificate in, if any. */
+  clientCertHeader?: string;
 }
 
 export function buildServices(deps: ServiceDeps) {
@@ -33,8 +39,13 @@ export function buildServices(deps: ServiceDeps) {
   const devices = new DeviceService(db, labels);
   const policy = new PolicyService(db, labels);
   const profiles = new DeviceProfileService(policy, deps.signing, deps.namespace, changes);
+  const scep = new ScepService(db, deps.signing, deps.publicUrl, deps.logger);
+  const push = deps.push ?? new RecordingPushProvider(db);
   return {
-    scep: new ScepService(db, deps.signing, deps.publicUrl, deps.logger),
+    scep,
+    push,
+    enrollment: new EnrollmentService(db, deps.signing, scep, deps.namespace, deps.publicUrl, deps.logger),
+    mdm: new MdmService(db, scep, profiles, policy, deps.signing, push, changes, deps.logger, { clientCertHeader: deps.clientCertHeader }),
     signing: deps.signing,
     profiles,
     policy,

@@ -10,7 +10,7 @@ import type { Services } from '../services.js';
 import { BasicAuthenticator } from './basic-auth.js';
 import { ApiError, envelope } from './errors.js';
 import { RouteTable, type Auth } from './route.js';
-import { apiRouteModules, deviceRouteModules } from './routes.js';
+import { apiRouteModules, deviceRouteModules, v1RouteModules } from './routes.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -62,6 +62,11 @@ export function createApp(opts: AppOptions) {
   });
   for (const register of apiRouteModules) register(table, services);
 
+  const v1 = express.Router();
+  v1.use(express.json({ limit: opts.bodyLimit, strict: false, verify: rejectNonUtf8 }));
+  const v1Table = new RouteTable(v1, registry, '/api/v1', authenticate);
+  for (const register of v1RouteModules) register(v1Table, services);
+
   // Device-facing protocol endpoints (/ota, /scep, /mdm): raw bodies, each handler
   // authenticates the device itself (CMS signatures, challenges, Mdm-Signature).
   const device = express.Router();
@@ -86,6 +91,7 @@ export function createApp(opts: AppOptions) {
   });
   app.use('/api/v2/docs', swaggerUi.serve, swaggerUi.setup(undefined, { swaggerOptions: { url: '/api/v2/openapi.json' } }));
   app.use('/api/v2', api);
+  app.use('/api/v1', v1);
   app.use(device);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {

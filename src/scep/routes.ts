@@ -1,7 +1,124 @@
-import type { RouteTable } from '../http/route.js';
-import type { ScepService } from './service.js';
+import { z } from 'zod';
+import { listEnvelope, listQuery } from '../http/pagination.js';
+import { Reply, type RouteTable } from '../http/route.js';
+import { uuidParam } from '../http/validators.js';
+import { MAX_CHALLENGE_TTL_MINUTES, ScepUnavailableError, type ScepService } from './service.js';
 
+const textHeaders = { 'Content-Type': 'text/plain; charset=utf-8' };
+const pkiMessageType = 'application/x-pki-message';
+
+// SCEP clients read the status line and maybe a line of text: errors here are plain text, not the
+// admin API's JSON envelope.
+const textReply = (status: number, message: string) => new Reply(status, `${message}\n`, textHeaders);
+
+/** Base64 from a query string: '+' may arrive as ' ' when the client did not URL-encode it. */
+function decodeQueryMessage(message: string): Buffer | undefined {
+  const cleaned = message.replace(/ /g, '+').replace(/[\r\n]/g, '');
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(cleaned)) return undefined;
+  const bytes = Buffer.from(cleaned, 'base64');
+  return bytes.length ? bytes : undefined;
+}
+
+async function pkiOperation(scep: ScepService, messageDer: Buffer): Promise<Reply> {
+  const outcome = await scep.pkiOperation(messageDer);
+  if (outcome.kind === 'unanswerable') return textReply(400, outcome.message);
+  return new Reply(200, outcome.body, { 'Content-Type': pkiMessageType });
+}
+
+/** 503 for every operation while the CA key is not held here. */
+async function guarded(handler: () => Reply | Promise<Reply>): Promise<Reply> {
+  try {
+    return await handler();
+  } catch (err) {
+    if (err instanceof ScepUnavailableError) return textReply(503, err.message);
+    throw err;
+  }
+}
+
+const scepQuery = z.object({
+  operation: z.string().optional().describe('GetCACaps, GetCACert or PKIOperation'),
+  message: z.string().optional().describe('GET PKIOperation: the base64 (URL-encoded) DER PKIMessage; ignored otherwise'),
+});
+
+/** Device-facing SCEP (RFC 8894), on the device router at the root: /scep. */
 export function registerScepRoutes(t: RouteTable, scep: ScepService): void {
-  void t;
-  void scep;
+  const tag = 'SCEP';
+  t.add({
+    method: 'get', path: '/scep', tag, auth: 'public', query: scepQuery, responseMediaType: 'application/octet-stream',
+    summary: 'SCEP: GetCACaps (text/plain), GetCACert (DER CA certificate) or PKIOperation with a base64 message (CertRep)',
+    handler: ({ query }) =>
+      guarded(async () => {
+        switch (query.operation) {
+          case 'GetCACaps':
+            return new Reply(200, scep.getCaCaps(), textHeaders);
+          case 'GetCACert': {
+            const { contentType, body } = scep.getCaCert();
+            return new Reply(200, body, { 'Content-Type': contentType });
+          }
+          case 'PKIOperation': {
+            scep.getCaCaps(); // availability first: a 503 says more than a 400 about the message
+            const messageDer = query.message === undefined ? undefined : decodeQueryMessage(query.message);
+            if (!messageDer) return textReply(400, 'PKIOperation by GET needs message=<base64 DER PKIMessage>');
+            return pkiOperation(scep, messageDer);
+          }
+          default:
+            return textReply(400, query.operation === undefined ? 'missing operation parameter' : `unsupported SCEP operation ${query.operation}`);
+        }
+      }),
+  });
+  t.add({
+    method: 'post', path: '/scep', tag, auth: 'public', query: scepQuery, bodyMediaType: pkiMessageType, responseMediaType: pkiMessageType,
+    summary: 'SCEP PKIOperation: the body is a DER PKIMessage (PKCSReq, RenewalReq, GetCertInitial); the answer is a CertRep',
+    handler: ({ query, req }) =>
+      guarded(async () => {
+        if (query.operation !== 'PKIOperation') {
+          return textReply(400, query.operation === undefined ? 'missing operation parameter' : `unsupported SCEP operation ${query.operation} by POST`);
+        }
+        scep.getCaCaps();
+        const body: unknown = req.body;
+        if (!Buffer.isBuffer(body) || body.length === 0) return textReply(400, 'PKIOperation needs the DER PKIMessage as the request body');
+        return pkiOperation(scep, body);
+      }),
+  });
+}
+
+const certificateResult = z.object({
+  id: z.number(), serialNumber: z.string(), fingerprintSha256: z.string(), subject: z.string(),
+  deviceRef: z.number().nullable(), deviceUuid: z.string().nullable(), source: z.enum(['scep', 'pkcs12']),
+  transactionId: z.string().nullable(), notBefore: z.string(), notAfter: z.string(),
+  revoked: z.boolean(), revokedAt: z.string().nullable(), createdAt: z.string(),
+});
+
+/** Admin API (/api/v2): challenges and the certificates issued to devices. */
+export function registerScepAdminRoutes(t: RouteTable, scep: ScepService): void {
+  const tag = 'SCEP';
+  t.add({
+    method: 'post', path: '/scep/challenges', tag,
+    summary: 'Mint a one-time SCEP challenge password (shown in this response only; stored as a hash)',
+    body: z.strictObject({
+      ttlMinutes: z.number().int().min(1).max(MAX_CHALLENGE_TTL_MINUTES).optional().describe('Default 60'),
+      deviceUuid: uuidParam.optional().describe('Tie the certificate to this device'),
+    }),
+    results: z.object({ challenge: z.string(), expiresAt: z.string(), url: z.string() }),
+    handler: async ({ actor, body }) => new Reply(201, { results: await scep.createChallenge(actor, body) }),
+  });
+  t.add({
+    method: 'get', path: '/scep/certificates', tag, summary: 'List device certificates (SCEP and PKCS#12 identities)',
+    query: listQuery(['id', 'serialNumber', 'notAfter', 'createdAt']).extend({
+      deviceUuid: uuidParam.optional(),
+      revoked: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+    }),
+    results: z.array(certificateResult),
+    handler: async ({ actor, query }) => {
+      const filter = { ...(query.deviceUuid !== undefined ? { deviceUuid: query.deviceUuid } : {}), ...(query.revoked !== undefined ? { revoked: query.revoked } : {}) };
+      const { total, results } = await scep.listCertificates(actor, filter, query, query.sortField ?? 'id', query.sortOrder === 'DESC' ? 'desc' : 'asc');
+      return listEnvelope(results, total, query);
+    },
+  });
+  t.add({
+    method: 'post', path: '/scep/certificates/:serial/revoke', tag, summary: 'Revoke a device certificate (RenewalReq and GetCertInitial then refuse it)',
+    params: z.object({ serial: z.string().regex(/^[0-9A-Fa-f]{1,64}$/, 'must be the hex serial number') }),
+    results: certificateResult,
+    handler: async ({ actor, params }) => ({ results: await scep.revokeCertificate(actor, params.serial) }),
+  });
 }

@@ -33,7 +33,7 @@ function authed(app: unknown, user: string, password: string) {
 export async function startTestApp(opts: { dataDir?: string; env?: Record<string, string> } = {}): Promise<TestApp> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'mockiron-test-'));
   const config = loadConfig({ dataDir, port: 0 }, { MOCKIRON_ADMIN_PASSWORD: adminPassword, ...opts.env });
-  const { app, services } = await bootstrap(config, createLogger('silent'));
+  const { app, services } = await bootstrap(config, createLogger(process.env.MOCKIRON_TEST_LOG ?? 'silent'));
   return {
     dataDir,
     app,
@@ -42,6 +42,7 @@ export async function startTestApp(opts: { dataDir?: string; env?: Record<string
     anon: supertest.agent(app),
     as: (user, password) => authed(app, user, password),
     close: async () => {
+      services.mdm.stop();
       await services.db.$disconnect();
     },
   };

@@ -1,0 +1,212 @@
+// Over-the-air enrollment: an admin invitation → the device fetches a signed Profile Service
+// profile → it posts its CMS-signed attributes → it gets a signed MDM enrollment profile (our
+// CA, a device identity by SCEP or PKCS#12, com.apple.mdm).
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
+import forge from 'node-forge';
+import { requireRead, requireWrite, type Actor } from '../auth/actor.js';
+import { recordAudit } from '../audit/store.js';
+import type { Db, DbTx } from '../db/client.js';
+import { deviceStore } from '../devices/store.js';
+import { ApiError } from '../http/errors.js';
+import type { Logger } from '../logger.js';
+import { toXmlPlist } from '../plist/index.js';
+import type { ScepService } from '../scep/service.js';
+import { CmsVerifyError, verifyCms } from '../signing/cms.js';
+import { generateKeyPair } from '../signing/identity.js';
+import type { SigningService } from '../signing/service.js';
+import { userStore } from '../users/store.js';
+import { buildEnrollmentProfile, buildProfileServicePayload, parseDeviceAttributes, scepSubject, type DeviceIdentityInput } from './payloads.js';
+import { invitationStore } from './store.js';
+
+export const mdmTopic = 'com.apple.mgmt.External.mockiron';
+export const enrollmentProfileIdentifier = (deviceUuid: string) => `com.mockiron.mdm.${deviceUuid.toLowerCase()}`;
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** Maps a device's PRODUCT (e.g. iPad4,1) to its platform. */
+function platformOf(product: string | undefined): 'iOS' {
+  void product;
+  return 'iOS';
+}
+
+export class EnrollmentError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class EnrollmentService {
+  constructor(
+    private readonly db: Db,
+    private readonly signing: SigningService,
+    private readonly scep: ScepService,
+    private readonly namespace: string,
+    private readonly publicUrl: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * The one-time challenge of an invitation, derived from its token with a key only this
+   * server holds: nothing secret is stored (the database keeps only its hash), yet phase 1
+   * can put the same challenge into the Profile Service profile.
+   */
+  private challengeFor(token: string): string {
+    this.challengeKey ??= createHash('sha256')
+      .update('mockiron enrollment challenge key\0')
+      .update(this.signing.identity.privateKey.export({ type: 'pkcs8', format: 'der' }))
+      .digest();
+    return createHmac('sha256', this.challengeKey).update(token).digest('base64url').slice(0, 32);
+  }
+
+  private challengeKey: Buffer | undefined;
+
+  async createInvitation(actor: Actor, input: { userId: string; deviceUuid?: string; expiresInMinutes?: number; identity?: 'scep' | 'pkcs12' }) {
+    requireWrite(actor);
+    const token = randomBytes(18).toString('base64url');
+    const challenge = this.challengeFor(token);
+    const expiresAt = new Date(Date.now() + (input.expiresInMinutes ?? 60 * 24) * 60_000);
+    const inv = await this.db.$transaction(async (tx) => {
+      const user = await userStore.findByUserId(tx, input.userId);
+      if (!user) throw ApiError.validation('userId', `no user ${input.userId}; create it with POST /api/v2/users first`);
+      let deviceRef: number | null = null;
+      if (input.deviceUuid) {
+        const d = await deviceStore.findByUuid(tx, input.deviceUuid);
+        if (!d) throw ApiError.validation('deviceUuid', `no device ${input.deviceUuid}`);
+        if (d.platform !== 'iOS') throw ApiError.validation('deviceUuid', 'only iOS devices enroll over the air');
+        deviceRef = d.id;
+      }
+      const created = await invitationStore.create(tx, {
+        token, challengeHash: sha256(challenge), userRef: user.id, deviceRef, identityKind: input.identity ?? 'scep', expiresAt, createdBy: actor.username,
+      });
+      await recordAudit(tx, { actor: actor.username, action: 'create', objectType: 'enrollment', objectId: created.id, details: { userId: input.userId, deviceUuid: input.deviceUuid, expiresAt: expiresAt.toISOString() } });
+      return created;
+    });
+    return { ...this.invitationView(inv), token, challenge };
+  }
+
+  invitationView(inv: NonNullable<Awaited<ReturnType<typeof invitationStore.findByToken>>>) {
+    return {
+      id: inv.id,
+      url: `${this.publicUrl}/ota/enroll?token=${inv.token}`,
+      userId: inv.user?.userId ?? null,
+      deviceUuid: inv.device?.uuid ?? null,
+      identity: inv.identityKind,
+      expiresAt: inv.expiresAt.toISOString(),
+      usedAt: inv.usedAt?.toISOString() ?? null,
+      createdBy: inv.createdBy,
+    };
+  }
+
+  async list(actor: Actor, page: { limit: number; offset: number }) {
+    requireRead(actor);
+    const [rows, total] = await Promise.all([invitationStore.list(this.db, page), invitationStore.count(this.db)]);
+    // Tokens stay out of lists: they are as good as the challenge for enrolling.
+    return { total, results: rows.map((r) => { const { url: _url, ...rest } = this.invitationView(r); void _url; return rest; }) };
+  }
+
+  /** OTA phase 1: the signed Profile Service profile for a valid, unused invitation. */
+  async profileService(token: string): Promise<Buffer> {
+    const inv = await invitationStore.findByToken(this.db, token);
+    if (!inv || inv.usedAt || inv.expiresAt < new Date()) {
+      throw new EnrollmentError(inv ? 410 : 404, inv ? 'this enrollment invitation has been used or has expired' : 'unknown enrollment invitation');
+    }
+    const challenge = this.challengeFor(token);
+    const payload = buildProfileServicePayload({
+      namespace: this.namespace,
+      payload: { identifier: `com.mockiron.ota.${inv.id}`, displayName: 'mockiron enrollment', description: 'Enroll this device in mockiron', organization: 'mockiron' },
+      url: `${this.publicUrl}/ota/profile`,
+      challenge,
+    });
+    return this.signing.signOnce(Buffer.from(toXmlPlist(payload)));
+  }
+
+  /** OTA phase 2: verify the device's signed attributes, consume the challenge, enroll. */
+  async completeOta(body: Buffer): Promise<{ profile: Buffer; deviceUuid: string }> {
+    let content: Buffer;
+    try {
+      // iOS signs with an Apple-issued device certificate we cannot chain; the signature must
+      // still be valid over exactly these bytes.
+      content = verifyCms(body, {}).content;
+    } catch (err) {
+      if (err instanceof CmsVerifyError) throw new EnrollmentError(400, `the device attributes are not a valid CMS signature: ${err.message}`);
+      throw err;
+    }
+    let attrs;
+    try {
+      attrs = parseDeviceAttributes(content, { requireChallenge: true });
+    } catch (err) {
+      throw new EnrollmentError(400, `bad device attributes: ${(err as Error).message}`);
+    }
+    const challengeHash = sha256(attrs.challenge!);
+    const result = await this.db.$transaction(async (tx) => {
+      const inv = await invitationStore.findByChallengeHash(tx, challengeHash);
+      if (!inv) throw new EnrollmentError(403, 'unknown enrollment challenge');
+      if (inv.usedAt) throw new EnrollmentError(403, 'this enrollment challenge has already been used');
+      if (inv.expiresAt < new Date()) throw new EnrollmentError(403, 'this enrollment challenge has expired');
+      const device = await this.upsertDevice(tx, inv.deviceRef, inv.userRef, attrs);
+      const claimed = await invitationStore.markUsed(tx, inv.id, device.id);
+      if (claimed.count !== 1) throw new EnrollmentError(403, 'this enrollment challenge has already been used');
+      const identity = await this.identityFor(tx, inv.identityKind, device);
+      await recordAudit(tx, { actor: `device:${attrs.udid}`, action: 'enroll.ota', objectType: 'device', objectId: device.uuid, details: { invitation: inv.id, identity: inv.identityKind } });
+      return { device, identity };
+    });
+    const plist = buildEnrollmentProfile({
+      namespace: this.namespace,
+      profile: { identifier: enrollmentProfileIdentifier(result.device.uuid), displayName: 'mockiron MDM', description: 'Device management by mockiron', organization: 'mockiron' },
+      caCertificateDer: this.signing.caDer(),
+      identity: result.identity,
+      mdm: { serverUrl: `${this.publicUrl}/mdm/connect`, checkInUrl: `${this.publicUrl}/mdm/checkin`, topic: mdmTopic, signMessage: true, checkOutWhenRemoved: true },
+    });
+    this.logger.info({ deviceUuid: result.device.uuid, udid: attrs.udid }, 'device completed OTA enrollment');
+    // Carries a one-time SCEP challenge or a PKCS#12 password: signed once, never cached.
+    return { profile: this.signing.signOnce(Buffer.from(toXmlPlist(plist))), deviceUuid: result.device.uuid };
+  }
+
+  private async upsertDevice(tx: DbTx, deviceRef: number | null, userRef: number | null, attrs: ReturnType<typeof parseDeviceAttributes>) {
+    const fields = {
+      udid: attrs.udid,
+      ...(attrs.serial ? { serialNumber: attrs.serial } : {}),
+      ...(attrs.product ? { model: attrs.product } : {}),
+      ...(attrs.version ? { osVersion: attrs.version } : {}),
+      ...(attrs.imei ? { imei: attrs.imei } : {}),
+      ...(attrs.deviceName ? { deviceName: attrs.deviceName } : {}),
+    };
+    const byUdid = await deviceStore.findByUdid(tx, attrs.udid);
+    const target = deviceRef ?? byUdid?.id ?? null;
+    if (byUdid && deviceRef && byUdid.id !== deviceRef) {
+      throw new EnrollmentError(409, `a different device record already has UDID ${attrs.udid}`);
+    }
+    if (target) {
+      return deviceStore.update(tx, target, { ...fields, status: 'VERIFICATION_PENDING', userRef: userRef ?? undefined, mdmState: '{}' });
+    }
+    return deviceStore.create(tx, {
+      uuid: randomUUID(), platform: platformOf(attrs.product), manufacturer: 'Apple', owner: 'COMPANY', userRef, ...fields,
+    });
+  }
+
+  private async identityFor(tx: DbTx, kind: string, device: { id: number; uuid: string; udid: string | null }): Promise<DeviceIdentityInput> {
+    const subject = scepSubject([['O', 'mockiron'], ['CN', `mockiron device ${device.uuid}`]]);
+    if (kind === 'pkcs12') return this.pkcs12Identity(tx, device);
+    const { challenge } = await this.scep.mintChallenge(tx, { purpose: 'enrollment', deviceRef: device.id, ttlMinutes: 60, createdBy: 'ota' });
+    return { kind: 'scep', url: `${this.publicUrl}/scep`, name: 'mockiron', subject, challenge, keysize: 2048, keyUsage: 5 };
+  }
+
+  /** For tools that cannot do SCEP: a key and certificate made here, in a PKCS#12. */
+  private async pkcs12Identity(tx: DbTx, device: { id: number; uuid: string }): Promise<DeviceIdentityInput> {
+    const ca = this.signing.ca;
+    if (!ca) throw new EnrollmentError(503, 'device identities need the mockiron CA key, which is not held here (imported signing identity)');
+    const { privateKey, publicKey } = generateKeyPair('rsa');
+    const issued = ca.issueCertificate({ subject: { commonName: `mockiron device ${device.uuid}`, organization: 'mockiron' }, publicKey, profile: 'device', validityDays: 365 });
+    await this.scep.recordCertificate(tx, { certificate: issued.certificate, deviceRef: device.id, source: 'pkcs12' });
+    const password = randomBytes(12).toString('base64url');
+    const p12 = forge.pkcs12.toPkcs12Asn1(
+      forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()),
+      [forge.pki.certificateFromPem(issued.pem), forge.pki.certificateFromPem(ca.certificatePem)],
+      password,
+      { algorithm: '3des', friendlyName: 'mockiron device identity' },
+    );
+    return { kind: 'pkcs12', pkcs12: Buffer.from(forge.asn1.toDer(p12).getBytes(), 'binary'), password, fileName: 'identity.p12' };
+  }
+}

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { listEnvelope, listQuery } from '../http/pagination.js';
+import { Reply, type RouteTable } from '../http/route.js';
+import { text, uuidParam } from '../http/validators.js';
+import type { PlistDict } from '../plist/index.js';
+import { deviceActions, type DeviceReply, type MdmService } from './service.js';
+
+const checkinType = 'application/x-apple-aspen-mdm-checkin';
+
+function toReply(r: DeviceReply): Reply {
+  return new Reply(r.status, r.body ?? '', { 'Content-Type': r.contentType ?? 'text/plain; charset=utf-8' });
+}
+
+/** Apple's protocol endpoints, device-authenticated by Mdm-Signature. */
+export function registerMdmDeviceRoutes(t: RouteTable, mdm: MdmService): void {
+  const tag = 'Device protocol';
+  const body = (req: { body: unknown }) => (Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+  t.add({
+    method: 'put', path: '/mdm/checkin', tag, auth: 'device', bodyMediaType: checkinType,
+    summary: 'Check-in: Authenticate, TokenUpdate, CheckOut (signed with Mdm-Signature)',
+    handler: async ({ req }) => toReply(await mdm.checkin(req.headers, body(req))),
+  });
+  t.add({
+    method: 'put', path: '/mdm/connect', tag, auth: 'device', bodyMediaType: 'application/x-apple-aspen-mdm',
+    summary: 'Command results in, the next queued command out (signed with Mdm-Signature)',
+    handler: async ({ req }) => toReply(await mdm.connect(req.headers, body(req))),
+  });
+  t.add({
+    method: 'put', path: '/mdm', tag, auth: 'device',
+    summary: 'One URL for both: check-in by Content-Type application/x-apple-aspen-mdm-checkin, commands otherwise',
+    handler: async ({ req }) => {
+      const isCheckin = (req.headers['content-type'] ?? '').startsWith(checkinType);
+      return toReply(isCheckin ? await mdm.checkin(req.headers, body(req)) : await mdm.connect(req.headers, body(req)));
+    },
+  });
+}
+
+const uuids = z.array(uuidParam).min(1).max(1000);
+
+export function registerMdmAdminRoutes(t: RouteTable, mdm: MdmService): void {
+  const tag = 'Commands and actions';
+  const params = z.object({ uuid: uuidParam });
+  t.add({
+    method: 'get', path: '/devices/:uuid/commands', tag, summary: 'The device\'s command queue and history (status Queued, Sent, Acknowledged, Error, NotNow, Canceled)',
+    params, query: listQuery(['id']).extend({ status: z.enum(['Queued', 'Sent', 'Acknowledged', 'Error', 'CommandFormatError', 'NotNow', 'Canceled']).optional() }),
+    handler: async ({ actor, params, query }) => {
+      const { total, results } = await mdm.listCommands(actor, params.uuid, query, query.status);
+      return listEnvelope(results, total, query);
+    },
+  });
+  t.add({
+    method: 'post', path: '/devices/:uuid/commands', tag, summary: 'Queue a raw MDM command (RequestType plus its fields), for QA',
+    params,
+    body: z.object({ RequestType: z.string().regex(/^[A-Za-z]{2,64}$/, 'must be an MDM RequestType such as DeviceInformation') }).catchall(z.unknown()),
+    handler: async ({ actor, params, body }) => {
+      const { RequestType, ...fields } = body;
+      return new Reply(201, { results: await mdm.enqueueRaw(actor, params.uuid, RequestType, fields as PlistDict) });
+    },
+  });
+  t.add({
+    method: 'delete', path: '/devices/:uuid/commands/:commandUuid', tag, summary: 'Cancel a queued command',
+    params: z.object({ uuid: uuidParam, commandUuid: uuidParam }),
+    handler: async ({ actor, params }) => ({ results: await mdm.cancel(actor, params.uuid, params.commandUuid) }),
+  });
+  const actionBody = z.strictObject({ deviceUuids: uuids, note: text(1024).optional(), message: text(1024).optional(), pin: z.string().regex(/^\d{6}$/).optional() });
+  for (const [path, action] of [['wipe', 'WIPE'], ['retire', 'RETIRE'], ['wakeup', 'WAKEUP']] as const) {
+    t.add({
+      method: 'put', path: `/devices/${path}`, tag, summary: `${action} devices (Core v2): queues the commands and pushes; per-device results`,
+      body: actionBody,
+      handler: async ({ actor, body }) => {
+        const results = await mdm.action(actor, action, body.deviceUuids, body);
+        return { totalCount: results.length, resultCount: results.length, hasMore: false, results };
+      },
+    });
+  }
+  t.add({
+    method: 'post', path: '/devices/action', tag, summary: `Device action (Core v2): actionType one of ${deviceActions.join(', ')}`,
+    query: z.object({ actionType: z.enum(deviceActions) }),
+    body: actionBody,
+    handler: async ({ actor, query, body }) => {
+      const results = await mdm.action(actor, query.actionType, body.deviceUuids, body);
+      return { totalCount: results.length, resultCount: results.length, hasMore: false, results };
+    },
+  });
+}

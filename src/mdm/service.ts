@@ -1,0 +1,566 @@
+// Apple's MDM protocol on the server side: check-ins, the command queue and its delivery,
+// device authentication by Mdm-Signature, results, and reconciliation of each device with its
+// policy. Dispatch on MessageType and RequestType goes through tables, not if-chains.
+import { randomUUID, X509Certificate } from 'node:crypto';
+import { requireRead, requireWrite, type Actor } from '../auth/actor.js';
+import { recordAudit } from '../audit/store.js';
+import type { ChangeCounter } from '../db/changes.js';
+import type { Db, DbTx } from '../db/client.js';
+import type { DeviceRow } from '../devices/fields.js';
+import { deviceStore } from '../devices/store.js';
+import { enrollmentProfileIdentifier } from '../enrollment/service.js';
+import { ApiError } from '../http/errors.js';
+import type { Logger } from '../logger.js';
+import { toXmlPlist, type PlistDict } from '../plist/index.js';
+import type { PolicyService } from '../policy/service.js';
+import type { DeviceProfileService } from '../profiles/service.js';
+import type { ScepService } from '../scep/service.js';
+import type { SigningService } from '../signing/service.js';
+import {
+  applicationAttributesSetting,
+  clearPasscodeCommand,
+  decodeCheckin,
+  decodeCommandResult,
+  deviceInformationCommand,
+  deviceLockCommand,
+  encodeCommand,
+  eraseDeviceCommand,
+  installApplicationCommand,
+  installProfileCommand,
+  MdmProtocolError,
+  MdmSignatureError,
+  parseResultPayload,
+  rawCommand,
+  removeApplicationCommand,
+  removeProfileCommand,
+  settingsCommand,
+  verifyMdmSignature,
+  type CheckinMessage,
+  type MdmCommand,
+  type CommandResult,
+  type ResultPayload,
+} from './protocol/index.js';
+import type { PushProvider } from './push.js';
+import { applyAcknowledged, planReconcile, type KnownState, type PlannedCommand, type SlotCommand } from './reconcile.js';
+import { commandStore, pendingStatuses } from './store.js';
+
+/** An answer to a device: HTTP status and (plist) body. */
+export interface DeviceReply {
+  status: number;
+  body?: Buffer | string;
+  contentType?: string;
+}
+
+export class DeviceAuthError extends Error {}
+
+function knownState(device: { mdmState: string }): KnownState {
+  try {
+    return JSON.parse(device.mdmState) as KnownState;
+  } catch {
+    return {};
+  }
+}
+
+export class MdmService {
+  /** Per device: the policy change count it was last reconciled at. */
+  private reconciledAt = new Map<number, number>();
+  private lastSeenWrite = new Map<number, number>();
+  private backgroundTimer: NodeJS.Timeout | undefined;
+  private backgroundRunning = false;
+  private backgroundSeen = -1;
+
+  constructor(
+    private readonly db: Db,
+    private readonly scep: ScepService,
+    private readonly profiles: DeviceProfileService,
+    private readonly policy: PolicyService,
+    private readonly signing: SigningService,
+    private readonly push: PushProvider,
+    private readonly changes: ChangeCounter,
+    private readonly logger: Logger,
+    private readonly options: { clientCertHeader?: string } = {},
+  ) {}
+
+  // ---------------------------------------------------------------- device authentication
+
+  /** Who is talking: the device whose enrolled identity signed this body (or a proxy-forwarded client certificate). */
+  async authenticate(headers: Record<string, string | string[] | undefined>, body: Buffer, udid: string, allowUnbound: boolean): Promise<{ device: DeviceRow | null; fingerprint: string }> {
+    let fingerprint: string;
+    const forwarded = this.options.clientCertHeader ? headers[this.options.clientCertHeader.toLowerCase()] : undefined;
+    if (typeof forwarded === 'string' && forwarded) {
+      fingerprint = this.forwardedCertificateFingerprint(forwarded);
+    } else {
+      try {
+        const header = headers['mdm-signature'];
+        const signer = verifyMdmSignature(typeof header === 'string' ? header : undefined, body, { trustAnchors: [this.signing.trustAnchor] });
+        fingerprint = signer.fingerprintSha256;
+      } catch (err) {
+        if (err instanceof MdmSignatureError) throw new DeviceAuthError(`Mdm-Signature rejected (${err.code}): ${err.message}`);
+        throw err;
+      }
+    }
+    const cert = await this.scep.deviceForCertificate(fingerprint);
+    if (!cert) throw new DeviceAuthError('the signing certificate was not issued to any device by this server');
+    if (cert.revoked) throw new DeviceAuthError('the device certificate has been revoked (device retired or wiped)');
+    if (cert.notAfter < new Date()) throw new DeviceAuthError('the device certificate has expired');
+    if (cert.deviceRef == null) {
+      if (allowUnbound) return { device: null, fingerprint };
+      throw new DeviceAuthError('the certificate is not bound to a device yet: send Authenticate first');
+    }
+    const device = await this.db.device.findUnique({ where: { id: cert.deviceRef }, include: { user: true } });
+    if (!device) throw new DeviceAuthError('the device of this certificate no longer exists');
+    if (device.udid && device.udid.toLowerCase() !== udid.toLowerCase()) {
+      throw new DeviceAuthError(`UDID ${udid} does not match the device this certificate was issued to`);
+    }
+    return { device, fingerprint };
+  }
+
+  private forwardedCertificateFingerprint(value: string): string {
+    try {
+      const text = decodeURIComponent(value);
+      const cert = text.includes('BEGIN CERTIFICATE') ? new X509Certificate(text) : new X509Certificate(Buffer.from(text, 'base64'));
+      if (!cert.checkIssued(this.signing.trustAnchor) || !cert.verify(this.signing.trustAnchor.publicKey)) throw new Error('not issued by the mockiron CA');
+      return cert.fingerprint256;
+    } catch (err) {
+      throw new DeviceAuthError(`forwarded client certificate rejected: ${(err as Error).message}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- check-in
+
+  private readonly checkinHandlers: { [K in CheckinMessage['kind']]: (m: Extract<CheckinMessage, { kind: K }>, device: DeviceRow | null, fingerprint: string) => Promise<DeviceReply> } = {
+    Authenticate: async (m, device, fingerprint) => {
+      const row = device ?? (await this.bindCertificate(m.udid, fingerprint));
+      await deviceStore.update(this.db, row.id, {
+        ...(m.serialNumber ? { serialNumber: m.serialNumber } : {}),
+        ...(m.productName ? { model: m.productName } : {}),
+        ...(m.osVersion ? { osVersion: m.osVersion } : {}),
+        ...(m.deviceName ? { deviceName: m.deviceName } : {}),
+        ...(m.imei ? { imei: m.imei } : {}),
+        topic: m.topic,
+        // A new enrollment: tokens and what we knew the device held are gone.
+        pushToken: null, pushMagic: null, unlockToken: null, mdmState: '{}',
+        lastConnectedAt: new Date(),
+      });
+      this.reconciledAt.delete(row.id);
+      return { status: 200, body: '', contentType: 'application/xml' };
+    },
+    TokenUpdate: async (m, device) => {
+      const row = device!;
+      await this.db.$transaction(async (tx) => {
+        await deviceStore.update(tx, row.id, {
+          pushToken: Buffer.from(m.token).toString('hex'),
+          pushMagic: m.pushMagic,
+          ...(m.unlockToken ? { unlockToken: Buffer.from(m.unlockToken).toString('base64') } : {}),
+          topic: m.topic,
+          status: 'ACTIVE',
+          enrolledAt: row.enrolledAt ?? new Date(),
+          lastConnectedAt: new Date(),
+        });
+      });
+      this.logger.info({ deviceUuid: row.uuid }, 'device is ACTIVE (TokenUpdate)');
+      await this.reconcile(row.id);
+      return { status: 200, body: '', contentType: 'application/xml' };
+    },
+    CheckOut: async (_m, device) => {
+      await this.finishRetirement(device!, 'CheckOut: the device removed its MDM profile');
+      return { status: 200, body: '', contentType: 'application/xml' };
+    },
+    // Known messages we do not implement: answered with an empty 200, as servers without
+    // bootstrap tokens or declarative management do, so the device carries on.
+    Unsupported: async (m, device) => {
+      this.logger.info({ deviceUuid: device?.uuid, messageType: m.messageType }, 'unsupported check-in message');
+      return { status: 200, body: '', contentType: 'application/xml' };
+    },
+    Unknown: async (m, device) => {
+      this.logger.warn({ deviceUuid: device?.uuid, messageType: m.messageType }, 'unknown check-in message type');
+      return { status: 400, body: `unknown MessageType ${m.messageType}` };
+    },
+  };
+
+  async checkin(headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<DeviceReply> {
+    let message: CheckinMessage;
+    try {
+      message = decodeCheckin(body);
+    } catch (err) {
+      if (err instanceof MdmProtocolError) return { status: 400, body: `malformed check-in: ${err.message}` };
+      throw err;
+    }
+    const udid = 'udid' in message ? (message.udid as string) : '';
+    const auth = await this.authOrReply(headers, body, udid, message.kind === 'Authenticate');
+    if ('reply' in auth) return auth.reply;
+    const handler = this.checkinHandlers[message.kind] as (m: CheckinMessage, d: DeviceRow | null, fp: string) => Promise<DeviceReply>;
+    return handler(message, auth.device, auth.fingerprint);
+  }
+
+  private async authOrReply(headers: Record<string, string | string[] | undefined>, body: Buffer, udid: string, allowUnbound: boolean) {
+    try {
+      return await this.authenticate(headers, body, udid, allowUnbound);
+    } catch (err) {
+      if (err instanceof DeviceAuthError) {
+        // A 401 makes a real device remove its MDM profile: say clearly why.
+        this.logger.warn({ udid, reason: err.message }, 'device authentication failed: answering 401');
+        return { reply: { status: 401, body: err.message } satisfies DeviceReply };
+      }
+      throw err;
+    }
+  }
+
+  /** A certificate issued without a device (admin-minted SCEP challenge): bind it on Authenticate. */
+  private async bindCertificate(udid: string, fingerprint: string): Promise<DeviceRow> {
+    const existing = await deviceStore.findByUdid(this.db, udid);
+    const device = existing ?? (await deviceStore.create(this.db, { uuid: randomUUID(), platform: 'iOS', udid, manufacturer: 'Apple', owner: 'COMPANY' }));
+    await this.scep.bindCertificate(fingerprint, device.id);
+    return device;
+  }
+
+  // ---------------------------------------------------------------- command delivery
+
+  async connect(headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<DeviceReply> {
+    let result: CommandResult;
+    try {
+      result = decodeCommandResult(body);
+    } catch (err) {
+      if (err instanceof MdmProtocolError) return { status: 400, body: `malformed command result: ${err.message}` };
+      throw err;
+    }
+    const auth = await this.authOrReply(headers, body, result.udid, false);
+    if ('reply' in auth) return auth.reply;
+    const device = auth.device!;
+    await this.touch(device);
+    if (result.status !== 'Idle') {
+      const handled = await this.recordResult(device, result);
+      if (handled) return handled;
+    } else {
+      await commandStore.requeue(this.db, device.id);
+      if (this.reconciledAt.get(device.id) !== this.changes.value) await this.reconcile(device.id);
+    }
+    return this.nextCommand(device.id);
+  }
+
+  private async touch(device: DeviceRow) {
+    // lastConnectedAt at most every 30 s per device, so polling does not churn the database
+    const now = Date.now();
+    if (now - (this.lastSeenWrite.get(device.id) ?? 0) < 30_000) return;
+    this.lastSeenWrite.set(device.id, now);
+    await deviceStore.update(this.db, device.id, { lastConnectedAt: new Date(now) });
+  }
+
+  private async nextCommand(deviceId: number): Promise<DeviceReply> {
+    const cmd = await this.db.$transaction(async (tx) => {
+      const next = await commandStore.nextQueued(tx, deviceId);
+      if (next) await commandStore.markSent(tx, next.id);
+      return next;
+    });
+    if (!cmd) return { status: 200, body: '' };
+    return { status: 200, body: cmd.body, contentType: 'application/xml; charset=utf-8' };
+  }
+
+  /** Stores a device's answer; returns a reply only when the answer cannot be accepted. */
+  private async recordResult(device: DeviceRow, result: CommandResult): Promise<DeviceReply | null> {
+    const cmd = await commandStore.findByUuid(this.db, device.id, result.commandUuid!);
+    if (!cmd) {
+      this.logger.warn({ deviceUuid: device.uuid, commandUuid: result.commandUuid }, 'result for an unknown CommandUUID');
+      return { status: 400, body: `unknown CommandUUID ${result.commandUuid}` };
+    }
+    if (cmd.status === 'Canceled' || cmd.status === 'Acknowledged') {
+      // a late or repeated answer: accepted, changes nothing
+      return null;
+    }
+    const rawXml = toXmlPlist(result.raw);
+    await commandStore.complete(this.db, cmd.id, {
+      status: result.status,
+      result: rawXml,
+      errorChain: result.errorChain.length ? JSON.stringify(result.errorChain) : null,
+    });
+    if (result.status === 'Acknowledged') {
+      await this.afterAcknowledged(device, cmd, result);
+    } else if (result.status === 'Error' || result.status === 'CommandFormatError') {
+      this.logger.info({ deviceUuid: device.uuid, requestType: cmd.requestType, errors: result.errorChain }, 'device reported a command error');
+    }
+    return null;
+  }
+
+  private async afterAcknowledged(device: DeviceRow, cmd: { requestType: string; purpose: string | null; body: string }, result: CommandResult) {
+    if (cmd.purpose) {
+      const fresh = await deviceStore.findByUuid(this.db, device.uuid);
+      const identifier = cmd.requestType === 'InstallProfile' ? this.profileIdentifierOf(fresh!) : undefined;
+      await deviceStore.update(this.db, device.id, { mdmState: JSON.stringify(applyAcknowledged(knownState(fresh!), cmd.purpose, identifier)) });
+    }
+    let payload: ResultPayload | undefined;
+    try {
+      payload = parseResultPayload(result, cmd.requestType);
+    } catch (err) {
+      if (!(err instanceof MdmProtocolError)) throw err;
+      // The status is recorded and the raw answer kept; only its payload could not be read.
+      this.logger.warn({ deviceUuid: device.uuid, requestType: cmd.requestType, reason: err.message }, 'unreadable result payload');
+    }
+    if (payload) await this.resultHandlers[payload.requestType]?.(device, payload as never);
+    if (cmd.requestType === 'EraseDevice') await this.finishWipe(device);
+    if (cmd.requestType === 'RemoveProfile' && cmd.purpose === null && cmd.body.includes(enrollmentProfileIdentifier(device.uuid))) {
+      await this.finishRetirement(device, 'the MDM enrollment profile was removed');
+    }
+  }
+
+  private profileIdentifierOf(device: DeviceRow) {
+    return `com.mockiron.vpn.${device.uuid.toLowerCase()}`;
+  }
+
+  /** What each kind of result teaches us about the device. */
+  private readonly resultHandlers: { [K in ResultPayload['requestType']]?: (device: DeviceRow, payload: Extract<ResultPayload, { requestType: K }>) => Promise<void> } = {
+    DeviceInformation: async (device, { data }) => {
+      await deviceStore.update(this.db, device.id, {
+        ...(data.osVersion ? { osVersion: data.osVersion } : {}),
+        ...(data.productName ? { model: data.productName } : {}),
+        ...(data.deviceName ? { deviceName: data.deviceName } : {}),
+        ...(data.serialNumber ? { serialNumber: data.serialNumber } : {}),
+        ...(data.imei ? { imei: data.imei } : {}),
+      });
+    },
+    ProfileList: async (device, { data }) => {
+      // A VPN profile we believe installed but the device does not list: forget it, so it is reinstalled.
+      const fresh = (await deviceStore.findByUuid(this.db, device.uuid))!;
+      const known = knownState(fresh);
+      const listed = new Set(data.profiles.map((p) => p.identifier));
+      if (known.vpnProfile && !listed.has(known.vpnProfile.identifier)) {
+        await deviceStore.update(this.db, device.id, { mdmState: JSON.stringify({ ...known, vpnProfile: null }) });
+      }
+    },
+  };
+
+  // ---------------------------------------------------------------- reconciliation
+
+  /** Enqueues exactly what brings the device in line with its policy. Returns how many commands. */
+  async reconcile(deviceId: number): Promise<number> {
+    const changesAtStart = this.changes.value;
+    const device = await this.db.device.findUnique({ where: { id: deviceId }, include: { user: true } });
+    if (!device || device.status !== 'ACTIVE') return 0;
+    const policy = await this.policy.resolve(this.db, device);
+    let profile = null;
+    try {
+      profile = this.profiles.build(policy);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      this.logger.warn({ deviceUuid: device.uuid, reason: err.message }, 'cannot build the VPN profile for this device');
+    }
+    const desired = {
+      vpnProfile: profile ? { identifier: profile.identifier, hash: profile.hash } : null,
+      apps: policy.apps.map((a) => ({ bundleId: a.bundleId, iTunesStoreId: a.iTunesStoreId, vpnUuid: a.vpnUuid })),
+    };
+    const count = await this.db.$transaction(async (tx) => {
+      const commands = (await commandStore.withPurpose(tx, deviceId)) as SlotCommand[];
+      const plan = planReconcile(knownState(device), desired, commands);
+      if (plan.cancel.length) await commandStore.cancel(tx, deviceId, plan.cancel);
+      for (const p of plan.enqueue) {
+        const command = this.buildPlanned(p, profile?.xml);
+        await commandStore.create(tx, { commandUuid: command.CommandUUID, deviceRef: deviceId, requestType: command.Command.RequestType, body: encodeCommand(command).toString('utf8'), origin: 'reconcile', purpose: p.purpose });
+      }
+      return plan.enqueue.length;
+    });
+    this.reconciledAt.set(deviceId, changesAtStart);
+    if (count) this.logger.info({ deviceUuid: device.uuid, commands: count }, 'reconciled device with its policy');
+    return count;
+  }
+
+  private buildPlanned(p: PlannedCommand, profileXml: Buffer | undefined) {
+    switch (p.kind) {
+      case 'install-profile':
+        return installProfileCommand({ profile: this.signing.sign(profileXml!) });
+      case 'remove-profile':
+        return removeProfileCommand({ identifier: p.identifier });
+      case 'install-app':
+        return installApplicationCommand({
+          ...(p.iTunesStoreId ? { iTunesStoreId: Number(p.iTunesStoreId) } : { identifier: p.bundleId }),
+          managementFlags: 1,
+          ...(p.vpnUuid ? { vpnUuid: p.vpnUuid } : {}),
+        });
+      case 'bind-app':
+        return settingsCommand({ settings: [applicationAttributesSetting({ identifier: p.bundleId, attributes: p.vpnUuid ? { VPNUUID: p.vpnUuid } : {} })] });
+      case 'remove-app':
+        return removeApplicationCommand({ identifier: p.bundleId });
+    }
+  }
+
+  /** Background: when policy tables change, reconcile every ACTIVE device and push those with new commands. */
+  start(): void {
+    this.backgroundTimer = setInterval(() => void this.backgroundPass(), 500);
+    this.backgroundTimer.unref();
+  }
+
+  stop(): void {
+    if (this.backgroundTimer) clearInterval(this.backgroundTimer);
+    this.backgroundTimer = undefined;
+  }
+
+  private async backgroundPass(): Promise<void> {
+    if (this.backgroundRunning || this.changes.value === this.backgroundSeen) return;
+    this.backgroundRunning = true;
+    try {
+      this.backgroundSeen = this.changes.value;
+      await this.reconcileAll();
+    } catch (err) {
+      this.logger.error({ err }, 'background reconciliation failed');
+    } finally {
+      this.backgroundRunning = false;
+    }
+  }
+
+  async reconcileAll(): Promise<number> {
+    const active = await this.db.device.findMany({ where: { status: 'ACTIVE' }, select: { id: true, pushToken: true, pushMagic: true, topic: true } });
+    let total = 0;
+    for (const d of active) {
+      const n = await this.reconcile(d.id);
+      total += n;
+      if (n) await this.push.push(d, 'policy changed');
+    }
+    return total;
+  }
+
+  // ---------------------------------------------------------------- retire and wipe
+
+  private async finishRetirement(device: DeviceRow, why: string) {
+    await this.db.$transaction(async (tx) => {
+      await deviceStore.update(tx, device.id, { status: 'RETIRED', pushToken: null, pushMagic: null, mdmState: '{}' });
+      await commandStore.cancelAllPending(tx, device.id);
+      await this.scep.revokeDeviceCertificates(tx, device.id, why);
+    });
+    this.logger.info({ deviceUuid: device.uuid, why }, 'device retired');
+  }
+
+  private async finishWipe(device: DeviceRow) {
+    await this.db.$transaction(async (tx) => {
+      await deviceStore.update(tx, device.id, { status: 'WIPED', pushToken: null, pushMagic: null, mdmState: '{}' });
+      await commandStore.cancelAllPending(tx, device.id);
+      await this.scep.revokeDeviceCertificates(tx, device.id, 'device wiped');
+    });
+    this.logger.info({ deviceUuid: device.uuid }, 'device wiped');
+  }
+
+  // ---------------------------------------------------------------- admin: queue and actions
+
+  async listCommands(actor: Actor, uuid: string, page: { limit: number; offset: number }, status?: string) {
+    requireRead(actor);
+    const device = await deviceStore.findByUuid(this.db, uuid);
+    if (!device) throw ApiError.notFound('Device', uuid);
+    // The admin view is current: bring the queue in line first.
+    if (device.status === 'ACTIVE' && this.reconciledAt.get(device.id) !== this.changes.value) await this.reconcile(device.id);
+    const [rows, total] = await Promise.all([commandStore.list(this.db, device.id, page, status), commandStore.count(this.db, device.id, status)]);
+    return { total, results: rows.map(commandView) };
+  }
+
+  async enqueueRaw(actor: Actor, uuid: string, requestType: string, fields: PlistDict) {
+    requireWrite(actor);
+    let built;
+    try {
+      built = rawCommand(requestType, fields);
+    } catch (err) {
+      throw ApiError.badRequest('com.mockiron.messages.mdm.command', (err as Error).message, { field: (err as { field?: string }).field ?? 'RequestType' });
+    }
+    const row = await this.db.$transaction(async (tx) => {
+      const device = await deviceStore.findByUuid(tx, uuid);
+      if (!device) throw ApiError.notFound('Device', uuid);
+      const created = await commandStore.create(tx, { commandUuid: built.command.CommandUUID, deviceRef: device.id, requestType, body: encodeCommand(built.command).toString('utf8'), origin: 'admin', purpose: null });
+      await recordAudit(tx, { actor: actor.username, action: 'command.enqueue', objectType: 'device', objectId: uuid, details: { requestType, commandUuid: created.commandUuid } });
+      return created;
+    });
+    return { ...commandView(row), warnings: built.warnings };
+  }
+
+  async cancel(actor: Actor, uuid: string, commandUuid: string) {
+    requireWrite(actor);
+    return this.db.$transaction(async (tx) => {
+      const device = await deviceStore.findByUuid(tx, uuid);
+      if (!device) throw ApiError.notFound('Device', uuid);
+      const cmd = await commandStore.findByUuid(tx, device.id, commandUuid);
+      if (!cmd) throw ApiError.notFound('Command', commandUuid);
+      if (cmd.status !== 'Queued' && cmd.status !== 'NotNow') {
+        throw ApiError.conflict('com.mockiron.messages.mdm.notQueued', `Command ${commandUuid} is ${cmd.status}; only queued commands can be cancelled`);
+      }
+      await commandStore.cancel(tx, device.id, [commandUuid]);
+      await recordAudit(tx, { actor: actor.username, action: 'command.cancel', objectType: 'device', objectId: uuid, details: { commandUuid } });
+      return { commandUuid, status: 'Canceled' };
+    });
+  }
+
+  /** MobileIron-style device actions: each queues the right command(s) and pushes. Per-device results. */
+  async action(actor: Actor, action: DeviceAction, uuids: string[], options: { note?: string; message?: string; pin?: string } = {}) {
+    requireWrite(actor);
+    const results: Array<{ deviceUuid: string; status: 'SUCCESS' | 'FAILED'; message: string; commandUuids?: string[] }> = [];
+    for (const uuid of [...new Set(uuids)]) {
+      const device = await deviceStore.findByUuid(this.db, uuid);
+      if (!device) {
+        results.push({ deviceUuid: uuid, status: 'FAILED', message: `Device ${uuid} not found` });
+        continue;
+      }
+      const outcome = await this.actionHandlers[action](device, options);
+      if (outcome.commands.length) {
+        await this.db.$transaction(async (tx) => {
+          for (const c of outcome.commands) {
+            await commandStore.create(tx, { commandUuid: c.CommandUUID, deviceRef: device.id, requestType: c.Command.RequestType, body: encodeCommand(c).toString('utf8'), origin: 'action', purpose: null });
+          }
+          await recordAudit(tx, { actor: actor.username, action: `device.${action.toLowerCase()}`, objectType: 'device', objectId: uuid, details: { note: options.note, commands: outcome.commands.map((c) => c.Command.RequestType) } });
+        });
+      }
+      if (outcome.ok) {
+        const pushed = await this.push.push(device, action.toLowerCase());
+        results.push({ deviceUuid: uuid, status: 'SUCCESS', message: `${outcome.message}; push ${pushed.outcome}`, commandUuids: outcome.commands.map((c) => c.CommandUUID) });
+      } else {
+        results.push({ deviceUuid: uuid, status: 'FAILED', message: outcome.message });
+      }
+    }
+    return results;
+  }
+
+  private readonly actionHandlers: Record<DeviceAction, (device: DeviceRow, o: { note?: string; message?: string; pin?: string }) => Promise<{ ok: boolean; message: string; commands: MdmCommand[] }>> = {
+    WAKEUP: async () => ({ ok: true, message: 'wakeup push sent', commands: [] }),
+    LOCK: async (_d, o) => ({ ok: true, message: 'DeviceLock queued', commands: [deviceLockCommand({ ...(o.message ? { message: o.message } : {}) })] }),
+    UNLOCK_DEVICE_ONLY: async (d) =>
+      d.unlockToken
+        ? { ok: true, message: 'ClearPasscode queued', commands: [clearPasscodeCommand({ unlockToken: Buffer.from(d.unlockToken, 'base64') })] }
+        : { ok: false, message: 'the device never sent an UnlockToken, so its passcode cannot be cleared', commands: [] },
+    SEND_MESSAGE: async (_d, o) =>
+      o.message
+        ? { ok: true, message: 'message shown on the lock screen (DeviceLock with Message)', commands: [deviceLockCommand({ message: o.message })] }
+        : { ok: false, message: 'SEND_MESSAGE needs a message', commands: [] },
+    UPDATE_DEVICE_INFO: async () => ({ ok: true, message: 'DeviceInformation queued', commands: [deviceInformationCommand({})] }),
+    WIPE: async (d, o) =>
+      d.status === 'ACTIVE'
+        ? { ok: true, message: 'EraseDevice queued', commands: [eraseDeviceCommand({ ...(o.pin ? { pin: o.pin } : {}) })] }
+        : { ok: false, message: `device is ${d.status}, not ACTIVE`, commands: [] },
+    RETIRE: async (d) => {
+      if (d.status !== 'ACTIVE') {
+        await this.finishRetirement(d, 'retired by an admin (device not enrolled)');
+        return { ok: true, message: 'retired (the device was not enrolled)', commands: [] };
+      }
+      // Remove what we installed, then the MDM profile itself; the device answers with CheckOut.
+      const known = knownState(d);
+      const commands = [
+        ...(known.vpnProfile ? [removeProfileCommand({ identifier: known.vpnProfile.identifier })] : []),
+        removeProfileCommand({ identifier: enrollmentProfileIdentifier(d.uuid) }),
+      ];
+      await commandStore.cancelAllPending(this.db, d.id);
+      return { ok: true, message: 'retire queued (profiles removed, then the MDM profile)', commands };
+    },
+  };
+}
+
+export const deviceActions = ['WAKEUP', 'LOCK', 'UNLOCK_DEVICE_ONLY', 'SEND_MESSAGE', 'UPDATE_DEVICE_INFO', 'WIPE', 'RETIRE'] as const;
+export type DeviceAction = (typeof deviceActions)[number];
+
+export function commandView(c: { commandUuid: string; requestType: string; status: string; origin: string; purpose: string | null; queuedAt: Date; sentAt: Date | null; completedAt: Date | null; attempts: number; errorChain: string | null; result: string | null }) {
+  return {
+    commandUuid: c.commandUuid,
+    requestType: c.requestType,
+    status: c.status,
+    origin: c.origin,
+    purpose: c.purpose,
+    queuedAt: c.queuedAt.toISOString(),
+    sentAt: c.sentAt?.toISOString() ?? null,
+    completedAt: c.completedAt?.toISOString() ?? null,
+    attempts: c.attempts,
+    errorChain: c.errorChain ? (JSON.parse(c.errorChain) as unknown) : null,
+    result: c.result,
+  };
+}
+
+void pendingStatuses;
