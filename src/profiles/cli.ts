@@ -3,6 +3,8 @@ import { basename, dirname, extname, join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Option, type Command } from 'commander';
 import { CliError } from '../cli/errors.js';
+import { signCms } from '../signing/cms.js';
+import { signingIdentityFor } from '../signing/cli.js';
 import { plistToJson, toXmlPlist, type PlistValue } from '../plist/index.js';
 import { isVersionLike } from '../versions/compare.js';
 import { ProfileBuildError } from './errors.js';
@@ -48,7 +50,7 @@ function isDirectory(path: string): boolean {
 }
 
 /** Writes via a temporary sibling and a rename, so a reader never sees half a profile. */
-function writeAtomically(path: string, text: string): void {
+function writeAtomically(path: string, text: string | Buffer): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
     writeFileSync(tmp, text);
@@ -60,13 +62,14 @@ function writeAtomically(path: string, text: string): void {
 }
 
 /** Builds one spec file to text; returns the messages instead when the spec is wrong. */
-function buildSpecFile(file: string, format: OutputFormat, namespace: string | undefined): { text: string } | { errors: string[] } {
+function buildSpecFile(file: string, format: OutputFormat, namespace: string | undefined, sign?: Signer): { text: string | Buffer } | { errors: string[] } {
   const text = readFileOrFail(file).toString('utf8');
   try {
     const spec = parseProfileSpec(text, file);
     const input = specToBuildInput(spec);
     if (namespace) input.namespace = namespace;
-    return { text: render(buildVpnProfile(input), format) };
+    const rendered = render(buildVpnProfile(input), format);
+    return { text: sign ? sign(Buffer.from(rendered)) : rendered };
   } catch (err) {
     if (err instanceof SpecError) return { errors: err.message.split('\n') };
     if (err instanceof ProfileBuildError) return { errors: [`${file}: ${err.message}`] };
@@ -82,12 +85,28 @@ interface BuildOptions {
   output?: string;
   format: OutputFormat;
   namespace?: string;
+  sign?: boolean;
+  dataDir: string;
+  key?: string;
+  cert?: string;
+  chain?: string;
 }
 
-function runBuild(input: string, opts: BuildOptions): void {
+/** Turns the unsigned XML into a signed DER CMS profile. */
+type Signer = (xml: Buffer) => Buffer;
+
+async function signerFor(opts: BuildOptions): Promise<Signer | undefined> {
+  if (!opts.sign) return undefined;
+  if (opts.format === 'json') throw new CliError('--sign makes a signed .mobileconfig; it cannot be combined with --format json');
+  const identity = await signingIdentityFor(opts);
+  return (xml) => signCms(xml, { privateKey: identity.privateKey, certificate: identity.certificate, chain: [...identity.chain] });
+}
+
+async function runBuild(input: string, opts: BuildOptions): Promise<void> {
+  const sign = await signerFor(opts);
   if (opts.namespace !== undefined && !isUuid(opts.namespace)) throw new CliError(`--namespace must be a UUID: ${opts.namespace}`);
   if (!isDirectory(input)) {
-    const result = buildSpecFile(input, opts.format, opts.namespace);
+    const result = buildSpecFile(input, opts.format, opts.namespace, sign);
     if ('errors' in result) throw new CliError(result.errors.join('\n'));
     if (opts.output === undefined || opts.output === '-') process.stdout.write(result.text);
     else {
@@ -117,12 +136,12 @@ function runBuild(input: string, opts: BuildOptions): void {
     ? new SingleBar({ stream: process.stderr, format: 'building {bar} {value}/{total} {file}', hideCursor: true, clearOnComplete: true })
     : undefined;
   bar?.start(specs.length, 0, { file: '' });
-  const built: Array<{ out: string; text: string }> = [];
+  const built: Array<{ out: string; text: string | Buffer }> = [];
   const errors: string[] = [];
   try {
     for (const spec of specs) {
       bar?.update({ file: basename(spec) });
-      const result = buildSpecFile(spec, opts.format, opts.namespace);
+      const result = buildSpecFile(spec, opts.format, opts.namespace, sign);
       if ('errors' in result) errors.push(...result.errors);
       else built.push({ out: join(opts.output, outputName(spec, opts.format)), text: result.text });
       bar?.increment();
@@ -211,6 +230,11 @@ export function registerProfilesCommands(program: Command): void {
     .option('-o, --output <path>', 'output file (default: stdout), or output directory when building a directory')
     .addOption(formatOption())
     .option('--namespace <uuid>', "UUID namespace for PayloadUUIDs (overrides the spec's)")
+    .option('--sign', 'sign the profile (DER CMS) with the data directory identity, or --key/--cert/--chain')
+    .option('--data-dir <dir>', 'data directory holding the signing identity (env MOCKIRON_DATA_DIR)', process.env.MOCKIRON_DATA_DIR ?? './data')
+    .option('--key <pem>', 'signer private key, with --sign')
+    .option('--cert <pem>', 'signer certificate, with --key')
+    .option('--chain <pem>', 'issuing CA certificates, with --key')
     .action((spec: string, opts: BuildOptions) => runBuild(spec, opts));
 
   profile

@@ -99,7 +99,7 @@ function identityJson(stored: StoredSigningIdentity): object {
   };
 }
 
-async function signingIdentityFor(options: { dataDir: string; key?: string; cert?: string; chain?: string }): Promise<SigningIdentity> {
+export async function signingIdentityFor(options: { dataDir: string; key?: string; cert?: string; chain?: string }): Promise<SigningIdentity> {
   if (options.key !== undefined || options.cert !== undefined || options.chain !== undefined) {
     if (options.key === undefined || options.cert === undefined) throw new CliError('--key and --cert must be given together');
     const [keyPem, certPem, chainPem] = await Promise.all([

@@ -2,10 +2,12 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // Runs the real binary, as a user would: node bin/mockiron.js profile …
-const ROOT = '/work/main';
+// the repository root, wherever it was cloned
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURES = 'test/fixtures/signed-profiles';
 const tmp = mkdtempSync(join(tmpdir(), 'mockiron-profile-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -107,6 +109,32 @@ describe('mockiron profile build', () => {
     const ns = await mockiron('profile', 'build', 'profiles/vpndemo-external.yaml', '--namespace', 'xyz');
     expect(ns.stderr).toContain('--namespace must be a UUID: xyz');
     expect(ns.code).toBe(1);
+  });
+});
+
+describe('mockiron profile build --sign', () => {
+  it('signs with the data directory identity; openssl verifies it and gets the unsigned build back', async () => {
+    const dataDir = join(tmp, 'sign-data');
+    expect((await mockiron('signing', 'init', '--data-dir', dataDir)).code).toBe(0);
+    const out = join(tmp, 'signed.mobileconfig');
+    const run = await mockiron('profile', 'build', 'profiles/vpndemo-external.yaml', '--sign', '--data-dir', dataDir, '-o', out);
+    expect(run.code, run.stderr).toBe(0);
+    const plist = join(tmp, 'signed.plist');
+    await new Promise<void>((resolve, reject) =>
+      execFile('openssl', ['cms', '-verify', '-inform', 'DER', '-in', out, '-CAfile', join(dataDir, 'signing', 'ca.pem'), '-purpose', 'any', '-out', plist], (err) => (err ? reject(err) : resolve())),
+    );
+    expect(readFileSync(plist)).toEqual(readFileSync(join(ROOT, 'profiles/vpndemo-external.mobileconfig')));
+    const lint = await mockiron('profile', 'lint', out);
+    expect(lint.code, lint.stdout + lint.stderr).toBe(0);
+  });
+
+  it('refuses --sign with --format json, and without an identity', async () => {
+    const json = await mockiron('profile', 'build', 'profiles/vpndemo-external.yaml', '--sign', '--format', 'json', '--data-dir', join(tmp, 'sign-data'));
+    expect(json.code).not.toBe(0);
+    expect(json.stderr).toMatch(/--format json/);
+    const none = await mockiron('profile', 'build', 'profiles/vpndemo-external.yaml', '--sign', '--data-dir', join(tmp, 'no-identity'), '-o', join(tmp, 'never.mobileconfig'));
+    expect(none.code).not.toBe(0);
+    expect(readdirSync(tmp)).not.toContain('never.mobileconfig');
   });
 });
 
