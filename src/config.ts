@@ -11,6 +11,8 @@ export interface Config {
   adminPassword: string | undefined;
   publicUrl: string;
   logLevel: string;
+  /** Serve HTTPS with a certificate from our CA for the public host name. */
+  tls: boolean;
   /** Key type of a newly created signing identity. */
   keyType: 'rsa' | 'ec';
   /** Header a TLS-terminating proxy puts the client certificate in (PEM, URL-encoded), if any. */
@@ -28,6 +30,7 @@ export interface ConfigOverrides {
   logLevel?: string;
   publicUrl?: string;
   keyType?: string;
+  tls?: boolean;
 }
 
 function parsePort(value: string | number | undefined, fallback: number): number {
@@ -41,11 +44,18 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const port = parsePort(overrides.port ?? env.MOCKIRON_PORT, 8080);
   const host = overrides.host ?? env.MOCKIRON_HOST ?? '0.0.0.0';
   const dataDir = path.resolve(overrides.dataDir ?? env.MOCKIRON_DATA_DIR ?? './data');
-  const publicUrl = (overrides.publicUrl ?? env.MOCKIRON_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const tls = overrides.tls ?? ['1', 'true', 'yes'].includes((env.MOCKIRON_TLS ?? '').toLowerCase());
+  const publicUrl = (overrides.publicUrl ?? env.MOCKIRON_PUBLIC_URL ?? `${tls ? 'https' : 'http'}://localhost:${port}`).replace(/\/+$/, '');
+  try {
+    new URL(publicUrl);
+  } catch {
+    throw new Error(`invalid public URL: ${publicUrl}`);
+  }
   const keyType = (overrides.keyType ?? env.MOCKIRON_KEY_TYPE ?? 'rsa').toLowerCase();
   if (keyType !== 'rsa' && keyType !== 'ec') throw new Error(`invalid key type: ${keyType} (rsa or ec)`);
   return {
     keyType,
+    tls,
     clientCertHeader: env.MOCKIRON_CLIENT_CERT_HEADER || undefined,
     port,
     host,

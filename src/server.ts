@@ -1,5 +1,6 @@
 // Starts mockiron: database (migrated), services, first admin, HTTP listener, graceful stop.
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { openDatabase } from './db/client.js';
@@ -8,6 +9,7 @@ import type { Logger } from './logger.js';
 import { loadOrCreateInstallation } from './installation.js';
 import { buildServices, type Services } from './services.js';
 import { SigningService } from './signing/service.js';
+import { tlsMaterialFor } from './tls.js';
 import { version } from './version.js';
 
 export interface RunningServer {
@@ -42,12 +44,14 @@ export async function bootstrap(config: Config, logger: Logger, announce: (line:
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const { app, services } = await bootstrap(config, logger, (line) => process.stdout.write(line));
+  const tls = config.tls ? tlsMaterialFor(config.dataDir, services.signing, config.publicUrl) : undefined;
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
+    const s = tls ? https.createServer(tls, app) : http.createServer(app);
+    s.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
   logger.info({ url, dataDir: config.dataDir, version }, 'mockiron listening');
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -17,7 +17,8 @@ export function registerServerCommands(program: Command): void {
     .option('--public-url <url>', 'public base URL devices use (env MOCKIRON_PUBLIC_URL)')
     .option('--log-level <level>', 'log level (env MOCKIRON_LOG_LEVEL, default info)')
     .option('--key-type <type>', 'key type of the signing identity created on first start: rsa (RSA-2048) or ec (P-256) (env MOCKIRON_KEY_TYPE)')
-    .action(async (opts: { port?: string; host?: string; dataDir?: string; publicUrl?: string; logLevel?: string; keyType?: string }) => {
+    .option('--tls', 'serve HTTPS with a certificate issued by the mockiron CA for the public host name (env MOCKIRON_TLS=1)')
+    .action(async (opts: { port?: string; host?: string; dataDir?: string; publicUrl?: string; logLevel?: string; keyType?: string; tls?: boolean }) => {
       let config;
       try {
         config = loadConfig(opts);
