@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
 # System tools the test suite uses beyond Node: openssl (independent CMS judge), python3
-# (plistlib round trips) and, for the SCEP end-to-end test, certmonger (getcert) with
-# dbus-daemon (certmonger talks to getcert over a private session bus). Installs only what is
+# (plistlib round trips) and, for the SCEP end-to-end test, certmonger (getcert, scep-submit;
+# the test runs it on a private socket, so no D-Bus daemon is needed). Installs only what is
 # missing, so a machine that has everything pays for a few `command -v` checks.
 set -euo pipefail
 need=()
 command -v openssl >/dev/null || need+=(openssl)
 command -v python3 >/dev/null || need+=(python3)
 command -v getcert >/dev/null || need+=(certmonger)
-command -v dbus-daemon >/dev/null || need+=(dbus)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
-    # Containers have no init system: keep package scripts from starting services (certmonger,
-    # dbus) that the tests start themselves. Our policy file is removed again afterwards.
+    # Containers have no init system: keep package scripts from starting services (certmonger)
+    # that the tests start themselves. Our policy file is removed again afterwards.
     policy=/usr/sbin/policy-rc.d
     own_policy=
     if [ ! -e "$policy" ] && [ ! -d /run/systemd/system ]; then

@@ -9,8 +9,20 @@ import { recordAudit } from '../audit/store.js';
 import type { Db, DbTx } from '../db/client.js';
 import { ApiError } from '../http/errors.js';
 import type { Logger } from '../logger.js';
+import { children, content, expectTag, parseDer, readOctetString, readOid, TAG } from '../signing/der.js';
 import type { CertificateAuthority, SubjectName } from '../signing/identity.js';
+import { OID } from '../signing/oids.js';
 import type { SigningService } from '../signing/service.js';
+import {
+  authorityKeyIdentifierExtension,
+  basicConstraintsExtension,
+  buildCertificate,
+  encodeName,
+  keyIdentifier,
+  keyUsageExtension,
+  readCertificateFields,
+  subjectKeyIdentifierExtension,
+} from '../signing/x509.js';
 import {
   buildCertRep,
   caCaps,
@@ -100,6 +112,61 @@ interface Authority {
   ca: CertificateAuthority;
   certificate: X509Certificate;
   privateKey: KeyObject;
+  /** Set when the CA certificate itself may not sign CMS (see scepRaCertificate). */
+  ra?: X509Certificate;
+}
+
+/**
+ * Whether OpenSSL-based clients (certmonger's PKCS7_verify, smime_sign purpose) accept CMS
+ * signed by this certificate: a keyUsage, if present, must allow digitalSignature, and an
+ * extendedKeyUsage, if present, must allow emailProtection.
+ */
+export function canSignCms(certificate: X509Certificate): boolean {
+  const eku = certificate.keyUsage; // node reports the extendedKeyUsage OIDs here
+  if (eku && !eku.includes(OID.emailProtection) && !eku.includes('2.5.29.37.0')) return false;
+  const tbs = children(parseDer(certificate.raw))[0]!;
+  const extensions = children(tbs).find((node) => node.tag === 0xa3);
+  if (!extensions) return true;
+  for (const extension of children(expectTag(children(extensions)[0], TAG.SEQUENCE, 'Extensions'))) {
+    const parts = children(extension);
+    if (readOid(parts[0]!) !== OID.keyUsage) continue;
+    const bits = content(parseDer(readOctetString(parts[parts.length - 1]!)));
+    return bits.length > 1 && (bits[1]! & 0x80) !== 0; // bit 0: digitalSignature
+  }
+  return true;
+}
+
+/**
+ * Our generated CA's keyUsage is keyCertSign/cRLSign only, so OpenSSL clients reject CertReps it
+ * signs ("unsuitable certificate purpose"). SCEP's answer is an RA certificate (RFC 8894 §2.1):
+ * this one certifies the CA's own key for digitalSignature and keyEncipherment, so requests
+ * encrypted to it still open with the CA key. It is derived only from the CA (fixed serial,
+ * the CA's validity, deterministic RSA PKCS#1 v1.5 signature), so it is the same certificate
+ * after every restart and clients that cached it keep working.
+ */
+export function scepRaCertificate(caCertificate: X509Certificate, caKey: KeyObject): X509Certificate {
+  const ca = readCertificateFields(caCertificate.raw);
+  const serialNumber = createHash('sha256').update('mockiron SCEP RA').update(caCertificate.raw).digest().subarray(0, 16);
+  serialNumber[0] = (serialNumber[0]! & 0x7f) | 0x40; // positive, exactly 16 bytes
+  const publicKey = caCertificate.publicKey;
+  const organization = /^O=(.+)$/m.exec(caCertificate.subject)?.[1];
+  return new X509Certificate(
+    buildCertificate({
+      serialNumber,
+      issuerName: ca.subjectName,
+      subjectName: encodeName({ commonName: 'mockiron SCEP RA', ...(organization ? { organization } : {}) }),
+      notBefore: ca.notBefore,
+      notAfter: ca.notAfter,
+      publicKey,
+      signingKey: caKey,
+      extensions: [
+        basicConstraintsExtension(false),
+        keyUsageExtension(['digitalSignature', 'keyEncipherment']),
+        subjectKeyIdentifierExtension(publicKey),
+        authorityKeyIdentifierExtension(ca.subjectKeyIdentifier ?? keyIdentifier(publicKey)),
+      ],
+    }),
+  );
 }
 
 /** A refusal decided here (not by the codec): becomes a CertRep FAILURE. */
@@ -109,6 +176,8 @@ class Refusal {
     readonly reason: string,
   ) {}
 }
+
+const signerOf = (authority: Authority) => ({ privateKey: authority.privateKey, certificate: authority.ra ?? authority.certificate });
 
 type Decision = { issued: X509Certificate; serialNumber: string; deviceRef: number | null } | Refusal;
 
@@ -180,7 +249,9 @@ export class ScepService {
     if (reason) throw new ScepUnavailableError(reason);
     const ca = this.signing.ca!;
     if (this.#authority?.ca !== ca) {
-      this.#authority = { ca, certificate: ca.certificate, privateKey: createPrivateKey(ca.exportPrivateKeyPem()) };
+      const privateKey = createPrivateKey(ca.exportPrivateKeyPem());
+      const ra = canSignCms(ca.certificate) ? undefined : scepRaCertificate(ca.certificate, privateKey);
+      this.#authority = { ca, certificate: ca.certificate, privateKey, ...(ra ? { ra } : {}) };
     }
     return this.#authority;
   }
@@ -193,8 +264,16 @@ export class ScepService {
     return caCaps();
   }
 
+  /** The CA certificate, with the RA certificate when there is one (a certs-only PKCS#7 then). */
   getCaCert(): ScepHttpBody {
-    return caCertResponse(this.authority().certificate.raw);
+    const authority = this.authority();
+    return caCertResponse(authority.certificate.raw, authority.ra ? [authority.ra.raw] : []);
+  }
+
+  /** The certificate that signs CertReps: the RA when there is one, else the CA. */
+  get signerCertificate(): X509Certificate {
+    const authority = this.authority();
+    return authority.ra ?? authority.certificate;
   }
 
   /** Answers one PKIOperation request (the DER PKIMessage). */
@@ -202,7 +281,11 @@ export class ScepService {
     const authority = this.authority();
     let request: ScepRequest;
     try {
-      request = parsePkiMessage(messageDer, { caCert: authority.certificate, caKey: authority.privateKey });
+      request = parsePkiMessage(messageDer, {
+        caCert: authority.certificate,
+        caKey: authority.privateKey,
+        ...(authority.ra ? { raCert: authority.ra, raKey: authority.privateKey } : {}),
+      });
     } catch (err) {
       if (!(err instanceof ScepMessageError)) throw err;
       if (!err.canAnswerWithCertRep) {
@@ -248,7 +331,7 @@ export class ScepService {
       issuedCertDer: decision.issued.raw,
       caCertDer: authority.certificate.raw,
       requesterCert: request.signerCertificate,
-      signer: { privateKey: authority.privateKey, certificate: authority.certificate },
+      signer: signerOf(authority),
       // Mirror the requester's algorithms: it told us what it can read
       digest: request.digestAlgorithm,
       encryption: request.contentEncryption,
@@ -270,7 +353,7 @@ export class ScepService {
       failInfoText: reason.slice(0, 200),
       transactionID,
       recipientNonce,
-      signer: { privateKey: authority.privateKey, certificate: authority.certificate },
+      signer: signerOf(authority),
       ...(request ? { digest: request.digestAlgorithm } : {}),
     });
     return { kind: 'certRep', body, status: 'FAILURE', failInfo, transactionID };

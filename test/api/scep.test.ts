@@ -16,8 +16,11 @@ import { RouteTable } from '../../src/http/route.js';
 import { createLogger } from '../../src/logger.js';
 import { buildPkcsReq, caCaps, parseCertRep, type BuildPkiRequestOptions, type CertRep } from '../../src/scep/pki/index.js';
 import { registerScepRoutes } from '../../src/scep/routes.js';
-import { certificateFingerprint, hashChallenge, ScepService } from '../../src/scep/service.js';
+import { readCertsOnly } from '../../src/scep/pki/signed-data.js';
+import { canSignCms, certificateFingerprint, hashChallenge, ScepService } from '../../src/scep/service.js';
+import { CertificateAuthority } from '../../src/signing/identity.js';
 import { SigningService } from '../../src/signing/service.js';
+import { basicConstraintsExtension, buildCertificate, encodeName, keyUsageExtension, randomSerialNumber } from '../../src/signing/x509.js';
 import { adminPassword, rawBody, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 
 const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../fixtures/scep/${name}`, import.meta.url)));
@@ -62,6 +65,7 @@ async function postPkiOperation(app: unknown, der: Buffer) {
 
 interface Exchange {
   status: number;
+  raw: Buffer;
   contentType: string;
   rep: CertRep;
   key: KeyObject;
@@ -80,7 +84,7 @@ async function exchange(options: Partial<BuildPkiRequestOptions> & { key?: KeyOb
     expectedTransactionID: request.transactionID,
     expectedRecipientNonce: request.senderNonce,
   });
-  return { status: res.status, contentType: String(res.headers['content-type']), rep, key, transactionID: request.transactionID };
+  return { status: res.status, raw: res.body as Buffer, contentType: String(res.headers['content-type']), rep, key, transactionID: request.transactionID };
 }
 
 function opensslVerify(cert: X509Certificate): { status: number | null; output: string } {
@@ -102,14 +106,45 @@ describe('GetCACaps and GetCACert', () => {
     expect(res.text.split('\n')).toEqual(expect.arrayContaining(['POSTPKIOperation', 'Renewal', 'SHA-256', 'AES', 'DES3', 'SCEPStandard']));
   });
 
-  it('serves our CA certificate as bare DER', async () => {
+  it('serves our CA with the RA certificate that signs CertReps, the same after a restart', async () => {
     const res = await t.anon.get('/scep?operation=GetCACert&message=mockiron').buffer(true).parse(rawBody);
     expect(res.status).toBe(200);
-    expect(res.headers['content-type']).toBe('application/x-x509-ca-cert');
-    const served = new X509Certificate(res.body as Buffer);
-    expect(served.raw.equals(caCert.raw)).toBe(true);
-    expect(served.raw.equals(t.services.signing.trustAnchor.raw)).toBe(true);
-    expect(served.ca).toBe(true);
+    expect(res.headers['content-type']).toBe('application/x-x509-ca-ra-cert');
+    const [ca, ra, extra] = readCertsOnly(res.body as Buffer);
+    expect(extra).toBeUndefined();
+    expect(ca!.raw.equals(caCert.raw)).toBe(true);
+    expect(ca!.raw.equals(t.services.signing.trustAnchor.raw)).toBe(true);
+    expect(ra!.ca).toBe(false);
+    expect(ra!.checkIssued(caCert) && ra!.verify(caCert.publicKey)).toBe(true);
+    // The RA certifies the CA's own key: requests encrypted to either open with it
+    expect(spki(ra!.publicKey).equals(spki(caCert.publicKey))).toBe(true);
+    const raFile = path.join(tmp, 'ra.pem');
+    writeFileSync(raFile, ra!.toString());
+    const ext = spawnSync('openssl', ['x509', '-in', raFile, '-noout', '-ext', 'keyUsage'], { encoding: 'utf8' }).stdout;
+    expect(ext).toContain('Digital Signature, Key Encipherment');
+    expect(t.services.scep.signerCertificate.raw.equals(ra!.raw)).toBe(true);
+    // A new service on the same CA (a restart) derives the identical RA certificate
+    const restarted = new ScepService(t.services.db, t.services.signing, 'http://mockiron.test', createLogger('silent'));
+    expect(restarted.getCaCert().body.equals(res.body as Buffer)).toBe(true);
+  });
+
+  it('serves the bare CA certificate when the CA itself may sign CMS (no RA needed)', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const name = encodeName({ commonName: 'signing-capable CA' });
+    const der = buildCertificate({
+      serialNumber: randomSerialNumber(), issuerName: name, subjectName: name, notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + DAY_MS), publicKey, signingKey: privateKey,
+      extensions: [basicConstraintsExtension(true), keyUsageExtension(['keyCertSign', 'cRLSign', 'digitalSignature'])],
+    });
+    const ca = new CertificateAuthority(new X509Certificate(der), privateKey);
+    expect(canSignCms(ca.certificate)).toBe(true);
+    expect(canSignCms(caCert)).toBe(false);
+    const signing = new SigningService(t.services.signing.identity, ca);
+    const scep = new ScepService(t.services.db, signing, 'http://mockiron.test', createLogger('silent'));
+    const served = scep.getCaCert();
+    expect(served.contentType).toBe('application/x-x509-ca-cert');
+    expect(served.body.equals(der)).toBe(true);
+    expect(scep.signerCertificate.raw.equals(der)).toBe(true);
   });
 
   it('answers unknown, missing and misplaced operations with a 400 text', async () => {
@@ -150,6 +185,11 @@ describe('PKCSReq', () => {
     const verified = opensslVerify(issued!);
     expect(verified.output).toContain(': OK');
     expect(verified.status).toBe(0);
+    // OpenSSL's default S/MIME checks on the CertRep signer, as certmonger applies them
+    const repFile = path.join(tmp, 'certrep.der');
+    writeFileSync(repFile, first.raw);
+    const smime = spawnSync('openssl', ['smime', '-verify', '-inform', 'DER', '-in', repFile, '-CAfile', path.join(tmp, 'ca.pem'), '-binary', '-out', '/dev/null'], { encoding: 'utf8' });
+    expect(smime.stderr).toContain('Verification successful');
 
     const row = await t.services.db.deviceCertificate.findUniqueOrThrow({ where: { fingerprintSha256: certificateFingerprint(issued!) } });
     expect(row).toMatchObject({

@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import { parsePlist, toXmlPlist, type PlistDict } from '../../src/plist/index.js';
 import { signMdmRequest } from '../../src/mdm/protocol/index.js';
 import { buildPkcsReq, parseCertRep, selfSignedCertificate } from '../../src/scep/pki/index.js';
+import { readCertsOnly } from '../../src/scep/pki/signed-data.js';
 import { signCms, verifyCms } from '../../src/signing/cms.js';
 import { generateKeyPair } from '../../src/signing/identity.js';
 import { rawBody } from './app.js';
@@ -57,7 +58,11 @@ export class TestDevice {
   }
 
   async scep(payload: PlistDict, challengeOverride?: string) {
-    const ca = new X509Certificate((await this.http.get('/scep?operation=GetCACert').buffer(true).parse(rawBody)).body as Buffer);
+    const caCert = await this.http.get('/scep?operation=GetCACert').buffer(true).parse(rawBody);
+    // the CA alone, or CA + RA as a certs-only PKCS#7 (RFC 8894): requests go to the CA
+    const ca = caCert.headers['content-type']?.startsWith('application/x-x509-ca-ra-cert')
+      ? readCertsOnly(caCert.body as Buffer).find((c) => c.ca)!
+      : new X509Certificate(caCert.body as Buffer);
     const { privateKey } = generateKeyPair('rsa');
     const request = buildPkcsReq({ caCert: ca, privateKey, subject: { commonName: `device ${this.udid}` }, challengePassword: challengeOverride ?? (payload.Challenge as string) });
     const res = await this.http.post('/scep?operation=PKIOperation').set('content-type', 'application/x-pki-message').send(request.der).buffer(true).parse(rawBody);
