@@ -87,10 +87,18 @@ export function renderAsaCli(config: HeadEndConfig): string {
     out.push(`${DIRECTIVE}dap-criteria ${r.name} aaa-mode ${r.aaaMode}`);
     for (const c of r.aaaCriteria) out.push(`${DIRECTIVE}dap-criteria ${r.name} aaa ${c.attribute} ${c.operator} ${JSON.stringify(c.value)}`);
     for (const c of r.endpointCriteria) out.push(`${DIRECTIVE}dap-criteria ${r.name} endpoint ${c.attribute} ${c.operator} ${JSON.stringify(c.value)}`);
-    out.push(`! dap.xml selection criteria of ${r.name}, display only: ${renderDapLua(r)}`);
+    out.push(...commentLines(`dap.xml selection criteria of ${r.name}, display only: ${renderDapLua(r)}`));
     out.push('!');
   }
   return `${out.join('\n')}\n`;
+}
+
+/** A comment wrapped so no line exceeds the ASA's line limit either. */
+function commentLines(text: string): string[] {
+  const width = ASA_MAX_LINE_LENGTH - 2;
+  const lines: string[] = [];
+  for (let i = 0; i < text.length; i += width) lines.push(`! ${text.slice(i, i + width)}`);
+  return lines;
 }
 
 export class AsaCliParseError extends Error {

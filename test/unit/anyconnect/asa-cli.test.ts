@@ -100,6 +100,25 @@ describe('renderAsaCli', () => {
   });
 });
 
+describe('renderAsaCli with many DAP criteria', () => {
+  it('wraps the display-only criteria comment too: no line over 420 characters, and it still parses back', () => {
+    const many = normalizeHeadEndConfig({
+      perappPolicies: [{ name: 'P', rules: [{ platform: 'iOS', appId: '*.*' }] }],
+      dapRecords: [
+        {
+          name: 'DAP_many', priority: 1, action: 'continue', aaaMode: 'ANY', perapp: { policy: 'P' },
+          aaaCriteria: Array.from({ length: 30 }, (_, i) => ({ attribute: 'aaa.ldap.memberOf', operator: 'EQ', value: `CN=Group number ${i},OU=Groups,DC=example,DC=com` })),
+          endpointCriteria: [],
+        },
+      ],
+    });
+    const rendered = renderAsaCli(many);
+    for (const line of rendered.split('\n')) expect(line.length).toBeLessThanOrEqual(ASA_MAX_LINE_LENGTH);
+    expect(rendered.split('\n').filter((l) => l.startsWith('! dap.xml') || l.startsWith('! ')).length).toBeGreaterThan(2);
+    expect(renderAsaCli(parseAsaCli(rendered))).toBe(rendered);
+  });
+});
+
 describe('parseAsaCli', () => {
   function parseError(text: string): AsaCliParseError {
     try {
