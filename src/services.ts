@@ -41,11 +41,13 @@ export function buildServices(deps: ServiceDeps) {
   const profiles = new DeviceProfileService(policy, deps.signing, deps.namespace, changes);
   const scep = new ScepService(db, deps.signing, deps.publicUrl, deps.logger);
   const push = deps.push ?? new RecordingPushProvider(db);
+  const mdm = new MdmService(db, scep, profiles, policy, deps.signing, push, changes, deps.logger, { clientCertHeader: deps.clientCertHeader });
+  devices.detailSources.push((d) => mdm.detailsFor(d));
   return {
     scep,
     push,
     enrollment: new EnrollmentService(db, deps.signing, scep, deps.namespace, deps.publicUrl, deps.logger),
-    mdm: new MdmService(db, scep, profiles, policy, deps.signing, push, changes, deps.logger, { clientCertHeader: deps.clientCertHeader }),
+    mdm,
     signing: deps.signing,
     profiles,
     policy,

@@ -54,8 +54,12 @@ export interface DeviceListQuery {
 /** Called after any device change that can alter policy (the MDM issue reconciles here). */
 export type DeviceChangeListener = (deviceIds: number[]) => Promise<void> | void;
 
+/** Adds name/value pairs to a device's details (e.g. MDM enrollment and push state). */
+export type DetailSource = (device: DeviceRow) => Promise<Record<string, string | null>>;
+
 export class DeviceService {
   listeners: DeviceChangeListener[] = [];
+  detailSources: DetailSource[] = [];
 
   constructor(
     private readonly db: Db,
@@ -186,7 +190,8 @@ export class DeviceService {
 
   async details(actor: Actor, uuid: string) {
     const d = await this.get(actor, uuid);
-    return Object.entries(deviceFields(d)).map(([name, value]) => ({ name, value: value == null ? null : String(value) }));
+    const extra = await Promise.all(this.detailSources.map((source) => source(d)));
+    return Object.entries(Object.assign(deviceFields(d), ...extra)).map(([name, value]) => ({ name, value: value == null ? null : String(value) }));
   }
 
   async labelsOf(actor: Actor, uuid: string) {

@@ -49,6 +49,14 @@ export function registerMdmAdminRoutes(t: RouteTable, mdm: MdmService): void {
     },
   });
   t.add({
+    method: 'get', path: '/devices/:uuid/pushes', tag, summary: 'Pushes sent to the device (recorded by the push provider; newest first)',
+    params, query: listQuery(['id']),
+    handler: async ({ actor, params, query }) => {
+      const { total, results } = await mdm.pushes(actor, params.uuid, query);
+      return listEnvelope(results, total, query);
+    },
+  });
+  t.add({
     method: 'post', path: '/devices/:uuid/commands', tag, summary: 'Queue a raw MDM command (RequestType plus its fields), for QA',
     params,
     body: z.object({ RequestType: z.string().regex(/^[A-Za-z]{2,64}$/, 'must be an MDM RequestType such as DeviceInformation') }).catchall(z.unknown()),

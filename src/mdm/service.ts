@@ -42,7 +42,7 @@ import {
 } from './protocol/index.js';
 import type { PushProvider } from './push.js';
 import { applyAcknowledged, planReconcile, type KnownState, type PlannedCommand, type SlotCommand } from './reconcile.js';
-import { commandStore, pendingStatuses } from './store.js';
+import { commandStore, pendingStatuses, pushStore } from './store.js';
 
 /** An answer to a device: HTTP status and (plist) body. */
 export interface DeviceReply {
@@ -437,6 +437,36 @@ export class MdmService {
   }
 
   // ---------------------------------------------------------------- admin: queue and actions
+
+  /** MDM facts for a device's details: enrollment, push and queue state (never tokens). */
+  async detailsFor(device: DeviceRow): Promise<Record<string, string | null>> {
+    const [lastPush, pushes, pending] = await Promise.all([
+      pushStore.latest(this.db, device.id),
+      pushStore.count(this.db, device.id),
+      commandStore.count(this.db, device.id, 'Queued'),
+    ]);
+    return {
+      'mdm.enrolled_at': device.enrolledAt?.toISOString() ?? null,
+      'mdm.topic': device.topic,
+      'mdm.push_token_present': String(Boolean(device.pushToken)),
+      'mdm.push_count': String(pushes),
+      'mdm.last_push_at': lastPush?.at.toISOString() ?? null,
+      'mdm.last_push_reason': lastPush?.reason ?? null,
+      'mdm.last_push_outcome': lastPush ? `${lastPush.outcome} (${lastPush.provider})` : null,
+      'mdm.queued_commands': String(pending),
+    };
+  }
+
+  async pushes(actor: Actor, uuid: string, page: { limit: number; offset: number }) {
+    requireRead(actor);
+    const device = await deviceStore.findByUuid(this.db, uuid);
+    if (!device) throw ApiError.notFound('Device', uuid);
+    const [rows, total] = await Promise.all([
+      pushStore.list(this.db, device.id, page),
+      pushStore.count(this.db, device.id),
+    ]);
+    return { total, results: rows.map((r) => ({ at: r.at.toISOString(), reason: r.reason, provider: r.provider, outcome: r.outcome })) };
+  }
 
   async listCommands(actor: Actor, uuid: string, page: { limit: number; offset: number }, status?: string) {
     requireRead(actor);

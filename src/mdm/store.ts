@@ -24,3 +24,10 @@ export const commandStore = {
     tx.mdmCommand.findMany({ where: { deviceRef, ...(status ? { status } : {}) }, orderBy: { id: 'asc' }, skip: page.offset, take: page.limit }),
   count: (tx: DbTx, deviceRef: number, status?: string) => tx.mdmCommand.count({ where: { deviceRef, ...(status ? { status } : {}) } }),
 };
+
+export const pushStore = {
+  latest: (tx: DbTx, deviceRef: number) => tx.pushRecord.findFirst({ where: { deviceRef }, orderBy: { id: 'desc' } }),
+  count: (tx: DbTx, deviceRef: number) => tx.pushRecord.count({ where: { deviceRef } }),
+  list: (tx: DbTx, deviceRef: number, page: { limit: number; offset: number }) =>
+    tx.pushRecord.findMany({ where: { deviceRef }, orderBy: { id: 'desc' }, skip: page.offset, take: page.limit }),
+};

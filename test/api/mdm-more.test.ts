@@ -1,0 +1,87 @@
+// More of the device side: PKCS#12 identities, wipe, pushes visible in details, a client
+// certificate forwarded by a TLS proxy, and oversized device bodies.
+import { X509Certificate } from 'node:crypto';
+import forge from 'node-forge';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PlistDict } from '../../src/plist/index.js';
+import { removeDir, startTestApp, type TestApp } from '../helpers/app.js';
+import { TestDevice } from '../helpers/device.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp({ env: { MOCKIRON_CLIENT_CERT_HEADER: 'X-Client-Cert' } });
+  await t.admin.post('/api/v2/users').send({ userId: 'jdoe' });
+});
+afterAll(async () => {
+  await t.close();
+  removeDir(t.dataDir);
+});
+
+async function enrolledDevice(identity: 'scep' | 'pkcs12' = 'scep') {
+  const inv = (await t.admin.post('/api/v2/enrollments').send({ userId: 'jdoe', identity })).body.results;
+  const d = new TestDevice(t.app);
+  const profile = await d.enroll(inv.url);
+  if (identity === 'pkcs12') {
+    const p12 = (profile.PayloadContent as PlistDict[]).find((p) => p.PayloadType === 'com.apple.security.pkcs12')!;
+    const asn1 = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(p12.PayloadContent as Uint8Array).toString('binary')));
+    const parsed = forge.pkcs12.pkcs12FromAsn1(asn1, p12.Password as string);
+    const key = parsed.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag })[forge.pki.oids.pkcs8ShroudedKeyBag]![0]!.key!;
+    const certs = parsed.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag]!.map((b) => new X509Certificate(forge.pki.certificateToPem(b.cert!)));
+    const { createPrivateKey } = await import('node:crypto');
+    d.key = createPrivateKey(forge.pki.privateKeyToPem(key));
+    d.certificate = certs.find((c) => !c.ca)!;
+  }
+  expect((await d.authenticate()).status).toBe(200);
+  expect((await d.tokenUpdate()).status).toBe(200);
+  d.deviceUuid = (await t.admin.get('/api/v2/devices').query({ query: `"ios.iPhone UDID" = "${d.udid}"`, fields: 'common.uuid' })).body.results[0]['common.uuid'];
+  return d;
+}
+
+describe('device identities', () => {
+  it('enrolls with a server-made PKCS#12 identity (for tools that cannot do SCEP)', async () => {
+    const d = await enrolledDevice('pkcs12');
+    const details = await t.admin.get(`/api/v2/devices/${d.deviceUuid}/details`);
+    expect(details.body.results).toContainEqual({ name: 'common.status', value: 'ACTIVE' });
+    const certs = await t.admin.get('/api/v2/scep/certificates').query({ deviceUuid: d.deviceUuid });
+    expect(certs.body.results[0]).toMatchObject({ source: 'pkcs12', revoked: false });
+    expect(JSON.stringify(certs.body)).not.toMatch(/PRIVATE KEY/);
+  });
+
+  it('accepts a client certificate forwarded by a TLS proxy instead of Mdm-Signature', async () => {
+    const d = await enrolledDevice();
+    const { toXmlPlist } = await import('../../src/plist/index.js');
+    const body = Buffer.from(toXmlPlist({ UDID: d.udid, Status: 'Idle' }));
+    const ok = await t.anon.put('/mdm/connect').set('X-Client-Cert', encodeURIComponent(d.certificate.toString())).send(body);
+    expect(ok.status).toBe(200);
+    const foreign = (await import('../../src/signing/identity.js')).CertificateAuthority.create().issueKeyAndCertificate({ subject: { commonName: 'x' }, profile: 'device' });
+    const bad = await t.anon.put('/mdm/connect').set('X-Client-Cert', encodeURIComponent(foreign.pem)).send(body);
+    expect(bad.status).toBe(401);
+  });
+});
+
+describe('wipe and pushes', () => {
+  it('wipes: EraseDevice, then WIPED with the identity revoked; the push is visible in details', async () => {
+    const d = await enrolledDevice();
+    await d.drain();
+    const res = await t.admin.put('/api/v2/devices/wipe').send({ deviceUuids: [d.deviceUuid], note: 'stolen' });
+    expect(res.body.results[0]).toMatchObject({ status: 'SUCCESS', message: expect.stringMatching(/push recorded/) });
+    const details = (await t.admin.get(`/api/v2/devices/${d.deviceUuid}/details`)).body.results;
+    expect(details).toContainEqual({ name: 'mdm.last_push_reason', value: 'wipe' });
+    expect(details).toContainEqual({ name: 'mdm.queued_commands', value: '1' });
+    expect(JSON.stringify(details)).not.toMatch(/push-magic-1/);
+    const pushes = await t.admin.get(`/api/v2/devices/${d.deviceUuid}/pushes`);
+    expect(pushes.body.results[0]).toMatchObject({ reason: 'wipe', provider: 'recording', outcome: 'recorded' });
+    const cmds = await d.drain();
+    expect(cmds.map((c) => (c.Command as PlistDict).RequestType)).toEqual(['EraseDevice']);
+    const after = (await t.admin.get(`/api/v2/devices/${d.deviceUuid}/details`)).body.results;
+    expect(after).toContainEqual({ name: 'common.status', value: 'WIPED' });
+    expect((await d.connect()).status).toBe(401);
+    const again = await t.admin.put('/api/v2/devices/wipe').send({ deviceUuids: [d.deviceUuid] });
+    expect(again.body.results[0].status).toBe('FAILED');
+  });
+
+  it('refuses giant device bodies with 413 and nothing changes', async () => {
+    const res = await t.anon.put('/mdm/checkin').set('content-type', 'application/x-apple-aspen-mdm-checkin').send(Buffer.alloc(3 * 1024 * 1024, 0x41));
+    expect(res.status).toBe(413);
+  });
+});
