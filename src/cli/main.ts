@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAnyconnectCommands } from '../anyconnect/cli.js';
 import { registerProfilesCommands } from '../profiles/cli.js';
 import { registerSigningCommands } from '../signing/cli.js';
+import { registerSimulatorCommands } from '../simulator/cli.js';
 import { CliError } from './errors.js';
 import { registerServerCommands } from './server-commands.js';
 
@@ -14,6 +15,7 @@ registerServerCommands(program);
 registerProfilesCommands(program);
 registerSigningCommands(program);
 registerAnyconnectCommands(program);
+registerSimulatorCommands(program);
 
 try {
   await program.parseAsync(process.argv);

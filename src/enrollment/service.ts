@@ -15,6 +15,7 @@ import { CmsVerifyError, verifyCms } from '../signing/cms.js';
 import { generateKeyPair } from '../signing/identity.js';
 import type { SigningService } from '../signing/service.js';
 import { userStore } from '../users/store.js';
+import { isVersionLike } from '../versions/compare.js';
 import { buildEnrollmentProfile, buildProfileServicePayload, parseDeviceAttributes, scepSubject, type DeviceIdentityInput } from './payloads.js';
 import { invitationStore } from './store.js';
 
@@ -169,7 +170,9 @@ export class EnrollmentService {
       udid: attrs.udid,
       ...(attrs.serial ? { serialNumber: attrs.serial } : {}),
       ...(attrs.product ? { model: attrs.product } : {}),
-      ...(attrs.version ? { osVersion: attrs.version } : {}),
+      // iOS sends its build (e.g. 13E238) as VERSION; only a dotted version is an OS version.
+      // Authenticate brings the OSVersion proper.
+      ...(attrs.version && isVersionLike(attrs.version) ? { osVersion: attrs.version } : {}),
       ...(attrs.imei ? { imei: attrs.imei } : {}),
       ...(attrs.deviceName ? { deviceName: attrs.deviceName } : {}),
     };

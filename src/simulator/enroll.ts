@@ -1,0 +1,491 @@
+// OTA enrollment as an iOS device performs it against the public endpoints:
+//   1. GET the enrollment URL → a signed profile with a "Profile Service" payload;
+//   2. POST the requested device attributes, CMS-signed by the device key, to its URL → the
+//      signed enrollment profile (root CA, SCEP or PKCS#12 identity, com.apple.mdm);
+//   3. obtain the identity (SCEP PKCSReq, or open the PKCS#12);
+//   4. Authenticate and TokenUpdate on the CheckInURL, signed with that identity.
+
+import { createHash, createPrivateKey, generateKeyPair as generateKeyPairCallback, randomBytes, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
+import forge from 'node-forge';
+import { signMdmRequest } from '../mdm/protocol/index.js';
+import { isPlistDict, parsePlist, toXmlPlist, type PlistDict, type PlistValue } from '../plist/index.js';
+import { buildPkcsReq, parseCertRep, selfSignedCertificate, type BuiltPkiRequest, type CertRep } from '../scep/pki/index.js';
+import { readCertsOnly } from '../scep/pki/signed-data.js';
+import { CmsVerifyError, signCms, verifyCms } from '../signing/cms.js';
+import { derToPem, type SubjectName } from '../signing/x509.js';
+import { headerValue, HttpError, type HttpClient, type HttpResponse } from './http.js';
+import type { DeviceIdentity } from './identity.js';
+import type { InstalledProfileState, MdmEnrollmentState } from './state.js';
+import { profileProblem } from './commands.js';
+
+const generateKeyPairAsync = promisify(generateKeyPairCallback);
+
+export type EnrollmentStage = 'ota-profile' | 'ota-attributes' | 'enrollment-profile' | 'scep' | 'pkcs12' | 'authenticate' | 'token-update';
+
+export class EnrollmentError extends Error {
+  constructor(
+    readonly stage: EnrollmentStage,
+    message: string,
+    /** The HTTP status the server answered, when it answered. */
+    readonly httpStatus?: number,
+  ) {
+    super(`${stage}: ${message}`);
+    this.name = 'EnrollmentError';
+  }
+}
+
+/** Kept in memory after an enrollment so the replay-challenge fault can send the same things again. */
+export interface EnrollmentArtifacts {
+  profileServiceUrl: string;
+  /** The exact signed attributes body POSTed in phase 2 (its CHALLENGE is now used up). */
+  signedAttributes: Buffer;
+  scep?: { url: string; challenge: string; subject: SubjectName; caCert: X509Certificate; raCert?: X509Certificate; postSupported: boolean };
+}
+
+export interface EnrollmentResult {
+  mdm: MdmEnrollmentState;
+  /** The enrollment profile as the device now holds it. */
+  profile: InstalledProfileState;
+  /** Root certificates the profile installed (PEM), trusted from now on. */
+  rootCertificatesPem: string[];
+  artifacts: EnrollmentArtifacts;
+}
+
+export function rsaKey(modulusLength: number): Promise<KeyObject> {
+  // Async: RSA generation takes tens of milliseconds and must not stall the other devices
+  return generateKeyPairAsync('rsa', { modulusLength }).then((pair) => pair.privateKey);
+}
+
+async function expectOk(http: HttpClient, stage: EnrollmentStage, kind: string, url: string, options: Parameters<HttpClient['request']>[2] = {}): Promise<HttpResponse> {
+  let response: HttpResponse | undefined;
+  try {
+    response = await http.request(kind, url, { ...options, dropAfterSend: false });
+  } catch (err) {
+    if (err instanceof HttpError) throw new EnrollmentError(stage, err.message);
+    throw err;
+  }
+  if (response!.status !== 200) {
+    throw new EnrollmentError(stage, `${options.method ?? 'GET'} ${url} answered ${response!.status}: ${response!.body.toString('utf8').slice(0, 200)}`, response!.status);
+  }
+  return response!;
+}
+
+/** Verifies a signed profile against the trusted CAs and returns its plist. */
+function readSignedProfile(stage: EnrollmentStage, body: Buffer, trustAnchorsPem: readonly string[]): PlistDict {
+  let content: Buffer;
+  try {
+    content = verifyCms(body, { trustAnchors: trustAnchorsPem }).content;
+  } catch (err) {
+    if (err instanceof CmsVerifyError) throw new EnrollmentError(stage, `the profile's signature does not verify against the server CA (${err.code}: ${err.message})`);
+    throw err;
+  }
+  let value: PlistValue;
+  try {
+    value = parsePlist(content);
+  } catch (err) {
+    throw new EnrollmentError(stage, `the signed content is not a property list: ${(err as Error).message}`);
+  }
+  if (!isPlistDict(value)) throw new EnrollmentError(stage, 'the profile is not a dictionary');
+  return value;
+}
+
+function payloadsOf(profile: PlistDict): PlistDict[] {
+  return Array.isArray(profile.PayloadContent) ? profile.PayloadContent.filter(isPlistDict) : [];
+}
+
+function stringField(stage: EnrollmentStage, dict: PlistDict, key: string, where: string): string {
+  const value = dict[key];
+  if (typeof value !== 'string' || value === '') throw new EnrollmentError(stage, `${where}: ${key} is missing`);
+  return value;
+}
+
+/** The Profile Service payload: at the top level (as Apple's guide shows it) or inside a Configuration profile. */
+export function findProfileService(profile: PlistDict): { url: string; deviceAttributes: string[]; challenge?: string } {
+  const service = profile.PayloadType === 'Profile Service' ? profile : payloadsOf(profile).find((p) => p.PayloadType === 'Profile Service');
+  if (!service) throw new EnrollmentError('ota-profile', 'the enrollment profile has no "Profile Service" payload');
+  const content = service.PayloadContent;
+  if (!isPlistDict(content)) throw new EnrollmentError('ota-profile', 'Profile Service: PayloadContent is not a dictionary');
+  const attributes = Array.isArray(content.DeviceAttributes) ? content.DeviceAttributes.filter((a): a is string => typeof a === 'string') : [];
+  const challenge = content.Challenge;
+  return {
+    url: stringField('ota-profile', content, 'URL', 'Profile Service'),
+    deviceAttributes: attributes,
+    ...(typeof challenge === 'string' && { challenge }),
+  };
+}
+
+/** The plist of device attributes a Profile Service asked for (keys as iOS sends them). */
+export function deviceAttributesPlist(identity: DeviceIdentity, requested: readonly string[], challenge: string | undefined): PlistDict {
+  const available: Record<string, string | undefined> = {
+    UDID: identity.udid,
+    // iOS sends the build number here, e.g. "13E238"
+    VERSION: identity.buildVersion,
+    PRODUCT: identity.productName,
+    SERIAL: identity.serialNumber,
+    IMEI: identity.imei,
+    DEVICE_NAME: identity.deviceName,
+    MAC_ADDRESS_EN0: identity.wifiMac,
+  };
+  const dict: PlistDict = {};
+  for (const key of requested) if (available[key] !== undefined) dict[key] = available[key];
+  dict.UDID = identity.udid;
+  if (challenge !== undefined) dict.CHALLENGE = challenge;
+  return dict;
+}
+
+const SUBJECT_KEYS: Record<string, keyof SubjectName> = {
+  CN: 'commonName',
+  '2.5.4.3': 'commonName',
+  O: 'organization',
+  '2.5.4.10': 'organization',
+  OU: 'organizationalUnit',
+  '2.5.4.11': 'organizationalUnit',
+  C: 'country',
+  '2.5.4.6': 'country',
+};
+
+/** The SCEP payload's Subject ([[["O","x"]],[["CN","y"]]]) as a SubjectName; unsupported attributes are left out. */
+export function scepSubjectName(subject: PlistValue | undefined, fallbackCommonName: string): SubjectName {
+  const name: Partial<SubjectName> = {};
+  if (Array.isArray(subject)) {
+    for (const rdn of subject) {
+      if (!Array.isArray(rdn)) continue;
+      for (const pair of rdn) {
+        if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') continue;
+        const key = SUBJECT_KEYS[pair[0]];
+        if (key) name[key] = pair[1];
+      }
+    }
+  }
+  return { ...name, commonName: name.commonName ?? fallbackCommonName };
+}
+
+function withQuery(base: string, params: Record<string, string>): string {
+  const url = new URL(base);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return url.toString();
+}
+
+function isSelfSigned(cert: X509Certificate): boolean {
+  try {
+    return cert.checkIssued(cert) && cert.verify(cert.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** GetCACert's answer: a bare DER CA certificate, or a certs-only PKCS#7 with the CA and an RA. */
+export function readCaCertResponse(response: HttpResponse): { caCert: X509Certificate; raCert?: X509Certificate } {
+  const type = headerValue(response.headers, 'content-type') ?? '';
+  let certificates: X509Certificate[];
+  try {
+    certificates = type.includes('ca-ra-cert') ? readCertsOnly(response.body) : [new X509Certificate(response.body)];
+  } catch (err) {
+    throw new EnrollmentError('scep', `GetCACert: unreadable certificate(s) (${type || 'no content type'}): ${(err as Error).message}`);
+  }
+  const caCert = certificates.find((c) => c.ca && isSelfSigned(c)) ?? certificates.find((c) => c.ca) ?? certificates[0];
+  if (!caCert) throw new EnrollmentError('scep', 'GetCACert returned no certificate');
+  const raCert = certificates.find((c) => c !== caCert && !c.ca);
+  return raCert ? { caCert, raCert } : { caCert };
+}
+
+export interface ScepEnrollment {
+  privateKey: KeyObject;
+  certificate: X509Certificate;
+  artifacts: NonNullable<EnrollmentArtifacts['scep']>;
+}
+
+async function sendPkiOperation(http: HttpClient, kind: string, url: string, request: BuiltPkiRequest, postSupported: boolean): Promise<HttpResponse> {
+  if (postSupported) {
+    return expectOk(http, 'scep', kind, withQuery(url, { operation: 'PKIOperation' }), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-pki-message' },
+      body: request.der,
+    });
+  }
+  return expectOk(http, 'scep', kind, withQuery(url, { operation: 'PKIOperation', message: request.der.toString('base64') }));
+}
+
+/** One PKCSReq with `challenge`; returns the parsed CertRep (any status). Used for enrollment and the replay probe. */
+export async function scepRequest(
+  http: HttpClient,
+  kind: string,
+  scep: NonNullable<EnrollmentArtifacts['scep']>,
+  privateKey: KeyObject,
+): Promise<{ certRep: CertRep; request: BuiltPkiRequest }> {
+  const request = buildPkcsReq({
+    caCert: scep.caCert,
+    ...(scep.raCert && { recipientCert: scep.raCert }),
+    privateKey,
+    subject: scep.subject,
+    challengePassword: scep.challenge,
+  });
+  const response = await sendPkiOperation(http, kind, scep.url, request, scep.postSupported);
+  let certRep: CertRep;
+  try {
+    certRep = parseCertRep(response.body, {
+      requesterKey: privateKey,
+      requesterCert: request.signer.certificate,
+      caCert: scep.caCert,
+      ...(scep.raCert && { raCert: scep.raCert }),
+      expectedTransactionID: request.transactionID,
+      expectedRecipientNonce: request.senderNonce,
+    });
+  } catch (err) {
+    throw new EnrollmentError('scep', `unreadable CertRep: ${(err as Error).message}`);
+  }
+  return { certRep, request };
+}
+
+export async function enrollWithScep(http: HttpClient, payload: PlistDict, identity: DeviceIdentity): Promise<ScepEnrollment> {
+  const content = payload.PayloadContent;
+  if (!isPlistDict(content)) throw new EnrollmentError('scep', 'SCEP payload: PayloadContent is not a dictionary');
+  const url = stringField('scep', content, 'URL', 'SCEP payload');
+  const challenge = stringField('scep', content, 'Challenge', 'SCEP payload');
+  const name = typeof content.Name === 'string' ? content.Name : 'mockiron';
+  const keysize = typeof content.Keysize === 'number' ? content.Keysize : 2048;
+  const caps = await expectOk(http, 'scep', 'scep-getcacaps', withQuery(url, { operation: 'GetCACaps', message: name }));
+  const postSupported = /^POSTPKIOperation$/im.test(caps.body.toString('utf8'));
+  const caResponse = await expectOk(http, 'scep', 'scep-getcacert', withQuery(url, { operation: 'GetCACert', message: name }));
+  const scep = { url, challenge, subject: scepSubjectName(content.Subject, identity.udid), ...readCaCertResponse(caResponse), postSupported };
+  const privateKey = await rsaKey(keysize);
+  let { certRep, request } = await scepRequest(http, 'scep-pkioperation', scep, privateKey);
+  const retries = typeof content.Retries === 'number' ? content.Retries : 3;
+  for (let attempt = 0; certRep.status === 'PENDING' && attempt < retries; attempt++) {
+    // RetryDelay is in seconds and defaults to 10; a simulator waits at most 2 s
+    const delay = Math.min(typeof content.RetryDelay === 'number' ? content.RetryDelay : 10, 2);
+    await new Promise((r) => setTimeout(r, delay * 1000));
+    const poll = buildPkcsReq({
+      messageType: 'GetCertInitial',
+      caCert: scep.caCert,
+      ...(scep.raCert && { recipientCert: scep.raCert }),
+      subject: scep.subject,
+      signer: request.signer,
+      transactionID: request.transactionID,
+    });
+    const response = await sendPkiOperation(http, 'scep-getcertinitial', url, poll, postSupported);
+    try {
+      certRep = parseCertRep(response.body, {
+        requesterKey: privateKey,
+        requesterCert: request.signer.certificate,
+        caCert: scep.caCert,
+        ...(scep.raCert && { raCert: scep.raCert }),
+        expectedTransactionID: request.transactionID,
+        expectedRecipientNonce: poll.senderNonce,
+      });
+    } catch (err) {
+      throw new EnrollmentError('scep', `unreadable CertRep: ${(err as Error).message}`);
+    }
+    request = { ...request, senderNonce: poll.senderNonce };
+  }
+  if (certRep.status !== 'SUCCESS') {
+    const why = certRep.status === 'FAILURE' ? `${certRep.failInfo}${certRep.failInfoText ? ` (${certRep.failInfoText})` : ''}` : 'still PENDING';
+    throw new EnrollmentError('scep', `the CA refused the request: ${why}`);
+  }
+  const certificate = certRep.certificates.find((c) => c.checkPrivateKey(privateKey));
+  if (!certificate) throw new EnrollmentError('scep', 'the CertRep holds no certificate for our key');
+  return { privateKey, certificate, artifacts: scep };
+}
+
+export function openPkcs12(payload: PlistDict): { privateKey: KeyObject; certificate: X509Certificate } {
+  const data = payload.PayloadContent;
+  const password = typeof payload.Password === 'string' ? payload.Password : '';
+  if (!(data instanceof Uint8Array)) throw new EnrollmentError('pkcs12', 'PKCS#12 payload: PayloadContent is not data');
+  try {
+    const asn1 = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(data).toString('binary')));
+    const p12 = forge.pkcs12.pkcs12FromAsn1(asn1, false, password);
+    const keyBag = [
+      ...(p12.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag! })[forge.pki.oids.pkcs8ShroudedKeyBag!] ?? []),
+      ...(p12.getBags({ bagType: forge.pki.oids.keyBag! })[forge.pki.oids.keyBag!] ?? []),
+    ][0];
+    const certBags = p12.getBags({ bagType: forge.pki.oids.certBag! })[forge.pki.oids.certBag!] ?? [];
+    if (!keyBag?.key) throw new Error('no private key inside');
+    const privateKey = createPrivateKey(forge.pki.privateKeyToPem(keyBag.key));
+    const certificate = certBags
+      .filter((bag) => bag.cert)
+      .map((bag) => new X509Certificate(forge.pki.certificateToPem(bag.cert!)))
+      .find((cert) => cert.checkPrivateKey(privateKey));
+    if (!certificate) throw new Error('no certificate for the private key inside');
+    return { privateKey, certificate };
+  } catch (err) {
+    if (err instanceof EnrollmentError) throw err;
+    throw new EnrollmentError('pkcs12', `cannot open the PKCS#12 payload: ${(err as Error).message}`);
+  }
+}
+
+export interface MdmSettings {
+  serverUrl: string;
+  checkInUrl: string;
+  topic: string;
+  signMessage: boolean;
+  identityCertificateUuid: string;
+}
+
+export function readMdmPayload(payload: PlistDict): MdmSettings {
+  const serverUrl = stringField('enrollment-profile', payload, 'ServerURL', 'com.apple.mdm');
+  const checkInUrl = typeof payload.CheckInURL === 'string' && payload.CheckInURL !== '' ? payload.CheckInURL : serverUrl;
+  return {
+    serverUrl,
+    checkInUrl,
+    topic: stringField('enrollment-profile', payload, 'Topic', 'com.apple.mdm'),
+    // SignMessage defaults to false in Apple's schema
+    signMessage: payload.SignMessage === true,
+    identityCertificateUuid: stringField('enrollment-profile', payload, 'IdentityCertificateUUID', 'com.apple.mdm'),
+  };
+}
+
+/** Sends a signed check-in message; returns the response (any status). */
+export async function sendCheckin(
+  http: HttpClient,
+  kind: string,
+  mdm: Pick<MdmEnrollmentState, 'checkInUrl' | 'signMessage'>,
+  signer: { privateKey: KeyObject; certificate: X509Certificate },
+  message: PlistDict,
+): Promise<HttpResponse> {
+  const body = Buffer.from(toXmlPlist(message), 'utf8');
+  const headers: Record<string, string> = { 'Content-Type': 'application/x-apple-aspen-mdm-checkin' };
+  if (mdm.signMessage) headers['Mdm-Signature'] = signMdmRequest(body, signer);
+  return http.request(kind, mdm.checkInUrl, { method: 'PUT', headers, body, dropAfterSend: false });
+}
+
+export function authenticateMessage(identity: DeviceIdentity, topic: string): PlistDict {
+  return {
+    MessageType: 'Authenticate',
+    UDID: identity.udid,
+    Topic: topic,
+    SerialNumber: identity.serialNumber,
+    ProductName: identity.productName,
+    OSVersion: identity.osVersion,
+    BuildVersion: identity.buildVersion,
+    DeviceName: identity.deviceName,
+    Model: identity.model,
+    ModelName: identity.modelName,
+    IMEI: identity.imei,
+  };
+}
+
+/** Runs the whole OTA enrollment for one device. Throws EnrollmentError naming the failed stage. */
+export async function enrollDevice(
+  http: HttpClient,
+  identity: DeviceIdentity,
+  enrollmentUrl: string,
+  trustAnchorsPem: readonly string[],
+  now: () => Date = () => new Date(),
+): Promise<EnrollmentResult> {
+  // Phase 1: the Profile Service profile
+  const otaProfile = await expectOk(http, 'ota-profile', 'ota-profile', enrollmentUrl, { headers: { Accept: 'application/x-apple-aspen-config' } });
+  const service = findProfileService(readSignedProfile('ota-profile', otaProfile.body, trustAnchorsPem));
+
+  // Phase 2: signed device attributes, answered by the enrollment profile. iOS signs with a
+  // key whose certificate Apple's device CA issued; the server only checks the signature.
+  const otaKey = await rsaKey(2048);
+  const otaCert = selfSignedCertificate(otaKey, { commonName: identity.udid, organization: 'Apple iPhone Device (mockiron simulator)' });
+  const attributes = Buffer.from(toXmlPlist(deviceAttributesPlist(identity, service.deviceAttributes, service.challenge)), 'utf8');
+  const signedAttributes = signCms(attributes, { privateKey: otaKey, certificate: otaCert });
+  const enrollmentResponse = await expectOk(http, 'ota-attributes', 'ota-attributes', service.url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/pkcs7-signature' },
+    body: signedAttributes,
+  });
+  const profile = readSignedProfile('enrollment-profile', enrollmentResponse.body, trustAnchorsPem);
+  const problem = profileProblem(profile);
+  if (problem) throw new EnrollmentError('enrollment-profile', problem);
+  const payloads = payloadsOf(profile);
+  const mdmPayload = payloads.find((p) => p.PayloadType === 'com.apple.mdm');
+  if (!mdmPayload) throw new EnrollmentError('enrollment-profile', 'no com.apple.mdm payload');
+  const settings = readMdmPayload(mdmPayload);
+  const identityPayload = payloads.find((p) => p.PayloadUUID === settings.identityCertificateUuid);
+  if (!identityPayload) {
+    throw new EnrollmentError('enrollment-profile', `IdentityCertificateUUID ${settings.identityCertificateUuid} names no payload of the profile`);
+  }
+  const rootCertificatesPem = payloads
+    .filter((p) => p.PayloadType === 'com.apple.security.root' && p.PayloadContent instanceof Uint8Array)
+    .map((p) => derToPem(Buffer.from(p.PayloadContent as Uint8Array)));
+
+  // Phase 3: the device identity
+  let signer: { privateKey: KeyObject; certificate: X509Certificate };
+  let identitySource: MdmEnrollmentState['identitySource'];
+  let scepArtifacts: EnrollmentArtifacts['scep'];
+  if (identityPayload.PayloadType === 'com.apple.security.scep') {
+    const scep = await enrollWithScep(http, identityPayload, identity);
+    signer = scep;
+    scepArtifacts = scep.artifacts;
+    identitySource = 'scep';
+  } else if (identityPayload.PayloadType === 'com.apple.security.pkcs12') {
+    signer = openPkcs12(identityPayload);
+    identitySource = 'pkcs12';
+  } else {
+    throw new EnrollmentError('enrollment-profile', `the identity payload is ${String(identityPayload.PayloadType)}, not SCEP or PKCS#12`);
+  }
+
+  // Phase 4: check in
+  const pushToken = randomBytes(32);
+  const unlockToken = randomBytes(48);
+  const mdm: MdmEnrollmentState = {
+    serverUrl: settings.serverUrl,
+    checkInUrl: settings.checkInUrl,
+    topic: settings.topic,
+    signMessage: settings.signMessage,
+    identitySource,
+    identityKeyPem: signer.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    identityCertificatePem: signer.certificate.toString(),
+    pushToken: pushToken.toString('base64'),
+    pushMagic: randomUUID().toUpperCase(),
+    unlockToken: unlockToken.toString('base64'),
+    enrolledAt: now().toISOString(),
+  };
+  await checkinOrFail(http, 'authenticate', 'checkin-authenticate', mdm, signer, authenticateMessage(identity, settings.topic));
+  await checkinOrFail(http, 'token-update', 'checkin-tokenupdate', mdm, signer, {
+    MessageType: 'TokenUpdate',
+    UDID: identity.udid,
+    Topic: settings.topic,
+    Token: pushToken,
+    PushMagic: mdm.pushMagic,
+    UnlockToken: unlockToken,
+  });
+
+  const content = verifyCms(enrollmentResponse.body, { trustAnchors: trustAnchorsPem });
+  const installed: InstalledProfileState = {
+    identifier: profile.PayloadIdentifier as string,
+    uuid: profile.PayloadUUID as string,
+    contentSha256: createHash('sha256').update(content.content).digest('hex'),
+    source: 'enrollment',
+    signerCertificateDer: new X509Certificate(content.signer.certificatePem).raw.toString('base64'),
+    installedAt: now().toISOString(),
+    payloads: payloads.map((p) => ({
+      type: String(p.PayloadType),
+      identifier: String(p.PayloadIdentifier),
+      ...(typeof p.PayloadUUID === 'string' && { uuid: p.PayloadUUID }),
+      ...(typeof p.PayloadDisplayName === 'string' && { displayName: p.PayloadDisplayName }),
+    })),
+  };
+  if (typeof profile.PayloadDisplayName === 'string') installed.displayName = profile.PayloadDisplayName;
+  if (typeof profile.PayloadOrganization === 'string') installed.organization = profile.PayloadOrganization;
+  return {
+    mdm,
+    profile: installed,
+    rootCertificatesPem,
+    artifacts: { profileServiceUrl: service.url, signedAttributes, ...(scepArtifacts && { scep: scepArtifacts }) },
+  };
+}
+
+async function checkinOrFail(
+  http: HttpClient,
+  stage: EnrollmentStage,
+  kind: string,
+  mdm: MdmEnrollmentState,
+  signer: { privateKey: KeyObject; certificate: X509Certificate },
+  message: PlistDict,
+): Promise<void> {
+  let response: HttpResponse;
+  try {
+    response = await sendCheckin(http, kind, mdm, signer, message);
+  } catch (err) {
+    if (err instanceof HttpError) throw new EnrollmentError(stage, err.message);
+    throw err;
+  }
+  if (response.status !== 200) {
+    throw new EnrollmentError(stage, `${mdm.checkInUrl} answered ${response.status}: ${response.body.toString('utf8').slice(0, 200)}`, response.status);
+  }
+}

@@ -1,0 +1,225 @@
+// End to end: a real mockiron server (the binary) and the device simulator (the binary) speaking
+// Apple's MDM protocol to it. The seed scenario (per-app AnyConnect VPN and two apps on the
+// vpndemo-external label) is set up through the admin API; five simulated iPads/iPhones enroll
+// over OTA + SCEP, get the label, and must end up ACTIVE, holding the signed per-app VPN profile
+// with Chrome and Microsoft RDP bound to its VPNUUID.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../../bin/mockiron.js', import.meta.url));
+const ADMIN_PASSWORD = 'e2e-simulator-admin-password';
+const AUTH = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
+const DEVICES = 5;
+const CHROME = 'com.google.chrome.ios';
+const RDP = 'com.microsoft.rdc.ios';
+
+let dataDir: string;
+let stateFile: string;
+let serverProcess: ChildProcess | undefined;
+let serverUrl: string;
+let serverLog = '';
+let vpnUuid: string;
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs the real binary without blocking this process (the server's log pipe must keep draining). */
+function mockiron(args: string[], timeoutMs = 240_000): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: ADMIN_PASSWORD }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`mockiron ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function expectOk(result: RunResult): RunResult {
+  expect(result.code, `stderr: ${result.stderr}\nstdout: ${result.stdout}\nserver log tail: ${serverLog.slice(-4000)}`).toBe(0);
+  return result;
+}
+
+async function api(method: string, pathname: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${serverUrl}${pathname}`, {
+    method,
+    headers: { Authorization: AUTH, Accept: 'application/json', ...(body !== undefined && { 'Content-Type': 'application/json' }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}
+
+async function apiOk(method: string, pathname: string, body?: unknown): Promise<any> {
+  const res = await api(method, pathname, body);
+  expect(res.status, `${method} ${pathname}: ${JSON.stringify(res.json)}`).toBeLessThan(300);
+  return res.json;
+}
+
+async function startServer(): Promise<void> {
+  const port = await freePort();
+  // An explicit port (rather than 0) keeps the public URL in enrollment profiles and the bound port the same
+  serverProcess = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--public-url', `http://127.0.0.1:${port}`, '--data-dir', dataDir], {
+    env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: ADMIN_PASSWORD, MOCKIRON_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  serverUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not log its URL in time:\n${serverLog}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      serverLog += chunk.toString();
+      const match = /"url":"(http:\/\/[^"]+:\d+)"/.exec(serverLog);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    serverProcess!.stdout!.on('data', onData);
+    serverProcess!.stderr!.on('data', (c: Buffer) => (serverLog += c.toString()));
+    serverProcess!.once('exit', (code) => reject(new Error(`the server exited with ${code}:\n${serverLog}`)));
+  });
+}
+
+function simulateArgs(iterations: number, pollIntervalMs: number): string[] {
+  return [
+    'simulate',
+    '--server', serverUrl,
+    '--devices', String(DEVICES),
+    '--concurrency', String(DEVICES),
+    '--iterations', String(iterations),
+    '--poll-interval', String(pollIntervalMs),
+    '--state', stateFile,
+    '--models', 'iPad4,1:9.3.1,iPhone8,1:10.3.3',
+    '--json',
+  ];
+}
+
+interface StatusView {
+  devices: { udid: string; status: string; profiles: { identifier: string; payloadTypes: string[]; vpnUuids: string[] }[]; apps: Record<string, { vpnUuid: string | null }> }[];
+}
+
+async function simulatorStatus(): Promise<StatusView> {
+  return JSON.parse(expectOk(await mockiron(['simulate', 'status', '--state', stateFile, '--json'])).stdout) as StatusView;
+}
+
+async function serverDevices(): Promise<Map<string, { uuid: string; status: string }>> {
+  const byUdid = new Map<string, { uuid: string; status: string }>();
+  for (let offset = 0; ; offset += 200) {
+    const page = await apiOk('GET', `/api/v2/devices?fields=${encodeURIComponent('common.uuid,common.status,ios.iPhone UDID')}&limit=200&offset=${offset}`);
+    for (const d of page.results) {
+      const udid = d['ios.iPhone UDID'];
+      if (typeof udid === 'string') byUdid.set(udid.toLowerCase(), { uuid: d['common.uuid'], status: d['common.status'] });
+    }
+    if (!page.hasMore) return byUdid;
+  }
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'mockiron-e2e-sim-'));
+  stateFile = path.join(dataDir, 'simulator-state.json');
+  await startServer();
+
+  // The seed scenario
+  const label = await apiOk('POST', '/api/v2/labels', { name: 'vpndemo-external', static: true });
+  const vpn = await apiOk('POST', '/api/v2/configurations/vpn', {
+    name: 'vpndemo-external',
+    connectionType: 'ANYCONNECT',
+    server: 'asa.example.com',
+    group: 'vpndemo-external',
+    perApp: true,
+    onDemandMatchAppEnabled: true,
+    safariDomains: ['example.com'],
+  });
+  vpnUuid = vpn.results.vpnUuid;
+  expect(vpnUuid).toMatch(/^[0-9A-Fa-f-]{36}$/);
+  await apiOk('PUT', `/api/v2/configurations/vpn/${vpn.results.id}/labels/${label.results.id}`);
+  for (const [name, bundleId] of [['Chrome', CHROME], ['Microsoft RDP', RDP]] as const) {
+    const app = await apiOk('POST', '/api/v2/appstore/apps', { name, bundleId });
+    await apiOk('PUT', `/api/v2/appstore/apps/${app.results.id}/labels/${label.results.id}`);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  if (serverProcess && serverProcess.exitCode === null) {
+    const exited = new Promise((resolve) => serverProcess!.once('exit', resolve));
+    serverProcess.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('the device simulator against a real server', () => {
+  it('enrolls five devices over OTA + SCEP; the server lists them ACTIVE', async () => {
+    const run = expectOk(await mockiron(simulateArgs(1, 0)));
+    const summary = JSON.parse(run.stdout);
+    expect(summary.devices).toMatchObject({ total: DEVICES, enrolled: DEVICES, enrolledThisRun: DEVICES, enrollmentFailures: 0 });
+    expect(summary.errors.total).toBe(0);
+    expect(statSync(stateFile).mode & 0o777).toBe(0o600);
+
+    const status = await simulatorStatus();
+    expect(status.devices).toHaveLength(DEVICES);
+    const onServer = await serverDevices();
+    for (const device of status.devices) {
+      expect(device.status).toBe('enrolled');
+      expect(onServer.get(device.udid.toLowerCase()), `device ${device.udid} on the server`).toMatchObject({ status: 'ACTIVE' });
+    }
+  }, 300_000);
+
+  it('after the label is applied, every device holds the per-app VPN profile with Chrome and RDP bound to its VPNUUID', async () => {
+    const status = await simulatorStatus();
+    const onServer = await serverDevices();
+    const deviceUuids = status.devices.map((d) => onServer.get(d.udid.toLowerCase())!.uuid);
+    expect(deviceUuids.every(Boolean)).toBe(true);
+    await apiOk('PUT', '/api/v2/devices/labels/vpndemo-external/add', { deviceUuids });
+    for (const uuid of deviceUuids) {
+      const policy = (await apiOk('GET', `/api/v2/devices/${uuid}/policy`)).results;
+      expect(policy.vpnConfigurations.map((v: { vpnUuid: string }) => v.vpnUuid)).toEqual([vpnUuid]);
+      expect(policy.apps.map((a: { bundleId: string; vpnUuid: string }) => [a.bundleId, a.vpnUuid]).sort()).toEqual([[CHROME, vpnUuid], [RDP, vpnUuid]]);
+    }
+
+    // Resume from the state file: no new enrollments, the devices poll and receive the commands
+    const run = expectOk(await mockiron(simulateArgs(3, 500)));
+    const summary = JSON.parse(run.stdout);
+    expect(summary.devices).toMatchObject({ total: DEVICES, enrolled: DEVICES, enrolledThisRun: 0 });
+    expect(summary.errors.total).toBe(0);
+    expect(summary.commands.InstallProfile?.Acknowledged ?? 0).toBeGreaterThanOrEqual(DEVICES);
+
+    const after = await simulatorStatus();
+    const serverNow = await serverDevices();
+    for (const device of after.devices) {
+      expect(device.status).toBe('enrolled');
+      expect(serverNow.get(device.udid.toLowerCase())).toMatchObject({ status: 'ACTIVE' });
+      const vpnProfiles = device.profiles.filter((p) => p.payloadTypes.includes('com.apple.vpn.managed.applayer'));
+      expect(vpnProfiles, `device ${device.udid} profiles: ${JSON.stringify(device.profiles)}`).toHaveLength(1);
+      expect(vpnProfiles[0]!.vpnUuids).toEqual([vpnUuid]);
+      expect(device.apps[CHROME], `device ${device.udid} apps: ${JSON.stringify(device.apps)}`).toEqual({ vpnUuid });
+      expect(device.apps[RDP]).toEqual({ vpnUuid });
+    }
+  }, 300_000);
+});
