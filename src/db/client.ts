@@ -16,7 +16,8 @@ const writeOperations = new Set(['create', 'createMany', 'createManyAndReturn', 
 /**
  * The Prisma client, counting writes to policy tables in `changes`. A write inside a
  * transaction counts when it runs and again when the transaction ends, so a cache filled by a
- * reader in between (which still saw the old data) is invalidated after the commit.
+ * reader in between (which still saw the old data) is invalidated after the commit. Transactions
+ * that wrote no policy table leave the count alone.
  */
 export function createDb(dbFile: string, changes = new ChangeCounter()): Db {
   const adapter = new PrismaBetterSqlite3({ url: `file:${dbFile}` });
@@ -37,10 +38,12 @@ export function createDb(dbFile: string, changes = new ChangeCounter()): Db {
     get(target, prop, receiver) {
       if (prop === '$transaction') {
         return async (...a: unknown[]) => {
+          const before = changes.value;
           try {
             return await transaction(...a);
           } finally {
-            changes.bump();
+            // Policy writes inside counted as they ran; count once more now that they are committed.
+            if (changes.value !== before) changes.bump();
           }
         };
       }
