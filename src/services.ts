@@ -43,6 +43,9 @@ export function buildServices(deps: ServiceDeps) {
   const push = deps.push ?? new RecordingPushProvider(db);
   const mdm = new MdmService(db, scep, profiles, policy, deps.signing, push, changes, deps.logger, { clientCertHeader: deps.clientCertHeader });
   devices.detailSources.push((d) => mdm.detailsFor(d));
+  // A device's own changes concern only that device: reconcile it, not the fleet.
+  devices.listeners.push((ids) => mdm.markDirty(ids));
+  labels.listeners.push((ids) => mdm.markDirty(ids));
   return {
     scep,
     push,

@@ -1,14 +1,30 @@
-// A counter of committed writes to the tables a device's policy is computed from. Caches of
-// derived data (the device directory, per-device profiles) remember the value they were built
-// at and are valid while it has not moved.
-export const policyTables = new Set(['Device', 'User', 'Label', 'DeviceLabel', 'VpnConfiguration', 'VpnConfigurationLabel', 'App', 'AppLabel']);
+// Counters of committed writes to the tables a device's policy is computed from. Caches of
+// derived data remember the count they were built at and are valid while it has not moved.
+//
+// - `value` moves on any policy-table write: the device directory and per-device profile caches
+//   key on it.
+// - `shared` moves only on writes that can change many devices' policies at once (labels, VPN
+//   configurations, apps and their assignments, users). A write to one device row, or to one
+//   device's manual labels, concerns that device only: MDM reconciliation handles those per
+//   device instead of re-reconciling the whole fleet.
+export const sharedPolicyTables = new Set(['User', 'Label', 'VpnConfiguration', 'VpnConfigurationLabel', 'App', 'AppLabel']);
+export const devicePolicyTables = new Set(['Device', 'DeviceLabel']);
+export const policyTables = new Set([...sharedPolicyTables, ...devicePolicyTables]);
 
 export class ChangeCounter {
   private n = 0;
+  private s = 0;
   get value(): number {
     return this.n;
   }
+  get shared(): number {
+    return this.s;
+  }
   bump(): void {
+    this.n++;
+  }
+  bumpShared(): void {
+    this.s++;
     this.n++;
   }
 }

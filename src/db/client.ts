@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../generated/prisma/client.js';
-import { ChangeCounter, policyTables } from './changes.js';
+import { ChangeCounter, devicePolicyTables, sharedPolicyTables } from './changes.js';
 import { applyMigrations } from './schema-engine.js';
 
 export type Db = PrismaClient;
@@ -27,7 +27,10 @@ export function createDb(dbFile: string, changes = new ChangeCounter()): Db {
       $allModels: {
         async $allOperations({ model, operation, args, query }) {
           const result = await query(args);
-          if (writeOperations.has(operation) && policyTables.has(model)) changes.bump();
+          if (writeOperations.has(operation)) {
+            if (sharedPolicyTables.has(model)) changes.bumpShared();
+            else if (devicePolicyTables.has(model)) changes.bump();
+          }
           return result;
         },
       },
@@ -39,11 +42,13 @@ export function createDb(dbFile: string, changes = new ChangeCounter()): Db {
       if (prop === '$transaction') {
         return async (...a: unknown[]) => {
           const before = changes.value;
+          const sharedBefore = changes.shared;
           try {
             return await transaction(...a);
           } finally {
             // Policy writes inside counted as they ran; count once more now that they are committed.
-            if (changes.value !== before) changes.bump();
+            if (changes.shared !== sharedBefore) changes.bumpShared();
+            else if (changes.value !== before) changes.bump();
           }
         };
       }

@@ -45,6 +45,9 @@ export interface ApplyResult {
 }
 
 export class LabelService {
+  /** Told which devices' manual labels changed, after the change is committed. */
+  listeners: Array<(deviceIds: number[]) => void> = [];
+
   constructor(
     private readonly db: Db,
     readonly directory: DeviceDirectory,
@@ -165,7 +168,7 @@ export class LabelService {
   /** MobileIron applies manual labels by name; results are per device. */
   async apply(actor: Actor, labelName: string, deviceUuids: string[], op: 'add' | 'remove'): Promise<ApplyResult[]> {
     requireWrite(actor);
-    return this.db.$transaction(async (tx) => {
+    const { results, ids } = await this.db.$transaction(async (tx) => {
       const label = await labelStore.findByName(tx, labelName);
       if (!label) throw ApiError.notFound('Label', labelName);
       if (!label.isStatic) {
@@ -180,12 +183,15 @@ export class LabelService {
       if (op === 'add') await labelStore.addMembers(tx, label.id, ids);
       else await labelStore.removeMembers(tx, label.id, ids);
       await recordAudit(tx, { actor: actor.username, action: op === 'add' ? 'label.add' : 'label.remove', objectType: 'label', objectId: label.id, details: { name: label.name, deviceUuids: devices.map((d) => d.uuid) } });
-      return deviceUuids.map((uuid) =>
+      const results = deviceUuids.map((uuid) =>
         byUuid.has(uuid)
           ? { deviceUuid: uuid, status: 'SUCCESS' as const, message: op === 'add' ? `Label ${label.name} applied` : `Label ${label.name} removed` }
           : { deviceUuid: uuid, status: 'FAILED' as const, message: `Device ${uuid} not found` },
       );
+      return { results, ids };
     });
+    for (const listener of this.listeners) listener(ids);
+    return results;
   }
 
   /** Try criteria before saving: the match count and the first matching devices. */

@@ -64,6 +64,8 @@ function knownState(device: { mdmState: string }): KnownState {
 export class MdmService {
   /** Per device: the policy change count it was last reconciled at. */
   private reconciledAt = new Map<number, number>();
+  /** Devices whose own record or manual labels changed since their last reconciliation. */
+  private dirty = new Set<number>();
   private lastSeenWrite = new Map<number, number>();
   private backgroundTimer: NodeJS.Timeout | undefined;
   private backgroundRunning = false;
@@ -233,7 +235,7 @@ export class MdmService {
       if (handled) return handled;
     } else {
       await commandStore.requeue(this.db, device.id);
-      if (this.reconciledAt.get(device.id) !== this.changes.value) await this.reconcile(device.id);
+      if (this.needsReconcile(device.id)) await this.reconcile(device.id);
     }
     return this.nextCommand(device.id);
   }
@@ -309,6 +311,7 @@ export class MdmService {
   /** What each kind of result teaches us about the device. */
   private readonly resultHandlers: { [K in ResultPayload['requestType']]?: (device: DeviceRow, payload: Extract<ResultPayload, { requestType: K }>) => Promise<void> } = {
     DeviceInformation: async (device, { data }) => {
+      this.dirty.add(device.id);
       await deviceStore.update(this.db, device.id, {
         ...(data.osVersion ? { osVersion: data.osVersion } : {}),
         ...(data.productName ? { model: data.productName } : {}),
@@ -332,7 +335,8 @@ export class MdmService {
 
   /** Enqueues exactly what brings the device in line with its policy. Returns how many commands. */
   async reconcile(deviceId: number): Promise<number> {
-    const changesAtStart = this.changes.value;
+    const changesAtStart = this.changes.shared;
+    this.dirty.delete(deviceId);
     const device = await this.db.device.findUnique({ where: { id: deviceId }, include: { user: true } });
     if (!device || device.status !== 'ACTIVE') return 0;
     const policy = await this.policy.resolve(this.db, device);
@@ -392,12 +396,27 @@ export class MdmService {
     this.backgroundTimer = undefined;
   }
 
+  /** A device's policy may have moved: a shared change since its last reconciliation, or its own. */
+  private needsReconcile(deviceId: number): boolean {
+    return this.dirty.has(deviceId) || this.reconciledAt.get(deviceId) !== this.changes.shared;
+  }
+
+  /** Called when devices' own records or manual labels changed (by admins or by results). */
+  markDirty(deviceIds: number[]): void {
+    for (const id of deviceIds) this.dirty.add(id);
+  }
+
   private async backgroundPass(): Promise<void> {
-    if (this.backgroundRunning || this.changes.value === this.backgroundSeen) return;
+    if (this.backgroundRunning) return;
+    if (this.changes.shared === this.backgroundSeen && this.dirty.size === 0) return;
     this.backgroundRunning = true;
     try {
-      this.backgroundSeen = this.changes.value;
-      await this.reconcileAll();
+      if (this.changes.shared !== this.backgroundSeen) {
+        this.backgroundSeen = this.changes.shared;
+        await this.reconcileAll();
+      } else {
+        await this.reconcileDevices([...this.dirty]);
+      }
     } catch (err) {
       this.logger.error({ err }, 'background reconciliation failed');
     } finally {
@@ -406,7 +425,16 @@ export class MdmService {
   }
 
   async reconcileAll(): Promise<number> {
-    const active = await this.db.device.findMany({ where: { status: 'ACTIVE' }, select: { id: true, pushToken: true, pushMagic: true, topic: true } });
+    return this.reconcileDevices();
+  }
+
+  /** Reconciles the given (default: every) ACTIVE device and pushes those with new commands. */
+  private async reconcileDevices(ids?: number[]): Promise<number> {
+    const active = await this.db.device.findMany({
+      where: { status: 'ACTIVE', ...(ids ? { id: { in: ids } } : {}) },
+      select: { id: true, pushToken: true, pushMagic: true, topic: true },
+    });
+    if (ids) for (const id of ids) if (!active.some((d) => d.id === id)) this.dirty.delete(id);
     let total = 0;
     for (const d of active) {
       const n = await this.reconcile(d.id);
@@ -473,7 +501,7 @@ export class MdmService {
     const device = await deviceStore.findByUuid(this.db, uuid);
     if (!device) throw ApiError.notFound('Device', uuid);
     // The admin view is current: bring the queue in line first.
-    if (device.status === 'ACTIVE' && this.reconciledAt.get(device.id) !== this.changes.value) await this.reconcile(device.id);
+    if (device.status === 'ACTIVE' && this.needsReconcile(device.id)) await this.reconcile(device.id);
     const [rows, total] = await Promise.all([commandStore.list(this.db, device.id, page, status), commandStore.count(this.db, device.id, status)]);
     return { total, results: rows.map(commandView) };
   }
