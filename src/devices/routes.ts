@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEVICE_STATUSES } from '../criteria/fields.js';
-import { listEnvelope, listQuery, spaceId } from '../http/pagination.js';
+import { listEnvelope, listQuery, spaceId, wholeList } from '../http/pagination.js';
 import { Reply, type RouteTable } from '../http/route.js';
 import { intId, text, uuidParam } from '../http/validators.js';
 import { sortColumns } from './fields.js';
@@ -80,7 +80,7 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
     results: z.array(deviceFieldsResult),
     handler: async ({ actor, body }) => {
       const created = await devices.registerCsv(actor, body, validateCsvRow);
-      return new Reply(201, { totalCount: created.length, resultCount: created.length, hasMore: false, results: created });
+      return new Reply(201, wholeList(created));
     },
   });
   const searchQuery = {
@@ -109,7 +109,7 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
     query: z.object({ adminDeviceSpaceId: spaceId }),
     handler: async ({ actor }) => {
       const fields = await devices.searchFields(actor);
-      return { totalCount: fields.length, resultCount: fields.length, hasMore: false, results: fields };
+      return wholeList(fields);
     },
   });
   const params = z.object({ uuid: uuidParam });
@@ -122,7 +122,7 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
     method: 'get', path: '/devices/:uuid/labels', tag, summary: 'Labels a device is in (manual, filter and system)', params,
     handler: async ({ actor, params }) => {
       const labels = await devices.labelsOf(actor, params.uuid);
-      return { totalCount: labels.length, resultCount: labels.length, hasMore: false, results: labels };
+      return wholeList(labels);
     },
   });
   t.add({

@@ -23,10 +23,10 @@ export const mdmTopic = 'com.apple.mgmt.External.mockiron';
 export const enrollmentProfileIdentifier = (deviceUuid: string) => `com.mockiron.mdm.${deviceUuid.toLowerCase()}`;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-/** Maps a device's PRODUCT (e.g. iPad4,1) to its platform. */
-function platformOf(product: string | undefined): 'iOS' {
-  void product;
-  return 'iOS';
+function omitUrl<T extends { url: string }>(view: T): Omit<T, 'url'> {
+  const { url, ...rest } = view;
+  void url;
+  return rest;
 }
 
 export class EnrollmentError extends Error {
@@ -104,7 +104,7 @@ export class EnrollmentService {
     requireRead(actor);
     const [rows, total] = await Promise.all([invitationStore.list(this.db, page), invitationStore.count(this.db)]);
     // Tokens stay out of lists: they are as good as the challenge for enrolling.
-    return { total, results: rows.map((r) => { const { url: _url, ...rest } = this.invitationView(r); void _url; return rest; }) };
+    return { total, results: rows.map((r) => omitUrl(this.invitationView(r))) };
   }
 
   /** OTA phase 1: the signed Profile Service profile for a valid, unused invitation. */
@@ -185,7 +185,7 @@ export class EnrollmentService {
       return deviceStore.update(tx, target, { ...fields, status: 'VERIFICATION_PENDING', userRef: userRef ?? undefined, mdmState: '{}' });
     }
     return deviceStore.create(tx, {
-      uuid: randomUUID(), platform: platformOf(attrs.product), manufacturer: 'Apple', owner: 'COMPANY', userRef, ...fields,
+      uuid: randomUUID(), platform: 'iOS', manufacturer: 'Apple', owner: 'COMPANY', userRef, ...fields,
     });
   }
 

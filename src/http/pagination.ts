@@ -39,6 +39,11 @@ export function listEnvelope<T>(results: T[], totalCount: number, page: Page): L
   return { totalCount, resultCount: results.length, hasMore: page.offset + results.length < totalCount, results };
 }
 
+/** The envelope of a complete, unpaged list (per-device results, field lists). */
+export function wholeList<T>(results: T[]): ListEnvelope<T> {
+  return listEnvelope(results, results.length, { limit: results.length, offset: 0 });
+}
+
 /** Pages an in-memory list the same way (for lists computed rather than queried). */
 export function pageArray<T>(items: T[], page: Page): ListEnvelope<T> {
   return listEnvelope(items.slice(page.offset, page.offset + page.limit), items.length, page);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pageArray, spaceId } from '../http/pagination.js';
+import { pageArray, spaceId, wholeList } from '../http/pagination.js';
 import { Reply, type RouteTable } from '../http/route.js';
 import { intId, name, text, uuidParam } from '../http/validators.js';
 import { deviceFields } from '../devices/fields.js';
@@ -63,7 +63,7 @@ export function registerLabelRoutes(t: RouteTable, labels: LabelService): void {
       body: z.strictObject({ deviceUuids: z.array(uuidParam).min(1).max(1000) }),
       handler: async ({ actor, params, body }) => {
         const results = await labels.apply(actor, params.labelName, body.deviceUuids, op);
-        return { totalCount: results.length, resultCount: results.length, hasMore: false, results };
+        return wholeList(results);
       },
     });
   }

@@ -46,7 +46,9 @@ export const appSlot = (bundleId: string) => `app:${bundleId}`;
 export const slotOf = (purpose: string) => purpose.split('#')[0]!;
 export const intentOf = (purpose: string) => purpose.slice(purpose.indexOf('#') + 1);
 
-const pendingStatuses = new Set(['Queued', 'Sent', 'NotNow']);
+/** Commands still on their way to the device. */
+export const pendingCommandStatuses = ['Queued', 'Sent', 'NotNow'];
+const pendingStatuses = new Set(pendingCommandStatuses);
 const failedStatuses = new Set(['Error', 'CommandFormatError']);
 
 export function planReconcile(known: KnownState, desired: DesiredState, commands: SlotCommand[]): ReconcilePlan {

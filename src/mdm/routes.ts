@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { listEnvelope, listQuery } from '../http/pagination.js';
+import { listEnvelope, listQuery, wholeList } from '../http/pagination.js';
 import { Reply, type RouteTable } from '../http/route.js';
 import { text, uuidParam } from '../http/validators.js';
 import type { PlistDict } from '../plist/index.js';
@@ -77,7 +77,7 @@ export function registerMdmAdminRoutes(t: RouteTable, mdm: MdmService): void {
       body: actionBody,
       handler: async ({ actor, body }) => {
         const results = await mdm.action(actor, action, body.deviceUuids, body);
-        return { totalCount: results.length, resultCount: results.length, hasMore: false, results };
+        return wholeList(results);
       },
     });
   }
@@ -87,7 +87,7 @@ export function registerMdmAdminRoutes(t: RouteTable, mdm: MdmService): void {
     body: actionBody,
     handler: async ({ actor, query, body }) => {
       const results = await mdm.action(actor, query.actionType, body.deviceUuids, body);
-      return { totalCount: results.length, resultCount: results.length, hasMore: false, results };
+      return wholeList(results);
     },
   });
 }

@@ -13,7 +13,7 @@ import { ApiError } from '../http/errors.js';
 import type { Logger } from '../logger.js';
 import { toXmlPlist, type PlistDict } from '../plist/index.js';
 import type { PolicyService } from '../policy/service.js';
-import type { DeviceProfileService } from '../profiles/service.js';
+import { vpnProfileIdentifier, type DeviceProfileService } from '../profiles/service.js';
 import type { ScepService } from '../scep/service.js';
 import type { SigningService } from '../signing/service.js';
 import {
@@ -42,7 +42,7 @@ import {
 } from './protocol/index.js';
 import type { PushProvider } from './push.js';
 import { applyAcknowledged, planReconcile, type KnownState, type PlannedCommand, type SlotCommand } from './reconcile.js';
-import { commandStore, pendingStatuses, pushStore } from './store.js';
+import { commandStore, pushStore } from './store.js';
 
 /** An answer to a device: HTTP status and (plist) body. */
 export interface DeviceReply {
@@ -286,7 +286,7 @@ export class MdmService {
   private async afterAcknowledged(device: DeviceRow, cmd: { requestType: string; purpose: string | null; body: string }, result: CommandResult) {
     if (cmd.purpose) {
       const fresh = await deviceStore.findByUuid(this.db, device.uuid);
-      const identifier = cmd.requestType === 'InstallProfile' ? this.profileIdentifierOf(fresh!) : undefined;
+      const identifier = cmd.requestType === 'InstallProfile' ? vpnProfileIdentifier(fresh!.uuid) : undefined;
       await deviceStore.update(this.db, device.id, { mdmState: JSON.stringify(applyAcknowledged(knownState(fresh!), cmd.purpose, identifier)) });
     }
     let payload: ResultPayload | undefined;
@@ -302,10 +302,6 @@ export class MdmService {
     if (cmd.requestType === 'RemoveProfile' && cmd.purpose === null && cmd.body.includes(enrollmentProfileIdentifier(device.uuid))) {
       await this.finishRetirement(device, 'the MDM enrollment profile was removed');
     }
-  }
-
-  private profileIdentifierOf(device: DeviceRow) {
-    return `com.mockiron.vpn.${device.uuid.toLowerCase()}`;
   }
 
   /** What each kind of result teaches us about the device. */
@@ -621,4 +617,3 @@ export function commandView(c: { commandUuid: string; requestType: string; statu
   };
 }
 
-void pendingStatuses;

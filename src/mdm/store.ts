@@ -1,6 +1,7 @@
 import type { DbTx } from '../db/client.js';
+import { pendingCommandStatuses } from './reconcile.js';
 
-export const pendingStatuses = ['Queued', 'Sent', 'NotNow'];
+const pendingStatuses = pendingCommandStatuses;
 
 export const commandStore = {
   create: (tx: DbTx, data: { commandUuid: string; deviceRef: number; requestType: string; body: string; origin: string; purpose: string | null }) =>

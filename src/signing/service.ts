@@ -44,7 +44,7 @@ export class SigningService {
     const key = SigningService.contentHash(content);
     let out = this.signed.get(key);
     if (!out) {
-      out = signCms(content, { privateKey: this.identity.privateKey, certificate: this.identity.certificate, chain: [...this.identity.chain] });
+      out = this.signOnce(content);
       // Simple bound: forget everything when full (profiles re-sign on demand, cheaply).
       if (this.signed.size >= cacheLimit) this.signed.clear();
       this.signed.set(key, out);
