@@ -19,6 +19,8 @@ const devices = Number(process.env.BENCH_DEVICES ?? 1000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const pollSeconds = Number(process.env.BENCH_POLL_SECONDS ?? 15);
 const password = 'bench-mdm-admin-password';
+// BENCH_PROFILE=DIR writes V8 CPU profiles of the server and simulator processes into DIR.
+const profileArgs = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
 const auth = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
 
 function freePort(): Promise<number> {
@@ -49,7 +51,7 @@ function startProcess(args: string[], env: Record<string, string>, ready: RegExp
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/mockiron.js', ...args], { cwd: root, env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: password }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...profileArgs, 'bin/mockiron.js', ...args], { cwd: root, env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: password }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b) => (stdout += b));
@@ -69,7 +71,7 @@ try {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = await startProcess(
-    ['bin/mockiron.js', 'serve', '--port', String(port), '--host', '127.0.0.1', '--public-url', base, '--data-dir', dataDir, '--log-level', 'info'],
+    [...profileArgs, 'bin/mockiron.js', 'serve', '--port', String(port), '--host', '127.0.0.1', '--public-url', base, '--data-dir', dataDir, '--log-level', 'info'],
     { MOCKIRON_ADMIN_PASSWORD: password },
     /mockiron listening/,
   ).catch(async () => {

@@ -5,6 +5,7 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { ChangeCounter, devicePolicyTables, sharedPolicyTables } from './changes.js';
 import { applyMigrations } from './schema-engine.js';
+import { serialized, transactionContext } from './serialized-adapter.js';
 
 export type Db = PrismaClient;
 export type { Prisma } from '../generated/prisma/client.js';
@@ -20,7 +21,7 @@ const writeOperations = new Set(['create', 'createMany', 'createManyAndReturn', 
  * that wrote no policy table leave the count alone.
  */
 export function createDb(dbFile: string, changes = new ChangeCounter()): Db {
-  const adapter = new PrismaBetterSqlite3({ url: `file:${dbFile}` });
+  const adapter = serialized(new PrismaBetterSqlite3({ url: `file:${dbFile}` }));
   const base = new PrismaClient({ adapter });
   const counted = base.$extends({
     query: {
@@ -44,7 +45,12 @@ export function createDb(dbFile: string, changes = new ChangeCounter()): Db {
           const before = changes.value;
           const sharedBefore = changes.shared;
           try {
-            return await transaction(...a);
+            const context = { state: 'pending' as 'pending' | 'open' | 'done' };
+            try {
+              return await transactionContext.run(context, () => transaction(...a));
+            } finally {
+              context.state = 'done';
+            }
           } finally {
             // Policy writes inside counted as they ran; count once more now that they are committed.
             if (changes.shared !== sharedBefore) changes.bumpShared();
