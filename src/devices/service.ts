@@ -235,6 +235,7 @@ export class DeviceService {
       return d.id;
     });
     this.labels.directory.forget(id);
+    await this.changed([id]);
   }
 }
 

@@ -42,6 +42,7 @@ import {
 } from './protocol/index.js';
 import type { PushProvider } from './push.js';
 import { applyAcknowledged, planReconcile, type KnownState, type PlannedCommand, type SlotCommand } from './reconcile.js';
+import { CommandQueue } from './queue.js';
 import { commandStore, pushStore } from './store.js';
 
 /** An answer to a device: HTTP status and (plist) body. */
@@ -52,6 +53,13 @@ export interface DeviceReply {
 }
 
 export class DeviceAuthError extends Error {}
+
+/** What authentication tells about a device; the rest of its row is read when needed. */
+export interface AuthenticatedDevice {
+  id: number;
+  uuid: string;
+  udid: string | null;
+}
 
 function knownState(device: { mdmState: string }): KnownState {
   try {
@@ -70,6 +78,11 @@ export class MdmService {
   private backgroundTimer: NodeJS.Timeout | undefined;
   private backgroundRunning = false;
   private backgroundSeen = -1;
+  /** Certificate fingerprint → its device, with the generations the answer was read at. */
+  private readonly authenticated = new Map<string, { device: AuthenticatedDevice; notAfter: Date; generation: string }>();
+  /** Moves when devices change through the admin API (deleted, UDID edited, …). */
+  private deviceGeneration = 0;
+  private readonly queue: CommandQueue;
 
   constructor(
     private readonly db: Db,
@@ -81,12 +94,18 @@ export class MdmService {
     private readonly changes: ChangeCounter,
     private readonly logger: Logger,
     private readonly options: { clientCertHeader?: string } = {},
-  ) {}
+  ) {
+    this.queue = new CommandQueue(db);
+  }
 
   // ---------------------------------------------------------------- device authentication
 
-  /** Who is talking: the device whose enrolled identity signed this body (or a proxy-forwarded client certificate). */
-  async authenticate(headers: Record<string, string | string[] | undefined>, body: Buffer, udid: string, allowUnbound: boolean): Promise<{ device: DeviceRow | null; fingerprint: string }> {
+  /**
+   * Who is talking: the device whose enrolled identity signed this body (or a proxy-forwarded
+   * client certificate). The certificate → device answer is cached per certificate while no
+   * certificate was bound or revoked and no device changed (see the generations).
+   */
+  async authenticate(headers: Record<string, string | string[] | undefined>, body: Buffer, udid: string, allowUnbound: boolean): Promise<{ device: AuthenticatedDevice | null; fingerprint: string }> {
     let fingerprint: string;
     const forwarded = this.options.clientCertHeader ? headers[this.options.clientCertHeader.toLowerCase()] : undefined;
     if (typeof forwarded === 'string' && forwarded) {
@@ -101,20 +120,38 @@ export class MdmService {
         throw err;
       }
     }
-    const cert = await this.scep.deviceForCertificate(fingerprint);
-    if (!cert) throw new DeviceAuthError('the signing certificate was not issued to any device by this server');
-    if (cert.revoked) throw new DeviceAuthError('the device certificate has been revoked (device retired or wiped)');
-    if (cert.notAfter < new Date()) throw new DeviceAuthError('the device certificate has expired');
-    if (cert.deviceRef == null) {
-      if (allowUnbound) return { device: null, fingerprint };
-      throw new DeviceAuthError('the certificate is not bound to a device yet: send Authenticate first');
+    const generation = `${this.scep.certificateGeneration}:${this.deviceGeneration}`;
+    const cached = this.authenticated.get(fingerprint);
+    let device: AuthenticatedDevice;
+    if (cached && cached.generation === generation && cached.notAfter.getTime() >= Date.now()) {
+      device = cached.device;
+    } else {
+      this.authenticated.delete(fingerprint);
+      const cert = await this.scep.deviceForCertificate(fingerprint);
+      if (!cert) throw new DeviceAuthError('the signing certificate was not issued to any device by this server');
+      if (cert.revoked) throw new DeviceAuthError('the device certificate has been revoked (device retired or wiped)');
+      if (cert.notAfter < new Date()) throw new DeviceAuthError('the device certificate has expired');
+      if (cert.deviceRef == null) {
+        if (allowUnbound) return { device: null, fingerprint };
+        throw new DeviceAuthError('the certificate is not bound to a device yet: send Authenticate first');
+      }
+      const row = await this.db.device.findUnique({ where: { id: cert.deviceRef }, select: { id: true, uuid: true, udid: true } });
+      if (!row) throw new DeviceAuthError('the device of this certificate no longer exists');
+      device = row;
+      if (this.authenticated.size >= 100_000) this.authenticated.delete(this.authenticated.keys().next().value!);
+      this.authenticated.set(fingerprint, { device, notAfter: cert.notAfter, generation });
     }
-    const device = await this.db.device.findUnique({ where: { id: cert.deviceRef }, include: { user: true } });
-    if (!device) throw new DeviceAuthError('the device of this certificate no longer exists');
     if (device.udid && device.udid.toLowerCase() !== udid.toLowerCase()) {
       throw new DeviceAuthError(`UDID ${udid} does not match the device this certificate was issued to`);
     }
     return { device, fingerprint };
+  }
+
+  /** The device's full row; a device deleted since it authenticated is an authentication failure. */
+  private async deviceRow(device: AuthenticatedDevice): Promise<DeviceRow> {
+    const row = await this.db.device.findUnique({ where: { id: device.id }, include: { user: true } });
+    if (!row) throw new DeviceAuthError('the device of this certificate no longer exists');
+    return row;
   }
 
   private forwardedCertificateFingerprint(value: string): string {
@@ -192,12 +229,18 @@ export class MdmService {
     const auth = await this.authOrReply(headers, body, udid, message.kind === 'Authenticate');
     if ('reply' in auth) return auth.reply;
     const handler = this.checkinHandlers[message.kind] as (m: CheckinMessage, d: DeviceRow | null, fp: string) => Promise<DeviceReply>;
-    return handler(message, auth.device, auth.fingerprint);
+    const row = await this.orReply(() => (auth.device ? this.deviceRow(auth.device) : Promise.resolve(null)), udid);
+    if (row && 'reply' in row) return row.reply;
+    return handler(message, row, auth.fingerprint);
   }
 
-  private async authOrReply(headers: Record<string, string | string[] | undefined>, body: Buffer, udid: string, allowUnbound: boolean) {
+  private authOrReply(headers: Record<string, string | string[] | undefined>, body: Buffer, udid: string, allowUnbound: boolean) {
+    return this.orReply(() => this.authenticate(headers, body, udid, allowUnbound), udid);
+  }
+
+  private async orReply<T>(step: () => Promise<T>, udid: string): Promise<T | { reply: DeviceReply }> {
     try {
-      return await this.authenticate(headers, body, udid, allowUnbound);
+      return await step();
     } catch (err) {
       if (err instanceof DeviceAuthError) {
         // A 401 makes a real device remove its MDM profile: say clearly why.
@@ -230,17 +273,19 @@ export class MdmService {
     if ('reply' in auth) return auth.reply;
     const device = auth.device!;
     await this.touch(device);
-    if (result.status !== 'Idle') {
-      const handled = await this.recordResult(device, result);
+    const idle = result.status === 'Idle';
+    if (!idle) {
+      const row = await this.orReply(() => this.deviceRow(device), result.udid);
+      if ('reply' in row) return row.reply;
+      const handled = await this.recordResult(row, result);
       if (handled) return handled;
-    } else {
-      await commandStore.requeue(this.db, device.id);
-      if (this.needsReconcile(device.id)) await this.reconcile(device.id);
+    } else if (this.needsReconcile(device.id)) {
+      await this.reconcile(device.id);
     }
-    return this.nextCommand(device.id);
+    return this.nextCommand(device.id, idle);
   }
 
-  private async touch(device: DeviceRow) {
+  private async touch(device: AuthenticatedDevice) {
     // lastConnectedAt at most every 30 s per device, so polling does not churn the database
     const now = Date.now();
     if (now - (this.lastSeenWrite.get(device.id) ?? 0) < 30_000) return;
@@ -248,12 +293,8 @@ export class MdmService {
     await deviceStore.update(this.db, device.id, { lastConnectedAt: new Date(now) });
   }
 
-  private async nextCommand(deviceId: number): Promise<DeviceReply> {
-    const cmd = await this.db.$transaction(async (tx) => {
-      const next = await commandStore.nextQueued(tx, deviceId);
-      if (next) await commandStore.markSent(tx, next.id);
-      return next;
-    });
+  private async nextCommand(deviceId: number, idle: boolean): Promise<DeviceReply> {
+    const cmd = await this.queue.next(deviceId, { requeue: idle });
     if (!cmd) return { status: 200, body: '' };
     return { status: 200, body: cmd.body, contentType: 'application/xml; charset=utf-8' };
   }
@@ -353,7 +394,7 @@ export class MdmService {
       if (plan.cancel.length) await commandStore.cancel(tx, deviceId, plan.cancel);
       for (const p of plan.enqueue) {
         const command = this.buildPlanned(p, profile?.xml);
-        await commandStore.create(tx, { commandUuid: command.CommandUUID, deviceRef: deviceId, requestType: command.Command.RequestType, body: encodeCommand(command).toString('utf8'), origin: 'reconcile', purpose: p.purpose });
+        await this.queue.create(tx, { commandUuid: command.CommandUUID, deviceRef: deviceId, requestType: command.Command.RequestType, body: encodeCommand(command).toString('utf8'), origin: 'reconcile', purpose: p.purpose });
       }
       return plan.enqueue.length;
     });
@@ -400,6 +441,7 @@ export class MdmService {
   /** Called when devices' own records or manual labels changed (by admins or by results). */
   markDirty(deviceIds: number[]): void {
     for (const id of deviceIds) this.dirty.add(id);
+    if (deviceIds.length) this.deviceGeneration++;
   }
 
   private async backgroundPass(): Promise<void> {
@@ -513,7 +555,7 @@ export class MdmService {
     const row = await this.db.$transaction(async (tx) => {
       const device = await deviceStore.findByUuid(tx, uuid);
       if (!device) throw ApiError.notFound('Device', uuid);
-      const created = await commandStore.create(tx, { commandUuid: built.command.CommandUUID, deviceRef: device.id, requestType, body: encodeCommand(built.command).toString('utf8'), origin: 'admin', purpose: null });
+      const created = await this.queue.create(tx, { commandUuid: built.command.CommandUUID, deviceRef: device.id, requestType, body: encodeCommand(built.command).toString('utf8'), origin: 'admin', purpose: null });
       await recordAudit(tx, { actor: actor.username, action: 'command.enqueue', objectType: 'device', objectId: uuid, details: { requestType, commandUuid: created.commandUuid } });
       return created;
     });
@@ -550,7 +592,7 @@ export class MdmService {
       if (outcome.commands.length) {
         await this.db.$transaction(async (tx) => {
           for (const c of outcome.commands) {
-            await commandStore.create(tx, { commandUuid: c.CommandUUID, deviceRef: device.id, requestType: c.Command.RequestType, body: encodeCommand(c).toString('utf8'), origin: 'action', purpose: null });
+            await this.queue.create(tx, { commandUuid: c.CommandUUID, deviceRef: device.id, requestType: c.Command.RequestType, body: encodeCommand(c).toString('utf8'), origin: 'action', purpose: null });
           }
           await recordAudit(tx, { actor: actor.username, action: `device.${action.toLowerCase()}`, objectType: 'device', objectId: uuid, details: { note: options.note, commands: outcome.commands.map((c) => c.Command.RequestType) } });
         });

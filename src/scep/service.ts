@@ -480,6 +480,13 @@ export class ScepService {
     });
   }
 
+  /**
+   * Moves whenever an issued certificate is bound to a device or revoked (counted when written;
+   * the connection is serialized, so no reader sees the write before its commit). Caches of
+   * deviceForCertificate answers are valid while it stays put.
+   */
+  certificateGeneration = 0;
+
   /** Who a client certificate belongs to, by its SHA-256 fingerprint (hex, colons allowed); null if not ours. */
   async deviceForCertificate(fingerprintSha256: string): Promise<CertificateOwner | null> {
     const row = await scepStore.findCertificateByFingerprint(this.db, normalizeFingerprint(fingerprintSha256));
@@ -494,6 +501,7 @@ export class ScepService {
   async bindCertificate(fingerprintSha256: string, deviceRef: number, tx: DbTx = this.db): Promise<boolean> {
     const fingerprint = normalizeFingerprint(fingerprintSha256);
     const bound = (await scepStore.bindUnboundCertificate(tx, fingerprint, deviceRef)) === 1;
+    if (bound) this.certificateGeneration++;
     if (bound) this.logger.info({ scep: { fingerprintSha256: fingerprint, deviceRef } }, 'device certificate bound to its device');
     return bound;
   }
@@ -503,6 +511,7 @@ export class ScepService {
     const active = await scepStore.activeCertificatesOfDevice(tx, deviceRef);
     if (active.length === 0) return { revoked: [] };
     await scepStore.revokeCertificates(tx, active.map((c) => c.id), new Date());
+    this.certificateGeneration++;
     const serialNumbers = active.map((c) => c.serialNumber);
     await recordAudit(tx, { actor: 'system', action: 'certificate.revoke', objectType: 'device', objectId: deviceRef, details: { reason, serialNumbers } });
     this.logger.info({ scep: { deviceRef, serialNumbers, reason } }, 'device certificates revoked');
@@ -565,6 +574,7 @@ export class ScepService {
       // Revoking twice is a no-op: revokedAt keeps the first time
       if (existing.revoked) return { row: existing, changed: false };
       await scepStore.revokeCertificates(tx, [existing.id], new Date());
+      this.certificateGeneration++;
       await recordAudit(tx, { actor: actor.username, action: 'certificate.revoke', objectType: 'deviceCertificate', objectId: serial, details: { deviceRef: existing.deviceRef } });
       return { row: (await scepStore.findCertificateBySerial(tx, serial))!, changed: true };
     });

@@ -355,12 +355,38 @@ function checkValidity(cert: X509Certificate, at: Date, isSigner: boolean): void
   }
 }
 
-function issuedBy(child: X509Certificate, issuer: X509Certificate): boolean {
-  try {
-    return child.checkIssued(issuer) && child.verify(issuer.publicKey);
-  } catch {
-    return false;
+// A device signs every MDM request with the same certificate: parsing it and checking its
+// issuer's signature once per certificate, not once per message, is most of a verification.
+const parsedCertificates = new Map<string, X509Certificate>();
+const PARSED_CERTIFICATES_LIMIT = 10_000;
+
+/** The parsed certificate for these DER bytes, shared between messages that carry the same one. */
+function parseCertificate(der: Buffer): X509Certificate {
+  const key = der.toString('base64');
+  let cert = parsedCertificates.get(key);
+  if (!cert) {
+    cert = new X509Certificate(der);
+    if (parsedCertificates.size >= PARSED_CERTIFICATES_LIMIT) parsedCertificates.delete(parsedCertificates.keys().next().value!);
+    parsedCertificates.set(key, cert);
   }
+  return cert;
+}
+
+const issuedByCache = new WeakMap<X509Certificate, WeakMap<X509Certificate, boolean>>();
+
+function issuedBy(child: X509Certificate, issuer: X509Certificate): boolean {
+  let byIssuer = issuedByCache.get(child);
+  const known = byIssuer?.get(issuer);
+  if (known !== undefined) return known;
+  let verdict: boolean;
+  try {
+    verdict = child.checkIssued(issuer) && child.verify(issuer.publicKey);
+  } catch {
+    verdict = false;
+  }
+  if (!byIssuer) issuedByCache.set(child, (byIssuer = new WeakMap()));
+  byIssuer.set(issuer, verdict);
+  return verdict;
 }
 
 interface BuiltChain {
@@ -429,7 +455,7 @@ function parseSignedData(cms: Buffer): ParsedSignedData {
         for (const choice of children(field)) {
           // Only plain X.509 certificates; attribute certificates etc. are irrelevant here
           if (choice.tag !== TAG.SEQUENCE) continue;
-          const cert = new X509Certificate(raw(choice));
+          const cert = parseCertificate(raw(choice));
           certificateFields(cert); // read up front so later steps cannot hit unreadable fields
           void cert.publicKey; // likewise an unusable key is a structural problem, found here
           certificates.push(cert);

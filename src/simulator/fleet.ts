@@ -157,7 +157,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
         }
         await device.enroll(url);
         metrics.enrolledThisRun++;
-        await writer.save();
+        writer.saveSoon();
         return true;
       } catch (err) {
         metrics.enrollmentFailures++;

@@ -156,13 +156,31 @@ export async function saveFleetState(file: string, state: FleetState): Promise<v
 export class StateWriter {
   #running: Promise<void> = Promise.resolve();
   #pending = false;
+  #soon: NodeJS.Timeout | undefined;
 
   constructor(
     readonly file: string,
     private readonly snapshot: () => FleetState,
   ) {}
 
+  /**
+   * A save within `delayMs`, for progress that happens many times a second (enrollments): a
+   * large fleet's file is megabytes, and writing it after every event would starve the run.
+   * A crash loses at most that much progress.
+   */
+  saveSoon(delayMs = 1000): void {
+    if (this.#soon) return;
+    this.#soon = setTimeout(() => {
+      this.#soon = undefined;
+      void this.save().catch(() => undefined);
+    }, delayMs);
+  }
+
   save(): Promise<void> {
+    if (this.#soon) {
+      clearTimeout(this.#soon);
+      this.#soon = undefined;
+    }
     if (this.#pending) return this.#running;
     this.#pending = true;
     this.#running = this.#running

@@ -59,6 +59,44 @@ describe('device identities', () => {
   });
 });
 
+describe('what authentication and the queue remember between polls', () => {
+  // A polling device is answered from memory (its certificate's device, an empty queue); these
+  // check that the memory follows every change made meanwhile.
+  it('a device deleted by an admin is refused on its next poll', async () => {
+    const d = await enrolledDevice();
+    await d.drain();
+    expect((await d.connect()).status).toBe(200);
+    expect((await t.admin.delete(`/api/v2/devices/${d.deviceUuid}`)).status).toBeLessThan(300);
+    const res = await d.connect();
+    expect(res.status).toBe(401);
+    expect(res.text).toMatch(/no longer exists|not bound/);
+  });
+
+  it('a certificate revoked by an admin is refused on the next poll', async () => {
+    const d = await enrolledDevice();
+    await d.drain();
+    expect((await d.connect()).status).toBe(200);
+    const serial = (await t.admin.get('/api/v2/scep/certificates').query({ deviceUuid: d.deviceUuid })).body.results[0].serialNumber;
+    expect((await t.admin.post(`/api/v2/scep/certificates/${serial}/revoke`)).status).toBe(200);
+    const res = await d.connect();
+    expect(res.status).toBe(401);
+    expect(res.text).toMatch(/revoked/);
+  });
+
+  it('a command queued after polls that found an empty queue is delivered on the next poll, once', async () => {
+    const d = await enrolledDevice();
+    await d.drain();
+    for (let i = 0; i < 3; i++) expect((await d.connect()).command).toBeNull();
+    const queued = await t.admin.post(`/api/v2/devices/${d.deviceUuid}/commands`).send({ RequestType: 'DeviceInformation', Queries: ['OSVersion'] });
+    expect(queued.status).toBe(201);
+    const first = await d.connect();
+    expect(first.command?.CommandUUID).toBe(queued.body.results.commandUuid);
+    const answered = await d.connect({ Status: 'Acknowledged', CommandUUID: queued.body.results.commandUuid, QueryResponses: { OSVersion: '17.5' } });
+    expect(answered.command).toBeNull();
+    expect((await d.connect()).command).toBeNull();
+  });
+});
+
 describe('wipe and pushes', () => {
   it('wipes: EraseDevice, then WIPED with the identity revoked; the push is visible in details', async () => {
     const d = await enrolledDevice();

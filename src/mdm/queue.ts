@@ -1,0 +1,64 @@
+// The MDM command queue, with an in-memory index of the devices that may have a deliverable
+// command. Most device polls find nothing to do; for a device known to have nothing pending the
+// poll answers without touching the database. The index is a superset: a device is added
+// before its command's transaction commits, and removed only when a poll found its queue empty
+// and no command was created for it meanwhile. Every command is created through this class;
+// the server process owns the queue.
+import type { Db, DbTx } from '../db/client.js';
+import { pendingCommandStatuses } from './reconcile.js';
+import { commandStore } from './store.js';
+
+type CommandRow = Awaited<ReturnType<typeof commandStore.nextQueued>>;
+
+export class CommandQueue {
+  /** Device id → the creation stamp of its latest command, for devices that may have one pending. */
+  private readonly maybePending = new Map<number, number>();
+  private stamp = 0;
+  private loaded: Promise<void> | undefined;
+
+  constructor(private readonly db: Db) {}
+
+  /** The index starts from the database: commands queued before a restart are still there. */
+  private load(): Promise<void> {
+    this.loaded ??= this.db.mdmCommand
+      .findMany({ where: { status: { in: pendingCommandStatuses } }, select: { deviceRef: true }, distinct: ['deviceRef'] })
+      .then((rows) => {
+        for (const r of rows) if (!this.maybePending.has(r.deviceRef)) this.maybePending.set(r.deviceRef, ++this.stamp);
+      })
+      .catch((err: unknown) => {
+        this.loaded = undefined;
+        throw err;
+      });
+    return this.loaded;
+  }
+
+  /** Creates a command in the caller's transaction. */
+  create(tx: DbTx, data: Parameters<typeof commandStore.create>[1]) {
+    this.maybePending.set(data.deviceRef, ++this.stamp);
+    return commandStore.create(tx, data);
+  }
+
+  /**
+   * The device's next command, marked Sent. On an Idle poll (`requeue`), commands sent but never
+   * answered and NotNow ones become deliverable again first; an Idle poll that finds nothing
+   * clears the device from the index.
+   */
+  async next(deviceId: number, options: { requeue: boolean }): Promise<CommandRow> {
+    await this.load();
+    const stamp = this.maybePending.get(deviceId);
+    if (stamp === undefined) return null;
+    const cmd = await this.db.$transaction(async (tx) => {
+      if (options.requeue) await commandStore.requeue(tx, deviceId);
+      const next = await commandStore.nextQueued(tx, deviceId);
+      if (next) await commandStore.markSent(tx, next.id);
+      return next;
+    });
+    if (!cmd && options.requeue && this.maybePending.get(deviceId) === stamp) this.maybePending.delete(deviceId);
+    return cmd;
+  }
+
+  /** Whether the device may have a pending command (for tests and diagnostics). */
+  mayHavePending(deviceId: number): boolean {
+    return this.maybePending.has(deviceId);
+  }
+}
