@@ -46,6 +46,8 @@ export function buildServices(deps: ServiceDeps) {
   // A device's own changes concern only that device: reconcile it, not the fleet.
   devices.listeners.push((ids) => mdm.markDirty(ids));
   labels.listeners.push((ids) => mdm.markDirty(ids));
+  const users = new UserService(db);
+  users.listeners.push((ids) => mdm.markDirty(ids));
   return {
     scep,
     push,
@@ -61,7 +63,7 @@ export function buildServices(deps: ServiceDeps) {
     apps: new AppService(db),
     db,
     admins: new AdminService(db),
-    users: new UserService(db),
+    users,
     audit: new AuditService(db),
     init: () => labels.seedSystemLabels(),
   };

@@ -4,11 +4,12 @@
 // - `value` moves on any policy-table write: the device directory and per-device profile caches
 //   key on it.
 // - `shared` moves only on writes that can change many devices' policies at once (labels, VPN
-//   configurations, apps and their assignments, users). A write to one device row, or to one
-//   device's manual labels, concerns that device only: MDM reconciliation handles those per
-//   device instead of re-reconciling the whole fleet.
-export const sharedPolicyTables = new Set(['User', 'Label', 'VpnConfiguration', 'VpnConfigurationLabel', 'App', 'AppLabel']);
-export const devicePolicyTables = new Set(['Device', 'DeviceLabel']);
+//   configurations, apps and their assignments). A write to one device row, to one device's
+//   manual labels, or to a user (whose devices the users service names), concerns those devices
+//   only: MDM reconciliation handles them per device instead of re-reconciling the whole fleet,
+//   which during a mass enrollment (a user created per device) would be quadratic.
+export const sharedPolicyTables = new Set(['Label', 'VpnConfiguration', 'VpnConfigurationLabel', 'App', 'AppLabel']);
+export const devicePolicyTables = new Set(['Device', 'DeviceLabel', 'User']);
 export const policyTables = new Set([...sharedPolicyTables, ...devicePolicyTables]);
 
 export class ChangeCounter {

@@ -78,10 +78,11 @@ export class MdmService {
   private backgroundTimer: NodeJS.Timeout | undefined;
   private backgroundRunning = false;
   private backgroundSeen = -1;
-  /** Certificate fingerprint → its device, with the generations the answer was read at. */
-  private readonly authenticated = new Map<string, { device: AuthenticatedDevice; notAfter: Date; generation: string }>();
-  /** Moves when devices change through the admin API (deleted, UDID edited, …). */
-  private deviceGeneration = 0;
+  /** Certificate fingerprint → its device, with the certificate generation and device stamp it was read at. */
+  private readonly authenticated = new Map<string, { device: AuthenticatedDevice; notAfter: Date; certificateGeneration: number; deviceStamp: number | undefined }>();
+  /** Device id → a stamp that moves when the device changes through the admin API (deleted, user or labels changed, …). */
+  private readonly deviceStamps = new Map<number, number>();
+  private deviceStampCounter = 0;
   private readonly queue: CommandQueue;
 
   constructor(
@@ -103,7 +104,7 @@ export class MdmService {
   /**
    * Who is talking: the device whose enrolled identity signed this body (or a proxy-forwarded
    * client certificate). The certificate → device answer is cached per certificate while no
-   * certificate was bound or revoked and no device changed (see the generations).
+   * certificate was bound or revoked and the device did not change (see the stamps).
    */
   async authenticate(headers: Record<string, string | string[] | undefined>, body: Buffer, udid: string, allowUnbound: boolean): Promise<{ device: AuthenticatedDevice | null; fingerprint: string }> {
     let fingerprint: string;
@@ -120,10 +121,15 @@ export class MdmService {
         throw err;
       }
     }
-    const generation = `${this.scep.certificateGeneration}:${this.deviceGeneration}`;
+    const certificateGeneration = this.scep.certificateGeneration;
     const cached = this.authenticated.get(fingerprint);
     let device: AuthenticatedDevice;
-    if (cached && cached.generation === generation && cached.notAfter.getTime() >= Date.now()) {
+    if (
+      cached &&
+      cached.certificateGeneration === certificateGeneration &&
+      cached.deviceStamp === this.deviceStamps.get(cached.device.id) &&
+      cached.notAfter.getTime() >= Date.now()
+    ) {
       device = cached.device;
     } else {
       this.authenticated.delete(fingerprint);
@@ -135,11 +141,12 @@ export class MdmService {
         if (allowUnbound) return { device: null, fingerprint };
         throw new DeviceAuthError('the certificate is not bound to a device yet: send Authenticate first');
       }
+      const deviceStamp = this.deviceStamps.get(cert.deviceRef);
       const row = await this.db.device.findUnique({ where: { id: cert.deviceRef }, select: { id: true, uuid: true, udid: true } });
       if (!row) throw new DeviceAuthError('the device of this certificate no longer exists');
       device = row;
       if (this.authenticated.size >= 100_000) this.authenticated.delete(this.authenticated.keys().next().value!);
-      this.authenticated.set(fingerprint, { device, notAfter: cert.notAfter, generation });
+      this.authenticated.set(fingerprint, { device, notAfter: cert.notAfter, certificateGeneration, deviceStamp });
     }
     if (device.udid && device.udid.toLowerCase() !== udid.toLowerCase()) {
       throw new DeviceAuthError(`UDID ${udid} does not match the device this certificate was issued to`);
@@ -440,8 +447,10 @@ export class MdmService {
 
   /** Called when devices' own records or manual labels changed (by admins or by results). */
   markDirty(deviceIds: number[]): void {
-    for (const id of deviceIds) this.dirty.add(id);
-    if (deviceIds.length) this.deviceGeneration++;
+    for (const id of deviceIds) {
+      this.dirty.add(id);
+      this.deviceStamps.set(id, ++this.deviceStampCounter);
+    }
   }
 
   private async backgroundPass(): Promise<void> {

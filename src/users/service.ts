@@ -25,6 +25,9 @@ export interface UserInput {
 }
 
 export class UserService {
+  /** Told which devices a user change concerns (a new or deleted user owns none). */
+  listeners: Array<(deviceIds: number[]) => void> = [];
+
   constructor(private readonly db: Db) {}
 
   async list(actor: Actor, filter: { search?: string }, page: { limit: number; offset: number }, sortField: string, order: 'asc' | 'desc') {
@@ -58,13 +61,14 @@ export class UserService {
 
   async update(actor: Actor, userId: string, input: Omit<UserInput, 'userId'>) {
     requireWrite(actor);
-    const u = await this.db.$transaction(async (tx) => {
+    const { updated: u, deviceIds } = await this.db.$transaction(async (tx) => {
       const existing = await userStore.findByUserId(tx, userId);
       if (!existing) throw ApiError.notFound('User', userId);
       const updated = await userStore.update(tx, existing.id, input);
       await recordAudit(tx, { actor: actor.username, action: 'update', objectType: 'user', objectId: userId, details: { ...input } });
-      return updated;
+      return { updated, deviceIds: await userStore.deviceIds(tx, existing.id) };
     });
+    if (deviceIds.length) for (const listener of this.listeners) listener(deviceIds);
     return userView(u);
   }
 

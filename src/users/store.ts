@@ -9,4 +9,5 @@ export const userStore = {
   update: (tx: DbTx, id: number, data: { email?: string | null; displayName?: string | null }) => tx.user.update({ where: { id }, data }),
   remove: (tx: DbTx, id: number) => tx.user.delete({ where: { id } }),
   deviceCount: (tx: DbTx, id: number) => tx.device.count({ where: { userRef: id } }),
+  deviceIds: async (tx: DbTx, id: number) => (await tx.device.findMany({ where: { userRef: id }, select: { id: true } })).map((d) => d.id),
 };

@@ -17,8 +17,8 @@ afterAll(async () => {
   removeDir(t.dataDir);
 });
 
-async function enrolledDevice(identity: 'scep' | 'pkcs12' = 'scep') {
-  const inv = (await t.admin.post('/api/v2/enrollments').send({ userId: 'jdoe', identity })).body.results;
+async function enrolledDevice(identity: 'scep' | 'pkcs12' = 'scep', userId = 'jdoe') {
+  const inv = (await t.admin.post('/api/v2/enrollments').send({ userId, identity })).body.results;
   const d = new TestDevice(t.app);
   const profile = await d.enroll(inv.url);
   if (identity === 'pkcs12') {
@@ -94,6 +94,23 @@ describe('what authentication and the queue remember between polls', () => {
     const answered = await d.connect({ Status: 'Acknowledged', CommandUUID: queued.body.results.commandUuid, QueryResponses: { OSVersion: '17.5' } });
     expect(answered.command).toBeNull();
     expect((await d.connect()).command).toBeNull();
+  });
+});
+
+describe('user changes', () => {
+  it('a user\'s new email reaches that user\'s device through a filter label on user.email_address', async () => {
+    await t.admin.post('/api/v2/users').send({ userId: 'mover', email: 'mover@old.test' });
+    const d = await enrolledDevice('scep', 'mover');
+    await d.drain();
+    const label = (await t.admin.post('/api/v2/labels').send({ name: 'new-domain users', static: false, criteria: 'user.email_address contains "@new.test"' })).body.results.id;
+    const vpn = (await t.admin.post('/api/v2/configurations/vpn').send({ name: 'vpn for movers', connectionType: 'ANYCONNECT', server: 'asa.example.com', perApp: true })).body.results.id;
+    expect((await t.admin.put(`/api/v2/configurations/vpn/${vpn}/labels/${label}`)).status).toBeLessThan(300);
+    // The label change reconciles the fleet: nothing for this device yet.
+    await new Promise((r) => setTimeout(r, 700));
+    expect((await d.drain()).length).toBe(0);
+    expect((await t.admin.put('/api/v2/users/mover').send({ email: 'mover@new.test' })).status).toBe(200);
+    const commands = await d.drain();
+    expect(commands.map((c) => (c.Command as PlistDict).RequestType)).toEqual(['InstallProfile']);
   });
 });
 
