@@ -20,7 +20,7 @@ import {
   applicationAttributesSetting,
   clearPasscodeCommand,
   decodeCheckin,
-  decodeCommandResult,
+  IdlePollDecoder,
   deviceInformationCommand,
   deviceLockCommand,
   encodeCommand,
@@ -84,6 +84,7 @@ export class MdmService {
   private readonly deviceStamps = new Map<number, number>();
   private deviceStampCounter = 0;
   private readonly queue: CommandQueue;
+  private readonly results = new IdlePollDecoder();
 
   constructor(
     private readonly db: Db,
@@ -271,7 +272,7 @@ export class MdmService {
   async connect(headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<DeviceReply> {
     let result: CommandResult;
     try {
-      result = decodeCommandResult(body);
+      result = this.results.decode(body);
     } catch (err) {
       if (err instanceof MdmProtocolError) return { status: 400, body: `malformed command result: ${err.message}` };
       throw err;

@@ -221,7 +221,19 @@ function oneLineName(name: string): string {
   return name.split('\n').filter(Boolean).join(', ');
 }
 
+const summaryCache = new WeakMap<X509Certificate, CertificateSummary>();
+
+/** A certificate's summary (cached per parsed certificate: verifications repeat signers). */
 export function summarizeCertificate(cert: X509Certificate): CertificateSummary {
+  let summary = summaryCache.get(cert);
+  if (!summary) {
+    summary = Object.freeze(makeSummary(cert));
+    summaryCache.set(cert, summary);
+  }
+  return { ...summary };
+}
+
+function makeSummary(cert: X509Certificate): CertificateSummary {
   const fields = certificateFields(cert);
   return {
     subject: oneLineName(cert.subject),
@@ -343,6 +355,7 @@ function findSignerCertificate(sid: DerNode, certificates: X509Certificate[]): X
 
 function checkValidity(cert: X509Certificate, at: Date, isSigner: boolean): void {
   const { notBefore, notAfter } = certificateFields(cert);
+  if (at >= notBefore && at <= notAfter) return;
   const who = `${isSigner ? 'signer' : 'chain'} certificate ${oneLineName(cert.subject)}`;
   if (at > notAfter) {
     fail(isSigner ? 'SIGNER_EXPIRED' : 'CHAIN_CERTIFICATE_EXPIRED', `${who} expired on ${notAfter.toISOString()} (checked at ${at.toISOString()})`);

@@ -97,6 +97,44 @@ export function decodeCommandResult(body: Uint8Array | string): CommandResult {
   return decodeCommandResultDict(decodePlistDict(body, 'command result'));
 }
 
+/**
+ * decodeCommandResult, remembering small Idle polls. A device sends the same Idle body, byte for
+ * byte, on every poll, and polls are most of an MDM server's traffic: parsing the XML again was
+ * a fifth of the server's time per poll. The cache holds at most `limit` bodies (one per
+ * polling device), oldest dropped first; results are frozen because they are shared.
+ */
+export class IdlePollDecoder {
+  private readonly cache = new Map<string, CommandResult>();
+
+  constructor(private readonly limit = 100_000) {}
+
+  decode(body: Uint8Array): CommandResult {
+    if (body.length > 1024) return decodeCommandResult(body);
+    const key = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1');
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const result = decodeCommandResult(body);
+    if (result.status === 'Idle') {
+      if (this.cache.size >= this.limit) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(key, deepFreeze(result));
+    }
+    return result;
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  // Typed arrays cannot be frozen; nothing in the server writes into result data anyway.
+  if (value && typeof value === 'object' && !ArrayBuffer.isView(value) && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as object)) deepFreeze(v);
+  }
+  return value;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Payloads
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  IdlePollDecoder,
   MdmProtocolError,
   RESULT_PAYLOAD_PARSERS,
   decodeCommandResult,
@@ -316,5 +317,41 @@ describe('result payloads', () => {
     );
     expect(protocolError(() => parseDeviceInformation({ QueryResponses: { OSVersion: 17 } })).field).toBe('QueryResponses.OSVersion');
     expect(parseDeviceInformation({ QueryResponses: { BatteryLevel: new PlistReal(0.5) } }).batteryLevel).toBe(0.5);
+  });
+});
+
+describe('IdlePollDecoder', () => {
+  const idle = (udid: string) => Buffer.from(toXmlPlist({ UDID: udid, Status: 'Idle' }));
+
+  it('decodes like decodeCommandResult and answers a repeated Idle body from memory, frozen', () => {
+    const decoder = new IdlePollDecoder();
+    const first = decoder.decode(idle('UDID-1'));
+    expect(first).toEqual(decodeCommandResult(idle('UDID-1')));
+    const again = decoder.decode(idle('UDID-1'));
+    expect(again).toBe(first);
+    expect(Object.isFrozen(again)).toBe(true);
+    expect(Object.isFrozen(again.raw)).toBe(true);
+    expect(decoder.decode(idle('UDID-2')).udid).toBe('UDID-2');
+    expect(decoder.size).toBe(2);
+  });
+
+  it('never remembers command results, large bodies, or bodies it cannot decode', () => {
+    const decoder = new IdlePollDecoder();
+    const ack = Buffer.from(toXmlPlist({ UDID: 'U', Status: 'Acknowledged', CommandUUID: 'c-1' }));
+    expect(decoder.decode(ack).status).toBe('Acknowledged');
+    expect(decoder.decode(ack)).not.toBe(decoder.decode(ack));
+    const big = Buffer.from(toXmlPlist({ UDID: 'U', Status: 'Idle', Padding: 'x'.repeat(2000) }));
+    expect(decoder.decode(big)).not.toBe(decoder.decode(big));
+    expect(() => decoder.decode(Buffer.from('<plist><dict><key>Status</key>'))).toThrow(MdmProtocolError);
+    expect(decoder.size).toBe(0);
+  });
+
+  it('keeps at most its limit, dropping the oldest', () => {
+    const decoder = new IdlePollDecoder(2);
+    const a = decoder.decode(idle('A'));
+    decoder.decode(idle('B'));
+    decoder.decode(idle('C'));
+    expect(decoder.size).toBe(2);
+    expect(decoder.decode(idle('A'))).not.toBe(a);
   });
 });
