@@ -96,7 +96,7 @@ export function formatSummary(summary: MetricsSummary): string {
     `devices: ${d.total} (enrolled ${d.enrolled}, enrolled this run ${d.enrolledThisRun}, enrollment failures ${d.enrollmentFailures}, unenrolled ${d.unenrolled}, erased ${d.erased})`,
   );
   lines.push(`requests: ${summary.requests.total} in ${summary.elapsedSeconds} s (${summary.requests.perSecond} req/s)`);
-  lines.push(`commands handled: ${summary.commandsHandled}`);
+  lines.push(`commands handled: ${summary.commandsHandled} (delivered again after an answer: ${summary.duplicateDeliveries})`);
   for (const [type, statuses] of Object.entries(summary.commands).sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(`  ${type}: ${Object.entries(statuses).map(([s, n]) => `${s} ${n}`).join(', ')}`);
   }

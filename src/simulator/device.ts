@@ -63,6 +63,12 @@ function corruptSignature(header: string): string {
   return der.toString('base64');
 }
 
+/** Keeps the latest `limit` command UUIDs. */
+function remember(list: string[], commandUuid: string, limit = 100): void {
+  list.push(commandUuid);
+  if (list.length > limit) list.splice(0, list.length - limit);
+}
+
 export class VirtualDevice {
   readonly state: DeviceState;
   readonly #options: VirtualDeviceOptions;
@@ -281,12 +287,18 @@ export class VirtualDevice {
       if (answer.status === 'NotNow') deferred.add(answer.commandUuid);
       commands.push(answer);
       metrics?.recordCommand(answer.requestType, answer.status);
+      const final = answer.status !== 'NotNow';
+      if (final && this.state.answeredCommands?.includes(answer.commandUuid) && !this.state.unconfirmedAnswers?.includes(answer.commandUuid)) {
+        metrics?.recordDuplicate(answer.requestType, answer.commandUuid);
+      }
       try {
         if (this.#fault('drop-connection')) {
+          if (final) remember((this.state.unconfirmedAnswers ??= []), answer.commandUuid);
           response = await this.#dropAfterResult(answer);
         } else {
           response = await this.#connect('connect-result', answer.body);
         }
+        if (final) remember((this.state.answeredCommands ??= []), answer.commandUuid);
       } catch (err) {
         metrics?.recordError('connect-result', (err as Error).message);
         return { commands, stopped: 'error' };

@@ -64,6 +64,8 @@ export interface MetricsSummary {
   /** RequestType → Status → count. */
   commands: Record<string, Record<string, number>>;
   commandsHandled: number;
+  /** Commands the server delivered again after this device had answered them: each one is a server bug. */
+  duplicateDeliveries: number;
   errors: { total: number; byKind: Record<string, number>; samples: string[] };
   faults: Record<string, FaultOutcome>;
 }
@@ -77,6 +79,7 @@ export class Metrics {
   #requests = 0;
   #commands: Record<string, Record<string, number>> = {};
   #commandsHandled = 0;
+  #duplicateDeliveries = 0;
   #errors: Record<string, number> = {};
   #errorTotal = 0;
   #errorSamples: string[] = [];
@@ -97,6 +100,11 @@ export class Metrics {
     this.#commandsHandled++;
     const byStatus = (this.#commands[requestType] ??= {});
     byStatus[status] = (byStatus[status] ?? 0) + 1;
+  }
+
+  recordDuplicate(requestType: string, commandUuid: string): void {
+    this.#duplicateDeliveries++;
+    this.recordError('duplicate-delivery', `${requestType} ${commandUuid} was delivered again after it had been answered`);
   }
 
   recordError(kind: string, message: string): void {
@@ -155,6 +163,7 @@ export class Metrics {
       latency,
       commands: structuredClone(this.#commands),
       commandsHandled: this.#commandsHandled,
+      duplicateDeliveries: this.#duplicateDeliveries,
       errors: { total: this.#errorTotal, byKind: { ...this.#errors }, samples: [...this.#errorSamples] },
       faults: structuredClone(this.#faults),
     };

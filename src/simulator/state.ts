@@ -88,6 +88,10 @@ export interface DeviceState {
   rngState: number;
   pollCycles: number;
   lastError?: string;
+  /** The latest CommandUUIDs answered with a final status, to catch a command delivered twice. */
+  answeredCommands?: string[];
+  /** Answers whose connection this device dropped (fault): the server may rightly send those again. */
+  unconfirmedAnswers?: string[];
 }
 
 export interface FleetState {

@@ -157,6 +157,24 @@ describe('a fleet against the fake server', () => {
     expect(later.state.devices[0]!.apps['com.microsoft.rdc.ios']!.attributes).toEqual({ VPNUUID: VPN_UUID });
   });
 
+  it('reports a command the server delivers again after it was answered (across runs too)', async () => {
+    const info = deviceInformationCommand();
+    server.onEnrolled = () => [info];
+    const first = await runFleet(options({ devices: 1, iterations: 1 }));
+    expect(first.summary.duplicateDeliveries).toBe(0);
+    expect(first.summary.errors.total).toBe(0);
+    const udid = first.state.devices[0]!.identity.udid;
+    // A buggy server hands out the acknowledged command again
+    server.queues.get(udid)!.push(info);
+    const second = await runFleet(options({ devices: 1, iterations: 1 }));
+    expect(second.summary.duplicateDeliveries).toBe(1);
+    expect(second.summary.errors.byKind['duplicate-delivery']).toBe(1);
+    // A new command is not a duplicate
+    server.queues.get(udid)!.push(deviceInformationCommand());
+    const third = await runFleet(options({ devices: 1, iterations: 1 }));
+    expect(third.summary.duplicateDeliveries).toBe(0);
+  });
+
   it('injects faults and records what the server answered', async () => {
     server.onEnrolled = () => [deviceInformationCommand(), deviceInformationCommand()];
     const { summary } = await runFleet(
