@@ -106,12 +106,12 @@ async function startServer(): Promise<void> {
   });
 }
 
-function simulateArgs(iterations: number, pollIntervalMs: number): string[] {
+function simulateArgs(iterations: number, pollIntervalMs: number, devices = DEVICES): string[] {
   return [
     'simulate',
     '--server', serverUrl,
-    '--devices', String(DEVICES),
-    '--concurrency', String(DEVICES),
+    '--devices', String(devices),
+    '--concurrency', String(devices),
     '--iterations', String(iterations),
     '--poll-interval', String(pollIntervalMs),
     '--state', stateFile,
@@ -221,5 +221,42 @@ describe('the device simulator against a real server', () => {
       expect(device.apps[CHROME], `device ${device.udid} apps: ${JSON.stringify(device.apps)}`).toEqual({ vpnUuid });
       expect(device.apps[RDP]).toEqual({ vpnUuid });
     }
+  }, 300_000);
+
+  it('under faults (corrupt signatures, replayed challenges, truncated bodies, dropped connections, NotNow) the server refuses every bad request and loses no command', async () => {
+    const before = await serverDevices();
+    const enrolledUuids = [...before.values()].map((d) => d.uuid);
+    // Commands to deliver while faults fly: DeviceInformation and a lock message for every device
+    await apiOk('POST', '/api/v2/devices/action?actionType=UPDATE_DEVICE_INFO', { deviceUuids: enrolledUuids });
+    await apiOk('POST', '/api/v2/devices/action?actionType=SEND_MESSAGE', { deviceUuids: enrolledUuids, message: 'fault drill' });
+
+    // Three more devices enroll during the run, so replayed OTA and SCEP challenges are exercised too
+    const faulty = expectOk(await mockiron([...simulateArgs(4, 100, DEVICES + 3), '--faults', 'corrupt-signature,replay-challenge,truncated-body,drop-connection', '--fault-rate', '0.5', '--not-now-rate', '0.3']));
+    const summary = JSON.parse(faulty.stdout);
+    expect(summary.devices).toMatchObject({ total: DEVICES + 3, enrolledThisRun: 3, enrollmentFailures: 0 });
+    expect(summary.duplicateDeliveries).toBe(0);
+    for (const kind of ['corrupt-signature', 'replay-challenge', 'truncated-body', 'drop-connection']) {
+      expect(summary.faults[kind]?.sent ?? 0, `${kind} probes sent`).toBeGreaterThan(0);
+      expect(summary.faults[kind].accepted, `${kind}: ${JSON.stringify(summary.faults[kind])}`).toBe(0);
+    }
+    expect(Object.keys(summary.faults['corrupt-signature'].answers)).toEqual(['401']);
+    expect(Object.keys(summary.faults['truncated-body'].answers)).toEqual(['400']);
+
+    // Every command is delivered or still queued; then a calm run delivers whatever is left
+    const statuses = async () => {
+      const all: { commandUuid: string; requestType: string; status: string }[] = [];
+      for (const uuid of (await serverDevices()).values()) all.push(...(await apiOk('GET', `/api/v2/devices/${uuid.uuid}/commands?limit=200`)).results);
+      return all;
+    };
+    for (const c of await statuses()) expect(['Acknowledged', 'Error', 'Queued', 'Sent', 'NotNow', 'Canceled'], JSON.stringify(c)).toContain(c.status);
+    const calm = JSON.parse(expectOk(await mockiron(simulateArgs(2, 100, DEVICES + 3))).stdout);
+    expect(calm.duplicateDeliveries).toBe(0);
+    expect(calm.errors.total).toBe(0);
+    const after = await statuses();
+    expect(after.filter((c) => ['Queued', 'Sent', 'NotNow'].includes(c.status))).toEqual([]);
+    const drills = after.filter((c) => c.requestType === 'DeviceLock');
+    expect(drills).toHaveLength(DEVICES);
+    expect(drills.every((c) => c.status === 'Acknowledged')).toBe(true);
+    expect(after.filter((c) => c.requestType === 'DeviceInformation' && c.status === 'Acknowledged').length).toBeGreaterThanOrEqual(DEVICES);
   }, 300_000);
 });
