@@ -61,7 +61,9 @@ export function createHttpClient(options: { metrics?: Metrics; maxSockets?: numb
     if (body !== undefined) headers['Content-Length'] = String(body.byteLength);
     const transport = target.protocol === 'https:' ? https : http;
     const started = performance.now();
-    return new Promise((resolve, reject) => {
+    // A kept-alive socket the server closed at the moment we reused it fails with ECONNRESET
+    // before the server saw the request; like NSURLSession, send again on a new connection.
+    const attempt = (retriesLeft: number): Promise<HttpResponse | undefined> => new Promise((resolve, reject) => {
       let settled = false;
       const finish = (status: number | string) => options.metrics?.recordRequest(kind, performance.now() - started, status);
       const req = transport.request(
@@ -94,6 +96,11 @@ export function createHttpClient(options: { metrics?: Metrics; maxSockets?: numb
       req.on('error', (err) => {
         if (settled) return;
         settled = true;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE') && retriesLeft > 0 && !opts.dropAfterSend) {
+          resolve(attempt(retriesLeft - 1));
+          return;
+        }
         finish('network-error');
         reject(new HttpError(`${kind} ${target.origin}${target.pathname}: ${err.message}`, (err as NodeJS.ErrnoException).code));
       });
@@ -111,6 +118,7 @@ export function createHttpClient(options: { metrics?: Metrics; maxSockets?: numb
       }
       req.end(body);
     });
+    return attempt(2);
   }
 
   return {
