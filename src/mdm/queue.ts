@@ -45,16 +45,27 @@ export class CommandQueue {
    */
   async next(deviceId: number, options: { requeue: boolean }): Promise<CommandRow> {
     await this.load();
+    if (!this.maybePending.has(deviceId)) return null;
+    return this.db.$transaction((tx) => this.nextIn(tx, deviceId, options));
+  }
+
+  /** Resolves once the index is loaded: nextIn, which runs inside a transaction, needs it. */
+  ready(): Promise<void> {
+    return this.load();
+  }
+
+  /** next() inside the caller's transaction (after ready()). */
+  async nextIn(tx: DbTx, deviceId: number, options: { requeue: boolean }): Promise<CommandRow> {
+    if (!this.loaded) throw new Error('CommandQueue.nextIn before ready()');
     const stamp = this.maybePending.get(deviceId);
     if (stamp === undefined) return null;
-    const cmd = await this.db.$transaction(async (tx) => {
-      if (options.requeue) await commandStore.requeue(tx, deviceId);
-      const next = await commandStore.nextQueued(tx, deviceId);
-      if (next) await commandStore.markSent(tx, next.id);
-      return next;
-    });
-    if (!cmd && options.requeue && this.maybePending.get(deviceId) === stamp) this.maybePending.delete(deviceId);
-    return cmd;
+    if (options.requeue) await commandStore.requeue(tx, deviceId);
+    const next = await commandStore.nextQueued(tx, deviceId);
+    if (next) await commandStore.markSent(tx, next.id);
+    // The caller's transaction is open, so no command was created for the device meanwhile
+    // unless the stamp moved (a create in a transaction queued behind this one).
+    else if (options.requeue && this.maybePending.get(deviceId) === stamp) this.maybePending.delete(deviceId);
+    return next;
   }
 
   /** Whether the device may have a pending command (for tests and diagnostics). */

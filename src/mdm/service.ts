@@ -54,6 +54,10 @@ export interface DeviceReply {
 
 export class DeviceAuthError extends Error {}
 
+function commandReply(cmd: { body: string } | null): DeviceReply {
+  return cmd ? { status: 200, body: cmd.body, contentType: 'application/xml; charset=utf-8' } : { status: 200, body: '' };
+}
+
 /** What authentication tells about a device; the rest of its row is read when needed. */
 export interface AuthenticatedDevice {
   id: number;
@@ -210,7 +214,7 @@ export class MdmService {
       return { status: 200, body: '', contentType: 'application/xml' };
     },
     CheckOut: async (_m, device) => {
-      await this.finishRetirement(device!, 'CheckOut: the device removed its MDM profile');
+      await this.db.$transaction((tx) => this.finishRetirement(tx, device!, 'CheckOut: the device removed its MDM profile'));
       return { status: 200, body: '', contentType: 'application/xml' };
     },
     // Known messages we do not implement: answered with an empty 200, as servers without
@@ -280,36 +284,37 @@ export class MdmService {
     const auth = await this.authOrReply(headers, body, result.udid, false);
     if ('reply' in auth) return auth.reply;
     const device = auth.device!;
-    await this.touch(device);
-    const idle = result.status === 'Idle';
-    if (!idle) {
-      const row = await this.orReply(() => this.deviceRow(device), result.udid);
-      if ('reply' in row) return row.reply;
-      const handled = await this.recordResult(row, result);
-      if (handled) return handled;
-    } else if (this.needsReconcile(device.id)) {
-      await this.reconcile(device.id);
+    if (result.status === 'Idle') {
+      await this.touch(this.db, device);
+      if (this.needsReconcile(device.id)) await this.reconcile(device.id);
+      return commandReply(await this.queue.next(device.id, { requeue: true }));
     }
-    return this.nextCommand(device.id, idle);
+    const row = await this.orReply(() => this.deviceRow(device), result.udid);
+    if ('reply' in row) return row.reply;
+    await this.queue.ready();
+    // The answer, what it teaches about the device, and the next command: one transaction, so
+    // a crash can never leave a command acknowledged without its effect (which would make
+    // reconciliation send it again), and one commit instead of several.
+    const outcome = await this.db.$transaction(async (tx) => {
+      await this.touch(tx, device);
+      const refused = await this.recordResult(tx, row, result);
+      if (refused) return { refused };
+      return { next: await this.queue.nextIn(tx, device.id, { requeue: false }) };
+    });
+    return 'refused' in outcome ? outcome.refused! : commandReply(outcome.next);
   }
 
-  private async touch(device: AuthenticatedDevice) {
+  private async touch(tx: DbTx, device: AuthenticatedDevice) {
     // lastConnectedAt at most every 30 s per device, so polling does not churn the database
     const now = Date.now();
     if (now - (this.lastSeenWrite.get(device.id) ?? 0) < 30_000) return;
     this.lastSeenWrite.set(device.id, now);
-    await deviceStore.update(this.db, device.id, { lastConnectedAt: new Date(now) });
-  }
-
-  private async nextCommand(deviceId: number, idle: boolean): Promise<DeviceReply> {
-    const cmd = await this.queue.next(deviceId, { requeue: idle });
-    if (!cmd) return { status: 200, body: '' };
-    return { status: 200, body: cmd.body, contentType: 'application/xml; charset=utf-8' };
+    await deviceStore.update(tx, device.id, { lastConnectedAt: new Date(now) });
   }
 
   /** Stores a device's answer; returns a reply only when the answer cannot be accepted. */
-  private async recordResult(device: DeviceRow, result: CommandResult): Promise<DeviceReply | null> {
-    const cmd = await commandStore.findByUuid(this.db, device.id, result.commandUuid!);
+  private async recordResult(tx: DbTx, device: DeviceRow, result: CommandResult): Promise<DeviceReply | null> {
+    const cmd = await commandStore.findByUuid(tx, device.id, result.commandUuid!);
     if (!cmd) {
       this.logger.warn({ deviceUuid: device.uuid, commandUuid: result.commandUuid }, 'result for an unknown CommandUUID');
       return { status: 400, body: `unknown CommandUUID ${result.commandUuid}` };
@@ -319,24 +324,24 @@ export class MdmService {
       return null;
     }
     const rawXml = toXmlPlist(result.raw);
-    await commandStore.complete(this.db, cmd.id, {
+    await commandStore.complete(tx, cmd.id, {
       status: result.status,
       result: rawXml,
       errorChain: result.errorChain.length ? JSON.stringify(result.errorChain) : null,
     });
     if (result.status === 'Acknowledged') {
-      await this.afterAcknowledged(device, cmd, result);
+      await this.afterAcknowledged(tx, device, cmd, result);
     } else if (result.status === 'Error' || result.status === 'CommandFormatError') {
       this.logger.info({ deviceUuid: device.uuid, requestType: cmd.requestType, errors: result.errorChain }, 'device reported a command error');
     }
     return null;
   }
 
-  private async afterAcknowledged(device: DeviceRow, cmd: { requestType: string; purpose: string | null; body: string }, result: CommandResult) {
+  private async afterAcknowledged(tx: DbTx, device: DeviceRow, cmd: { requestType: string; purpose: string | null; body: string }, result: CommandResult) {
     if (cmd.purpose) {
-      const fresh = await deviceStore.findByUuid(this.db, device.uuid);
+      const fresh = await deviceStore.findByUuid(tx, device.uuid);
       const identifier = cmd.requestType === 'InstallProfile' ? vpnProfileIdentifier(fresh!.uuid) : undefined;
-      await deviceStore.update(this.db, device.id, { mdmState: JSON.stringify(applyAcknowledged(knownState(fresh!), cmd.purpose, identifier)) });
+      await deviceStore.update(tx, device.id, { mdmState: JSON.stringify(applyAcknowledged(knownState(fresh!), cmd.purpose, identifier)) });
     }
     let payload: ResultPayload | undefined;
     try {
@@ -346,18 +351,18 @@ export class MdmService {
       // The status is recorded and the raw answer kept; only its payload could not be read.
       this.logger.warn({ deviceUuid: device.uuid, requestType: cmd.requestType, reason: err.message }, 'unreadable result payload');
     }
-    if (payload) await this.resultHandlers[payload.requestType]?.(device, payload as never);
-    if (cmd.requestType === 'EraseDevice') await this.finishWipe(device);
+    if (payload) await this.resultHandlers[payload.requestType]?.(tx, device, payload as never);
+    if (cmd.requestType === 'EraseDevice') await this.finishWipe(tx, device);
     if (cmd.requestType === 'RemoveProfile' && cmd.purpose === null && cmd.body.includes(enrollmentProfileIdentifier(device.uuid))) {
-      await this.finishRetirement(device, 'the MDM enrollment profile was removed');
+      await this.finishRetirement(tx, device, 'the MDM enrollment profile was removed');
     }
   }
 
   /** What each kind of result teaches us about the device. */
-  private readonly resultHandlers: { [K in ResultPayload['requestType']]?: (device: DeviceRow, payload: Extract<ResultPayload, { requestType: K }>) => Promise<void> } = {
-    DeviceInformation: async (device, { data }) => {
+  private readonly resultHandlers: { [K in ResultPayload['requestType']]?: (tx: DbTx, device: DeviceRow, payload: Extract<ResultPayload, { requestType: K }>) => Promise<void> } = {
+    DeviceInformation: async (tx, device, { data }) => {
       this.dirty.add(device.id);
-      await deviceStore.update(this.db, device.id, {
+      await deviceStore.update(tx, device.id, {
         ...(data.osVersion ? { osVersion: data.osVersion } : {}),
         ...(data.productName ? { model: data.productName } : {}),
         ...(data.deviceName ? { deviceName: data.deviceName } : {}),
@@ -365,13 +370,13 @@ export class MdmService {
         ...(data.imei ? { imei: data.imei } : {}),
       });
     },
-    ProfileList: async (device, { data }) => {
+    ProfileList: async (tx, device, { data }) => {
       // A VPN profile we believe installed but the device does not list: forget it, so it is reinstalled.
-      const fresh = (await deviceStore.findByUuid(this.db, device.uuid))!;
+      const fresh = (await deviceStore.findByUuid(tx, device.uuid))!;
       const known = knownState(fresh);
       const listed = new Set(data.profiles.map((p) => p.identifier));
       if (known.vpnProfile && !listed.has(known.vpnProfile.identifier)) {
-        await deviceStore.update(this.db, device.id, { mdmState: JSON.stringify({ ...known, vpnProfile: null }) });
+        await deviceStore.update(tx, device.id, { mdmState: JSON.stringify({ ...known, vpnProfile: null }) });
       }
     },
   };
@@ -494,21 +499,17 @@ export class MdmService {
 
   // ---------------------------------------------------------------- retire and wipe
 
-  private async finishRetirement(device: DeviceRow, why: string) {
-    await this.db.$transaction(async (tx) => {
-      await deviceStore.update(tx, device.id, { status: 'RETIRED', pushToken: null, pushMagic: null, mdmState: '{}' });
-      await commandStore.cancelAllPending(tx, device.id);
-      await this.scep.revokeDeviceCertificates(tx, device.id, why);
-    });
+  private async finishRetirement(tx: DbTx, device: DeviceRow, why: string) {
+    await deviceStore.update(tx, device.id, { status: 'RETIRED', pushToken: null, pushMagic: null, mdmState: '{}' });
+    await commandStore.cancelAllPending(tx, device.id);
+    await this.scep.revokeDeviceCertificates(tx, device.id, why);
     this.logger.info({ deviceUuid: device.uuid, why }, 'device retired');
   }
 
-  private async finishWipe(device: DeviceRow) {
-    await this.db.$transaction(async (tx) => {
-      await deviceStore.update(tx, device.id, { status: 'WIPED', pushToken: null, pushMagic: null, mdmState: '{}' });
-      await commandStore.cancelAllPending(tx, device.id);
-      await this.scep.revokeDeviceCertificates(tx, device.id, 'device wiped');
-    });
+  private async finishWipe(tx: DbTx, device: DeviceRow) {
+    await deviceStore.update(tx, device.id, { status: 'WIPED', pushToken: null, pushMagic: null, mdmState: '{}' });
+    await commandStore.cancelAllPending(tx, device.id);
+    await this.scep.revokeDeviceCertificates(tx, device.id, 'device wiped');
     this.logger.info({ deviceUuid: device.uuid }, 'device wiped');
   }
 
@@ -635,7 +636,7 @@ export class MdmService {
         : { ok: false, message: `device is ${d.status}, not ACTIVE`, commands: [] },
     RETIRE: async (d) => {
       if (d.status !== 'ACTIVE') {
-        await this.finishRetirement(d, 'retired by an admin (device not enrolled)');
+        await this.db.$transaction((tx) => this.finishRetirement(tx, d, 'retired by an admin (device not enrolled)'));
         return { ok: true, message: 'retired (the device was not enrolled)', commands: [] };
       }
       // Remove what we installed, then the MDM profile itself; the device answers with CheckOut.
