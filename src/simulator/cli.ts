@@ -1,5 +1,6 @@
 // CLI: `mockiron simulate` (run a fleet) and `mockiron simulate status` (what the devices hold).
 
+import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { CliError } from '../cli/errors.js';
@@ -197,6 +198,8 @@ export function registerSimulatorCommands(program: Command): void {
       const admin = await adminCredentials(opts);
 
       const controller = new AbortController();
+      // Every worker waiting between polls listens for the abort: one per unit of concurrency.
+      setMaxListeners(0, controller.signal);
       const onSigint = () => {
         if (controller.signal.aborted) process.exit(130);
         process.stderr.write('\nstopping: finishing the requests in flight and saving the state (Ctrl-C again to quit now)\n');
