@@ -10,6 +10,8 @@ export interface Config {
   /** Only used to seed the first admin; never logged. */
   adminPassword: string | undefined;
   publicUrl: string;
+  /** No public URL was given: it is derived from the port (the bound one, with port 0). */
+  publicUrlFromPort: boolean;
   logLevel: string;
   /** Serve HTTPS with a certificate from our CA for the public host name. */
   tls: boolean;
@@ -64,6 +66,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     adminUser: env.MOCKIRON_ADMIN_USER || 'admin',
     adminPassword: env.MOCKIRON_ADMIN_PASSWORD || undefined,
     publicUrl,
+    publicUrlFromPort: (overrides.publicUrl ?? env.MOCKIRON_PUBLIC_URL) === undefined,
     logLevel: overrides.logLevel ?? env.MOCKIRON_LOG_LEVEL ?? 'info',
     bodyLimit: 1024 * 1024,
     credentialCacheMs: 60_000,

@@ -43,16 +43,31 @@ export async function bootstrap(config: Config, logger: Logger, announce: (line:
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const { app, services } = await bootstrap(config, logger, (line) => process.stdout.write(line));
-  const tls = config.tls ? tlsMaterialFor(config.dataDir, services.signing, config.publicUrl) : undefined;
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = tls ? https.createServer(tls, app) : http.createServer(app);
-    s.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
+  // Listen first: with port 0 the public URL (in enrollment profiles, SCEP and MDM URLs) must
+  // carry the port the system chose. Requests wait for the app, attached once it is built.
+  const server: Server = config.tls ? https.createServer() : http.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `${tls ? 'https' : 'http'}://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
-  logger.info({ url, dataDir: config.dataDir, version }, 'mockiron listening');
+  const scheme = config.tls ? 'https' : 'http';
+  const publicUrl = config.publicUrlFromPort ? `${scheme}://localhost:${port}` : config.publicUrl;
+  let built;
+  try {
+    built = await bootstrap({ ...config, publicUrl }, logger, (line) => process.stdout.write(line));
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  const { app, services } = built;
+  if (config.tls) (server as https.Server).setSecureContext(tlsMaterialFor(config.dataDir, services.signing, publicUrl));
+  server.on('request', app);
+  const url = `${scheme}://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+  logger.info({ url, publicUrl, dataDir: config.dataDir, version }, 'mockiron listening');
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {

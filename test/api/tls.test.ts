@@ -4,6 +4,9 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { startServer } from '../../src/server.js';
 import { tlsMaterialFor } from '../../src/tls.js';
 import { removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 
@@ -47,5 +50,20 @@ describe('--tls', () => {
     }
     // reused on the next start rather than re-issued
     expect(tlsMaterialFor(t.dataDir, t.services.signing, 'https://localhost:8443').cert).toBe(material.cert);
+  });
+
+  it('starts with --tls on port 0: HTTPS on the bound port, which the public URL carries', async () => {
+    const dataDir = (await import('node:fs')).mkdtempSync(path.join((await import('node:os')).tmpdir(), 'mockiron-tls-'));
+    const config = loadConfig({ dataDir, port: '0', host: '127.0.0.1', tls: true }, { MOCKIRON_ADMIN_PASSWORD: 'tls-port-zero-password' });
+    const running = await startServer(config, createLogger('silent'));
+    try {
+      const { port } = running.server.address() as AddressInfo;
+      const ca = running.services.signing.caPem();
+      expect(await get(port, ca)).toEqual({ status: 200, body: ca });
+      expect(running.services.scep.publicUrl).toBe(`https://localhost:${port}`);
+    } finally {
+      await running.close();
+      removeDir(dataDir);
+    }
   });
 });

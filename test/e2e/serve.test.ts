@@ -40,8 +40,16 @@ describe('mockiron serve', () => {
       const first = serve(dataDir);
       const url = await first.url;
       const password = /generated password: (\S+)/.exec(first.output())![1]!;
-      const ping = await fetch(`${url}/api/v2/ping`, { headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` } });
+      const authorization = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
+      const ping = await fetch(`${url}/api/v2/ping`, { headers: { authorization } });
       expect(ping.status).toBe(200);
+      // With --port 0 and no --public-url, what devices are told to reach carries the bound port
+      const port = new URL(url).port;
+      const post = (p: string, body: unknown) => fetch(`${url}/api/v2${p}`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect((await post('/users', { userId: 'porter' })).status).toBe(201);
+      const invitation = (await (await post('/enrollments', { userId: 'porter' })).json()) as { results: { url: string } };
+      expect(new URL(invitation.results.url).port).toBe(port);
+      expect((await fetch(invitation.results.url)).status).toBe(200);
       // the structured log lines never carry it
       for (const line of first.output().split('\n').filter((l) => l.startsWith('{'))) expect(line).not.toContain(password);
       first.child.kill('SIGTERM');
