@@ -188,7 +188,7 @@ export function parseAsaCliWithReport(text: string): AsaParseReport {
         switch (words[0]) {
           case 'description': {
             const rest = line.trim().slice('description'.length).trim();
-            const unquoted = rest.replace(/^"(.*)"$/, '$1').trim();
+            const unquoted = rest.replace(/^"(.*)"$/s, '$1').trim(); // s: a description may hold U+2028, which . does not match
             if (unquoted.includes('"')) fail('a DAP description may not contain double quotes');
             if (unquoted === '') delete rec.description;
             else rec.description = unquoted;

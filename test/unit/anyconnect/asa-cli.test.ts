@@ -86,6 +86,14 @@ describe('renderAsaCli', () => {
     expect(renderAsaCli(parseAsaCli(text))).toBe(text);
   });
 
+  it('reads back a DAP description holding U+2028 (found by the property below)', () => {
+    const normalized = normalizeHeadEndConfig({
+      perappPolicies: [],
+      dapRecords: [{ name: 'd', description: '#\u2028#', priority: 0, action: 'continue', aaaMode: 'ANY', perapp: { policy: '_' }, aaaCriteria: [], endpointCriteria: [] }],
+    } as never);
+    expect(parseAsaCli(renderAsaCli(normalized))).toEqual(normalized);
+  });
+
   it('property: render → parse → render is stable for generated configs', () => {
     fc.assert(
       fc.property(headEndInput, (input) => {
