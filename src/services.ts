@@ -18,6 +18,7 @@ import { DeviceDirectory } from './devices/directory.js';
 import { DeviceService } from './devices/service.js';
 import { LabelService } from './labels/service.js';
 import { UserService } from './users/service.js';
+import { SecretBox } from './secrets/box.js';
 
 export interface ServiceDeps {
   db: Db;
@@ -35,10 +36,11 @@ export interface ServiceDeps {
 
 export function buildServices(deps: ServiceDeps) {
   const { db, changes } = deps;
+  const secrets = SecretBox.open(deps.dataDir);
   const labels = new LabelService(db, new DeviceDirectory(db, changes));
   const devices = new DeviceService(db, labels);
   const policy = new PolicyService(db, labels);
-  const profiles = new DeviceProfileService(policy, deps.signing, deps.namespace, changes);
+  const profiles = new DeviceProfileService(policy, deps.signing, deps.namespace, changes, secrets);
   const scep = new ScepService(db, deps.signing, deps.publicUrl, deps.logger);
   const push = deps.push ?? new RecordingPushProvider(db);
   const mdm = new MdmService(db, scep, profiles, policy, deps.signing, push, changes, deps.logger, { clientCertHeader: deps.clientCertHeader });
@@ -47,6 +49,7 @@ export function buildServices(deps: ServiceDeps) {
   devices.listeners.push((ids) => mdm.markDirty(ids));
   labels.listeners.push((ids) => mdm.markDirty(ids));
   const users = new UserService(db);
+  const vpn = new VpnService(db, secrets);
   users.listeners.push((ids) => mdm.markDirty(ids));
   return {
     scep,
@@ -59,13 +62,17 @@ export function buildServices(deps: ServiceDeps) {
     anyconnect: new AnyconnectService(db, policy),
     labels,
     devices,
-    vpn: new VpnService(db),
+    vpn,
     apps: new AppService(db),
     db,
     admins: new AdminService(db),
     users,
     audit: new AuditService(db),
-    init: () => labels.seedSystemLabels(),
+    init: async () => {
+      await labels.seedSystemLabels();
+      const sealed = await vpn.sealLegacyPasswords();
+      if (sealed) deps.logger.info({ vpnConfigurations: sealed }, 'encrypted VPN passwords stored before encryption at rest');
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 // Assembles the express app: body parsing with limits, the admin API under /api/v2, the
 // OpenAPI document and docs page, and the one error handler.
+import { SecretBoxError } from '../secrets/box.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import swaggerUi from 'swagger-ui-express';
@@ -119,6 +120,8 @@ export function toApiError(err: unknown): ApiError {
   if (e?.code === 'P2002') return new ApiError(409, 'com.mobileiron.vsp.messages.duplicate', 'A record with the same unique value already exists');
   if (e?.code === 'P2003') return new ApiError(409, 'com.mobileiron.vsp.messages.referenced', 'The record is referenced by others');
   if (e?.code === 'P2025') return new ApiError(404, 'com.mobileiron.vsp.messages.http.404', 'Record not found');
+  // The operator's problem (a data directory's key replaced), said plainly; no secret is in it.
+  if (err instanceof SecretBoxError) return new ApiError(500, 'com.mockiron.messages.secrets.undecryptable', err.message);
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new ApiError(e.status, `com.mobileiron.vsp.messages.http.${e.status}`, 'Bad request');
   return new ApiError(500, 'com.mobileiron.vsp.messages.http.500', 'Internal server error');
 }

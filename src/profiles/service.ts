@@ -4,6 +4,7 @@ import { requireRead, type Actor } from '../auth/actor.js';
 import type { ChangeCounter } from '../db/changes.js';
 import { ApiError } from '../http/errors.js';
 import type { PolicyService, ResolvedPolicy } from '../policy/service.js';
+import type { SecretBox } from '../secrets/box.js';
 import { SigningService } from '../signing/service.js';
 import { vpnSpec } from '../vpn/service.js';
 import { buildConfigurationProfile, buildVpnProfile, toXml } from './profile.js';
@@ -28,6 +29,7 @@ export class DeviceProfileService {
     private readonly signing: SigningService,
     private readonly namespace: string,
     private readonly changes: ChangeCounter,
+    private readonly secrets: SecretBox,
   ) {}
 
   /** Builds the unsigned VPN profile for a resolved policy (null when no VPN reaches it). */
@@ -35,7 +37,7 @@ export class DeviceProfileService {
     if (p.vpnRows.length === 0) return null;
     const d = p.device;
     const vpnConfigs: VpnConfigSpec[] = p.vpnRows.map((row) => {
-      const spec = vpnSpec(row);
+      const spec = vpnSpec(row, this.secrets);
       return { ...spec, description: spec.description || undefined };
     });
     const cert = vpnConfigs.find((v) => v.userAuthentication === 'CERTIFICATE');

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { requireRead, requireWrite, type Actor } from '../auth/actor.js';
 import { recordAudit } from '../audit/store.js';
 import type { Db, DbTx } from '../db/client.js';
+import { SecretBox } from '../secrets/box.js';
 import { ApiError } from '../http/errors.js';
 import { labelStore } from '../labels/store.js';
 import { vpnStore } from './store.js';
@@ -38,8 +39,14 @@ export interface VpnInput {
 
 export type VpnRow = NonNullable<Awaited<ReturnType<typeof vpnStore.findById>>>;
 
-/** The stored row as the profile builders want it (lists and maps parsed). Includes the password. */
-export function vpnSpec(row: VpnRow) {
+/** Where a VPN password is sealed (the associated data of its encryption). */
+export const VPN_PASSWORD_CONTEXT = 'VpnConfiguration.password';
+
+/**
+ * The stored row as the profile builders want it (lists and maps parsed). With the secret box,
+ * the password is decrypted; without, it is left sealed (enough to tell whether one is set).
+ */
+export function vpnSpec(row: VpnRow, secrets?: SecretBox) {
   return {
     id: row.id,
     name: row.name,
@@ -59,7 +66,7 @@ export function vpnSpec(row: VpnRow) {
     contactsDomains: JSON.parse(row.contactsDomains) as string[],
     userAuthentication: row.userAuthentication as 'PASSWORD' | 'CERTIFICATE',
     username: row.username,
-    password: row.password,
+    password: row.password !== null && secrets ? secrets.open(row.password, VPN_PASSWORD_CONTEXT) : row.password,
     providerType: row.providerType as 'packet-tunnel' | 'app-proxy' | null,
     customData: JSON.parse(row.customData) as Record<string, string>,
     vpnUuid: row.vpnUuid,
@@ -93,12 +100,13 @@ function checkRules(v: Required<Pick<VpnInput, 'connectionType'>> & VpnInput) {
   }
 }
 
-function toColumns(input: Partial<VpnInput>) {
+function toColumns(input: Partial<VpnInput>, secrets: SecretBox) {
   const data: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(input)) {
     if (v === undefined) continue;
     if ((listKeys as readonly string[]).includes(k)) data[k] = JSON.stringify([...new Set(v as string[])]);
     else if (k === 'customData') data[k] = JSON.stringify(v);
+    else if (k === 'password' && typeof v === 'string') data[k] = secrets.seal(v, VPN_PASSWORD_CONTEXT);
     else data[k] = v;
   }
   if (input.name) data.nameKey = input.name.toLowerCase();
@@ -106,7 +114,24 @@ function toColumns(input: Partial<VpnInput>) {
 }
 
 export class VpnService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  /** Seals passwords stored before encryption at rest existed (once, at start). */
+  async sealLegacyPasswords(): Promise<number> {
+    return this.db.$transaction(async (tx) => {
+      const rows = await vpnStore.withPasswords(tx);
+      let sealed = 0;
+      for (const r of rows) {
+        if (SecretBox.isSealed(r.password)) continue;
+        await vpnStore.setPassword(tx, r.id, this.secrets.seal(r.password, VPN_PASSWORD_CONTEXT));
+        sealed++;
+      }
+      return sealed;
+    });
+  }
 
   async list(actor: Actor, page: { limit: number; offset: number }, sortField: string, order: 'asc' | 'desc') {
     requireRead(actor);
@@ -126,7 +151,7 @@ export class VpnService {
     checkRules(input);
     const row = await this.db.$transaction(async (tx) => {
       await assertNameFree(tx, input.name);
-      const created = await vpnStore.create(tx, { ...(toColumns(input) as any), vpnUuid: randomUUID().toUpperCase() });
+      const created = await vpnStore.create(tx, { ...(toColumns(input, this.secrets) as any), vpnUuid: randomUUID().toUpperCase() });
       await recordAudit(tx, { actor: actor.username, action: 'create', objectType: 'vpnConfiguration', objectId: created.id, details: { ...input } });
       return created;
     });
@@ -143,7 +168,7 @@ export class VpnService {
       if (input.userAuthentication === 'CERTIFICATE' && input.password === undefined) merged.password = null;
       checkRules(merged);
       if (input.name && input.name.toLowerCase() !== existing.nameKey) await assertNameFree(tx, input.name);
-      const data = toColumns(input);
+      const data = toColumns(input, this.secrets);
       if (merged.password === null) data.password = null;
       const updated = await vpnStore.update(tx, id, data as any);
       await recordAudit(tx, { actor: actor.username, action: 'update', objectType: 'vpnConfiguration', objectId: id, details: { ...input } });

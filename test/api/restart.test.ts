@@ -1,5 +1,7 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { removeDir, startTestApp } from '../helpers/app.js';
+import { rawBody, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 
 describe('restart', () => {
   it('keeps data written before a restart on the same data dir', async () => {
@@ -21,6 +23,46 @@ describe('restart', () => {
       expect(labels.body.results.filter((l: { name: string }) => l.name === 'iOS')).toHaveLength(1);
     } finally {
       await second.close();
+      removeDir(first.dataDir);
+    }
+  });
+
+  it('stores VPN passwords encrypted, still puts them in profiles, and encrypts ones stored in clear before', async () => {
+    const secret = 'S3cret-at-rest-pass';
+    const first = await startTestApp();
+    const column = () => {
+      const db = new Database(path.join(first.dataDir, 'mockiron.db'), { readonly: true });
+      try {
+        return (db.prepare('SELECT password FROM VpnConfiguration WHERE name = ?').get('at-rest') as { password: string }).password;
+      } finally {
+        db.close();
+      }
+    };
+    const profileOf = async (t: TestApp, uuid: string) => (await t.admin.get(`/api/v2/devices/${uuid}/profiles/vpn`).buffer(true).parse(rawBody)).body as Buffer;
+    try {
+      const label = (await first.admin.post('/api/v2/labels').send({ name: 'at-rest', static: true })).body.results.id;
+      const vpn = (await first.admin.post('/api/v2/configurations/vpn').send({ name: 'at-rest', connectionType: 'IKEV2', server: '10.0.0.9', username: 'u', password: secret })).body.results.id;
+      await first.admin.put(`/api/v2/configurations/vpn/${vpn}/labels/${label}`);
+      const uuid = (await first.admin.post('/api/v2/devices').send({ platform: 'iOS', model: 'iPad4,1' })).body.results['common.uuid'];
+      expect((await first.admin.put('/api/v2/devices/labels/at-rest/add').send({ deviceUuids: [uuid] })).status).toBe(200);
+      expect(column()).toMatch(/^enc:v1:/);
+      expect(column()).not.toContain(secret);
+      expect((await profileOf(first, uuid)).includes(secret)).toBe(true);
+      await first.close();
+
+      // A database from before encryption at rest: the password in clear
+      const db = new Database(path.join(first.dataDir, 'mockiron.db'));
+      db.prepare('UPDATE VpnConfiguration SET password = ? WHERE name = ?').run(secret, 'at-rest');
+      db.close();
+      const second = await startTestApp({ dataDir: first.dataDir });
+      try {
+        expect(column()).toMatch(/^enc:v1:/);
+        expect((await profileOf(second, uuid)).includes(secret)).toBe(true);
+        expect(JSON.stringify((await second.admin.get(`/api/v2/configurations/vpn/${vpn}`)).body)).not.toContain(secret);
+      } finally {
+        await second.close();
+      }
+    } finally {
       removeDir(first.dataDir);
     }
   });
