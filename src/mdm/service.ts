@@ -15,6 +15,7 @@ import { toXmlPlist, type PlistDict } from '../plist/index.js';
 import type { PolicyService } from '../policy/service.js';
 import { vpnProfileIdentifier, type DeviceProfileService } from '../profiles/service.js';
 import type { ScepService } from '../scep/service.js';
+import { SecretBox } from '../secrets/box.js';
 import type { SigningService } from '../signing/service.js';
 import {
   applicationAttributesSetting,
@@ -53,6 +54,9 @@ export interface DeviceReply {
 }
 
 export class DeviceAuthError extends Error {}
+
+/** Where a device's UnlockToken is sealed (see SecretBox). */
+export const UNLOCK_TOKEN_CONTEXT = 'Device.unlockToken';
 
 function commandReply(cmd: { body: string } | null): DeviceReply {
   return cmd ? { status: 200, body: cmd.body, contentType: 'application/xml; charset=utf-8' } : { status: 200, body: '' };
@@ -99,6 +103,7 @@ export class MdmService {
     private readonly push: PushProvider,
     private readonly changes: ChangeCounter,
     private readonly logger: Logger,
+    private readonly secrets: SecretBox,
     private readonly options: { clientCertHeader?: string } = {},
   ) {
     this.queue = new CommandQueue(db);
@@ -202,7 +207,8 @@ export class MdmService {
         await deviceStore.update(tx, row.id, {
           pushToken: Buffer.from(m.token).toString('hex'),
           pushMagic: m.pushMagic,
-          ...(m.unlockToken ? { unlockToken: Buffer.from(m.unlockToken).toString('base64') } : {}),
+          // Clears the passcode of the device: encrypted at rest like other secrets
+          ...(m.unlockToken ? { unlockToken: this.secrets.seal(Buffer.from(m.unlockToken).toString('base64'), UNLOCK_TOKEN_CONTEXT) } : {}),
           topic: m.topic,
           status: 'ACTIVE',
           enrolledAt: row.enrolledAt ?? new Date(),
@@ -435,6 +441,16 @@ export class MdmService {
     }
   }
 
+  /** Seals UnlockTokens stored in clear by versions before encryption at rest (once, at start). */
+  async sealLegacyUnlockTokens(): Promise<number> {
+    return this.db.$transaction(async (tx) => {
+      const rows = await tx.device.findMany({ where: { unlockToken: { not: null } }, select: { id: true, unlockToken: true } });
+      const legacy = rows.filter((r) => !SecretBox.isSealed(r.unlockToken!));
+      for (const r of legacy) await deviceStore.update(tx, r.id, { unlockToken: this.secrets.seal(r.unlockToken!, UNLOCK_TOKEN_CONTEXT) });
+      return legacy.length;
+    });
+  }
+
   /** Background: when policy tables change, reconcile every ACTIVE device and push those with new commands. */
   start(): void {
     this.backgroundTimer = setInterval(() => void this.backgroundPass(), 500);
@@ -623,7 +639,7 @@ export class MdmService {
     LOCK: async (_d, o) => ({ ok: true, message: 'DeviceLock queued', commands: [deviceLockCommand({ ...(o.message ? { message: o.message } : {}) })] }),
     UNLOCK_DEVICE_ONLY: async (d) =>
       d.unlockToken
-        ? { ok: true, message: 'ClearPasscode queued', commands: [clearPasscodeCommand({ unlockToken: Buffer.from(d.unlockToken, 'base64') })] }
+        ? { ok: true, message: 'ClearPasscode queued', commands: [clearPasscodeCommand({ unlockToken: Buffer.from(this.secrets.open(d.unlockToken, UNLOCK_TOKEN_CONTEXT), 'base64') })] }
         : { ok: false, message: 'the device never sent an UnlockToken, so its passcode cannot be cleared', commands: [] },
     SEND_MESSAGE: async (_d, o) =>
       o.message

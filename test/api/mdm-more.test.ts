@@ -97,6 +97,28 @@ describe('what authentication and the queue remember between polls', () => {
   });
 });
 
+describe('UnlockToken', () => {
+  it('is stored encrypted, never shown, and cleared into ClearPasscode for UNLOCK_DEVICE_ONLY', async () => {
+    const d = await enrolledDevice();
+    const token = Buffer.from('unlock-token-of-this-test-0123456789');
+    expect((await d.checkin({ MessageType: 'TokenUpdate', Topic: 'com.apple.mgmt.External.mockiron', Token: Buffer.alloc(32, 7), PushMagic: 'push-magic-2', UnlockToken: token })).status).toBe(200);
+    await d.drain();
+    const Database = (await import('better-sqlite3')).default;
+    const db = new Database(`${t.dataDir}/mockiron.db`, { readonly: true });
+    const stored = (db.prepare('SELECT unlockToken FROM Device WHERE uuid = ?').get(d.deviceUuid) as { unlockToken: string }).unlockToken;
+    db.close();
+    expect(stored).toMatch(/^enc:v1:/);
+    expect(stored).not.toContain(token.toString('base64'));
+    const details = await t.admin.get(`/api/v2/devices/${d.deviceUuid}/details`);
+    expect(JSON.stringify(details.body)).not.toContain(token.toString('base64'));
+    const res = await t.admin.post('/api/v2/devices/action').query({ actionType: 'UNLOCK_DEVICE_ONLY' }).send({ deviceUuids: [d.deviceUuid] });
+    expect(res.body.results[0]).toMatchObject({ status: 'SUCCESS' });
+    const [cmd] = await d.drain();
+    expect((cmd!.Command as PlistDict).RequestType).toBe('ClearPasscode');
+    expect(Buffer.from((cmd!.Command as PlistDict).UnlockToken as Uint8Array).equals(token)).toBe(true);
+  });
+});
+
 describe('user changes', () => {
   it('a user\'s new email reaches that user\'s device through a filter label on user.email_address', async () => {
     await t.admin.post('/api/v2/users').send({ userId: 'mover', email: 'mover@old.test' });

@@ -27,7 +27,7 @@ describe('restart', () => {
     }
   });
 
-  it('stores VPN passwords encrypted, still puts them in profiles, and encrypts ones stored in clear before', async () => {
+  it('stores VPN passwords encrypted, still puts them in profiles, and encrypts secrets stored in clear before', async () => {
     const secret = 'S3cret-at-rest-pass';
     const first = await startTestApp();
     const column = () => {
@@ -53,11 +53,16 @@ describe('restart', () => {
       // A database from before encryption at rest: the password in clear
       const db = new Database(path.join(first.dataDir, 'mockiron.db'));
       db.prepare('UPDATE VpnConfiguration SET password = ? WHERE name = ?').run(secret, 'at-rest');
+      db.prepare('UPDATE Device SET unlockToken = ? WHERE uuid = ?').run('bGVnYWN5LXVubG9jay10b2tlbg==', uuid);
       db.close();
       const second = await startTestApp({ dataDir: first.dataDir });
       try {
         expect(column()).toMatch(/^enc:v1:/);
         expect((await profileOf(second, uuid)).includes(secret)).toBe(true);
+        const check = new Database(path.join(first.dataDir, 'mockiron.db'), { readonly: true });
+        const token = (check.prepare('SELECT unlockToken FROM Device WHERE uuid = ?').get(uuid) as { unlockToken: string }).unlockToken;
+        check.close();
+        expect(token).toMatch(/^enc:v1:/);
         expect(JSON.stringify((await second.admin.get(`/api/v2/configurations/vpn/${vpn}`)).body)).not.toContain(secret);
       } finally {
         await second.close();
