@@ -88,6 +88,39 @@ const groupPolicyResult = z.object({ ...stamped, perapp, usedBy: z.object({ tunn
 const tunnelGroupResult = z.object({ ...stamped, defaultGroupPolicy: z.string() });
 const dapRecordResult = z.object({ ...stamped, description: z.string(), priority: z.number(), action: z.enum(DAP_ACTIONS), aaaMode: z.enum(AAA_MODES), aaaCriteria: z.array(criterion), endpointCriteria: z.array(criterion), perapp, warnings: z.array(z.string()) });
 const settingsResult = z.object({ dapOrder: z.enum(['asa', 'ftd']), perappAttrDescription: z.string() });
+const configIssue = z.object({ severity: z.enum(['error', 'warning']), path: z.string(), message: z.string() });
+const headEndResult = z.object({
+  config: z.object({
+    dapOrder: z.enum(['asa', 'ftd']),
+    perappAttrDescription: z.string(),
+    perappPolicies: z.array(z.object({ name: z.string(), rules: z.array(rule) })),
+    groupPolicies: z.array(z.object({ name: z.string(), perapp })),
+    tunnelGroups: z.array(z.object({ name: z.string(), defaultGroupPolicy: z.string() })),
+    dapRecords: z.array(z.object({ name: z.string(), description: z.string().optional(), priority: z.number(), action: z.enum(DAP_ACTIONS), aaaMode: z.enum(AAA_MODES), aaaCriteria: z.array(criterion), endpointCriteria: z.array(criterion), perapp })),
+  }),
+  issues: z.array(configIssue),
+});
+const perappSource = z.enum(['dap', 'user', 'group-policy', 'tunnel-group-default', 'default']);
+const resolveResult = z.object({
+  terminated: z.boolean(),
+  quarantined: z.boolean(),
+  failedClosed: z.boolean().describe('terminated because the config is broken (unknown tunnel group or PerApp policy), not by a DAP action'),
+  tunnelGroup: z.string(),
+  userGroupPolicy: z.string().nullable(),
+  selectedDapRecords: z.array(z.object({ name: z.string(), priority: z.number(), action: z.enum(DAP_ACTIONS), perapp, why: z.array(z.string()) })).describe('winners first'),
+  notSelectedDapRecords: z.array(z.object({ name: z.string(), why: z.array(z.string()) })),
+  perappPolicy: z.string().nullable(),
+  perappRules: z.array(rule).nullable(),
+  perappBlob: z.string().nullable().describe('the Base64 value the head-end would send as <custom-attr><perapp>'),
+  source: perappSource,
+  sourceName: z.string().nullable(),
+  mode: z.enum(['perApp', 'full']),
+  layers: z.array(z.object({ layer: perappSource, from: z.string().nullable(), setting: perapp, note: z.string().optional() })),
+  reasons: z.array(z.string()),
+  session: z.object({ tunnelGroup: z.string(), aaa: z.record(z.string(), z.union([z.string(), z.array(z.string())])), endpoint: z.record(z.string(), z.string()), userPerapp: perapp.optional() }),
+});/** Documented answers of /headend and /resolve (tests hold the real answers to them). */
+export const anyconnectResultSchemas = { headEnd: headEndResult, resolve: resolveResult };
+
 const deleted = (id: number) => ({ results: { id, deleted: true } });
 
 export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectService): void {
@@ -239,6 +272,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
   });
   t.add({
     method: 'get', path: `${base}/headend`, tag, summary: 'The whole head-end config as JSON, with consistency issues',
+    results: headEndResult,
     handler: async ({ actor }) => ({ results: await anyconnect.headEnd(actor) }),
   });
   t.add({
@@ -260,6 +294,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
   t.add({
     method: 'post', path: `${base}/resolve`, tag, summary: 'Resolve a session: selected DAP records, attribute layers and the perapp value sent',
     body: z.strictObject(sessionFields),
+    results: resolveResult,
     handler: async ({ actor, body }) => ({ results: await anyconnect.resolve(actor, body) }),
   });
   t.add({

@@ -1,3 +1,4 @@
+import { anyconnectResultSchemas } from '../../src/anyconnect/routes.js';
 import { deflateRawSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDir, startTestApp, type TestApp } from '../helpers/app.js';
@@ -246,7 +247,9 @@ describe('ASA CLI', () => {
 
   it('parses CLI (text/plain or {"text"}) back to the same config without storing it', async () => {
     const cli = (await t.admin.get(`${api}/asa-config`)).text;
-    const headEnd = (await t.admin.get(`${api}/headend`)).body.results.config;
+    const headEndResults = (await t.admin.get(`${api}/headend`)).body.results;
+    expect(anyconnectResultSchemas.headEnd.parse(headEndResults)).toEqual(headEndResults);
+    const headEnd = headEndResults.config;
     const res = await t.admin.post(`${api}/asa-config/parse`).set('content-type', 'text/plain').send(cli);
     expect(res.status).toBe(200);
     expect(res.body.results.config).toEqual(headEnd);
@@ -308,6 +311,8 @@ describe('DAP precedence through /resolve and /simulate', () => {
     expect(asa.status).toBe(200);
     expect(asa.body.results).toMatchObject({ perappPolicy: 'AllowAll', source: 'dap', sourceName: 'DAP_ios', mode: 'perApp' });
     expect(asa.body.results.selectedDapRecords.map((r: { name: string }) => r.name)).toEqual(['DAP_ios', 'DAP_all']);
+    // The answer is exactly what the OpenAPI document describes (parsing drops undocumented keys)
+    expect(anyconnectResultSchemas.resolve.parse(asa.body.results)).toEqual(asa.body.results);
     await t.admin.put(`${api}/settings`).send({ dapOrder: 'ftd' });
     const ftd = await t.admin.post(`${api}/resolve`).send(ios);
     expect(ftd.body.results).toMatchObject({ perappPolicy: 'CorpOnly', sourceName: 'DAP_all' });
