@@ -64,6 +64,12 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc; clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
@@ -160,13 +166,17 @@ try {
         body,
       };
     });
+  const serverCpuBefore = cpuMs(server.child.pid!);
   const replay = await autocannon({ url: base, connections: concurrency, duration: 5, requests });
+  const serverCpuPerPoll = (cpuMs(server.child.pid!) - serverCpuBefore) / replay.requests.total;
   if (replay.non2xx > 0 || replay.errors > 0) throw new Error(`replayed polls failed: ${replay.non2xx} non-2xx, ${replay.errors} errors`);
 
   // Baseline: hello-world in its own process, same machine, same run.
   const hello = await startProcess(['bench/hello-server.mjs'], {}, /PORT (\d+)/);
   procs.push(hello.child);
+  const helloCpuBefore = cpuMs(hello.child.pid!);
   const helloResult = await autocannon({ url: `http://127.0.0.1:${hello.match[1]}/hello`, connections: concurrency, duration: 5 });
+  const helloCpuPerRequest = (cpuMs(hello.child.pid!) - helloCpuBefore) / helloResult.requests.total;
   const helloRps = helloResult.requests.average;
 
   // Correctness: every device ACTIVE and configured; no command lost or duplicated.
@@ -191,6 +201,7 @@ try {
     ['express hello-world from autocannon (baseline)', `${helloRps.toFixed(0)} req/s`],
     ['ratio autocannon round trips / hello-world (target >= 0.3)', (replay.requests.average / helloRps).toFixed(3)],
     ['ratio simulator round trips / hello-world', (rtps / helloRps).toFixed(3)],
+    ['server CPU per replayed Idle poll / per hello-world request', `${(serverCpuPerPoll * 1000).toFixed(0)} µs / ${(helloCpuPerRequest * 1000).toFixed(0)} µs (ratio ${(helloCpuPerRequest / serverCpuPerPoll).toFixed(2)})`],
     ['server RSS after the run', `${rss} MB`],
     ['DeviceInformation (UPDATE_DEVICE_INFO) acknowledged', `${informed} of ${uuids.length}, poll rounds ${pollSummaries.length}`],
     ['commands still open / acknowledged twice / delivered again', `${open} / ${duplicated} / ${redelivered}`],
