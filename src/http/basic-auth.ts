@@ -26,6 +26,9 @@ const maxLockMs = 15 * 60_000;
 
 export class BasicAuthenticator {
   private cache = new Map<string, { actor: Actor; expires: number }>();
+  /** Checks under way, so a burst of requests with the same new credentials runs scrypt once. */
+  private inflight = new Map<string, ReturnType<CredentialChecker['check']>>();
+  private generation = 0;
   private failures = new Map<string, Failures>();
 
   constructor(
@@ -38,6 +41,8 @@ export class BasicAuthenticator {
   /** Forget cached credentials, e.g. after an admin user changed or was deleted. */
   invalidate(): void {
     this.cache.clear();
+    this.inflight.clear();
+    this.generation++;
   }
 
   async authenticate(req: Request): Promise<Actor> {
@@ -63,14 +68,25 @@ export class BasicAuthenticator {
       });
     }
 
-    const ok = await this.checker.check(username, password);
+    let check = this.inflight.get(cacheKey);
+    if (!check) {
+      check = this.checker.check(username, password);
+      this.inflight.set(cacheKey, check);
+      const clear = () => {
+        if (this.inflight.get(cacheKey) === check) this.inflight.delete(cacheKey);
+      };
+      check.then(clear, clear);
+    }
+    const generation = this.generation;
+    const ok = await check;
     if (!ok) {
       this.recordFailure(throttleKey, username, req.ip);
       throw unauthorized('Invalid credentials');
     }
     this.failures.delete(throttleKey);
     const actor: Actor = { kind: 'admin', username: ok.username, role: ok.role };
-    this.cache.set(cacheKey, { actor, expires: this.now() + this.cacheMs });
+    // An admin changed meanwhile: answer this request, but do not remember the verdict.
+    if (generation === this.generation) this.cache.set(cacheKey, { actor, expires: this.now() + this.cacheMs });
     return actor;
   }
 
