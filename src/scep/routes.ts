@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ApiError } from '../http/errors.js';
+import { derToPem } from '../signing/x509.js';
 import { listEnvelope, listQuery } from '../http/pagination.js';
 import { Reply, type RouteTable } from '../http/route.js';
 import { uuidParam } from '../http/validators.js';
@@ -91,6 +93,24 @@ const certificateResult = z.object({
 
 /** Admin API (/api/v2): challenges and the certificates issued to devices. */
 export function registerScepAdminRoutes(t: RouteTable, scep: ScepService): void {
+  t.add({
+    method: 'get', path: '/scep/crl', tag: 'SCEP', auth: 'public',
+    summary: 'The CA\'s certificate revocation list (X.509 v2 CRL, public): DER, or PEM with ?format=pem',
+    query: z.strictObject({ format: z.enum(['der', 'pem']).optional() }),
+    responseMediaType: 'application/pkix-crl',
+    handler: async ({ query }) => {
+      let crl: Buffer;
+      try {
+        crl = await scep.crl();
+      } catch (err) {
+        if (err instanceof ScepUnavailableError) throw new ApiError(503, 'com.mockiron.messages.scep.unavailable', err.message);
+        throw err;
+      }
+      return query.format === 'pem'
+        ? new Reply(200, derToPem(crl, 'X509 CRL'), { 'Content-Type': 'application/x-pem-file' })
+        : new Reply(200, crl, { 'Content-Type': 'application/pkix-crl', 'Content-Disposition': 'attachment; filename="mockiron.crl"' });
+    },
+  });
   const tag = 'SCEP';
   t.add({
     method: 'post', path: '/scep/challenges', tag,

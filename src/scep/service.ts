@@ -546,6 +546,23 @@ export class ScepService {
     return { challenge: minted.challenge, expiresAt: minted.expiresAt.toISOString(), url: this.url };
   }
 
+  /**
+   * The CA's certificate revocation list: every revoked device certificate, valid for a day.
+   * Public, like the CA certificate: a VPN head-end or any relying party fetches it. CRL numbers
+   * count seconds since 2025 and never repeat within a process.
+   */
+  async crl(): Promise<Buffer> {
+    const authority = this.authority();
+    const revoked = await scepStore.revokedCertificates(this.db);
+    this.lastCrlNumber = Math.max(this.lastCrlNumber + 1, Math.floor((Date.now() - Date.UTC(2025, 0, 1)) / 1000));
+    return authority.ca.issueCrl({
+      revoked: revoked.map((r) => ({ serialNumberHex: r.serialNumber, revokedAt: r.revokedAt ?? r.createdAt })),
+      crlNumber: this.lastCrlNumber,
+    });
+  }
+
+  private lastCrlNumber = 0;
+
   async listCertificates(
     actor: Actor,
     filter: { deviceUuid?: string; revoked?: boolean },

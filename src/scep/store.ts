@@ -29,6 +29,8 @@ export const scepStore = {
       orderBy: [orderBy, { id: 'asc' }],
       include: { device: { select: { uuid: true } } },
     }),
+  revokedCertificates: (tx: DbTx) =>
+    tx.deviceCertificate.findMany({ where: { revoked: true }, select: { serialNumber: true, revokedAt: true, createdAt: true }, orderBy: { id: 'asc' } }),
   activeCertificatesOfDevice: (tx: DbTx, deviceRef: number) =>
     tx.deviceCertificate.findMany({ where: { deviceRef, revoked: false }, select: { id: true, serialNumber: true } }),
   revokeCertificates: (tx: DbTx, ids: number[], at: Date) =>

@@ -10,6 +10,7 @@ import {
   authorityKeyIdentifierExtension,
   basicConstraintsExtension,
   buildCertificate,
+  buildCrl,
   derToPem,
   encodeName,
   extKeyUsageExtension,
@@ -173,6 +174,20 @@ export class CertificateAuthority {
   }
 
   /** PKCS#8 PEM of the CA key, for the identity store. Keep it out of logs. */
+  /** A CRL listing these revoked certificates, signed by this CA. */
+  issueCrl(options: { revoked: Array<{ serialNumberHex: string; revokedAt: Date }>; crlNumber: number; thisUpdate?: Date; validityHours?: number }): Buffer {
+    const thisUpdate = options.thisUpdate ?? new Date();
+    return buildCrl({
+      issuerName: this.#subjectName,
+      issuerKeyId: this.#keyId,
+      signingKey: this.#privateKey,
+      thisUpdate,
+      nextUpdate: new Date(thisUpdate.getTime() + (options.validityHours ?? 24) * 3_600_000),
+      crlNumber: options.crlNumber,
+      revoked: options.revoked.map((r) => ({ serialNumber: Buffer.from(r.serialNumberHex.length % 2 ? `0${r.serialNumberHex}` : r.serialNumberHex, 'hex'), revokedAt: r.revokedAt })),
+    });
+  }
+
   exportPrivateKeyPem(): string {
     return this.#privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   }

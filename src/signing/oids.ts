@@ -43,6 +43,7 @@ export const OID = {
   subjectAltName: '2.5.29.17',
   basicConstraints: '2.5.29.19',
   authorityKeyIdentifier: '2.5.29.35',
+  cRLNumber: '2.5.29.20',
   extKeyUsage: '2.5.29.37',
 
   // Extended key usages

@@ -221,6 +221,36 @@ export function buildCertificate(spec: CertificateSpec): Buffer {
   return der.sequence(tbs, algorithmIdentifier, der.bitString(signature));
 }
 
+export interface CrlSpec {
+  issuerName: Buffer;
+  /** The issuer's key identifier (its SubjectKeyIdentifier), for the AuthorityKeyIdentifier extension. */
+  issuerKeyId: Buffer;
+  signingKey: KeyObject;
+  thisUpdate: Date;
+  nextUpdate: Date;
+  /** Increases with every CRL the issuer publishes (RFC 5280 §5.2.3). */
+  crlNumber: number;
+  revoked: Array<{ serialNumber: Buffer; revokedAt: Date }>;
+}
+
+/** An X.509 v2 CRL (RFC 5280 §5.), DER. */
+export function buildCrl(spec: CrlSpec): Buffer {
+  if (!(spec.nextUpdate > spec.thisUpdate)) throw new RangeError('nextUpdate must be later than thisUpdate');
+  const { hash, algorithmIdentifier } = certificateSignatureAlgorithm(spec.signingKey);
+  const revoked = spec.revoked.map((r) => der.sequence(der.unsignedInteger(r.serialNumber), der.time(r.revokedAt)));
+  const tbs = der.sequence(
+    der.smallInteger(1), // v2
+    algorithmIdentifier,
+    spec.issuerName,
+    der.time(spec.thisUpdate),
+    der.time(spec.nextUpdate),
+    // An empty list is left out rather than encoded empty (RFC 5280)
+    ...(revoked.length ? [der.sequence(...revoked)] : []),
+    der.explicit(0, der.sequence(extension(OID.cRLNumber, false, der.smallInteger(spec.crlNumber)), authorityKeyIdentifierExtension(spec.issuerKeyId))),
+  );
+  return der.sequence(tbs, algorithmIdentifier, der.bitString(sign(hash, tbs, spec.signingKey)));
+}
+
 export function derToPem(derBytes: Buffer, label = 'CERTIFICATE'): string {
   const lines = derBytes.toString('base64').match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;

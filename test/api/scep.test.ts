@@ -464,6 +464,29 @@ describe('admin API', () => {
     expect(revoke.body.results).toMatchObject({ serialNumber: cert.serialNumber.toUpperCase(), revoked: true, deviceUuid });
     expect((await t.services.scep.deviceForCertificate(cert.fingerprint256))?.revoked).toBe(true);
     expect((await t.admin.post(`${api}/certificates/ABCDEF0123/revoke`)).status).toBe(404);
+
+    // The CRL (public) lists it; openssl verifies the CRL and then refuses the certificate
+    const kept = (await exchange({ challengePassword: (await t.admin.post(`${api}/challenges`).send({ deviceUuid })).body.results.challenge })).rep.certificates[0]!;
+    const crlRes = await t.anon.get(`${api}/crl`).buffer(true).parse(rawBody);
+    expect(crlRes.status).toBe(200);
+    expect(crlRes.headers['content-type']).toBe('application/pkix-crl');
+    const crlFile = path.join(tmp, 'mockiron.crl');
+    writeFileSync(crlFile, crlRes.body as Buffer);
+    const crlCheck = spawnSync('openssl', ['crl', '-inform', 'DER', '-in', crlFile, '-CAfile', path.join(tmp, 'ca.pem'), '-noout', '-text'], { encoding: 'utf8' });
+    expect(crlCheck.stderr).toMatch(/verify OK/);
+    expect(crlCheck.stdout.replace(/\s/g, '')).toContain(`SerialNumber:${cert.serialNumber.toUpperCase()}`);
+    const pem = await t.anon.get(`${api}/crl?format=pem`);
+    expect(pem.text).toMatch(/^-----BEGIN X509 CRL-----/);
+    const pemFile = path.join(tmp, 'mockiron-crl.pem');
+    writeFileSync(pemFile, pem.text);
+    const verifyWithCrl = (c: X509Certificate) => {
+      const file = path.join(tmp, `crl-${c.serialNumber}.pem`);
+      writeFileSync(file, c.toString());
+      return spawnSync('openssl', ['verify', '-crl_check', '-CAfile', path.join(tmp, 'ca.pem'), '-CRLfile', pemFile, file], { encoding: 'utf8' });
+    };
+    expect(verifyWithCrl(cert).stdout + verifyWithCrl(cert).stderr).toMatch(/certificate revoked/);
+    expect(verifyWithCrl(kept).status).toBe(0);
+    expect((await t.anon.get(`${api}/crl?format=xml`)).status).toBe(400);
   });
 
   it('mints a challenge without a device, and validates its input', async () => {
