@@ -201,7 +201,7 @@ export class EnrollmentService {
     const ca = this.signing.ca;
     if (!ca) throw new EnrollmentError(503, 'device identities need the mockiron CA key, which is not held here (imported signing identity)');
     const { privateKey, publicKey } = generateKeyPair('rsa');
-    const issued = ca.issueCertificate({ subject: { commonName: `mockiron device ${device.uuid}`, organization: 'mockiron' }, publicKey, profile: 'device', validityDays: 365 });
+    const issued = ca.issueCertificate({ subject: { commonName: `mockiron device ${device.uuid}`, organization: 'mockiron' }, publicKey, profile: 'device', validityDays: 365, crlUrl: `${this.publicUrl}/api/v2/scep/crl` });
     await this.scep.recordCertificate(tx, { certificate: issued.certificate, deviceRef: device.id, source: 'pkcs12' });
     const password = randomBytes(12).toString('base64url');
     const p12 = forge.pkcs12.toPkcs12Asn1(

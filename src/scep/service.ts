@@ -439,6 +439,7 @@ export class ScepService {
       profile: 'device',
       validityDays: DEVICE_CERTIFICATE_VALIDITY_DAYS,
       ...(request.csr.sans.length ? { sans: request.csr.sans } : {}),
+      crlUrl: `${this.publicUrl}/api/v2/scep/crl`,
     });
   }
 

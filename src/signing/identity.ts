@@ -11,6 +11,7 @@ import {
   basicConstraintsExtension,
   buildCertificate,
   buildCrl,
+  crlDistributionPointsExtension,
   derToPem,
   encodeName,
   extKeyUsageExtension,
@@ -70,6 +71,8 @@ export interface IssueCertificateOptions {
   notAfter?: Date;
   /** DNS names, IP addresses, URIs or e-mail addresses. tls-server defaults to the common name. */
   sans?: string[];
+  /** Where this CA's CRL is published: added as the CRL distribution point. */
+  crlUrl?: string;
 }
 
 export interface IssuedCertificate {
@@ -211,6 +214,7 @@ export class CertificateAuthority {
         ...profileExtensions(options.profile, options),
         subjectKeyIdentifierExtension(options.publicKey),
         authorityKeyIdentifierExtension(this.#keyId),
+        ...(options.crlUrl ? [crlDistributionPointsExtension(options.crlUrl)] : []),
       ],
     });
     const certificate = new X509Certificate(derBytes);

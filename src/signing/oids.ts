@@ -44,6 +44,7 @@ export const OID = {
   basicConstraints: '2.5.29.19',
   authorityKeyIdentifier: '2.5.29.35',
   cRLNumber: '2.5.29.20',
+  cRLDistributionPoints: '2.5.29.31',
   extKeyUsage: '2.5.29.37',
 
   // Extended key usages

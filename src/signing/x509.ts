@@ -189,6 +189,13 @@ export function subjectAltNameExtension(names: string[]): Buffer {
   return extension(OID.subjectAltName, false, der.sequence(...generalNames));
 }
 
+/** CRLDistributionPoints with one URI (RFC 5280 §4.2.1.13): where relying parties fetch the CRL. */
+export function crlDistributionPointsExtension(url: string): Buffer {
+  if (!/^https?:\/\/[\x21-\x7e]+$/.test(url)) throw new RangeError(`not an http(s) URL for a CRL: ${url}`);
+  const fullName = der.explicit(0, der.implicitPrimitive(6, Buffer.from(url, 'latin1')));
+  return extension(OID.cRLDistributionPoints, false, der.sequence(der.sequence(der.explicit(0, fullName))));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Building
 

@@ -486,6 +486,11 @@ describe('admin API', () => {
     };
     expect(verifyWithCrl(cert).stdout + verifyWithCrl(cert).stderr).toMatch(/certificate revoked/);
     expect(verifyWithCrl(kept).status).toBe(0);
+    // Device certificates say where the CRL is
+    const keptFile = path.join(tmp, 'kept.pem');
+    writeFileSync(keptFile, kept.toString());
+    const cdp = spawnSync('openssl', ['x509', '-in', keptFile, '-noout', '-ext', 'crlDistributionPoints'], { encoding: 'utf8' }).stdout;
+    expect(cdp).toMatch(/URI:http:\/\/[^\s]+\/api\/v2\/scep\/crl/);
     expect((await t.anon.get(`${api}/crl?format=xml`)).status).toBe(400);
   });
 

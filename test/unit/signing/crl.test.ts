@@ -37,4 +37,15 @@ describe('CertificateAuthority.issueCrl', () => {
     expect(out.stdout).toMatch(/No Revoked Certificates/);
     expect(() => ca.issueCrl({ revoked: [], crlNumber: 2, validityHours: 0 })).toThrow(RangeError);
   });
+
+  it('names the CRL in issued certificates when asked, and refuses a URL that is not http(s)', async () => {
+    const ca = CertificateAuthority.create();
+    const { createPublicKey, generateKeyPairSync } = await import('node:crypto');
+    const publicKey = createPublicKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+    const issued = ca.issueCertificate({ subject: { commonName: 'device' }, publicKey, profile: 'device', crlUrl: 'https://mdm.example.com/api/v2/scep/crl' });
+    writeFileSync(path.join(dir, 'device.pem'), issued.pem);
+    const ext = spawnSync('openssl', ['x509', '-in', path.join(dir, 'device.pem'), '-noout', '-ext', 'crlDistributionPoints'], { encoding: 'utf8' }).stdout;
+    expect(ext).toContain('URI:https://mdm.example.com/api/v2/scep/crl');
+    expect(() => ca.issueCertificate({ subject: { commonName: 'd' }, publicKey, profile: 'device', crlUrl: 'ftp://x/crl' })).toThrow(RangeError);
+  });
 });
