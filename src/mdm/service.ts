@@ -15,7 +15,7 @@ import { toXmlPlist, type PlistDict } from '../plist/index.js';
 import type { PolicyService } from '../policy/service.js';
 import { vpnProfileIdentifier, type DeviceProfileService } from '../profiles/service.js';
 import type { ScepService } from '../scep/service.js';
-import { SecretBox } from '../secrets/box.js';
+import { SEALED_PREFIX, type SecretBox } from '../secrets/box.js';
 import type { SigningService } from '../signing/service.js';
 import {
   applicationAttributesSetting,
@@ -444,8 +444,8 @@ export class MdmService {
   /** Seals UnlockTokens stored in clear by versions before encryption at rest (once, at start). */
   async sealLegacyUnlockTokens(): Promise<number> {
     return this.db.$transaction(async (tx) => {
-      const rows = await tx.device.findMany({ where: { unlockToken: { not: null } }, select: { id: true, unlockToken: true } });
-      const legacy = rows.filter((r) => !SecretBox.isSealed(r.unlockToken!));
+      // Only rows still in clear come back: a start with nothing to do reads nothing
+      const legacy = await tx.device.findMany({ where: { unlockToken: { not: null }, NOT: { unlockToken: { startsWith: SEALED_PREFIX } } }, select: { id: true, unlockToken: true } });
       for (const r of legacy) await deviceStore.update(tx, r.id, { unlockToken: this.secrets.seal(r.unlockToken!, UNLOCK_TOKEN_CONTEXT) });
       return legacy.length;
     });

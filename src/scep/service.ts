@@ -382,16 +382,7 @@ export class ScepService {
       if ((await scepStore.consumeChallenge(tx, row.id, now)) !== 1) {
         return new Refusal('badRequest', 'the challenge password was already used');
       }
-      const issued = this.issue(authority, request, device?.uuid);
-      await this.recordCertificate(tx, { certificate: issued.certificate, deviceRef: device?.id ?? null, source: 'scep', transactionId: request.transactionID });
-      await recordAudit(tx, {
-        actor: 'scep',
-        action: 'certificate.issue',
-        objectType: 'deviceCertificate',
-        objectId: issued.serialNumber,
-        details: { subject: issued.certificate.subject.replace(/\n/g, ', '), deviceUuid: device?.uuid ?? null, transactionId: request.transactionID, purpose: row.purpose },
-      });
-      return { issued: issued.certificate, serialNumber: issued.serialNumber, deviceRef: device?.id ?? null };
+      return this.issueAndRecord(tx, authority, request, device, 'certificate.issue', { purpose: row.purpose });
     });
   }
 
@@ -402,16 +393,7 @@ export class ScepService {
       if (!previous) return new Refusal('badCertId', 'the certificate being renewed is not one this server recorded');
       if (previous.revoked) return new Refusal('badCertId', 'the certificate being renewed has been revoked');
       const device = previous.deviceRef === null ? null : await scepStore.findDeviceById(tx, previous.deviceRef);
-      const issued = this.issue(authority, request, device?.uuid);
-      await this.recordCertificate(tx, { certificate: issued.certificate, deviceRef: device?.id ?? null, source: 'scep', transactionId: request.transactionID });
-      await recordAudit(tx, {
-        actor: 'scep',
-        action: 'certificate.renew',
-        objectType: 'deviceCertificate',
-        objectId: issued.serialNumber,
-        details: { subject: issued.certificate.subject.replace(/\n/g, ', '), deviceUuid: device?.uuid ?? null, renewedSerialNumber: previous.serialNumber, transactionId: request.transactionID },
-      });
-      return { issued: issued.certificate, serialNumber: issued.serialNumber, deviceRef: device?.id ?? null };
+      return this.issueAndRecord(tx, authority, request, device, 'certificate.renew', { renewedSerialNumber: previous.serialNumber });
     });
   }
 
@@ -421,6 +403,27 @@ export class ScepService {
     if (!row) return new Refusal('badCertId', `no certificate was issued for transaction ${request.transactionID}`);
     if (row.revoked) return new Refusal('badCertId', `the certificate issued for transaction ${request.transactionID} has been revoked`);
     return { issued: new X509Certificate(row.certificatePem), serialNumber: row.serialNumber, deviceRef: row.deviceRef };
+  }
+
+  /** Issues for the request, records the certificate and audits it, in the caller's transaction. */
+  private async issueAndRecord(
+    tx: DbTx,
+    authority: Authority,
+    request: CertificateRequestMessage,
+    device: { id: number; uuid: string } | null,
+    action: 'certificate.issue' | 'certificate.renew',
+    details: Record<string, unknown>,
+  ): Promise<Decision> {
+    const issued = this.issue(authority, request, device?.uuid);
+    await this.recordCertificate(tx, { certificate: issued.certificate, deviceRef: device?.id ?? null, source: 'scep', transactionId: request.transactionID });
+    await recordAudit(tx, {
+      actor: 'scep',
+      action,
+      objectType: 'deviceCertificate',
+      objectId: issued.serialNumber,
+      details: { subject: issued.certificate.subject.replace(/\n/g, ', '), deviceUuid: device?.uuid ?? null, transactionId: request.transactionID, ...details },
+    });
+    return { issued: issued.certificate, serialNumber: issued.serialNumber, deviceRef: device?.id ?? null };
   }
 
   private issue(authority: Authority, request: CertificateRequestMessage, deviceUuid: string | undefined) {
@@ -487,6 +490,9 @@ export class ScepService {
    * deviceForCertificate answers are valid while it stays put.
    */
   certificateGeneration = 0;
+
+  /** The number of the last CRL issued by this process (CRL numbers must grow). */
+  private lastCrlNumber = 0;
 
   /** Who a client certificate belongs to, by its SHA-256 fingerprint (hex, colons allowed); null if not ours. */
   async deviceForCertificate(fingerprintSha256: string): Promise<CertificateOwner | null> {
@@ -561,8 +567,6 @@ export class ScepService {
       crlNumber: this.lastCrlNumber,
     });
   }
-
-  private lastCrlNumber = 0;
 
   async listCertificates(
     actor: Actor,

@@ -7,7 +7,8 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-const PREFIX = 'enc:v1:';
+/** What every sealed value starts with (stores use it to find values still in clear). */
+export const SEALED_PREFIX = 'enc:v1:';
 const KEY_FILE = 'secrets.key';
 
 export class SecretBoxError extends Error {}
@@ -34,7 +35,7 @@ export class SecretBox {
   }
 
   static isSealed(stored: string): boolean {
-    return stored.startsWith(PREFIX);
+    return stored.startsWith(SEALED_PREFIX);
   }
 
   seal(plaintext: string, context: string): string {
@@ -42,13 +43,13 @@ export class SecretBox {
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(Buffer.from(context, 'utf8'));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
+    return SEALED_PREFIX + Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
   }
 
   /** The plaintext of a sealed value; a value stored before encryption existed is returned as is. */
   open(stored: string, context: string): string {
     if (!SecretBox.isSealed(stored)) return stored;
-    const raw = Buffer.from(stored.slice(PREFIX.length), 'base64');
+    const raw = Buffer.from(stored.slice(SEALED_PREFIX.length), 'base64');
     if (raw.length < 28) throw new SecretBoxError(`a sealed ${context} is truncated`);
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, 12));

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { requireRead, requireWrite, type Actor } from '../auth/actor.js';
 import { recordAudit } from '../audit/store.js';
 import type { Db, DbTx } from '../db/client.js';
-import { SecretBox } from '../secrets/box.js';
+import { SEALED_PREFIX, type SecretBox } from '../secrets/box.js';
 import { ApiError } from '../http/errors.js';
 import { labelStore } from '../labels/store.js';
 import { vpnStore } from './store.js';
@@ -122,14 +122,9 @@ export class VpnService {
   /** Seals passwords stored before encryption at rest existed (once, at start). */
   async sealLegacyPasswords(): Promise<number> {
     return this.db.$transaction(async (tx) => {
-      const rows = await vpnStore.withPasswords(tx);
-      let sealed = 0;
-      for (const r of rows) {
-        if (SecretBox.isSealed(r.password)) continue;
-        await vpnStore.setPassword(tx, r.id, this.secrets.seal(r.password, VPN_PASSWORD_CONTEXT));
-        sealed++;
-      }
-      return sealed;
+      const rows = await vpnStore.clearPasswords(tx, SEALED_PREFIX);
+      for (const r of rows) await vpnStore.setPassword(tx, r.id, this.secrets.seal(r.password, VPN_PASSWORD_CONTEXT));
+      return rows.length;
     });
   }
 

@@ -14,7 +14,8 @@ export const vpnStore = {
   addLabel: (tx: DbTx, vpnConfigId: number, labelId: number) =>
     tx.vpnConfigurationLabel.upsert({ where: { vpnConfigId_labelId: { vpnConfigId, labelId } }, create: { vpnConfigId, labelId }, update: {} }),
   removeLabel: (tx: DbTx, vpnConfigId: number, labelId: number) => tx.vpnConfigurationLabel.deleteMany({ where: { vpnConfigId, labelId } }),
-  withPasswords: async (tx: DbTx) =>
-    (await tx.vpnConfiguration.findMany({ where: { password: { not: null } }, select: { id: true, password: true } })) as Array<{ id: number; password: string }>,
+  /** Passwords not yet sealed (stored in clear by versions before encryption at rest). */
+  clearPasswords: async (tx: DbTx, sealedPrefix: string) =>
+    (await tx.vpnConfiguration.findMany({ where: { password: { not: null }, NOT: { password: { startsWith: sealedPrefix } } }, select: { id: true, password: true } })) as Array<{ id: number; password: string }>,
   setPassword: (tx: DbTx, id: number, password: string) => tx.vpnConfiguration.update({ where: { id }, data: { password } }),
 };
