@@ -719,8 +719,10 @@ export interface ActionResult {
   commandUuids?: string[];
 }
 
-type Reach = 'REACHABLE' | 'NOT_ENROLLED' | 'NO_IDENTITY' | 'RETIRED' | 'WIPED';
-export type RefusalReason = Exclude<Reach, 'REACHABLE'> | 'NOT_FOUND' | 'NO_UNLOCK_TOKEN';
+/** Why an action was refused for a device (the `reason` of its per-device result). */
+export const refusalReasons = ['NOT_FOUND', 'NOT_ENROLLED', 'NO_IDENTITY', 'RETIRED', 'WIPED', 'NO_UNLOCK_TOKEN'] as const;
+export type RefusalReason = (typeof refusalReasons)[number];
+type Reach = 'REACHABLE' | Extract<RefusalReason, 'NOT_ENROLLED' | 'NO_IDENTITY' | 'RETIRED' | 'WIPED'>;
 
 type ActionPlan =
   | { kind: 'send'; message: string; commands: MdmCommand[]; cancelPending?: boolean }

@@ -316,3 +316,14 @@ describe('around the matrix', () => {
     for (const ms of Object.values(timings)) expect(ms).toBeLessThan(30_000);
   }, 120_000);
 });
+
+describe('the OpenAPI document', () => {
+  it('lists the per-device result of every action route, with each refusal reason', async () => {
+    const doc = (await t.admin.get('/api/v2/openapi.json')).body;
+    for (const [path, method] of [['/api/v2/devices/action', 'post'], ['/api/v2/devices/wipe', 'put'], ['/api/v2/devices/retire', 'put'], ['/api/v2/devices/wakeup', 'put']] as const) {
+      const results = doc.paths[path][method].responses['200'].content['application/json'].schema.properties.results;
+      expect(results.items.properties.reason.enum, path).toEqual(['NOT_FOUND', 'NOT_ENROLLED', 'NO_IDENTITY', 'RETIRED', 'WIPED', 'NO_UNLOCK_TOKEN']);
+      expect(results.items.properties.status.enum, path).toEqual(['SUCCESS', 'FAILED']);
+    }
+  });
+});
