@@ -1,11 +1,11 @@
 import { requireWrite, type Actor } from '../auth/actor.js';
 import type { Db } from '../db/client.js';
-import { listAudit } from './store.js';
+import { listAudit, type AuditFilter } from './store.js';
 
 export class AuditService {
   constructor(private readonly db: Db) {}
 
-  async list(actor: Actor, filter: { objectType?: string; actor?: string; since?: Date }, page: { limit: number; offset: number; order: 'asc' | 'desc' }) {
+  async list(actor: Actor, filter: AuditFilter, page: { limit: number; offset: number; order: 'asc' | 'desc' }) {
     // The audit log reveals who did what: admins only, not viewers.
     requireWrite(actor);
     const { rows, total } = await listAudit(this.db, filter, page);

@@ -20,15 +20,27 @@ export function recordAudit(tx: DbTx, e: AuditEntry) {
   });
 }
 
-export async function listAudit(
-  tx: DbTx,
-  filter: { objectType?: string; actor?: string; since?: Date },
-  page: { limit: number; offset: number; order: 'asc' | 'desc' },
-) {
+/** What the audit list can be narrowed by: each filter is exact, except the time range [since, until). */
+export interface AuditFilter {
+  action?: string;
+  actor?: string;
+  objectType?: string;
+  objectId?: string;
+  since?: Date;
+  until?: Date;
+}
+
+export async function listAudit(tx: DbTx, filter: AuditFilter, page: { limit: number; offset: number; order: 'asc' | 'desc' }) {
+  const at = {
+    ...(filter.since ? { gte: filter.since } : {}),
+    ...(filter.until ? { lt: filter.until } : {}),
+  };
   const where = {
-    ...(filter.objectType ? { objectType: filter.objectType } : {}),
+    ...(filter.action ? { action: filter.action } : {}),
     ...(filter.actor ? { actor: filter.actor } : {}),
-    ...(filter.since ? { at: { gte: filter.since } } : {}),
+    ...(filter.objectType ? { objectType: filter.objectType } : {}),
+    ...(filter.objectId ? { objectId: filter.objectId } : {}),
+    ...(filter.since || filter.until ? { at } : {}),
   };
   const [rows, total] = await Promise.all([
     tx.auditEvent.findMany({ where, orderBy: [{ at: page.order }, { id: page.order }], skip: page.offset, take: page.limit }),

@@ -3,7 +3,7 @@ import { listEnvelope, listQuery, wholeList } from '../http/pagination.js';
 import { Reply, type RouteTable } from '../http/route.js';
 import { text, uuidParam } from '../http/validators.js';
 import type { PlistDict } from '../plist/index.js';
-import { deviceActions, type DeviceReply, type MdmService } from './service.js';
+import { deviceActions, refusalReasons, type DeviceReply, type MdmService } from './service.js';
 
 const checkinType = 'application/x-apple-aspen-mdm-checkin';
 
@@ -70,11 +70,20 @@ export function registerMdmAdminRoutes(t: RouteTable, mdm: MdmService): void {
     params: z.object({ uuid: uuidParam, commandUuid: uuidParam }),
     handler: async ({ actor, params }) => ({ results: await mdm.cancel(actor, params.uuid, params.commandUuid) }),
   });
-  const actionBody = z.strictObject({ deviceUuids: uuids, note: text(1024).optional(), message: text(1024).optional(), pin: z.string().regex(/^\d{6}$/).optional() });
+  const actionResults = z.array(z.object({
+    deviceUuid: z.string(), status: z.enum(['SUCCESS', 'FAILED']), message: z.string(),
+    reason: z.enum(refusalReasons).optional().describe('Why the action was refused for this device (FAILED only)'),
+    commandUuids: z.array(z.string()).optional().describe('Commands queued for this device (SUCCESS only)'),
+  }));
+  const actionBody = z.strictObject({
+    deviceUuids: uuids, note: text(1024).optional(),
+    message: text(1024).optional().describe('LOCK (optional) and SEND_MESSAGE (required) only'),
+    pin: z.string().regex(/^\d{6}$/).optional().describe('WIPE only'),
+  });
   for (const [path, action] of [['wipe', 'WIPE'], ['retire', 'RETIRE'], ['wakeup', 'WAKEUP']] as const) {
     t.add({
-      method: 'put', path: `/devices/${path}`, tag, summary: `${action} devices (Core v2): queues the commands and pushes; per-device results`,
-      body: actionBody,
+      method: 'put', path: `/devices/${path}`, tag, summary: `${action} devices (Core v2): queues the commands and pushes; per-device results (FAILED with a reason for a device the action cannot apply to)`,
+      body: actionBody, results: actionResults,
       handler: async ({ actor, body }) => {
         const results = await mdm.action(actor, action, body.deviceUuids, body);
         return wholeList(results);
@@ -84,7 +93,7 @@ export function registerMdmAdminRoutes(t: RouteTable, mdm: MdmService): void {
   t.add({
     method: 'post', path: '/devices/action', tag, summary: `Device action (Core v2): actionType one of ${deviceActions.join(', ')}`,
     query: z.object({ actionType: z.enum(deviceActions) }),
-    body: actionBody,
+    body: actionBody, results: actionResults,
     handler: async ({ actor, query, body }) => {
       const results = await mdm.action(actor, query.actionType, body.deviceUuids, body);
       return wholeList(results);

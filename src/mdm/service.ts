@@ -605,66 +605,150 @@ export class MdmService {
     });
   }
 
-  /** MobileIron-style device actions: each queues the right command(s) and pushes. Per-device results. */
-  async action(actor: Actor, action: DeviceAction, uuids: string[], options: { note?: string; message?: string; pin?: string } = {}) {
+  /**
+   * MobileIron-style device actions, per device. What happens to each device (commands queued,
+   * retired at once, or refused with a reason) is decided by one rule, `actionPlan`, from where
+   * the device stands; it is applied and audited in one transaction, whatever the outcome, and the
+   * device is pushed once its commands are committed.
+   */
+  async action(actor: Actor, action: DeviceAction, uuids: string[], options: ActionOptions = {}): Promise<ActionResult[]> {
     requireWrite(actor);
-    const results: Array<{ deviceUuid: string; status: 'SUCCESS' | 'FAILED'; message: string; commandUuids?: string[] }> = [];
+    checkActionOptions(action, options);
+    const results: ActionResult[] = [];
     for (const uuid of [...new Set(uuids)]) {
-      const device = await deviceStore.findByUuid(this.db, uuid);
-      if (!device) {
-        results.push({ deviceUuid: uuid, status: 'FAILED', message: `Device ${uuid} not found` });
-        continue;
-      }
-      const outcome = await this.actionHandlers[action](device, options);
-      if (outcome.commands.length) {
-        await this.db.$transaction(async (tx) => {
-          for (const c of outcome.commands) {
-            await this.queue.create(tx, { commandUuid: c.CommandUUID, deviceRef: device.id, requestType: c.Command.RequestType, body: encodeCommand(c).toString('utf8'), origin: 'action', purpose: null });
-          }
-          await recordAudit(tx, { actor: actor.username, action: `device.${action.toLowerCase()}`, objectType: 'device', objectId: uuid, details: { note: options.note, commands: outcome.commands.map((c) => c.Command.RequestType) } });
+      const { device, plan } = await this.db.$transaction(async (tx) => {
+        const device = await deviceStore.findByUuid(tx, uuid);
+        const plan = device ? this.actionPlan(action, device, await this.reachOf(tx, device), options) : refuse('NOT_FOUND', `Device ${uuid} not found`);
+        if (device) await this.applyPlan(tx, device, plan);
+        await recordAudit(tx, {
+          actor: actor.username, action: `device.${action.toLowerCase()}`, objectType: 'device', objectId: uuid,
+          details: {
+            outcome: plan.kind === 'refuse' ? 'FAILED' : 'SUCCESS',
+            ...(plan.kind === 'refuse' ? { reason: plan.reason, message: plan.message } : {}),
+            ...(device ? { deviceStatus: device.status } : {}),
+            ...(plan.kind === 'retire-now' ? { newStatus: 'RETIRED' } : {}),
+            ...(plan.kind === 'send' ? { commands: plan.commands.map((c) => c.Command.RequestType), commandUuids: plan.commands.map((c) => c.CommandUUID) } : {}),
+            ...(options.note !== undefined ? { note: options.note } : {}),
+          },
         });
-      }
-      if (outcome.ok) {
-        const pushed = await this.push.push(device, action.toLowerCase());
-        results.push({ deviceUuid: uuid, status: 'SUCCESS', message: `${outcome.message}; push ${pushed.outcome}`, commandUuids: outcome.commands.map((c) => c.CommandUUID) });
+        return { device, plan };
+      });
+      if (plan.kind === 'refuse') {
+        results.push({ deviceUuid: uuid, status: 'FAILED', reason: plan.reason, message: plan.message });
+      } else if (plan.kind === 'retire-now') {
+        results.push({ deviceUuid: uuid, status: 'SUCCESS', message: plan.message, commandUuids: [] });
       } else {
-        results.push({ deviceUuid: uuid, status: 'FAILED', message: outcome.message });
+        const pushed = await this.push.push(device!, action.toLowerCase());
+        results.push({ deviceUuid: uuid, status: 'SUCCESS', message: `${plan.message}; push ${pushed.outcome}`, commandUuids: plan.commands.map((c) => c.CommandUUID) });
       }
     }
     return results;
   }
 
-  private readonly actionHandlers: Record<DeviceAction, (device: DeviceRow, o: { note?: string; message?: string; pin?: string }) => Promise<{ ok: boolean; message: string; commands: MdmCommand[] }>> = {
-    WAKEUP: async () => ({ ok: true, message: 'wakeup push sent', commands: [] }),
-    LOCK: async (_d, o) => ({ ok: true, message: 'DeviceLock queued', commands: [deviceLockCommand({ ...(o.message ? { message: o.message } : {}) })] }),
-    UNLOCK_DEVICE_ONLY: async (d) =>
-      d.unlockToken
-        ? { ok: true, message: 'ClearPasscode queued', commands: [clearPasscodeCommand({ unlockToken: Buffer.from(this.secrets.open(d.unlockToken, UNLOCK_TOKEN_CONTEXT), 'base64') })] }
-        : { ok: false, message: 'the device never sent an UnlockToken, so its passcode cannot be cleared', commands: [] },
-    SEND_MESSAGE: async (_d, o) =>
-      o.message
-        ? { ok: true, message: 'message shown on the lock screen (DeviceLock with Message)', commands: [deviceLockCommand({ message: o.message })] }
-        : { ok: false, message: 'SEND_MESSAGE needs a message', commands: [] },
-    UPDATE_DEVICE_INFO: async () => ({ ok: true, message: 'DeviceInformation queued', commands: [deviceInformationCommand({})] }),
-    WIPE: async (d, o) =>
-      d.status === 'ACTIVE'
-        ? { ok: true, message: 'EraseDevice queued', commands: [eraseDeviceCommand({ ...(o.pin ? { pin: o.pin } : {}) })] }
-        : { ok: false, message: `device is ${d.status}, not ACTIVE`, commands: [] },
-    RETIRE: async (d) => {
-      if (d.status !== 'ACTIVE') {
-        await this.db.$transaction((tx) => this.finishRetirement(tx, d, 'retired by an admin (device not enrolled)'));
-        return { ok: true, message: 'retired (the device was not enrolled)', commands: [] };
+  private async applyPlan(tx: DbTx, device: DeviceRow, plan: ActionPlan): Promise<void> {
+    if (plan.kind === 'send') {
+      if (plan.cancelPending) await commandStore.cancelAllPending(tx, device.id);
+      for (const c of plan.commands) {
+        await this.queue.create(tx, { commandUuid: c.CommandUUID, deviceRef: device.id, requestType: c.Command.RequestType, body: encodeCommand(c).toString('utf8'), origin: 'action', purpose: null });
       }
+    } else if (plan.kind === 'retire-now') {
+      await this.finishRetirement(tx, device, 'retired by an admin (the device could not receive commands)');
+    }
+  }
+
+  /**
+   * Whether commands can reach a device: it completed an MDM enrollment (TokenUpdate gave its push
+   * token; a new Authenticate clears it), still holds a valid identity to authenticate its polls
+   * with, and is not RETIRED or WIPED. The other statuses an admin may set (LOST, BLOCKED, …)
+   * leave an enrolled device reachable, as in Core, where a lost device is locked or wiped.
+   */
+  private async reachOf(tx: DbTx, device: DeviceRow): Promise<Reach> {
+    if (device.status === 'RETIRED' || device.status === 'WIPED') return device.status;
+    if (!device.pushToken) return 'NOT_ENROLLED';
+    const identities = await tx.deviceCertificate.count({ where: { deviceRef: device.id, revoked: false, notAfter: { gt: new Date() } } });
+    return identities > 0 ? 'REACHABLE' : 'NO_IDENTITY';
+  }
+
+  /** The one rule: what an action does to a device, from where the device stands. */
+  private actionPlan(action: DeviceAction, device: DeviceRow, reach: Reach, o: ActionOptions): ActionPlan {
+    if (reach !== 'REACHABLE') {
+      // Retiring is the one action that makes sense for a device commands cannot reach: it
+      // becomes RETIRED at once (identity revoked, anything queued canceled), which closes a
+      // registration that never enrolled. Every other action is refused for that device.
+      if (action === 'RETIRE' && reach !== 'RETIRED') return { kind: 'retire-now', message: `retired at once: ${unreachable[reach]}` };
+      return refuse(reach, action === 'RETIRE' ? 'the device is already RETIRED' : unreachable[reach]);
+    }
+    return this.commandPlans[action](device, o);
+  }
+
+  /** What each action sends to a device commands can reach. */
+  private readonly commandPlans: Record<DeviceAction, (device: DeviceRow, o: ActionOptions) => ActionPlan> = {
+    WAKEUP: () => send('wakeup push sent', []),
+    LOCK: (_d, o) => send('DeviceLock queued', [deviceLockCommand({ ...(o.message ? { message: o.message } : {}) })]),
+    UNLOCK_DEVICE_ONLY: (d) =>
+      d.unlockToken
+        ? send('ClearPasscode queued', [clearPasscodeCommand({ unlockToken: Buffer.from(this.secrets.open(d.unlockToken, UNLOCK_TOKEN_CONTEXT), 'base64') })])
+        : refuse('NO_UNLOCK_TOKEN', 'the device never sent an UnlockToken, so its passcode cannot be cleared'),
+    SEND_MESSAGE: (_d, o) => send('message shown on the lock screen (DeviceLock with Message)', [deviceLockCommand({ message: o.message! })]),
+    UPDATE_DEVICE_INFO: () => send('DeviceInformation queued', [deviceInformationCommand({})]),
+    WIPE: (_d, o) => send('EraseDevice queued', [eraseDeviceCommand({ ...(o.pin ? { pin: o.pin } : {}) })]),
+    RETIRE: (d) => {
       // Remove what we installed, then the MDM profile itself; the device answers with CheckOut.
       const known = knownState(d);
       const commands = [
         ...(known.vpnProfile ? [removeProfileCommand({ identifier: known.vpnProfile.identifier })] : []),
         removeProfileCommand({ identifier: enrollmentProfileIdentifier(d.uuid) }),
       ];
-      await commandStore.cancelAllPending(this.db, d.id);
-      return { ok: true, message: 'retire queued (profiles removed, then the MDM profile)', commands };
+      return { ...send('retire queued (profiles removed, then the MDM profile)', commands), cancelPending: true };
     },
   };
+}
+
+export interface ActionOptions {
+  note?: string;
+  message?: string;
+  pin?: string;
+}
+
+export interface ActionResult {
+  deviceUuid: string;
+  status: 'SUCCESS' | 'FAILED';
+  /** Why a device was refused, for clients to act on without parsing the message. */
+  reason?: RefusalReason;
+  message: string;
+  commandUuids?: string[];
+}
+
+/** Why an action was refused for a device (the `reason` of its per-device result). */
+export const refusalReasons = ['NOT_FOUND', 'NOT_ENROLLED', 'NO_IDENTITY', 'RETIRED', 'WIPED', 'NO_UNLOCK_TOKEN'] as const;
+export type RefusalReason = (typeof refusalReasons)[number];
+type Reach = 'REACHABLE' | Extract<RefusalReason, 'NOT_ENROLLED' | 'NO_IDENTITY' | 'RETIRED' | 'WIPED'>;
+
+type ActionPlan =
+  | { kind: 'send'; message: string; commands: MdmCommand[]; cancelPending?: boolean }
+  | { kind: 'retire-now'; message: string }
+  | { kind: 'refuse'; reason: RefusalReason; message: string };
+
+const send = (message: string, commands: MdmCommand[]): ActionPlan => ({ kind: 'send', message, commands });
+const refuse = (reason: RefusalReason, message: string): ActionPlan => ({ kind: 'refuse', reason, message });
+
+const unreachable: Record<Exclude<Reach, 'REACHABLE'>, string> = {
+  NOT_ENROLLED: 'the device is not enrolled in MDM (no push token: it never finished enrolling, or began a new enrollment), so it cannot receive commands',
+  NO_IDENTITY: 'the device\'s MDM identity certificate is revoked or expired, so it cannot receive commands',
+  RETIRED: 'the device is RETIRED, so it cannot receive commands',
+  WIPED: 'the device is WIPED, so it cannot receive commands',
+};
+
+/** The options each action takes: any other is refused rather than silently dropped. */
+const actionOptionNames: Record<DeviceAction, ReadonlyArray<'message' | 'pin'>> = {
+  WAKEUP: [], LOCK: ['message'], UNLOCK_DEVICE_ONLY: [], SEND_MESSAGE: ['message'], UPDATE_DEVICE_INFO: [], WIPE: ['pin'], RETIRE: [],
+};
+
+function checkActionOptions(action: DeviceAction, o: ActionOptions): void {
+  for (const name of ['message', 'pin'] as const) {
+    if (o[name] !== undefined && !actionOptionNames[action].includes(name)) throw ApiError.validation(name, `${action} does not take a ${name}`);
+  }
+  if (action === 'SEND_MESSAGE' && !o.message?.trim()) throw ApiError.validation('message', 'SEND_MESSAGE needs a message');
 }
 
 export const deviceActions = ['WAKEUP', 'LOCK', 'UNLOCK_DEVICE_ONLY', 'SEND_MESSAGE', 'UPDATE_DEVICE_INFO', 'WIPE', 'RETIRE'] as const;
