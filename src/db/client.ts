@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { invitationStore } from '../enrollment/store.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { ChangeCounter, devicePolicyTables, sharedPolicyTables } from './changes.js';
 import { applyMigrations } from './schema-engine.js';
@@ -64,7 +65,10 @@ export function createDb(dbFile: string, changes = new ChangeCounter()): Db {
 }
 
 /** Creates the data dir if needed, applies pending migrations, and returns a connected client. */
-export async function openDatabase(dbFile: string, changes = new ChangeCounter()): Promise<{ db: Db; applied: string[]; changes: ChangeCounter }> {
+export async function openDatabase(
+  dbFile: string,
+  changes = new ChangeCounter(),
+): Promise<{ db: Db; applied: string[]; changes: ChangeCounter; hashedInvitationTokens: number }> {
   mkdirSync(path.dirname(dbFile), { recursive: true, mode: 0o700 });
   const applied = await applyMigrations(dbFile);
   const db = createDb(dbFile, changes);
@@ -73,5 +77,13 @@ export async function openDatabase(dbFile: string, changes = new ChangeCounter()
   await db.$queryRawUnsafe('PRAGMA journal_mode = WAL');
   await db.$executeRawUnsafe('PRAGMA foreign_keys = ON');
   await db.$executeRawUnsafe('PRAGMA busy_timeout = 5000');
-  return { db, applied, changes };
+  // The part of a migration SQL cannot do (SQLite has no SHA-256): invitation tokens an older
+  // version stored in clear are hashed before anything is served.
+  const hashedInvitationTokens = await db.$transaction((tx) => invitationStore.hashClearTokens(tx));
+  if (hashedInvitationTokens) {
+    // The clear values still sit in freed pages of the file and in the WAL: rewrite both.
+    await db.$executeRawUnsafe('VACUUM');
+    await db.$queryRawUnsafe('PRAGMA wal_checkpoint(TRUNCATE)');
+  }
+  return { db, applied, changes, hashedInvitationTokens };
 }
