@@ -1,5 +1,5 @@
 // Prisma client on the better-sqlite3 driver adapter (no Prisma query engine binary needed).
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { invitationStore } from '../enrollment/store.js';
@@ -64,12 +64,28 @@ export function createDb(dbFile: string, changes = new ChangeCounter()): Db {
   }) as unknown as Db;
 }
 
+/**
+ * The data directory owner-only (0700), and the database with its WAL and SHM 0600: they hold
+ * hashes and sealed secrets. The database file is created empty with that mode before SQLite
+ * opens it (SQLite then gives its WAL, SHM and journal the database file's mode); files an
+ * older version left looser are fixed.
+ */
+function restrictDatabaseFiles(dbFile: string): void {
+  const dir = path.dirname(dbFile);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  closeSync(openSync(dbFile, 'a', 0o600));
+  for (const file of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`, `${dbFile}-journal`]) {
+    if (existsSync(file)) chmodSync(file, 0o600);
+  }
+}
+
 /** Creates the data dir if needed, applies pending migrations, and returns a connected client. */
 export async function openDatabase(
   dbFile: string,
   changes = new ChangeCounter(),
 ): Promise<{ db: Db; applied: string[]; changes: ChangeCounter; hashedInvitationTokens: number }> {
-  mkdirSync(path.dirname(dbFile), { recursive: true, mode: 0o700 });
+  restrictDatabaseFiles(dbFile);
   const applied = await applyMigrations(dbFile);
   const db = createDb(dbFile, changes);
   await db.$connect();
