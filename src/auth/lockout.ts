@@ -5,10 +5,14 @@
 // - per username: maxFailuresPerUser failed checks within windowMs lock the username, from every
 //   address, for lockMs. Unknown usernames are counted exactly like known ones, so neither timing
 //   nor a lockout tells which admins exist.
-// - per address: maxFailuresPerAddress failed checks (any usernames) lock the address.
-// - trusted address: an address this user logged in from within trustMs is not held by the
-//   user's lock; it has its own allowance of maxFailuresPerUser. An attacker elsewhere can lock
-//   the username, but not the admin at the workstation they use; otherwise the lock expires.
+// - per address: maxFailuresPerAddress failed checks (any usernames) lock the address (an IPv6
+//   client's whole /64 counts as one address).
+// - trusted address: an address this user logged in from within trustMs is held neither by the
+//   user's lock nor by the address's; it has its own allowance of maxFailuresPerUser. An attacker
+//   elsewhere (or behind the same proxy) can lock the username or the address, but not the admin
+//   at the workstation they use; anyone else waits for the lock to expire (or a restart).
+// - a credential verified within the cache time (BasicAuthenticator) is honoured during a lock:
+//   it needs no password check.
 //
 // An attempt is counted when it STARTS: a password check reserves a slot on each counter before
 // scrypt runs, and a counter whose failures plus checks in flight reach its limit refuses at
@@ -51,9 +55,17 @@ interface Counter {
   lockedUntil: number;
 }
 
+export type Scope = 'user' | 'address';
+
 export type Admission =
   | { admitted: true; attempt: LoginAttempt }
-  | { admitted: false; retryAfterSeconds: number; lockedBy: 'user' | 'address' };
+  | { admitted: false; retryAfterSeconds: number; lockedBy: Scope };
+
+interface Route {
+  key: string;
+  limit: number;
+  scope: Scope;
+}
 
 /** A reserved slot: settle it exactly once with the verdict of the password check. */
 export interface LoginAttempt {
@@ -61,9 +73,33 @@ export interface LoginAttempt {
   readonly trusted: boolean;
   succeeded(): void;
   /** Returns what was locked by this failure, if anything. */
-  failed(): { locked: Array<'user' | 'address'> };
+  failed(): { locked: Scope[] };
   /** The check itself broke (e.g. database error): give the slot back without a verdict. */
   abandoned(): void;
+}
+
+/** The lock that holds longest among these counters, if any. */
+function lockOf(counters: Array<{ counter: Counter | undefined; scope: Scope }>, now: number): { retryAfterSeconds: number; lockedBy: Scope } | null {
+  let longest: { until: number; scope: Scope } | null = null;
+  for (const { counter, scope } of counters) {
+    if (counter && counter.lockedUntil > now && (!longest || counter.lockedUntil > longest.until)) longest = { until: counter.lockedUntil, scope };
+  }
+  return longest && { lockedBy: longest.scope, retryAfterSeconds: Math.max(1, Math.ceil((longest.until - now) / 1000)) };
+}
+
+/**
+ * The address a per-address counter is kept for. An IPv6 client usually holds a whole /64, so
+ * its addresses count together; IPv4 (and IPv4-mapped IPv6) addresses count one by one.
+ */
+export function normalizeAddress(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!address.includes(':')) return address;
+  const [head = '', tail] = address.split('%')[0]!.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
 function digest(text: string): string {
@@ -86,50 +122,53 @@ export class LoginLockout {
     return { counters: this.counters.size, trusted: this.trusted.size };
   }
 
-  /** Whether this username (from this address) or this address is locked now; reserves nothing. */
-  lockedFor(username: string, address: string): { retryAfterSeconds: number; lockedBy: 'user' | 'address' } | null {
+  /** Whether this username from this address is locked now; reserves nothing. */
+  lockedFor(username: string, address: string): { retryAfterSeconds: number; lockedBy: Scope } | null {
     const now = this.now();
-    const { userKey, addressKey } = this.keys(username, address, now);
-    for (const [key, lockedBy] of [[userKey, 'user'], [addressKey, 'address']] as const) {
-      const lockedUntil = this.counters.get(key)?.lockedUntil ?? 0;
-      if (lockedUntil > now) return { lockedBy, retryAfterSeconds: Math.max(1, Math.ceil((lockedUntil - now) / 1000)) };
-    }
-    return null;
+    const { gates } = this.route(username, address, now);
+    return lockOf(gates.map(({ key, scope }) => ({ counter: this.counters.get(key), scope })), now);
   }
 
-  /** The user's counter is per (user, address) when that address is trusted for the user. */
-  private keys(username: string, address: string, now: number) {
+  /**
+   * Which counters decide, and which only record. Normally the username's and the address's
+   * both decide. From an address this user logged in from before (trusted), only their own
+   * (user, address) counter decides, so neither a locked username nor a locked address (a proxy
+   * or NAT shared with an attacker) keeps them out; their failures still count on the address.
+   */
+  private route(username: string, address: string, now: number) {
     const user = username.toLowerCase();
-    const pairKey = `p:${digest(`${user}\u0000${address}`)}`;
+    const network = normalizeAddress(address);
+    const pairKey = `p:${digest(`${user}\u0000${network}`)}`;
+    const addressKey = `a:${digest(network)}`;
     const trustedUntil = this.trusted.get(pairKey);
     const trusted = trustedUntil !== undefined && trustedUntil > now;
     if (trustedUntil !== undefined && !trusted) this.trusted.delete(pairKey);
-    return { pairKey, trusted, userKey: trusted ? pairKey : `u:${digest(user)}`, addressKey: `a:${digest(address)}` };
+    const { maxFailuresPerUser, maxFailuresPerAddress } = this.policy;
+    const gates: Route[] = trusted
+      ? [{ key: pairKey, limit: maxFailuresPerUser, scope: 'user' }]
+      : [{ key: `u:${digest(user)}`, limit: maxFailuresPerUser, scope: 'user' }, { key: addressKey, limit: maxFailuresPerAddress, scope: 'address' }];
+    const recordOnly: Route[] = trusted ? [{ key: addressKey, limit: maxFailuresPerAddress, scope: 'address' }] : [];
+    return { pairKey, trusted, gates, recordOnly };
   }
 
   /** Reserve a password check for this username from this address, or say how long to wait. */
   begin(username: string, address: string): Admission {
     const now = this.now();
-    const { pairKey, trusted, userKey, addressKey } = this.keys(username, address, now);
-    const userCounter = this.counter(userKey, this.policy.maxFailuresPerUser, now);
-    const addressCounter = this.counter(addressKey, this.policy.maxFailuresPerAddress, now);
-
-    for (const [counter, lockedBy] of [[userCounter, 'user'], [addressCounter, 'address']] as const) {
-      if (counter.lockedUntil > now) {
-        return { admitted: false, lockedBy, retryAfterSeconds: Math.max(1, Math.ceil((counter.lockedUntil - now) / 1000)) };
-      }
-      // The checks in flight may all fail and lock; until they answer, no further check starts.
-      if (counter.failures + counter.pending >= counter.limit) return { admitted: false, lockedBy, retryAfterSeconds: 1 };
-    }
-    userCounter.pending++;
-    addressCounter.pending++;
+    const { pairKey, trusted, gates, recordOnly } = this.route(username, address, now);
+    const gating = gates.map((r) => ({ counter: this.counter(r.key, r.limit, now), scope: r.scope }));
+    const locked = lockOf(gating, now);
+    if (locked) return { admitted: false, ...locked };
+    // The checks in flight may all fail and lock; until they answer, no further check starts.
+    const saturated = gating.find(({ counter }) => counter.failures + counter.pending >= counter.limit);
+    if (saturated) return { admitted: false, lockedBy: saturated.scope, retryAfterSeconds: 1 };
+    const all = [...gating, ...recordOnly.map((r) => ({ counter: this.counter(r.key, r.limit, now), scope: r.scope }))];
+    for (const { counter } of all) counter.pending++;
 
     let settled = false;
     const settle = () => {
       if (settled) return false;
       settled = true;
-      userCounter.pending--;
-      addressCounter.pending--;
+      for (const { counter } of all) counter.pending--;
       return true;
     };
     return {
@@ -140,16 +179,13 @@ export class LoginLockout {
           if (!settle()) return;
           // The address counter is not reset: a sprayer holding one valid account must not
           // be able to wipe its address's failures by logging in between guesses.
-          userCounter.failures = 0;
+          for (const { counter, scope } of gating) if (scope === 'user') counter.failures = 0;
           this.trust(pairKey, this.now());
         },
         failed: () => {
           if (!settle()) return { locked: [] };
           const at = this.now();
-          const locked: Array<'user' | 'address'> = [];
-          if (this.fail(userCounter, at)) locked.push('user');
-          if (this.fail(addressCounter, at)) locked.push('address');
-          return { locked };
+          return { locked: all.filter(({ counter }) => this.fail(counter, at)).map(({ scope }) => scope) };
         },
         abandoned: () => {
           settle();

@@ -68,7 +68,8 @@ export class BasicAuthenticator {
 
     const admission = this.lockout.begin(username, address);
     if (!admission.admitted) {
-      this.logger.info({ username, ip: address, lockedBy: admission.lockedBy }, 'login refused: locked out');
+      // debug: an attack would otherwise write a line per refused guess (the lock itself is a warning).
+      this.logger.debug({ username, ip: address, lockedBy: admission.lockedBy }, 'login refused: locked out');
       throw tooManyAttempts(admission.retryAfterSeconds);
     }
     const { attempt } = admission;

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { describe, expect, it } from 'vitest';
-import { defaultLockoutPolicy, LoginLockout } from '../../../src/auth/lockout.js';
+import { defaultLockoutPolicy, LoginLockout, normalizeAddress } from '../../../src/auth/lockout.js';
 import { BasicAuthenticator, type CredentialChecker } from '../../../src/http/basic-auth.js';
 import { createLogger } from '../../../src/logger.js';
 
@@ -78,5 +78,40 @@ describe('LoginLockout', () => {
     const auth = new BasicAuthenticator(fastChecker, createLogger('silent'), 0, undefined, lockout);
     for (let i = 0; i < 100; i++) expect(await status(auth.authenticate(request('admin', 'right-password', `203.0.113.${i}`)))).toBe(200);
     expect(lockout.size.trusted).toBe(policy.maxTrusted);
+  });
+
+  it('lets a trusted (user, address) pair through a locked address, with its own allowance', () => {
+    const lockout = new LoginLockout(defaultLockoutPolicy, () => 0);
+    const fail = (user: string, address: string) => {
+      const a = lockout.begin(user, address);
+      if (a.admitted) a.attempt.failed();
+      return a.admitted;
+    };
+    const ok = lockout.begin('admin', '192.0.2.7');
+    if (!ok.admitted) throw new Error('expected admission');
+    ok.attempt.succeeded();
+    // Others behind the same address (a proxy, a NAT) spray until the address is locked.
+    for (let i = 0; i < defaultLockoutPolicy.maxFailuresPerAddress; i++) expect(fail(`user-${i}`, '192.0.2.7')).toBe(true);
+    expect(lockout.begin('someone-else', '192.0.2.7')).toMatchObject({ admitted: false, lockedBy: 'address' });
+    expect(lockout.begin('admin', '192.0.2.7').admitted).toBe(true);
+  });
+
+  it('counts an IPv6 client\'s /64 as one address', () => {
+    expect(normalizeAddress('2001:db8:0:1::5')).toBe('2001:db8:0:1::/64');
+    expect(normalizeAddress('2001:0db8:0000:0001:aaaa:bbbb:cccc:dddd')).toBe('2001:db8:0:1::/64');
+    expect(normalizeAddress('::1')).toBe('0:0:0:0::/64');
+    expect(normalizeAddress('::ffff:192.0.2.1')).toBe('192.0.2.1');
+    expect(normalizeAddress('192.0.2.1')).toBe('192.0.2.1');
+    const lockout = new LoginLockout(defaultLockoutPolicy, () => 0);
+    let admitted = 0;
+    for (let i = 0; i < 100; i++) {
+      const a = lockout.begin(`user-${i}`, `2001:db8:0:1::${i.toString(16)}`);
+      if (a.admitted) {
+        admitted++;
+        a.attempt.failed();
+      }
+    }
+    expect(admitted).toBe(defaultLockoutPolicy.maxFailuresPerAddress);
+    expect(lockout.begin('user-x', '2001:db8:0:2::1').admitted).toBe(true);
   });
 });
