@@ -91,6 +91,16 @@ export class AdminService implements CredentialChecker {
     return adminView(updated);
   }
 
+  /** Lift the login lockout of an admin (another admin's way to let a locked-out colleague back in). */
+  async unlock(actor: Actor, id: number) {
+    requireWrite(actor);
+    const a = await adminStore.findById(this.db, id);
+    if (!a) throw ApiError.notFound('Admin', id);
+    const unlocked = this.lockout.unlock(a.username);
+    await recordAudit(this.db, { actor: actor.username, action: 'unlock', objectType: 'admin', objectId: id, details: { username: a.username, wasLocked: unlocked } });
+    return { id, username: a.username, unlocked };
+  }
+
   async remove(actor: Actor, id: number) {
     requireWrite(actor);
     await this.db.$transaction(async (tx) => {

@@ -122,6 +122,25 @@ export class LoginLockout {
     return { counters: this.counters.size, trusted: this.trusted.size };
   }
 
+  /**
+   * Lift the locks and forget the failures of a username (its own counter and those of its
+   * trusted addresses). Address locks stay: they are about the address, not this user.
+   * Returns whether a lock was lifted.
+   */
+  unlock(username: string): boolean {
+    const now = this.now();
+    const user = digest(username.toLowerCase());
+    let lifted = false;
+    for (const [key, counter] of this.counters) {
+      if (key === `u:${user}` || key.startsWith(`p:${user}:`)) {
+        if (counter.lockedUntil > now) lifted = true;
+        counter.lockedUntil = 0;
+        counter.failures = 0;
+      }
+    }
+    return lifted;
+  }
+
   /** Whether this username from this address is locked now; reserves nothing. */
   lockedFor(username: string, address: string): { retryAfterSeconds: number; lockedBy: Scope } | null {
     const now = this.now();
@@ -138,7 +157,7 @@ export class LoginLockout {
   private route(username: string, address: string, now: number) {
     const user = username.toLowerCase();
     const network = normalizeAddress(address);
-    const pairKey = `p:${digest(`${user}\u0000${network}`)}`;
+    const pairKey = `p:${digest(user)}:${digest(network)}`;
     const addressKey = `a:${digest(network)}`;
     const trustedUntil = this.trusted.get(pairKey);
     const trusted = trustedUntil !== undefined && trustedUntil > now;

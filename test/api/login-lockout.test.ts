@@ -148,6 +148,26 @@ describe('the admin locked out by someone else', () => {
   });
 });
 
+describe('lifting a lock', () => {
+  it('lets another admin lift a colleague\'s lock at once (audited); a viewer may not', async () => {
+    const created = await t.admin.post('/api/v2/admins').send({ username: 'locked-one', password: 'locked-one-password', role: 'admin' });
+    const id = created.body.results.id as number;
+    await t.admin.post('/api/v2/admins').send({ username: 'watcher', password: 'watcher-password-1', role: 'viewer' });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => ping('locked-one', `guess-${i}`, '127.0.0.12')));
+    expectLockedOut(await ping('locked-one', 'locked-one-password', '127.0.0.13'));
+
+    expect((await t.as('watcher', 'watcher-password-1').delete(`/api/v2/admins/${id}/lockout`)).status).toBe(403);
+    expectLockedOut(await ping('locked-one', 'locked-one-password', '127.0.0.13'));
+    const lifted = await t.admin.delete(`/api/v2/admins/${id}/lockout`);
+    expect(lifted.status).toBe(200);
+    expect(lifted.body.results).toEqual({ id, username: 'locked-one', unlocked: true });
+    expect((await ping('locked-one', 'locked-one-password', '127.0.0.13')).status).toBe(200);
+    const audit = await t.admin.get('/api/v2/audit?objectType=admin');
+    expect(JSON.stringify(audit.body)).toContain('unlock');
+    expect((await t.admin.delete('/api/v2/admins/999999/lockout')).status).toBe(404);
+  });
+});
+
 describe('no user enumeration', () => {
   it('locks an unknown username exactly like a known one, after the same number of real checks', async () => {
     await createAdmin('known', 'known-password-1');
