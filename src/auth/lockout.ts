@@ -214,7 +214,8 @@ export class LoginLockout {
   }
 
   private fail(counter: Counter, now: number): boolean {
-    if (now - counter.windowStart > this.policy.windowMs) {
+    // The window runs from the first failure of a run.
+    if (counter.failures === 0 || now - counter.windowStart > this.policy.windowMs) {
       counter.failures = 0;
       counter.windowStart = now;
     }
