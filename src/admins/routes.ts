@@ -35,6 +35,12 @@ export function registerAdminRoutes(t: RouteTable, admins: AdminService): void {
     handler: async ({ actor, params, body }) => ({ results: await admins.update(actor, params.id, body) }),
   });
   t.add({
+    method: 'delete', path: '/admins/:id/lockout', tag, params,
+    summary: 'Lift the login lockout of an admin user (locks also expire by themselves after 15 minutes; address locks are not lifted)',
+    results: z.object({ id: z.number(), username: z.string(), unlocked: z.boolean() }),
+    handler: async ({ actor, params }) => ({ results: await admins.unlock(actor, params.id) }),
+  });
+  t.add({
     method: 'delete', path: '/admins/:id', tag, summary: 'Delete an admin user', params,
     handler: async ({ actor, params }) => {
       await admins.remove(actor, params.id);

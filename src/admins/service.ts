@@ -1,5 +1,6 @@
 // Admin users of the API (HTTP Basic), with roles admin (read/write) and viewer (read only).
 import { requireRead, requireWrite, type Actor, type Role } from '../auth/actor.js';
+import { LoginLockout } from '../auth/lockout.js';
 import { generatePassword, hashPassword, verifyPassword } from '../auth/passwords.js';
 import { recordAudit } from '../audit/store.js';
 import type { Db } from '../db/client.js';
@@ -16,6 +17,8 @@ export function adminView(a: AdminRow) {
 export class AdminService implements CredentialChecker {
   /** Called after any change, so cached credentials of a changed admin stop working at once. */
   onChange: () => void = () => {};
+  /** Failed-login counters and locks of these accounts (in memory; see src/auth/lockout.ts). */
+  readonly lockout = new LoginLockout();
 
   constructor(private readonly db: Db) {}
 
@@ -86,6 +89,16 @@ export class AdminService implements CredentialChecker {
     });
     this.onChange();
     return adminView(updated);
+  }
+
+  /** Lift the login lockout of an admin (another admin's way to let a locked-out colleague back in). */
+  async unlock(actor: Actor, id: number) {
+    requireWrite(actor);
+    const a = await adminStore.findById(this.db, id);
+    if (!a) throw ApiError.notFound('Admin', id);
+    const unlocked = this.lockout.unlock(a.username);
+    await recordAudit(this.db, { actor: actor.username, action: 'unlock', objectType: 'admin', objectId: id, details: { username: a.username, wasLocked: unlocked } });
+    return { id, username: a.username, unlocked };
   }
 
   async remove(actor: Actor, id: number) {

@@ -1,7 +1,8 @@
 // Prisma client on the better-sqlite3 driver adapter (no Prisma query engine binary needed).
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { invitationStore } from '../enrollment/store.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { ChangeCounter, devicePolicyTables, sharedPolicyTables } from './changes.js';
 import { applyMigrations } from './schema-engine.js';
@@ -63,9 +64,28 @@ export function createDb(dbFile: string, changes = new ChangeCounter()): Db {
   }) as unknown as Db;
 }
 
+/**
+ * The data directory owner-only (0700), and the database with its WAL and SHM 0600: they hold
+ * hashes and sealed secrets. The database file is created empty with that mode before SQLite
+ * opens it (SQLite then gives its WAL, SHM and journal the database file's mode); files an
+ * older version left looser are fixed.
+ */
+function restrictDatabaseFiles(dbFile: string): void {
+  const dir = path.dirname(dbFile);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  closeSync(openSync(dbFile, 'a', 0o600));
+  for (const file of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`, `${dbFile}-journal`]) {
+    if (existsSync(file)) chmodSync(file, 0o600);
+  }
+}
+
 /** Creates the data dir if needed, applies pending migrations, and returns a connected client. */
-export async function openDatabase(dbFile: string, changes = new ChangeCounter()): Promise<{ db: Db; applied: string[]; changes: ChangeCounter }> {
-  mkdirSync(path.dirname(dbFile), { recursive: true, mode: 0o700 });
+export async function openDatabase(
+  dbFile: string,
+  changes = new ChangeCounter(),
+): Promise<{ db: Db; applied: string[]; changes: ChangeCounter; hashedInvitationTokens: number }> {
+  restrictDatabaseFiles(dbFile);
   const applied = await applyMigrations(dbFile);
   const db = createDb(dbFile, changes);
   await db.$connect();
@@ -73,5 +93,13 @@ export async function openDatabase(dbFile: string, changes = new ChangeCounter()
   await db.$queryRawUnsafe('PRAGMA journal_mode = WAL');
   await db.$executeRawUnsafe('PRAGMA foreign_keys = ON');
   await db.$executeRawUnsafe('PRAGMA busy_timeout = 5000');
-  return { db, applied, changes };
+  // The part of a migration SQL cannot do (SQLite has no SHA-256): invitation tokens an older
+  // version stored in clear are hashed before anything is served.
+  const hashedInvitationTokens = await db.$transaction((tx) => invitationStore.hashClearTokens(tx));
+  if (hashedInvitationTokens) {
+    // The clear values still sit in freed pages of the file and in the WAL: rewrite both.
+    await db.$executeRawUnsafe('VACUUM');
+    await db.$queryRawUnsafe('PRAGMA wal_checkpoint(TRUNCATE)');
+  }
+  return { db, applied, changes, hashedInvitationTokens };
 }

@@ -17,17 +17,11 @@ import type { SigningService } from '../signing/service.js';
 import { userStore } from '../users/store.js';
 import { isVersionLike } from '../versions/compare.js';
 import { buildEnrollmentProfile, buildProfileServicePayload, parseDeviceAttributes, scepSubject, type DeviceIdentityInput } from './payloads.js';
-import { invitationStore } from './store.js';
+import { invitationStore, invitationTokenHash } from './store.js';
 
 export const mdmTopic = 'com.apple.mgmt.External.mockiron';
 export const enrollmentProfileIdentifier = (deviceUuid: string) => `com.mockiron.mdm.${deviceUuid.toLowerCase()}`;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-
-function omitUrl<T extends { url: string }>(view: T): Omit<T, 'url'> {
-  const { url, ...rest } = view;
-  void url;
-  return rest;
-}
 
 export class EnrollmentError extends Error {
   constructor(
@@ -79,18 +73,23 @@ export class EnrollmentService {
         deviceRef = d.id;
       }
       const created = await invitationStore.create(tx, {
-        token, challengeHash: sha256(challenge), userRef: user.id, deviceRef, identityKind: input.identity ?? 'scep', expiresAt, createdBy: actor.username,
+        tokenHash: invitationTokenHash(token), challengeHash: sha256(challenge), userRef: user.id, deviceRef, identityKind: input.identity ?? 'scep', expiresAt, createdBy: actor.username,
       });
       await recordAudit(tx, { actor: actor.username, action: 'create', objectType: 'enrollment', objectId: created.id, details: { userId: input.userId, deviceUuid: input.deviceUuid, expiresAt: expiresAt.toISOString() } });
       return created;
     });
-    return { ...this.invitationView(inv), token, challenge };
+    // The only time the token (and the URL carrying it) is told: only its hash is stored.
+    return { ...this.invitationView(inv), url: this.enrollUrl(token), token, challenge };
   }
 
+  private enrollUrl(token: string): string {
+    return `${this.publicUrl}/ota/enroll?token=${token}`;
+  }
+
+  /** An invitation as listed: never its token, challenge or URL (they are as good as the challenge for enrolling). */
   invitationView(inv: NonNullable<Awaited<ReturnType<typeof invitationStore.findByToken>>>) {
     return {
       id: inv.id,
-      url: `${this.publicUrl}/ota/enroll?token=${inv.token}`,
       userId: inv.user?.userId ?? null,
       deviceUuid: inv.device?.uuid ?? null,
       identity: inv.identityKind,
@@ -103,8 +102,7 @@ export class EnrollmentService {
   async list(actor: Actor, page: { limit: number; offset: number }) {
     requireRead(actor);
     const [rows, total] = await Promise.all([invitationStore.list(this.db, page), invitationStore.count(this.db)]);
-    // Tokens stay out of lists: they are as good as the challenge for enrolling.
-    return { total, results: rows.map((r) => omitUrl(this.invitationView(r))) };
+    return { total, results: rows.map((r) => this.invitationView(r)) };
   }
 
   /** OTA phase 1: the signed Profile Service profile for a valid, unused invitation. */

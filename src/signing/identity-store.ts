@@ -11,7 +11,7 @@
 
 import { createPrivateKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import {
@@ -66,8 +66,21 @@ async function readOptional(path: string): Promise<string | undefined> {
   }
 }
 
+/** The directory 0700 and the private keys 0600, also when an older version left them looser. */
+async function restrictSigningFiles(paths: SigningPaths): Promise<void> {
+  await chmod(paths.dir, 0o700);
+  for (const key of [paths.signerKey, paths.caKey]) {
+    try {
+      await chmod(key, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+}
+
 export async function loadSigningIdentity(dataDir: string): Promise<StoredSigningIdentity> {
   const paths = signingPaths(dataDir);
+  if (existsSync(paths.dir)) await restrictSigningFiles(paths);
   const [keyPem, certPem, chainPem, caPem, caKeyPem] = await Promise.all(
     [paths.signerKey, paths.signerCert, paths.chain, paths.caCert, paths.caKey].map(readOptional),
   );
