@@ -11,7 +11,7 @@ import { deviceStore } from '../devices/store.js';
 import { enrollmentProfileIdentifier } from '../enrollment/service.js';
 import { ApiError } from '../http/errors.js';
 import type { Logger } from '../logger.js';
-import { DEVICE_BODY_LIMITS } from '../http/device-body.js';
+import { DEVICE_BODY_LIMITS } from '../http/device-limits.js';
 import { plistLimitsForBody, toXmlPlist, type PlistDict } from '../plist/index.js';
 import type { PolicyService } from '../policy/service.js';
 import { vpnProfileIdentifier, type DeviceProfileService } from '../profiles/service.js';
