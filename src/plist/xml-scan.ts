@@ -58,14 +58,17 @@ function declarationEnd(xml: string, lt: number): number {
 }
 
 /**
- * Throws PlistParseError unless `xml` stays within the limits. Containers may nest maxDepth
- * deep; the <plist> wrapper and the leaf elements inside the deepest container add two levels.
+ * Throws PlistParseError unless `xml` stays within the limits. Containers (<array>, <dict>) may
+ * nest maxDepth deep; any element at most two more (the <plist> wrapper and a leaf inside the
+ * deepest container).
  * XML decodes to at most its own length once entities are refused, so its length is its size.
  */
 export function scanXmlPlist(xml: string, limits: PlistLimits): void {
   if (xml.length > limits.maxDecodedBytes) refuse(`larger than ${limits.maxDecodedBytes} bytes`);
   const maxElementDepth = limits.maxDepth + 2;
-  let depth = 0;
+  // Open elements, true where a container: closing tags pop, so container depth is exact
+  const open: boolean[] = [];
+  let containers = 0;
   let values = 0;
   let i = 0;
   for (;;) {
@@ -92,14 +95,20 @@ export function scanXmlPlist(xml: string, limits: PlistLimits): void {
     } else {
       const end = tagEnd(xml, lt);
       if (xml[lt + 1] === '/') {
-        depth--;
-        if (depth < 0) malformed('a closing tag without an opening one');
+        if (open.length === 0) malformed('a closing tag without an opening one');
+        if (open.pop()) containers--;
       } else {
         TAG_NAME.lastIndex = lt + 1;
         const name = TAG_NAME.exec(xml)?.[0];
         if (name === undefined) malformed('a tag without a name');
         if (name !== 'key' && name !== 'plist' && ++values > limits.maxObjects) refuse(`more than ${limits.maxObjects} values`);
-        if (xml[end - 1] !== '/' && ++depth > maxElementDepth) refuse(`nested deeper than ${limits.maxDepth} levels`);
+        const container = name === 'array' || name === 'dict';
+        if (container && containers + 1 > limits.maxDepth) refuse(`nested deeper than ${limits.maxDepth} levels`);
+        if (xml[end - 1] !== '/') {
+          if (open.length + 1 > maxElementDepth) refuse(`nested deeper than ${limits.maxDepth} levels`);
+          open.push(container);
+          if (container) containers++;
+        }
       }
       i = end + 1;
     }
