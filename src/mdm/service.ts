@@ -198,12 +198,6 @@ export class MdmService {
     return device;
   }
 
-  /** identify and matchDevice in one step, for callers that already hold the message's UDID. */
-  async authenticate(headers: Record<string, string | string[] | undefined>, body: Buffer, udid: string, allowUnbound: boolean): Promise<{ device: AuthenticatedDevice | null; fingerprint: string }> {
-    const identity = await this.identify(headers, body);
-    return { device: this.matchDevice(identity, udid, allowUnbound), fingerprint: identity.fingerprint };
-  }
-
   /** The device's full row; a device deleted since it authenticated is an authentication failure. */
   private async deviceRow(device: AuthenticatedDevice): Promise<DeviceRow> {
     const row = await this.db.device.findUnique({ where: { id: device.id }, include: { user: true } });
