@@ -16,11 +16,17 @@ function malformed(reason: string): never {
   throw new PlistParseError(`malformed XML plist: ${reason}`);
 }
 
-function checkEntities(xml: string, from: number, to: number): void {
-  for (let amp = xml.indexOf('&', from); amp !== -1 && amp < to; amp = xml.indexOf('&', amp + 1)) {
-    ENTITY_REFERENCE.lastIndex = amp;
-    if (!ENTITY_REFERENCE.test(xml)) refuse('references an entity XML does not predefine');
-  }
+/** Checks every '&' in text between tags; one pointer walks the document once (linear overall). */
+function entityChecker(xml: string): (from: number, to: number) => void {
+  let next = xml.indexOf('&');
+  return (from, to) => {
+    if (next !== -1 && next < from) next = xml.indexOf('&', from);
+    while (next !== -1 && next < to) {
+      ENTITY_REFERENCE.lastIndex = next;
+      if (!ENTITY_REFERENCE.test(xml)) refuse('references an entity XML does not predefine');
+      next = xml.indexOf('&', next + 1);
+    }
+  };
 }
 
 /** Where the tag opened at `lt` ends (its '>'), skipping quoted attribute values. */
@@ -71,9 +77,10 @@ export function scanXmlPlist(xml: string, limits: PlistLimits): void {
   let containers = 0;
   let values = 0;
   let i = 0;
+  const checkEntities = entityChecker(xml);
   for (;;) {
     const lt = xml.indexOf('<', i);
-    checkEntities(xml, i, lt === -1 ? xml.length : lt);
+    checkEntities(i, lt === -1 ? xml.length : lt);
     if (lt === -1) return;
     if (xml.startsWith('<!--', lt)) {
       const end = xml.indexOf('-->', lt + 4);
