@@ -8,10 +8,14 @@
 // PayloadUUIDs are UUIDv5 names of the payload identifiers in a caller-supplied namespace, so the
 // same inputs always give the same profile (and a re-enrollment replaces, not duplicates).
 
-import type { PlistDict } from '../plist/index.js';
+import { plistLimitsForBody, type PlistDict } from '../plist/index.js';
+import { DEVICE_BODY_LIMITS } from '../http/device-limits.js';
 import { decodePlistDict, optionalString, requiredString } from '../mdm/protocol/fields.js';
 import { MdmProtocolError } from '../mdm/protocol/errors.js';
 import { isUuid, uuidV5 } from '../profiles/uuid.js';
+
+/** Device attributes arrive in an OTA body: they decode within that endpoint's proportion. */
+const DEVICE_ATTRIBUTES_PLIST_LIMITS = plistLimitsForBody(DEVICE_BODY_LIMITS.otaProfile);
 
 export class EnrollmentPayloadError extends Error {
   constructor(
@@ -347,7 +351,7 @@ export interface DeviceAttributes {
  * MISSING_FIELD, INVALID_FIELD) naming the offending key.
  */
 export function parseDeviceAttributes(body: Uint8Array | string, options: { requireChallenge?: boolean } = {}): DeviceAttributes {
-  const dict = decodePlistDict(body, 'device attributes');
+  const dict = decodePlistDict(body, 'device attributes', DEVICE_ATTRIBUTES_PLIST_LIMITS);
   const challenge = options.requireChallenge
     ? requiredString(dict, 'CHALLENGE', 'device attributes')
     : optionalString(dict, 'CHALLENGE');

@@ -18,6 +18,7 @@ import { userStore } from '../users/store.js';
 import { isVersionLike } from '../versions/compare.js';
 import { buildEnrollmentProfile, buildProfileServicePayload, parseDeviceAttributes, scepSubject, type DeviceIdentityInput } from './payloads.js';
 import { invitationStore, invitationTokenHash } from './store.js';
+import { MdmProtocolError } from '../mdm/protocol/errors.js';
 
 export const mdmTopic = 'com.apple.mgmt.External.mockiron';
 export const enrollmentProfileIdentifier = (deviceUuid: string) => `com.mockiron.mdm.${deviceUuid.toLowerCase()}`;
@@ -127,16 +128,23 @@ export class EnrollmentService {
     try {
       // iOS signs with an Apple-issued device certificate we cannot chain; the signature must
       // still be valid over exactly these bytes.
+      // Verified before the plist inside is parsed; the plist is then read within the OTA limits.
       content = verifyCms(body, {}).content;
     } catch (err) {
-      if (err instanceof CmsVerifyError) throw new EnrollmentError(400, `the device attributes are not a valid CMS signature: ${err.message}`);
+      if (err instanceof CmsVerifyError) {
+        // The code is ours; the message may quote OpenSSL, so it goes to the log only
+        this.logger.warn({ code: err.code, reason: err.message }, 'OTA phase 2: device attributes not validly signed');
+        throw new EnrollmentError(400, `the device attributes are not a valid CMS signature (${err.code})`);
+      }
       throw err;
     }
     let attrs;
     try {
       attrs = parseDeviceAttributes(content, { requireChallenge: true });
     } catch (err) {
-      throw new EnrollmentError(400, `bad device attributes: ${(err as Error).message}`);
+      // MdmProtocolError (our words); anything else is not repeated. Cut short: it may quote the device.
+      const reason = err instanceof MdmProtocolError ? err.message.slice(0, 200) : 'not a readable property list';
+      throw new EnrollmentError(400, `bad device attributes: ${reason}`);
     }
     const challengeHash = sha256(attrs.challenge!);
     const result = await this.db.$transaction(async (tx) => {

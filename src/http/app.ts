@@ -9,6 +9,7 @@ import { anonymous, type Actor } from '../auth/actor.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
 import { BasicAuthenticator } from './basic-auth.js';
+import { deviceBodyParser } from './device-body.js';
 import { ApiError, envelope } from './errors.js';
 import { RouteTable, type Auth } from './route.js';
 import { apiRouteModules, deviceRouteModules, v1RouteModules } from './routes.js';
@@ -71,7 +72,7 @@ export function createApp(opts: AppOptions) {
   // Device-facing protocol endpoints (/ota, /scep, /mdm): raw bodies, each handler
   // authenticates the device itself (CMS signatures, challenges, Mdm-Signature).
   const device = express.Router();
-  device.use(express.raw({ limit: opts.deviceBodyLimit ?? 2 * 1024 * 1024, type: () => true }));
+  device.use(deviceBodyParser(opts.deviceBodyLimit));
   const deviceTable = new RouteTable(device, registry, '', authenticate);
   for (const register of deviceRouteModules) register(deviceTable, services);
 

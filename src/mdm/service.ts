@@ -11,7 +11,8 @@ import { deviceStore } from '../devices/store.js';
 import { enrollmentProfileIdentifier } from '../enrollment/service.js';
 import { ApiError } from '../http/errors.js';
 import type { Logger } from '../logger.js';
-import { toXmlPlist, type PlistDict } from '../plist/index.js';
+import { DEVICE_BODY_LIMITS } from '../http/device-limits.js';
+import { plistLimitsForBody, toXmlPlist, type PlistDict } from '../plist/index.js';
 import type { PolicyService } from '../policy/service.js';
 import { vpnProfileIdentifier, type DeviceProfileService } from '../profiles/service.js';
 import type { ScepService } from '../scep/service.js';
@@ -51,9 +52,29 @@ export interface DeviceReply {
   status: number;
   body?: Buffer | string;
   contentType?: string;
+  /** The device the request came from, once it is known (authenticated); for the access log. */
+  deviceUuid?: string;
 }
 
-export class DeviceAuthError extends Error {}
+/** The message is what the device reads (our words only); `detail` is for the server's log. */
+export class DeviceAuthError extends Error {
+  constructor(
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Plist limits per device endpoint: decoded size in proportion to the endpoint's body limit. */
+const CHECKIN_PLIST_LIMITS = plistLimitsForBody(DEVICE_BODY_LIMITS.checkin);
+const CONNECT_PLIST_LIMITS = plistLimitsForBody(DEVICE_BODY_LIMITS.connect);
+
+/** Device-supplied text echoed in an answer is cut short: a reply never grows with the request. */
+function echo(text: string, max = 160): string {
+  const clean = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
 
 /** Where a device's UnlockToken is sealed (see SecretBox). */
 export const UNLOCK_TOKEN_CONTEXT = 'Device.unlockToken';
@@ -67,6 +88,12 @@ export interface AuthenticatedDevice {
   id: number;
   uuid: string;
   udid: string | null;
+}
+
+/** Who signed a request, known before its body is read: the certificate and its device (null while unbound). */
+export interface DeviceIdentity {
+  fingerprint: string;
+  device: AuthenticatedDevice | null;
 }
 
 function knownState(device: { mdmState: string }): KnownState {
@@ -112,11 +139,13 @@ export class MdmService {
   // ---------------------------------------------------------------- device authentication
 
   /**
-   * Who is talking: the device whose enrolled identity signed this body (or a proxy-forwarded
-   * client certificate). The certificate → device answer is cached per certificate while no
-   * certificate was bound or revoked and the device did not change (see the stamps).
+   * Who is talking, decided before the body is parsed: the device whose enrolled identity signed
+   * these exact bytes (Mdm-Signature, a detached CMS), or a proxy-forwarded client certificate,
+   * and the certificate's record (issued here, not revoked, not expired). The certificate →
+   * device answer is cached per certificate while no certificate was bound or revoked and the
+   * device did not change (see the stamps).
    */
-  async authenticate(headers: Record<string, string | string[] | undefined>, body: Buffer, udid: string, allowUnbound: boolean): Promise<{ device: AuthenticatedDevice | null; fingerprint: string }> {
+  async identify(headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<DeviceIdentity> {
     let fingerprint: string;
     const forwarded = this.options.clientCertHeader ? headers[this.options.clientCertHeader.toLowerCase()] : undefined;
     if (typeof forwarded === 'string' && forwarded) {
@@ -127,41 +156,46 @@ export class MdmService {
         const signer = verifyMdmSignature(typeof header === 'string' ? header : undefined, body, { trustAnchors: [this.signing.trustAnchor] });
         fingerprint = signer.fingerprintSha256;
       } catch (err) {
-        if (err instanceof MdmSignatureError) throw new DeviceAuthError(`Mdm-Signature rejected (${err.code}): ${err.message}`);
+        // The code is ours; the message may quote a dependency (OpenSSL), so it goes to the log only
+        if (err instanceof MdmSignatureError) throw new DeviceAuthError(`Mdm-Signature rejected (${err.code})`, err.message);
         throw err;
       }
     }
     const certificateGeneration = this.scep.certificateGeneration;
     const cached = this.authenticated.get(fingerprint);
-    let device: AuthenticatedDevice;
     if (
       cached &&
       cached.certificateGeneration === certificateGeneration &&
       cached.deviceStamp === this.deviceStamps.get(cached.device.id) &&
       cached.notAfter.getTime() >= Date.now()
     ) {
-      device = cached.device;
-    } else {
-      this.authenticated.delete(fingerprint);
-      const cert = await this.scep.deviceForCertificate(fingerprint);
-      if (!cert) throw new DeviceAuthError('the signing certificate was not issued to any device by this server');
-      if (cert.revoked) throw new DeviceAuthError('the device certificate has been revoked (device retired or wiped)');
-      if (cert.notAfter < new Date()) throw new DeviceAuthError('the device certificate has expired');
-      if (cert.deviceRef == null) {
-        if (allowUnbound) return { device: null, fingerprint };
-        throw new DeviceAuthError('the certificate is not bound to a device yet: send Authenticate first');
-      }
-      const deviceStamp = this.deviceStamps.get(cert.deviceRef);
-      const row = await this.db.device.findUnique({ where: { id: cert.deviceRef }, select: { id: true, uuid: true, udid: true } });
-      if (!row) throw new DeviceAuthError('the device of this certificate no longer exists');
-      device = row;
-      if (this.authenticated.size >= 100_000) this.authenticated.delete(this.authenticated.keys().next().value!);
-      this.authenticated.set(fingerprint, { device, notAfter: cert.notAfter, certificateGeneration, deviceStamp });
+      return { fingerprint, device: cached.device };
+    }
+    this.authenticated.delete(fingerprint);
+    const cert = await this.scep.deviceForCertificate(fingerprint);
+    if (!cert) throw new DeviceAuthError('the signing certificate was not issued to any device by this server');
+    if (cert.revoked) throw new DeviceAuthError('the device certificate has been revoked (device retired or wiped)');
+    if (cert.notAfter < new Date()) throw new DeviceAuthError('the device certificate has expired');
+    if (cert.deviceRef == null) return { fingerprint, device: null };
+    const deviceStamp = this.deviceStamps.get(cert.deviceRef);
+    const row = await this.db.device.findUnique({ where: { id: cert.deviceRef }, select: { id: true, uuid: true, udid: true } });
+    if (!row) throw new DeviceAuthError('the device of this certificate no longer exists');
+    if (this.authenticated.size >= 100_000) this.authenticated.delete(this.authenticated.keys().next().value!);
+    this.authenticated.set(fingerprint, { device: row, notAfter: cert.notAfter, certificateGeneration, deviceStamp });
+    return { fingerprint, device: row };
+  }
+
+  /** The second half, once the body is decoded: the UDID it names must be the certificate's device. */
+  private matchDevice(identity: DeviceIdentity, udid: string, allowUnbound: boolean): AuthenticatedDevice | null {
+    const { device } = identity;
+    if (!device) {
+      if (allowUnbound) return null;
+      throw new DeviceAuthError('the certificate is not bound to a device yet: send Authenticate first');
     }
     if (device.udid && device.udid.toLowerCase() !== udid.toLowerCase()) {
-      throw new DeviceAuthError(`UDID ${udid} does not match the device this certificate was issued to`);
+      throw new DeviceAuthError('the UDID in the message does not match the device this certificate was issued to');
     }
-    return { device, fingerprint };
+    return device;
   }
 
   /** The device's full row; a device deleted since it authenticated is an authentication failure. */
@@ -178,7 +212,7 @@ export class MdmService {
       if (!cert.checkIssued(this.signing.trustAnchor) || !cert.verify(this.signing.trustAnchor.publicKey)) throw new Error('not issued by the mockiron CA');
       return cert.fingerprint256;
     } catch (err) {
-      throw new DeviceAuthError(`forwarded client certificate rejected: ${(err as Error).message}`);
+      throw new DeviceAuthError('forwarded client certificate rejected', (err as Error).message);
     }
   }
 
@@ -199,7 +233,7 @@ export class MdmService {
         lastConnectedAt: new Date(),
       });
       this.reconciledAt.delete(row.id);
-      return { status: 200, body: '', contentType: 'application/xml' };
+      return { status: 200, body: '', contentType: 'application/xml', deviceUuid: row.uuid };
     },
     TokenUpdate: async (m, device) => {
       const row = device!;
@@ -231,38 +265,42 @@ export class MdmService {
     },
     Unknown: async (m, device) => {
       this.logger.warn({ deviceUuid: device?.uuid, messageType: m.messageType }, 'unknown check-in message type');
-      return { status: 400, body: `unknown MessageType ${m.messageType}` };
+      return { status: 400, body: `unknown MessageType ${echo(m.messageType, 64)}` };
     },
   };
 
+  // Every device request goes: signature (or forwarded certificate) and certificate record
+  // first, over the raw bytes; only then is the body decoded, within the endpoint's plist
+  // limits; then the UDID it names must be the certificate's device. An unauthenticated body is
+  // never parsed, so its cost is one CMS verification whatever it holds.
+
   async checkin(headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<DeviceReply> {
+    const identity = await this.orReply(() => this.identify(headers, body));
+    if ('reply' in identity) return identity.reply;
+    const deviceUuid = identity.device?.uuid;
     let message: CheckinMessage;
     try {
-      message = decodeCheckin(body);
+      message = decodeCheckin(body, CHECKIN_PLIST_LIMITS);
     } catch (err) {
-      if (err instanceof MdmProtocolError) return { status: 400, body: `malformed check-in: ${err.message}` };
+      if (err instanceof MdmProtocolError) return { status: 400, body: `malformed check-in: ${echo(err.message)}`, deviceUuid };
       throw err;
     }
     const udid = 'udid' in message ? (message.udid as string) : '';
-    const auth = await this.authOrReply(headers, body, udid, message.kind === 'Authenticate');
-    if ('reply' in auth) return auth.reply;
+    const device = await this.orReply(async () => this.matchDevice(identity, udid, message.kind === 'Authenticate'), udid);
+    if (device && 'reply' in device) return device.reply;
     const handler = this.checkinHandlers[message.kind] as (m: CheckinMessage, d: DeviceRow | null, fp: string) => Promise<DeviceReply>;
-    const row = await this.orReply(() => (auth.device ? this.deviceRow(auth.device) : Promise.resolve(null)), udid);
+    const row = await this.orReply(() => (device ? this.deviceRow(device) : Promise.resolve(null)), udid);
     if (row && 'reply' in row) return row.reply;
-    return handler(message, row, auth.fingerprint);
+    return { deviceUuid: row?.uuid, ...(await handler(message, row, identity.fingerprint)) };
   }
 
-  private authOrReply(headers: Record<string, string | string[] | undefined>, body: Buffer, udid: string, allowUnbound: boolean) {
-    return this.orReply(() => this.authenticate(headers, body, udid, allowUnbound), udid);
-  }
-
-  private async orReply<T>(step: () => Promise<T>, udid: string): Promise<T | { reply: DeviceReply }> {
+  private async orReply<T>(step: () => Promise<T>, udid?: string): Promise<T | { reply: DeviceReply }> {
     try {
       return await step();
     } catch (err) {
       if (err instanceof DeviceAuthError) {
-        // A 401 makes a real device remove its MDM profile: say clearly why.
-        this.logger.warn({ udid, reason: err.message }, 'device authentication failed: answering 401');
+        // A 401 makes a real device remove its MDM profile: say clearly why (in our words).
+        this.logger.warn({ ...(udid ? { udid: echo(udid, 64) } : {}), reason: err.message, detail: err.detail }, 'device authentication failed: answering 401');
         return { reply: { status: 401, body: err.message } satisfies DeviceReply };
       }
       throw err;
@@ -280,20 +318,25 @@ export class MdmService {
   // ---------------------------------------------------------------- command delivery
 
   async connect(headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<DeviceReply> {
+    const identity = await this.orReply(() => this.identify(headers, body));
+    if ('reply' in identity) return identity.reply;
     let result: CommandResult;
     try {
-      result = this.results.decode(body);
+      // Idle polls are remembered per certificate: only an authenticated device fills the cache
+      result = this.results.decode(identity.fingerprint, body, CONNECT_PLIST_LIMITS);
     } catch (err) {
-      if (err instanceof MdmProtocolError) return { status: 400, body: `malformed command result: ${err.message}` };
+      if (err instanceof MdmProtocolError) return { status: 400, body: `malformed command result: ${echo(err.message)}`, deviceUuid: identity.device?.uuid };
       throw err;
     }
-    const auth = await this.authOrReply(headers, body, result.udid, false);
-    if ('reply' in auth) return auth.reply;
-    const device = auth.device!;
+    // allowUnbound false: a device or a DeviceAuthError, never null
+    const matched = await this.orReply(async () => this.matchDevice(identity, result.udid, false)!, result.udid);
+    if ('reply' in matched) return matched.reply;
+    const device = matched;
+    const deviceUuid = device.uuid;
     if (result.status === 'Idle') {
       await this.touch(this.db, device);
       if (this.needsReconcile(device.id)) await this.reconcile(device.id);
-      return commandReply(await this.queue.next(device.id, { requeue: true }));
+      return { ...commandReply(await this.queue.next(device.id, { requeue: true })), deviceUuid };
     }
     const row = await this.orReply(() => this.deviceRow(device), result.udid);
     if ('reply' in row) return row.reply;
@@ -307,7 +350,7 @@ export class MdmService {
       if (refused) return { refused };
       return { next: await this.queue.nextIn(tx, device.id, { requeue: false }) };
     });
-    return 'refused' in outcome ? outcome.refused! : commandReply(outcome.next);
+    return { ...('refused' in outcome ? outcome.refused! : commandReply(outcome.next)), deviceUuid };
   }
 
   private async touch(tx: DbTx, device: AuthenticatedDevice) {
@@ -323,7 +366,7 @@ export class MdmService {
     const cmd = await commandStore.findByUuid(tx, device.id, result.commandUuid!);
     if (!cmd) {
       this.logger.warn({ deviceUuid: device.uuid, commandUuid: result.commandUuid }, 'result for an unknown CommandUUID');
-      return { status: 400, body: `unknown CommandUUID ${result.commandUuid}` };
+      return { status: 400, body: `unknown CommandUUID ${echo(result.commandUuid!, 64)}` };
     }
     if (cmd.status === 'Canceled' || cmd.status === 'Acknowledged') {
       // a late or repeated answer: accepted, changes nothing

@@ -1,18 +1,19 @@
-import { parse as parseXmlPlist, parseBinary, type PlistValue as PackagePlistValue } from 'plist';
+import { parse as parseXmlPlist, type PlistValue as PackagePlistValue } from 'plist';
+import { parseBinaryPlist } from './binary.js';
+import { PlistParseError } from './errors.js';
+import { DEFAULT_PLIST_LIMITS, type PlistLimits } from './limits.js';
 import { PlistReal, type PlistDict, type PlistValue } from './types.js';
+import { scanXmlPlist } from './xml-scan.js';
 
-// Parsing wraps the `plist` package (XML via xmldom, binary via its bplist00 reader). One
-// addition: the package turns <real>1.0</real> into the number 1, indistinguishable from
+// XML goes through the `plist` package (xmldom) after a linear pre-scan against the limits;
+// binary goes through our own bounded bplist00 reader (see binary.ts for why). One addition for
+// XML: the package turns <real>1.0</real> into the number 1, indistinguishable from
 // <integer>1</integer>, and lint needs the difference. So <real> elements are rewritten to
 // marked <string>s before parsing and turned into PlistReal afterwards (likewise integers too
-// large for a JS number become bigint).
+// large for a JS number become bigint). Every failure is a PlistParseError in our own words:
+// the package's and xmldom's texts (one names a CVE) never leave this file.
 
-export class PlistParseError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PlistParseError';
-  }
-}
+export { PlistParseError };
 
 export type PlistFormat = 'xml' | 'binary';
 
@@ -63,7 +64,10 @@ function convert(value: PackagePlistValue, path: string): PlistValue {
   if (value instanceof Uint8Array) return value;
   if (Array.isArray(value)) return value.map((v, i) => convert(v, `${path}[${i}]`));
   const out: PlistDict = {};
-  for (const [k, v] of Object.entries(value)) out[k] = convert(v, path ? `${path}.${k}` : k);
+  for (const [k, v] of Object.entries(value)) {
+    if (k === '__proto__') throw new PlistParseError('a dictionary key named __proto__ is not accepted');
+    out[k] = convert(v, path ? `${path}.${k}` : k);
+  }
   return out;
 }
 
@@ -81,27 +85,40 @@ function quietly<T>(fn: () => T): T {
   }
 }
 
-/** Parses an XML or binary plist. Throws PlistParseError with a readable message on anything else. */
-export function parsePlist(input: Uint8Array | string): PlistValue {
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Parses an XML or binary plist within `limits` (depth, values, decoded bytes; see limits.ts).
+ * Throws PlistParseError with a short message of our own on anything else.
+ */
+export function parsePlist(input: Uint8Array | string, limits: PlistLimits = DEFAULT_PLIST_LIMITS): PlistValue {
   const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
   const format = detectPlistFormat(bytes);
   if (format === null) throw new PlistParseError('not a property list (expected an XML plist or a bplist00 binary plist)');
+  if (format === 'binary') return parseBinaryPlist(bytes, limits);
+  let xml: string;
+  if (typeof input === 'string') {
+    xml = input;
+  } else {
+    try {
+      xml = utf8.decode(bytes);
+    } catch {
+      throw new PlistParseError('malformed XML plist: not valid UTF-8');
+    }
+  }
+  scanXmlPlist(xml, limits);
+  if (!xml.includes('\uE000') && !xml.includes('<![CDATA[')) {
+    xml = xml
+      .replace(/<real>([^<]*)<\/real>/g, (_m, text: string) => `<string>${REAL_MARK}${text.trim()}</string>`)
+      .replace(/<integer>\s*([-+]?\d{16,})\s*<\/integer>/g, (_m, digits: string) => `<string>${BIG_INTEGER_MARK}${digits}</string>`);
+  }
   let raw: PackagePlistValue;
   try {
-    if (format === 'binary') {
-      raw = parseBinary(bytes);
-    } else {
-      let xml = typeof input === 'string' ? input : Buffer.from(bytes).toString('utf8');
-      if (!xml.includes('\uE000') && !xml.includes('<![CDATA[')) {
-        xml = xml
-          .replace(/<real>([^<]*)<\/real>/g, (_m, text: string) => `<string>${REAL_MARK}${text.trim()}</string>`)
-          .replace(/<integer>\s*([-+]?\d{16,})\s*<\/integer>/g, (_m, digits: string) => `<string>${BIG_INTEGER_MARK}${digits}</string>`);
-      }
-      raw = quietly(() => parseXmlPlist(xml));
-    }
+    raw = quietly(() => parseXmlPlist(xml));
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new PlistParseError(`malformed ${format === 'binary' ? 'binary' : 'XML'} plist: ${reason}`);
+    // The package refuses a __proto__ key itself, with a message naming a CVE: say it plainly
+    if (err instanceof Error && err.message.includes('__proto__')) throw new PlistParseError('a dictionary key named __proto__ is not accepted');
+    throw new PlistParseError('malformed XML plist: not well-formed XML, or not a plist structure');
   }
   return convert(raw, '');
 }

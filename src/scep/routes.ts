@@ -23,7 +23,8 @@ function decodeQueryMessage(message: string): Buffer | undefined {
 
 async function pkiOperation(scep: ScepService, messageDer: Buffer): Promise<Reply> {
   const outcome = await scep.pkiOperation(messageDer);
-  if (outcome.kind === 'unanswerable') return textReply(400, outcome.message);
+  // The service logs why; the reason may quote a parser or OpenSSL, so the client reads our words only
+  if (outcome.kind === 'unanswerable') return textReply(400, 'not a SCEP PKIMessage this CA can answer');
   return new Reply(200, outcome.body, { 'Content-Type': pkiMessageType });
 }
 

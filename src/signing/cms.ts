@@ -370,19 +370,39 @@ function checkValidity(cert: X509Certificate, at: Date, isSigner: boolean): void
 
 // A device signs every MDM request with the same certificate: parsing it and checking its
 // issuer's signature once per certificate, not once per message, is most of a verification.
-const parsedCertificates = new Map<string, X509Certificate>();
+// Certificates are parsed before any signature is checked, so anyone can fill this: it is keyed
+// by a digest (not the bytes) and bounded in bytes as well as entries, least recently used out.
+const parsedCertificates = new Map<string, { cert: X509Certificate; bytes: number }>();
 const PARSED_CERTIFICATES_LIMIT = 10_000;
+const PARSED_CERTIFICATES_MAX_BYTES = 16 * 1024 * 1024;
+/** A parsed certificate holds its DER and decoded fields natively: counted as three times its DER. */
+const PARSED_CERTIFICATE_COST_FACTOR = 3;
+let parsedCertificateBytes = 0;
 
 /** The parsed certificate for these DER bytes, shared between messages that carry the same one. */
 function parseCertificate(der: Buffer): X509Certificate {
-  const key = der.toString('base64');
-  let cert = parsedCertificates.get(key);
-  if (!cert) {
-    cert = new X509Certificate(der);
-    if (parsedCertificates.size >= PARSED_CERTIFICATES_LIMIT) parsedCertificates.delete(parsedCertificates.keys().next().value!);
-    parsedCertificates.set(key, cert);
+  const key = createHash('sha256').update(der).digest('base64');
+  const hit = parsedCertificates.get(key);
+  if (hit) {
+    parsedCertificates.delete(key);
+    parsedCertificates.set(key, hit);
+    return hit.cert;
+  }
+  const cert = new X509Certificate(der);
+  const bytes = der.length * PARSED_CERTIFICATE_COST_FACTOR + key.length;
+  parsedCertificates.set(key, { cert, bytes });
+  parsedCertificateBytes += bytes;
+  while (parsedCertificates.size > PARSED_CERTIFICATES_LIMIT || parsedCertificateBytes > PARSED_CERTIFICATES_MAX_BYTES) {
+    const [oldest, entry] = parsedCertificates.entries().next().value!;
+    parsedCertificates.delete(oldest);
+    parsedCertificateBytes -= entry.bytes;
   }
   return cert;
+}
+
+/** What the parsed-certificate cache holds (entries, accounted bytes): for tests of its bound. */
+export function parsedCertificateCacheStats(): { entries: number; bytes: number; maxBytes: number } {
+  return { entries: parsedCertificates.size, bytes: parsedCertificateBytes, maxBytes: PARSED_CERTIFICATES_MAX_BYTES };
 }
 
 const issuedByCache = new WeakMap<X509Certificate, WeakMap<X509Certificate, boolean>>();

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signMdmRequest } from '../../src/mdm/protocol/index.js';
 import { parsePlist, type PlistDict } from '../../src/plist/index.js';
 import { verifyCms } from '../../src/signing/cms.js';
 import { removeDir, startTestApp, type TestApp } from '../helpers/app.js';
@@ -162,8 +163,13 @@ describe('check-in and commands', () => {
     expect(tampered.status).toBe(401);
     const unsigned = await t.anon.put('/mdm/connect').set('content-type', 'application/x-apple-aspen-mdm').send(Buffer.from('<plist><dict><key>UDID</key><string>x</string><key>Status</key><string>Idle</string></dict></plist>'));
     expect(unsigned.status).toBe(401);
+    // The signature is checked before the body is read: unsigned garbage is a 401, signed garbage a 400
     const malformed = await t.anon.put('/mdm/checkin').set('content-type', 'application/x-apple-aspen-mdm-checkin').send(Buffer.from('{"not":"a plist"}'));
-    expect(malformed.status).toBe(400);
+    expect(malformed.status).toBe(401);
+    const garbage = Buffer.from('{"not":"a plist"}');
+    const signedMalformed = await t.anon.put('/mdm/checkin').set('content-type', 'application/x-apple-aspen-mdm-checkin')
+      .set('Mdm-Signature', signMdmRequest(garbage, { privateKey: device.key, certificate: device.certificate })).send(garbage);
+    expect(signedMalformed.status).toBe(400);
     const unknownCommand = await device.connect({ CommandUUID: '11111111-2222-3333-4444-555555555555', Status: 'Acknowledged' });
     expect(unknownCommand.status).toBe(400);
     const forUnknownDevice = await t.admin.post('/api/v2/devices/00000000-0000-0000-0000-000000000000/commands').send({ RequestType: 'ProfileList' });

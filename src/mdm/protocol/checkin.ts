@@ -3,7 +3,7 @@
 // the route can answer them deliberately instead of as garbage. Keys and types follow Apple's
 // mdm/checkin/*.yaml, except where real devices differ (see the notes at each decoder).
 
-import type { PlistDict } from '../../plist/index.js';
+import type { PlistDict, PlistLimits } from '../../plist/index.js';
 import { MdmProtocolError } from './errors.js';
 import { decodePlistDict, dropUndefined, optionalBoolean, optionalData, optionalString, requiredData, requiredString } from './fields.js';
 
@@ -221,7 +221,7 @@ export function decodeCheckinDict(dict: PlistDict): CheckinMessage {
   });
 }
 
-/** Decodes a check-in request body (XML or binary plist). Throws only MdmProtocolError. */
-export function decodeCheckin(body: Uint8Array | string): CheckinMessage {
-  return decodeCheckinDict(decodePlistDict(body, 'check-in message'));
+/** Decodes a check-in request body (XML or binary plist) within `limits`. Throws only MdmProtocolError. */
+export function decodeCheckin(body: Uint8Array | string, limits?: PlistLimits): CheckinMessage {
+  return decodeCheckinDict(decodePlistDict(body, 'check-in message', limits));
 }

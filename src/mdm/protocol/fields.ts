@@ -2,20 +2,22 @@
 // Every failure is an MdmProtocolError naming the key path, so a device bug reads as
 // "TokenUpdate: Token must be data" rather than a TypeError deep in a route.
 
-import { PlistReal, isPlistDict, parsePlist, plistTypeOf, type PlistDict, type PlistValue } from '../../plist/index.js';
+import { PlistParseError, PlistReal, isPlistDict, parsePlist, plistTypeOf, type PlistDict, type PlistLimits, type PlistValue } from '../../plist/index.js';
 import { MdmProtocolError } from './errors.js';
 
-/** Parses an XML or binary plist body whose root must be a dictionary. Throws only MdmProtocolError. */
-export function decodePlistDict(body: Uint8Array | string, what: string): PlistDict {
+/**
+ * Parses an XML or binary plist body whose root must be a dictionary, within `limits` (the
+ * plist codec's defaults when absent). Throws only MdmProtocolError.
+ */
+export function decodePlistDict(body: Uint8Array | string, what: string, limits?: PlistLimits): PlistDict {
   const size = typeof body === 'string' ? body.trim().length : body.byteLength;
   if (size === 0) throw new MdmProtocolError('NOT_A_PLIST', `${what}: the body is empty`);
   let value: PlistValue;
   try {
-    value = parsePlist(body);
+    value = parsePlist(body, limits);
   } catch (err) {
-    // Whatever the parser throws (its own error or something from deep inside the XML
-    // library), the caller only needs to know the body was not a plist
-    const reason = err instanceof Error ? err.message : String(err);
+    // PlistParseError speaks our words; anything else (an engine error) is not repeated
+    const reason = err instanceof PlistParseError ? err.message : 'not a readable property list';
     throw new MdmProtocolError('NOT_A_PLIST', `${what}: ${reason}`);
   }
   if (!isPlistDict(value)) {

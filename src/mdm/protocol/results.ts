@@ -4,7 +4,7 @@
 // Devices rarely echo RequestType (see the fixtures), so the caller passes the type of the command
 // it queued under that CommandUUID; failing that, the payload's top-level key identifies it.
 
-import type { PlistDict, PlistValue } from '../../plist/index.js';
+import type { PlistDict, PlistLimits, PlistValue } from '../../plist/index.js';
 import { detectChannel, userChannelIdentity, type MdmChannel, type UserChannelIdentity } from './checkin.js';
 import { MdmProtocolError } from './errors.js';
 import {
@@ -92,37 +92,67 @@ export function decodeCommandResultDict(dict: PlistDict): CommandResult {
   });
 }
 
-/** Decodes a /mdm/connect request body (XML or binary plist). Throws only MdmProtocolError. */
-export function decodeCommandResult(body: Uint8Array | string): CommandResult {
-  return decodeCommandResultDict(decodePlistDict(body, 'command result'));
+/** Decodes a /mdm/connect request body (XML or binary plist) within `limits`. Throws only MdmProtocolError. */
+export function decodeCommandResult(body: Uint8Array | string, limits?: PlistLimits): CommandResult {
+  return decodeCommandResultDict(decodePlistDict(body, 'command result', limits));
 }
 
+/** What an entry costs beyond its body and its decoded copy (map entry, objects, the key). */
+const IDLE_ENTRY_OVERHEAD_BYTES = 512;
+
 /**
- * decodeCommandResult, remembering small Idle polls. A device sends the same Idle body, byte for
- * byte, on every poll, and polls are most of an MDM server's traffic: parsing the XML again was
- * a fifth of the server's time per poll. The cache holds at most `limit` bodies (one per
- * polling device), oldest dropped first; results are frozen because they are shared.
+ * decodeCommandResult, remembering each device's small Idle poll. A device sends the same Idle
+ * body, byte for byte, on every poll, and polls are most of an MDM server's traffic: parsing
+ * the XML again was a fifth of the server's time per poll. Callers pass an authenticated key
+ * (the device's certificate), so only devices that proved who they are can fill it: one entry
+ * per device, and all entries together within `maxBytes` (least recently used dropped first).
+ * Results are frozen because they are shared.
  */
 export class IdlePollDecoder {
-  private readonly cache = new Map<string, CommandResult>();
+  private readonly cache = new Map<string, { body: Buffer; result: CommandResult; cost: number }>();
+  private totalBytes = 0;
 
-  constructor(private readonly limit = 100_000) {}
+  constructor(
+    private readonly maxBytes = 16 * 1024 * 1024,
+    private readonly maxBodyBytes = 1024,
+  ) {}
 
-  decode(body: Uint8Array): CommandResult {
-    if (body.length > 1024) return decodeCommandResult(body);
-    const key = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1');
-    const hit = this.cache.get(key);
-    if (hit) return hit;
-    const result = decodeCommandResult(body);
+  decode(deviceKey: string, body: Uint8Array, limits?: PlistLimits): CommandResult {
+    if (body.length > this.maxBodyBytes) return decodeCommandResult(body, limits);
+    const hit = this.cache.get(deviceKey);
+    if (hit && hit.body.equals(body)) {
+      // Most recently used goes last, so eviction takes the devices that stopped polling
+      this.cache.delete(deviceKey);
+      this.cache.set(deviceKey, hit);
+      return hit.result;
+    }
+    const result = decodeCommandResult(body, limits);
     if (result.status === 'Idle') {
-      if (this.cache.size >= this.limit) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(key, deepFreeze(result));
+      this.forget(deviceKey);
+      // A copy: the caller's buffer may be a slice of a larger one it reuses
+      const entry = { body: Buffer.from(body), result: deepFreeze(result), cost: 2 * body.length + deviceKey.length + IDLE_ENTRY_OVERHEAD_BYTES };
+      this.cache.set(deviceKey, entry);
+      this.totalBytes += entry.cost;
+      while (this.totalBytes > this.maxBytes) this.forget(this.cache.keys().next().value!);
     }
     return result;
   }
 
+  /** Drops a device's entry (e.g. its certificate was revoked). */
+  forget(deviceKey: string): void {
+    const entry = this.cache.get(deviceKey);
+    if (!entry) return;
+    this.cache.delete(deviceKey);
+    this.totalBytes -= entry.cost;
+  }
+
   get size(): number {
     return this.cache.size;
+  }
+
+  /** What the entries are accounted at, in bytes (never above maxBytes). */
+  get bytes(): number {
+    return this.totalBytes;
   }
 }
 

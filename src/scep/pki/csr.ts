@@ -22,6 +22,7 @@ import { ECDSA_SIGNATURE_OIDS, OID, RSA_PKCS1_SIGNATURE_OIDS, type HashName } fr
 import { certificateSignatureAlgorithm, encodeName, subjectAltNameExtension, type SubjectName } from '../../signing/x509.js';
 import { isPrintableString, SCEP_OID } from './constants.js';
 import { readAnyString, readName, type NameAttribute, type SubjectFields } from './names.js';
+import { ownReason } from './errors.js';
 
 export interface BuildCsrOptions {
   privateKey: KeyObject;
@@ -153,7 +154,7 @@ export function parseCsr(csrDer: Buffer): ParsedCsr {
     expectTag(info, TAG.SEQUENCE, 'CertificationRequestInfo');
     expectTag(signatureNode, TAG.BIT_STRING, 'signature');
   } catch (err) {
-    throw new CsrError(`malformed PKCS#10: ${(err as Error).message}`);
+    throw new CsrError(`malformed PKCS#10: ${ownReason(err)}`);
   }
   let parsed: Omit<ParsedCsr, 'signatureAlgorithm'>;
   let scheme: { hash: HashName; name: string };
@@ -195,7 +196,7 @@ export function parseCsr(csrDer: Buffer): ParsedCsr {
     };
   } catch (err) {
     if (err instanceof CsrError) throw err;
-    throw new CsrError(`malformed PKCS#10: ${(err as Error).message}`);
+    throw new CsrError(`malformed PKCS#10: ${ownReason(err)}`);
   }
   const signatureBits = content(signatureNode);
   let ok = false;

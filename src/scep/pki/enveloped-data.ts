@@ -36,6 +36,7 @@ import { DIGEST_OID_TO_HASH, OID, type HashName } from '../../signing/oids.js';
 import { readCertificateFields } from '../../signing/x509.js';
 import { CONTENT_ENCRYPTION, contentEncryptionForOid, SCEP_OID, type ContentEncryption } from './constants.js';
 import { readName } from './names.js';
+import { ownReason } from './errors.js';
 
 export type KeyEncryption = 'rsaes-pkcs1-v1_5' | `rsaes-oaep-${HashName}`;
 
@@ -229,7 +230,7 @@ export function openEnvelopedData(envelope: Buffer, recipients: readonly Envelop
     encryptedContentNode = encryptedContentInfo[2];
   } catch (err) {
     if (err instanceof EnvelopeError) throw err;
-    throw new EnvelopeError('malformed', `malformed EnvelopedData: ${(err as Error).message}`);
+    throw new EnvelopeError('malformed', `malformed EnvelopedData: ${ownReason(err)}`);
   }
 
   const [algorithmOid, ivNode] = children(contentAlgorithm);
@@ -259,7 +260,7 @@ export function openEnvelopedData(envelope: Buffer, recipients: readonly Envelop
       algorithm = parts[2]!;
       encryptedKey = readOctetString(expectTag(parts[3], TAG.OCTET_STRING, 'encryptedKey'));
     } catch (err) {
-      throw new EnvelopeError('malformed', `malformed KeyTransRecipientInfo: ${(err as Error).message}`);
+      throw new EnvelopeError('malformed', `malformed KeyTransRecipientInfo: ${ownReason(err)}`);
     }
     const recipientIndex = recipients.findIndex((r) => !r.certificate || recipientMatches(rid, r.certificate));
     if (recipientIndex < 0) {

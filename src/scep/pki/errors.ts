@@ -43,3 +43,14 @@ export class ScepMessageError extends Error {
     return !!transactionID && isPrintableString(transactionID) && senderNonce !== undefined && senderNonce.length > 0;
   }
 }
+
+/** The codec's own error types: their messages are our words. */
+const OWN_ERROR_NAMES: ReadonlySet<string> = new Set(['DerError', 'CsrError', 'EnvelopeError', 'SignedMessageError', 'ScepMessageError']);
+
+/**
+ * The reason to pass on (a log line, a CertRep's failInfoText, an HTTP answer): an error of our
+ * own says it itself; anything else (OpenSSL via node:crypto, an engine error) is not repeated.
+ */
+export function ownReason(err: unknown, otherwise = 'unreadable'): string {
+  return err instanceof Error && OWN_ERROR_NAMES.has(err.name) ? err.message : otherwise;
+}

@@ -18,7 +18,7 @@ import {
 } from './constants.js';
 import { CsrError, parseCsr, type ParsedCsr } from './csr.js';
 import { buildEnvelopedData, EnvelopeError, openEnvelopedData, type KeyEncryption } from './enveloped-data.js';
-import { ScepMessageError, type RecoveredRequestFields } from './errors.js';
+import { ownReason, ScepMessageError, type RecoveredRequestFields } from './errors.js';
 import { readName, type ReadName } from './names.js';
 import {
   certsOnlySignedData,
@@ -182,7 +182,7 @@ export function parsePkiMessage(derBytes: Buffer, options: ParsePkiMessageOption
   try {
     message = readSignedMessage(derBytes);
   } catch (err) {
-    return reject('badRequest', `not a SCEP PKIMessage: ${(err as Error).message}`);
+    return reject('badRequest', `not a SCEP PKIMessage: ${ownReason(err)}`);
   }
   recovered.signerCertificate = message.signer.certificate;
   try {
@@ -207,7 +207,7 @@ export function parsePkiMessage(derBytes: Buffer, options: ParsePkiMessageOption
   } catch (err) {
     const kind = err instanceof SignedMessageError ? err.kind : 'malformed';
     const failInfo: FailInfo = kind === 'unsupportedAlgorithm' ? 'badAlg' : kind === 'badSignature' ? 'badMessageCheck' : 'badRequest';
-    return reject(failInfo, (err as Error).message);
+    return reject(failInfo, ownReason(err));
   }
   recovered.attributesAuthenticated = true;
 
@@ -237,7 +237,7 @@ export function parsePkiMessage(derBytes: Buffer, options: ParsePkiMessageOption
   } catch (err) {
     const kind = err instanceof EnvelopeError ? err.kind : 'malformed';
     const failInfo: FailInfo = kind === 'unsupportedAlgorithm' ? 'badAlg' : kind === 'malformed' ? 'badRequest' : 'badMessageCheck';
-    return reject(failInfo, (err as Error).message);
+    return reject(failInfo, ownReason(err));
   }
   const encryptedTo: 'ca' | 'ra' = recipients[opened.recipientIndex]!.certificate === options.caCert ? 'ca' : 'ra';
 
@@ -269,7 +269,7 @@ export function parsePkiMessage(derBytes: Buffer, options: ParsePkiMessageOption
     try {
       poll = readCertPoll(opened.content);
     } catch (err) {
-      return reject('badRequest', `malformed IssuerAndSubject: ${(err as Error).message}`);
+      return reject('badRequest', `malformed IssuerAndSubject: ${ownReason(err)}`);
     }
     if (!poll.issuer.der.equals(readCertificateFields(options.caCert.raw).subjectName)) {
       return reject('badCertId', `the poll names issuer ${poll.issuer.text}, not this CA`);
@@ -280,7 +280,7 @@ export function parsePkiMessage(derBytes: Buffer, options: ParsePkiMessageOption
     try {
       csr = parseCsr(opened.content);
     } catch (err) {
-      return reject('badRequest', err instanceof CsrError ? err.message : `unreadable PKCS#10: ${(err as Error).message}`);
+      return reject('badRequest', err instanceof CsrError ? err.message : `unreadable PKCS#10: ${ownReason(err)}`);
     }
     request = { ...base, messageType, csr, signerKeyMatchesCsr: sameKey(signerCertificate.publicKey, csr.publicKey) };
   }

@@ -43,6 +43,7 @@ import {
   type PkiStatus,
 } from './constants.js';
 import { readAnyString } from './names.js';
+import { ownReason } from './errors.js';
 
 export interface ScepSigner {
   readonly privateKey: KeyObject;
@@ -193,7 +194,7 @@ function readSignedDataParts(cms: Buffer): SignedDataParts {
     if (!signerInfos) throw new DerError('missing signerInfos');
     return { eContentType, eContent, certificates, signerInfos };
   } catch (err) {
-    fail('malformed', `not a CMS SignedData: ${(err as Error).message}`);
+    fail('malformed', `not a CMS SignedData: ${ownReason(err)}`);
   }
 }
 
@@ -290,7 +291,7 @@ export function readSignedMessage(cms: Buffer, extraCertificates: readonly X509C
       try {
         scheme = signatureScheme(signatureOid, digest);
       } catch (err) {
-        unsupportedAlgorithm = (err as Error).message;
+        unsupportedAlgorithm = ownReason(err);
       }
     }
     signer = {
@@ -306,7 +307,7 @@ export function readSignedMessage(cms: Buffer, extraCertificates: readonly X509C
     };
   } catch (err) {
     if (err instanceof SignedMessageError) throw err;
-    fail('malformed', `malformed SignerInfo: ${(err as Error).message}`);
+    fail('malformed', `malformed SignerInfo: ${ownReason(err)}`);
   }
   return {
     eContentType: parts.eContentType,

@@ -323,35 +323,57 @@ describe('result payloads', () => {
 describe('IdlePollDecoder', () => {
   const idle = (udid: string) => Buffer.from(toXmlPlist({ UDID: udid, Status: 'Idle' }));
 
-  it('decodes like decodeCommandResult and answers a repeated Idle body from memory, frozen', () => {
+  it('decodes like decodeCommandResult and answers a device\'s repeated Idle body from memory, frozen', () => {
     const decoder = new IdlePollDecoder();
-    const first = decoder.decode(idle('UDID-1'));
+    const first = decoder.decode('device-1', idle('UDID-1'));
     expect(first).toEqual(decodeCommandResult(idle('UDID-1')));
-    const again = decoder.decode(idle('UDID-1'));
+    const again = decoder.decode('device-1', idle('UDID-1'));
     expect(again).toBe(first);
     expect(Object.isFrozen(again)).toBe(true);
     expect(Object.isFrozen(again.raw)).toBe(true);
-    expect(decoder.decode(idle('UDID-2')).udid).toBe('UDID-2');
+    expect(decoder.decode('device-2', idle('UDID-2')).udid).toBe('UDID-2');
+    expect(decoder.size).toBe(2);
+  });
+
+  it('keeps one entry per device: another body from the same device replaces it, the same body from another device is decoded afresh', () => {
+    const decoder = new IdlePollDecoder();
+    const a = decoder.decode('device-1', idle('A'));
+    const b = decoder.decode('device-1', idle('B'));
+    expect(b.udid).toBe('B');
+    expect(decoder.size).toBe(1);
+    expect(decoder.decode('device-1', idle('B'))).toBe(b);
+    expect(decoder.decode('device-2', idle('A'))).not.toBe(a);
     expect(decoder.size).toBe(2);
   });
 
   it('never remembers command results, large bodies, or bodies it cannot decode', () => {
     const decoder = new IdlePollDecoder();
     const ack = Buffer.from(toXmlPlist({ UDID: 'U', Status: 'Acknowledged', CommandUUID: 'c-1' }));
-    expect(decoder.decode(ack).status).toBe('Acknowledged');
-    expect(decoder.decode(ack)).not.toBe(decoder.decode(ack));
+    expect(decoder.decode('d', ack).status).toBe('Acknowledged');
+    expect(decoder.decode('d', ack)).not.toBe(decoder.decode('d', ack));
     const big = Buffer.from(toXmlPlist({ UDID: 'U', Status: 'Idle', Padding: 'x'.repeat(2000) }));
-    expect(decoder.decode(big)).not.toBe(decoder.decode(big));
-    expect(() => decoder.decode(Buffer.from('<plist><dict><key>Status</key>'))).toThrow(MdmProtocolError);
+    expect(decoder.decode('d', big)).not.toBe(decoder.decode('d', big));
+    expect(() => decoder.decode('d', Buffer.from('<plist><dict><key>Status</key>'))).toThrow(MdmProtocolError);
     expect(decoder.size).toBe(0);
+    expect(decoder.bytes).toBe(0);
   });
 
-  it('keeps at most its limit, dropping the oldest', () => {
-    const decoder = new IdlePollDecoder(2);
-    const a = decoder.decode(idle('A'));
-    decoder.decode(idle('B'));
-    decoder.decode(idle('C'));
-    expect(decoder.size).toBe(2);
-    expect(decoder.decode(idle('A'))).not.toBe(a);
+  it('stays within its byte budget however many devices poll, dropping the least recently used', () => {
+    const budget = 20_000;
+    const decoder = new IdlePollDecoder(budget);
+    const first = decoder.decode('device-0', idle('U-0'));
+    for (let i = 1; i < 1000; i++) {
+      decoder.decode(`device-${i}`, idle(`U-${i}`));
+      expect(decoder.bytes).toBeLessThanOrEqual(budget);
+    }
+    expect(decoder.size).toBeGreaterThan(10);
+    expect(decoder.size).toBeLessThan(1000);
+    expect(decoder.decode('device-0', idle('U-0'))).not.toBe(first);
+    // a device that keeps polling stays while others come and go
+    const steady = decoder.decode('steady', idle('S'));
+    for (let i = 0; i < 200; i++) {
+      decoder.decode(`churn-${i}`, idle(`C-${i}`));
+      if (i % 5 === 0) expect(decoder.decode('steady', idle('S'))).toBe(steady);
+    }
   });
 });
