@@ -129,7 +129,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
 
   // -- PerApp policies --
   t.add({
-    method: 'post', path: `${base}/perapp-policies`, tag, summary: 'Create a PerApp policy (rules are validated; errors name rules.N.field)',
+    method: 'post', status: 201, path: `${base}/perapp-policies`, tag, summary: 'Create a PerApp policy (rules are validated; errors name rules.N.field)',
     body: z.strictObject(perappPolicyFields), results: perappPolicyResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await anyconnect.createPerappPolicy(actor, body) }),
   });
@@ -172,7 +172,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
 
   // -- group policies --
   t.add({
-    method: 'post', path: `${base}/group-policies`, tag, summary: 'Create a group policy (perapp must name an existing PerApp policy)',
+    method: 'post', status: 201, path: `${base}/group-policies`, tag, summary: 'Create a group policy (perapp must name an existing PerApp policy)',
     body: z.strictObject(groupPolicyFields), results: groupPolicyResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await anyconnect.createGroupPolicy(actor, body) }),
   });
@@ -202,7 +202,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
 
   // -- tunnel groups --
   t.add({
-    method: 'post', path: `${base}/tunnel-groups`, tag, summary: 'Create a tunnel group (connection profile)',
+    method: 'post', status: 201, path: `${base}/tunnel-groups`, tag, summary: 'Create a tunnel group (connection profile)',
     body: z.strictObject(tunnelGroupFields), results: tunnelGroupResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await anyconnect.createTunnelGroup(actor, body) }),
   });
@@ -232,7 +232,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
 
   // -- DAP records --
   t.add({
-    method: 'post', path: `${base}/dap-records`, tag, summary: 'Create a DAP record (results carry warnings for likely mistakes)',
+    method: 'post', status: 201, path: `${base}/dap-records`, tag, summary: 'Create a DAP record (results carry warnings for likely mistakes)',
     body: z.strictObject(dapRecordFields), results: dapRecordResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await anyconnect.createDapRecord(actor, body) }),
   });
@@ -281,12 +281,12 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
   });
   t.add({
     method: 'post', path: `${base}/asa-config/parse`, tag, summary: 'Parse ASA CLI to JSON without storing it (400 names the line)',
-    body: cliBody, bodyMediaType: 'text/plain',
+    body: cliBody, bodyMediaType: ['text/plain', 'application/json'],
     handler: ({ actor, body }) => ({ results: anyconnect.parseAsaConfig(actor, cliText(body)) }),
   });
   t.add({
     method: 'post', path: `${base}/asa-config/import`, tag, summary: 'Replace the whole head-end with parsed ASA CLI, in one transaction (refused if inconsistent)',
-    body: cliBody, bodyMediaType: 'text/plain',
+    body: cliBody, bodyMediaType: ['text/plain', 'application/json'],
     handler: async ({ actor, body }) => ({ results: await anyconnect.importAsaConfig(actor, cliText(body)) }),
   });
 

@@ -15,7 +15,7 @@ const labelName = name(64).refine((s) => !/[/\\?#%]/.test(s), 'must not contain 
 export function registerLabelRoutes(t: RouteTable, labels: LabelService): void {
   const tag = 'Labels';
   t.add({
-    method: 'post', path: '/labels', tag, summary: 'Create a manual (static:true) or filter (static:false, criteria) label',
+    method: 'post', status: 201, path: '/labels', tag, summary: 'Create a manual (static:true) or filter (static:false, criteria) label',
     query: z.object({ adminDeviceSpaceId: spaceId }),
     body: z.strictObject({ name: labelName, description: text(1024).optional(), static: z.boolean().default(true), criteria: criteria.nullish() }),
     results: labelResult,
@@ -60,7 +60,7 @@ export function registerLabelRoutes(t: RouteTable, labels: LabelService): void {
       method: 'put', path: `/devices/labels/:labelName/${op}`, tag,
       summary: op === 'add' ? 'Apply a manual label (by name) to devices' : 'Remove a manual label (by name) from devices',
       params: z.object({ labelName: z.string().min(1).max(64) }),
-      body: z.strictObject({ deviceUuids: z.array(uuidParam).min(1).max(1000) }),
+      body: z.strictObject({ deviceUuids: z.array(uuidParam).min(1).max(1000) }), list: true,
       handler: async ({ actor, params, body }) => {
         const results = await labels.apply(actor, params.labelName, body.deviceUuids, op);
         return wholeList(results);
