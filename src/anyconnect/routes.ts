@@ -142,7 +142,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
   });
   // Before /:id so that "decode" is not read as an id.
   t.add({
-    method: 'post', path: `${base}/perapp-policies/decode`, tag, summary: 'Decode a PerApp blob (zlib, gzip or raw deflate; line breaks ignored); 400 names the failing stage',
+    method: 'post', path: `${base}/perapp-policies/decode`, tag, readOnly: true, summary: 'Decode a PerApp blob (zlib, gzip or raw deflate; line breaks ignored); 400 names the failing stage',
     body: z.strictObject({ blob: z.string().max(1_000_000), strict: z.boolean().optional().describe('reject unknown XML elements/attributes (default true)') }),
     results: z.object({ rules: z.array(rule), compression: z.enum(COMPRESSIONS), xml: z.string() }),
     handler: ({ actor, body }) => ({ results: anyconnect.decodePerappBlob(actor, body.blob, body.strict ?? true) }),
@@ -280,7 +280,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     handler: async ({ actor }) => new Reply(200, await anyconnect.asaConfig(actor), { 'content-type': 'text/plain; charset=utf-8' }),
   });
   t.add({
-    method: 'post', path: `${base}/asa-config/parse`, tag, summary: 'Parse ASA CLI to JSON without storing it (400 names the line)',
+    method: 'post', path: `${base}/asa-config/parse`, tag, readOnly: true, summary: 'Parse ASA CLI to JSON without storing it (400 names the line)',
     body: cliBody, bodyMediaType: ['text/plain', 'application/json'],
     handler: ({ actor, body }) => ({ results: anyconnect.parseAsaConfig(actor, cliText(body)) }),
   });
@@ -292,13 +292,13 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
 
   // -- sessions --
   t.add({
-    method: 'post', path: `${base}/resolve`, tag, summary: 'Resolve a session: selected DAP records, attribute layers and the perapp value sent',
+    method: 'post', path: `${base}/resolve`, tag, readOnly: true, summary: 'Resolve a session: selected DAP records, attribute layers and the perapp value sent',
     body: z.strictObject(sessionFields),
     results: resolveResult,
     handler: async ({ actor, body }) => ({ results: await anyconnect.resolve(actor, body) }),
   });
   t.add({
-    method: 'post', path: `${base}/simulate`, tag, summary: "Would this app's traffic tunnel? (iOS: MDM binding AND ASA policy; Android: ASA policy)",
+    method: 'post', path: `${base}/simulate`, tag, readOnly: true, summary: "Would this app's traffic tunnel? (iOS: MDM binding AND ASA policy; Android: ASA policy)",
     body: z.strictObject({ ...sessionFields, platform: z.enum(PLATFORMS).optional(), mdmBinding: mdmBinding.optional(), app }),
     results: z.object({ tunneled: z.boolean(), mode: z.enum(['perApp', 'full']), reasons: z.array(z.string()) }).loose(),
     handler: async ({ actor, body }) => ({ results: await anyconnect.simulate(actor, body) }),

@@ -47,8 +47,10 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
   responseMediaType?: string | readonly string[];
   /** Success status when it is not 200 (201 for a create). */
   status?: number;
-  /** Error statuses beyond the derived ones (auth → 401/403/429, input → 400, path params → 404, body → 413/415). */
+  /** Error statuses beyond the derived ones (auth → 401/429, writes → 403/409, input → 400, path params → 404, body → 413/415). */
   errors?: readonly number[];
+  /** A POST that only reads (a preview, a parse): viewers may call it, nothing conflicts. */
+  readOnly?: boolean;
   /** Other answers without a body, e.g. 304 for a conditional GET. */
   otherResponses?: Readonly<Record<number, string>>;
   handler: (input: HandlerInput<z.output<P>, z.output<Q>, z.output<B>>) => unknown | Promise<unknown>;
@@ -129,7 +131,8 @@ export function errorStatuses(spec: RouteSpec<any, any, any>, routerParsesBodies
   const statuses = new Set<number>(spec.errors ?? []);
   if (auth === 'admin') {
     statuses.add(401).add(429);
-    if (spec.method !== 'get') statuses.add(403);
+    // Writes are the admin role's, and any write may meet a unique or reference constraint.
+    if (spec.method !== 'get' && !spec.readOnly) statuses.add(403).add(409);
   }
   if (spec.params || spec.query || spec.body) statuses.add(400);
   if (spec.params) statuses.add(404);

@@ -32,7 +32,7 @@ export function registerLabelRoutes(t: RouteTable, labels: LabelService): void {
     handler: async ({ actor, query }) => pageArray(await labels.summary(actor), query),
   });
   t.add({
-    method: 'post', path: '/labels/preview', tag, summary: 'Try criteria: match count and the first matching devices, or the parse error',
+    method: 'post', path: '/labels/preview', tag, readOnly: true, summary: 'Try criteria: match count and the first matching devices, or the parse error',
     body: z.strictObject({ criteria, limit: z.number().int().min(1).max(100).default(10) }),
     handler: async ({ actor, body }) => {
       const p = await labels.preview(actor, body.criteria, body.limit);
