@@ -106,21 +106,38 @@ export class DocumentChecker {
   }
 }
 
+const tableColumns = new WeakMap<object, Array<{ table: string; columns: string[] }>>();
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
 /**
  * Row counts and a hash of every table's content: equal before and after means nothing was
- * written. Read through the app's own connection, so it sees what the app committed.
+ * written. One query through the app's own connection (so it sees what the app committed);
+ * quote() renders every value, blobs included, as text.
  */
 export async function dataFingerprint(db: Db): Promise<string> {
-  const tables = await db.$queryRawUnsafe<{ name: string }[]>(
-    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_prisma_%' ORDER BY name",
+  let tables = tableColumns.get(db);
+  if (!tables) {
+    const names = await db.$queryRawUnsafe<{ name: string }[]>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_prisma_%' ORDER BY name",
+    );
+    tables = [];
+    for (const { name } of names) {
+      const cols = await db.$queryRawUnsafe<{ name: string }[]>(`SELECT name FROM pragma_table_info(${`'${name.replace(/'/g, "''")}'`})`);
+      tables.push({ table: name, columns: cols.map((c) => c.name) });
+    }
+    tableColumns.set(db, tables);
+  }
+  const parts = tables.map(
+    ({ table, columns }, i) =>
+      `(SELECT count(*) || ':' || coalesce(group_concat(r, char(10)), '') FROM (SELECT ${columns.map((c) => `quote(${ident(c)})`).join(" || ',' || ")} AS r FROM ${ident(table)} ORDER BY rowid)) AS t${i}`,
   );
+  const [row] = await db.$queryRawUnsafe<Record<string, string>[]>(`SELECT ${parts.join(', ')}`);
   const hash = createHash('sha256');
   const counts: string[] = [];
-  for (const { name } of tables) {
-    const rows = await db.$queryRawUnsafe<Record<string, unknown>[]>(`SELECT * FROM "${name.replace(/"/g, '""')}" ORDER BY rowid`);
-    counts.push(`${name}=${rows.length}`);
-    hash.update(name);
-    for (const row of rows) hash.update(JSON.stringify(row, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v)));
-  }
+  tables.forEach(({ table }, i) => {
+    const value = String(row![`t${i}`]);
+    counts.push(`${table}=${value.slice(0, value.indexOf(':'))}`);
+    hash.update(`${table}\0${value}\0`);
+  });
   return `${counts.join(' ')} ${hash.digest('hex')}`;
 }
