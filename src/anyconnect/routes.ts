@@ -292,13 +292,13 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
 
   // -- sessions --
   t.add({
-    method: 'post', path: `${base}/resolve`, tag, readOnly: true, summary: 'Resolve a session: selected DAP records, attribute layers and the perapp value sent',
+    method: 'post', path: `${base}/resolve`, tag, readOnly: true, errors: [404], summary: 'Resolve a session: selected DAP records, attribute layers and the perapp value sent',
     body: z.strictObject(sessionFields),
     results: resolveResult,
     handler: async ({ actor, body }) => ({ results: await anyconnect.resolve(actor, body) }),
   });
   t.add({
-    method: 'post', path: `${base}/simulate`, tag, readOnly: true, summary: "Would this app's traffic tunnel? (iOS: MDM binding AND ASA policy; Android: ASA policy)",
+    method: 'post', path: `${base}/simulate`, tag, readOnly: true, errors: [404], summary: "Would this app's traffic tunnel? (iOS: MDM binding AND ASA policy; Android: ASA policy)",
     body: z.strictObject({ ...sessionFields, platform: z.enum(PLATFORMS).optional(), mdmBinding: mdmBinding.optional(), app }),
     results: z.object({ tunneled: z.boolean(), mode: z.enum(['perApp', 'full']), reasons: z.array(z.string()) }).loose(),
     handler: async ({ actor, body }) => ({ results: await anyconnect.simulate(actor, body) }),

@@ -40,7 +40,7 @@ export function registerLabelRoutes(t: RouteTable, labels: LabelService): void {
     },
   });
   t.add({
-    method: 'delete', path: '/labels', tag, summary: 'Delete labels (assignments to devices, VPN configurations and apps go with them)',
+    method: 'delete', path: '/labels', tag, errors: [404], summary: 'Delete labels (assignments to devices, VPN configurations and apps go with them)',
     body: z.strictObject({ labelIds: z.array(intId).min(1).max(500), reason: text(1024).optional() }),
     handler: async ({ actor, body }) => ({ results: await labels.remove(actor, [...new Set(body.labelIds)], body.reason) }),
   });

@@ -114,7 +114,7 @@ export function registerScepAdminRoutes(t: RouteTable, scep: ScepService): void 
   });
   const tag = 'SCEP';
   t.add({
-    method: 'post', status: 201, path: '/scep/challenges', tag,
+    method: 'post', status: 201, path: '/scep/challenges', tag, errors: [404],
     summary: 'Mint a one-time SCEP challenge password (shown in this response only; stored as a hash)',
     body: z.strictObject({
       ttlMinutes: z.number().int().min(1).max(MAX_CHALLENGE_TTL_MINUTES).optional().describe('Default 60'),
