@@ -73,7 +73,7 @@ export function createApp(opts: AppOptions) {
   // authenticates the device itself (CMS signatures, challenges, Mdm-Signature).
   const device = express.Router();
   device.use(express.raw({ limit: opts.deviceBodyLimit ?? 2 * 1024 * 1024, type: () => true }));
-  const deviceTable = new RouteTable(device, registry, '', authenticate, { textErrors: true });
+  const deviceTable = new RouteTable(device, registry, '', authenticate);
   for (const register of deviceRouteModules) register(deviceTable, services);
 
   let openApiDoc: object | undefined;

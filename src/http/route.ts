@@ -63,7 +63,10 @@ export interface RouteTableOptions {
    * Without them the router parses every body itself (the device router's raw bodies).
    */
   bodyParsers?: RequestHandler[];
-  /** Handlers here also answer errors as plain text (device protocols), besides the envelope. */
+  /**
+   * Handlers here also answer errors as plain text, besides the envelope. Default: a table
+   * without body parsers is the device router's, whose protocol handlers answer in plain text.
+   */
   textErrors?: boolean;
 }
 
@@ -109,8 +112,8 @@ const errorDescriptions: Record<number, string> = {
   409: 'Conflicts with the stored state (a duplicate, or still referenced)',
   413: 'Request body too large',
   415: 'Request body of an unsupported media type or encoding',
-  429: 'Too many failed logins from this address; retry after Retry-After seconds',
-  503: 'Not available on this server (e.g. the CA key is not held here)',
+  429: 'Too many failed logins; retry after Retry-After seconds',
+  503: 'Not available: the server is starting or stopping (retry after Retry-After seconds), or the operation needs what this server lacks (e.g. the CA key)',
 };
 
 // Text-like answers are documented as strings, the rest as binary.
@@ -139,6 +142,8 @@ export function errorStatuses(spec: RouteSpec<any, any, any>, routerParsesBodies
   if (spec.body) statuses.add(400).add(413).add(415);
   // A router that parses every body refuses a malformed, too large or wrongly encoded one on any route.
   if (routerParsesBodies) statuses.add(400).add(413).add(415);
+  // Every operation: while the server starts or stops, requests are answered 503 with Retry-After.
+  statuses.add(503);
   return [...statuses].sort((a, b) => a - b);
 }
 
@@ -188,7 +193,7 @@ export class RouteTable {
   }
 
   private document(spec: RouteSpec<any, any, any>, auth: Auth): void {
-    const bodyTypes = asList(spec.bodyMediaType);
+    const bodyTypes = acceptedBodyTypes(spec).filter((t) => !t.includes('*'));
     const responses: Record<number, ResponseConfig> = {
       [spec.status ?? 200]: { description: spec.status === 201 ? 'Created' : 'OK', content: this.successContent(spec) },
     };
@@ -197,9 +202,9 @@ export class RouteTable {
     for (const status of errorStatuses(spec, this.options.bodyParsers === undefined)) {
       responses[status] = {
         description: errorDescriptions[status] ?? 'Error',
-        content: this.options.textErrors ? { 'application/json': envelope, 'text/plain': { schema: { type: 'string' } } } : { 'application/json': envelope },
+        content: (this.options.textErrors ?? this.options.bodyParsers === undefined) ? { 'application/json': envelope, 'text/plain': { schema: { type: 'string' } } } : { 'application/json': envelope },
         ...(status === 401 && auth === 'admin' ? { headers: { 'WWW-Authenticate': { schema: { type: 'string' } } } } : {}),
-        ...(status === 429 ? { headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds until the next attempt is allowed' } } } : {}),
+        ...(status === 429 || status === 503 ? { headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds until a retry may succeed' } } } : {}),
       };
     }
     this.registry.registerPath({
@@ -212,9 +217,9 @@ export class RouteTable {
         ...(spec.params ? { params: spec.params } : {}),
         ...(spec.query ? { query: spec.query } : {}),
         ...(spec.body
-          ? { body: { required: true, content: Object.fromEntries((bodyTypes.length ? bodyTypes : ['application/json']).map((t) => [t, { schema: spec.body }])) } }
-          : bodyTypes.length
-            ? { body: { required: true, content: Object.fromEntries(bodyTypes.map((t) => [t, { schema: stringSchema(t) }])) } }
+          ? { body: { required: true, content: Object.fromEntries(bodyTypes.map((t) => [t, { schema: spec.body }])) } }
+          : spec.bodyMediaType
+            ? { body: { required: true, content: Object.fromEntries(asList(spec.bodyMediaType).map((t) => [t, { schema: stringSchema(t) }])) } }
             : {}),
       },
       responses,
