@@ -88,7 +88,7 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
     query: z.string().max(2000).optional().describe('Criteria expression, e.g. common.platform = "iOS" AND common.os_version >= 9.3 (max 255 characters)'),
   };
   t.add({
-    method: 'get', path: '/devices', tag, summary: 'List or search devices (fields= projection, labelId= filter, query= criteria)',
+    method: 'get', path: '/devices', tag, errors: [404], summary: 'List or search devices (fields= projection, labelId= filter, query= criteria)',
     query: listQuery(Object.keys(sortColumns) as [string, ...string[]]).extend({ fields: fieldsParam, ...searchQuery }),
     results: z.array(deviceFieldsResult),
     handler: async ({ actor, query }) => {
@@ -100,7 +100,7 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
     },
   });
   t.add({
-    method: 'get', path: '/devices/count', tag, summary: 'Count devices matching query= and/or labelId=',
+    method: 'get', path: '/devices/count', tag, errors: [404], summary: 'Count devices matching query= and/or labelId=',
     query: z.object({ adminDeviceSpaceId: spaceId, ...searchQuery }), results: z.object({ totalCount: z.number() }),
     handler: async ({ actor, query }) => ({ results: { totalCount: await devices.count(actor, query) } }),
   });
