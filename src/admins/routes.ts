@@ -19,7 +19,7 @@ export function registerAdminRoutes(t: RouteTable, admins: AdminService): void {
     },
   });
   t.add({
-    method: 'post', path: '/admins', tag, summary: 'Create an admin user',
+    method: 'post', status: 201, path: '/admins', tag, summary: 'Create an admin user',
     body: z.strictObject({ username: z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits and . _ @ - only'), password, role }),
     results: adminResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await admins.create(actor, body) }),

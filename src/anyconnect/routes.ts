@@ -129,7 +129,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
 
   // -- PerApp policies --
   t.add({
-    method: 'post', path: `${base}/perapp-policies`, tag, summary: 'Create a PerApp policy (rules are validated; errors name rules.N.field)',
+    method: 'post', status: 201, path: `${base}/perapp-policies`, tag, summary: 'Create a PerApp policy (rules are validated; errors name rules.N.field)',
     body: z.strictObject(perappPolicyFields), results: perappPolicyResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await anyconnect.createPerappPolicy(actor, body) }),
   });
@@ -142,7 +142,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
   });
   // Before /:id so that "decode" is not read as an id.
   t.add({
-    method: 'post', path: `${base}/perapp-policies/decode`, tag, summary: 'Decode a PerApp blob (zlib, gzip or raw deflate; line breaks ignored); 400 names the failing stage',
+    method: 'post', path: `${base}/perapp-policies/decode`, tag, readOnly: true, summary: 'Decode a PerApp blob (zlib, gzip or raw deflate; line breaks ignored); 400 names the failing stage',
     body: z.strictObject({ blob: z.string().max(1_000_000), strict: z.boolean().optional().describe('reject unknown XML elements/attributes (default true)') }),
     results: z.object({ rules: z.array(rule), compression: z.enum(COMPRESSIONS), xml: z.string() }),
     handler: ({ actor, body }) => ({ results: anyconnect.decodePerappBlob(actor, body.blob, body.strict ?? true) }),
@@ -172,7 +172,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
 
   // -- group policies --
   t.add({
-    method: 'post', path: `${base}/group-policies`, tag, summary: 'Create a group policy (perapp must name an existing PerApp policy)',
+    method: 'post', status: 201, path: `${base}/group-policies`, tag, summary: 'Create a group policy (perapp must name an existing PerApp policy)',
     body: z.strictObject(groupPolicyFields), results: groupPolicyResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await anyconnect.createGroupPolicy(actor, body) }),
   });
@@ -202,7 +202,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
 
   // -- tunnel groups --
   t.add({
-    method: 'post', path: `${base}/tunnel-groups`, tag, summary: 'Create a tunnel group (connection profile)',
+    method: 'post', status: 201, path: `${base}/tunnel-groups`, tag, summary: 'Create a tunnel group (connection profile)',
     body: z.strictObject(tunnelGroupFields), results: tunnelGroupResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await anyconnect.createTunnelGroup(actor, body) }),
   });
@@ -232,7 +232,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
 
   // -- DAP records --
   t.add({
-    method: 'post', path: `${base}/dap-records`, tag, summary: 'Create a DAP record (results carry warnings for likely mistakes)',
+    method: 'post', status: 201, path: `${base}/dap-records`, tag, summary: 'Create a DAP record (results carry warnings for likely mistakes)',
     body: z.strictObject(dapRecordFields), results: dapRecordResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await anyconnect.createDapRecord(actor, body) }),
   });
@@ -280,25 +280,25 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     handler: async ({ actor }) => new Reply(200, await anyconnect.asaConfig(actor), { 'content-type': 'text/plain; charset=utf-8' }),
   });
   t.add({
-    method: 'post', path: `${base}/asa-config/parse`, tag, summary: 'Parse ASA CLI to JSON without storing it (400 names the line)',
-    body: cliBody, bodyMediaType: 'text/plain',
+    method: 'post', path: `${base}/asa-config/parse`, tag, readOnly: true, summary: 'Parse ASA CLI to JSON without storing it (400 names the line)',
+    body: cliBody, bodyMediaType: ['text/plain', 'application/json'],
     handler: ({ actor, body }) => ({ results: anyconnect.parseAsaConfig(actor, cliText(body)) }),
   });
   t.add({
     method: 'post', path: `${base}/asa-config/import`, tag, summary: 'Replace the whole head-end with parsed ASA CLI, in one transaction (refused if inconsistent)',
-    body: cliBody, bodyMediaType: 'text/plain',
+    body: cliBody, bodyMediaType: ['text/plain', 'application/json'],
     handler: async ({ actor, body }) => ({ results: await anyconnect.importAsaConfig(actor, cliText(body)) }),
   });
 
   // -- sessions --
   t.add({
-    method: 'post', path: `${base}/resolve`, tag, summary: 'Resolve a session: selected DAP records, attribute layers and the perapp value sent',
+    method: 'post', path: `${base}/resolve`, tag, readOnly: true, errors: [404], summary: 'Resolve a session: selected DAP records, attribute layers and the perapp value sent',
     body: z.strictObject(sessionFields),
     results: resolveResult,
     handler: async ({ actor, body }) => ({ results: await anyconnect.resolve(actor, body) }),
   });
   t.add({
-    method: 'post', path: `${base}/simulate`, tag, summary: "Would this app's traffic tunnel? (iOS: MDM binding AND ASA policy; Android: ASA policy)",
+    method: 'post', path: `${base}/simulate`, tag, readOnly: true, errors: [404], summary: "Would this app's traffic tunnel? (iOS: MDM binding AND ASA policy; Android: ASA policy)",
     body: z.strictObject({ ...sessionFields, platform: z.enum(PLATFORMS).optional(), mdmBinding: mdmBinding.optional(), app }),
     results: z.object({ tunneled: z.boolean(), mode: z.enum(['perApp', 'full']), reasons: z.array(z.string()) }).loose(),
     handler: async ({ actor, body }) => ({ results: await anyconnect.simulate(actor, body) }),

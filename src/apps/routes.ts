@@ -18,7 +18,7 @@ const appResult = z.object({ id: z.number(), name: z.string(), bundleId: z.strin
 export function registerAppRoutes(t: RouteTable, apps: AppService): void {
   const tag = 'App catalog';
   t.add({
-    method: 'post', path: '/appstore/apps', tag, summary: 'Add an app to the catalog',
+    method: 'post', status: 201, path: '/appstore/apps', tag, summary: 'Add an app to the catalog',
     query: z.object({ adminDeviceSpaceId: spaceId }), body: z.strictObject(fields), results: appResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await apps.create(actor, body) }),
   });

@@ -68,16 +68,16 @@ const deviceFieldsResult = z.record(z.string(), z.unknown()).describe('Flat obje
 export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): void {
   const tag = 'Devices';
   t.add({
-    method: 'post', path: '/devices', tag, summary: 'Register a device (status starts VERIFICATION_PENDING)',
+    method: 'post', status: 201, path: '/devices', tag, summary: 'Register a device (status starts VERIFICATION_PENDING)',
     query: z.object({ adminDeviceSpaceId: spaceId }), body: deviceBody, results: deviceFieldsResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await devices.register(actor, body) }),
   });
   t.add({
-    method: 'post', path: '/devices/bulk', tag, bodyMediaType: 'text/csv',
+    method: 'post', status: 201, path: '/devices/bulk', tag, bodyMediaType: 'text/csv',
     summary: 'Register devices from CSV (header userId,platform,ownership,serialNumber,udid,imei,model,osVersion,deviceName,labels); all rows or none',
     query: z.object({ adminDeviceSpaceId: spaceId }),
     body: z.string({ error: 'send the CSV as text/csv' }).min(1, 'CSV body is empty'),
-    results: z.array(deviceFieldsResult),
+    results: z.array(deviceFieldsResult), list: true,
     handler: async ({ actor, body }) => {
       const created = await devices.registerCsv(actor, body, validateCsvRow);
       return new Reply(201, wholeList(created));
@@ -88,7 +88,7 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
     query: z.string().max(2000).optional().describe('Criteria expression, e.g. common.platform = "iOS" AND common.os_version >= 9.3 (max 255 characters)'),
   };
   t.add({
-    method: 'get', path: '/devices', tag, summary: 'List or search devices (fields= projection, labelId= filter, query= criteria)',
+    method: 'get', path: '/devices', tag, errors: [404], summary: 'List or search devices (fields= projection, labelId= filter, query= criteria)',
     query: listQuery(Object.keys(sortColumns) as [string, ...string[]]).extend({ fields: fieldsParam, ...searchQuery }),
     results: z.array(deviceFieldsResult),
     handler: async ({ actor, query }) => {
@@ -100,13 +100,13 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
     },
   });
   t.add({
-    method: 'get', path: '/devices/count', tag, summary: 'Count devices matching query= and/or labelId=',
+    method: 'get', path: '/devices/count', tag, errors: [404], summary: 'Count devices matching query= and/or labelId=',
     query: z.object({ adminDeviceSpaceId: spaceId, ...searchQuery }), results: z.object({ totalCount: z.number() }),
     handler: async ({ actor, query }) => ({ results: { totalCount: await devices.count(actor, query) } }),
   });
   t.add({
     method: 'get', path: '/devices/search_fields', tag, summary: 'Fields usable in criteria and search, with their types',
-    query: z.object({ adminDeviceSpaceId: spaceId }),
+    query: z.object({ adminDeviceSpaceId: spaceId }), list: true,
     handler: async ({ actor }) => {
       const fields = await devices.searchFields(actor);
       return wholeList(fields);
@@ -119,7 +119,7 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
     handler: async ({ actor, params }) => ({ results: await devices.details(actor, params.uuid) }),
   });
   t.add({
-    method: 'get', path: '/devices/:uuid/labels', tag, summary: 'Labels a device is in (manual, filter and system)', params,
+    method: 'get', path: '/devices/:uuid/labels', tag, summary: 'Labels a device is in (manual, filter and system)', params, list: true,
     handler: async ({ actor, params }) => {
       const labels = await devices.labelsOf(actor, params.uuid);
       return wholeList(labels);

@@ -16,7 +16,7 @@ const invitationResult = z.object({ id: z.number(), url: z.string(), token: z.st
 export function registerEnrollmentRoutes(t: RouteTable, enrollment: EnrollmentService): void {
   const tag = 'Enrollment';
   t.add({
-    method: 'post', path: '/enrollments', tag, summary: 'Invite a user\'s device to enroll: the enrollment URL and a one-time challenge (shown only here)',
+    method: 'post', status: 201, path: '/enrollments', tag, summary: 'Invite a user\'s device to enroll: the enrollment URL and a one-time challenge (shown only here)',
     query: z.object({ adminDeviceSpaceId: spaceId }), body: z.strictObject(invitationBody), results: invitationResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await enrollment.createInvitation(actor, body) }),
   });
@@ -62,13 +62,13 @@ export function registerOtaRoutes(t: RouteTable, enrollment: EnrollmentService):
   t.add({
     method: 'get', path: '/ota/enroll', tag, auth: 'public', summary: 'OTA phase 1: the signed Profile Service profile of an invitation',
     query: z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'not an enrollment token') }),
-    responseMediaType: 'application/x-apple-aspen-config',
+    responseMediaType: 'application/x-apple-aspen-config', errors: [404, 410],
     handler: ({ query }) => toReply(() => enrollment.profileService(query.token)),
   });
   t.add({
     method: 'post', path: '/ota/profile', tag, auth: 'public', bodyMediaType: 'application/pkcs7-signature',
     summary: 'OTA phase 2: the device\'s CMS-signed attributes in, the signed MDM enrollment profile out',
-    responseMediaType: 'application/x-apple-aspen-config',
+    responseMediaType: 'application/x-apple-aspen-config', errors: [403, 409, 503],
     handler: ({ req }) => {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       if (body.length === 0) return new Reply(400, 'empty body: expected a CMS-signed device attributes plist\n', { 'Content-Type': 'text/plain' });

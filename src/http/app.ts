@@ -11,7 +11,7 @@ import type { Services } from '../services.js';
 import { BasicAuthenticator } from './basic-auth.js';
 import { deviceBodyParser } from './device-body.js';
 import { ApiError, envelope } from './errors.js';
-import { RouteTable, type Auth } from './route.js';
+import { RouteTable, registerCommonComponents, type Auth } from './route.js';
 import { apiRouteModules, deviceRouteModules, v1RouteModules } from './routes.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -51,11 +51,13 @@ export function createApp(opts: AppOptions) {
 
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'basicAuth', { type: 'http', scheme: 'basic' });
+  registerCommonComponents(registry);
 
+  // Admin API bodies are parsed per route, after authentication, only where a route takes one.
+  const jsonBodies = express.json({ limit: opts.bodyLimit, strict: false, verify: rejectNonUtf8, type: ['application/json', 'application/*+json'] });
+  const textBodies = express.text({ limit: opts.bodyLimit, verify: rejectNonUtf8, type: ['text/csv', 'text/plain'] });
   const api = express.Router();
-  api.use(express.json({ limit: opts.bodyLimit, strict: false, verify: rejectNonUtf8, type: ['application/json', 'application/*+json'] }));
-  api.use(express.text({ limit: opts.bodyLimit, verify: rejectNonUtf8, type: ['text/csv', 'text/plain'] }));
-  const table = new RouteTable(api, registry, '/api/v2', authenticate);
+  const table = new RouteTable(api, registry, '/api/v2', authenticate, { bodyParsers: [jsonBodies, textBodies] });
 
   table.add({
     method: 'get', path: '/ping', tag: 'System', summary: 'API version (MobileIron Core compatible)', auth: 'admin',
@@ -65,8 +67,7 @@ export function createApp(opts: AppOptions) {
   for (const register of apiRouteModules) register(table, services);
 
   const v1 = express.Router();
-  v1.use(express.json({ limit: opts.bodyLimit, strict: false, verify: rejectNonUtf8 }));
-  const v1Table = new RouteTable(v1, registry, '/api/v1', authenticate);
+  const v1Table = new RouteTable(v1, registry, '/api/v1', authenticate, { bodyParsers: [jsonBodies] });
   for (const register of v1RouteModules) register(v1Table, services);
 
   // Device-facing protocol endpoints (/ota, /scep, /mdm): raw bodies, each handler

@@ -1,4 +1,5 @@
 // The one error type and envelope: {"messages":[{"type":"Error","messageKey","localizedMessage"}]}.
+import { z } from 'zod';
 
 export interface ErrorMessage {
   type: 'Error';
@@ -43,3 +44,17 @@ export function envelope(err: ApiError): { messages: ErrorMessage[] } {
     messages: [{ type: 'Error', messageKey: err.messageKey, localizedMessage: err.message, ...err.extra }, ...err.more],
   };
 }
+
+/** The envelope as the OpenAPI document describes it (one named component, every error status). */
+export const errorEnvelopeSchema = z
+  .object({
+    messages: z
+      .array(
+        z
+          .object({ type: z.literal('Error'), messageKey: z.string(), localizedMessage: z.string() })
+          .loose()
+          .describe('Further fields name the cause, e.g. field, row or column'),
+      )
+      .min(1),
+  })
+  .describe('The one error envelope of the admin API');

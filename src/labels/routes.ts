@@ -15,7 +15,7 @@ const labelName = name(64).refine((s) => !/[/\\?#%]/.test(s), 'must not contain 
 export function registerLabelRoutes(t: RouteTable, labels: LabelService): void {
   const tag = 'Labels';
   t.add({
-    method: 'post', path: '/labels', tag, summary: 'Create a manual (static:true) or filter (static:false, criteria) label',
+    method: 'post', status: 201, path: '/labels', tag, summary: 'Create a manual (static:true) or filter (static:false, criteria) label',
     query: z.object({ adminDeviceSpaceId: spaceId }),
     body: z.strictObject({ name: labelName, description: text(1024).optional(), static: z.boolean().default(true), criteria: criteria.nullish() }),
     results: labelResult,
@@ -32,7 +32,7 @@ export function registerLabelRoutes(t: RouteTable, labels: LabelService): void {
     handler: async ({ actor, query }) => pageArray(await labels.summary(actor), query),
   });
   t.add({
-    method: 'post', path: '/labels/preview', tag, summary: 'Try criteria: match count and the first matching devices, or the parse error',
+    method: 'post', path: '/labels/preview', tag, readOnly: true, summary: 'Try criteria: match count and the first matching devices, or the parse error',
     body: z.strictObject({ criteria, limit: z.number().int().min(1).max(100).default(10) }),
     handler: async ({ actor, body }) => {
       const p = await labels.preview(actor, body.criteria, body.limit);
@@ -40,7 +40,7 @@ export function registerLabelRoutes(t: RouteTable, labels: LabelService): void {
     },
   });
   t.add({
-    method: 'delete', path: '/labels', tag, summary: 'Delete labels (assignments to devices, VPN configurations and apps go with them)',
+    method: 'delete', path: '/labels', tag, errors: [404], summary: 'Delete labels (assignments to devices, VPN configurations and apps go with them)',
     body: z.strictObject({ labelIds: z.array(intId).min(1).max(500), reason: text(1024).optional() }),
     handler: async ({ actor, body }) => ({ results: await labels.remove(actor, [...new Set(body.labelIds)], body.reason) }),
   });
@@ -60,7 +60,7 @@ export function registerLabelRoutes(t: RouteTable, labels: LabelService): void {
       method: 'put', path: `/devices/labels/:labelName/${op}`, tag,
       summary: op === 'add' ? 'Apply a manual label (by name) to devices' : 'Remove a manual label (by name) from devices',
       params: z.object({ labelName: z.string().min(1).max(64) }),
-      body: z.strictObject({ deviceUuids: z.array(uuidParam).min(1).max(1000) }),
+      body: z.strictObject({ deviceUuids: z.array(uuidParam).min(1).max(1000) }), list: true,
       handler: async ({ actor, params, body }) => {
         const results = await labels.apply(actor, params.labelName, body.deviceUuids, op);
         return wholeList(results);

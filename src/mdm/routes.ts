@@ -16,17 +16,17 @@ export function registerMdmDeviceRoutes(t: RouteTable, mdm: MdmService): void {
   const tag = 'Device protocol';
   const body = (req: { body: unknown }) => (Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
   t.add({
-    method: 'put', path: '/mdm/checkin', tag, auth: 'device', bodyMediaType: checkinType,
+    method: 'put', path: '/mdm/checkin', tag, auth: 'device', bodyMediaType: checkinType, responseMediaType: ['application/xml', 'text/plain'], errors: [400, 401],
     summary: 'Check-in: Authenticate, TokenUpdate, CheckOut (signed with Mdm-Signature)',
     handler: async ({ req }) => toReply(await mdm.checkin(req.headers, body(req))),
   });
   t.add({
-    method: 'put', path: '/mdm/connect', tag, auth: 'device', bodyMediaType: 'application/x-apple-aspen-mdm',
+    method: 'put', path: '/mdm/connect', tag, auth: 'device', bodyMediaType: 'application/x-apple-aspen-mdm', responseMediaType: ['application/xml', 'text/plain'], errors: [400, 401],
     summary: 'Command results in, the next queued command out (signed with Mdm-Signature)',
     handler: async ({ req }) => toReply(await mdm.connect(req.headers, body(req))),
   });
   t.add({
-    method: 'put', path: '/mdm', tag, auth: 'device',
+    method: 'put', path: '/mdm', tag, auth: 'device', responseMediaType: ['application/xml', 'text/plain'], errors: [400, 401],
     summary: 'One URL for both: check-in by Content-Type application/x-apple-aspen-mdm-checkin, commands otherwise',
     handler: async ({ req }) => {
       const isCheckin = (req.headers['content-type'] ?? '').startsWith(checkinType);
@@ -57,7 +57,7 @@ export function registerMdmAdminRoutes(t: RouteTable, mdm: MdmService): void {
     },
   });
   t.add({
-    method: 'post', path: '/devices/:uuid/commands', tag, summary: 'Queue a raw MDM command (RequestType plus its fields), for QA',
+    method: 'post', status: 201, path: '/devices/:uuid/commands', tag, summary: 'Queue a raw MDM command (RequestType plus its fields), for QA',
     params,
     body: z.object({ RequestType: z.string().regex(/^[A-Za-z]{2,64}$/, 'must be an MDM RequestType such as DeviceInformation') }).catchall(z.unknown()),
     handler: async ({ actor, params, body }) => {
@@ -83,7 +83,7 @@ export function registerMdmAdminRoutes(t: RouteTable, mdm: MdmService): void {
   for (const [path, action] of [['wipe', 'WIPE'], ['retire', 'RETIRE'], ['wakeup', 'WAKEUP']] as const) {
     t.add({
       method: 'put', path: `/devices/${path}`, tag, summary: `${action} devices (Core v2): queues the commands and pushes; per-device results (FAILED with a reason for a device the action cannot apply to)`,
-      body: actionBody, results: actionResults,
+      body: actionBody, results: actionResults, list: true,
       handler: async ({ actor, body }) => {
         const results = await mdm.action(actor, action, body.deviceUuids, body);
         return wholeList(results);
@@ -93,7 +93,7 @@ export function registerMdmAdminRoutes(t: RouteTable, mdm: MdmService): void {
   t.add({
     method: 'post', path: '/devices/action', tag, summary: `Device action (Core v2): actionType one of ${deviceActions.join(', ')}`,
     query: z.object({ actionType: z.enum(deviceActions) }),
-    body: actionBody, results: actionResults,
+    body: actionBody, results: actionResults, list: true,
     handler: async ({ actor, query, body }) => {
       const results = await mdm.action(actor, query.actionType, body.deviceUuids, body);
       return wholeList(results);

@@ -9,7 +9,7 @@ export function registerProfileRoutes(t: RouteTable, profiles: DeviceProfileServ
     summary: 'The signed VPN profile for a device (every VPN configuration reaching it); ?signed=false for the XML plist',
     params: z.object({ uuid: uuidParam }),
     query: z.object({ signed: z.enum(['true', 'false']).default('true') }),
-    responseMediaType: 'application/x-apple-aspen-config',
+    responseMediaType: ['application/x-apple-aspen-config', 'application/x-plist'], otherResponses: { 304: 'Not modified (If-None-Match named the current ETag)' },
     handler: async ({ actor, params, query, req }) => {
       const profile = await profiles.forDevice(actor, params.uuid);
       const signed = query.signed === 'true';

@@ -47,7 +47,8 @@ const scepQuery = z.object({
 export function registerScepRoutes(t: RouteTable, scep: ScepService): void {
   const tag = 'SCEP';
   t.add({
-    method: 'get', path: '/scep', tag, auth: 'public', query: scepQuery, responseMediaType: 'application/octet-stream',
+    method: 'get', path: '/scep', tag, auth: 'public', query: scepQuery, errors: [503],
+    responseMediaType: ['text/plain', 'application/x-x509-ca-cert', 'application/x-x509-ca-ra-cert', pkiMessageType],
     summary: 'SCEP: GetCACaps (text/plain), GetCACert (DER CA certificate) or PKIOperation with a base64 message (CertRep)',
     handler: ({ query }) =>
       guarded(async () => {
@@ -70,7 +71,7 @@ export function registerScepRoutes(t: RouteTable, scep: ScepService): void {
       }),
   });
   t.add({
-    method: 'post', path: '/scep', tag, auth: 'public', query: scepQuery, bodyMediaType: pkiMessageType, responseMediaType: pkiMessageType,
+    method: 'post', path: '/scep', tag, auth: 'public', query: scepQuery, bodyMediaType: pkiMessageType, responseMediaType: pkiMessageType, errors: [503],
     summary: 'SCEP PKIOperation: the body is a DER PKIMessage (PKCSReq, RenewalReq, GetCertInitial); the answer is a CertRep',
     handler: ({ query, req }) =>
       guarded(async () => {
@@ -98,7 +99,7 @@ export function registerScepAdminRoutes(t: RouteTable, scep: ScepService): void 
     method: 'get', path: '/scep/crl', tag: 'SCEP', auth: 'public',
     summary: 'The CA\'s certificate revocation list (X.509 v2 CRL, public): DER, or PEM with ?format=pem',
     query: z.strictObject({ format: z.enum(['der', 'pem']).optional() }),
-    responseMediaType: 'application/pkix-crl',
+    responseMediaType: ['application/pkix-crl', 'application/x-pem-file'], errors: [503],
     handler: async ({ query }) => {
       let crl: Buffer;
       try {
@@ -114,7 +115,7 @@ export function registerScepAdminRoutes(t: RouteTable, scep: ScepService): void 
   });
   const tag = 'SCEP';
   t.add({
-    method: 'post', path: '/scep/challenges', tag,
+    method: 'post', status: 201, path: '/scep/challenges', tag, errors: [404],
     summary: 'Mint a one-time SCEP challenge password (shown in this response only; stored as a hash)',
     body: z.strictObject({
       ttlMinutes: z.number().int().min(1).max(MAX_CHALLENGE_TTL_MINUTES).optional().describe('Default 60'),

@@ -13,7 +13,7 @@ export const userResult = z.object({ id: z.number(), userId: z.string(), email: 
 export function registerUserRoutes(t: RouteTable, users: UserService): void {
   const tag = 'Users';
   t.add({
-    method: 'post', path: '/users', tag, summary: 'Create a user',
+    method: 'post', status: 201, path: '/users', tag, summary: 'Create a user',
     query: z.object({ adminDeviceSpaceId: spaceId }),
     body: z.strictObject({ userId: userIdField, email, displayName }),
     results: userResult,

@@ -42,7 +42,7 @@ const vpnResult = z.object({
 export function registerVpnRoutes(t: RouteTable, vpn: VpnService): void {
   const tag = 'VPN configurations';
   t.add({
-    method: 'post', path: '/configurations/vpn', tag, summary: 'Create a VPN configuration (vpnUuid is minted here, once)',
+    method: 'post', status: 201, path: '/configurations/vpn', tag, summary: 'Create a VPN configuration (vpnUuid is minted here, once)',
     query: z.object({ adminDeviceSpaceId: spaceId }), body: z.strictObject(fields), results: vpnResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await vpn.create(actor, body) }),
   });
