@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEVICE_STATUSES } from '../criteria/fields.js';
 import { listEnvelope, listQuery, spaceId, wholeList } from '../http/pagination.js';
+import { ApiError } from '../http/errors.js';
 import { Reply, type RouteTable } from '../http/route.js';
 import { intId, text, uuidParam } from '../http/validators.js';
 import { isCustomAttributeName, isProjectableField, sortColumns } from './fields.js';
@@ -147,7 +148,14 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
       custom: z.record(customName, text(1024).nullable()).optional(),
     }),
     results: deviceFieldsResult,
-    handler: async ({ actor, params, body }) => ({ results: await devices.setAttributes(actor, params.uuid, body) }),
+    handler: async ({ actor, params, body, req }) => {
+      // zod drops a "__proto__" key from a record without a word; refuse it like the other reserved names.
+      const custom = (req.body as { custom?: unknown } | undefined)?.custom;
+      if (custom && typeof custom === 'object' && Object.hasOwn(custom, '__proto__')) {
+        throw ApiError.validation('custom.__proto__', '__proto__, constructor and prototype are reserved names');
+      }
+      return { results: await devices.setAttributes(actor, params.uuid, body) };
+    },
   });
   t.add({
     method: 'delete', path: '/devices/:uuid', tag, summary: 'Delete a device record', params,
