@@ -221,5 +221,24 @@ describe('event-loop delay of the heaviest requests', () => {
     expect(parseCertRep(res.body as Buffer, { requesterKey: privateKey, requesterCert: request.signer.certificate, caCert: ca }).status).toBe('SUCCESS');
     expect(delay, `event loop stalled ${delay} ms issuing a SCEP certificate`).toBeLessThan(maxDelayMs);
   });
+
+  it('applies a manual label to 1,000 devices (the most one request may name) without stalling the loop', async () => {
+    const uuids: string[] = [];
+    for (let offset = 2000; uuids.length < 1000; offset += 200) {
+      uuids.push(...(await t.admin.get(`/api/v2/devices?limit=200&offset=${offset}&fields=common.uuid`)).body.results.map((d: Record<string, string>) => d['common.uuid']));
+    }
+    const { result: res, maxDelayMs: delay, rawMaxDelayMs, elapsedMs } = await measureDelay(() => t.admin.put('/api/v2/devices/labels/field/add').send({ deviceUuids: uuids }).buffer(true).parse(rawBody));
+    report.labelApply = { maxDelayMs: delay, rawMaxDelayMs, elapsedMs };
+    expect(res.status).toBe(200);
+    expect(JSON.parse(String(res.body)).results.filter((r: { status: string }) => r.status === 'SUCCESS')).toHaveLength(1000);
+    expect(delay, `event loop stalled ${delay} ms applying a label`).toBeLessThan(maxDelayMs);
+  });
+
+  it('lists the search fields (custom attribute names of every device) without stalling the loop', async () => {
+    const { result: res, maxDelayMs: delay, rawMaxDelayMs, elapsedMs } = await measureDelay(() => t.admin.get('/api/v2/devices/search_fields').buffer(true).parse(rawBody));
+    report.searchFields = { maxDelayMs: delay, rawMaxDelayMs, elapsedMs };
+    expect(res.status).toBe(200);
+    expect(delay, `event loop stalled ${delay} ms listing search fields`).toBeLessThan(maxDelayMs);
+  });
 });
 
