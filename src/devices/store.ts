@@ -55,7 +55,6 @@ export const deviceStore = {
   count: (tx: DbTx, where: Prisma.DeviceWhereInput = {}) => tx.device.count({ where }),
   page: (tx: DbTx, where: Prisma.DeviceWhereInput, page: { limit: number; offset: number }, orderBy: Record<string, 'asc' | 'desc'>) =>
     tx.device.findMany({ where, include: withUser, skip: page.offset, take: page.limit, orderBy: [orderBy, { id: 'asc' }] }),
-  customAttributeRows: (tx: DbTx) => tx.device.findMany({ where: { customAttributes: { not: '{}' } }, select: { customAttributes: true } }),
   create: (tx: DbTx, data: Prisma.DeviceUncheckedCreateInput) => tx.device.create({ data, include: withUser }),
   update: (tx: DbTx, id: number, data: Prisma.DeviceUncheckedUpdateInput) => tx.device.update({ where: { id }, data, include: withUser }),
   remove: (tx: DbTx, id: number) => tx.device.delete({ where: { id } }),
