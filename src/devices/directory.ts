@@ -10,6 +10,8 @@ import type { DeviceFacts } from '../criteria/index.js';
 import type { ChangeCounter } from '../db/changes.js';
 import type { Db } from '../db/client.js';
 import { deviceFacts, type DeviceRow } from './fields.js';
+import { slices, yieldToEventLoop } from './slices.js';
+import { deviceStore, type DevicePageFilter } from './store.js';
 
 export interface DeviceEntry {
   row: DeviceRow;
@@ -17,7 +19,8 @@ export interface DeviceEntry {
 }
 
 const marginMs = 2_000;
-const withUser = { user: true } as const;
+/** Rows read per query: a few tens of milliseconds of work between two yields. */
+const pageSize = 500;
 
 export class DeviceDirectory {
   private entries = new Map<number, DeviceEntry>();
@@ -39,6 +42,14 @@ export class DeviceDirectory {
     await this.refresh();
     this.ordered ??= [...this.entries.values()].sort((a, b) => a.row.id - b.row.id);
     return this.ordered;
+  }
+
+  /**
+   * Counts a write the counting client did not see (raw SQL). Call it inside the transaction:
+   * the transaction counts once more at its end, so the next read refreshes after the commit.
+   */
+  noteWrite(): void {
+    this.changes.bump();
   }
 
   /** Drop a deleted device now rather than at the next count check. */
@@ -68,14 +79,9 @@ export class DeviceDirectory {
       return;
     }
     const since = new Date(this.watermark - marginMs);
-    const [changed, changedUsers] = await Promise.all([
-      this.db.device.findMany({ where: { updatedAt: { gte: since } }, include: withUser }),
-      this.db.user.findMany({ where: { updatedAt: { gte: since } }, select: { id: true } }),
-    ]);
-    const userDevices = changedUsers.length
-      ? await this.db.device.findMany({ where: { userRef: { in: changedUsers.map((u) => u.id) } }, include: withUser })
-      : [];
-    for (const row of [...changed, ...userDevices]) this.put(row);
+    const changedUsers = await this.db.user.findMany({ where: { updatedAt: { gte: since } }, select: { id: true } });
+    await this.readPages({ updatedSince: since }, (row) => this.put(row));
+    for (const userRefs of slices(changedUsers.map((u) => u.id), pageSize)) await this.readPages({ userRefs }, (row) => this.put(row));
     const count = await this.db.device.count();
     if (count !== this.entries.size) {
       await this.reload(started);
@@ -85,12 +91,27 @@ export class DeviceDirectory {
   }
 
   private async reload(started: number): Promise<void> {
-    const rows = await this.db.device.findMany({ include: withUser, orderBy: { id: 'asc' } });
-    this.entries = new Map();
+    const entries = new Map<number, DeviceEntry>();
+    await this.readPages({ all: true }, (row) => entries.set(row.id, { row, facts: deviceFacts(row) }));
+    this.entries = entries;
     this.ordered = null;
-    for (const row of rows) this.put(row);
     this.loaded = true;
     this.watermark = started;
+  }
+
+  /**
+   * Reads matching devices a page at a time in id order, yielding to the event loop between
+   * pages, so that reading 10,000 devices never holds the event loop for long.
+   */
+  private async readPages(filter: DevicePageFilter, each: (row: DeviceRow) => void): Promise<void> {
+    let after = 0;
+    for (;;) {
+      const page = await deviceStore.readPage(this.db, filter, after, pageSize);
+      for (const row of page) each(row);
+      if (page.length < pageSize) return;
+      after = page[page.length - 1]!.id;
+      await yieldToEventLoop();
+    }
   }
 
   private put(row: DeviceRow): void {

@@ -1,17 +1,34 @@
 // The MobileIron view of a device: flat objects keyed by Core's field names
 // (common.uuid, ios.DeviceName, user.user_id...), and the facts the criteria language reads.
-import type { DeviceFacts } from '../criteria/fields.js';
+import { CUSTOM_ATTRIBUTE_NAME, CUSTOM_DEVICE_PREFIX, type DeviceFacts } from '../criteria/fields.js';
 import type { Prisma } from '../db/client.js';
 
 export type DeviceRow = Prisma.DeviceGetPayload<{ include: { user: true } }>;
 
+/**
+ * Names that would reach Object.prototype when used as a key of a plain object (a lookup of
+ * `constructor` finds a function, an assignment to `__proto__` swaps the prototype): never
+ * accepted from a client as a custom attribute or field name.
+ */
+export const reservedKeys: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The stored custom.device.* values, in an object without a prototype (no inherited keys). */
 export function customAttributes(row: { customAttributes: string }): Record<string, string> {
+  const out = Object.create(null) as Record<string, string>;
   try {
     const parsed = JSON.parse(row.customAttributes) as unknown;
-    return parsed && typeof parsed === 'object' ? (parsed as Record<string, string>) : {};
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string') out[k] = v;
+    }
   } catch {
-    return {};
+    // an unreadable value reads as no attributes
   }
+  return out;
+}
+
+/** A custom attribute name a client may set or ask for. */
+export function isCustomAttributeName(name: string): boolean {
+  return CUSTOM_ATTRIBUTE_NAME.test(name) && !reservedKeys.has(name);
 }
 
 export function deviceFacts(row: DeviceRow): DeviceFacts {
@@ -66,6 +83,20 @@ export function deviceFields(row: DeviceRow): Record<string, unknown> {
   };
   for (const [k, v] of Object.entries(customAttributes(row))) fields[`custom.device.${k}`] = v;
   return fields;
+}
+
+/** The built-in names deviceFields returns, for checking a fields= projection. */
+export const builtInFieldNames: ReadonlySet<string> = new Set([
+  'common.id', 'common.uuid', 'common.platform', 'common.os_version', 'common.model', 'common.manufacturer',
+  'common.SerialNumber', 'common.imei', 'common.owner', 'common.status', 'common.compliant', 'common.quarantined',
+  'common.retired', 'common.registration_date', 'common.last_connected_at', 'common.device_admin_space_id',
+  'ios.DeviceName', 'ios.iPhone UDID', 'user.user_id', 'user.email_address', 'user.display_name',
+]);
+
+/** A name fields= may ask for: a built-in field or custom.device.<name>. */
+export function isProjectableField(name: string): boolean {
+  if (builtInFieldNames.has(name)) return true;
+  return name.startsWith(CUSTOM_DEVICE_PREFIX) && isCustomAttributeName(name.slice(CUSTOM_DEVICE_PREFIX.length));
 }
 
 export const defaultListFields = [

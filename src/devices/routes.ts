@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { DEVICE_STATUSES } from '../criteria/fields.js';
 import { listEnvelope, listQuery, spaceId, wholeList } from '../http/pagination.js';
+import { ApiError } from '../http/errors.js';
 import { Reply, type RouteTable } from '../http/route.js';
 import { intId, text, uuidParam } from '../http/validators.js';
-import { sortColumns } from './fields.js';
+import { isCustomAttributeName, isProjectableField, sortColumns } from './fields.js';
 import type { DeviceInput, DeviceService } from './service.js';
+import { sendJsonInSlices } from './slices.js';
 
 const osVersion = z.string().trim().regex(/^\d{1,4}(\.\d{1,4}){0,3}$/, 'must be a version such as 9.3.1');
 const model = text(64).trim();
@@ -18,7 +20,10 @@ const platform = z
   .pipe(z.enum(['iOS', 'Android', 'I', 'A', 'ios', 'android', 'IOS', 'ANDROID']))
   .transform((p): 'iOS' | 'Android' => (p.toLowerCase().startsWith('i') ? 'iOS' : 'Android'));
 const userIdRef = z.string().trim().min(1).max(128);
-const customName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'custom attribute names: letters, digits, _ . - (max 64)');
+const customName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'custom attribute names: letters, digits, _ . - (max 64)')
+  .refine(isCustomAttributeName, '__proto__, constructor and prototype are reserved names');
 
 export const deviceBody = z.strictObject({
   platform,
@@ -56,10 +61,18 @@ function validateCsvRow(rec: Record<string, string>) {
   return { ok: true as const, value: { ...rest, owner: ownership } as DeviceInput & { labels: string[] } };
 }
 
+// Unknown names (and prototype keys such as __proto__) are refused, naming the first one, rather
+// than answered with null or an inherited value.
 const fieldsParam = z
   .string()
   .max(2000)
   .transform((s) => s.split(',').map((f) => f.trim()).filter(Boolean))
+  .superRefine((names, ctx) => {
+    const unknown = names.find((name) => !isProjectableField(name));
+    if (unknown !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `unknown field ${JSON.stringify(unknown)}; see GET /api/v2/devices/search_fields` });
+    }
+  })
   .optional()
   .describe('Comma-separated field names to return, e.g. common.uuid,common.model');
 
@@ -78,9 +91,10 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
     query: z.object({ adminDeviceSpaceId: spaceId }),
     body: z.string({ error: 'send the CSV as text/csv' }).min(1, 'CSV body is empty'),
     results: z.array(deviceFieldsResult), list: true,
-    handler: async ({ actor, body }) => {
+    handler: async ({ actor, body, res }) => {
       const created = await devices.registerCsv(actor, body, validateCsvRow);
-      return new Reply(201, wholeList(created));
+      // Up to 10,000 devices: serialized in slices rather than in one JSON.stringify.
+      await sendJsonInSlices(res, 201, wholeList(created));
     },
   });
   const searchQuery = {
@@ -134,7 +148,14 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
       custom: z.record(customName, text(1024).nullable()).optional(),
     }),
     results: deviceFieldsResult,
-    handler: async ({ actor, params, body }) => ({ results: await devices.setAttributes(actor, params.uuid, body) }),
+    handler: async ({ actor, params, body, req }) => {
+      // zod drops a "__proto__" key from a record without a word; refuse it like the other reserved names.
+      const custom = (req.body as { custom?: unknown } | undefined)?.custom;
+      if (custom && typeof custom === 'object' && Object.hasOwn(custom, '__proto__')) {
+        throw ApiError.validation('custom.__proto__', '__proto__, constructor and prototype are reserved names');
+      }
+      return { results: await devices.setAttributes(actor, params.uuid, body) };
+    },
   });
   t.add({
     method: 'delete', path: '/devices/:uuid', tag, summary: 'Delete a device record', params,

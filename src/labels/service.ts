@@ -6,6 +6,7 @@ import type { DeviceFacts } from '../criteria/index.js';
 import type { Db, DbTx } from '../db/client.js';
 import type { DeviceDirectory, DeviceEntry } from '../devices/directory.js';
 import { deviceFacts, type DeviceRow } from '../devices/fields.js';
+import { slices, yieldToEventLoop } from '../devices/slices.js';
 import { deviceStore } from '../devices/store.js';
 import { ApiError } from '../http/errors.js';
 import { compileOrThrow, labelPredicate } from './membership.js';
@@ -177,11 +178,19 @@ export class LabelService {
           `${label.name} is a filter label: its members are the devices matching its criteria (${label.criteria || 'all devices'}); it cannot be applied to devices by hand`,
         );
       }
-      const devices = await deviceStore.findManyByUuid(tx, [...new Set(deviceUuids)]);
+      const devices = [];
+      for (const some of slices([...new Set(deviceUuids)], 250)) {
+        devices.push(...(await deviceStore.idsByUuid(tx, some)));
+        await yieldToEventLoop();
+      }
       const byUuid = new Map(devices.map((d) => [d.uuid, d]));
       const ids = devices.map((d) => d.id);
-      if (op === 'add') await labelStore.addMembers(tx, label.id, ids);
-      else await labelStore.removeMembers(tx, label.id, ids);
+      if (op === 'add') {
+        await labelStore.addMembers(tx, label.id, ids);
+        this.directory.noteWrite();
+      } else {
+        await labelStore.removeMembers(tx, label.id, ids);
+      }
       await recordAudit(tx, { actor: actor.username, action: op === 'add' ? 'label.add' : 'label.remove', objectType: 'label', objectId: label.id, details: { name: label.name, deviceUuids: devices.map((d) => d.uuid) } });
       const results = deviceUuids.map((uuid) =>
         byUuid.has(uuid)

@@ -1,4 +1,5 @@
 import type { DbTx } from '../db/client.js';
+import { deviceStore } from '../devices/store.js';
 
 export const labelStore = {
   findById: (tx: DbTx, id: number) => tx.label.findUnique({ where: { id } }),
@@ -17,8 +18,12 @@ export const labelStore = {
   },
   manualMemberIds: async (tx: DbTx, labelId: number) =>
     (await tx.deviceLabel.findMany({ where: { labelId }, select: { deviceId: true } })).map((r) => r.deviceId),
-  addMembers: (tx: DbTx, labelId: number, deviceIds: number[]) =>
-    Promise.all(deviceIds.map((deviceId) => tx.deviceLabel.upsert({ where: { deviceId_labelId: { deviceId, labelId } }, create: { deviceId, labelId }, update: {} }))),
+  /**
+   * Adds memberships, keeping those that exist: one statement per 1,000 devices. (An upsert per
+   * device cost Prisma about 1.5 ms each, all of it without a pause for the event loop.) Raw
+   * SQL is not counted by the client: callers tell the device directory (noteWrite).
+   */
+  addMembers: (tx: DbTx, labelId: number, deviceIds: number[]) => deviceStore.insertLabelMemberships(tx, deviceIds.map((deviceId) => [deviceId, labelId] as const), new Date()),
   removeMembers: (tx: DbTx, labelId: number, deviceIds: number[]) =>
     tx.deviceLabel.deleteMany({ where: { labelId, deviceId: { in: deviceIds } } }),
   assignmentCounts: async (tx: DbTx, labelId: number) => ({
