@@ -89,6 +89,7 @@ const cases: Record<string, Case> = {
   'GET /api/v2/admins/{id}': { calls: () => [{ params: { id: f.tempAdmin.id } }] },
   'PUT /api/v2/admins/{id}': { calls: () => [{ params: { id: f.tempAdmin.id }, body: { role: 'viewer' } }] },
   'DELETE /api/v2/admins/{id}': { phase: 1, calls: () => [{ params: { id: f.tempAdmin.id } }] },
+  'DELETE /api/v2/admins/{id}/lockout': { calls: () => [{ params: { id: f.viewer.id } }] },
   'POST /api/v2/users': { calls: () => [{ body: { userId: 'carol', email: 'carol@example.com', displayName: 'Carol' } }] },
   'GET /api/v2/users': { calls: () => [{}, { query: { search: 'ali' } }] },
   'GET /api/v2/users/{userId}': { calls: () => [{ params: { userId: 'alice' } }] },
