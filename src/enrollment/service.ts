@@ -1,8 +1,8 @@
 // Over-the-air enrollment: an admin invitation → the device fetches a signed Profile Service
 // profile → it posts its CMS-signed attributes → it gets a signed MDM enrollment profile (our
 // CA, a device identity by SCEP or PKCS#12, com.apple.mdm).
-import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
-import forge from 'node-forge';
+import { createHash, createHmac, generateKeyPair as generateKeyPairAsync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import { requireRead, requireWrite, type Actor } from '../auth/actor.js';
 import { recordAudit } from '../audit/store.js';
 import type { Db, DbTx } from '../db/client.js';
@@ -12,12 +12,12 @@ import type { Logger } from '../logger.js';
 import { toXmlPlist } from '../plist/index.js';
 import type { ScepService } from '../scep/service.js';
 import { CmsVerifyError, verifyCms } from '../signing/cms.js';
-import { generateKeyPair } from '../signing/identity.js';
 import type { SigningService } from '../signing/service.js';
 import { userStore } from '../users/store.js';
 import { isVersionLike } from '../versions/compare.js';
 import { buildEnrollmentProfile, buildProfileServicePayload, parseDeviceAttributes, scepSubject, type DeviceIdentityInput } from './payloads.js';
 import { invitationStore, invitationTokenHash } from './store.js';
+import { buildPkcs12 } from './pkcs12.js';
 import { MdmProtocolError } from '../mdm/protocol/errors.js';
 
 export const mdmTopic = 'com.apple.mgmt.External.mockiron';
@@ -147,6 +147,10 @@ export class EnrollmentService {
       throw new EnrollmentError(400, `bad device attributes: ${reason}`);
     }
     const challengeHash = sha256(attrs.challenge!);
+    // A server-made identity needs an RSA key: generated before the transaction (on libuv's
+    // thread pool), so neither the event loop nor the database waits for it.
+    const invited = await invitationStore.findByChallengeHash(this.db, challengeHash);
+    const keyPair = invited?.identityKind === 'pkcs12' && !invited.usedAt ? await generateRsaKeyPair() : undefined;
     const result = await this.db.$transaction(async (tx) => {
       const inv = await invitationStore.findByChallengeHash(tx, challengeHash);
       if (!inv) throw new EnrollmentError(403, 'unknown enrollment challenge');
@@ -155,15 +159,16 @@ export class EnrollmentService {
       const device = await this.upsertDevice(tx, inv.deviceRef, inv.userRef, attrs);
       const claimed = await invitationStore.markUsed(tx, inv.id, device.id);
       if (claimed.count !== 1) throw new EnrollmentError(403, 'this enrollment challenge has already been used');
-      const identity = await this.identityFor(tx, inv.identityKind, device);
+      const identity = await this.identityFor(tx, inv.identityKind, device, keyPair);
       await recordAudit(tx, { actor: `device:${attrs.udid}`, action: 'enroll.ota', objectType: 'device', objectId: device.uuid, details: { invitation: inv.id, identity: inv.identityKind } });
       return { device, identity };
     });
+    const identity = typeof result.identity === 'function' ? await result.identity() : result.identity;
     const plist = buildEnrollmentProfile({
       namespace: this.namespace,
       profile: { identifier: enrollmentProfileIdentifier(result.device.uuid), displayName: 'mockiron MDM', description: 'Device management by mockiron', organization: 'mockiron' },
       caCertificateDer: this.signing.caDer(),
-      identity: result.identity,
+      identity,
       mdm: { serverUrl: `${this.publicUrl}/mdm/connect`, checkInUrl: `${this.publicUrl}/mdm/checkin`, topic: mdmTopic, signMessage: true, checkOutWhenRemoved: true },
     });
     this.logger.info({ deviceUuid: result.device.uuid, udid: attrs.udid }, 'device completed OTA enrollment');
@@ -195,27 +200,36 @@ export class EnrollmentService {
     });
   }
 
-  private async identityFor(tx: DbTx, kind: string, device: { id: number; uuid: string; udid: string | null }): Promise<DeviceIdentityInput> {
+  private async identityFor(tx: DbTx, kind: string, device: { id: number; uuid: string; udid: string | null }, keyPair?: RsaKeyPair): Promise<DeviceIdentityInput | (() => Promise<DeviceIdentityInput>)> {
     const subject = scepSubject([['O', 'mockiron'], ['CN', `mockiron device ${device.uuid}`]]);
-    if (kind === 'pkcs12') return this.pkcs12Identity(tx, device);
+    if (kind === 'pkcs12') return this.pkcs12Identity(tx, device, keyPair ?? (await generateRsaKeyPair()));
     const { challenge } = await this.scep.mintChallenge(tx, { purpose: 'enrollment', deviceRef: device.id, ttlMinutes: 60, createdBy: 'ota' });
     return { kind: 'scep', url: `${this.publicUrl}/scep`, name: 'mockiron', subject, challenge, keysize: 2048, keyUsage: 5 };
   }
 
-  /** For tools that cannot do SCEP: a key and certificate made here, in a PKCS#12. */
-  private async pkcs12Identity(tx: DbTx, device: { id: number; uuid: string }): Promise<DeviceIdentityInput> {
+  /**
+   * For tools that cannot do SCEP: a certificate issued and recorded in the transaction, and
+   * what finishes the identity after it commits (the PKCS#12 is built in a worker thread).
+   */
+  private async pkcs12Identity(tx: DbTx, device: { id: number; uuid: string }, { privateKey, publicKey }: RsaKeyPair): Promise<() => Promise<DeviceIdentityInput>> {
     const ca = this.signing.ca;
     if (!ca) throw new EnrollmentError(503, 'device identities need the mockiron CA key, which is not held here (imported signing identity)');
-    const { privateKey, publicKey } = generateKeyPair('rsa');
     const issued = ca.issueCertificate({ subject: { commonName: `mockiron device ${device.uuid}`, organization: 'mockiron' }, publicKey, profile: 'device', validityDays: 365, crlUrl: `${this.publicUrl}/api/v2/scep/crl` });
     await this.scep.recordCertificate(tx, { certificate: issued.certificate, deviceRef: device.id, source: 'pkcs12' });
     const password = randomBytes(12).toString('base64url');
-    const p12 = forge.pkcs12.toPkcs12Asn1(
-      forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()),
-      [forge.pki.certificateFromPem(issued.pem), forge.pki.certificateFromPem(ca.certificatePem)],
+    return async () => ({
+      kind: 'pkcs12',
+      pkcs12: await buildPkcs12({
+        keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        certificatePems: [issued.pem, ca.certificatePem],
+        password,
+        friendlyName: 'mockiron device identity',
+      }),
       password,
-      { algorithm: '3des', friendlyName: 'mockiron device identity' },
-    );
-    return { kind: 'pkcs12', pkcs12: Buffer.from(forge.asn1.toDer(p12).getBytes(), 'binary'), password, fileName: 'identity.p12' };
+      fileName: 'identity.p12',
+    });
   }
 }
+
+type RsaKeyPair = { privateKey: KeyObject; publicKey: KeyObject };
+const generateRsaKeyPair = (): Promise<RsaKeyPair> => promisify(generateKeyPairAsync)('rsa', { modulusLength: 2048 });
