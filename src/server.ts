@@ -1,13 +1,13 @@
 // Starts mockiron: HTTP listener (answering 503 until ready), database (migrated), services,
 // first admin, graceful stop (503 for new requests, in-flight ones finish, bounded).
-import http, { type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import http, { type RequestListener, type Server } from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import type { Config } from './config.js';
 import { openDatabase } from './db/client.js';
-import { accessLog, type AccessLogMiddleware } from './http/access-log.js';
+import { accessLog } from './http/access-log.js';
 import { createApp } from './http/app.js';
-import { ApiError, envelope } from './http/errors.js';
+import { RequestGate } from './http/request-gate.js';
 import type { Logger } from './logger.js';
 import { loadOrCreateInstallation } from './installation.js';
 import { buildServices, type Services } from './services.js';
@@ -24,7 +24,8 @@ export interface RunningServer {
 
 /** Everything but the listener: used by the server and by tests (supertest on the app). */
 export async function bootstrap(config: Config, logger: Logger, announce: (line: string) => void = () => {}) {
-  return assemble(await openState(config, logger), config, logger, announce);
+  const services = await prepare(await openState(config, logger), config, logger, announce);
+  return { app: serve(services, config, logger), services };
 }
 
 type OpenedState = Awaited<ReturnType<typeof openState>>;
@@ -49,10 +50,14 @@ async function openState(config: Config, logger: Logger) {
   }
 }
 
-/** The rest, which needs the public URL (with port 0, known once listening). */
-async function assemble(state: OpenedState, config: Config, logger: Logger, announce: (line: string) => void) {
+function servicesFor(state: OpenedState, config: Config, logger: Logger, publicUrl: string) {
   const { db, changes, signing, namespace } = state;
-  const services = buildServices({ db, changes, logger, dataDir: config.dataDir, publicUrl: config.publicUrl, signing, namespace, clientCertHeader: config.clientCertHeader });
+  return buildServices({ db, changes, logger, dataDir: config.dataDir, publicUrl, signing, namespace, clientCertHeader: config.clientCertHeader });
+}
+
+/** Services with the first admin and seeded data (database work only: the URL plays no part). */
+async function prepare(state: OpenedState, config: Config, logger: Logger, announce: (line: string) => void) {
+  const services = servicesFor(state, config, logger, config.publicUrl);
   const first = await services.admins.ensureInitialAdmin(config.adminUser, config.adminPassword);
   if (first.created) {
     logger.info({ username: config.adminUser }, 'created the first admin user');
@@ -63,9 +68,13 @@ async function assemble(state: OpenedState, config: Config, logger: Logger, anno
     }
   }
   await services.init();
+  return services;
+}
+
+/** Starts the background work and builds the app. */
+function serve(services: Services, config: Config, logger: Logger) {
   services.mdm.start();
-  const app = createApp({ services, logger, bodyLimit: config.bodyLimit, credentialCacheMs: config.credentialCacheMs, version });
-  return { app, services };
+  return createApp({ services, logger, bodyLimit: config.bodyLimit, credentialCacheMs: config.credentialCacheMs, version });
 }
 
 export interface StartOptions {
@@ -79,19 +88,39 @@ const lingerMs = 250;
 
 export async function startServer(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
   const scheme = config.tls ? 'https' : 'http';
+  const announce = (line: string) => process.stdout.write(line);
   const state = await openState(config, logger);
-  // --tls: the certificate must be there for the first handshake. It needs only the CA and the
-  // public host name (not the port), so it is made before listening.
-  let tlsMaterial: TlsMaterial | undefined;
-  try {
-    if (config.tls) tlsMaterial = tlsMaterialFor(config.dataDir, state.signing, config.publicUrl);
-  } catch (err) {
+  let services: Services | undefined;
+  let app: RequestListener | undefined;
+  const abandon = async (err: unknown): Promise<never> => {
+    services?.mdm.stop();
     await state.db.$disconnect();
     throw err;
+  };
+  // The public URL (in enrollment profiles, SCEP and MDM URLs) carries the port. When it is
+  // known now (a fixed port, or a given public URL), the whole app is built before listening:
+  // a client is refused until it can be answered for real. Only with port 0 and no public URL
+  // must the server listen first to learn its port, and answer 503 while it builds the rest.
+  const publicUrlKnown = !(config.publicUrlFromPort && config.port === 0);
+  let tlsMaterial: TlsMaterial | undefined;
+  try {
+    // --tls: the certificate must be there for the first handshake. It needs only the CA and
+    // the public host name (not the port).
+    if (config.tls) tlsMaterial = tlsMaterialFor(config.dataDir, state.signing, config.publicUrl);
+    // The database work (first admin, seeding; its first queries are slow to plan) is done
+    // here in any case; with port 0 these services only serve that, and are built anew below.
+    const prepared = await prepare(state, config, logger, announce);
+    if (publicUrlKnown) {
+      services = prepared;
+      app = serve(services, config, logger);
+    }
+  } catch (err) {
+    return abandon(err);
   }
   // The handler is attached before listening: until the app is built (and once stopping) the
   // gate answers 503 at once, so no request sent during start-up or shutdown waits for nothing.
   const gate = new RequestGate(accessLog(logger));
+  if (app) gate.open(app);
   const server: Server = config.tls ? https.createServer(tlsMaterial!, gate.handle) : http.createServer(gate.handle);
   // Every connection, including TLS ones still in their handshake (which the HTTP server does
   // not count yet), so a stop can close them all.
@@ -111,26 +140,27 @@ export async function startServer(config: Config, logger: Logger, options: Start
       });
     });
   } catch (err) {
-    await state.db.$disconnect();
-    throw err;
+    return abandon(err);
   }
-  // With port 0 the public URL (in enrollment profiles, SCEP and MDM URLs) must carry the port
-  // the system chose: it is known only now.
   const port = (server.address() as AddressInfo).port;
   const url = `${scheme}://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
-  const publicUrl = config.publicUrlFromPort ? `${scheme}://localhost:${port}` : config.publicUrl;
-  logger.info({ address: url }, 'port open; answering 503 until ready');
-  let built;
-  try {
-    built = await assemble(state, { ...config, publicUrl }, logger, (line) => process.stdout.write(line));
-  } catch (err) {
-    server.close();
-    for (const socket of sockets) socket.destroy();
-    await state.db.$disconnect();
-    throw err;
+  const publicUrl = publicUrlKnown ? config.publicUrl : `${scheme}://localhost:${port}`;
+  if (!services) {
+    logger.info({ address: url }, 'port open; answering 503 until ready');
+    try {
+      services = servicesFor(state, config, logger, publicUrl);
+      // Idempotent and quick by now; run again so these services start as the others do.
+      await services.init();
+      // Building the app takes a while (route schemas): requests waiting for a 503 get it first.
+      await new Promise((resolve) => setImmediate(resolve));
+      app = serve(services, config, logger);
+    } catch (err) {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+      return abandon(err);
+    }
+    gate.open(app);
   }
-  const { app, services } = built;
-  gate.open(app);
   logger.info({ url, publicUrl, dataDir: config.dataDir, version }, 'mockiron listening');
 
   const graceMs = options.shutdownGraceMs ?? defaultShutdownGraceMs;
@@ -140,13 +170,13 @@ export async function startServer(config: Config, logger: Logger, options: Start
       // New requests get 503 from here on; those in flight may finish, within the grace period.
       const cut = await gate.stop(graceMs);
       if (cut) logger.warn({ requests: cut, graceMs }, 'requests still in flight after the grace period; closing their connections');
+      // Connections waiting in the listen backlog would be reset by the close: accept them first.
+      await acceptPending(() => accepted);
       // Stop listening with net.Server's close: http.Server's also destroys every connection
       // without a request in progress, including one accepted a moment ago whose request is on
       // its way (its client would see a reset, not a 503). A request still arriving on an open
       // connection gets its 503 and Connection: close; what is left after a short wait (idle
       // keep-alive connections, requests past the grace period) is closed.
-      // Connections waiting in the listen backlog would be reset by the close: accept them first.
-      await acceptPending(() => accepted);
       const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
       await Promise.race([closed, delay(lingerMs)]);
       for (const socket of sockets) socket.destroy();
@@ -174,65 +204,4 @@ async function acceptPending(acceptedSoFar: () => number): Promise<void> {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * Stands in front of the app: answers 503 (Retry-After: 1, Connection: close, the error
- * envelope) until the app is ready and once stopping, and counts the requests in flight so a
- * stop can wait for them.
- */
-class RequestGate {
-  private app: RequestListener | undefined;
-  private stopping = false;
-  private readonly inFlight = new Set<ServerResponse>();
-  private onDrained: (() => void) | undefined;
-
-  constructor(private readonly log: AccessLogMiddleware) {}
-
-  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const app = this.app;
-    if (!app || this.stopping) {
-      this.log(req, res, () => unavailable(req, res, this.stopping ? 'mockiron is shutting down' : 'mockiron is starting'));
-      return;
-    }
-    this.inFlight.add(res);
-    res.once('close', () => {
-      this.inFlight.delete(res);
-      if (this.inFlight.size === 0) this.onDrained?.();
-    });
-    app(req, res);
-  };
-
-  open(app: RequestListener): void {
-    this.app = app;
-  }
-
-  /** Stops passing requests to the app; resolves once those in flight are done, or after graceMs with how many are not. */
-  stop(graceMs: number): Promise<number> {
-    this.stopping = true;
-    // Answers still to come end their connection, so no client reuses one about to be closed.
-    for (const res of this.inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
-    if (this.inFlight.size === 0) return Promise.resolve(0);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(this.inFlight.size), graceMs);
-      this.onDrained = () => {
-        clearTimeout(timer);
-        resolve(0);
-      };
-    });
-  }
-}
-
-function unavailable(req: IncomingMessage, res: ServerResponse, message: string): void {
-  // The body is not wanted; read and drop it so closing the connection does not reset it
-  // before the client has read the answer.
-  req.resume();
-  const body = JSON.stringify(envelope(new ApiError(503, 'com.mobileiron.vsp.messages.http.503', message)));
-  res.writeHead(503, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-    'Retry-After': '1',
-    Connection: 'close',
-  });
-  res.end(body);
 }
