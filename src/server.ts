@@ -1,5 +1,7 @@
-// Starts mockiron: HTTP listener (answering 503 until ready), database (migrated), services,
-// first admin, graceful stop (503 for new requests, in-flight ones finish, bounded).
+// Starts mockiron: database (migrated), signing identity, first admin, services and app, all
+// before listening when the port is known (with port 0, the app after); a gate in front answers
+// 503 until ready and while stopping. Graceful stop: 503 for new requests, those in flight
+// finish (bounded), connections closed, then background work and the database.
 import http, { type RequestListener, type Server } from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo, type Socket } from 'node:net';
@@ -25,7 +27,7 @@ export interface RunningServer {
 /** Everything but the listener: used by the server and by tests (supertest on the app). */
 export async function bootstrap(config: Config, logger: Logger, announce: (line: string) => void = () => {}) {
   const services = await prepare(await openState(config, logger), config, logger, announce);
-  return { app: serve(services, config, logger), services };
+  return { app: startApp(services, config, logger), services };
 }
 
 type OpenedState = Awaited<ReturnType<typeof openState>>;
@@ -72,7 +74,7 @@ async function prepare(state: OpenedState, config: Config, logger: Logger, annou
 }
 
 /** Starts the background work and builds the app. */
-function serve(services: Services, config: Config, logger: Logger) {
+function startApp(services: Services, config: Config, logger: Logger) {
   services.mdm.start();
   return createApp({ services, logger, bodyLimit: config.bodyLimit, credentialCacheMs: config.credentialCacheMs, version });
 }
@@ -112,7 +114,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     const prepared = await prepare(state, config, logger, announce);
     if (publicUrlKnown) {
       services = prepared;
-      app = serve(services, config, logger);
+      app = startApp(services, config, logger);
     }
   } catch (err) {
     return abandon(err);
@@ -153,7 +155,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
       await services.init();
       // Building the app takes a while (route schemas): requests waiting for a 503 get it first.
       await new Promise((resolve) => setImmediate(resolve));
-      app = serve(services, config, logger);
+      app = startApp(services, config, logger);
     } catch (err) {
       server.close();
       for (const socket of sockets) socket.destroy();
