@@ -180,6 +180,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
       // connection gets its 503 and Connection: close; what is left after a short wait (idle
       // keep-alive connections, requests past the grace period) is closed.
       const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
+      logger.info({ openConnections: sockets.size }, 'no longer listening');
       await Promise.race([closed, delay(lingerMs)]);
       for (const socket of sockets) socket.destroy();
       await closed;

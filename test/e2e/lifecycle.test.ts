@@ -1,9 +1,10 @@
 // No request sent while mockiron starts or stops is left waiting: the real server (`mockiron
 // serve`, plain HTTP and --tls) is probed continuously from before its port opens until after it
 // exited. Every answer comes within 1 s and is either the real one or a 503 with Retry-After and
-// the error envelope; the only other outcome allowed is a refused connection while nothing
-// listens (before start, after exit). Requests in flight at SIGTERM finish; a stuck one is cut
-// after the grace period and the process still exits 0.
+// the error envelope; the only other outcomes allowed are a refused connection while nothing
+// listens (before start, after exit) and, rarely, the kernel's reset of a connection completed
+// in the very instant the listener closes. Requests in flight at SIGTERM finish; a stuck one is
+// cut after the grace period and the process still exits 0.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -50,7 +51,12 @@ function serve(flags: string[], dataDir: string) {
         else reject(new Error(`exited before "${msg}": ${out}`));
       });
     });
-  return { child, exit, logged, output: () => out };
+  /** When (performance.now() clock) the server logged that it stopped listening. */
+  const closedAt = () => {
+    const line = out.split('\n').find((l) => l.includes('"msg":"no longer listening"'));
+    return line ? performance.now() - (Date.now() - (JSON.parse(line) as { time: number }).time) : undefined;
+  };
+  return { child, exit, logged, closedAt, output: () => out };
 }
 
 interface Outcome {
@@ -151,7 +157,14 @@ function slowUpload(target: Target, body: string) {
 }
 
 /** What is wrong with an outcome, whatever the phase; undefined when it is fine. */
-function problem(o: Outcome, window: { firstAnswer: number; stopAt: number }): string | undefined {
+interface Phases {
+  firstAnswer: number;
+  stopAt: number;
+  /** When the server closed its listening socket (from its log), if it got that far. */
+  closedAt?: number;
+}
+
+function problem(o: Outcome, window: Phases): string | undefined {
   if (o.ms > answerWithinMs) return `waited ${Math.round(o.ms)} ms`;
   if (o.status === 503) {
     if (o.retryAfter !== '1') return 'a 503 without Retry-After: 1';
@@ -161,18 +174,24 @@ function problem(o: Outcome, window: { firstAnswer: number; stopAt: number }): s
     return undefined;
   }
   if (o.status !== undefined) return o.status === probes.find((p) => p.path === o.path)!.status ? undefined : `answered ${o.status}: ${o.body}`;
+  // A connection the system completed in the instant the listener closes is reset by the
+  // kernel (it never reached the server; every server that closes its socket has this
+  // window, which the server narrows by accepting what waits first). Only then.
+  if (o.error === 'ECONNRESET' && window.closedAt !== undefined && o.sentAt > window.closedAt - 100 && o.sentAt < window.closedAt + 50) return undefined;
   // No answer is allowed only while nothing listens: before the port opened, after exit.
   if (o.error !== 'ECONNREFUSED') return `failed: ${o.error}`;
   return o.sentAt < window.firstAnswer || o.sentAt > window.stopAt ? undefined : 'refused while serving';
 }
 
-function expectNoProblems(outcomes: Outcome[], window: { firstAnswer: number; stopAt: number }) {
+function expectNoProblems(outcomes: Outcome[], window: Phases) {
   const t0 = outcomes[0]?.sentAt ?? 0;
   const problems = outcomes.flatMap((o) => {
     const p = problem(o, window);
-    return p ? [`${o.path} sent at +${Math.round(o.sentAt - t0)} ms: ${p}`] : [];
+    return p ? [`${o.path} sent at +${Math.round(o.sentAt - t0)} ms (SIGTERM${o.sentAt < window.stopAt ? '' : '+'}${Math.round(o.sentAt - window.stopAt)} ms): ${p}`] : [];
   });
   expect(problems).toEqual([]);
+  // and that window stays what it is: a rare one-off, not a way out
+  expect(outcomes.filter((o) => o.error === 'ECONNRESET').length).toBeLessThanOrEqual(2);
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -220,7 +239,7 @@ describe.each([false, true])('mockiron serve --port <fixed> (tls: %s) under cont
       const outcomes = probing.outcomes;
       const { answered, real, firstAnswer, slowestMs } = summary(outcomes);
       console.info(`fixed port, tls=${tls}: ${outcomes.length} requests, slowest answer ${slowestMs} ms`);
-      expectNoProblems(outcomes, { firstAnswer, stopAt });
+      expectNoProblems(outcomes, { firstAnswer, stopAt, closedAt: server.closedAt() });
       // every phase was seen: refused before the port opened, real answers (the app was built
       // before listening, so the first answer is a real one), 503 while draining, refused after exit
       expect(outcomes.filter((o) => o.error === 'ECONNREFUSED' && o.sentAt < firstAnswer).length).toBeGreaterThan(0);
@@ -260,7 +279,7 @@ describe('mockiron serve --port 0 --tls', () => {
       const { real, firstAnswer, firstReal, slowestMs } = summary(outcomes);
       const starting503 = outcomes.filter((o) => o.status === 503 && o.sentAt < firstReal);
       console.info(`port 0, tls: ${outcomes.length} requests, ${starting503.length} answered 503 while starting, slowest answer ${slowestMs} ms`);
-      expectNoProblems(outcomes, { firstAnswer, stopAt });
+      expectNoProblems(outcomes, { firstAnswer, stopAt, closedAt: server.closedAt() });
       expect(outcomes.filter((o) => o.sentAt < firstReal).every((o) => o.status === 503)).toBe(true);
       expect(real.length).toBeGreaterThan(5);
     } finally {
@@ -297,7 +316,7 @@ describe('mockiron serve: a request stuck past the grace period', () => {
 
       const outcomes = probing.outcomes;
       const { firstAnswer } = summary(outcomes);
-      expectNoProblems(outcomes, { firstAnswer, stopAt });
+      expectNoProblems(outcomes, { firstAnswer, stopAt, closedAt: server.closedAt() });
       // answered 503 all along the grace period, not only at its start
       const draining = outcomes.filter((o) => o.status === 503).map((o) => o.sentAt - stopAt);
       expect(Math.max(...draining)).toBeGreaterThan(4_500);
