@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { applyMigrations } from '../db/schema-engine.js';
 import { createLogger } from '../logger.js';
-import { startServer } from '../server.js';
+import { startServer, type RunningServer } from '../server.js';
 import { CliError } from './errors.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -26,22 +26,28 @@ export function registerServerCommands(program: Command): void {
         throw new CliError((err as Error).message, 2);
       }
       const logger = createLogger(config.logLevel);
-      const running = await startServer(config, logger);
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        logger.info({ signal }, 'shutting down');
-        running.close().then(
+      // Signals are handled from the start: one arriving while the server starts lets it finish
+      // starting (no half-applied migration), then stops it the same way.
+      let running: RunningServer | undefined;
+      let stopRequested = false;
+      const shutDown = (server: RunningServer) =>
+        server.close().then(
           () => process.exit(0),
           (err) => {
             logger.error({ err }, 'error during shutdown');
             process.exit(1);
           },
         );
+      const stop = (signal: string) => {
+        if (stopRequested) return;
+        stopRequested = true;
+        logger.info({ signal }, 'shutting down');
+        if (running) shutDown(running);
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
+      running = await startServer(config, logger);
+      if (stopRequested) shutDown(running);
     });
 
   const db = program.command('db').description('database maintenance');

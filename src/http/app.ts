@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { anonymous, type Actor } from '../auth/actor.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
+import { accessLog, noteSubject } from './access-log.js';
 import { BasicAuthenticator } from './basic-auth.js';
 import { deviceBodyParser } from './device-body.js';
 import { ApiError, envelope } from './errors.js';
@@ -37,6 +38,7 @@ export interface AppOptions {
 export function createApp(opts: AppOptions) {
   const { services, logger } = opts;
   const app = express();
+  app.use(accessLog(logger));
   app.disable('x-powered-by');
   app.set('etag', false);
 
@@ -44,7 +46,11 @@ export function createApp(opts: AppOptions) {
   services.admins.onChange = () => basic.invalidate();
   const authenticate = async (auth: Auth, req: Request): Promise<Actor> => {
     if (auth === 'public') return anonymous;
-    if (auth === 'admin') return basic.authenticate(req);
+    if (auth === 'admin') {
+      const actor = await basic.authenticate(req);
+      noteSubject(req, `admin:${actor.username}`);
+      return actor;
+    }
     // Device-authenticated endpoints do their own checks (Mdm-Signature) in their handlers.
     return anonymous;
   };
