@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { noteSubject } from '../http/access-log.js';
 import { ApiError } from '../http/errors.js';
 import { listEnvelope, listQuery, spaceId } from '../http/pagination.js';
 import { Reply, type RouteTable } from '../http/route.js';
@@ -72,7 +73,11 @@ export function registerOtaRoutes(t: RouteTable, enrollment: EnrollmentService):
     handler: ({ req }) => {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       if (body.length === 0) return new Reply(400, 'empty body: expected a CMS-signed device attributes plist\n', { 'Content-Type': 'text/plain' });
-      return toReply(async () => (await enrollment.completeOta(body)).profile);
+      return toReply(async () => {
+        const done = await enrollment.completeOta(body);
+        noteSubject(req, `device:${done.deviceUuid}`);
+        return done.profile;
+      });
     },
   });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { noteSubject } from '../http/access-log.js';
 import { listEnvelope, listQuery, wholeList } from '../http/pagination.js';
 import { Reply, type RouteTable } from '../http/route.js';
 import { text, uuidParam } from '../http/validators.js';
@@ -7,7 +8,9 @@ import { deviceActions, refusalReasons, type DeviceReply, type MdmService } from
 
 const checkinType = 'application/x-apple-aspen-mdm-checkin';
 
-function toReply(r: DeviceReply): Reply {
+/** The device's answer; the access log names the device once authentication knew it. */
+function toReply(req: Parameters<typeof noteSubject>[0], r: DeviceReply): Reply {
+  if (r.deviceUuid) noteSubject(req, `device:${r.deviceUuid}`);
   return new Reply(r.status, r.body ?? '', { 'Content-Type': r.contentType ?? 'text/plain; charset=utf-8' });
 }
 
@@ -18,19 +21,19 @@ export function registerMdmDeviceRoutes(t: RouteTable, mdm: MdmService): void {
   t.add({
     method: 'put', path: '/mdm/checkin', tag, auth: 'device', bodyMediaType: checkinType, responseMediaType: ['application/xml', 'text/plain'], errors: [400, 401],
     summary: 'Check-in: Authenticate, TokenUpdate, CheckOut (signed with Mdm-Signature)',
-    handler: async ({ req }) => toReply(await mdm.checkin(req.headers, body(req))),
+    handler: async ({ req }) => toReply(req, await mdm.checkin(req.headers, body(req))),
   });
   t.add({
     method: 'put', path: '/mdm/connect', tag, auth: 'device', bodyMediaType: 'application/x-apple-aspen-mdm', responseMediaType: ['application/xml', 'text/plain'], errors: [400, 401],
     summary: 'Command results in, the next queued command out (signed with Mdm-Signature)',
-    handler: async ({ req }) => toReply(await mdm.connect(req.headers, body(req))),
+    handler: async ({ req }) => toReply(req, await mdm.connect(req.headers, body(req))),
   });
   t.add({
     method: 'put', path: '/mdm', tag, auth: 'device', responseMediaType: ['application/xml', 'text/plain'], errors: [400, 401],
     summary: 'One URL for both: check-in by Content-Type application/x-apple-aspen-mdm-checkin, commands otherwise',
     handler: async ({ req }) => {
       const isCheckin = (req.headers['content-type'] ?? '').startsWith(checkinType);
-      return toReply(isCheckin ? await mdm.checkin(req.headers, body(req)) : await mdm.connect(req.headers, body(req)));
+      return toReply(req, isCheckin ? await mdm.checkin(req.headers, body(req)) : await mdm.connect(req.headers, body(req)));
     },
   });
 }

@@ -11,6 +11,7 @@ import { loadConfig } from '../../../src/config.js';
 import { createLogger } from '../../../src/logger.js';
 import { bootstrap } from '../../../src/server.js';
 import { removeDir } from '../../helpers/app.js';
+import { TestDevice } from '../../helpers/device.js';
 
 const password = 'access-log-admin-password-9';
 const lines: string[] = [];
@@ -113,6 +114,26 @@ describe('access log', () => {
     const text = all.join('\n');
     for (const secret of [password, wrongPassword, basic, bodySecret, queryToken, 'token=', '?']) expect(text).not.toContain(secret);
     expect(text.toLowerCase()).not.toContain('authorization');
+  });
+
+  it('names the device on device endpoints once it is known (OTA phase 2, check-in, polls), and no one on a refused one', async () => {
+    const admin = (url: string, body: object) => supertest(built.app).post(url).auth('admin', password).send(body);
+    expect((await admin('/api/v2/users', { userId: 'device-owner' })).status).toBe(201);
+    const inv = (await admin('/api/v2/enrollments', { userId: 'device-owner' })).body.results;
+    const device = new TestDevice(built.app);
+    const { access } = await logged(async () => {
+      await device.enroll(inv.url);
+      expect((await device.authenticate()).status).toBe(200);
+      expect((await device.tokenUpdate()).status).toBe(200);
+      expect((await device.put('/mdm/connect', { UDID: device.udid, Status: 'Idle' })).status).toBe(200);
+      expect((await device.put('/mdm/connect', { UDID: device.udid, Status: 'Idle' }, { tamper: true })).status).toBe(401);
+    });
+    const uuid = (await supertest(built.app).get('/api/v2/devices').auth('admin', password).query({ fields: 'common.uuid' })).body.results[0]['common.uuid'];
+    const subjects = (p: string) => access.filter((l) => l.path === p).map((l) => [l.status, l.subject]);
+    expect(subjects('/ota/profile')).toEqual([[200, `device:${uuid}`]]);
+    expect(subjects('/mdm/checkin')).toEqual([[200, `device:${uuid}`], [200, `device:${uuid}`]]);
+    // a tampered signature is refused before anyone is known
+    expect(subjects('/mdm/connect')).toEqual([[200, `device:${uuid}`], [401, null]]);
   });
 
   it('keeps a line short for a very long path', async () => {
