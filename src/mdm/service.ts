@@ -7,6 +7,7 @@ import { recordAudit } from '../audit/store.js';
 import type { ChangeCounter } from '../db/changes.js';
 import type { Db, DbTx } from '../db/client.js';
 import type { DeviceRow } from '../devices/fields.js';
+import { yieldToEventLoop } from '../devices/slices.js';
 import { deviceStore } from '../devices/store.js';
 import { enrollmentProfileIdentifier } from '../enrollment/service.js';
 import { ApiError } from '../http/errors.js';
@@ -659,6 +660,9 @@ export class MdmService {
     checkActionOptions(action, options);
     const results: ActionResult[] = [];
     for (const uuid of [...new Set(uuids)]) {
+      // Up to 1,000 devices a request: other requests and timers run between two devices
+      // (awaiting the database alone resolves promises, which never lets I/O in).
+      await yieldToEventLoop();
       const { device, plan } = await this.db.$transaction(async (tx) => {
         const device = await deviceStore.findByUuid(tx, uuid);
         const plan = device ? this.actionPlan(action, device, await this.reachOf(tx, device), options) : refuse('NOT_FOUND', `Device ${uuid} not found`);

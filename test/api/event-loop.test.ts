@@ -266,5 +266,20 @@ describe('event-loop delay of the heaviest requests', () => {
     expect(String(res.body)).toContain('custom.device.cost_center');
     expect(delay, `event loop stalled ${delay} ms listing search fields`).toBeLessThan(maxDelayMs);
   });
+
+  it('retires 1,000 never-enrolled devices in one request (the most it may name) without stalling the loop', async () => {
+    const uuids: string[] = [];
+    for (let offset = 5000; offset < 6000; offset += 200) {
+      uuids.push(...(await t.admin.get(`/api/v2/devices?limit=200&offset=${offset}&fields=common.uuid`)).body.results.map((d: Record<string, string>) => d['common.uuid']));
+    }
+    expect(uuids).toHaveLength(1000);
+    // Each device: its reachability, the retirement and the audit entry, in its own transaction
+    // (before: 1.7-4.1 s of stall for 1,000 devices).
+    const { result: res, maxDelayMs: delay, rawMaxDelayMs, elapsedMs } = await measureDelay(() => t.admin.put('/api/v2/devices/retire').send({ deviceUuids: uuids, note: 'event-loop' }).buffer(true).parse(rawBody));
+    report.bulkRetire = { maxDelayMs: delay, rawMaxDelayMs, elapsedMs };
+    expect(res.status).toBe(200);
+    expect(JSON.parse(String(res.body)).results.filter((r: { status: string }) => r.status === 'SUCCESS')).toHaveLength(1000);
+    expect(delay, `event loop stalled ${delay} ms retiring 1,000 devices`).toBeLessThan(maxDelayMs);
+  });
 });
 
