@@ -17,7 +17,13 @@ function start(cmd: string, args: string[], env: Record<string, string>, ready: 
     const onData = (b: Buffer) => {
       out += b.toString();
       const m = out.match(ready);
-      if (m) resolve({ child, match: m });
+      if (!m) return;
+      // Ready: from here the access log writes a line per request; drain it unread.
+      for (const stream of [child.stdout!, child.stderr!]) {
+        stream.off('data', onData);
+        stream.on('data', () => {});
+      }
+      resolve({ child, match: m });
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);

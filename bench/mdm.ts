@@ -45,7 +45,13 @@ function startProcess(args: string[], env: Record<string, string>, ready: RegExp
     const onData = (b: Buffer) => {
       out = (out + b.toString()).slice(-20_000);
       const m = out.match(ready);
-      if (m) resolve({ child, match: m });
+      if (!m) return;
+      // Ready: from here the access log writes a line per request; drain it unread.
+      for (const stream of [child.stdout!, child.stderr!]) {
+        stream.off('data', onData);
+        stream.on('data', () => {});
+      }
+      resolve({ child, match: m });
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
