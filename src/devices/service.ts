@@ -342,7 +342,7 @@ type UserRow = NonNullable<DeviceRow['user']>;
 export const csvColumns = ['userId', 'platform', 'ownership', 'serialNumber', 'udid', 'imei', 'model', 'osVersion', 'deviceName', 'labels'] as const;
 /** Rows one import may hold. */
 export const csvMaxRows = 10_000;
-/** Bytes one import may hold (the API body limit, 1 MiB by default, usually refuses first). */
+/** Bytes one import may hold (also the body limit of text/csv on the admin API). */
 export const csvMaxBytes = 4 * 1024 * 1024;
 /** Rows handled between two yields to the event loop (a few milliseconds of work). */
 const sliceRows = 100;

@@ -9,6 +9,7 @@ import { anonymous, type Actor } from '../auth/actor.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
 import { accessLog, noteSubject } from './access-log.js';
+import { csvMaxBytes } from '../devices/service.js';
 import { BasicAuthenticator } from './basic-auth.js';
 import { deviceBodyParser } from './device-body.js';
 import { ApiError, envelope } from './errors.js';
@@ -61,9 +62,11 @@ export function createApp(opts: AppOptions) {
 
   // Admin API bodies are parsed per route, after authentication, only where a route takes one.
   const jsonBodies = express.json({ limit: opts.bodyLimit, strict: false, verify: rejectNonUtf8, type: ['application/json', 'application/*+json'] });
-  const textBodies = express.text({ limit: opts.bodyLimit, verify: rejectNonUtf8, type: ['text/csv', 'text/plain'] });
+  const textBodies = express.text({ limit: opts.bodyLimit, verify: rejectNonUtf8, type: ['text/plain'] });
+  // Bulk registration: 10,000 rows need more than 1 MB; the import reads them in slices.
+  const csvBodies = express.text({ limit: Math.max(opts.bodyLimit, csvMaxBytes), verify: rejectNonUtf8, type: ['text/csv'] });
   const api = express.Router();
-  const table = new RouteTable(api, registry, '/api/v2', authenticate, { bodyParsers: [jsonBodies, textBodies] });
+  const table = new RouteTable(api, registry, '/api/v2', authenticate, { bodyParsers: [jsonBodies, textBodies, csvBodies] });
 
   table.add({
     method: 'get', path: '/ping', tag: 'System', summary: 'API version (MobileIron Core compatible)', auth: 'admin',

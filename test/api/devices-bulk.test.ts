@@ -106,12 +106,23 @@ describe('CSV import', () => {
     expect((await importCsv(csv(...Array.from({ length: 600 }, (_, i) => `,iOS,COMPANY,MIDWAY${i},,,x,1,m,fleet`)))).status).toBe(201);
   });
 
+  it('takes 10,000 rows with real 40-character UDIDs, more than the 1 MB a JSON body may have', async () => {
+    const rows = Array.from({ length: 10_000 }, (_, i) => `,iOS,COMPANY,FULL${String(i).padStart(5, '0')},f011${i.toString(16).padStart(36, '0')},35${String(i).padStart(13, '0')},iPad13,17.1,Fleet iPad ${i},`);
+    const body = csv(...rows);
+    expect(Buffer.byteLength(body)).toBeGreaterThan(1024 * 1024);
+    const before = await deviceCount();
+    const res = await importCsv(body);
+    expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(201);
+    expect(await deviceCount()).toBe(before + 10_000);
+  });
+
   it('bounds the rows (10,000) and the body size, and checks the header before any row', async () => {
     const devices = await deviceCount();
     const tooMany = await importCsv(csv(...Array.from({ length: 10_001 }, () => 'x,I,,,,,,,,')));
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.messages[0].localizedMessage).toBe('CSV has more than 10000 rows; split it');
-    const tooBig = await importCsv(csv(...Array.from({ length: 9000 }, (_, i) => `,iOS,COMPANY,BIG${i},,,${'m'.repeat(60)},1,${'n'.repeat(40)},`)));
+    // 9,000 rows of ~480 bytes: over the 4 MiB a CSV body may have (JSON bodies: 1 MB)
+    const tooBig = await importCsv(csv(...Array.from({ length: 9000 }, (_, i) => `,iOS,COMPANY,BIG${i},,,${'m'.repeat(200)},1,${'n'.repeat(250)},`)));
     expect(tooBig.status).toBe(413);
     for (const [head, message] of [
       ['userId,platform,__proto__', 'Unknown CSV column(s): __proto__; expected userId,platform,ownership,serialNumber,udid,imei,model,osVersion,deviceName,labels'],

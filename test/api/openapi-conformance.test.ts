@@ -319,7 +319,7 @@ function refusals(op: Operation, valid: Call): Array<{ name: string; call: Call;
       out.push({ name: 'prototype keys', call: { ...strip, raw: '{"__proto__":{"role":"admin"},"constructor":{"prototype":{}}}', type: 'application/json' }, expect: 400 });
       out.push({ name: 'non-UTF-8 JSON', call: { ...strip, raw: Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), type: 'application/json' }, expect: 400 });
     }
-    out.push({ name: 'too large', call: { ...strip, raw: `"${'x'.repeat(1100 * 1024)}"`, type: acceptsJson(op) ? 'application/json' : 'text/csv' }, expect: 413 });
+    out.push({ name: 'too large', call: { ...strip, raw: `"${'x'.repeat(acceptsJson(op) ? 1100 * 1024 : 4200 * 1024)}"`, type: acceptsJson(op) ? 'application/json' : 'text/csv' }, expect: 413 });
     out.push({ name: 'another media type', call: { ...strip, raw: '<x/>', type: 'application/xml' }, expect: 415 });
     out.push({ name: 'no body', call: strip, expect: 400 });
   }
