@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// The mockiron CLI. Runs the TypeScript sources directly through tsx's loader, so there is
-// no build step to forget.
-import { register } from 'tsx/esm/api';
+// The mockiron CLI: runs the compiled output in dist/ (`npm install` builds it; after editing
+// src/, `npm run build`, or run the sources with `npx tsx src/cli/main.ts`).
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const entry = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('mockiron: dist/ is missing: run `npm run build` (npm install does it)\n');
+  process.exit(1);
+}
+await import(entry.href);

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
-import { applyMigrations } from '../db/schema-engine.js';
 import { createLogger } from '../logger.js';
-import { startServer, type RunningServer } from '../server.js';
+import type { RunningServer } from '../server.js';
 import { CliError } from './errors.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -46,6 +45,8 @@ export function registerServerCommands(program: Command): void {
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
+      // Loaded here, not at the top: `mockiron --help` and the QA commands need none of it.
+      const { startServer } = await import('../server.js');
       running = await startServer(config, logger);
       if (stopRequested) shutDown(running);
     });
@@ -57,6 +58,7 @@ export function registerServerCommands(program: Command): void {
     .action(async (opts: { dataDir?: string }) => {
       const config = loadConfig(opts);
       mkdirSync(path.dirname(config.dbFile), { recursive: true, mode: 0o700 });
+      const { applyMigrations } = await import('../db/schema-engine.js');
       const applied = await applyMigrations(config.dbFile);
       process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
     });
