@@ -25,8 +25,10 @@ async function enrolledDevice(identity: 'scep' | 'pkcs12' = 'scep', userId = 'jd
     const p12 = (profile.PayloadContent as PlistDict[]).find((p) => p.PayloadType === 'com.apple.security.pkcs12')!;
     const asn1 = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(p12.PayloadContent as Uint8Array).toString('binary')));
     const parsed = forge.pkcs12.pkcs12FromAsn1(asn1, p12.Password as string);
-    const key = parsed.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag })[forge.pki.oids.pkcs8ShroudedKeyBag]![0]!.key!;
-    const certs = parsed.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag]!.map((b) => new X509Certificate(forge.pki.certificateToPem(b.cert!)));
+    const keyBag = forge.pki.oids.pkcs8ShroudedKeyBag!;
+    const certBag = forge.pki.oids.certBag!;
+    const key = parsed.getBags({ bagType: keyBag })[keyBag]![0]!.key!;
+    const certs = parsed.getBags({ bagType: certBag })[certBag]!.map((b) => new X509Certificate(forge.pki.certificateToPem(b.cert!)));
     const { createPrivateKey } = await import('node:crypto');
     d.key = createPrivateKey(forge.pki.privateKeyToPem(key));
     d.certificate = certs.find((c) => !c.ca)!;

@@ -91,7 +91,7 @@ describe('the seed scenario', () => {
     const first = await t.admin.get(`/api/v2/devices/${device}/profiles/vpn?signed=false`);
     expect(first.status).toBe(200);
     expect(first.text).toContain('<key>VPNUUID</key>');
-    const again = await t.admin.get(`/api/v2/devices/${device}/profiles/vpn?signed=false`).set('If-None-Match', first.headers.etag);
+    const again = await t.admin.get(`/api/v2/devices/${device}/profiles/vpn?signed=false`).set('If-None-Match', first.headers.etag!);
     expect(again.status).toBe(304);
   });
 
