@@ -1,9 +1,12 @@
 import { Option, type Command } from 'commander';
-import type { BuildOptions, LintCliOptions, OutputFormat } from './cli-actions.js';
+import type { BuildOptions } from './cli-build.js';
+import type { OutputFormat } from './cli-files.js';
+import type { LintCliOptions } from './cli-read.js';
 
 // `mockiron profile …`: QA tooling for profiles — build from spec files, inspect, lint.
 // Signing commands live in src/signing. Only the definitions are here: each action loads
-// ./cli-actions.js when it runs, so `mockiron --help` does not load the profile toolchain.
+// its module (cli-build.js, cli-read.js) when it runs, so `mockiron --help` does not load the
+// profile toolchain.
 
 function formatOption(): Option {
   return new Option('--format <format>', 'output format').choices(['xml', 'json']).default('xml');
@@ -24,14 +27,14 @@ export function registerProfilesCommands(program: Command): void {
     .option('--key <pem>', 'signer private key, with --sign')
     .option('--cert <pem>', 'signer certificate, with --key')
     .option('--chain <pem>', 'issuing CA certificates, with --key')
-    .action(async (spec: string, opts: BuildOptions) => (await import('./cli-actions.js')).runBuild(spec, opts));
+    .action(async (spec: string, opts: BuildOptions) => (await import('./cli-build.js')).runBuild(spec, opts));
 
   profile
     .command('inspect')
     .description('print a profile (signed or unsigned) as XML or JSON; signatures are not verified')
     .argument('<file>', '.mobileconfig file: XML or binary plist, optionally CMS-signed')
     .addOption(formatOption())
-    .action(async (file: string, opts: { format: OutputFormat }) => (await import('./cli-actions.js')).runInspect(file, opts));
+    .action(async (file: string, opts: { format: OutputFormat }) => (await import('./cli-read.js')).runInspect(file, opts));
 
   profile
     .command('lint')
@@ -39,5 +42,5 @@ export function registerProfilesCommands(program: Command): void {
     .argument('<files...>', '.mobileconfig files (signed or not)')
     .option('--ios <version>', 'target iOS version: report keys introduced later')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (files: string[], opts: LintCliOptions) => (await import('./cli-actions.js')).runLint(files, opts));
+    .action(async (files: string[], opts: LintCliOptions) => (await import('./cli-read.js')).runLint(files, opts));
 }

@@ -1,40 +1,16 @@
-import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { SingleBar } from 'cli-progress';
 import { CliError } from '../cli/errors.js';
-import { signCms } from '../signing/cms.js';
-import { signingIdentityFor } from '../signing/cli-actions.js';
-import { plistToJson, toXmlPlist, type PlistValue } from '../plist/index.js';
-import { isVersionLike } from '../versions/compare.js';
+import { readFileOrFail, render, type OutputFormat } from './cli-files.js';
 import { ProfileBuildError } from './errors.js';
-import { hasErrors, lintProfile, type LintFinding } from './lint.js';
 import { buildVpnProfile } from './profile.js';
-import { ProfileReadError, readProfileBytes, type ReadProfile } from './read-profile.js';
-import { loadProfileSchemas } from './schema-loader.js';
 import { parseProfileSpec, SpecError, specToBuildInput } from './spec.js';
 import { isUuid } from './uuid.js';
 
-// What `mockiron profile build|inspect|lint` do; their definitions (options, help) are in
-// cli.ts, which loads this module only when one of them runs.
-
-export type OutputFormat = 'xml' | 'json';
+// What `mockiron profile build` does; its definition (options, help) is in cli.ts, which loads
+// this module only when it runs. Signing and the progress bar are loaded only when used.
 
 const SPEC_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
-
-function render(value: PlistValue, format: OutputFormat): string {
-  return format === 'json' ? `${JSON.stringify(plistToJson(value), null, 2)}\n` : toXmlPlist(value);
-}
-
-function readFileOrFail(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CliError(`${path}: no such file`);
-    if (code === 'EISDIR') throw new CliError(`${path}: is a directory`);
-    throw new CliError(`${path}: cannot read (${code ?? String(err)})`);
-  }
-}
 
 function isDirectory(path: string): boolean {
   try {
@@ -93,6 +69,7 @@ type Signer = (xml: Buffer) => Buffer;
 async function signerFor(opts: BuildOptions): Promise<Signer | undefined> {
   if (!opts.sign) return undefined;
   if (opts.format === 'json') throw new CliError('--sign makes a signed .mobileconfig; it cannot be combined with --format json');
+  const [{ signingIdentityFor }, { signCms }] = await Promise.all([import('../signing/cli-actions.js'), import('../signing/cms.js')]);
   const identity = await signingIdentityFor(opts);
   return (xml) => signCms(xml, { privateKey: identity.privateKey, certificate: identity.certificate, chain: [...identity.chain] });
 }
@@ -128,7 +105,7 @@ export async function runBuild(input: string, opts: BuildOptions): Promise<void>
   // Build everything first and write only if all specs are good: a half-updated output
   // directory is worse than an untouched one.
   const bar = process.stderr.isTTY
-    ? new SingleBar({ stream: process.stderr, format: 'building {bar} {value}/{total} {file}', hideCursor: true, clearOnComplete: true })
+    ? new (await import('cli-progress')).SingleBar({ stream: process.stderr, format: 'building {bar} {value}/{total} {file}', hideCursor: true, clearOnComplete: true })
     : undefined;
   bar?.start(specs.length, 0, { file: '' });
   const built: Array<{ out: string; text: string | Buffer }> = [];
@@ -148,75 +125,4 @@ export async function runBuild(input: string, opts: BuildOptions): Promise<void>
   mkdirSync(opts.output, { recursive: true });
   for (const { out, text } of built) writeAtomically(out, text);
   process.stderr.write(`wrote ${built.length} profile(s) to ${opts.output}\n`);
-}
-
-function readProfileOrFail(file: string): ReadProfile {
-  try {
-    return readProfileBytes(readFileOrFail(file));
-  } catch (err) {
-    if (err instanceof ProfileReadError) throw new CliError(`${file}: ${err.message}`);
-    throw err;
-  }
-}
-
-function describeSource(file: string, read: ReadProfile): string {
-  const kind = `${read.format === 'binary' ? 'binary' : 'XML'} plist`;
-  if (!read.signature) return `${file}: unsigned ${kind}`;
-  const by = read.signature.signers.length > 0 ? read.signature.signers.join('; ') : 'no identifiable signer';
-  return `${file}: signed (CMS SignedData) by ${by}; signature NOT verified; content is an ${kind}`;
-}
-
-function formatFinding(file: string, f: LintFinding): string {
-  return `${file}: ${f.severity} ${f.path || '(profile)'}: ${f.message}`;
-}
-
-export interface LintCliOptions {
-  ios?: string;
-  format: 'text' | 'json';
-}
-
-export function runLint(files: string[], opts: LintCliOptions): void {
-  if (opts.ios !== undefined && !isVersionLike(opts.ios)) throw new CliError(`--ios must be a version such as 9.3 or 17.4: ${opts.ios}`);
-  const schemas = loadProfileSchemas();
-  const results: Array<{ file: string; findings?: LintFinding[]; problem?: string }> = [];
-  for (const file of files) {
-    try {
-      const read = readProfileOrFail(file);
-      results.push({ file, findings: lintProfile(read.value, schemas, { iosVersion: opts.ios }) });
-    } catch (err) {
-      if (!(err instanceof CliError)) throw err;
-      results.push({ file, problem: err.message });
-    }
-  }
-  if (opts.format === 'json') {
-    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-  } else {
-    for (const r of results) {
-      if (r.problem) {
-        process.stderr.write(`mockiron: ${r.problem}\n`);
-        continue;
-      }
-      const findings = r.findings ?? [];
-      for (const f of findings) process.stdout.write(`${formatFinding(r.file, f)}\n`);
-      const count = (s: LintFinding['severity']) => findings.filter((f) => f.severity === s).length;
-      process.stdout.write(
-        findings.length === 0
-          ? `${r.file}: ok\n`
-          : `${r.file}: ${count('error')} error(s), ${count('warning')} warning(s), ${count('info')} info\n`,
-      );
-    }
-  }
-  const failed = results.filter((r) => r.problem !== undefined || hasErrors(r.findings ?? []));
-  if (failed.length > 0) {
-    const unreadable = results.filter((r) => r.problem !== undefined).length;
-    throw new CliError(
-      `lint failed for ${failed.length} of ${results.length} file(s)${unreadable ? ` (${unreadable} unreadable)` : ''}`,
-    );
-  }
-}
-
-export function runInspect(file: string, opts: { format: OutputFormat }): void {
-  const read = readProfileOrFail(file);
-  process.stderr.write(`${describeSource(file, read)}\n`);
-  process.stdout.write(render(read.value, opts.format));
 }
