@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
-import { createLogger } from '../logger.js';
 import type { RunningServer } from '../server.js';
 import { CliError } from './errors.js';
 import { mkdirSync } from 'node:fs';
@@ -24,6 +23,8 @@ export function registerServerCommands(program: Command): void {
       } catch (err) {
         throw new CliError((err as Error).message, 2);
       }
+      // Loaded here, not at the top, as the server below: `mockiron --help` needs no logger (pino).
+      const { createLogger } = await import('../logger.js');
       const logger = createLogger(config.logLevel);
       // Signals are handled from the start: one arriving while the server starts lets it finish
       // starting (no half-applied migration), then stops it the same way.

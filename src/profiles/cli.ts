@@ -1,223 +1,15 @@
-import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync, rmSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
-import { SingleBar } from 'cli-progress';
 import { Option, type Command } from 'commander';
-import { CliError } from '../cli/errors.js';
-import { signCms } from '../signing/cms.js';
-import { signingIdentityFor } from '../signing/cli.js';
-import { plistToJson, toXmlPlist, type PlistValue } from '../plist/index.js';
-import { isVersionLike } from '../versions/compare.js';
-import { ProfileBuildError } from './errors.js';
-import { hasErrors, lintProfile, type LintFinding } from './lint.js';
-import { buildVpnProfile } from './profile.js';
-import { ProfileReadError, readProfileBytes, type ReadProfile } from './read-profile.js';
-import { loadProfileSchemas } from './schema-loader.js';
-import { parseProfileSpec, SpecError, specToBuildInput } from './spec.js';
-import { isUuid } from './uuid.js';
+import type { BuildOptions } from './cli-build.js';
+import type { OutputFormat } from './cli-files.js';
+import type { LintCliOptions } from './cli-read.js';
 
 // `mockiron profile …`: QA tooling for profiles — build from spec files, inspect, lint.
-// Signing commands live in src/signing.
-
-type OutputFormat = 'xml' | 'json';
-
-const SPEC_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+// Signing commands live in src/signing. Only the definitions are here: each action loads
+// its module (cli-build.js, cli-read.js) when it runs, so `mockiron --help` does not load the
+// profile toolchain.
 
 function formatOption(): Option {
   return new Option('--format <format>', 'output format').choices(['xml', 'json']).default('xml');
-}
-
-function render(value: PlistValue, format: OutputFormat): string {
-  return format === 'json' ? `${JSON.stringify(plistToJson(value), null, 2)}\n` : toXmlPlist(value);
-}
-
-function readFileOrFail(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CliError(`${path}: no such file`);
-    if (code === 'EISDIR') throw new CliError(`${path}: is a directory`);
-    throw new CliError(`${path}: cannot read (${code ?? String(err)})`);
-  }
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/** Writes via a temporary sibling and a rename, so a reader never sees half a profile. */
-function writeAtomically(path: string, text: string | Buffer): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw new CliError(`${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-}
-
-/** Builds one spec file to text; returns the messages instead when the spec is wrong. */
-function buildSpecFile(file: string, format: OutputFormat, namespace: string | undefined, sign?: Signer): { text: string | Buffer } | { errors: string[] } {
-  const text = readFileOrFail(file).toString('utf8');
-  try {
-    const spec = parseProfileSpec(text, file);
-    const input = specToBuildInput(spec);
-    if (namespace) input.namespace = namespace;
-    const rendered = render(buildVpnProfile(input), format);
-    return { text: sign ? sign(Buffer.from(rendered)) : rendered };
-  } catch (err) {
-    if (err instanceof SpecError) return { errors: err.message.split('\n') };
-    if (err instanceof ProfileBuildError) return { errors: [`${file}: ${err.message}`] };
-    throw err;
-  }
-}
-
-function outputName(specFile: string, format: OutputFormat): string {
-  return `${basename(specFile, extname(specFile))}.${format === 'json' ? 'json' : 'mobileconfig'}`;
-}
-
-interface BuildOptions {
-  output?: string;
-  format: OutputFormat;
-  namespace?: string;
-  sign?: boolean;
-  dataDir: string;
-  key?: string;
-  cert?: string;
-  chain?: string;
-}
-
-/** Turns the unsigned XML into a signed DER CMS profile. */
-type Signer = (xml: Buffer) => Buffer;
-
-async function signerFor(opts: BuildOptions): Promise<Signer | undefined> {
-  if (!opts.sign) return undefined;
-  if (opts.format === 'json') throw new CliError('--sign makes a signed .mobileconfig; it cannot be combined with --format json');
-  const identity = await signingIdentityFor(opts);
-  return (xml) => signCms(xml, { privateKey: identity.privateKey, certificate: identity.certificate, chain: [...identity.chain] });
-}
-
-async function runBuild(input: string, opts: BuildOptions): Promise<void> {
-  const sign = await signerFor(opts);
-  if (opts.namespace !== undefined && !isUuid(opts.namespace)) throw new CliError(`--namespace must be a UUID: ${opts.namespace}`);
-  if (!isDirectory(input)) {
-    const result = buildSpecFile(input, opts.format, opts.namespace, sign);
-    if ('errors' in result) throw new CliError(result.errors.join('\n'));
-    if (opts.output === undefined || opts.output === '-') process.stdout.write(result.text);
-    else {
-      writeAtomically(opts.output, result.text);
-      process.stderr.write(`wrote ${opts.output}\n`);
-    }
-    return;
-  }
-
-  if (opts.output === undefined) throw new CliError('building a directory needs -o OUTDIR');
-  const specs = readdirSync(input)
-    .filter((f) => SPEC_EXTENSIONS.has(extname(f).toLowerCase()) && !f.startsWith('.'))
-    .sort()
-    .map((f) => join(input, f));
-  if (specs.length === 0) throw new CliError(`${input}: no spec files (*.yaml, *.yml, *.json)`);
-  const names = new Map<string, string>();
-  for (const spec of specs) {
-    const out = outputName(spec, opts.format);
-    const clash = names.get(out);
-    if (clash) throw new CliError(`${clash} and ${spec} would both be written to ${out}`);
-    names.set(out, spec);
-  }
-
-  // Build everything first and write only if all specs are good: a half-updated output
-  // directory is worse than an untouched one.
-  const bar = process.stderr.isTTY
-    ? new SingleBar({ stream: process.stderr, format: 'building {bar} {value}/{total} {file}', hideCursor: true, clearOnComplete: true })
-    : undefined;
-  bar?.start(specs.length, 0, { file: '' });
-  const built: Array<{ out: string; text: string | Buffer }> = [];
-  const errors: string[] = [];
-  try {
-    for (const spec of specs) {
-      bar?.update({ file: basename(spec) });
-      const result = buildSpecFile(spec, opts.format, opts.namespace, sign);
-      if ('errors' in result) errors.push(...result.errors);
-      else built.push({ out: join(opts.output, outputName(spec, opts.format)), text: result.text });
-      bar?.increment();
-    }
-  } finally {
-    bar?.stop();
-  }
-  if (errors.length > 0) throw new CliError(`${errors.join('\n')}\nnothing written (${errors.length} problem(s))`);
-  mkdirSync(opts.output, { recursive: true });
-  for (const { out, text } of built) writeAtomically(out, text);
-  process.stderr.write(`wrote ${built.length} profile(s) to ${opts.output}\n`);
-}
-
-function readProfileOrFail(file: string): ReadProfile {
-  try {
-    return readProfileBytes(readFileOrFail(file));
-  } catch (err) {
-    if (err instanceof ProfileReadError) throw new CliError(`${file}: ${err.message}`);
-    throw err;
-  }
-}
-
-function describeSource(file: string, read: ReadProfile): string {
-  const kind = `${read.format === 'binary' ? 'binary' : 'XML'} plist`;
-  if (!read.signature) return `${file}: unsigned ${kind}`;
-  const by = read.signature.signers.length > 0 ? read.signature.signers.join('; ') : 'no identifiable signer';
-  return `${file}: signed (CMS SignedData) by ${by}; signature NOT verified; content is an ${kind}`;
-}
-
-function formatFinding(file: string, f: LintFinding): string {
-  return `${file}: ${f.severity} ${f.path || '(profile)'}: ${f.message}`;
-}
-
-interface LintCliOptions {
-  ios?: string;
-  format: 'text' | 'json';
-}
-
-function runLint(files: string[], opts: LintCliOptions): void {
-  if (opts.ios !== undefined && !isVersionLike(opts.ios)) throw new CliError(`--ios must be a version such as 9.3 or 17.4: ${opts.ios}`);
-  const schemas = loadProfileSchemas();
-  const results: Array<{ file: string; findings?: LintFinding[]; problem?: string }> = [];
-  for (const file of files) {
-    try {
-      const read = readProfileOrFail(file);
-      results.push({ file, findings: lintProfile(read.value, schemas, { iosVersion: opts.ios }) });
-    } catch (err) {
-      if (!(err instanceof CliError)) throw err;
-      results.push({ file, problem: err.message });
-    }
-  }
-  if (opts.format === 'json') {
-    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-  } else {
-    for (const r of results) {
-      if (r.problem) {
-        process.stderr.write(`mockiron: ${r.problem}\n`);
-        continue;
-      }
-      const findings = r.findings ?? [];
-      for (const f of findings) process.stdout.write(`${formatFinding(r.file, f)}\n`);
-      const count = (s: LintFinding['severity']) => findings.filter((f) => f.severity === s).length;
-      process.stdout.write(
-        findings.length === 0
-          ? `${r.file}: ok\n`
-          : `${r.file}: ${count('error')} error(s), ${count('warning')} warning(s), ${count('info')} info\n`,
-      );
-    }
-  }
-  const failed = results.filter((r) => r.problem !== undefined || hasErrors(r.findings ?? []));
-  if (failed.length > 0) {
-    const unreadable = results.filter((r) => r.problem !== undefined).length;
-    throw new CliError(
-      `lint failed for ${failed.length} of ${results.length} file(s)${unreadable ? ` (${unreadable} unreadable)` : ''}`,
-    );
-  }
 }
 
 export function registerProfilesCommands(program: Command): void {
@@ -235,18 +27,14 @@ export function registerProfilesCommands(program: Command): void {
     .option('--key <pem>', 'signer private key, with --sign')
     .option('--cert <pem>', 'signer certificate, with --key')
     .option('--chain <pem>', 'issuing CA certificates, with --key')
-    .action((spec: string, opts: BuildOptions) => runBuild(spec, opts));
+    .action(async (spec: string, opts: BuildOptions) => (await import('./cli-build.js')).runBuild(spec, opts));
 
   profile
     .command('inspect')
     .description('print a profile (signed or unsigned) as XML or JSON; signatures are not verified')
     .argument('<file>', '.mobileconfig file: XML or binary plist, optionally CMS-signed')
     .addOption(formatOption())
-    .action((file: string, opts: { format: OutputFormat }) => {
-      const read = readProfileOrFail(file);
-      process.stderr.write(`${describeSource(file, read)}\n`);
-      process.stdout.write(render(read.value, opts.format));
-    });
+    .action(async (file: string, opts: { format: OutputFormat }) => (await import('./cli-read.js')).runInspect(file, opts));
 
   profile
     .command('lint')
@@ -254,6 +42,5 @@ export function registerProfilesCommands(program: Command): void {
     .argument('<files...>', '.mobileconfig files (signed or not)')
     .option('--ios <version>', 'target iOS version: report keys introduced later')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action((files: string[], opts: LintCliOptions) => runLint(files, opts));
+    .action(async (files: string[], opts: LintCliOptions) => (await import('./cli-read.js')).runLint(files, opts));
 }
-

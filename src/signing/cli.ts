@@ -1,137 +1,14 @@
 // CLI: `profile sign`, `profile verify`, and the `signing` group (init, show, import).
+// Only the definitions are here: each action loads ./cli-actions.js (crypto, PKCS#12) when it
+// runs, so `mockiron --help` does not load them.
 
-import { X509Certificate } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import { rootCertificates } from 'node:tls';
 import { Command, Option } from 'commander';
-import { CliError } from '../cli/errors.js';
-import { CmsVerifyError, signCms, summarizeCertificate, verifyCms, type CmsVerifyResult } from './cms.js';
-import { IdentityError, identityFromPem, type SigningIdentity } from './identity.js';
-import {
-  hasSigningIdentity,
-  identityFromImport,
-  initSigningIdentity,
-  loadSigningIdentity,
-  saveSigningIdentity,
-  signingPaths,
-  type ImportSource,
-  type StoredSigningIdentity,
-} from './identity-store.js';
-import { splitPemCertificates } from './x509.js';
+import type { ImportOptions, SignOptions, VerifyOptions } from './cli-actions.js';
 
-const PASSPHRASE_ENV = 'MOCKIRON_P12_PASSPHRASE';
+export const PASSPHRASE_ENV = 'MOCKIRON_P12_PASSPHRASE';
 
 function dataDirOption(): Option {
   return new Option('--data-dir <dir>', 'data directory holding signing/').env('MOCKIRON_DATA_DIR').default('./data');
-}
-
-async function readInput(path: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(code === 'ENOENT' ? `${what} ${path} does not exist` : `cannot read ${what} ${path}: ${(err as Error).message}`);
-  }
-}
-
-/** Runs fn, turning the library's expected failures into one-line CLI errors. */
-async function userErrors<T>(fn: () => Promise<T> | T): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof IdentityError) throw new CliError(err.message);
-    throw err;
-  }
-}
-
-function formatDate(date: Date): string {
-  return date.toISOString().replace('.000Z', 'Z');
-}
-
-function readCertificates(pem: string, path: string): X509Certificate[] {
-  const blocks = splitPemCertificates(pem);
-  if (blocks.length === 0) throw new CliError(`${path} contains no PEM certificate`);
-  try {
-    return blocks.map((b) => new X509Certificate(b));
-  } catch (err) {
-    throw new CliError(`${path}: unreadable certificate: ${(err as Error).message}`);
-  }
-}
-
-function keyDescription(identity: SigningIdentity): string {
-  const key = identity.privateKey;
-  const details = key.asymmetricKeyDetails;
-  if (key.asymmetricKeyType === 'rsa') return `RSA-${details?.modulusLength ?? '?'}`;
-  if (key.asymmetricKeyType === 'ec') return `EC ${details?.namedCurve ?? '?'}`;
-  return key.asymmetricKeyType ?? 'unknown';
-}
-
-function describeIdentity(stored: StoredSigningIdentity): string {
-  const { identity } = stored;
-  const signer = summarizeCertificate(identity.certificate);
-  const anchor = summarizeCertificate(identity.trustAnchor);
-  const lines = [
-    `Signer:          ${signer.subject}`,
-    `  issuer:        ${signer.issuer}`,
-    `  valid:         ${formatDate(signer.notBefore)} to ${formatDate(signer.notAfter)}`,
-    `  key:           ${keyDescription(identity)}`,
-    `  SHA-256:       ${signer.fingerprintSha256}`,
-    ...identity.chain.map((c) => `Intermediate:    ${summarizeCertificate(c).subject}`),
-    `CA (anchor):     ${anchor.subject}`,
-    `  valid:         ${formatDate(anchor.notBefore)} to ${formatDate(anchor.notAfter)}`,
-    `  SHA-256:       ${anchor.fingerprintSha256}`,
-    `  CA key held:   ${stored.ca ? 'yes' : 'no (imported identity)'}`,
-    `Directory:       ${stored.paths.dir}`,
-  ];
-  return `${lines.join('\n')}\n`;
-}
-
-function identityJson(stored: StoredSigningIdentity): object {
-  const { certificatePem: _signerPem, ...signer } = summarizeCertificate(stored.identity.certificate);
-  const { certificatePem: _caPem, ...ca } = summarizeCertificate(stored.identity.trustAnchor);
-  return {
-    signer,
-    key: keyDescription(stored.identity),
-    intermediates: stored.identity.chain.map((c) => summarizeCertificate(c).subject),
-    ca,
-    caKeyHeld: stored.ca !== undefined,
-    directory: stored.paths.dir,
-  };
-}
-
-export async function signingIdentityFor(options: { dataDir: string; key?: string; cert?: string; chain?: string }): Promise<SigningIdentity> {
-  if (options.key !== undefined || options.cert !== undefined || options.chain !== undefined) {
-    if (options.key === undefined || options.cert === undefined) throw new CliError('--key and --cert must be given together');
-    const [keyPem, certPem, chainPem] = await Promise.all([
-      readInput(options.key, 'key file'),
-      readInput(options.cert, 'certificate file'),
-      options.chain === undefined ? undefined : readInput(options.chain, 'chain file'),
-    ]);
-    return userErrors(() =>
-      identityFromPem({ keyPem: keyPem.toString('utf8'), certPem: certPem.toString('utf8'), chainPem: chainPem?.toString('utf8') }),
-    );
-  }
-  return (await userErrors(() => loadSigningIdentity(options.dataDir))).identity;
-}
-
-function printVerification(result: CmsVerifyResult, anchorSource: string | undefined): string {
-  const signer = result.signer;
-  const lines = [
-    `Signature:   valid (${result.signatureAlgorithm}${result.signedAttributes ? ', signed attributes' : ', no signed attributes'})`,
-    ...(result.signingTime ? [`Signed at:   ${formatDate(result.signingTime)}`] : []),
-    `Signer:      ${signer.subject}`,
-    `  issuer:    ${signer.issuer}`,
-    `  valid:     ${formatDate(signer.notBefore)} to ${formatDate(signer.notAfter)}`,
-    `  SHA-256:   ${signer.fingerprintSha256}`,
-    'Chain:',
-    ...result.chain.map((c, i) => `  ${i}: ${c.subject}${i === 0 ? ' (signer)' : ''}${result.trustAnchor && i === result.chain.length - 1 ? ' (trust anchor)' : ''}`),
-    result.trusted
-      ? `Trusted:     yes (anchor ${result.trustAnchor!.subject}, from ${anchorSource})`
-      : 'Trusted:     not evaluated (no trust anchors: pass --ca FILE or --system-roots, or run `mockiron signing init`)',
-    `Content:     ${result.content.length} bytes${result.detached ? ' (detached)' : ''}`,
-  ];
-  if (result.signers.length > 1) lines.push(`Signers:     ${result.signers.length} (all verified; the first is shown)`);
-  return `${lines.join('\n')}\n`;
 }
 
 function findOrCreateGroup(program: Command, name: string, description: string): Command {
@@ -151,15 +28,7 @@ export function registerSigningCommands(program: Command): void {
     .option('--cert <pem>', 'signer certificate, with --key')
     .option('--chain <pem>', 'issuing CA certificates, with --key (the last is the trust anchor)')
     .addOption(dataDirOption())
-    .action(async (input: string, options: { out: string; detached?: boolean; dataDir: string; key?: string; cert?: string; chain?: string }) => {
-      const contentBytes = await readInput(input, 'input file');
-      const identity = await signingIdentityFor(options);
-      const signed = signCms(contentBytes, identity, { detached: options.detached === true });
-      await writeFile(options.out, signed);
-      process.stdout.write(
-        `Signed ${input} -> ${options.out} (${signed.length} bytes${options.detached ? ', detached' : ''}) as ${summarizeCertificate(identity.certificate).subject}\n`,
-      );
-    });
+    .action(async (input: string, options: SignOptions) => (await import('./cli-actions.js')).runSign(input, options));
 
   profile
     .command('verify')
@@ -172,63 +41,7 @@ export function registerSigningCommands(program: Command): void {
     .option('-o, --out <file>', 'write the verified content here')
     .option('--json', 'print the result as JSON')
     .addOption(dataDirOption())
-    .action(
-      async (
-        file: string,
-        options: { ca?: string; systemRoots?: boolean; content?: string; at?: string; out?: string; json?: boolean; dataDir: string },
-      ) => {
-        const cms = await readInput(file, 'signed file');
-        const detachedContent = options.content === undefined ? undefined : await readInput(options.content, 'content file');
-        let at: Date | undefined;
-        if (options.at !== undefined) {
-          at = new Date(options.at);
-          if (Number.isNaN(at.getTime())) throw new CliError(`--at: not a date: ${options.at}`);
-        }
-        const anchors: X509Certificate[] = [];
-        const sources: string[] = [];
-        if (options.ca !== undefined) {
-          anchors.push(...readCertificates((await readInput(options.ca, 'CA file')).toString('utf8'), options.ca));
-          sources.push(options.ca);
-        }
-        if (options.systemRoots) {
-          anchors.push(...rootCertificates.map((pem) => new X509Certificate(pem)));
-          sources.push('system roots');
-        }
-        if (sources.length === 0 && hasSigningIdentity(options.dataDir)) {
-          const caPath = signingPaths(options.dataDir).caCert;
-          anchors.push(...readCertificates(await readFile(caPath, 'utf8'), caPath));
-          sources.push(caPath);
-        }
-        let result: CmsVerifyResult;
-        try {
-          result = verifyCms(cms, { trustAnchors: anchors, detachedContent, at });
-        } catch (err) {
-          if (err instanceof CmsVerifyError) throw new CliError(`verification failed [${err.code}]: ${err.message}`);
-          throw err;
-        }
-        if (options.out !== undefined) await writeFile(options.out, result.content);
-        if (options.json) {
-          const { content: _content, signers: _signers, ...rest } = result;
-          const strip = ({ certificatePem: _pem, ...summary }: { certificatePem: string }) => summary;
-          process.stdout.write(
-            `${JSON.stringify(
-              {
-                ...rest,
-                signer: strip(rest.signer),
-                chain: rest.chain.map(strip),
-                trustAnchor: rest.trustAnchor && strip(rest.trustAnchor),
-                contentLength: result.content.length,
-                anchorSource: sources.join(', ') || null,
-              },
-              null,
-              2,
-            )}\n`,
-          );
-        } else {
-          process.stdout.write(printVerification(result, sources.join(', ')));
-        }
-      },
-    );
+    .action(async (file: string, options: VerifyOptions) => (await import('./cli-actions.js')).runVerify(file, options));
 
   const signing = findOrCreateGroup(program, 'signing', 'manage the profile signing identity (CA and signer)');
 
@@ -238,20 +51,14 @@ export function registerSigningCommands(program: Command): void {
     .addOption(new Option('--key-type <type>', 'key type for CA and signer').choices(['rsa', 'ec']).default('rsa'))
     .option('--force', 'replace an existing identity')
     .addOption(dataDirOption())
-    .action(async (options: { keyType: 'rsa' | 'ec'; force?: boolean; dataDir: string }) => {
-      const stored = await userErrors(() => initSigningIdentity(options.dataDir, { keyType: options.keyType, force: options.force }));
-      process.stdout.write(`Created a signing identity in ${stored.paths.dir}\n${describeIdentity(stored)}`);
-    });
+    .action(async (options: { keyType: 'rsa' | 'ec'; force?: boolean; dataDir: string }) => (await import('./cli-actions.js')).runInit(options));
 
   signing
     .command('show')
     .description('show the signing identity: subjects, validity and SHA-256 fingerprints')
     .option('--json', 'print as JSON')
     .addOption(dataDirOption())
-    .action(async (options: { json?: boolean; dataDir: string }) => {
-      const stored = await userErrors(() => loadSigningIdentity(options.dataDir));
-      process.stdout.write(options.json ? `${JSON.stringify(identityJson(stored), null, 2)}\n` : describeIdentity(stored));
-    });
+    .action(async (options: { json?: boolean; dataDir: string }) => (await import('./cli-actions.js')).runShow(options));
 
   signing
     .command('import')
@@ -264,39 +71,5 @@ export function registerSigningCommands(program: Command): void {
     .option('--p12 <file>', 'PKCS#12 file with key, certificate and chain')
     .option('--passphrase-file <file>', `file holding the PKCS#12 passphrase (or set ${PASSPHRASE_ENV})`)
     .addOption(dataDirOption())
-    .action(
-      async (options: { key?: string; cert?: string; chain?: string; p12?: string; passphraseFile?: string; dataDir: string }) => {
-        let source: ImportSource;
-        if (options.p12 !== undefined) {
-          if (options.key !== undefined || options.cert !== undefined || options.chain !== undefined) {
-            throw new CliError('use either --p12 or --key/--cert/--chain, not both');
-          }
-          let passphrase: string;
-          if (options.passphraseFile !== undefined) {
-            // A trailing newline is an artifact of `echo` and editors, not part of the passphrase
-            passphrase = (await readInput(options.passphraseFile, 'passphrase file')).toString('utf8').replace(/\r?\n$/, '');
-          } else if (process.env[PASSPHRASE_ENV] !== undefined) {
-            passphrase = process.env[PASSPHRASE_ENV];
-          } else {
-            throw new CliError(`--p12 needs a passphrase: --passphrase-file FILE or the ${PASSPHRASE_ENV} environment variable`);
-          }
-          source = { p12: await readInput(options.p12, 'PKCS#12 file'), passphrase };
-        } else {
-          if (options.key === undefined || options.cert === undefined) {
-            throw new CliError('give --key and --cert (and --chain if the certificate is not self-signed), or --p12');
-          }
-          const [keyPem, certPem, chainPem] = await Promise.all([
-            readInput(options.key, 'key file'),
-            readInput(options.cert, 'certificate file'),
-            options.chain === undefined ? undefined : readInput(options.chain, 'chain file'),
-          ]);
-          source = { keyPem: keyPem.toString('utf8'), certPem: certPem.toString('utf8'), chainPem: chainPem?.toString('utf8') };
-        }
-        // Validate fully before touching the data directory
-        const identity = await userErrors(() => identityFromImport(source));
-        await saveSigningIdentity(options.dataDir, identity, { replace: true });
-        const stored = await userErrors(() => loadSigningIdentity(options.dataDir));
-        process.stdout.write(`Imported the signing identity into ${stored.paths.dir}\n${describeIdentity(stored)}`);
-      },
-    );
+    .action(async (options: ImportOptions) => (await import('./cli-actions.js')).runImport(options));
 }

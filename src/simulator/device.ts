@@ -11,9 +11,9 @@ import { deriveIdentity, DEFAULT_MODEL_MIX, type ModelChoice } from './identity.
 import type { Metrics } from './metrics.js';
 import { derive, SeededRandom } from './random.js';
 import type { DeviceState } from './state.js';
+import type { FaultKind } from './fault-kinds.js';
 
-export const FAULT_KINDS = ['corrupt-signature', 'replay-challenge', 'truncated-body', 'drop-connection'] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+export { FAULT_KINDS, type FaultKind } from './fault-kinds.js';
 
 const DROP_RECONNECT_DELAY_MS = 100;
 

@@ -1,0 +1,128 @@
+import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { CliError } from '../cli/errors.js';
+import { readFileOrFail, render, type OutputFormat } from './cli-files.js';
+import { ProfileBuildError } from './errors.js';
+import { buildVpnProfile } from './profile.js';
+import { parseProfileSpec, SpecError, specToBuildInput } from './spec.js';
+import { isUuid } from './uuid.js';
+
+// What `mockiron profile build` does; its definition (options, help) is in cli.ts, which loads
+// this module only when it runs. Signing and the progress bar are loaded only when used.
+
+const SPEC_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Writes via a temporary sibling and a rename, so a reader never sees half a profile. */
+function writeAtomically(path: string, text: string | Buffer): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw new CliError(`${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
+
+/** Builds one spec file to text; returns the messages instead when the spec is wrong. */
+function buildSpecFile(file: string, format: OutputFormat, namespace: string | undefined, sign?: Signer): { text: string | Buffer } | { errors: string[] } {
+  const text = readFileOrFail(file).toString('utf8');
+  try {
+    const spec = parseProfileSpec(text, file);
+    const input = specToBuildInput(spec);
+    if (namespace) input.namespace = namespace;
+    const rendered = render(buildVpnProfile(input), format);
+    return { text: sign ? sign(Buffer.from(rendered)) : rendered };
+  } catch (err) {
+    if (err instanceof SpecError) return { errors: err.message.split('\n') };
+    if (err instanceof ProfileBuildError) return { errors: [`${file}: ${err.message}`] };
+    throw err;
+  }
+}
+
+function outputName(specFile: string, format: OutputFormat): string {
+  return `${basename(specFile, extname(specFile))}.${format === 'json' ? 'json' : 'mobileconfig'}`;
+}
+
+export interface BuildOptions {
+  output?: string;
+  format: OutputFormat;
+  namespace?: string;
+  sign?: boolean;
+  dataDir: string;
+  key?: string;
+  cert?: string;
+  chain?: string;
+}
+
+/** Turns the unsigned XML into a signed DER CMS profile. */
+type Signer = (xml: Buffer) => Buffer;
+
+async function signerFor(opts: BuildOptions): Promise<Signer | undefined> {
+  if (!opts.sign) return undefined;
+  if (opts.format === 'json') throw new CliError('--sign makes a signed .mobileconfig; it cannot be combined with --format json');
+  const [{ signingIdentityFor }, { signCms }] = await Promise.all([import('../signing/cli-actions.js'), import('../signing/cms.js')]);
+  const identity = await signingIdentityFor(opts);
+  return (xml) => signCms(xml, { privateKey: identity.privateKey, certificate: identity.certificate, chain: [...identity.chain] });
+}
+
+export async function runBuild(input: string, opts: BuildOptions): Promise<void> {
+  const sign = await signerFor(opts);
+  if (opts.namespace !== undefined && !isUuid(opts.namespace)) throw new CliError(`--namespace must be a UUID: ${opts.namespace}`);
+  if (!isDirectory(input)) {
+    const result = buildSpecFile(input, opts.format, opts.namespace, sign);
+    if ('errors' in result) throw new CliError(result.errors.join('\n'));
+    if (opts.output === undefined || opts.output === '-') process.stdout.write(result.text);
+    else {
+      writeAtomically(opts.output, result.text);
+      process.stderr.write(`wrote ${opts.output}\n`);
+    }
+    return;
+  }
+
+  if (opts.output === undefined) throw new CliError('building a directory needs -o OUTDIR');
+  const specs = readdirSync(input)
+    .filter((f) => SPEC_EXTENSIONS.has(extname(f).toLowerCase()) && !f.startsWith('.'))
+    .sort()
+    .map((f) => join(input, f));
+  if (specs.length === 0) throw new CliError(`${input}: no spec files (*.yaml, *.yml, *.json)`);
+  const names = new Map<string, string>();
+  for (const spec of specs) {
+    const out = outputName(spec, opts.format);
+    const clash = names.get(out);
+    if (clash) throw new CliError(`${clash} and ${spec} would both be written to ${out}`);
+    names.set(out, spec);
+  }
+
+  // Build everything first and write only if all specs are good: a half-updated output
+  // directory is worse than an untouched one.
+  const bar = process.stderr.isTTY
+    ? new (await import('cli-progress')).SingleBar({ stream: process.stderr, format: 'building {bar} {value}/{total} {file}', hideCursor: true, clearOnComplete: true })
+    : undefined;
+  bar?.start(specs.length, 0, { file: '' });
+  const built: Array<{ out: string; text: string | Buffer }> = [];
+  const errors: string[] = [];
+  try {
+    for (const spec of specs) {
+      bar?.update({ file: basename(spec) });
+      const result = buildSpecFile(spec, opts.format, opts.namespace, sign);
+      if ('errors' in result) errors.push(...result.errors);
+      else built.push({ out: join(opts.output, outputName(spec, opts.format)), text: result.text });
+      bar?.increment();
+    }
+  } finally {
+    bar?.stop();
+  }
+  if (errors.length > 0) throw new CliError(`${errors.join('\n')}\nnothing written (${errors.length} problem(s))`);
+  mkdirSync(opts.output, { recursive: true });
+  for (const { out, text } of built) writeAtomically(out, text);
+  process.stderr.write(`wrote ${built.length} profile(s) to ${opts.output}\n`);
+}

@@ -1,0 +1,243 @@
+// What `mockiron simulate` and `mockiron simulate status` do; their definitions (options, help)
+// are in cli.ts, which loads this module only when one of them runs.
+
+import { setMaxListeners } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { CliError } from '../cli/errors.js';
+import type { AdminCredentials } from './admin.js';
+import { DEFAULT_STATE_FILE, PASSWORD_ENV } from './cli.js';
+import type { FaultSettings } from './device.js';
+import { FAULT_KINDS, type FaultKind } from './fault-kinds.js';
+import { FleetError, runFleet, type FleetProgress } from './fleet.js';
+import { ModelMixError, parseModelMix, type ModelChoice } from './identity.js';
+import type { MetricsSummary } from './metrics.js';
+import { loadFleetState, StateFileError, type DeviceState, type FleetState } from './state.js';
+
+export interface SimulateOptions {
+  server?: string;
+  devices?: string;
+  concurrency?: string;
+  duration?: string;
+  iterations?: string;
+  pollInterval: string;
+  state: string;
+  seed?: string;
+  adminUser: string;
+  adminPasswordFile?: string;
+  enrollmentUrl?: string;
+  models?: string;
+  notNowRate: string;
+  faults?: string;
+  faultRate: string;
+  json?: boolean;
+}
+
+function positiveInteger(value: string | undefined, flag: string, options: { min?: number; max?: number } = {}): number {
+  const min = options.min ?? 1;
+  if (value === undefined || !/^\d+$/.test(value.trim())) throw new CliError(`${flag} must be a whole number, got "${value ?? ''}"`, 2);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min || (options.max !== undefined && n > options.max)) {
+    throw new CliError(`${flag} must be between ${min} and ${options.max ?? Number.MAX_SAFE_INTEGER}, got ${value}`, 2);
+  }
+  return n;
+}
+
+function rate(value: string, flag: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new CliError(`${flag} must be a number from 0 to 1, got "${value}"`, 2);
+  return n;
+}
+
+function serverUrl(value: string | undefined): string {
+  if (!value) throw new CliError('--server is required (the mockiron base URL, e.g. http://localhost:8080)', 2);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new CliError(`--server is not a URL: "${value}"`, 2);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(`--server must be an http(s) URL, got "${value}"`, 2);
+  return url.toString().replace(/\/+$/, '');
+}
+
+function faultSettings(list: string | undefined, rateText: string): FaultSettings | undefined {
+  if (list === undefined) return undefined;
+  const kinds = list.split(',').map((k) => k.trim()).filter(Boolean);
+  const unknown = kinds.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
+  if (kinds.length === 0 || unknown.length > 0) {
+    throw new CliError(`--faults takes a comma-separated list of ${FAULT_KINDS.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`, 2);
+  }
+  return { kinds: new Set(kinds as FaultKind[]), rate: rate(rateText, '--fault-rate') };
+}
+
+async function adminCredentials(opts: SimulateOptions): Promise<AdminCredentials | undefined> {
+  let password: string | undefined;
+  if (opts.adminPasswordFile) {
+    try {
+      password = (await readFile(opts.adminPasswordFile, 'utf8')).replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new CliError(`cannot read --admin-password-file ${opts.adminPasswordFile}: ${(err as Error).message}`, 2);
+    }
+    if (password === '') throw new CliError(`--admin-password-file ${opts.adminPasswordFile} is empty`, 2);
+  } else {
+    password = process.env[PASSWORD_ENV] || undefined;
+  }
+  return password === undefined ? undefined : { user: opts.adminUser, password };
+}
+
+function formatProgress(p: FleetProgress): string {
+  return `enrolled ${p.enrolled}/${p.devices} | commands ${p.commands} | errors ${p.errors} | ${p.requestsPerSecond.toFixed(1)} req/s | ${p.elapsedSeconds.toFixed(0)} s`;
+}
+
+export function formatSummary(summary: MetricsSummary): string {
+  const lines: string[] = [];
+  const d = summary.devices;
+  lines.push(
+    `devices: ${d.total} (enrolled ${d.enrolled}, enrolled this run ${d.enrolledThisRun}, enrollment failures ${d.enrollmentFailures}, unenrolled ${d.unenrolled}, erased ${d.erased})`,
+  );
+  lines.push(`requests: ${summary.requests.total} in ${summary.elapsedSeconds} s (${summary.requests.perSecond} req/s)`);
+  lines.push(`commands handled: ${summary.commandsHandled} (delivered again after an answer: ${summary.duplicateDeliveries})`);
+  for (const [type, statuses] of Object.entries(summary.commands).sort(([a], [b]) => a.localeCompare(b))) {
+    lines.push(`  ${type}: ${Object.entries(statuses).map(([s, n]) => `${s} ${n}`).join(', ')}`);
+  }
+  lines.push('latency (ms)             count     p50     p90     p99     max');
+  for (const [kind, l] of Object.entries(summary.latency)) {
+    lines.push(`  ${kind.padEnd(22)} ${String(l.count).padStart(6)} ${String(l.p50).padStart(7)} ${String(l.p90).padStart(7)} ${String(l.p99).padStart(7)} ${String(l.max).padStart(7)}`);
+  }
+  lines.push(`errors: ${summary.errors.total}`);
+  for (const [kind, n] of Object.entries(summary.errors.byKind)) lines.push(`  ${kind}: ${n}`);
+  for (const sample of summary.errors.samples.slice(0, 5)) lines.push(`    e.g. ${sample}`);
+  for (const [kind, f] of Object.entries(summary.faults)) {
+    const answers = Object.entries(f.answers).map(([s, n]) => `${s}×${n}`).join(', ');
+    const notes = Object.entries(f.notes).map(([s, n]) => `${s}×${n}`).join(', ');
+    lines.push(`fault ${kind}: sent ${f.sent}, answers ${answers || '-'}, wrongly accepted ${f.accepted}${notes ? `, ${notes}` : ''}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Per device: what `simulate status` shows (and prints as JSON). */
+export function deviceStatusView(device: DeviceState) {
+  return {
+    index: device.identity.index,
+    udid: device.identity.udid,
+    serialNumber: device.identity.serialNumber,
+    productName: device.identity.productName,
+    osVersion: device.identity.osVersion,
+    status: device.status,
+    enrolledAt: device.mdm?.enrolledAt,
+    pollCycles: device.pollCycles,
+    locked: device.lock !== undefined,
+    erasedAt: device.erasedAt,
+    lastError: device.lastError,
+    profiles: Object.values(device.profiles).map((p) => ({
+      identifier: p.identifier,
+      uuid: p.uuid,
+      source: p.source,
+      contentSha256: p.contentSha256,
+      payloadTypes: p.payloads.map((payload) => payload.type),
+      vpnUuids: p.payloads.flatMap((payload) => (payload.vpnUuid ? [payload.vpnUuid] : [])),
+    })),
+    apps: Object.fromEntries(Object.values(device.apps).map((a) => [a.identifier, { vpnUuid: typeof a.attributes.VPNUUID === 'string' ? a.attributes.VPNUUID : null }])),
+  };
+}
+
+function formatStatus(state: FleetState): string {
+  const lines = [`server ${state.server}, seed "${state.seed}", ${state.devices.length} device(s), updated ${state.updatedAt}`];
+  for (const device of state.devices) {
+    const view = deviceStatusView(device);
+    lines.push(`${view.udid}  ${view.status.padEnd(10)} ${view.productName} iOS ${view.osVersion}  serial ${view.serialNumber}${view.locked ? '  LOCKED' : ''}`);
+    if (view.lastError && view.status !== 'enrolled') lines.push(`  last error: ${view.lastError}`);
+    for (const p of view.profiles) lines.push(`  profile ${p.identifier}${p.vpnUuids.length ? `  VPNUUID ${p.vpnUuids.join(', ')}` : ''}${p.source === 'enrollment' ? '  (MDM enrollment)' : ''}`);
+    for (const [bundleId, app] of Object.entries(view.apps)) lines.push(`  app ${bundleId} → ${app.vpnUuid ?? '(no VPN)'}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export async function runSimulate(opts: SimulateOptions): Promise<void> {
+  const server = serverUrl(opts.server);
+  const devices = positiveInteger(opts.devices, '--devices', { max: 100_000 });
+  const concurrency = positiveInteger(opts.concurrency, '--concurrency', { max: 10_000 });
+  if (opts.duration !== undefined && opts.iterations !== undefined) throw new CliError('give --duration or --iterations, not both', 2);
+  const durationSeconds = opts.duration !== undefined ? positiveInteger(opts.duration, '--duration') : undefined;
+  const iterations = opts.iterations !== undefined ? positiveInteger(opts.iterations, '--iterations') : durationSeconds === undefined ? 1 : undefined;
+  const pollIntervalMs = positiveInteger(opts.pollInterval, '--poll-interval', { min: 0 });
+  let models: ModelChoice[] | undefined;
+  try {
+    models = opts.models !== undefined ? parseModelMix(opts.models) : undefined;
+  } catch (err) {
+    if (err instanceof ModelMixError) throw new CliError(err.message, 2);
+    throw err;
+  }
+  if (opts.enrollmentUrl !== undefined) {
+    if (devices !== 1) throw new CliError('--enrollment-url enrolls a single device: use it with --devices 1', 2);
+    if (!URL.canParse(opts.enrollmentUrl)) throw new CliError(`--enrollment-url is not a URL: "${opts.enrollmentUrl}"`, 2);
+  }
+  const notNowRate = rate(opts.notNowRate, '--not-now-rate');
+  const faults = faultSettings(opts.faults, opts.faultRate);
+  const admin = await adminCredentials(opts);
+
+  const controller = new AbortController();
+  // Every worker waiting between polls listens for the abort: one per unit of concurrency.
+  setMaxListeners(0, controller.signal);
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping: finishing the requests in flight and saving the state (Ctrl-C again to quit now)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const tty = process.stderr.isTTY === true;
+  try {
+    const { summary } = await runFleet({
+      server,
+      devices,
+      concurrency,
+      ...(iterations !== undefined && { iterations }),
+      ...(durationSeconds !== undefined && { durationSeconds }),
+      pollIntervalMs,
+      stateFile: opts.state,
+      ...(opts.seed !== undefined && { seed: opts.seed }),
+      ...(models && { models }),
+      notNowRate,
+      ...(faults && { faults }),
+      ...(admin && { admin }),
+      ...(opts.enrollmentUrl !== undefined && { enrollmentUrl: opts.enrollmentUrl }),
+      ...(tty && { onProgress: (p: FleetProgress) => process.stderr.write(`\r\x1b[2K${formatProgress(p)}`) }),
+      signal: controller.signal,
+    });
+    if (tty) process.stderr.write('\r\x1b[2K');
+    process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+    // A run where devices could not enroll or the server misbehaved is a failed run
+    if (summary.devices.enrollmentFailures > 0 || summary.errors.total > 0) process.exitCode = 1;
+  } catch (err) {
+    if (tty) process.stderr.write('\r\x1b[2K');
+    if (err instanceof FleetError || err instanceof StateFileError) throw new CliError(err.message);
+    throw err;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+export async function runSimulateStatus(local: { state?: string; json?: boolean }, command: Command): Promise<void> {
+  // `simulate` has the same options and commander lets the parent take them even after
+  // "status", so an explicitly given parent value counts as ours
+  const parent = command.parent!;
+  const opts = {
+    state: local.state ?? (parent.getOptionValueSource('state') === 'cli' ? (parent.opts().state as string) : DEFAULT_STATE_FILE),
+    json: local.json ?? parent.opts().json === true,
+  };
+  let state: FleetState | undefined;
+  try {
+    state = await loadFleetState(opts.state);
+  } catch (err) {
+    if (err instanceof StateFileError) throw new CliError(err.message);
+    throw err;
+  }
+  if (!state) throw new CliError(`no state file at ${opts.state} (run \`mockiron simulate\` first, or pass --state)`);
+  if (opts.json) {
+    const view = { server: state.server, seed: state.seed, updatedAt: state.updatedAt, devices: state.devices.map(deviceStatusView) };
+    process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+  } else {
+    process.stdout.write(formatStatus(state));
+  }
+}
