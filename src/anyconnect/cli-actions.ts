@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { CliError } from '../cli/errors.js';
 import { EXIT_DENIED } from './cli.js';
 import { AsaCliParseError, parseAsaCliWithReport, renderAsaCli } from './asa-cli.js';
-import { PerAppDecodeError, decodePerAppPolicy, encodePerAppPolicy, serializePerAppPolicyXml } from './codec.js';
+import { PerAppDecodeError, decodePerAppPolicy, encodePerAppPolicy } from './codec.js';
 import { HeadEndConfigError, normalizeHeadEndConfig, perappSettingSchema, validateHeadEndConfig } from './headend.js';
 import { type IssuePath, type PathIssue, zodIssues } from './issues.js';
 import { checkPerAppPolicy, isAppPermitted, parsePlatform } from './policy.js';

@@ -28,6 +28,7 @@ export function registerServerCommands(program: Command): void {
       const logger = createLogger(config.logLevel);
       // Signals are handled from the start: one arriving while the server starts lets it finish
       // starting (no half-applied migration), then stops it the same way.
+      // eslint-disable-next-line prefer-const -- assigned once started; the signal handler reads it before
       let running: RunningServer | undefined;
       let stopRequested = false;
       const shutDown = (server: RunningServer) =>
@@ -42,14 +43,14 @@ export function registerServerCommands(program: Command): void {
         if (stopRequested) return;
         stopRequested = true;
         logger.info({ signal }, 'shutting down');
-        if (running) shutDown(running);
+        if (running) void shutDown(running);
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
       // Loaded here, not at the top: `mockiron --help` and the QA commands need none of it.
       const { startServer } = await import('../server.js');
       running = await startServer(config, logger);
-      if (stopRequested) shutDown(running);
+      if (stopRequested) void shutDown(running);
     });
 
   const db = program.command('db').description('database maintenance');

@@ -1,7 +1,6 @@
 // Shared input rules. Every free-text field has a length cap and no control characters.
 import { z } from 'zod';
 
-// eslint-disable-next-line no-control-regex
 const controlChars = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 export const text = (max: number) =>

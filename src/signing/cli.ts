@@ -2,7 +2,7 @@
 // Only the definitions are here: each action loads ./cli-actions.js (crypto, PKCS#12) when it
 // runs, so `mockiron --help` does not load them.
 
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import type { ImportOptions, SignOptions, VerifyOptions } from './cli-actions.js';
 
 export const PASSPHRASE_ENV = 'MOCKIRON_P12_PASSPHRASE';

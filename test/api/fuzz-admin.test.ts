@@ -244,7 +244,7 @@ beforeAll(async () => {
   await admin('post', '/api/v2/configurations/vpn', { name: 'fuzz vpn', connectionType: 'ANYCONNECT', server: 'asa.example.com' });
   await admin('post', '/api/v2/appstore/apps', { name: 'Fuzz', bundleId: 'com.example.fuzz' });
   await admin('post', '/api/v2/anyconnect/perapp-policies', { name: 'P1', rules: [] });
-  // eslint-disable-next-line no-console -- the seed is what makes a failure repeatable
+  // the seed is what makes a failure repeatable
   console.log(`fuzz-admin: FUZZ_SEED=${seed} FUZZ_RUNS=${runsPerOperation} (per operation) FUZZ_MAX_MS=${maxMs}`);
 }, 60_000);
 
@@ -289,7 +289,6 @@ describe('fuzzing the admin API from its OpenAPI document', () => {
         failures.push(`${op.key} (FUZZ_SEED=${seed}, seed ${seed + i}): ${failure || (err as Error).message}`);
       }
     }
-    // eslint-disable-next-line no-console
     console.log(`fuzz-admin: ${requests} requests over ${ops.length} operations; statuses ${JSON.stringify(Object.fromEntries(statuses))}; slowest ${Math.round(slowest)} ms`);
     expect(failures).toEqual([]);
     expect(requests).toBeGreaterThanOrEqual(ops.length * runsPerOperation);

@@ -53,7 +53,6 @@ export function removeDir(dir: string) {
 }
 
 /** supertest parser that keeps a response body as raw bytes (for profiles and certificates). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- superagent's response is a stream at runtime
 export function rawBody(res: any, cb: (err: Error | null, body: Buffer) => void): void {
   const chunks: Buffer[] = [];
   (res as NodeJS.ReadableStream).on('data', (c: Buffer) => chunks.push(c));

@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Db } from '../../src/db/client.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the document is JSON */
 export type Json = any;
 
 export interface Operation {

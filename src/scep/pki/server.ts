@@ -4,7 +4,7 @@
 //   body → parsePkiMessage → decide → buildCertRep,
 // and a ScepMessageError becomes buildCertRep({ status: 'FAILURE', failInfo: err.failInfo, ... }).
 
-import { randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
+import { randomBytes, type X509Certificate, type KeyObject } from 'node:crypto';
 import { children, DerError, expectTag, parseDer, TAG } from '../../signing/der.js';
 import { OID, type HashName } from '../../signing/oids.js';
 import { readCertificateFields } from '../../signing/x509.js';

@@ -1,6 +1,6 @@
 // Shared SCEP test setup: a CA (and RA) with their keys, requester identities, OpenSSL as judge.
 import { spawnSync } from 'node:child_process';
-import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

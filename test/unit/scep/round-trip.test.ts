@@ -1,5 +1,5 @@
 // Client → server → client: the test plays the CA's decision (check challenge, issue, answer).
-import { createPublicKey, X509Certificate } from 'node:crypto';
+import { createPublicKey, type X509Certificate } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   buildCertRep,
