@@ -12,9 +12,9 @@ import { PlistParseError } from './errors.js';
 import type { PlistLimits } from './limits.js';
 import { PlistReal, type PlistDict, type PlistValue } from './types.js';
 
-const TAG_NAME = /[A-Za-z_:][A-Za-z0-9_.:-]*/y;
 // One attribute (value without '<', as XML requires), then the end of the start tag
 const ATTRIBUTE = /[\t\n\r ]+[A-Za-z_:][A-Za-z0-9_.:-]*[\t\n\r ]*=[\t\n\r ]*(?:"[^"<]*"|'[^'<]*')/y;
+const NAME = /[A-Za-z_:][A-Za-z0-9_.:-]*/y;
 const START_TAG_END = /[\t\n\r ]*(\/?)>/y;
 const CLOSE_TAG_END = /[\t\n\r ]*>/y;
 const WHITESPACE_ONLY = /^[\t\n\r ]*$/;
@@ -72,6 +72,35 @@ function decodeText(raw: string): string {
     amp = text.indexOf('&', from);
   }
   return out + text.slice(from);
+}
+
+/** Where the end tag `</name>` that starts at `lt` ends (after its '>'), or -1 if it is another tag. */
+function endTagEnd(xml: string, lt: number, name: string): number {
+  if (!xml.startsWith(name, lt + 2)) return -1;
+  const at = lt + 2 + name.length;
+  if (xml.charCodeAt(at) === 0x3e /* > */) return at + 1;
+  CLOSE_TAG_END.lastIndex = at;
+  return CLOSE_TAG_END.test(xml) ? CLOSE_TAG_END.lastIndex : -1;
+}
+
+// The element names a plist uses, as constants: comparing (and switching on) the same string
+// object is cheaper than on a fresh slice of the document
+function elementName(xml: string, from: number, to: number): string {
+  let known: string;
+  switch (xml.charCodeAt(from)) {
+    case 0x6b /* k */: known = 'key'; break;
+    case 0x73 /* s */: known = 'string'; break;
+    case 0x69 /* i */: known = 'integer'; break;
+    case 0x72 /* r */: known = 'real'; break;
+    case 0x74 /* t */: known = 'true'; break;
+    case 0x66 /* f */: known = 'false'; break;
+    case 0x64 /* d */: known = to - from === 4 ? (xml.charCodeAt(from + 2) === 0x63 ? 'dict' : xml.charCodeAt(from + 2) === 0x74 ? 'date' : 'data') : ''; break;
+    case 0x61 /* a */: known = 'array'; break;
+    case 0x70 /* p */: known = 'plist'; break;
+    case 0x6e /* n */: known = 'null'; break;
+    default: known = '';
+  }
+  return known.length === to - from && xml.startsWith(known, from) ? known : xml.slice(from, to);
 }
 
 interface Frame {
@@ -140,6 +169,223 @@ function dataValue(text: string, where: Frame): Uint8Array {
   return new Uint8Array(Buffer.from(b64, 'base64'));
 }
 
+// The reader's state. The work is split into small functions (the common path first, rare
+// markup and errors apart) so V8 optimises them early: a single big loop took the optimising
+// compiler ~40 ms on this machine, all of it spent meanwhile in the interpreter.
+interface Reader {
+  readonly xml: string;
+  readonly limits: PlistLimits;
+  pos: number;
+  readonly stack: Frame[];
+  values: number;
+  /** The next '&' at or after the text being looked at: one pointer, so checking skipped text stays linear */
+  nextAmp: number;
+  rootDone: boolean;
+  result: PlistValue | undefined;
+}
+
+/** Skips a comment, processing instruction, CDATA section or DOCTYPE at `lt`; CDATA text is returned. */
+function skipMarkup(r: Reader, lt: number, inLeaf: string | null): string {
+  const { xml } = r;
+  if (xml.startsWith('<!--', lt)) {
+    const close = xml.indexOf('-->', lt + 4);
+    if (close === -1) malformed('a comment is not closed');
+    r.pos = close + 3;
+    return '';
+  }
+  if (xml.startsWith('<?', lt)) {
+    const close = xml.indexOf('?>', lt + 2);
+    if (close === -1) malformed('a processing instruction is not closed');
+    r.pos = close + 2;
+    return '';
+  }
+  if (xml.startsWith('<![CDATA[', lt)) {
+    // Character data in a leaf; ignored in a container, as text there is
+    if (r.stack.length === 0) malformed('text outside the <plist> element');
+    const close = xml.indexOf(']]>', lt + 9);
+    if (close === -1) malformed('a CDATA section is not closed');
+    r.pos = close + 3;
+    const raw = xml.slice(lt + 9, close);
+    return raw.includes('\r') ? raw.replace(/\r\n?/g, '\n') : raw;
+  }
+  if (inLeaf !== null) malformed(`an element inside <${inLeaf}>`);
+  if (!/^<!DOCTYPE[\t\n\r ]/.test(xml.slice(lt, lt + 10))) refuse('markup declarations other than DOCTYPE are not accepted');
+  if (r.stack.length > 0 || r.rootDone) malformed('a DOCTYPE after the document element started');
+  let quote = 0;
+  let i = lt + 9;
+  for (; i < xml.length; i++) {
+    const c = xml.charCodeAt(i);
+    if (quote) {
+      if (c === quote) quote = 0;
+    } else if (c === 0x22 || c === 0x27) {
+      quote = c;
+    } else if (c === 0x3e /* > */ || c === 0x5b /* [ */) {
+      break;
+    }
+  }
+  if (i >= xml.length) malformed('a DOCTYPE is not closed');
+  if (xml.charCodeAt(i) !== 0x3e) refuse('a DOCTYPE with an internal subset (entity declarations) is not accepted');
+  r.pos = i + 1;
+  return '';
+}
+
+/** Text between elements: ignored inside containers (as plistlib and the DOM reader did); only whitespace outside <plist>. */
+function skipText(r: Reader, end: number): void {
+  const { xml } = r;
+  if (r.stack.length === 0 && !WHITESPACE_ONLY.test(xml.slice(r.pos, end))) malformed('text outside the <plist> element');
+  if (r.nextAmp !== -1 && r.nextAmp < r.pos) r.nextAmp = xml.indexOf('&', r.pos);
+  if (r.nextAmp !== -1 && r.nextAmp < end) decodeText(xml.slice(r.pos, end));
+}
+
+/** The character data of a leaf element from r.pos through its end tag, with markup inside it. */
+function leafTextWithMarkup(r: Reader, name: string): string {
+  const { xml } = r;
+  let text = '';
+  for (;;) {
+    const lt = xml.indexOf('<', r.pos);
+    if (lt === -1) malformed(`<${name}> is not closed`);
+    if (lt > r.pos) text += decodeText(xml.slice(r.pos, lt));
+    if (xml.charCodeAt(lt + 1) === 0x2f /* / */) {
+      const after = endTagEnd(xml, lt, name);
+      if (after === -1) malformed(`<${name}> is closed by another element`);
+      r.pos = after;
+      return text;
+    }
+    text += skipMarkup(r, lt, name);
+  }
+}
+
+/** The character data of a leaf element from r.pos through its end tag. */
+function leafText(r: Reader, name: string): string {
+  const { xml } = r;
+  const lt = xml.indexOf('<', r.pos);
+  if (lt !== -1 && xml.charCodeAt(lt + 1) === 0x2f /* / */) {
+    const after = endTagEnd(xml, lt, name);
+    if (after === -1) malformed(`<${name}> is closed by another element`);
+    const text = decodeText(xml.slice(r.pos, lt));
+    r.pos = after;
+    return text;
+  }
+  return leafTextWithMarkup(r, name);
+}
+
+function attach(r: Reader, value: PlistValue): void {
+  const top = r.stack[r.stack.length - 1]!;
+  if (top.array !== null) {
+    top.array.push(value);
+  } else if (top.dict !== null) {
+    if (top.key === undefined) malformed('a value without a <key> in a <dict>');
+    top.dict[top.key] = value;
+    top.key = undefined;
+  } else {
+    if (top.value !== undefined) malformed('<plist> holds more than one value');
+    top.value = value;
+  }
+}
+
+/** An end tag at `lt` closes the innermost container (or <plist>). */
+function closeElement(r: Reader, lt: number): void {
+  const top = r.stack.pop();
+  const after = top === undefined ? -1 : endTagEnd(r.xml, lt, top.name);
+  if (top === undefined || after === -1) malformed('a closing tag that does not match its opening tag');
+  r.pos = after;
+  if (top.dict !== null) {
+    if (top.key !== undefined) malformed(`the <key> ${JSON.stringify(top.key.slice(0, 40))} has no value`);
+    attach(r, top.dict);
+  } else if (top.array !== null) {
+    attach(r, top.array);
+  } else {
+    if (top.value === undefined) malformed('<plist> holds no value');
+    r.result = top.value;
+    r.rootDone = true;
+  }
+}
+
+/** Past the attributes of a start tag from `at` (allowed, as in <plist version="1.0">, and ignored): its end, and whether it is empty. */
+function skipAttributes(r: Reader, lt: number, at: number, name: string): boolean {
+  const { xml } = r;
+  let end = at;
+  ATTRIBUTE.lastIndex = end;
+  while (ATTRIBUTE.test(xml)) {
+    end = ATTRIBUTE.lastIndex;
+    ATTRIBUTE.lastIndex = end;
+  }
+  const attributes = xml.slice(lt, end);
+  if (attributes.includes('&')) decodeText(attributes);
+  START_TAG_END.lastIndex = end;
+  const tagEnd = START_TAG_END.exec(xml);
+  if (tagEnd === null) malformed(`the tag <${name}> is not well-formed`);
+  r.pos = START_TAG_END.lastIndex;
+  return tagEnd[1] === '/';
+}
+
+function leafValue(r: Reader, name: string, text: string, top: Frame): void {
+  switch (name) {
+    case 'key':
+      if (top.dict === null) malformed('a <key> outside a <dict>');
+      if (top.key !== undefined) malformed('two <key>s in a row in a <dict>');
+      if (text === '__proto__') throw new PlistParseError('a dictionary key named __proto__ is not accepted');
+      top.key = text;
+      return;
+    case 'string':
+      return attach(r, text);
+    case 'integer':
+      return attach(r, integerValue(text, top));
+    case 'real':
+      return attach(r, realValue(text, top));
+    case 'date':
+      return attach(r, dateValue(text, top));
+    case 'data':
+      return attach(r, dataValue(text, top));
+    case 'true':
+      return attach(r, true);
+    case 'false':
+      return attach(r, false);
+    case 'null':
+      return invalid(childPath(top), 'unsupported <null/> value');
+    default:
+      return malformed(`<${name.slice(0, 40)}> is not a plist element`);
+  }
+}
+
+/** A start tag at `lt`: a container opens, a leaf is read whole. */
+function openElement(r: Reader, lt: number): void {
+  const { xml, stack, limits } = r;
+  NAME.lastIndex = lt + 1;
+  if (!NAME.test(xml)) malformed('a tag without a name');
+  const at = NAME.lastIndex;
+  const name = elementName(xml, lt + 1, at);
+  let empty: boolean;
+  const c = xml.charCodeAt(at);
+  if (c === 0x3e /* > */) {
+    empty = false;
+    r.pos = at + 1;
+  } else if (c === 0x2f /* / */ && xml.charCodeAt(at + 1) === 0x3e) {
+    empty = true;
+    r.pos = at + 2;
+  } else {
+    empty = skipAttributes(r, lt, at, name);
+  }
+  if (stack.length === 0) {
+    if (name !== 'plist' || r.rootDone) malformed('the document element is not <plist>');
+    if (empty) malformed('<plist> holds no value');
+    stack.push({ name: 'plist', array: null, dict: null, value: undefined, key: undefined, path: '' });
+    return;
+  }
+  if (name !== 'key' && ++r.values > limits.maxObjects) refuse(`more than ${limits.maxObjects} values`);
+  const top = stack[stack.length - 1]!;
+  if (name === 'dict' || name === 'array') {
+    // the <plist> frame is not a container: stack.length is the depth of the new one
+    if (stack.length > limits.maxDepth) refuse(`nested deeper than ${limits.maxDepth} levels`);
+    if (top.dict !== null && top.key === undefined) malformed('a value without a <key> in a <dict>');
+    const frame: Frame = { name, array: name === 'array' ? [] : null, dict: name === 'dict' ? {} : null, value: undefined, key: undefined, path: childPath(top) };
+    if (empty) attach(r, name === 'array' ? frame.array! : frame.dict!);
+    else stack.push(frame);
+    return;
+  }
+  leafValue(r, name, empty ? '' : leafText(r, name), top);
+}
+
 /**
  * Reads an XML plist document within `limits`: containers nest at most maxDepth deep, at most
  * maxObjects values (every element but <key> and <plist>), and the text is at most
@@ -148,211 +394,20 @@ function dataValue(text: string, where: Frame): Uint8Array {
  */
 export function readXmlPlist(xml: string, limits: PlistLimits): PlistValue {
   if (xml.length > limits.maxDecodedBytes) refuse(`larger than ${limits.maxDecodedBytes} bytes`);
-  const stack: Frame[] = [];
-  let values = 0;
-  // The next '&' at or after the text being looked at: one pointer over the document, so
-  // checking the references in skipped text stays linear
-  let nextAmp = xml.indexOf('&');
-  let rootDone = false;
-  let pos = xml.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let result: PlistValue | undefined;
-
-  // Reads the character data of a leaf element whose start tag ended at `from`, up to and
-  // including its end tag; comments and processing instructions inside are skipped, CDATA kept.
-  const leafText = (name: string, from: number): string => {
-    let text = '';
-    let at = from;
-    for (;;) {
-      const lt = xml.indexOf('<', at);
-      if (lt === -1) malformed(`<${name}> is not closed`);
-      if (lt > at) text += decodeText(xml.slice(at, lt));
-      if (xml.charCodeAt(lt + 1) === 0x2f /* / */) {
-        if (!xml.startsWith(name, lt + 2)) malformed(`<${name}> is closed by another element`);
-        CLOSE_TAG_END.lastIndex = lt + 2 + name.length;
-        if (!CLOSE_TAG_END.test(xml)) malformed(`<${name}> is closed by another element`);
-        pos = CLOSE_TAG_END.lastIndex;
-        return text;
-      }
-      if (xml.startsWith('<!--', lt)) {
-        const end = xml.indexOf('-->', lt + 4);
-        if (end === -1) malformed('a comment is not closed');
-        at = end + 3;
-      } else if (xml.startsWith('<![CDATA[', lt)) {
-        const end = xml.indexOf(']]>', lt + 9);
-        if (end === -1) malformed('a CDATA section is not closed');
-        const raw = xml.slice(lt + 9, end);
-        text += raw.includes('\r') ? raw.replace(/\r\n?/g, '\n') : raw;
-        at = end + 3;
-      } else if (xml.startsWith('<?', lt)) {
-        const end = xml.indexOf('?>', lt + 2);
-        if (end === -1) malformed('a processing instruction is not closed');
-        at = end + 2;
-      } else {
-        malformed(`an element inside <${name}>`);
-      }
-    }
+  const r: Reader = {
+    xml, limits, pos: xml.charCodeAt(0) === 0xfeff ? 1 : 0, stack: [], values: 0, nextAmp: xml.indexOf('&'), rootDone: false, result: undefined,
   };
-
-  const attach = (value: PlistValue): void => {
-    const top = stack[stack.length - 1]!;
-    if (top.name === 'array') {
-      top.array!.push(value);
-    } else if (top.name === 'dict') {
-      if (top.key === undefined) malformed('a value without a <key> in a <dict>');
-      top.dict![top.key] = value;
-      top.key = undefined;
-    } else {
-      if (top.value !== undefined) malformed('<plist> holds more than one value');
-      top.value = value;
-    }
-  };
-
   for (;;) {
-    const lt = xml.indexOf('<', pos);
+    const lt = xml.indexOf('<', r.pos);
     const end = lt === -1 ? xml.length : lt;
-    // Text between elements: ignored inside containers (as plistlib and the DOM reader did),
-    // only whitespace allowed before and after the document element
-    if (end > pos) {
-      if (stack.length === 0 && !WHITESPACE_ONLY.test(xml.slice(pos, end))) malformed('text outside the <plist> element');
-      if (nextAmp !== -1 && nextAmp < pos) nextAmp = xml.indexOf('&', pos);
-      if (nextAmp !== -1 && nextAmp < end) decodeText(xml.slice(pos, end));
-    }
+    if (end > r.pos) skipText(r, end);
     if (lt === -1) break;
-
-    if (xml.startsWith('<!--', lt)) {
-      const close = xml.indexOf('-->', lt + 4);
-      if (close === -1) malformed('a comment is not closed');
-      pos = close + 3;
-      continue;
-    }
-    if (xml.startsWith('<?', lt)) {
-      const close = xml.indexOf('?>', lt + 2);
-      if (close === -1) malformed('a processing instruction is not closed');
-      pos = close + 2;
-      continue;
-    }
-    if (xml.startsWith('<![CDATA[', lt)) {
-      if (stack.length === 0) malformed('text outside the <plist> element');
-      const close = xml.indexOf(']]>', lt + 9);
-      if (close === -1) malformed('a CDATA section is not closed');
-      pos = close + 3;
-      continue;
-    }
-    if (xml.startsWith('<!', lt)) {
-      // The scan admits only a DOCTYPE without an internal subset; it belongs before the root
-      if (!/^<!DOCTYPE[\t\n\r ]/.test(xml.slice(lt, lt + 10))) refuse('markup declarations other than DOCTYPE are not accepted');
-      if (stack.length > 0 || rootDone) malformed('a DOCTYPE after the document element started');
-      let quote = 0;
-      let i = lt + 9;
-      for (; i < xml.length; i++) {
-        const c = xml.charCodeAt(i);
-        if (quote) {
-          if (c === quote) quote = 0;
-        } else if (c === 0x22 || c === 0x27) {
-          quote = c;
-        } else if (c === 0x3e /* > */ || c === 0x5b /* [ */) {
-          break;
-        }
-      }
-      if (i >= xml.length) malformed('a DOCTYPE is not closed');
-      if (xml.charCodeAt(i) !== 0x3e) refuse('a DOCTYPE with an internal subset (entity declarations) is not accepted');
-      pos = i + 1;
-      continue;
-    }
-
-    if (xml.charCodeAt(lt + 1) === 0x2f /* / */) {
-      const top = stack.pop();
-      if (top === undefined || !xml.startsWith(top.name, lt + 2)) malformed('a closing tag that does not match its opening tag');
-      CLOSE_TAG_END.lastIndex = lt + 2 + top.name.length;
-      if (!CLOSE_TAG_END.test(xml)) malformed('a closing tag that does not match its opening tag');
-      pos = CLOSE_TAG_END.lastIndex;
-      if (top.name === 'dict') {
-        if (top.key !== undefined) malformed(`the <key> ${JSON.stringify(top.key.slice(0, 40))} has no value`);
-        attach(top.dict!);
-      } else if (top.name === 'array') {
-        attach(top.array!);
-      } else {
-        if (top.value === undefined) malformed('<plist> holds no value');
-        result = top.value;
-        rootDone = true;
-      }
-      continue;
-    }
-
-    TAG_NAME.lastIndex = lt + 1;
-    const name = TAG_NAME.exec(xml)?.[0];
-    if (name === undefined) malformed('a tag without a name');
-    let at = lt + 1 + name.length;
-    // Attributes are allowed (<plist version="1.0">) and otherwise ignored
-    if (xml.charCodeAt(at) !== 0x3e) {
-      ATTRIBUTE.lastIndex = at;
-      while (ATTRIBUTE.test(xml)) {
-        at = ATTRIBUTE.lastIndex;
-        ATTRIBUTE.lastIndex = at;
-      }
-      const attributes = xml.slice(lt, at);
-      if (attributes.includes('&')) decodeText(attributes);
-    }
-    START_TAG_END.lastIndex = at;
-    const tagEnd = START_TAG_END.exec(xml);
-    if (tagEnd === null) malformed(`the tag <${name}> is not well-formed`);
-    const empty = tagEnd[1] === '/';
-    pos = START_TAG_END.lastIndex;
-
-    if (stack.length === 0) {
-      if (name !== 'plist' || rootDone) malformed('the document element is not <plist>');
-      if (empty) malformed('<plist> holds no value');
-      stack.push({ name: 'plist', array: null, dict: null, value: undefined, key: undefined, path: '' });
-      continue;
-    }
-    if (name !== 'key' && ++values > limits.maxObjects) refuse(`more than ${limits.maxObjects} values`);
-    const top = stack[stack.length - 1]!;
-    if (name === 'dict' || name === 'array') {
-      // the <plist> frame is not a container: stack.length is the depth of the new one
-      if (stack.length > limits.maxDepth) refuse(`nested deeper than ${limits.maxDepth} levels`);
-      if (top.name === 'dict' && top.key === undefined) malformed('a value without a <key> in a <dict>');
-      const frame: Frame = { name, array: name === 'array' ? [] : null, dict: name === 'dict' ? {} : null, value: undefined, key: undefined, path: childPath(top) };
-      if (empty) attach(name === 'array' ? frame.array! : frame.dict!);
-      else stack.push(frame);
-      continue;
-    }
-    const text = empty ? '' : leafText(name, pos);
-    switch (name) {
-      case 'key':
-        if (top.name !== 'dict') malformed('a <key> outside a <dict>');
-        if (top.key !== undefined) malformed('two <key>s in a row in a <dict>');
-        if (text === '__proto__') throw new PlistParseError('a dictionary key named __proto__ is not accepted');
-        top.key = text;
-        break;
-      case 'string':
-        attach(text);
-        break;
-      case 'integer':
-        attach(integerValue(text, top));
-        break;
-      case 'real':
-        attach(realValue(text, top));
-        break;
-      case 'date':
-        attach(dateValue(text, top));
-        break;
-      case 'data':
-        attach(dataValue(text, top));
-        break;
-      case 'true':
-        attach(true);
-        break;
-      case 'false':
-        attach(false);
-        break;
-      case 'null':
-        invalid(childPath(top), 'unsupported <null/> value');
-        break;
-      default:
-        malformed(`<${name.slice(0, 40)}> is not a plist element`);
-    }
+    const next = xml.charCodeAt(lt + 1);
+    if (next === 0x2f /* / */) closeElement(r, lt);
+    else if (next === 0x21 /* ! */ || next === 0x3f /* ? */) skipMarkup(r, lt, null);
+    else openElement(r, lt);
   }
-  if (stack.length > 0) malformed(`<${stack[stack.length - 1]!.name}> is not closed`);
-  if (result === undefined) malformed('no <plist> element');
-  return result;
+  if (r.stack.length > 0) malformed(`<${r.stack[r.stack.length - 1]!.name}> is not closed`);
+  if (r.result === undefined) malformed('no <plist> element');
+  return r.result;
 }
