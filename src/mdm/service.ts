@@ -372,12 +372,19 @@ export class MdmService {
       // a late or repeated answer: accepted, changes nothing
       return null;
     }
+    // An answer can be big (InstalledApplicationList or CertificateList of a real iPad: up to the
+    // 2 MiB /mdm/connect accepts). Decoding it, writing it out again and storing it each take
+    // tens of ms at that size: other requests run in between, not after all of them.
+    const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+    await yieldToEventLoop();
     const rawXml = toXmlPlist(result.raw);
+    if (rawXml.length > 256 * 1024) await yieldToEventLoop();
     await commandStore.complete(tx, cmd.id, {
       status: result.status,
       result: rawXml,
       errorChain: result.errorChain.length ? JSON.stringify(result.errorChain) : null,
     });
+    if (rawXml.length > 256 * 1024) await yieldToEventLoop();
     if (result.status === 'Acknowledged') {
       await this.afterAcknowledged(tx, device, cmd, result);
     } else if (result.status === 'Error' || result.status === 'CommandFormatError') {
