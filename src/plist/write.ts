@@ -33,7 +33,8 @@ function escapeText(text: string, parent: string, key: string | number | null): 
     throw new PlistWriteError(`character U+${code} cannot be represented in an XML plist (use <data>)`, joinPath(parent, key));
   }
   // Line-end characters must be character references: XML parsers normalise a literal CR (and
-  // CRLF) to LF, and xmldom also folds NEL (U+0085) and the Unicode LINE/PARAGRAPH SEPARATORs (U+2028, U+2029).
+  // CRLF) to LF, and XML 1.1 readers (xmldom among them) also fold NEL (U+0085) and the Unicode
+  // LINE/PARAGRAPH SEPARATORs (U+2028, U+2029); our reader (xml.ts) keeps them, as XML 1.0 says.
   return text
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
