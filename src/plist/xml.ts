@@ -24,8 +24,8 @@ const ENTITY = /&(?:(lt|gt|amp|quot|apos)|#([0-9]{1,7})|#x([0-9A-Fa-f]{1,6}));/y
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 const INTEGER = /^[-+]?[0-9]+$/;
 const HEX_INTEGER = /^([-+]?)0[xX]([0-9A-Fa-f]+)$/;
-// What parseFloat accepted before, minus trailing garbage: decimal, exponent, or ±Infinity
-const REAL = /^[-+]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|Infinity)$/;
+// A decimal number with an optional exponent (parseFloat took trailing garbage too)
+const REAL = /^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$/;
 // Apple's layout, with plistlib's tolerance of a shorter form: 2024, 2024-05, ... always UTC ('Z')
 const DATE = /^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2})(?:T([0-9]{2})(?::([0-9]{2})(?::([0-9]{2}))?)?)?)?)?Z$/;
 const BASE64 = /^[A-Za-z0-9+/]*$/;
@@ -144,7 +144,11 @@ function integerValue(text: string, where: Frame): number | bigint {
 function realValue(text: string, where: Frame): PlistReal {
   const t = text.trim();
   if (!REAL.test(t)) invalid(childPath(where), '<real> is not a number');
-  return new PlistReal(Number(t));
+  const n = Number(t);
+  // Infinity (or 1e400) could not be written back (toXmlPlist refuses it): a device's answer
+  // holding one made storing the answer fail with a 500
+  if (!Number.isFinite(n)) invalid(childPath(where), '<real> is not a finite number');
+  return new PlistReal(n);
 }
 
 function dateValue(text: string, where: Frame): Date {

@@ -170,6 +170,9 @@ describe('where the package was wrong, the reader follows XML 1.0 and plistlib',
     ['<integer>12abc</integer>', null, 12],
     ['<integer>1.5</integer>', null, 1],
     ['<real>1.5x</real>', null, new PlistReal(1.5)],
+    // not writable back (toXmlPlist refuses non-finite reals): storing such an answer was a 500
+    ['<real>Infinity</real>', null, new PlistReal(Infinity)],
+    ['<real>-1e400</real>', null, new PlistReal(-Infinity)],
     ['<date>2024-02-30T00:00:00Z</date>', null, new Date('2024-03-01T00:00:00Z')],
     ['<date>2024-01-01T00:00:00</date>', null, new Date('2024-01-01T00:00:00Z')], // no Z: local time to JS Date
     ['<data><![CDATA[YQ==]]></data>', new Uint8Array([0x61]), new Uint8Array()],
@@ -203,10 +206,21 @@ print(json.dumps(out))
 `;
     const refusedByUs = cases.filter(([, ours]) => ours === null).map(([body]) => `<plist version="1.0">${body}</plist>`);
     const verdicts = JSON.parse(execFileSync('python3', ['-c', script], { input: JSON.stringify(refusedByUs), encoding: 'utf8' })) as string[];
-    // plistlib reads a <plist> with two values (keeps the last), an empty one (None), <null/> in an array (ignores unknown elements)
-    const plistlibReads = new Set(['<plist version="1.0"><string>a</string><string>b</string></plist>', '<plist version="1.0"></plist>', '<plist version="1.0"><array><null/></array></plist>']);
+    // plistlib reads a <plist> with two values (keeps the last), an empty one (None), <null/> in an
+    // array (ignores unknown elements), and infinite reals (which our writer cannot write back)
+    const plistlibReads = new Set(
+      ['<string>a</string><string>b</string>', '', '<array><null/></array>', '<real>Infinity</real>', '<real>-1e400</real>'].map((body) => `<plist version="1.0">${body}</plist>`),
+    );
     refusedByUs.forEach((doc, i) => expect(verdicts[i], doc).toBe(plistlibReads.has(doc) ? 'read' : 'refused'));
   });
+});
+
+it('refuses an infinite real in a binary plist too (plistlib writes one; toXmlPlist could not write it back)', () => {
+  const script = 'import plistlib, sys, base64; sys.stdout.write(base64.b64encode(plistlib.dumps({"r": float("-inf")}, fmt=plistlib.FMT_BINARY)).decode())';
+  const binary = Buffer.from(execFileSync('python3', ['-c', script], { encoding: 'utf8' }), 'base64');
+  expect(() => parsePlist(binary)).toThrow(/not a finite number/);
+  const finite = Buffer.from(execFileSync('python3', ['-c', script.replace('float("-inf")', '-1.5')], { encoding: 'utf8' }), 'base64');
+  expect(parsePlist(finite)).toEqual({ r: new PlistReal(-1.5) });
 });
 
 describe('every real document reads as it did with the package', () => {
