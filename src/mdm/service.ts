@@ -13,7 +13,7 @@ import { enrollmentProfileIdentifier } from '../enrollment/service.js';
 import { ApiError } from '../http/errors.js';
 import type { Logger } from '../logger.js';
 import { DEVICE_BODY_LIMITS } from '../http/device-limits.js';
-import { plistLimitsForBody, toXmlPlist, type PlistDict } from '../plist/index.js';
+import { PlistWriteError, plistLimitsForBody, toXmlPlist, type PlistDict } from '../plist/index.js';
 import type { PolicyService } from '../policy/service.js';
 import { vpnProfileIdentifier, type DeviceProfileService } from '../profiles/service.js';
 import type { ScepService } from '../scep/service.js';
@@ -373,12 +373,27 @@ export class MdmService {
       // a late or repeated answer: accepted, changes nothing
       return null;
     }
-    const rawXml = toXmlPlist(result.raw);
+    // An answer can be big (InstalledApplicationList or CertificateList of a real iPad: up to the
+    // 2 MiB /mdm/connect accepts). Decoding it, writing it out again and storing it each take
+    // tens of ms at that size: other requests run in between, not after all of them.
+    const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+    await yieldToEventLoop();
+    let rawXml: string;
+    try {
+      rawXml = toXmlPlist(result.raw);
+    } catch (err) {
+      // A value the readers take but XML cannot carry (a control character in a string, as a
+      // binary plist may hold): the answer is refused, where storing it used to fail with a 500
+      if (err instanceof PlistWriteError) return { status: 400, body: `malformed command result: ${echo(err.message)}` };
+      throw err;
+    }
+    if (rawXml.length > 256 * 1024) await yieldToEventLoop();
     await commandStore.complete(tx, cmd.id, {
       status: result.status,
       result: rawXml,
       errorChain: result.errorChain.length ? JSON.stringify(result.errorChain) : null,
     });
+    if (rawXml.length > 256 * 1024) await yieldToEventLoop();
     if (result.status === 'Acknowledged') {
       await this.afterAcknowledged(tx, device, cmd, result);
     } else if (result.status === 'Error' || result.status === 'CommandFormatError') {

@@ -207,6 +207,8 @@ export function parseBinaryPlist(bytes: Uint8Array, limits: PlistLimits): PlistV
       case Kind.Real: {
         const n = count === 4 ? buf.readFloatBE(start) : buf.readDoubleBE(start);
         if (Number.isNaN(n)) fail('a real is not a number');
+        // as in XML (xml.ts): a value toXmlPlist cannot write back is refused here
+        if (!Number.isFinite(n)) fail('a real is not a finite number');
         return new PlistReal(n);
       }
       case Kind.Date: {
