@@ -191,7 +191,9 @@ const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pat
 if (invokedDirectly) {
   for (const result of await benchCriteriaEval()) {
     const versus =
-      result.baseline === undefined ? '' : `  (hand-written ${result.baseline.toLocaleString('en-US')} ${result.unit}, ratio ${result.ratio})`;
+      result.baseline === undefined
+        ? ''
+        : `  (hand-written ${result.baseline.toLocaleString('en-US')} ${result.unit}, ratio ${result.ratio})`;
     console.log(`${result.name}: ${result.value.toLocaleString('en-US')} ${result.unit}${versus}`);
   }
 }

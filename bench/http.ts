@@ -10,7 +10,12 @@ import type { BenchRow } from './signing.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
-function start(cmd: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+function start(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -43,20 +48,37 @@ export async function benchHttp(seconds = 5): Promise<BenchRow[]> {
   const auth = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
   const procs: ChildProcess[] = [];
   try {
-    const server = await start('node', ['bin/mockiron.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'info'],
-      { MOCKIRON_ADMIN_PASSWORD: password }, /"url":"http:\/\/127\.0\.0\.1:(\d+)"/);
+    const server = await start(
+      'node',
+      ['bin/mockiron.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'info'],
+      { MOCKIRON_ADMIN_PASSWORD: password },
+      /"url":"http:\/\/127\.0\.0\.1:(\d+)"/,
+    );
     procs.push(server.child);
     // The log line with the URL comes at info level; fall back to reading it at warn level.
     const base = `http://127.0.0.1:${server.match[1]}/api/v2`;
     const call = async (method: string, p: string, body?: unknown) => {
-      const res = await fetch(base + p, { method, headers: { authorization: auth, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+      const res = await fetch(base + p, {
+        method,
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: body ? JSON.stringify(body) : undefined,
+      });
       if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
       return res.json() as Promise<{ results: Record<string, unknown> }>;
     };
     const label = (await call('POST', '/labels', { name: 'vpndemo-external', static: true })).results.id;
-    const vpn = (await call('POST', '/configurations/vpn', { name: 'vpndemo-external', connectionType: 'ANYCONNECT', server: 'asa.example.com', safariDomains: ['example.com'] })).results.id;
+    const vpn = (
+      await call('POST', '/configurations/vpn', {
+        name: 'vpndemo-external',
+        connectionType: 'ANYCONNECT',
+        server: 'asa.example.com',
+        safariDomains: ['example.com'],
+      })
+    ).results.id;
     await call('PUT', `/configurations/vpn/${vpn}/labels/${label}`);
-    const uuid = (await call('POST', '/devices', { platform: 'iOS', osVersion: '9.3.1', model: 'iPad4,1' })).results['common.uuid'] as string;
+    const uuid = (await call('POST', '/devices', { platform: 'iOS', osVersion: '9.3.1', model: 'iPad4,1' })).results[
+      'common.uuid'
+    ] as string;
     await call('PUT', '/devices/labels/vpndemo-external/add', { deviceUuids: [uuid] });
 
     const hello = await start('node', ['bench/hello-server.mjs'], {}, /PORT (\d+)/);
@@ -67,10 +89,19 @@ export async function benchHttp(seconds = 5): Promise<BenchRow[]> {
     await load(helloUrl, {}, 1);
     await load(profileUrl, { authorization: auth }, 1);
     const helloRps = Math.max(await load(helloUrl, {}, seconds), await load(helloUrl, {}, seconds));
-    const profileRps = Math.max(await load(profileUrl, { authorization: auth }, seconds), await load(profileUrl, { authorization: auth }, seconds));
+    const profileRps = Math.max(
+      await load(profileUrl, { authorization: auth }, seconds),
+      await load(profileUrl, { authorization: auth }, seconds),
+    );
     return [
       { name: 'express hello-world', value: Math.round(helloRps), unit: 'req/s' },
-      { name: 'GET /devices/{uuid}/profiles/vpn, warm, Basic auth (target >= 0.5)', value: Math.round(profileRps), unit: 'req/s', baseline: Math.round(helloRps), ratio: Math.round((profileRps / helloRps) * 100) / 100 },
+      {
+        name: 'GET /devices/{uuid}/profiles/vpn, warm, Basic auth (target >= 0.5)',
+        value: Math.round(profileRps),
+        unit: 'req/s',
+        baseline: Math.round(helloRps),
+        ratio: Math.round((profileRps / helloRps) * 100) / 100,
+      },
     ];
   } finally {
     for (const p of procs) p.kill('SIGTERM');

@@ -38,7 +38,11 @@ function freePort(): Promise<number> {
   });
 }
 
-function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+function startProcess(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -61,7 +65,11 @@ function startProcess(args: string[], env: Record<string, string>, ready: RegExp
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...profileArgs, 'bin/mockiron.js', ...args], { cwd: root, env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: password }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...profileArgs, 'bin/mockiron.js', ...args], {
+      cwd: root,
+      env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: password },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b) => (stdout += b));
@@ -87,7 +95,21 @@ try {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = await startProcess(
-    [...profileArgs, 'bin/mockiron.js', 'serve', '--port', String(port), '--host', '127.0.0.1', '--public-url', base, '--data-dir', dataDir, '--log-level', 'info'],
+    [
+      ...profileArgs,
+      'bin/mockiron.js',
+      'serve',
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--public-url',
+      base,
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'info',
+    ],
     { MOCKIRON_ADMIN_PASSWORD: password },
     /mockiron listening/,
   ).catch(async () => {
@@ -95,15 +117,28 @@ try {
   });
   procs.push(server.child);
   const call = async (method: string, p: string, body?: unknown) => {
-    const res = await fetch(`${base}/api/v2${p}`, { method, headers: { authorization: auth, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+    const res = await fetch(`${base}/api/v2${p}`, {
+      method,
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: body ? JSON.stringify(body) : undefined,
+    });
     if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
     return (await res.json()) as { results: Record<string, unknown>; totalCount?: number };
   };
   // The seed scenario on a filter label every iOS device is in, so enrolled devices get it at once.
   const label = (await call('POST', '/labels', { name: 'bench iOS', static: false, criteria: 'common.platform = "iOS"' })).results.id;
-  const vpn = await call('POST', '/configurations/vpn', { name: 'vpndemo-external', connectionType: 'ANYCONNECT', server: 'asa.example.com', perApp: true, safariDomains: ['example.com'] });
+  const vpn = await call('POST', '/configurations/vpn', {
+    name: 'vpndemo-external',
+    connectionType: 'ANYCONNECT',
+    server: 'asa.example.com',
+    perApp: true,
+    safariDomains: ['example.com'],
+  });
   await call('PUT', `/configurations/vpn/${vpn.results.id}/labels/${label}`);
-  for (const [name, bundleId] of [['Chrome', 'com.google.chrome.ios'], ['Microsoft RDP', 'com.microsoft.rdc.ios']]) {
+  for (const [name, bundleId] of [
+    ['Chrome', 'com.google.chrome.ios'],
+    ['Microsoft RDP', 'com.microsoft.rdc.ios'],
+  ]) {
     const app = await call('POST', '/appstore/apps', { name, bundleId });
     await call('PUT', `/appstore/apps/${app.results.id}/labels/${label}`);
   }
@@ -111,7 +146,22 @@ try {
   const state = path.join(dataDir, 'fleet.json');
   console.log(`enrolling ${devices} devices (concurrency ${concurrency})...`);
   const enrollStart = performance.now();
-  const enroll = await run(['simulate', '--server', base, '--devices', String(devices), '--concurrency', String(concurrency), '--iterations', '4', '--poll-interval', '0', '--state', state, '--json']);
+  const enroll = await run([
+    'simulate',
+    '--server',
+    base,
+    '--devices',
+    String(devices),
+    '--concurrency',
+    String(concurrency),
+    '--iterations',
+    '4',
+    '--poll-interval',
+    '0',
+    '--state',
+    state,
+    '--json',
+  ]);
   const enrollSeconds = (performance.now() - enrollStart) / 1000;
   if (!enroll.stdout.trim().startsWith('{')) throw new Error(`simulate failed: ${enroll.stderr.slice(-2000)}`);
   const enrollSummary = JSON.parse(enroll.stdout);
@@ -143,10 +193,30 @@ try {
 
   // Poll until no command is open (at most BENCH_MAX_POLL_ROUNDS rounds of BENCH_POLL_SECONDS).
   const maxRounds = Number(process.env.BENCH_MAX_POLL_ROUNDS ?? 4);
-  const pollSummaries: Array<{ elapsedSeconds: number; latency: Record<string, { count: number; p50: number; p99: number }>; errors: { total: number; samples: string[] }; duplicateDeliveries: number }> = [];
+  const pollSummaries: Array<{
+    elapsedSeconds: number;
+    latency: Record<string, { count: number; p50: number; p99: number }>;
+    errors: { total: number; samples: string[] };
+    duplicateDeliveries: number;
+  }> = [];
   for (let round = 1; round <= maxRounds; round++) {
     console.log(`polling for ${pollSeconds} s (round ${round}, ${count(openSql)} commands open)...`);
-    const poll = await run(['simulate', '--server', base, '--devices', String(devices), '--concurrency', String(concurrency), '--duration', String(pollSeconds), '--poll-interval', '0', '--state', state, '--json']);
+    const poll = await run([
+      'simulate',
+      '--server',
+      base,
+      '--devices',
+      String(devices),
+      '--concurrency',
+      String(concurrency),
+      '--duration',
+      String(pollSeconds),
+      '--poll-interval',
+      '0',
+      '--state',
+      state,
+      '--json',
+    ]);
     if (!poll.stdout.trim().startsWith('{')) throw new Error(`simulate failed: ${poll.stderr.slice(-2000)}`);
     pollSummaries.push(JSON.parse(poll.stdout));
     if (count(openSql) === 0) break;
@@ -164,7 +234,10 @@ try {
     .slice(0, 100)
     .map((d) => {
       const body = Buffer.from(toXmlPlist({ UDID: d.identity.udid, Status: 'Idle' }), 'utf8');
-      const signer = { privateKey: createPrivateKey(d.mdm!.identityKeyPem), certificate: new X509Certificate(d.mdm!.identityCertificatePem) };
+      const signer = {
+        privateKey: createPrivateKey(d.mdm!.identityKeyPem),
+        certificate: new X509Certificate(d.mdm!.identityCertificatePem),
+      };
       return {
         method: 'PUT' as const,
         path: new URL(d.mdm!.serverUrl).pathname,
@@ -188,9 +261,15 @@ try {
   // Correctness: every device ACTIVE and configured; no command lost or duplicated.
   const active = count(`SELECT count(*) AS n FROM Device WHERE status = 'ACTIVE'`);
   const open = count(openSql);
-  const duplicated = count(`SELECT count(*) AS n FROM (SELECT deviceRef, purpose FROM MdmCommand WHERE status = 'Acknowledged' AND purpose IS NOT NULL GROUP BY deviceRef, purpose HAVING count(*) > 1)`);
-  const configured = count(`SELECT count(*) AS n FROM Device WHERE mdmState LIKE '%vpnProfile%' AND mdmState LIKE '%com.google.chrome.ios%' AND mdmState LIKE '%com.microsoft.rdc.ios%'`);
-  const informed = count(`SELECT count(*) AS n FROM MdmCommand WHERE requestType = 'DeviceInformation' AND origin = 'action' AND status = 'Acknowledged'`);
+  const duplicated = count(
+    `SELECT count(*) AS n FROM (SELECT deviceRef, purpose FROM MdmCommand WHERE status = 'Acknowledged' AND purpose IS NOT NULL GROUP BY deviceRef, purpose HAVING count(*) > 1)`,
+  );
+  const configured = count(
+    `SELECT count(*) AS n FROM Device WHERE mdmState LIKE '%vpnProfile%' AND mdmState LIKE '%com.google.chrome.ios%' AND mdmState LIKE '%com.microsoft.rdc.ios%'`,
+  );
+  const informed = count(
+    `SELECT count(*) AS n FROM MdmCommand WHERE requestType = 'DeviceInformation' AND origin = 'action' AND status = 'Acknowledged'`,
+  );
   const redelivered = [enrollSummary, ...pollSummaries].reduce((n, x) => n + (x.duplicateDeliveries ?? 0), 0);
 
   // Round trips of the first poll round: the one with the DeviceInformation traffic.
@@ -200,14 +279,31 @@ try {
   const lat = pollSummary.latency['connect-idle'] ?? { p50: NaN, p99: NaN };
   const rows: Array<[string, string]> = [
     ['devices enrolled and configured', `${configured} of ${devices} (ACTIVE ${active})`],
-    ['enrollment run (OTA + SCEP + check-in + configuration)', `${enrollSeconds.toFixed(1)} s, ${(devices / enrollSeconds).toFixed(1)} enrollments/s`],
-    ['enrollment p50 / p99 (per request kind, ms)', Object.entries(enrollSummary.latency).map(([k, v]) => `${k} ${(v as { p50: number }).p50}/${(v as { p99: number }).p99}`).join(', ')],
-    ['round trips driven by the simulator (it signs each one)', `${rtps.toFixed(0)} /s (Idle p50 ${lat.p50} ms, p99 ${lat.p99} ms; ${results.count} results p50 ${results.p50} ms, p99 ${results.p99} ms)`],
-    ['round trips from autocannon (Idle polls, verified in full)', `${replay.requests.average.toFixed(0)} /s (p50 ${replay.latency.p50} ms, p99 ${replay.latency.p99} ms)`],
+    [
+      'enrollment run (OTA + SCEP + check-in + configuration)',
+      `${enrollSeconds.toFixed(1)} s, ${(devices / enrollSeconds).toFixed(1)} enrollments/s`,
+    ],
+    [
+      'enrollment p50 / p99 (per request kind, ms)',
+      Object.entries(enrollSummary.latency)
+        .map(([k, v]) => `${k} ${(v as { p50: number }).p50}/${(v as { p99: number }).p99}`)
+        .join(', '),
+    ],
+    [
+      'round trips driven by the simulator (it signs each one)',
+      `${rtps.toFixed(0)} /s (Idle p50 ${lat.p50} ms, p99 ${lat.p99} ms; ${results.count} results p50 ${results.p50} ms, p99 ${results.p99} ms)`,
+    ],
+    [
+      'round trips from autocannon (Idle polls, verified in full)',
+      `${replay.requests.average.toFixed(0)} /s (p50 ${replay.latency.p50} ms, p99 ${replay.latency.p99} ms)`,
+    ],
     ['express hello-world from autocannon (baseline)', `${helloRps.toFixed(0)} req/s`],
     ['ratio autocannon round trips / hello-world (target >= 0.3)', (replay.requests.average / helloRps).toFixed(3)],
     ['ratio simulator round trips / hello-world', (rtps / helloRps).toFixed(3)],
-    ['server CPU per replayed Idle poll / per hello-world request', `${(serverCpuPerPoll * 1000).toFixed(0)} µs / ${(helloCpuPerRequest * 1000).toFixed(0)} µs (ratio ${(helloCpuPerRequest / serverCpuPerPoll).toFixed(2)})`],
+    [
+      'server CPU per replayed Idle poll / per hello-world request',
+      `${(serverCpuPerPoll * 1000).toFixed(0)} µs / ${(helloCpuPerRequest * 1000).toFixed(0)} µs (ratio ${(helloCpuPerRequest / serverCpuPerPoll).toFixed(2)})`,
+    ],
     ['server RSS after the run', `${rss} MB`],
     ['DeviceInformation (UPDATE_DEVICE_INFO) acknowledged', `${informed} of ${uuids.length}, poll rounds ${pollSummaries.length}`],
     ['commands still open / acknowledged twice / delivered again', `${open} / ${duplicated} / ${redelivered}`],

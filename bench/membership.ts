@@ -36,17 +36,35 @@ export async function benchMembership(count = DEVICE_COUNT): Promise<BenchResult
     const aMinuteAgo = new Date(Date.now() - 60_000).toISOString();
     raw.transaction(() => {
       for (const f of facts) {
-        insert.run(f.uuid, f.platform, f.osVersion, f.model, f.manufacturer, f.serialNumber, f.imei, f.owner, f.status,
-          f.compliant ? 1 : 0, f.quarantined ? 1 : 0, iso(f.registrationDate), iso(f.lastConnectedAt), f.deviceName, f.udid,
-          JSON.stringify(f.custom), aMinuteAgo);
+        insert.run(
+          f.uuid,
+          f.platform,
+          f.osVersion,
+          f.model,
+          f.manufacturer,
+          f.serialNumber,
+          f.imei,
+          f.owner,
+          f.status,
+          f.compliant ? 1 : 0,
+          f.quarantined ? 1 : 0,
+          iso(f.registrationDate),
+          iso(f.lastConnectedAt),
+          f.deviceName,
+          f.udid,
+          JSON.stringify(f.custom),
+          aMinuteAgo,
+        );
       }
     })();
     raw.close();
     const insertMs = performance.now() - insertStart;
     const loadStart = performance.now();
     const label = await services.labels.create(system, {
-      name: 'bench iPads', static: false,
-      criteria: 'common.platform = "iOS" AND common.os_version >= 9.3 AND common.model contains "iPad" AND common.compliant = true AND common.status != RETIRED',
+      name: 'bench iPads',
+      static: false,
+      criteria:
+        'common.platform = "iOS" AND common.os_version >= 9.3 AND common.model contains "iPad" AND common.compliant = true AND common.status != RETIRED',
     });
     // Creating a filter label counts its members: the first read loads every device.
     const firstLoadMs = performance.now() - loadStart;

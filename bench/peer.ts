@@ -20,14 +20,22 @@ export async function benchPeer(): Promise<BenchRow[]> {
     ca: [identity.trustAnchor.toString()],
   };
   const data = {
-    PayloadType: 'Configuration', PayloadVersion: 1, PayloadIdentifier: 'com.example.bench', PayloadUUID: '5E0C1B5A-2D3B-4A6C-9E1F-0A1B2C3D4E5F',
+    PayloadType: 'Configuration',
+    PayloadVersion: 1,
+    PayloadIdentifier: 'com.example.bench',
+    PayloadUUID: '5E0C1B5A-2D3B-4A6C-9E1F-0A1B2C3D4E5F',
     PayloadDisplayName: 'Benchmark VPN',
     PayloadContent: Array.from({ length: 5 }, (_, i) => ({
-      PayloadType: 'com.apple.vpn.managed.applayer', PayloadVersion: 1, PayloadIdentifier: `com.example.vpn.${i}`,
-      PayloadUUID: `0000000${i}-1111-2222-3333-444444444444`, VPNUUID: `0000000${i}-AAAA-BBBB-CCCC-DDDDDDDDDDDD`, SafariDomains: ['example.com'],
+      PayloadType: 'com.apple.vpn.managed.applayer',
+      PayloadVersion: 1,
+      PayloadIdentifier: `com.example.vpn.${i}`,
+      PayloadUUID: `0000000${i}-1111-2222-3333-444444444444`,
+      VPNUUID: `0000000${i}-AAAA-BBBB-CCCC-DDDDDDDDDDDD`,
+      SafariDomains: ['example.com'],
     })),
   };
-  const peerOnce = () => new Promise<Buffer>((resolve, reject) => mobileconfig.getSignedConfig(data, keys, (err, out) => (err ? reject(err) : resolve(out))));
+  const peerOnce = () =>
+    new Promise<Buffer>((resolve, reject) => mobileconfig.getSignedConfig(data, keys, (err, out) => (err ? reject(err) : resolve(out))));
   await peerOnce();
   let n = 0;
   let start = performance.now();
@@ -46,6 +54,12 @@ export async function benchPeer(): Promise<BenchRow[]> {
   const ours = n / ((performance.now() - start) / 1000);
   return [
     { name: 'mobileconfig (npm) getSignedConfig, same plist', value: Math.round(peerRate * 10) / 10, unit: 'profiles/s' },
-    { name: 'mockiron signCms vs mobileconfig (target >= 50)', value: Math.round(ours), unit: 'profiles/s', baseline: Math.round(peerRate * 10) / 10, ratio: Math.round((ours / peerRate) * 10) / 10 },
+    {
+      name: 'mockiron signCms vs mobileconfig (target >= 50)',
+      value: Math.round(ours),
+      unit: 'profiles/s',
+      baseline: Math.round(peerRate * 10) / 10,
+      ratio: Math.round((ours / peerRate) * 10) / 10,
+    },
   ];
 }

@@ -43,7 +43,11 @@ async function openState(config: Config, logger: Logger) {
   try {
     if (applied.length) logger.info({ migrations: applied }, 'applied database migrations');
     const { service: signing, created: signingCreated } = await SigningService.open(config.dataDir, config.keyType);
-    if (signingCreated) logger.info({ keyType: config.keyType, subject: signing.identity.certificate.subject }, 'created the profile-signing CA and certificate');
+    if (signingCreated)
+      logger.info(
+        { keyType: config.keyType, subject: signing.identity.certificate.subject },
+        'created the profile-signing CA and certificate',
+      );
     const { namespace } = loadOrCreateInstallation(config.dataDir);
     return { db, changes, signing, namespace };
   } catch (err) {
@@ -54,7 +58,16 @@ async function openState(config: Config, logger: Logger) {
 
 function servicesFor(state: OpenedState, config: Config, logger: Logger, publicUrl: string) {
   const { db, changes, signing, namespace } = state;
-  return buildServices({ db, changes, logger, dataDir: config.dataDir, publicUrl, signing, namespace, clientCertHeader: config.clientCertHeader });
+  return buildServices({
+    db,
+    changes,
+    logger,
+    dataDir: config.dataDir,
+    publicUrl,
+    signing,
+    namespace,
+    clientCertHeader: config.clientCertHeader,
+  });
 }
 
 /** Services with the first admin and seeded data (database work only: the URL plays no part). */
@@ -65,8 +78,10 @@ async function prepare(state: OpenedState, config: Config, logger: Logger, annou
     logger.info({ username: config.adminUser }, 'created the first admin user');
     // Printed once, outside the structured log, so it never lands in log storage.
     if (first.generatedPassword) {
-      announce(`\nmockiron: first admin "${config.adminUser}" created with generated password: ${first.generatedPassword}\n` +
-        'mockiron: it is shown only this once; only its hash is stored.\n\n');
+      announce(
+        `\nmockiron: first admin "${config.adminUser}" created with generated password: ${first.generatedPassword}\n` +
+          'mockiron: it is shown only this once; only its hash is stored.\n\n',
+      );
     }
   }
   await services.init();

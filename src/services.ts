@@ -43,7 +43,9 @@ export function buildServices(deps: ServiceDeps) {
   const profiles = new DeviceProfileService(policy, deps.signing, deps.namespace, changes, secrets);
   const scep = new ScepService(db, deps.signing, deps.publicUrl, deps.logger);
   const push = deps.push ?? new RecordingPushProvider(db);
-  const mdm = new MdmService(db, scep, profiles, policy, deps.signing, push, changes, deps.logger, secrets, { clientCertHeader: deps.clientCertHeader });
+  const mdm = new MdmService(db, scep, profiles, policy, deps.signing, push, changes, deps.logger, secrets, {
+    clientCertHeader: deps.clientCertHeader,
+  });
   devices.detailSources.push((d) => mdm.detailsFor(d));
   // A device's own changes concern only that device: reconcile it, not the fleet.
   devices.listeners.push((ids) => mdm.markDirty(ids));
@@ -72,7 +74,8 @@ export function buildServices(deps: ServiceDeps) {
       await labels.seedSystemLabels();
       const sealed = await vpn.sealLegacyPasswords();
       const tokens = await mdm.sealLegacyUnlockTokens();
-      if (sealed || tokens) deps.logger.info({ vpnConfigurations: sealed, unlockTokens: tokens }, 'encrypted secrets stored in clear by an older version');
+      if (sealed || tokens)
+        deps.logger.info({ vpnConfigurations: sealed, unlockTokens: tokens }, 'encrypted secrets stored in clear by an older version');
     },
   };
 }

@@ -24,8 +24,13 @@ export function tlsMaterialFor(dataDir: string, signing: SigningService, publicU
     }
   }
   const ca = signing.ca;
-  if (!ca) throw new Error('--tls needs the mockiron CA key to issue the server certificate, and it is not held here (imported signing identity)');
-  const issued = ca.issueKeyAndCertificate({ subject: { commonName: host, organization: 'mockiron' }, profile: 'tls-server', sans: [host] });
+  if (!ca)
+    throw new Error('--tls needs the mockiron CA key to issue the server certificate, and it is not held here (imported signing identity)');
+  const issued = ca.issueKeyAndCertificate({
+    subject: { commonName: host, organization: 'mockiron' },
+    profile: 'tls-server',
+    sans: [host],
+  });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keyPem = issued.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   writeFileSync(keyFile, keyPem, { mode: 0o600 });

@@ -46,10 +46,7 @@ export class AdminService implements CredentialChecker {
 
   async list(actor: Actor, page: { limit: number; offset: number }, sortField: 'id' | 'username' | 'role', order: 'asc' | 'desc') {
     requireRead(actor);
-    const [rows, total] = await Promise.all([
-      adminStore.list(this.db, page, { [sortField]: order }),
-      adminStore.count(this.db),
-    ]);
+    const [rows, total] = await Promise.all([adminStore.list(this.db, page, { [sortField]: order }), adminStore.count(this.db)]);
     return { total, results: rows.map(adminView) };
   }
 
@@ -68,7 +65,13 @@ export class AdminService implements CredentialChecker {
         throw ApiError.conflict('com.mobileiron.vsp.messages.admin.duplicate', `Admin ${input.username} already exists`);
       }
       const a = await adminStore.create(tx, { username: input.username, passwordHash, role: input.role });
-      await recordAudit(tx, { actor: actor.username, action: 'create', objectType: 'admin', objectId: a.id, details: { username: a.username, role: a.role } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'create',
+        objectType: 'admin',
+        objectId: a.id,
+        details: { username: a.username, role: a.role },
+      });
       return a;
     });
     return adminView(created);
@@ -84,7 +87,13 @@ export class AdminService implements CredentialChecker {
         throw ApiError.conflict('com.mobileiron.vsp.messages.admin.lastAdmin', 'Cannot demote the last admin');
       }
       const u = await adminStore.update(tx, id, { ...(passwordHash ? { passwordHash } : {}), ...(input.role ? { role: input.role } : {}) });
-      await recordAudit(tx, { actor: actor.username, action: 'update', objectType: 'admin', objectId: id, details: { role: input.role, passwordChanged: Boolean(passwordHash) } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'update',
+        objectType: 'admin',
+        objectId: id,
+        details: { role: input.role, passwordChanged: Boolean(passwordHash) },
+      });
       return u;
     });
     this.onChange();
@@ -97,7 +106,13 @@ export class AdminService implements CredentialChecker {
     const a = await adminStore.findById(this.db, id);
     if (!a) throw ApiError.notFound('Admin', id);
     const unlocked = this.lockout.unlock(a.username);
-    await recordAudit(this.db, { actor: actor.username, action: 'unlock', objectType: 'admin', objectId: id, details: { username: a.username, wasLocked: unlocked } });
+    await recordAudit(this.db, {
+      actor: actor.username,
+      action: 'unlock',
+      objectType: 'admin',
+      objectId: id,
+      details: { username: a.username, wasLocked: unlocked },
+    });
     return { id, username: a.username, unlocked };
   }
 
@@ -110,7 +125,13 @@ export class AdminService implements CredentialChecker {
         throw ApiError.conflict('com.mobileiron.vsp.messages.admin.lastAdmin', 'Cannot delete the last admin');
       }
       await adminStore.remove(tx, id);
-      await recordAudit(tx, { actor: actor.username, action: 'delete', objectType: 'admin', objectId: id, details: { username: a.username } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'delete',
+        objectType: 'admin',
+        objectId: id,
+        details: { username: a.username },
+      });
     });
     this.onChange();
   }

@@ -8,7 +8,6 @@ export const adminStore = {
   list: (tx: DbTx, page: { limit: number; offset: number }, orderBy: Record<string, 'asc' | 'desc'>) =>
     tx.adminUser.findMany({ skip: page.offset, take: page.limit, orderBy: [orderBy, { id: 'asc' }] }),
   create: (tx: DbTx, data: { username: string; passwordHash: string; role: string }) => tx.adminUser.create({ data }),
-  update: (tx: DbTx, id: number, data: { passwordHash?: string; role?: string }) =>
-    tx.adminUser.update({ where: { id }, data }),
+  update: (tx: DbTx, id: number, data: { passwordHash?: string; role?: string }) => tx.adminUser.update({ where: { id }, data }),
   remove: (tx: DbTx, id: number) => tx.adminUser.delete({ where: { id } }),
 };

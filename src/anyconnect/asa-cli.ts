@@ -58,7 +58,7 @@ function renderSetting(setting: PerAppSetting): string | null {
 
 export function renderAsaCli(config: HeadEndConfig): string {
   const out: string[] = [];
-  out.push('! mockiron: per-app VPN excerpt of an ASA running-config (perapp blobs use mockiron\'s own format)');
+  out.push("! mockiron: per-app VPN excerpt of an ASA running-config (perapp blobs use mockiron's own format)");
   out.push(`${DIRECTIVE}dap-order ${config.dapOrder}`);
   out.push('webvpn');
   out.push(` anyconnect-custom-attr perapp${config.perappAttrDescription ? ` description ${config.perappAttrDescription}` : ''}`);
@@ -85,8 +85,10 @@ export function renderAsaCli(config: HeadEndConfig): string {
     const line = renderSetting(r.perapp);
     if (line) out.push(line);
     out.push(`${DIRECTIVE}dap-criteria ${r.name} aaa-mode ${r.aaaMode}`);
-    for (const c of r.aaaCriteria) out.push(`${DIRECTIVE}dap-criteria ${r.name} aaa ${c.attribute} ${c.operator} ${JSON.stringify(c.value)}`);
-    for (const c of r.endpointCriteria) out.push(`${DIRECTIVE}dap-criteria ${r.name} endpoint ${c.attribute} ${c.operator} ${JSON.stringify(c.value)}`);
+    for (const c of r.aaaCriteria)
+      out.push(`${DIRECTIVE}dap-criteria ${r.name} aaa ${c.attribute} ${c.operator} ${JSON.stringify(c.value)}`);
+    for (const c of r.endpointCriteria)
+      out.push(`${DIRECTIVE}dap-criteria ${r.name} endpoint ${c.attribute} ${c.operator} ${JSON.stringify(c.value)}`);
     out.push(...commentLines(`dap.xml selection criteria of ${r.name}, display only: ${renderDapLua(r)}`));
     out.push('!');
   }
@@ -142,7 +144,8 @@ export function parseAsaCliWithReport(text: string): AsaParseReport {
       throw new AsaCliParseError(lineNo, message);
     };
     const checkName = (name: string | undefined, what: string): string => {
-      if (name === undefined || !NAME_PATTERN.test(name)) fail(`${what} ${name === undefined ? 'is missing' : `'${name}' is not a valid name (1-64 of letters, digits, '_', '.', '-')`}`);
+      if (name === undefined || !NAME_PATTERN.test(name))
+        fail(`${what} ${name === undefined ? 'is missing' : `'${name}' is not a valid name (1-64 of letters, digits, '_', '.', '-')`}`);
       return name!;
     };
     const parseSetting = (words: string[]): PerAppSetting => {
@@ -196,7 +199,8 @@ export function parseAsaCliWithReport(text: string): AsaParseReport {
           }
           case 'priority': {
             const n = words[1] !== undefined && /^\d+$/.test(words[1]) ? Number(words[1]) : NaN;
-            if (words.length !== 2 || !(n <= MAX_DAP_PRIORITY)) fail(`priority must be a whole number from 0 to ${MAX_DAP_PRIORITY}, got '${line.trim()}'`);
+            if (words.length !== 2 || !(n <= MAX_DAP_PRIORITY))
+              fail(`priority must be a whole number from 0 to ${MAX_DAP_PRIORITY}, got '${line.trim()}'`);
             rec.priority = n;
             return;
           }
@@ -223,8 +227,12 @@ export function parseAsaCliWithReport(text: string): AsaParseReport {
       block = { kind: 'webvpn' };
       return;
     } else if (words[0] === 'anyconnect-custom-data' && words[1] === 'perapp') {
-      if (line.length > ASA_MAX_LINE_LENGTH) fail(`this anyconnect-custom-data line is ${line.length} characters; the ASA limit is ${ASA_MAX_LINE_LENGTH} (split the value over several lines with the same name)`);
-      if (words.length !== 4) fail(`expected 'anyconnect-custom-data perapp NAME VALUE' with a value without spaces, got ${words.length} words`);
+      if (line.length > ASA_MAX_LINE_LENGTH)
+        fail(
+          `this anyconnect-custom-data line is ${line.length} characters; the ASA limit is ${ASA_MAX_LINE_LENGTH} (split the value over several lines with the same name)`,
+        );
+      if (words.length !== 4)
+        fail(`expected 'anyconnect-custom-data perapp NAME VALUE' with a value without spaces, got ${words.length} words`);
       const name = checkName(words[2], 'perapp policy name');
       const entry = chunks.get(name) ?? { firstLine: lineNo, parts: [] };
       entry.parts.push(words[3]!);
@@ -238,7 +246,10 @@ export function parseAsaCliWithReport(text: string): AsaParseReport {
       groupPolicies.set(name, gp);
       block = words[2] === 'attributes' ? { kind: 'group-policy', gp } : null;
       return;
-    } else if (words[0] === 'tunnel-group' && ((words[2] === 'type' && words[3] === 'remote-access') || words[2] === 'general-attributes')) {
+    } else if (
+      words[0] === 'tunnel-group' &&
+      ((words[2] === 'type' && words[3] === 'remote-access') || words[2] === 'general-attributes')
+    ) {
       if (words.length !== (words[2] === 'type' ? 4 : 3)) fail(`unexpected words in '${line}'`);
       const name = checkName(words[1], 'tunnel group name');
       const tg = tunnelGroups.get(name) ?? { name, defaultGroupPolicy: 'DfltGrpPolicy' };
@@ -248,7 +259,15 @@ export function parseAsaCliWithReport(text: string): AsaParseReport {
     } else if (words[0] === 'dynamic-access-policy-record') {
       if (words.length !== 2) fail(`expected 'dynamic-access-policy-record NAME', got '${line}'`);
       const name = checkName(words[1], 'DAP record name');
-      const record = dapRecords.get(name) ?? { name, priority: 0, action: 'continue', aaaMode: 'ANY', aaaCriteria: [], endpointCriteria: [], perapp: null };
+      const record = dapRecords.get(name) ?? {
+        name,
+        priority: 0,
+        action: 'continue',
+        aaaMode: 'ANY',
+        aaaCriteria: [],
+        endpointCriteria: [],
+        perapp: null,
+      };
       dapRecords.set(name, record);
       block = { kind: 'dap', record };
       return;
@@ -259,7 +278,8 @@ export function parseAsaCliWithReport(text: string): AsaParseReport {
   function parseDirective(body: string, fail: (m: string) => never, checkName: (n: string | undefined, what: string) => string): void {
     const words = body.split(/\s+/);
     if (words[0] === 'dap-order') {
-      if (words.length !== 2 || (words[1] !== 'asa' && words[1] !== 'ftd')) fail(`expected '! mockiron dap-order asa|ftd', got '! mockiron ${body}'`);
+      if (words.length !== 2 || (words[1] !== 'asa' && words[1] !== 'ftd'))
+        fail(`expected '! mockiron dap-order asa|ftd', got '! mockiron ${body}'`);
       dapOrder = words[1] as HeadEndConfig['dapOrder'];
       return;
     }
@@ -268,7 +288,8 @@ export function parseAsaCliWithReport(text: string): AsaParseReport {
     const record = dapRecords.get(name);
     if (!record) fail(`dap-criteria for '${name}' comes before 'dynamic-access-policy-record ${name}'`);
     if (words[2] === 'aaa-mode') {
-      if (words.length !== 4 || !(AAA_MODES as readonly string[]).includes(words[3]!)) fail(`aaa-mode must be one of ${AAA_MODES.join(', ')}`);
+      if (words.length !== 4 || !(AAA_MODES as readonly string[]).includes(words[3]!))
+        fail(`aaa-mode must be one of ${AAA_MODES.join(', ')}`);
       record!.aaaMode = words[3] as AaaMode;
       return;
     }
@@ -276,7 +297,8 @@ export function parseAsaCliWithReport(text: string): AsaParseReport {
     const m = /^dap-criteria\s+\S+\s+(aaa|endpoint)\s+(\S+)\s+(\S+)\s+(".*")$/s.exec(body);
     if (!m) fail(`expected '! mockiron dap-criteria NAME aaa|endpoint ATTRIBUTE OPERATOR "VALUE"', got '! mockiron ${body}'`);
     const [, kind, attribute, operator, quoted] = m!;
-    if (!(CRITERION_OPERATORS as readonly string[]).includes(operator!)) fail(`operator must be one of ${CRITERION_OPERATORS.join(', ')}, got '${operator}'`);
+    if (!(CRITERION_OPERATORS as readonly string[]).includes(operator!))
+      fail(`operator must be one of ${CRITERION_OPERATORS.join(', ')}, got '${operator}'`);
     let value: unknown;
     try {
       value = JSON.parse(quoted!);
@@ -292,7 +314,8 @@ export function parseAsaCliWithReport(text: string): AsaParseReport {
     try {
       return { name, rules: decodePerAppPolicy(parts.join('')).policy.rules };
     } catch (err) {
-      if (err instanceof PerAppDecodeError) throw new AsaCliParseError(firstLine, `perapp policy '${name}' (${parts.length} line(s) joined): ${err.message}`);
+      if (err instanceof PerAppDecodeError)
+        throw new AsaCliParseError(firstLine, `perapp policy '${name}' (${parts.length} line(s) joined): ${err.message}`);
       throw err;
     }
   });
@@ -309,7 +332,10 @@ export function parseAsaCliWithReport(text: string): AsaParseReport {
     return { config: normalizeHeadEndConfig(input), ignoredLines };
   } catch (err) {
     if (err instanceof HeadEndConfigError) {
-      throw new AsaCliParseError(0, `the parsed configuration is invalid: ${err.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`);
+      throw new AsaCliParseError(
+        0,
+        `the parsed configuration is invalid: ${err.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`,
+      );
     }
     throw err;
   }

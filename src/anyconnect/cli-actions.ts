@@ -75,7 +75,7 @@ function loadPolicyArgument(arg: string): { policy: PerAppPolicy; from: string }
 function platformOption(value: string | undefined, fallback?: Platform): Platform {
   if (value === undefined) {
     if (fallback) return fallback;
-    throw new CliError("cannot tell the platform; pass --platform iOS or --platform Android");
+    throw new CliError('cannot tell the platform; pass --platform iOS or --platform Android');
   }
   const platform = parsePlatform(value);
   if (!platform) throw new CliError(`--platform must be iOS or Android, got '${value}'`);
@@ -100,9 +100,14 @@ function loadConfigFile(arg: string): { config: HeadEndConfig; issues: ConfigIss
 
 function refuseOnErrors(issues: ConfigIssue[], name: string): void {
   const errors = issues.filter((i) => i.severity === 'error');
-  printConfigIssues(issues.filter((i) => i.severity === 'warning'), name);
+  printConfigIssues(
+    issues.filter((i) => i.severity === 'warning'),
+    name,
+  );
   if (errors.length > 0) {
-    throw new CliError(`${name} has ${errors.length} configuration error(s):\n${errors.map((e) => `  ${e.path}: ${e.message}`).join('\n')}`);
+    throw new CliError(
+      `${name} has ${errors.length} configuration error(s):\n${errors.map((e) => `  ${e.path}: ${e.message}`).join('\n')}`,
+    );
   }
 }
 
@@ -111,7 +116,13 @@ const sessionFileSchema = z.strictObject({
   aaa: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
   endpoint: z.record(z.string(), z.string()).default({}),
   device: z
-    .strictObject({ platform: z.string(), osVersion: z.string(), model: z.string(), clientVersion: z.string().optional(), deviceUniqueId: z.string().optional() })
+    .strictObject({
+      platform: z.string(),
+      osVersion: z.string(),
+      model: z.string(),
+      clientVersion: z.string().optional(),
+      deviceUniqueId: z.string().optional(),
+    })
     .optional(),
   userPerapp: perappSettingSchema.optional(),
   /** iOS app ID → how the MDM bound it; apps not listed are unbound. */
@@ -121,7 +132,8 @@ const sessionFileSchema = z.strictObject({
 });
 
 export function runPerappEncode(rulesArg: string, opts: { compression: string }): void {
-  if (!(COMPRESSIONS as readonly string[]).includes(opts.compression)) throw new CliError(`--compression must be one of ${COMPRESSIONS.join(', ')}`);
+  if (!(COMPRESSIONS as readonly string[]).includes(opts.compression))
+    throw new CliError(`--compression must be one of ${COMPRESSIONS.join(', ')}`);
   const { text, name } = readInput(rulesArg);
   const policy = policyFromYaml(parseYaml(text, name), name);
   write(encodePerAppPolicy(policy, { compression: opts.compression as Compression }));
@@ -170,7 +182,9 @@ export function runAsaParse(fileArg: string, opts: { json?: boolean }): void {
   }
   refuseOnErrors(validateHeadEndConfig(report.config), name);
   if (report.ignoredLines.length > 0) {
-    process.stderr.write(`note: ${report.ignoredLines.length} line(s) outside the per-app model were ignored (first: line ${report.ignoredLines[0]!.line})\n`);
+    process.stderr.write(
+      `note: ${report.ignoredLines.length} line(s) outside the per-app model were ignored (first: line ${report.ignoredLines[0]!.line})\n`,
+    );
   }
   write(opts.json ? JSON.stringify(report.config, null, 2) : toYaml(report.config));
 }
@@ -190,7 +204,8 @@ export function runAnyconnectSimulate(configArg: string, opts: SimulateSessionOp
   const sessionInput = readInput(opts.session);
   const source = parseYaml(sessionInput.text, sessionInput.name);
   const parsed = sessionFileSchema.safeParse(source.data ?? {});
-  if (!parsed.success) throw new CliError(`invalid session file:\n${describeIssues(source, sessionInput.name, zodIssues(parsed.error) as PathIssue[])}`);
+  if (!parsed.success)
+    throw new CliError(`invalid session file:\n${describeIssues(source, sessionInput.name, zodIssues(parsed.error) as PathIssue[])}`);
   const s = parsed.data;
   let endpoint = s.endpoint;
   if (s.device) {
@@ -201,12 +216,22 @@ export function runAnyconnectSimulate(configArg: string, opts: SimulateSessionOp
     }
   }
   const reported = endpoint['endpoint.anyconnect.platform'] ?? endpoint['platform'];
-  const fromSession = s.device ? parsePlatform(s.device.platform) : reported === 'apple-ios' ? 'iOS' : reported === 'android' ? 'Android' : undefined;
+  const fromSession = s.device
+    ? parsePlatform(s.device.platform)
+    : reported === 'apple-ios'
+      ? 'iOS'
+      : reported === 'android'
+        ? 'Android'
+        : undefined;
   const platform = platformOption(opts.platform, fromSession);
   const decision = decideTunnel({
     config,
     session: { tunnelGroup: s.tunnelGroup, aaa: s.aaa, endpoint, ...(s.userPerapp !== undefined ? { userPerapp: s.userPerapp } : {}) },
-    app: { appId: opts.app, ...(opts.appVersion ? { version: opts.appVersion } : {}), ...(opts.certificateId ? { certificateId: opts.certificateId } : {}) },
+    app: {
+      appId: opts.app,
+      ...(opts.appVersion ? { version: opts.appVersion } : {}),
+      ...(opts.certificateId ? { certificateId: opts.certificateId } : {}),
+    },
     platform,
     ...(s.mdmBindings[opts.app] ? { mdmBinding: s.mdmBindings[opts.app] } : {}),
   });

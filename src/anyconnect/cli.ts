@@ -23,7 +23,7 @@ export function registerAnyconnectCommands(program: Command): void {
 
   perapp
     .command('encode')
-    .description('validate a rules YAML and print the Base64 perapp blob (zlib; mockiron\'s own pre-compression format)')
+    .description("validate a rules YAML and print the Base64 perapp blob (zlib; mockiron's own pre-compression format)")
     .argument('<rules>', 'rules YAML/JSON file, or - for stdin')
     .option('--compression <kind>', `one of ${COMPRESSIONS.join(', ')}`, 'zlib')
     .action(async (rulesArg: string, opts: { compression: string }) => (await import('./cli-actions.js')).runPerappEncode(rulesArg, opts));
@@ -34,7 +34,9 @@ export function registerAnyconnectCommands(program: Command): void {
     .argument('<blob>', 'the Base64 blob, a file holding it, or - for stdin')
     .option('--json', 'print JSON instead of YAML')
     .option('--xml', 'print the decompressed mock XML document')
-    .action(async (blobArg: string, opts: { json?: boolean; xml?: boolean }) => (await import('./cli-actions.js')).runPerappDecode(blobArg, opts));
+    .action(async (blobArg: string, opts: { json?: boolean; xml?: boolean }) =>
+      (await import('./cli-actions.js')).runPerappDecode(blobArg, opts),
+    );
 
   perapp
     .command('check')
@@ -74,6 +76,7 @@ export function registerAnyconnectCommands(program: Command): void {
     .option('--app-version <version>', 'the app version')
     .option('--certificate-id <hex>', 'the app signing-certificate ID')
     .option('--json', 'print the full decision as JSON')
-    .action(async (configArg: string, opts: SimulateSessionOptions) => (await import('./cli-actions.js')).runAnyconnectSimulate(configArg, opts));
+    .action(async (configArg: string, opts: SimulateSessionOptions) =>
+      (await import('./cli-actions.js')).runAnyconnectSimulate(configArg, opts),
+    );
 }
-

@@ -96,7 +96,10 @@ function base64Bytes(blob: string): Buffer {
     throw new PerAppDecodeError('base64', `the PerApp blob is not Base64: character '${bad[0]}' at position ${bad.index + 1}${hint}`);
   }
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text) || text.length % 4 !== 0) {
-    throw new PerAppDecodeError('base64', `the PerApp blob is not valid Base64 (length ${text.length} is not a multiple of 4, or '=' padding is misplaced); was it truncated?`);
+    throw new PerAppDecodeError(
+      'base64',
+      `the PerApp blob is not valid Base64 (length ${text.length} is not a multiple of 4, or '=' padding is misplaced); was it truncated?`,
+    );
   }
   return Buffer.from(text, 'base64');
 }
@@ -122,7 +125,10 @@ function inflate(bytes: Buffer): { data: Buffer; compression: Compression } {
       lastError = err instanceof Error ? err.message : String(err);
     }
   }
-  throw new PerAppDecodeError('compression', `the PerApp blob is Base64 but not zlib, gzip or raw-deflate data (${lastError}); is it corrupt or truncated?`);
+  throw new PerAppDecodeError(
+    'compression',
+    `the PerApp blob is Base64 but not zlib, gzip or raw-deflate data (${lastError}); is it corrupt or truncated?`,
+  );
 }
 
 /** Decodes a blob: tolerant of whitespace and pasted line breaks, zlib / gzip / raw deflate. */
@@ -132,7 +138,10 @@ export function decodePerAppPolicy(blob: string, options: DecodeOptions = {}): D
   const rules = parsePerAppPolicyXml(xml, options.strict ?? true);
   const checked = checkPerAppPolicy({ version: 1, rules });
   if (!checked.ok) {
-    throw new PerAppDecodeError('policy', `the decoded PerApp policy is invalid: ${checked.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`);
+    throw new PerAppDecodeError(
+      'policy',
+      `the decoded PerApp policy is invalid: ${checked.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`,
+    );
   }
   return { policy: checked.policy, compression, xml };
 }

@@ -69,7 +69,9 @@ export function evaluateDapRecord(record: DapRecord, aaa: AttributeValues, endpo
     const results = record.aaaCriteria.map((c) => evaluateCriterion(c, aaa[c.attribute]));
     const hits = results.filter((r) => r.ok).length;
     aaaOk = record.aaaMode === 'ANY' ? hits > 0 : record.aaaMode === 'ALL' ? hits === results.length : hits === 0;
-    why.push(`AAA needs ${record.aaaMode} of ${results.length} (${hits} true): ${results.map((r) => r.detail).join('; ')} → ${aaaOk ? 'satisfied' : 'not satisfied'}`);
+    why.push(
+      `AAA needs ${record.aaaMode} of ${results.length} (${hits} true): ${results.map((r) => r.detail).join('; ')} → ${aaaOk ? 'satisfied' : 'not satisfied'}`,
+    );
   }
   let endpointOk = true;
   if (record.endpointCriteria.length === 0) {
@@ -77,7 +79,9 @@ export function evaluateDapRecord(record: DapRecord, aaa: AttributeValues, endpo
   } else {
     const results = record.endpointCriteria.map((c) => evaluateCriterion(c, endpoint[c.attribute]));
     endpointOk = results.every((r) => r.ok);
-    why.push(`endpoint needs ALL of ${results.length}: ${results.map((r) => r.detail).join('; ')} → ${endpointOk ? 'satisfied' : 'not satisfied'}`);
+    why.push(
+      `endpoint needs ALL of ${results.length}: ${results.map((r) => r.detail).join('; ')} → ${endpointOk ? 'satisfied' : 'not satisfied'}`,
+    );
   }
   return { name: record.name, priority: record.priority, action: record.action, perapp: record.perapp, selected: aaaOk && endpointOk, why };
 }

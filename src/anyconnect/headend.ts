@@ -40,13 +40,14 @@ const nameSchema = (what: string) =>
     error: `${what} must be 1-64 characters of letters, digits, '_', '.' or '-' (no spaces)`,
   });
 
-export const perappSettingSchema = z.union(
-  [z.null(), z.literal('none'), z.strictObject({ policy: nameSchema('perapp.policy') })],
-  { error: `perapp must be {policy: NAME}, "none" or null (unset)` },
-);
+export const perappSettingSchema = z.union([z.null(), z.literal('none'), z.strictObject({ policy: nameSchema('perapp.policy') })], {
+  error: `perapp must be {policy: NAME}, "none" or null (unset)`,
+});
 
 const criterionSchema = z.strictObject({
-  attribute: z.string().regex(/^(aaa|endpoint)\.[A-Za-z0-9_.-]+$/, { error: "attribute must be a DAP attribute name such as 'endpoint.anyconnect.platform' or 'aaa.ldap.memberOf'" }),
+  attribute: z.string().regex(/^(aaa|endpoint)\.[A-Za-z0-9_.-]+$/, {
+    error: "attribute must be a DAP attribute name such as 'endpoint.anyconnect.platform' or 'aaa.ldap.memberOf'",
+  }),
   operator: z.enum(CRITERION_OPERATORS, { error: `operator must be one of ${CRITERION_OPERATORS.join(', ')}` }),
   value: z
     .string({ error: 'value must be a string; quote it in YAML ("9.3" would otherwise become a number)' })
@@ -83,11 +84,14 @@ const headEndInputSchema = z.strictObject({
   dapOrder: z.enum(['asa', 'ftd'], { error: "dapOrder must be 'asa' (higher priority number wins) or 'ftd' (lower wins)" }).default('asa'),
   perappAttrDescription: noQuotes('perappAttrDescription').default(DEFAULT_PERAPP_DESCRIPTION),
   perappPolicies: z.array(policyEntrySchema).default([]),
-  groupPolicies: z
-    .array(z.strictObject({ name: nameSchema('group policy name'), perapp: perappSettingSchema.default(null) }))
-    .default([]),
+  groupPolicies: z.array(z.strictObject({ name: nameSchema('group policy name'), perapp: perappSettingSchema.default(null) })).default([]),
   tunnelGroups: z
-    .array(z.strictObject({ name: nameSchema('tunnel group name'), defaultGroupPolicy: nameSchema('defaultGroupPolicy').default(DEFAULT_GROUP_POLICY) }))
+    .array(
+      z.strictObject({
+        name: nameSchema('tunnel group name'),
+        defaultGroupPolicy: nameSchema('defaultGroupPolicy').default(DEFAULT_GROUP_POLICY),
+      }),
+    )
     .default([]),
   dapRecords: z.array(dapRecordSchema).default([]),
 });
@@ -128,7 +132,10 @@ export function normalizeHeadEndConfig(input: unknown): HeadEndConfig {
     }
     const checked = checkPerAppPolicy({ rules: entry.rules });
     if (checked.ok) perappPolicies.push({ name: entry.name, rules: checked.policy.rules });
-    else issues.push(...checked.issues.map((issue) => ({ path: [...path, ...issue.path], message: `policy '${entry.name}': ${issue.message}` })));
+    else
+      issues.push(
+        ...checked.issues.map((issue) => ({ path: [...path, ...issue.path], message: `policy '${entry.name}': ${issue.message}` })),
+      );
   });
   if (issues.length > 0) throw new HeadEndConfigError(issues);
   return {
@@ -163,7 +170,11 @@ function checkCriterion(c: Criterion, kind: 'aaa' | 'endpoint', path: string): C
     });
   }
   if (isVersionAttribute(c.attribute) && !/^\d+(\.\d+)*$/.test(c.value.trim())) {
-    issues.push({ severity: 'warning', path, message: `'${c.value}' is not a dotted version number; it will compare oddly against '${c.attribute}'` });
+    issues.push({
+      severity: 'warning',
+      path,
+      message: `'${c.value}' is not a dotted version number; it will compare oddly against '${c.attribute}'`,
+    });
   }
   if (c.attribute === 'endpoint.anyconnect.platform' && !(ANYCONNECT_PLATFORMS as readonly string[]).includes(c.value)) {
     issues.push({
@@ -181,7 +192,8 @@ export function validateHeadEndConfig(config: HeadEndConfig): ConfigIssue[] {
   const duplicates = (items: Array<{ name: string }>, key: string, what: string): void => {
     const seen = new Set<string>();
     items.forEach((item, i) => {
-      if (seen.has(item.name)) issues.push({ severity: 'error', path: `${key}[${i}].name`, message: `${what} '${item.name}' is defined twice` });
+      if (seen.has(item.name))
+        issues.push({ severity: 'error', path: `${key}[${i}].name`, message: `${what} '${item.name}' is defined twice` });
       seen.add(item.name);
     });
   };
@@ -204,7 +216,11 @@ export function validateHeadEndConfig(config: HeadEndConfig): ConfigIssue[] {
   config.groupPolicies.forEach((g, i) => checkSetting(g.perapp, `groupPolicies[${i}].perapp`, `group policy '${g.name}'`));
   config.tunnelGroups.forEach((t, i) => {
     if (!groupPolicyNames.has(t.defaultGroupPolicy)) {
-      issues.push({ severity: 'error', path: `tunnelGroups[${i}].defaultGroupPolicy`, message: `tunnel group '${t.name}' uses group policy '${t.defaultGroupPolicy}', which is not defined` });
+      issues.push({
+        severity: 'error',
+        path: `tunnelGroups[${i}].defaultGroupPolicy`,
+        message: `tunnel group '${t.name}' uses group policy '${t.defaultGroupPolicy}', which is not defined`,
+      });
     }
   });
   config.dapRecords.forEach((r, i) => {
@@ -212,7 +228,11 @@ export function validateHeadEndConfig(config: HeadEndConfig): ConfigIssue[] {
     r.aaaCriteria.forEach((c, j) => issues.push(...checkCriterion(c, 'aaa', `dapRecords[${i}].aaaCriteria[${j}]`)));
     r.endpointCriteria.forEach((c, j) => issues.push(...checkCriterion(c, 'endpoint', `dapRecords[${i}].endpointCriteria[${j}]`)));
     if (r.name === DEFAULT_DAP_RECORD && (r.aaaCriteria.length > 0 || r.endpointCriteria.length > 0)) {
-      issues.push({ severity: 'warning', path: `dapRecords[${i}]`, message: `${DEFAULT_DAP_RECORD} has no selection criteria on an ASA; the criteria given are ignored` });
+      issues.push({
+        severity: 'warning',
+        path: `dapRecords[${i}]`,
+        message: `${DEFAULT_DAP_RECORD} has no selection criteria on an ASA; the criteria given are ignored`,
+      });
     }
   });
   return issues;

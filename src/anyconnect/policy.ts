@@ -54,7 +54,10 @@ export function checkPerAppPolicy(input: unknown): { ok: true; policy: PerAppPol
     const top = policyObjectSchema.safeParse(input);
     if (!top.success) {
       if (input === null || typeof input !== 'object') {
-        return { ok: false, issues: [{ path: [], message: `a PerApp policy must be a mapping with 'rules' or a list of rules, got ${describeType(input)}` }] };
+        return {
+          ok: false,
+          issues: [{ path: [], message: `a PerApp policy must be a mapping with 'rules' or a list of rules, got ${describeType(input)}` }],
+        };
       }
       return { ok: false, issues: zodIssues(top.error) };
     }
@@ -83,7 +86,10 @@ export function checkPerAppPolicy(input: unknown): { ok: true; policy: PerAppPol
     if (r.friendlyName !== undefined) {
       const name = r.friendlyName.trim();
       if (CONTROL_CHARS.test(name) || name.length > MAX_FRIENDLY_NAME) {
-        ruleIssues.push({ path: [...path, 'friendlyName'], message: label(`friendlyName must be at most ${MAX_FRIENDLY_NAME} characters without control characters`) });
+        ruleIssues.push({
+          path: [...path, 'friendlyName'],
+          message: label(`friendlyName must be at most ${MAX_FRIENDLY_NAME} characters without control characters`),
+        });
       } else if (name !== '') {
         rule.friendlyName = name;
       }
@@ -95,26 +101,40 @@ export function checkPerAppPolicy(input: unknown): { ok: true; policy: PerAppPol
           message: label(`minVersion must be a string; quote it (YAML reads 4.10 as the number 4.1), got ${describeType(r.minVersion)}`),
         });
       } else if (!MIN_VERSION.test(r.minVersion.trim())) {
-        ruleIssues.push({ path: [...path, 'minVersion'], message: label(`minVersion '${r.minVersion}' must be 1 to 4 dot-separated numbers, e.g. '4.0.1'`) });
+        ruleIssues.push({
+          path: [...path, 'minVersion'],
+          message: label(`minVersion '${r.minVersion}' must be 1 to 4 dot-separated numbers, e.g. '4.0.1'`),
+        });
       } else {
         rule.minVersion = r.minVersion.trim();
       }
-      if (platform === 'iOS') ruleIssues.push({ path: [...path, 'minVersion'], message: label('minVersion is Android-only; iOS rules carry only the app ID') });
+      if (platform === 'iOS')
+        ruleIssues.push({ path: [...path, 'minVersion'], message: label('minVersion is Android-only; iOS rules carry only the app ID') });
     }
     if (r.certificateId !== undefined) {
       const id = normalizeCertificateId(r.certificateId);
       if (!CERTIFICATE_ID.test(id)) {
-        ruleIssues.push({ path: [...path, 'certificateId'], message: label('certificateId must be 40 or 64 hex digits (SHA-1 or SHA-256 of the signing certificate; colons allowed)') });
+        ruleIssues.push({
+          path: [...path, 'certificateId'],
+          message: label('certificateId must be 40 or 64 hex digits (SHA-1 or SHA-256 of the signing certificate; colons allowed)'),
+        });
       } else {
         rule.certificateId = id;
       }
-      if (platform === 'iOS') ruleIssues.push({ path: [...path, 'certificateId'], message: label('certificateId is Android-only; iOS rules carry only the app ID') });
+      if (platform === 'iOS')
+        ruleIssues.push({
+          path: [...path, 'certificateId'],
+          message: label('certificateId is Android-only; iOS rules carry only the app ID'),
+        });
     }
     if (ruleIssues.length === 0 && platform) {
       const key = `${platform}\u0000${rule.appId}`;
       const first = seen.get(key);
       if (first !== undefined) {
-        ruleIssues.push({ path: [...path, 'appId'], message: label(`duplicates rules[${first}]; each (platform, appId) pair may appear once`) });
+        ruleIssues.push({
+          path: [...path, 'appId'],
+          message: label(`duplicates rules[${first}]; each (platform, appId) pair may appear once`),
+        });
       } else {
         seen.set(key, index);
       }
@@ -199,7 +219,12 @@ export function isAppPermitted(policy: PerAppPolicy, query: AppQuery): PermitDec
         rule.minVersion !== undefined ? `version ${q.appVersion} >= minVersion ${rule.minVersion}` : '',
         rule.certificateId !== undefined ? 'signing certificate ID matches' : '',
       ].filter(Boolean);
-      const how = rule.appId === appId ? 'names it exactly' : rule.appId === '*.*' ? "is the '*.*' wildcard (all apps)" : `covers it with the prefix wildcard`;
+      const how =
+        rule.appId === appId
+          ? 'names it exactly'
+          : rule.appId === '*.*'
+            ? "is the '*.*' wildcard (all apps)"
+            : `covers it with the prefix wildcard`;
       return {
         permitted: true,
         rule,

@@ -89,7 +89,11 @@ function sameSetting(a: PerAppSetting, b: PerAppSetting): boolean {
 }
 
 /** The DAP layer's perapp value among selected records (see the module comment). */
-function dapLayerSetting(selected: DapEvaluation[], order: HeadEndConfig['dapOrder'], reasons: string[]): { setting: PerAppSetting; from: string | null } {
+function dapLayerSetting(
+  selected: DapEvaluation[],
+  order: HeadEndConfig['dapOrder'],
+  reasons: string[],
+): { setting: PerAppSetting; from: string | null } {
   const defining = selected.filter((r) => r.perapp !== null);
   if (defining.length === 0) {
     reasons.push('DAP layer: no selected record sets perapp, so lower layers decide');
@@ -176,7 +180,12 @@ export function resolveSession(config: HeadEndConfig, session: Session): Session
     layers.push(
       gp
         ? { layer: 'group-policy', from: gp.name, setting: gp.perapp }
-        : { layer: 'group-policy', from: userGroupPolicy, setting: null, note: `group policy '${userGroupPolicy}' from AAA is not configured; skipped` },
+        : {
+            layer: 'group-policy',
+            from: userGroupPolicy,
+            setting: null,
+            note: `group policy '${userGroupPolicy}' from AAA is not configured; skipped`,
+          },
     );
   }
   const tgPolicy = groupPolicies.get(tunnelGroup.defaultGroupPolicy);
@@ -197,13 +206,17 @@ export function resolveSession(config: HeadEndConfig, session: Session): Session
   }
   const setting = winner.setting!;
   if (setting === 'none') {
-    reasons.push(`${layerLabel(winner)} sets perapp 'none', overriding any lower layer: no perapp attribute is sent, so the client runs in full-tunnel mode`);
+    reasons.push(
+      `${layerLabel(winner)} sets perapp 'none', overriding any lower layer: no perapp attribute is sent, so the client runs in full-tunnel mode`,
+    );
     return { ...base, source: winner.layer, sourceName: winner.from, mode: 'full' };
   }
   base.perappPolicy = setting.policy;
   const policy = config.perappPolicies.find((p) => p.name === setting.policy);
   if (!policy) {
-    reasons.push(`${layerLabel(winner)} sets perapp policy '${setting.policy}', which is not defined on the head-end: session terminated (fail closed)`);
+    reasons.push(
+      `${layerLabel(winner)} sets perapp policy '${setting.policy}', which is not defined on the head-end: session terminated (fail closed)`,
+    );
     return { ...base, terminated: true, failedClosed: true, source: winner.layer, sourceName: winner.from, mode: 'perApp' };
   }
   base.perappRules = policy.rules;

@@ -12,11 +12,14 @@ const tag = 'AnyConnect';
 
 const singleLine = (max: number) => text(max).refine((s) => !/[\r\n\t]/.test(s), 'must be a single line');
 // Names go into ASA CLI unquoted, so they have no spaces (the pure model's rule).
-const objectName = (what: string) => z.string().regex(NAME_PATTERN, `${what} must be 1-64 characters of letters, digits, '_', '.' or '-' (no spaces)`);
+const objectName = (what: string) =>
+  z.string().regex(NAME_PATTERN, `${what} must be 1-64 characters of letters, digits, '_', '.' or '-' (no spaces)`);
 // Descriptions land in quoted or bare CLI lines; keep them short and without double quotes.
 const cliDescription = singleLine(200).refine((s) => !s.includes('"'), 'must not contain double quotes');
 
-const perapp = perappSettingSchema.describe('{"policy":"NAME"} binds a PerApp policy, "none" means explicitly no perapp (full tunnel), null is unset (inherit)');
+const perapp = perappSettingSchema.describe(
+  '{"policy":"NAME"} binds a PerApp policy, "none" means explicitly no perapp (full tunnel), null is unset (inherit)',
+);
 
 const rule = z.strictObject({
   platform: z.string().max(16).describe("'iOS' or 'Android' (case-insensitive)"),
@@ -27,18 +30,32 @@ const rule = z.strictObject({
 });
 
 const criterion = z.strictObject({
-  attribute: z.string().regex(/^(aaa|endpoint)\.[A-Za-z0-9_.-]{1,120}$/, "must be a DAP attribute name such as 'endpoint.anyconnect.platform' or 'aaa.ldap.memberOf'"),
+  attribute: z
+    .string()
+    .regex(
+      /^(aaa|endpoint)\.[A-Za-z0-9_.-]{1,120}$/,
+      "must be a DAP attribute name such as 'endpoint.anyconnect.platform' or 'aaa.ldap.memberOf'",
+    ),
   operator: z.enum(CRITERION_OPERATORS),
   value: singleLine(256),
 });
 
 const perappPolicyFields = { name: objectName('name'), description: text(1024).optional(), rules: z.array(rule).max(1000) };
 const groupPolicyFields = { name: objectName('name'), perapp: perapp.optional() };
-const tunnelGroupFields = { name: objectName('name'), defaultGroupPolicy: objectName('defaultGroupPolicy').optional().describe('default DfltGrpPolicy') };
+const tunnelGroupFields = {
+  name: objectName('name'),
+  defaultGroupPolicy: objectName('defaultGroupPolicy').optional().describe('default DfltGrpPolicy'),
+};
 const dapRecordFields = {
   name: objectName('name'),
   description: cliDescription.optional(),
-  priority: z.number().int().min(0).max(MAX_DAP_PRIORITY).optional().describe('ASA: the higher number wins; FTD: the lower (see settings.dapOrder)'),
+  priority: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_DAP_PRIORITY)
+    .optional()
+    .describe('ASA: the higher number wins; FTD: the lower (see settings.dapOrder)'),
   action: z.enum(DAP_ACTIONS).optional(),
   aaaMode: z.enum(AAA_MODES).optional(),
   aaaCriteria: z.array(criterion).max(50).optional(),
@@ -51,13 +68,21 @@ const partial = <T extends Record<string, z.ZodType>>(fields: T) =>
 
 const attributeValue = singleLine(512);
 const aaaMap = z
-  .record(z.string().regex(/^aaa\.[A-Za-z0-9_.-]{1,120}$/, "AAA attribute names start with 'aaa.', e.g. aaa.cisco.username"), z.union([attributeValue, z.array(attributeValue).max(100)]))
+  .record(
+    z.string().regex(/^aaa\.[A-Za-z0-9_.-]{1,120}$/, "AAA attribute names start with 'aaa.', e.g. aaa.cisco.username"),
+    z.union([attributeValue, z.array(attributeValue).max(100)]),
+  )
   .refine((m) => Object.keys(m).length <= 100, 'at most 100 AAA attributes')
   .describe('e.g. {"aaa.cisco.username":"jdoe","aaa.ldap.memberOf":["VPN Users","Staff"]}');
 const endpointMap = z
-  .record(z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'endpoint attribute names: endpoint.anyconnect.platform or the short form platform'), singleLine(256))
+  .record(
+    z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'endpoint attribute names: endpoint.anyconnect.platform or the short form platform'),
+    singleLine(256),
+  )
   .refine((m) => Object.keys(m).length <= 100, 'at most 100 endpoint attributes')
-  .describe('e.g. {"endpoint.anyconnect.platform":"apple-ios","endpoint.anyconnect.platformversion":"9.3.1"}; short keys (platform) are expanded');
+  .describe(
+    'e.g. {"endpoint.anyconnect.platform":"apple-ios","endpoint.anyconnect.platformversion":"9.3.1"}; short keys (platform) are expanded',
+  );
 const sessionFields = {
   tunnelGroup: objectName('tunnelGroup').optional(),
   aaa: aaaMap.optional(),
@@ -66,13 +91,24 @@ const sessionFields = {
   deviceUuid: uuidParam.optional().describe('derive endpoint attributes (and, for /simulate, the MDM binding) from this device'),
 };
 const app = z.strictObject({
-  appId: z.string().trim().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/, 'must be a reverse-DNS app ID such as com.google.chrome.ios').max(255),
-  version: z.string().trim().regex(/^[0-9A-Za-z.\-]{1,32}$/, 'must be a version such as 1.2.3').optional(),
+  appId: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/, 'must be a reverse-DNS app ID such as com.google.chrome.ios')
+    .max(255),
+  version: z
+    .string()
+    .trim()
+    .regex(/^[0-9A-Za-z.\-]{1,32}$/, 'must be a version such as 1.2.3')
+    .optional(),
   certificateId: singleLine(200).optional(),
 });
 const mdmBinding = z.strictObject({
   managed: z.boolean(),
-  vpnUuid: z.string().regex(/^[0-9A-Fa-f-]{8,64}$/, 'must be a UUID').nullable(),
+  vpnUuid: z
+    .string()
+    .regex(/^[0-9A-Fa-f-]{8,64}$/, 'must be a UUID')
+    .nullable(),
   vpnConfigName: singleLine(128).optional(),
 });
 
@@ -83,10 +119,25 @@ const cliBody = z.union([z.string().max(1_000_000), z.strictObject({ text: z.str
 const cliText = (body: z.output<typeof cliBody>) => (typeof body === 'string' ? body : body.text);
 
 const stamped = { id: z.number(), name: z.string(), createdAt: z.string(), updatedAt: z.string() };
-const perappPolicyResult = z.object({ ...stamped, description: z.string(), rules: z.array(rule), usedBy: z.object({ groupPolicies: z.array(z.string()), dapRecords: z.array(z.string()) }) });
+const perappPolicyResult = z.object({
+  ...stamped,
+  description: z.string(),
+  rules: z.array(rule),
+  usedBy: z.object({ groupPolicies: z.array(z.string()), dapRecords: z.array(z.string()) }),
+});
 const groupPolicyResult = z.object({ ...stamped, perapp, usedBy: z.object({ tunnelGroups: z.array(z.string()) }) });
 const tunnelGroupResult = z.object({ ...stamped, defaultGroupPolicy: z.string() });
-const dapRecordResult = z.object({ ...stamped, description: z.string(), priority: z.number(), action: z.enum(DAP_ACTIONS), aaaMode: z.enum(AAA_MODES), aaaCriteria: z.array(criterion), endpointCriteria: z.array(criterion), perapp, warnings: z.array(z.string()) });
+const dapRecordResult = z.object({
+  ...stamped,
+  description: z.string(),
+  priority: z.number(),
+  action: z.enum(DAP_ACTIONS),
+  aaaMode: z.enum(AAA_MODES),
+  aaaCriteria: z.array(criterion),
+  endpointCriteria: z.array(criterion),
+  perapp,
+  warnings: z.array(z.string()),
+});
 const settingsResult = z.object({ dapOrder: z.enum(['asa', 'ftd']), perappAttrDescription: z.string() });
 const configIssue = z.object({ severity: z.enum(['error', 'warning']), path: z.string(), message: z.string() });
 const headEndResult = z.object({
@@ -96,7 +147,18 @@ const headEndResult = z.object({
     perappPolicies: z.array(z.object({ name: z.string(), rules: z.array(rule) })),
     groupPolicies: z.array(z.object({ name: z.string(), perapp })),
     tunnelGroups: z.array(z.object({ name: z.string(), defaultGroupPolicy: z.string() })),
-    dapRecords: z.array(z.object({ name: z.string(), description: z.string().optional(), priority: z.number(), action: z.enum(DAP_ACTIONS), aaaMode: z.enum(AAA_MODES), aaaCriteria: z.array(criterion), endpointCriteria: z.array(criterion), perapp })),
+    dapRecords: z.array(
+      z.object({
+        name: z.string(),
+        description: z.string().optional(),
+        priority: z.number(),
+        action: z.enum(DAP_ACTIONS),
+        aaaMode: z.enum(AAA_MODES),
+        aaaCriteria: z.array(criterion),
+        endpointCriteria: z.array(criterion),
+        perapp,
+      }),
+    ),
   }),
   issues: z.array(configIssue),
 });
@@ -104,10 +166,14 @@ const perappSource = z.enum(['dap', 'user', 'group-policy', 'tunnel-group-defaul
 const resolveResult = z.object({
   terminated: z.boolean(),
   quarantined: z.boolean(),
-  failedClosed: z.boolean().describe('terminated because the config is broken (unknown tunnel group or PerApp policy), not by a DAP action'),
+  failedClosed: z
+    .boolean()
+    .describe('terminated because the config is broken (unknown tunnel group or PerApp policy), not by a DAP action'),
   tunnelGroup: z.string(),
   userGroupPolicy: z.string().nullable(),
-  selectedDapRecords: z.array(z.object({ name: z.string(), priority: z.number(), action: z.enum(DAP_ACTIONS), perapp, why: z.array(z.string()) })).describe('winners first'),
+  selectedDapRecords: z
+    .array(z.object({ name: z.string(), priority: z.number(), action: z.enum(DAP_ACTIONS), perapp, why: z.array(z.string()) }))
+    .describe('winners first'),
   notSelectedDapRecords: z.array(z.object({ name: z.string(), why: z.array(z.string()) })),
   perappPolicy: z.string().nullable(),
   perappRules: z.array(rule).nullable(),
@@ -117,8 +183,13 @@ const resolveResult = z.object({
   mode: z.enum(['perApp', 'full']),
   layers: z.array(z.object({ layer: perappSource, from: z.string().nullable(), setting: perapp, note: z.string().optional() })),
   reasons: z.array(z.string()),
-  session: z.object({ tunnelGroup: z.string(), aaa: z.record(z.string(), z.union([z.string(), z.array(z.string())])), endpoint: z.record(z.string(), z.string()), userPerapp: perapp.optional() }),
-});/** Documented answers of /headend and /resolve (tests hold the real answers to them). */
+  session: z.object({
+    tunnelGroup: z.string(),
+    aaa: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
+    endpoint: z.record(z.string(), z.string()),
+    userPerapp: perapp.optional(),
+  }),
+}); /** Documented answers of /headend and /resolve (tests hold the real answers to them). */
 export const anyconnectResultSchemas = { headEnd: headEndResult, resolve: resolveResult };
 
 const deleted = (id: number) => ({ results: { id, deleted: true } });
@@ -129,12 +200,22 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
 
   // -- PerApp policies --
   t.add({
-    method: 'post', status: 201, path: `${base}/perapp-policies`, tag, summary: 'Create a PerApp policy (rules are validated; errors name rules.N.field)',
-    body: z.strictObject(perappPolicyFields), results: perappPolicyResult,
+    method: 'post',
+    status: 201,
+    path: `${base}/perapp-policies`,
+    tag,
+    summary: 'Create a PerApp policy (rules are validated; errors name rules.N.field)',
+    body: z.strictObject(perappPolicyFields),
+    results: perappPolicyResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await anyconnect.createPerappPolicy(actor, body) }),
   });
   t.add({
-    method: 'get', path: `${base}/perapp-policies`, tag, summary: 'List PerApp policies', query: listQuery(['id', 'name', 'createdAt']), results: z.array(perappPolicyResult),
+    method: 'get',
+    path: `${base}/perapp-policies`,
+    tag,
+    summary: 'List PerApp policies',
+    query: listQuery(['id', 'name', 'createdAt']),
+    results: z.array(perappPolicyResult),
     handler: async ({ actor, query }) => {
       const { total, results } = await anyconnect.listPerappPolicies(actor, query, query.sortField ?? 'id', order(query.sortOrder));
       return listEnvelope(results, total, query);
@@ -142,58 +223,115 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
   });
   // Before /:id so that "decode" is not read as an id.
   t.add({
-    method: 'post', path: `${base}/perapp-policies/decode`, tag, readOnly: true, summary: 'Decode a PerApp blob (zlib, gzip or raw deflate; line breaks ignored); 400 names the failing stage',
-    body: z.strictObject({ blob: z.string().max(1_000_000), strict: z.boolean().optional().describe('reject unknown XML elements/attributes (default true)') }),
+    method: 'post',
+    path: `${base}/perapp-policies/decode`,
+    tag,
+    readOnly: true,
+    summary: 'Decode a PerApp blob (zlib, gzip or raw deflate; line breaks ignored); 400 names the failing stage',
+    body: z.strictObject({
+      blob: z.string().max(1_000_000),
+      strict: z.boolean().optional().describe('reject unknown XML elements/attributes (default true)'),
+    }),
     results: z.object({ rules: z.array(rule), compression: z.enum(COMPRESSIONS), xml: z.string() }),
     handler: ({ actor, body }) => ({ results: anyconnect.decodePerappBlob(actor, body.blob, body.strict ?? true) }),
   });
   t.add({
-    method: 'get', path: `${base}/perapp-policies/:id`, tag, summary: 'Get a PerApp policy and who uses it', params, results: perappPolicyResult,
+    method: 'get',
+    path: `${base}/perapp-policies/:id`,
+    tag,
+    summary: 'Get a PerApp policy and who uses it',
+    params,
+    results: perappPolicyResult,
     handler: async ({ actor, params }) => ({ results: await anyconnect.getPerappPolicy(actor, params.id) }),
   });
   t.add({
-    method: 'put', path: `${base}/perapp-policies/:id`, tag, summary: 'Update a PerApp policy (a rename updates the group policies and DAP records naming it)', params,
-    body: partial(perappPolicyFields), results: perappPolicyResult,
+    method: 'put',
+    path: `${base}/perapp-policies/:id`,
+    tag,
+    summary: 'Update a PerApp policy (a rename updates the group policies and DAP records naming it)',
+    params,
+    body: partial(perappPolicyFields),
+    results: perappPolicyResult,
     handler: async ({ actor, params, body }) => ({ results: await anyconnect.updatePerappPolicy(actor, params.id, body) }),
   });
   t.add({
-    method: 'delete', path: `${base}/perapp-policies/:id`, tag, summary: 'Delete a PerApp policy (409 while a group policy or DAP record names it)', params,
+    method: 'delete',
+    path: `${base}/perapp-policies/:id`,
+    tag,
+    summary: 'Delete a PerApp policy (409 while a group policy or DAP record names it)',
+    params,
     handler: async ({ actor, params }) => {
       await anyconnect.removePerappPolicy(actor, params.id);
       return deleted(params.id);
     },
   });
   t.add({
-    method: 'get', path: `${base}/perapp-policies/:id/blob`, tag, summary: 'The compressed Base64 blob and its anyconnect-custom-data lines (mockiron format)', params,
-    query: z.object({ compression: z.enum(COMPRESSIONS).default('zlib').describe('zlib is what the head-end uses; gzip/raw exist to exercise decoders') }),
-    results: z.object({ name: z.string(), blob: z.string(), compression: z.enum(COMPRESSIONS), length: z.number(), asaLines: z.array(z.string()) }),
+    method: 'get',
+    path: `${base}/perapp-policies/:id/blob`,
+    tag,
+    summary: 'The compressed Base64 blob and its anyconnect-custom-data lines (mockiron format)',
+    params,
+    query: z.object({
+      compression: z.enum(COMPRESSIONS).default('zlib').describe('zlib is what the head-end uses; gzip/raw exist to exercise decoders'),
+    }),
+    results: z.object({
+      name: z.string(),
+      blob: z.string(),
+      compression: z.enum(COMPRESSIONS),
+      length: z.number(),
+      asaLines: z.array(z.string()),
+    }),
     handler: async ({ actor, params, query }) => ({ results: await anyconnect.perappPolicyBlob(actor, params.id, query.compression) }),
   });
 
   // -- group policies --
   t.add({
-    method: 'post', status: 201, path: `${base}/group-policies`, tag, summary: 'Create a group policy (perapp must name an existing PerApp policy)',
-    body: z.strictObject(groupPolicyFields), results: groupPolicyResult,
+    method: 'post',
+    status: 201,
+    path: `${base}/group-policies`,
+    tag,
+    summary: 'Create a group policy (perapp must name an existing PerApp policy)',
+    body: z.strictObject(groupPolicyFields),
+    results: groupPolicyResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await anyconnect.createGroupPolicy(actor, body) }),
   });
   t.add({
-    method: 'get', path: `${base}/group-policies`, tag, summary: 'List group policies', query: listQuery(['id', 'name', 'createdAt']), results: z.array(groupPolicyResult),
+    method: 'get',
+    path: `${base}/group-policies`,
+    tag,
+    summary: 'List group policies',
+    query: listQuery(['id', 'name', 'createdAt']),
+    results: z.array(groupPolicyResult),
     handler: async ({ actor, query }) => {
       const { total, results } = await anyconnect.listGroupPolicies(actor, query, query.sortField ?? 'id', order(query.sortOrder));
       return listEnvelope(results, total, query);
     },
   });
   t.add({
-    method: 'get', path: `${base}/group-policies/:id`, tag, summary: 'Get a group policy', params, results: groupPolicyResult,
+    method: 'get',
+    path: `${base}/group-policies/:id`,
+    tag,
+    summary: 'Get a group policy',
+    params,
+    results: groupPolicyResult,
     handler: async ({ actor, params }) => ({ results: await anyconnect.getGroupPolicy(actor, params.id) }),
   });
   t.add({
-    method: 'put', path: `${base}/group-policies/:id`, tag, summary: 'Update a group policy (a rename updates tunnel groups using it)', params,
-    body: partial(groupPolicyFields), results: groupPolicyResult,
+    method: 'put',
+    path: `${base}/group-policies/:id`,
+    tag,
+    summary: 'Update a group policy (a rename updates tunnel groups using it)',
+    params,
+    body: partial(groupPolicyFields),
+    results: groupPolicyResult,
     handler: async ({ actor, params, body }) => ({ results: await anyconnect.updateGroupPolicy(actor, params.id, body) }),
   });
   t.add({
-    method: 'delete', path: `${base}/group-policies/:id`, tag, summary: 'Delete a group policy (409 while a tunnel group uses it as default)', params,
+    method: 'delete',
+    path: `${base}/group-policies/:id`,
+    tag,
+    summary: 'Delete a group policy (409 while a tunnel group uses it as default)',
+    params,
     handler: async ({ actor, params }) => {
       await anyconnect.removeGroupPolicy(actor, params.id);
       return deleted(params.id);
@@ -202,28 +340,52 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
 
   // -- tunnel groups --
   t.add({
-    method: 'post', status: 201, path: `${base}/tunnel-groups`, tag, summary: 'Create a tunnel group (connection profile)',
-    body: z.strictObject(tunnelGroupFields), results: tunnelGroupResult,
+    method: 'post',
+    status: 201,
+    path: `${base}/tunnel-groups`,
+    tag,
+    summary: 'Create a tunnel group (connection profile)',
+    body: z.strictObject(tunnelGroupFields),
+    results: tunnelGroupResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await anyconnect.createTunnelGroup(actor, body) }),
   });
   t.add({
-    method: 'get', path: `${base}/tunnel-groups`, tag, summary: 'List tunnel groups', query: listQuery(['id', 'name', 'createdAt']), results: z.array(tunnelGroupResult),
+    method: 'get',
+    path: `${base}/tunnel-groups`,
+    tag,
+    summary: 'List tunnel groups',
+    query: listQuery(['id', 'name', 'createdAt']),
+    results: z.array(tunnelGroupResult),
     handler: async ({ actor, query }) => {
       const { total, results } = await anyconnect.listTunnelGroups(actor, query, query.sortField ?? 'id', order(query.sortOrder));
       return listEnvelope(results, total, query);
     },
   });
   t.add({
-    method: 'get', path: `${base}/tunnel-groups/:id`, tag, summary: 'Get a tunnel group', params, results: tunnelGroupResult,
+    method: 'get',
+    path: `${base}/tunnel-groups/:id`,
+    tag,
+    summary: 'Get a tunnel group',
+    params,
+    results: tunnelGroupResult,
     handler: async ({ actor, params }) => ({ results: await anyconnect.getTunnelGroup(actor, params.id) }),
   });
   t.add({
-    method: 'put', path: `${base}/tunnel-groups/:id`, tag, summary: 'Update a tunnel group', params,
-    body: partial(tunnelGroupFields), results: tunnelGroupResult,
+    method: 'put',
+    path: `${base}/tunnel-groups/:id`,
+    tag,
+    summary: 'Update a tunnel group',
+    params,
+    body: partial(tunnelGroupFields),
+    results: tunnelGroupResult,
     handler: async ({ actor, params, body }) => ({ results: await anyconnect.updateTunnelGroup(actor, params.id, body) }),
   });
   t.add({
-    method: 'delete', path: `${base}/tunnel-groups/:id`, tag, summary: 'Delete a tunnel group', params,
+    method: 'delete',
+    path: `${base}/tunnel-groups/:id`,
+    tag,
+    summary: 'Delete a tunnel group',
+    params,
     handler: async ({ actor, params }) => {
       await anyconnect.removeTunnelGroup(actor, params.id);
       return deleted(params.id);
@@ -232,28 +394,52 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
 
   // -- DAP records --
   t.add({
-    method: 'post', status: 201, path: `${base}/dap-records`, tag, summary: 'Create a DAP record (results carry warnings for likely mistakes)',
-    body: z.strictObject(dapRecordFields), results: dapRecordResult,
+    method: 'post',
+    status: 201,
+    path: `${base}/dap-records`,
+    tag,
+    summary: 'Create a DAP record (results carry warnings for likely mistakes)',
+    body: z.strictObject(dapRecordFields),
+    results: dapRecordResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await anyconnect.createDapRecord(actor, body) }),
   });
   t.add({
-    method: 'get', path: `${base}/dap-records`, tag, summary: 'List DAP records', query: listQuery(['id', 'name', 'priority', 'createdAt']), results: z.array(dapRecordResult),
+    method: 'get',
+    path: `${base}/dap-records`,
+    tag,
+    summary: 'List DAP records',
+    query: listQuery(['id', 'name', 'priority', 'createdAt']),
+    results: z.array(dapRecordResult),
     handler: async ({ actor, query }) => {
       const { total, results } = await anyconnect.listDapRecords(actor, query, query.sortField ?? 'id', order(query.sortOrder));
       return listEnvelope(results, total, query);
     },
   });
   t.add({
-    method: 'get', path: `${base}/dap-records/:id`, tag, summary: 'Get a DAP record', params, results: dapRecordResult,
+    method: 'get',
+    path: `${base}/dap-records/:id`,
+    tag,
+    summary: 'Get a DAP record',
+    params,
+    results: dapRecordResult,
     handler: async ({ actor, params }) => ({ results: await anyconnect.getDapRecord(actor, params.id) }),
   });
   t.add({
-    method: 'put', path: `${base}/dap-records/:id`, tag, summary: 'Update a DAP record (fields given replace stored ones; criteria lists are replaced whole)', params,
-    body: partial(dapRecordFields), results: dapRecordResult,
+    method: 'put',
+    path: `${base}/dap-records/:id`,
+    tag,
+    summary: 'Update a DAP record (fields given replace stored ones; criteria lists are replaced whole)',
+    params,
+    body: partial(dapRecordFields),
+    results: dapRecordResult,
     handler: async ({ actor, params, body }) => ({ results: await anyconnect.updateDapRecord(actor, params.id, body) }),
   });
   t.add({
-    method: 'delete', path: `${base}/dap-records/:id`, tag, summary: 'Delete a DAP record', params,
+    method: 'delete',
+    path: `${base}/dap-records/:id`,
+    tag,
+    summary: 'Delete a DAP record',
+    params,
     handler: async ({ actor, params }) => {
       await anyconnect.removeDapRecord(actor, params.id);
       return deleted(params.id);
@@ -262,43 +448,77 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
 
   // -- settings and the whole head-end --
   t.add({
-    method: 'get', path: `${base}/settings`, tag, summary: 'Head-end settings: DAP priority order and the perapp attribute description', results: settingsResult,
+    method: 'get',
+    path: `${base}/settings`,
+    tag,
+    summary: 'Head-end settings: DAP priority order and the perapp attribute description',
+    results: settingsResult,
     handler: async ({ actor }) => ({ results: await anyconnect.getSettings(actor) }),
   });
   t.add({
-    method: 'put', path: `${base}/settings`, tag, summary: "Update head-end settings ('asa': higher DAP priority wins; 'ftd': lower wins)",
-    body: z.strictObject({ dapOrder: z.enum(['asa', 'ftd']).optional(), perappAttrDescription: cliDescription.optional() }), results: settingsResult,
+    method: 'put',
+    path: `${base}/settings`,
+    tag,
+    summary: "Update head-end settings ('asa': higher DAP priority wins; 'ftd': lower wins)",
+    body: z.strictObject({ dapOrder: z.enum(['asa', 'ftd']).optional(), perappAttrDescription: cliDescription.optional() }),
+    results: settingsResult,
     handler: async ({ actor, body }) => ({ results: await anyconnect.updateSettings(actor, body) }),
   });
   t.add({
-    method: 'get', path: `${base}/headend`, tag, summary: 'The whole head-end config as JSON, with consistency issues',
+    method: 'get',
+    path: `${base}/headend`,
+    tag,
+    summary: 'The whole head-end config as JSON, with consistency issues',
     results: headEndResult,
     handler: async ({ actor }) => ({ results: await anyconnect.headEnd(actor) }),
   });
   t.add({
-    method: 'get', path: `${base}/asa-config`, tag, summary: 'The head-end as ASA CLI (text/plain; anyconnect-custom-data lines at most 420 characters)', responseMediaType: 'text/plain',
+    method: 'get',
+    path: `${base}/asa-config`,
+    tag,
+    summary: 'The head-end as ASA CLI (text/plain; anyconnect-custom-data lines at most 420 characters)',
+    responseMediaType: 'text/plain',
     handler: async ({ actor }) => new Reply(200, await anyconnect.asaConfig(actor), { 'content-type': 'text/plain; charset=utf-8' }),
   });
   t.add({
-    method: 'post', path: `${base}/asa-config/parse`, tag, readOnly: true, summary: 'Parse ASA CLI to JSON without storing it (400 names the line)',
-    body: cliBody, bodyMediaType: ['text/plain', 'application/json'],
+    method: 'post',
+    path: `${base}/asa-config/parse`,
+    tag,
+    readOnly: true,
+    summary: 'Parse ASA CLI to JSON without storing it (400 names the line)',
+    body: cliBody,
+    bodyMediaType: ['text/plain', 'application/json'],
     handler: ({ actor, body }) => ({ results: anyconnect.parseAsaConfig(actor, cliText(body)) }),
   });
   t.add({
-    method: 'post', path: `${base}/asa-config/import`, tag, summary: 'Replace the whole head-end with parsed ASA CLI, in one transaction (refused if inconsistent)',
-    body: cliBody, bodyMediaType: ['text/plain', 'application/json'],
+    method: 'post',
+    path: `${base}/asa-config/import`,
+    tag,
+    summary: 'Replace the whole head-end with parsed ASA CLI, in one transaction (refused if inconsistent)',
+    body: cliBody,
+    bodyMediaType: ['text/plain', 'application/json'],
     handler: async ({ actor, body }) => ({ results: await anyconnect.importAsaConfig(actor, cliText(body)) }),
   });
 
   // -- sessions --
   t.add({
-    method: 'post', path: `${base}/resolve`, tag, readOnly: true, errors: [404], summary: 'Resolve a session: selected DAP records, attribute layers and the perapp value sent',
+    method: 'post',
+    path: `${base}/resolve`,
+    tag,
+    readOnly: true,
+    errors: [404],
+    summary: 'Resolve a session: selected DAP records, attribute layers and the perapp value sent',
     body: z.strictObject(sessionFields),
     results: resolveResult,
     handler: async ({ actor, body }) => ({ results: await anyconnect.resolve(actor, body) }),
   });
   t.add({
-    method: 'post', path: `${base}/simulate`, tag, readOnly: true, errors: [404], summary: "Would this app's traffic tunnel? (iOS: MDM binding AND ASA policy; Android: ASA policy)",
+    method: 'post',
+    path: `${base}/simulate`,
+    tag,
+    readOnly: true,
+    errors: [404],
+    summary: "Would this app's traffic tunnel? (iOS: MDM binding AND ASA policy; Android: ASA policy)",
     body: z.strictObject({ ...sessionFields, platform: z.enum(PLATFORMS).optional(), mdmBinding: mdmBinding.optional(), app }),
     results: z.object({ tunneled: z.boolean(), mode: z.enum(['perApp', 'full']), reasons: z.array(z.string()) }).loose(),
     handler: async ({ actor, body }) => ({ results: await anyconnect.simulate(actor, body) }),

@@ -39,13 +39,7 @@ import {
   resolveSession,
   validateHeadEndConfig,
 } from './index.js';
-import {
-  anyconnectStore as store,
-  type DapRecordRow,
-  type GroupPolicyRow,
-  type PerAppPolicyRow,
-  type TunnelGroupRow,
-} from './store.js';
+import { anyconnectStore as store, type DapRecordRow, type GroupPolicyRow, type PerAppPolicyRow, type TunnelGroupRow } from './store.js';
 
 const VALIDATION_KEY = 'com.mobileiron.vsp.messages.validation';
 const DUPLICATE_KEY = 'com.mobileiron.vsp.messages.anyconnect.duplicate';
@@ -115,7 +109,8 @@ function readSetting(text: string | null): PerAppSetting {
     const value = JSON.parse(text) as unknown;
     if (value === null) return null;
     if (value === 'none') return 'none';
-    if (value && typeof value === 'object' && typeof (value as { policy?: unknown }).policy === 'string') return { policy: (value as { policy: string }).policy };
+    if (value && typeof value === 'object' && typeof (value as { policy?: unknown }).policy === 'string')
+      return { policy: (value as { policy: string }).policy };
   } catch {
     // fall through
   }
@@ -145,7 +140,10 @@ function toDapRecord(row: DapRecordRow): DapRecord {
 
 // ---- views ----------------------------------------------------------------------------------
 
-const stamps = (row: { createdAt: Date; updatedAt: Date }) => ({ createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() });
+const stamps = (row: { createdAt: Date; updatedAt: Date }) => ({
+  createdAt: row.createdAt.toISOString(),
+  updatedAt: row.updatedAt.toISOString(),
+});
 
 export interface PerAppPolicyUsage {
   groupPolicies: string[];
@@ -153,7 +151,14 @@ export interface PerAppPolicyUsage {
 }
 
 function perappPolicyView(row: PerAppPolicyRow, usedBy: PerAppPolicyUsage) {
-  return { id: row.id, name: row.name, description: row.description, rules: parseJsonColumn<PerAppRule[]>(row.rules, []), usedBy, ...stamps(row) };
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    rules: parseJsonColumn<PerAppRule[]>(row.rules, []),
+    usedBy,
+    ...stamps(row),
+  };
 }
 
 function groupPolicyView(row: GroupPolicyRow, usedBy: { tunnelGroups: string[] }) {
@@ -183,7 +188,12 @@ function dapRecordView(row: DapRecordRow) {
 /** One 400 carrying every problem: the first as the main message, the rest as further messages, each with its field. */
 function validationError(issues: Array<{ field: string; message: string }>): ApiError {
   const [first, ...rest] = issues;
-  const more: ErrorMessage[] = rest.map((i) => ({ type: 'Error', messageKey: VALIDATION_KEY, localizedMessage: `${i.field}: ${i.message}`, field: i.field }));
+  const more: ErrorMessage[] = rest.map((i) => ({
+    type: 'Error',
+    messageKey: VALIDATION_KEY,
+    localizedMessage: `${i.field}: ${i.message}`,
+    field: i.field,
+  }));
   return new ApiError(400, VALIDATION_KEY, `${first!.field}: ${first!.message}`, { field: first!.field }, more);
 }
 
@@ -194,7 +204,14 @@ function issueField(path: string): string {
 
 /** Criteria checks of the pure validator, for one record on its own (references are checked against the database instead). */
 function dapRecordIssues(record: DapRecord): ConfigIssue[] {
-  const config: HeadEndConfig = { dapOrder: 'asa', perappAttrDescription: '', perappPolicies: [], groupPolicies: [], tunnelGroups: [], dapRecords: [record] };
+  const config: HeadEndConfig = {
+    dapOrder: 'asa',
+    perappAttrDescription: '',
+    perappPolicies: [],
+    groupPolicies: [],
+    tunnelGroups: [],
+    dapRecords: [record],
+  };
   return validateHeadEndConfig(config).filter((i) => !i.path.endsWith('.perapp'));
 }
 
@@ -205,7 +222,10 @@ function checkRules(rules: unknown[]): PerAppRule[] {
 }
 
 function decodeError(err: PerAppDecodeError): ApiError {
-  return ApiError.badRequest('com.mobileiron.vsp.messages.anyconnect.perappDecode', `blob (${err.stage} stage): ${err.message}`, { field: 'blob', stage: err.stage });
+  return ApiError.badRequest('com.mobileiron.vsp.messages.anyconnect.perappDecode', `blob (${err.stage} stage): ${err.message}`, {
+    field: 'blob',
+    stage: err.stage,
+  });
 }
 
 async function assertPolicyExists(tx: DbTx, setting: PerAppSetting | undefined, field: string): Promise<void> {
@@ -218,7 +238,10 @@ async function assertPolicyExists(tx: DbTx, setting: PerAppSetting | undefined, 
 async function assertGroupPolicyExists(tx: DbTx, name: string | undefined, field: string): Promise<void> {
   if (name === undefined || name === DEFAULT_GROUP_POLICY) return;
   if (!(await store.groupPolicies.findByName(tx, name))) {
-    throw ApiError.validation(field, `group policy '${name}' does not exist; create it first or use ${DEFAULT_GROUP_POLICY} (always present on an ASA)`);
+    throw ApiError.validation(
+      field,
+      `group policy '${name}' does not exist; create it first or use ${DEFAULT_GROUP_POLICY} (always present on an ASA)`,
+    );
   }
 }
 
@@ -260,7 +283,12 @@ export class AnyconnectService {
   /** The whole head-end as the pure model's HeadEndConfig. Consistency is not assumed: the resolver fails closed on dangling names. */
   async loadConfig(tx: DbTx): Promise<HeadEndConfig> {
     const settings = await this.readSettings(tx);
-    const [policies, gps, tgs, daps] = [await store.perappPolicies.all(tx), await store.groupPolicies.all(tx), await store.tunnelGroups.all(tx), await store.dapRecords.all(tx)];
+    const [policies, gps, tgs, daps] = [
+      await store.perappPolicies.all(tx),
+      await store.groupPolicies.all(tx),
+      await store.tunnelGroups.all(tx),
+      await store.dapRecords.all(tx),
+    ];
     return {
       ...settings,
       perappPolicies: policies.map((p) => ({ name: p.name, rules: parseJsonColumn<PerAppRule[]>(p.rules, []) })),
@@ -282,7 +310,11 @@ export class AnyconnectService {
 
   async listPerappPolicies(actor: Actor, page: Page, sortField: string, order: SortOrder) {
     requireRead(actor);
-    const [rows, total, usage] = [await store.perappPolicies.list(this.db, page, { [sortField]: order }), await store.perappPolicies.count(this.db), await perappPolicyUsage(this.db)];
+    const [rows, total, usage] = [
+      await store.perappPolicies.list(this.db, page, { [sortField]: order }),
+      await store.perappPolicies.count(this.db),
+      await perappPolicyUsage(this.db),
+    ];
     return { total, results: rows.map((r) => perappPolicyView(r, usage(r.name))) };
   }
 
@@ -298,8 +330,18 @@ export class AnyconnectService {
     const rules = checkRules(input.rules);
     const row = await this.db.$transaction(async (tx) => {
       if (await store.perappPolicies.findByName(tx, input.name)) throw duplicate('PerApp policy', input.name);
-      const created = await store.perappPolicies.create(tx, { name: input.name, description: input.description ?? '', rules: JSON.stringify(rules) });
-      await recordAudit(tx, { actor: actor.username, action: 'create', objectType: 'perappPolicy', objectId: created.id, details: { name: input.name, rules } });
+      const created = await store.perappPolicies.create(tx, {
+        name: input.name,
+        description: input.description ?? '',
+        rules: JSON.stringify(rules),
+      });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'create',
+        objectType: 'perappPolicy',
+        objectId: created.id,
+        details: { name: input.name, rules },
+      });
       return created;
     });
     return perappPolicyView(row, { groupPolicies: [], dapRecords: [] });
@@ -333,8 +375,15 @@ export class AnyconnectService {
         ...(rules !== undefined ? { rules: JSON.stringify(rules) } : {}),
       });
       await recordAudit(tx, {
-        actor: actor.username, action: 'update', objectType: 'perappPolicy', objectId: id,
-        details: { ...input, ...(rules ? { rules } : {}), ...(renamed.groupPolicies.length + renamed.dapRecords.length > 0 ? { referencesRenamed: renamed } : {}) },
+        actor: actor.username,
+        action: 'update',
+        objectType: 'perappPolicy',
+        objectId: id,
+        details: {
+          ...input,
+          ...(rules ? { rules } : {}),
+          ...(renamed.groupPolicies.length + renamed.dapRecords.length > 0 ? { referencesRenamed: renamed } : {}),
+        },
       });
       return updated;
     });
@@ -351,11 +400,19 @@ export class AnyconnectService {
         const who = [
           usage.groupPolicies.length ? `group policies ${listNames(usage.groupPolicies)}` : '',
           usage.dapRecords.length ? `DAP records ${listNames(usage.dapRecords)}` : '',
-        ].filter(Boolean).join(' and ');
+        ]
+          .filter(Boolean)
+          .join(' and ');
         throw ApiError.conflict(IN_USE_KEY, `PerApp policy ${existing.name} is used by ${who}; change their perapp first`);
       }
       await store.perappPolicies.remove(tx, id);
-      await recordAudit(tx, { actor: actor.username, action: 'delete', objectType: 'perappPolicy', objectId: id, details: { name: existing.name } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'delete',
+        objectType: 'perappPolicy',
+        objectId: id,
+        details: { name: existing.name },
+      });
     });
   }
 
@@ -383,7 +440,11 @@ export class AnyconnectService {
 
   async listGroupPolicies(actor: Actor, page: Page, sortField: string, order: SortOrder) {
     requireRead(actor);
-    const [rows, total, usage] = [await store.groupPolicies.list(this.db, page, { [sortField]: order }), await store.groupPolicies.count(this.db), await groupPolicyUsage(this.db)];
+    const [rows, total, usage] = [
+      await store.groupPolicies.list(this.db, page, { [sortField]: order }),
+      await store.groupPolicies.count(this.db),
+      await groupPolicyUsage(this.db),
+    ];
     return { total, results: rows.map((r) => groupPolicyView(r, usage(r.name))) };
   }
 
@@ -401,7 +462,13 @@ export class AnyconnectService {
       if (await store.groupPolicies.findByName(tx, input.name)) throw duplicate('group policy', input.name);
       await assertPolicyExists(tx, perapp, 'perapp');
       const created = await store.groupPolicies.create(tx, { name: input.name, perapp: writeSetting(perapp) });
-      await recordAudit(tx, { actor: actor.username, action: 'create', objectType: 'groupPolicy', objectId: created.id, details: { name: input.name, perapp } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'create',
+        objectType: 'groupPolicy',
+        objectId: created.id,
+        details: { name: input.name, perapp },
+      });
       return created;
     });
     return groupPolicyView(row, (await groupPolicyUsage(this.db))(row.name));
@@ -430,7 +497,10 @@ export class AnyconnectService {
         ...(input.perapp !== undefined ? { perapp: writeSetting(input.perapp) } : {}),
       });
       await recordAudit(tx, {
-        actor: actor.username, action: 'update', objectType: 'groupPolicy', objectId: id,
+        actor: actor.username,
+        action: 'update',
+        objectType: 'groupPolicy',
+        objectId: id,
         details: { ...input, ...(tunnelGroupsRenamed.length ? { tunnelGroupsRenamed } : {}) },
       });
       return updated;
@@ -446,10 +516,19 @@ export class AnyconnectService {
       // Tunnel groups naming DfltGrpPolicy fall back to the built-in one, so they do not block.
       const users = existing.name === DEFAULT_GROUP_POLICY ? [] : (await groupPolicyUsage(tx))(existing.name).tunnelGroups;
       if (users.length > 0) {
-        throw ApiError.conflict(IN_USE_KEY, `Group policy ${existing.name} is the default group policy of tunnel groups ${listNames(users)}; change their defaultGroupPolicy first`);
+        throw ApiError.conflict(
+          IN_USE_KEY,
+          `Group policy ${existing.name} is the default group policy of tunnel groups ${listNames(users)}; change their defaultGroupPolicy first`,
+        );
       }
       await store.groupPolicies.remove(tx, id);
-      await recordAudit(tx, { actor: actor.username, action: 'delete', objectType: 'groupPolicy', objectId: id, details: { name: existing.name } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'delete',
+        objectType: 'groupPolicy',
+        objectId: id,
+        details: { name: existing.name },
+      });
     });
   }
 
@@ -475,7 +554,13 @@ export class AnyconnectService {
       if (await store.tunnelGroups.findByName(tx, input.name)) throw duplicate('tunnel group', input.name);
       await assertGroupPolicyExists(tx, defaultGroupPolicy, 'defaultGroupPolicy');
       const created = await store.tunnelGroups.create(tx, { name: input.name, defaultGroupPolicy });
-      await recordAudit(tx, { actor: actor.username, action: 'create', objectType: 'tunnelGroup', objectId: created.id, details: { name: input.name, defaultGroupPolicy } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'create',
+        objectType: 'tunnelGroup',
+        objectId: created.id,
+        details: { name: input.name, defaultGroupPolicy },
+      });
       return created;
     });
     return tunnelGroupView(row);
@@ -486,7 +571,8 @@ export class AnyconnectService {
     const row = await this.db.$transaction(async (tx) => {
       const existing = await store.tunnelGroups.findById(tx, id);
       if (!existing) throw ApiError.notFound('Tunnel group', id);
-      if (input.name !== undefined && input.name !== existing.name && (await store.tunnelGroups.findByName(tx, input.name))) throw duplicate('tunnel group', input.name);
+      if (input.name !== undefined && input.name !== existing.name && (await store.tunnelGroups.findByName(tx, input.name)))
+        throw duplicate('tunnel group', input.name);
       await assertGroupPolicyExists(tx, input.defaultGroupPolicy, 'defaultGroupPolicy');
       const updated = await store.tunnelGroups.update(tx, id, {
         ...(input.name !== undefined ? { name: input.name } : {}),
@@ -504,7 +590,13 @@ export class AnyconnectService {
       const existing = await store.tunnelGroups.findById(tx, id);
       if (!existing) throw ApiError.notFound('Tunnel group', id);
       await store.tunnelGroups.remove(tx, id);
-      await recordAudit(tx, { actor: actor.username, action: 'delete', objectType: 'tunnelGroup', objectId: id, details: { name: existing.name } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'delete',
+        objectType: 'tunnelGroup',
+        objectId: id,
+        details: { name: existing.name },
+      });
     });
   }
 
@@ -540,7 +632,13 @@ export class AnyconnectService {
       if (await store.dapRecords.findByName(tx, input.name)) throw duplicate('DAP record', input.name);
       await assertPolicyExists(tx, record.perapp, 'perapp');
       const created = await store.dapRecords.create(tx, dapColumns(record));
-      await recordAudit(tx, { actor: actor.username, action: 'create', objectType: 'dapRecord', objectId: created.id, details: { ...record } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'create',
+        objectType: 'dapRecord',
+        objectId: created.id,
+        details: { ...record },
+      });
       return created;
     });
     return dapRecordView(row);
@@ -555,7 +653,8 @@ export class AnyconnectService {
       const merged: DapRecord = { ...toDapRecord(existing), ...defined } as DapRecord;
       if (merged.description === '') delete merged.description;
       checkDapCriteria(merged);
-      if (input.name !== undefined && input.name !== existing.name && (await store.dapRecords.findByName(tx, input.name))) throw duplicate('DAP record', input.name);
+      if (input.name !== undefined && input.name !== existing.name && (await store.dapRecords.findByName(tx, input.name)))
+        throw duplicate('DAP record', input.name);
       await assertPolicyExists(tx, input.perapp, 'perapp');
       const updated = await store.dapRecords.update(tx, id, dapColumns(merged));
       await recordAudit(tx, { actor: actor.username, action: 'update', objectType: 'dapRecord', objectId: id, details: { ...input } });
@@ -570,7 +669,13 @@ export class AnyconnectService {
       const existing = await store.dapRecords.findById(tx, id);
       if (!existing) throw ApiError.notFound('DAP record', id);
       await store.dapRecords.remove(tx, id);
-      await recordAudit(tx, { actor: actor.username, action: 'delete', objectType: 'dapRecord', objectId: id, details: { name: existing.name } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'delete',
+        objectType: 'dapRecord',
+        objectId: id,
+        details: { name: existing.name },
+      });
     });
   }
 
@@ -619,13 +724,23 @@ export class AnyconnectService {
     const { config } = parseAsa(text);
     // Text with no per-app objects in it is far more likely a wrong paste than a wish to wipe the head-end.
     if (Object.values(counts(config)).every((n) => n === 0)) {
-      throw ApiError.badRequest('com.mobileiron.vsp.messages.anyconnect.asaImport', 'the text holds no PerApp policy, group policy, tunnel group or DAP record; nothing was imported (delete objects one by one to empty the head-end)', { field: 'text' });
+      throw ApiError.badRequest(
+        'com.mobileiron.vsp.messages.anyconnect.asaImport',
+        'the text holds no PerApp policy, group policy, tunnel group or DAP record; nothing was imported (delete objects one by one to empty the head-end)',
+        { field: 'text' },
+      );
     }
     const issues = validateHeadEndConfig(config);
     const errors = issues.filter((i) => i.severity === 'error');
     if (errors.length > 0) {
       const err = validationError(errors.map((i) => ({ field: i.path, message: i.message })));
-      throw new ApiError(400, 'com.mobileiron.vsp.messages.anyconnect.asaImport', `the parsed configuration is inconsistent, nothing was imported: ${err.message}`, err.extra, err.more);
+      throw new ApiError(
+        400,
+        'com.mobileiron.vsp.messages.anyconnect.asaImport',
+        `the parsed configuration is inconsistent, nothing was imported: ${err.message}`,
+        err.extra,
+        err.more,
+      );
     }
     await this.db.$transaction(async (tx) => {
       await store.dapRecords.removeAll(tx);
@@ -637,7 +752,13 @@ export class AnyconnectService {
       for (const g of config.groupPolicies) await store.groupPolicies.create(tx, { name: g.name, perapp: writeSetting(g.perapp) });
       for (const t of config.tunnelGroups) await store.tunnelGroups.create(tx, { name: t.name, defaultGroupPolicy: t.defaultGroupPolicy });
       for (const r of config.dapRecords) await store.dapRecords.create(tx, dapColumns(r));
-      await recordAudit(tx, { actor: actor.username, action: 'import', objectType: 'headEndConfig', objectId: null, details: { counts: counts(config) } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'import',
+        objectType: 'headEndConfig',
+        objectId: null,
+        details: { counts: counts(config) },
+      });
     });
     return { imported: counts(config), warnings: issues };
   }
@@ -652,7 +773,12 @@ export class AnyconnectService {
       endpoint = { ...deviceEndpoint(resolved), ...endpoint };
     }
     if (input.tunnelGroup === undefined) throw ApiError.validation('tunnelGroup', 'is required');
-    const session: Session = { tunnelGroup: input.tunnelGroup, aaa: input.aaa ?? {}, endpoint, ...(input.userPerapp !== undefined ? { userPerapp: input.userPerapp } : {}) };
+    const session: Session = {
+      tunnelGroup: input.tunnelGroup,
+      aaa: input.aaa ?? {},
+      endpoint,
+      ...(input.userPerapp !== undefined ? { userPerapp: input.userPerapp } : {}),
+    };
     return { ...resolveSession(await this.loadConfig(this.db), session), session };
   }
 
@@ -661,7 +787,10 @@ export class AnyconnectService {
    * the iOS binding from MobileIron's policy for the device (the app must be delivered to it and
    * bound to an AnyConnect per-app VPN); the tunnel group defaults to the bound VPN's `group`.
    */
-  async simulate(actor: Actor, input: SimulateInput): Promise<TunnelDecision & { session: Session; mdmSource: 'device' | 'request' | 'none' }> {
+  async simulate(
+    actor: Actor,
+    input: SimulateInput,
+  ): Promise<TunnelDecision & { session: Session; mdmSource: 'device' | 'request' | 'none' }> {
     requireRead(actor);
     const notes: string[] = [];
     let platform: Platform;
@@ -670,8 +799,10 @@ export class AnyconnectService {
     let tunnelGroup = input.tunnelGroup;
     let mdmSource: 'device' | 'request' | 'none' = mdmBinding ? 'request' : 'none';
     if (input.deviceUuid !== undefined) {
-      if (input.platform !== undefined) throw ApiError.validation('platform', 'comes from the device record; omit it when deviceUuid is given');
-      if (input.mdmBinding !== undefined) throw ApiError.validation('mdmBinding', "comes from MobileIron's policy for the device; omit it when deviceUuid is given");
+      if (input.platform !== undefined)
+        throw ApiError.validation('platform', 'comes from the device record; omit it when deviceUuid is given');
+      if (input.mdmBinding !== undefined)
+        throw ApiError.validation('mdmBinding', "comes from MobileIron's policy for the device; omit it when deviceUuid is given");
       const resolved = await this.policy.forDevice(actor, input.deviceUuid);
       const devicePlatform = parsePlatform(resolved.device.platform);
       if (!devicePlatform) throw ApiError.validation('deviceUuid', `device platform '${resolved.device.platform}' is not iOS or Android`);
@@ -689,12 +820,28 @@ export class AnyconnectService {
         notes.push(`tunnel group '${tunnelGroup}' taken from the group of VPN configuration '${fromPolicy.binding.vpnConfigName}'`);
       }
     } else {
-      if (input.platform === undefined) throw ApiError.validation('platform', "is required ('iOS' or 'Android') unless deviceUuid is given");
+      if (input.platform === undefined)
+        throw ApiError.validation('platform', "is required ('iOS' or 'Android') unless deviceUuid is given");
       platform = input.platform;
     }
-    if (tunnelGroup === undefined) throw ApiError.validation('tunnelGroup', 'is required (or use deviceUuid with an app bound to a VPN configuration that names its group)');
-    const session: Session = { tunnelGroup, aaa: input.aaa ?? {}, endpoint, ...(input.userPerapp !== undefined ? { userPerapp: input.userPerapp } : {}) };
-    const decision = decideTunnel({ config: await this.loadConfig(this.db), session, app: input.app, platform, ...(mdmBinding ? { mdmBinding } : {}) });
+    if (tunnelGroup === undefined)
+      throw ApiError.validation(
+        'tunnelGroup',
+        'is required (or use deviceUuid with an app bound to a VPN configuration that names its group)',
+      );
+    const session: Session = {
+      tunnelGroup,
+      aaa: input.aaa ?? {},
+      endpoint,
+      ...(input.userPerapp !== undefined ? { userPerapp: input.userPerapp } : {}),
+    };
+    const decision = decideTunnel({
+      config: await this.loadConfig(this.db),
+      session,
+      app: input.app,
+      platform,
+      ...(mdmBinding ? { mdmBinding } : {}),
+    });
     // The MobileIron facts go just before the verdict, which stays last.
     decision.reasons.splice(decision.reasons.length - 1, 0, ...notes);
     return { ...decision, session, mdmSource };
@@ -759,19 +906,27 @@ function bindingFromPolicy(resolved: ResolvedPolicy, appId: string): { binding: 
   if (!entry) {
     return {
       binding: { managed: false, vpnUuid: null },
-      notes: [`MobileIron: '${appId}' is not delivered to this device by the App Catalog (no label shared with the device), so it is not a managed app`],
+      notes: [
+        `MobileIron: '${appId}' is not delivered to this device by the App Catalog (no label shared with the device), so it is not a managed app`,
+      ],
       group: null,
     };
   }
   if (entry.vpnUuid === null || entry.vpnConfigurationId === null) {
-    return { binding: { managed: true, vpnUuid: null }, notes: [`MobileIron: ${entry.name} (${appId}) is delivered but not bound: ${entry.reason}`], group: null };
+    return {
+      binding: { managed: true, vpnUuid: null },
+      notes: [`MobileIron: ${entry.name} (${appId}) is delivered but not bound: ${entry.reason}`],
+      group: null,
+    };
   }
   const row = resolved.vpnRows.find((v) => v.id === entry.vpnConfigurationId);
   const name = row?.name ?? String(entry.vpnConfigurationId);
   if (row && !ANYCONNECT_TYPES.has(row.connectionType)) {
     return {
       binding: { managed: true, vpnUuid: null, vpnConfigName: name },
-      notes: [`MobileIron: ${entry.name} (${appId}) is bound to per-app VPN configuration '${name}', a ${row.connectionType} connection, not AnyConnect; its traffic never reaches the ASA`],
+      notes: [
+        `MobileIron: ${entry.name} (${appId}) is bound to per-app VPN configuration '${name}', a ${row.connectionType} connection, not AnyConnect; its traffic never reaches the ASA`,
+      ],
       group: null,
     };
   }

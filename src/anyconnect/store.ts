@@ -14,7 +14,8 @@ export const anyconnectStore = {
     findById: (tx: DbTx, id: number) => tx.perAppPolicy.findUnique({ where: { id } }),
     findByName: (tx: DbTx, name: string) => tx.perAppPolicy.findUnique({ where: { name } }),
     all: (tx: DbTx) => tx.perAppPolicy.findMany({ orderBy: byId }),
-    list: (tx: DbTx, page: Page, orderBy: Order) => tx.perAppPolicy.findMany({ skip: page.offset, take: page.limit, orderBy: [orderBy, byId] }),
+    list: (tx: DbTx, page: Page, orderBy: Order) =>
+      tx.perAppPolicy.findMany({ skip: page.offset, take: page.limit, orderBy: [orderBy, byId] }),
     count: (tx: DbTx) => tx.perAppPolicy.count(),
     create: (tx: DbTx, data: Prisma.PerAppPolicyCreateInput) => tx.perAppPolicy.create({ data }),
     update: (tx: DbTx, id: number, data: Prisma.PerAppPolicyUpdateInput) => tx.perAppPolicy.update({ where: { id }, data }),
@@ -25,7 +26,8 @@ export const anyconnectStore = {
     findById: (tx: DbTx, id: number) => tx.groupPolicy.findUnique({ where: { id } }),
     findByName: (tx: DbTx, name: string) => tx.groupPolicy.findUnique({ where: { name } }),
     all: (tx: DbTx) => tx.groupPolicy.findMany({ orderBy: byId }),
-    list: (tx: DbTx, page: Page, orderBy: Order) => tx.groupPolicy.findMany({ skip: page.offset, take: page.limit, orderBy: [orderBy, byId] }),
+    list: (tx: DbTx, page: Page, orderBy: Order) =>
+      tx.groupPolicy.findMany({ skip: page.offset, take: page.limit, orderBy: [orderBy, byId] }),
     count: (tx: DbTx) => tx.groupPolicy.count(),
     create: (tx: DbTx, data: Prisma.GroupPolicyCreateInput) => tx.groupPolicy.create({ data }),
     update: (tx: DbTx, id: number, data: Prisma.GroupPolicyUpdateInput) => tx.groupPolicy.update({ where: { id }, data }),
@@ -36,7 +38,8 @@ export const anyconnectStore = {
     findById: (tx: DbTx, id: number) => tx.tunnelGroup.findUnique({ where: { id } }),
     findByName: (tx: DbTx, name: string) => tx.tunnelGroup.findUnique({ where: { name } }),
     all: (tx: DbTx) => tx.tunnelGroup.findMany({ orderBy: byId }),
-    list: (tx: DbTx, page: Page, orderBy: Order) => tx.tunnelGroup.findMany({ skip: page.offset, take: page.limit, orderBy: [orderBy, byId] }),
+    list: (tx: DbTx, page: Page, orderBy: Order) =>
+      tx.tunnelGroup.findMany({ skip: page.offset, take: page.limit, orderBy: [orderBy, byId] }),
     count: (tx: DbTx) => tx.tunnelGroup.count(),
     create: (tx: DbTx, data: Prisma.TunnelGroupCreateInput) => tx.tunnelGroup.create({ data }),
     update: (tx: DbTx, id: number, data: Prisma.TunnelGroupUpdateInput) => tx.tunnelGroup.update({ where: { id }, data }),
@@ -50,7 +53,8 @@ export const anyconnectStore = {
     findById: (tx: DbTx, id: number) => tx.dapRecord.findUnique({ where: { id } }),
     findByName: (tx: DbTx, name: string) => tx.dapRecord.findUnique({ where: { name } }),
     all: (tx: DbTx) => tx.dapRecord.findMany({ orderBy: byId }),
-    list: (tx: DbTx, page: Page, orderBy: Order) => tx.dapRecord.findMany({ skip: page.offset, take: page.limit, orderBy: [orderBy, byId] }),
+    list: (tx: DbTx, page: Page, orderBy: Order) =>
+      tx.dapRecord.findMany({ skip: page.offset, take: page.limit, orderBy: [orderBy, byId] }),
     count: (tx: DbTx) => tx.dapRecord.count(),
     create: (tx: DbTx, data: Prisma.DapRecordCreateInput) => tx.dapRecord.create({ data }),
     update: (tx: DbTx, id: number, data: Prisma.DapRecordUpdateInput) => tx.dapRecord.update({ where: { id }, data }),

@@ -69,12 +69,19 @@ export interface TunnelDecision {
 }
 
 function mdmBindingReason(appId: string, binding: MdmBinding | undefined): { bound: boolean; reason: string } {
-  if (!binding) return { bound: false, reason: `iOS: the MDM has not bound '${appId}' to the per-app VPN (no VPNUUID), so iOS never hands its traffic to AnyConnect` };
+  if (!binding)
+    return {
+      bound: false,
+      reason: `iOS: the MDM has not bound '${appId}' to the per-app VPN (no VPNUUID), so iOS never hands its traffic to AnyConnect`,
+    };
   if (!binding.managed) {
     return { bound: false, reason: `iOS: '${appId}' is not an MDM-managed app; iOS applies a per-app VPN (VPNUUID) only to managed apps` };
   }
   if (binding.vpnUuid === null) {
-    return { bound: false, reason: `iOS: '${appId}' is MDM-managed but not bound to the per-app VPN (no VPNUUID), so iOS never hands its traffic to AnyConnect` };
+    return {
+      bound: false,
+      reason: `iOS: '${appId}' is MDM-managed but not bound to the per-app VPN (no VPNUUID), so iOS never hands its traffic to AnyConnect`,
+    };
   }
   const name = binding.vpnConfigName ? ` '${binding.vpnConfigName}'` : '';
   return { bound: true, reason: `iOS: the MDM bound the managed app '${appId}' to the per-app VPN${name} (VPNUUID ${binding.vpnUuid})` };
@@ -85,11 +92,16 @@ export function decideTunnel(input: TunnelDecisionInput): TunnelDecision {
   const expected = ANYCONNECT_PLATFORM[platform];
   const reported = input.session.endpoint['endpoint.anyconnect.platform'] ?? input.session.endpoint['platform'];
   // The client always reports its platform; fill it in when a script left it out.
-  const session: Session = reported === undefined ? { ...input.session, endpoint: { ...input.session.endpoint, 'endpoint.anyconnect.platform': expected } } : input.session;
+  const session: Session =
+    reported === undefined
+      ? { ...input.session, endpoint: { ...input.session.endpoint, 'endpoint.anyconnect.platform': expected } }
+      : input.session;
   const resolution = resolveSession(config, session);
   const reasons = [...resolution.reasons];
   if (reported !== undefined && reported !== expected) {
-    reasons.unshift(`note: the session reports endpoint.anyconnect.platform '${reported}' but the app runs on ${platform} ('${expected}'); DAP used the reported value`);
+    reasons.unshift(
+      `note: the session reports endpoint.anyconnect.platform '${reported}' but the app runs on ${platform} ('${expected}'); DAP used the reported value`,
+    );
   }
   const binding = input.mdmBinding ?? null;
   const base = {
@@ -101,18 +113,32 @@ export function decideTunnel(input: TunnelDecisionInput): TunnelDecision {
     resolution,
     reasons,
   };
-  const verdict = (tunneled: boolean, why: string): string => `${tunneled ? 'TUNNELED' : 'NOT TUNNELED'}: '${app.appId}' on ${platform} — ${why}`;
+  const verdict = (tunneled: boolean, why: string): string =>
+    `${tunneled ? 'TUNNELED' : 'NOT TUNNELED'}: '${app.appId}' on ${platform} — ${why}`;
 
   if (resolution.terminated) {
     reasons.push(verdict(false, 'the session is terminated, so no app tunnels'));
-    return { ...base, tunneled: false, policy: resolution.perappPolicy, rule: null, permit: null, mdm: { required: platform === 'iOS', bound: false, binding } };
+    return {
+      ...base,
+      tunneled: false,
+      policy: resolution.perappPolicy,
+      rule: null,
+      permit: null,
+      mdm: { required: platform === 'iOS', bound: false, binding },
+    };
   }
 
   const permit =
     resolution.mode === 'perApp' && resolution.perappRules
-      ? isAppPermitted({ version: 1, rules: resolution.perappRules }, { platform, appId: app.appId, appVersion: app.version, certificateId: app.certificateId })
+      ? isAppPermitted(
+          { version: 1, rules: resolution.perappRules },
+          { platform, appId: app.appId, appVersion: app.version, certificateId: app.certificateId },
+        )
       : null;
-  if (permit) reasons.push(`PerApp policy '${resolution.perappPolicy}' ${permit.permitted ? 'permits' : 'does not permit'} '${app.appId}' on ${platform}: ${permit.reason}`);
+  if (permit)
+    reasons.push(
+      `PerApp policy '${resolution.perappPolicy}' ${permit.permitted ? 'permits' : 'does not permit'} '${app.appId}' on ${platform}: ${permit.reason}`,
+    );
   const common = { policy: resolution.mode === 'perApp' ? resolution.perappPolicy : null, rule: permit?.rule ?? null, permit };
 
   if (platform === 'iOS') {
@@ -121,7 +147,9 @@ export function decideTunnel(input: TunnelDecisionInput): TunnelDecision {
     const mdmState = { required: true, bound: mdm.bound, binding };
     if (resolution.mode === 'full') {
       reasons.push('full-tunnel mode: AnyConnect does not filter by app, but iOS routes only MDM-bound apps into an app-layer VPN');
-      reasons.push(verdict(mdm.bound, mdm.bound ? 'bound by the MDM, and no perapp policy narrows it' : 'the MDM did not bind it to the per-app VPN'));
+      reasons.push(
+        verdict(mdm.bound, mdm.bound ? 'bound by the MDM, and no perapp policy narrows it' : 'the MDM did not bind it to the per-app VPN'),
+      );
       return { ...base, ...common, tunneled: mdm.bound, mdm: mdmState };
     }
     const tunneled = mdm.bound && permit!.permitted;
@@ -140,6 +168,13 @@ export function decideTunnel(input: TunnelDecisionInput): TunnelDecision {
     reasons.push(verdict(true, 'no perapp attribute, so AnyConnect tunnels every app (full tunnel)'));
     return { ...base, ...common, tunneled: true, mdm: mdmState };
   }
-  reasons.push(verdict(permit!.permitted, permit!.permitted ? `permitted by the ASA policy '${resolution.perappPolicy}'` : `not permitted by the ASA policy '${resolution.perappPolicy}'`));
+  reasons.push(
+    verdict(
+      permit!.permitted,
+      permit!.permitted
+        ? `permitted by the ASA policy '${resolution.perappPolicy}'`
+        : `not permitted by the ASA policy '${resolution.perappPolicy}'`,
+    ),
+  );
   return { ...base, ...common, tunneled: permit!.permitted, mdm: mdmState };
 }

@@ -37,7 +37,13 @@ export function appView(a: AppRow) {
 export class AppService {
   constructor(private readonly db: Db) {}
 
-  async list(actor: Actor, filter: { platform?: string; labelId?: number }, page: { limit: number; offset: number }, sortField: string, order: 'asc' | 'desc') {
+  async list(
+    actor: Actor,
+    filter: { platform?: string; labelId?: number },
+    page: { limit: number; offset: number },
+    sortField: string,
+    order: 'asc' | 'desc',
+  ) {
     requireRead(actor);
     const where = {
       ...(filter.platform ? { platform: filter.platform } : {}),
@@ -59,7 +65,12 @@ export class AppService {
     const a = await this.db.$transaction(async (tx) => {
       await assertVpnExists(tx, input.perAppVpnConfigId);
       if (await appStore.findByBundle(tx, input.platform, input.bundleId)) {
-        throw new ApiError(409, 'com.mobileiron.vsp.messages.app.duplicate', `bundleId: ${input.platform} app ${input.bundleId} is already in the catalog`, { field: 'bundleId' });
+        throw new ApiError(
+          409,
+          'com.mobileiron.vsp.messages.app.duplicate',
+          `bundleId: ${input.platform} app ${input.bundleId} is already in the catalog`,
+          { field: 'bundleId' },
+        );
       }
       const created = await appStore.create(tx, { ...input });
       await recordAudit(tx, { actor: actor.username, action: 'create', objectType: 'app', objectId: created.id, details: { ...input } });
@@ -78,7 +89,12 @@ export class AppService {
       const bundle = input.bundleId ?? existing.bundleId;
       const clash = await appStore.findByBundle(tx, platform, bundle);
       if (clash && clash.id !== id) {
-        throw new ApiError(409, 'com.mobileiron.vsp.messages.app.duplicate', `bundleId: ${platform} app ${bundle} is already in the catalog`, { field: 'bundleId' });
+        throw new ApiError(
+          409,
+          'com.mobileiron.vsp.messages.app.duplicate',
+          `bundleId: ${platform} app ${bundle} is already in the catalog`,
+          { field: 'bundleId' },
+        );
       }
       const updated = await appStore.update(tx, id, { ...input });
       await recordAudit(tx, { actor: actor.username, action: 'update', objectType: 'app', objectId: id, details: { ...input } });
@@ -93,7 +109,13 @@ export class AppService {
       const existing = await appStore.findById(tx, id);
       if (!existing) throw ApiError.notFound('App', id);
       await appStore.remove(tx, id); // label assignments cascade
-      await recordAudit(tx, { actor: actor.username, action: 'delete', objectType: 'app', objectId: id, details: { name: existing.name, bundleId: existing.bundleId } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'delete',
+        objectType: 'app',
+        objectId: id,
+        details: { name: existing.name, bundleId: existing.bundleId },
+      });
     });
   }
 
@@ -104,7 +126,13 @@ export class AppService {
       if (!(await labelStore.findById(tx, labelId))) throw ApiError.notFound('Label', labelId);
       if (applied) await appStore.addLabel(tx, id, labelId);
       else await appStore.removeLabel(tx, id, labelId);
-      await recordAudit(tx, { actor: actor.username, action: applied ? 'label.add' : 'label.remove', objectType: 'app', objectId: id, details: { labelId } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: applied ? 'label.add' : 'label.remove',
+        objectType: 'app',
+        objectId: id,
+        details: { labelId },
+      });
     });
     return this.get(actor, id);
   }

@@ -4,7 +4,8 @@ const withLabels = { labels: { select: { labelId: true } } } as const;
 
 export const appStore = {
   findById: (tx: DbTx, id: number) => tx.app.findUnique({ where: { id }, include: withLabels }),
-  findByBundle: (tx: DbTx, platform: string, bundleId: string) => tx.app.findUnique({ where: { platform_bundleId: { platform, bundleId } } }),
+  findByBundle: (tx: DbTx, platform: string, bundleId: string) =>
+    tx.app.findUnique({ where: { platform_bundleId: { platform, bundleId } } }),
   count: (tx: DbTx, where: Prisma.AppWhereInput) => tx.app.count({ where }),
   list: (tx: DbTx, where: Prisma.AppWhereInput, page: { limit: number; offset: number }, orderBy: Record<string, 'asc' | 'desc'>) =>
     tx.app.findMany({ where, skip: page.offset, take: page.limit, orderBy: [orderBy, { id: 'asc' }], include: withLabels }),

@@ -61,4 +61,3 @@ export function scrubSecrets(value: unknown): unknown {
   }
   return value;
 }
-

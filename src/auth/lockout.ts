@@ -57,9 +57,7 @@ interface Counter {
 
 export type Scope = 'user' | 'address';
 
-export type Admission =
-  | { admitted: true; attempt: LoginAttempt }
-  | { admitted: false; retryAfterSeconds: number; lockedBy: Scope };
+export type Admission = { admitted: true; attempt: LoginAttempt } | { admitted: false; retryAfterSeconds: number; lockedBy: Scope };
 
 interface Route {
   key: string;
@@ -79,10 +77,14 @@ export interface LoginAttempt {
 }
 
 /** The lock that holds longest among these counters, if any. */
-function lockOf(counters: Array<{ counter: Counter | undefined; scope: Scope }>, now: number): { retryAfterSeconds: number; lockedBy: Scope } | null {
+function lockOf(
+  counters: Array<{ counter: Counter | undefined; scope: Scope }>,
+  now: number,
+): { retryAfterSeconds: number; lockedBy: Scope } | null {
   let longest: { until: number; scope: Scope } | null = null;
   for (const { counter, scope } of counters) {
-    if (counter && counter.lockedUntil > now && (!longest || counter.lockedUntil > longest.until)) longest = { until: counter.lockedUntil, scope };
+    if (counter && counter.lockedUntil > now && (!longest || counter.lockedUntil > longest.until))
+      longest = { until: counter.lockedUntil, scope };
   }
   return longest && { lockedBy: longest.scope, retryAfterSeconds: Math.max(1, Math.ceil((longest.until - now) / 1000)) };
 }
@@ -99,7 +101,10 @@ export function normalizeAddress(address: string): string {
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   const groups = tail === undefined ? left : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 function digest(text: string): string {
@@ -145,7 +150,10 @@ export class LoginLockout {
   lockedFor(username: string, address: string): { retryAfterSeconds: number; lockedBy: Scope } | null {
     const now = this.now();
     const { gates } = this.route(username, address, now);
-    return lockOf(gates.map(({ key, scope }) => ({ counter: this.counters.get(key), scope })), now);
+    return lockOf(
+      gates.map(({ key, scope }) => ({ counter: this.counters.get(key), scope })),
+      now,
+    );
   }
 
   /**
@@ -165,7 +173,10 @@ export class LoginLockout {
     const { maxFailuresPerUser, maxFailuresPerAddress } = this.policy;
     const gates: Route[] = trusted
       ? [{ key: pairKey, limit: maxFailuresPerUser, scope: 'user' }]
-      : [{ key: `u:${digest(user)}`, limit: maxFailuresPerUser, scope: 'user' }, { key: addressKey, limit: maxFailuresPerAddress, scope: 'address' }];
+      : [
+          { key: `u:${digest(user)}`, limit: maxFailuresPerUser, scope: 'user' },
+          { key: addressKey, limit: maxFailuresPerAddress, scope: 'address' },
+        ];
     const recordOnly: Route[] = trusted ? [{ key: addressKey, limit: maxFailuresPerAddress, scope: 'address' }] : [];
     return { pairKey, trusted, gates, recordOnly };
   }

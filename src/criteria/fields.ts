@@ -29,14 +29,7 @@ export type FieldType = 'string' | 'number' | 'boolean' | 'enum' | 'version' | '
 
 export const PLATFORMS = ['iOS', 'Android'] as const;
 export const OWNERSHIP_TYPES = ['COMPANY', 'EMPLOYEE'] as const;
-export const DEVICE_STATUSES = [
-  'VERIFICATION_PENDING',
-  'ACTIVE',
-  'RETIRED',
-  'WIPED',
-  'LOST',
-  'BLOCKED',
-] as const;
+export const DEVICE_STATUSES = ['VERIFICATION_PENDING', 'ACTIVE', 'RETIRED', 'WIPED', 'LOST', 'BLOCKED'] as const;
 export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
 
 export interface FieldDefinition {
@@ -120,13 +113,10 @@ export const CUSTOM_ATTRIBUTE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const BUILT_IN_BY_LOWER_NAME = new Map(BUILT_IN_FIELDS.map((field) => [field.name.toLowerCase(), field]));
 
 export type ResolvedField =
-  | { kind: 'builtin'; definition: FieldDefinition }
-  | { kind: 'custom'; definition: FieldDefinition; attribute: string };
+  { kind: 'builtin'; definition: FieldDefinition } | { kind: 'custom'; definition: FieldDefinition; attribute: string };
 
 export type FieldLookup =
-  | ResolvedField
-  | { kind: 'unknown'; suggestion: string | undefined }
-  | { kind: 'bad-custom-name'; attribute: string };
+  ResolvedField | { kind: 'unknown'; suggestion: string | undefined } | { kind: 'bad-custom-name'; attribute: string };
 
 /** Resolves a field name case-insensitively; custom attribute names keep the case they were written in. */
 export function lookupField(name: string): FieldLookup {
@@ -215,9 +205,7 @@ export function searchFields(options: { customAttributeNames?: Iterable<string> 
     description: field.description,
     ...(field.values ? { values: [...field.values] } : {}),
   }));
-  const custom = [...new Set(options.customAttributeNames ?? [])]
-    .filter((attribute) => CUSTOM_ATTRIBUTE_NAME.test(attribute))
-    .sort();
+  const custom = [...new Set(options.customAttributeNames ?? [])].filter((attribute) => CUSTOM_ATTRIBUTE_NAME.test(attribute)).sort();
   for (const attribute of custom) {
     fields.push({ name: CUSTOM_DEVICE_PREFIX + attribute, type: 'string', description: `Custom device attribute ${attribute}` });
   }

@@ -75,12 +75,7 @@ function readQuoted(text: string, start: number): Token {
       i++;
     }
   }
-  throw new CriteriaError(
-    'criteria.unterminated_string',
-    'Unterminated string: this opening quote has no closing quote',
-    text,
-    start + 1,
-  );
+  throw new CriteriaError('criteria.unterminated_string', 'Unterminated string: this opening quote has no closing quote', text, start + 1);
 }
 
 /** Quotes text so that readQuoted gives it back unchanged. */

@@ -81,7 +81,11 @@ export class DeviceDirectory {
     const since = new Date(this.watermark - marginMs);
     const changedUsers = await this.db.user.findMany({ where: { updatedAt: { gte: since } }, select: { id: true } });
     await this.readPages({ updatedSince: since }, (row) => this.put(row));
-    for (const userRefs of slices(changedUsers.map((u) => u.id), pageSize)) await this.readPages({ userRefs }, (row) => this.put(row));
+    for (const userRefs of slices(
+      changedUsers.map((u) => u.id),
+      pageSize,
+    ))
+      await this.readPages({ userRefs }, (row) => this.put(row));
     const count = await this.db.device.count();
     if (count !== this.entries.size) {
       await this.reload(started);

@@ -87,10 +87,27 @@ export function deviceFields(row: DeviceRow): Record<string, unknown> {
 
 /** The built-in names deviceFields returns, for checking a fields= projection. */
 export const builtInFieldNames: ReadonlySet<string> = new Set([
-  'common.id', 'common.uuid', 'common.platform', 'common.os_version', 'common.model', 'common.manufacturer',
-  'common.SerialNumber', 'common.imei', 'common.owner', 'common.status', 'common.compliant', 'common.quarantined',
-  'common.retired', 'common.registration_date', 'common.last_connected_at', 'common.device_admin_space_id',
-  'ios.DeviceName', 'ios.iPhone UDID', 'user.user_id', 'user.email_address', 'user.display_name',
+  'common.id',
+  'common.uuid',
+  'common.platform',
+  'common.os_version',
+  'common.model',
+  'common.manufacturer',
+  'common.SerialNumber',
+  'common.imei',
+  'common.owner',
+  'common.status',
+  'common.compliant',
+  'common.quarantined',
+  'common.retired',
+  'common.registration_date',
+  'common.last_connected_at',
+  'common.device_admin_space_id',
+  'ios.DeviceName',
+  'ios.iPhone UDID',
+  'user.user_id',
+  'user.email_address',
+  'user.display_name',
 ]);
 
 /** A name fields= may ask for: a built-in field or custom.device.<name>. */
@@ -100,8 +117,16 @@ export function isProjectableField(name: string): boolean {
 }
 
 export const defaultListFields = [
-  'common.uuid', 'common.platform', 'common.os_version', 'common.model', 'common.SerialNumber',
-  'common.status', 'common.owner', 'ios.DeviceName', 'ios.iPhone UDID', 'user.user_id',
+  'common.uuid',
+  'common.platform',
+  'common.os_version',
+  'common.model',
+  'common.SerialNumber',
+  'common.status',
+  'common.owner',
+  'ios.DeviceName',
+  'ios.iPhone UDID',
+  'user.user_id',
 ] as const;
 
 /** Sortable fields and the column behind each. */

@@ -8,11 +8,23 @@ import { isCustomAttributeName, isProjectableField, sortColumns } from './fields
 import type { DeviceInput, DeviceService } from './service.js';
 import { sendJsonInSlices } from './slices.js';
 
-const osVersion = z.string().trim().regex(/^\d{1,4}(\.\d{1,4}){0,3}$/, 'must be a version such as 9.3.1');
+const osVersion = z
+  .string()
+  .trim()
+  .regex(/^\d{1,4}(\.\d{1,4}){0,3}$/, 'must be a version such as 9.3.1');
 const model = text(64).trim();
-const serialNumber = z.string().trim().regex(/^[A-Za-z0-9-]{1,64}$/, 'letters, digits and - only (max 64)');
-const udid = z.string().trim().regex(/^[0-9A-Fa-f-]{24,64}$/, 'must be a device UDID (hex digits and -)');
-const imei = z.string().trim().regex(/^[0-9 ]{14,19}$/, 'must be 14 to 17 digits');
+const serialNumber = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9-]{1,64}$/, 'letters, digits and - only (max 64)');
+const udid = z
+  .string()
+  .trim()
+  .regex(/^[0-9A-Fa-f-]{24,64}$/, 'must be a device UDID (hex digits and -)');
+const imei = z
+  .string()
+  .trim()
+  .regex(/^[0-9 ]{14,19}$/, 'must be 14 to 17 digits');
 const owner = z.enum(['COMPANY', 'EMPLOYEE']);
 const platform = z
   .string()
@@ -39,16 +51,58 @@ export const deviceBody = z.strictObject({
 });
 
 const csvRow = z.object({
-  userId: z.string().optional().transform((s) => (s ? s : undefined)).pipe(userIdRef.optional()),
+  userId: z
+    .string()
+    .optional()
+    .transform((s) => (s ? s : undefined))
+    .pipe(userIdRef.optional()),
   platform,
-  ownership: z.string().optional().transform((s) => (s ? s.toUpperCase() : undefined)).pipe(owner.optional()),
-  serialNumber: z.string().optional().transform((s) => s || undefined).pipe(serialNumber.optional()),
-  udid: z.string().optional().transform((s) => s || undefined).pipe(udid.optional()),
-  imei: z.string().optional().transform((s) => s || undefined).pipe(imei.optional()),
-  model: z.string().optional().transform((s) => s || undefined).pipe(model.optional()),
-  osVersion: z.string().optional().transform((s) => s || undefined).pipe(osVersion.optional()),
-  deviceName: z.string().optional().transform((s) => s || undefined).pipe(text(128).optional()),
-  labels: z.string().optional().transform((s) => (s ? s.split(';').map((l) => l.trim()).filter(Boolean) : [])),
+  ownership: z
+    .string()
+    .optional()
+    .transform((s) => (s ? s.toUpperCase() : undefined))
+    .pipe(owner.optional()),
+  serialNumber: z
+    .string()
+    .optional()
+    .transform((s) => s || undefined)
+    .pipe(serialNumber.optional()),
+  udid: z
+    .string()
+    .optional()
+    .transform((s) => s || undefined)
+    .pipe(udid.optional()),
+  imei: z
+    .string()
+    .optional()
+    .transform((s) => s || undefined)
+    .pipe(imei.optional()),
+  model: z
+    .string()
+    .optional()
+    .transform((s) => s || undefined)
+    .pipe(model.optional()),
+  osVersion: z
+    .string()
+    .optional()
+    .transform((s) => s || undefined)
+    .pipe(osVersion.optional()),
+  deviceName: z
+    .string()
+    .optional()
+    .transform((s) => s || undefined)
+    .pipe(text(128).optional()),
+  labels: z
+    .string()
+    .optional()
+    .transform((s) =>
+      s
+        ? s
+            .split(';')
+            .map((l) => l.trim())
+            .filter(Boolean)
+        : [],
+    ),
 });
 
 function validateCsvRow(rec: Record<string, string>) {
@@ -66,7 +120,12 @@ function validateCsvRow(rec: Record<string, string>) {
 const fieldsParam = z
   .string()
   .max(2000)
-  .transform((s) => s.split(',').map((f) => f.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((f) => f.trim())
+      .filter(Boolean),
+  )
   .superRefine((names, ctx) => {
     const unknown = names.find((name) => !isProjectableField(name));
     if (unknown !== undefined) {
@@ -81,16 +140,28 @@ const deviceFieldsResult = z.record(z.string(), z.unknown()).describe('Flat obje
 export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): void {
   const tag = 'Devices';
   t.add({
-    method: 'post', status: 201, path: '/devices', tag, summary: 'Register a device (status starts VERIFICATION_PENDING)',
-    query: z.object({ adminDeviceSpaceId: spaceId }), body: deviceBody, results: deviceFieldsResult,
+    method: 'post',
+    status: 201,
+    path: '/devices',
+    tag,
+    summary: 'Register a device (status starts VERIFICATION_PENDING)',
+    query: z.object({ adminDeviceSpaceId: spaceId }),
+    body: deviceBody,
+    results: deviceFieldsResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await devices.register(actor, body) }),
   });
   t.add({
-    method: 'post', status: 201, path: '/devices/bulk', tag, bodyMediaType: 'text/csv',
-    summary: 'Register devices from CSV (header userId,platform,ownership,serialNumber,udid,imei,model,osVersion,deviceName,labels); all rows or none',
+    method: 'post',
+    status: 201,
+    path: '/devices/bulk',
+    tag,
+    bodyMediaType: 'text/csv',
+    summary:
+      'Register devices from CSV (header userId,platform,ownership,serialNumber,udid,imei,model,osVersion,deviceName,labels); all rows or none',
     query: z.object({ adminDeviceSpaceId: spaceId }),
     body: z.string({ error: 'send the CSV as text/csv' }).min(1, 'CSV body is empty'),
-    results: z.array(deviceFieldsResult), list: true,
+    results: z.array(deviceFieldsResult),
+    list: true,
     handler: async ({ actor, body, res }) => {
       const created = await devices.registerCsv(actor, body, validateCsvRow);
       // Up to 10,000 devices: serialized in slices rather than in one JSON.stringify.
@@ -99,28 +170,49 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
   });
   const searchQuery = {
     labelId: intId.optional(),
-    query: z.string().max(2000).optional().describe('Criteria expression, e.g. common.platform = "iOS" AND common.os_version >= 9.3 (max 255 characters)'),
+    query: z
+      .string()
+      .max(2000)
+      .optional()
+      .describe('Criteria expression, e.g. common.platform = "iOS" AND common.os_version >= 9.3 (max 255 characters)'),
   };
   t.add({
-    method: 'get', path: '/devices', tag, errors: [404], summary: 'List or search devices (fields= projection, labelId= filter, query= criteria)',
+    method: 'get',
+    path: '/devices',
+    tag,
+    errors: [404],
+    summary: 'List or search devices (fields= projection, labelId= filter, query= criteria)',
     query: listQuery(Object.keys(sortColumns) as [string, ...string[]]).extend({ fields: fieldsParam, ...searchQuery }),
     results: z.array(deviceFieldsResult),
     handler: async ({ actor, query }) => {
       const { total, results } = await devices.list(actor, {
-        labelId: query.labelId, query: query.query, fields: query.fields,
-        page: query, sortField: query.sortField, order: query.sortOrder === 'DESC' ? 'desc' : 'asc',
+        labelId: query.labelId,
+        query: query.query,
+        fields: query.fields,
+        page: query,
+        sortField: query.sortField,
+        order: query.sortOrder === 'DESC' ? 'desc' : 'asc',
       });
       return listEnvelope(results, total, query);
     },
   });
   t.add({
-    method: 'get', path: '/devices/count', tag, errors: [404], summary: 'Count devices matching query= and/or labelId=',
-    query: z.object({ adminDeviceSpaceId: spaceId, ...searchQuery }), results: z.object({ totalCount: z.number() }),
+    method: 'get',
+    path: '/devices/count',
+    tag,
+    errors: [404],
+    summary: 'Count devices matching query= and/or labelId=',
+    query: z.object({ adminDeviceSpaceId: spaceId, ...searchQuery }),
+    results: z.object({ totalCount: z.number() }),
     handler: async ({ actor, query }) => ({ results: { totalCount: await devices.count(actor, query) } }),
   });
   t.add({
-    method: 'get', path: '/devices/search_fields', tag, summary: 'Fields usable in criteria and search, with their types',
-    query: z.object({ adminDeviceSpaceId: spaceId }), list: true,
+    method: 'get',
+    path: '/devices/search_fields',
+    tag,
+    summary: 'Fields usable in criteria and search, with their types',
+    query: z.object({ adminDeviceSpaceId: spaceId }),
+    list: true,
     handler: async ({ actor }) => {
       const fields = await devices.searchFields(actor);
       return wholeList(fields);
@@ -128,23 +220,44 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
   });
   const params = z.object({ uuid: uuidParam });
   t.add({
-    method: 'get', path: '/devices/:uuid/details', tag, summary: 'All fields of a device as {name,value} pairs', params,
+    method: 'get',
+    path: '/devices/:uuid/details',
+    tag,
+    summary: 'All fields of a device as {name,value} pairs',
+    params,
     results: z.array(z.object({ name: z.string(), value: z.string().nullable() })),
     handler: async ({ actor, params }) => ({ results: await devices.details(actor, params.uuid) }),
   });
   t.add({
-    method: 'get', path: '/devices/:uuid/labels', tag, summary: 'Labels a device is in (manual, filter and system)', params, list: true,
+    method: 'get',
+    path: '/devices/:uuid/labels',
+    tag,
+    summary: 'Labels a device is in (manual, filter and system)',
+    params,
+    list: true,
     handler: async ({ actor, params }) => {
       const labels = await devices.labelsOf(actor, params.uuid);
       return wholeList(labels);
     },
   });
   t.add({
-    method: 'put', path: '/devices/:uuid/attributes', tag, summary: 'Update device fields and custom.device.* attributes', params,
+    method: 'put',
+    path: '/devices/:uuid/attributes',
+    tag,
+    summary: 'Update device fields and custom.device.* attributes',
+    params,
     body: z.strictObject({
-      osVersion: osVersion.nullish(), model: model.nullish(), manufacturer: text(64).nullish(), deviceName: text(128).nullish(),
-      serialNumber: serialNumber.nullish(), imei: imei.nullish(), owner: owner.optional(), status: z.enum(DEVICE_STATUSES).optional(),
-      compliant: z.boolean().optional(), quarantined: z.boolean().optional(), userId: userIdRef.nullish(),
+      osVersion: osVersion.nullish(),
+      model: model.nullish(),
+      manufacturer: text(64).nullish(),
+      deviceName: text(128).nullish(),
+      serialNumber: serialNumber.nullish(),
+      imei: imei.nullish(),
+      owner: owner.optional(),
+      status: z.enum(DEVICE_STATUSES).optional(),
+      compliant: z.boolean().optional(),
+      quarantined: z.boolean().optional(),
+      userId: userIdRef.nullish(),
       custom: z.record(customName, text(1024).nullable()).optional(),
     }),
     results: deviceFieldsResult,
@@ -158,7 +271,11 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
     },
   });
   t.add({
-    method: 'delete', path: '/devices/:uuid', tag, summary: 'Delete a device record', params,
+    method: 'delete',
+    path: '/devices/:uuid',
+    tag,
+    summary: 'Delete a device record',
+    params,
     handler: async ({ actor, params }) => {
       await devices.remove(actor, params.uuid);
       return { results: { uuid: params.uuid, deleted: true } };

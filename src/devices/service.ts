@@ -102,7 +102,10 @@ export class DeviceService {
         return;
       }
       const row: CsvDevice = { ...v.value, line };
-      for (const [field, key] of [['udid', row.udid?.toLowerCase()], ['serialNumber', serialKey(row.serialNumber)]] as const) {
+      for (const [field, key] of [
+        ['udid', row.udid?.toLowerCase()],
+        ['serialNumber', serialKey(row.serialNumber)],
+      ] as const) {
         if (!key) continue;
         const first = firstLineOf[field].get(key);
         if (first !== undefined) errors.push(rowError(line, field, `duplicates row ${first}`));
@@ -124,14 +127,23 @@ export class DeviceService {
           const devices = slice.map((r) => newDeviceRow(r, registeredAt, r.userId ? refs.users.get(r.userId)! : null));
           const ids = await deviceStore.insertMany(tx, devices);
           devices.forEach((d, i) => (d.id = ids[i]!));
-          const memberships = slice.flatMap((r, i) => [...new Set(r.labels.map((name) => refs.labelIds.get(name.toLowerCase())!))].map((labelId) => [devices[i]!.id, labelId] as const));
+          const memberships = slice.flatMap((r, i) =>
+            [...new Set(r.labels.map((name) => refs.labelIds.get(name.toLowerCase())!))].map(
+              (labelId) => [devices[i]!.id, labelId] as const,
+            ),
+          );
           await deviceStore.insertLabelMemberships(tx, memberships, registeredAt);
           out.push(...devices);
         }
         // The inserts above bypass the counting client: tell the device caches.
         this.labels.directory.noteWrite();
         await yieldToEventLoop();
-        await recordAudit(tx, { actor: actor.username, action: 'bulk.create', objectType: 'device', details: { count: out.length, uuids: out.map((d) => d.uuid) } });
+        await recordAudit(tx, {
+          actor: actor.username,
+          action: 'bulk.create',
+          objectType: 'device',
+          details: { count: out.length, uuids: out.map((d) => d.uuid) },
+        });
         return out;
       },
       // The slices above keep the event loop free; the lock on the database is held for the
@@ -197,12 +209,20 @@ export class DeviceService {
   async details(actor: Actor, uuid: string) {
     const d = await this.get(actor, uuid);
     const extra = await Promise.all(this.detailSources.map((source) => source(d)));
-    return Object.entries(Object.assign(deviceFields(d), ...extra)).map(([name, value]) => ({ name, value: value == null ? null : String(value) }));
+    return Object.entries(Object.assign(deviceFields(d), ...extra)).map(([name, value]) => ({
+      name,
+      value: value == null ? null : String(value),
+    }));
   }
 
   async labelsOf(actor: Actor, uuid: string) {
     const d = await this.get(actor, uuid);
-    return (await this.labels.labelsOfDevice(this.db, d)).map((l) => ({ id: l.id, name: l.name, isStatic: l.isStatic, isSystem: l.isSystem }));
+    return (await this.labels.labelsOfDevice(this.db, d)).map((l) => ({
+      id: l.id,
+      name: l.name,
+      isStatic: l.isStatic,
+      isSystem: l.isSystem,
+    }));
   }
 
   async setAttributes(actor: Actor, uuid: string, input: DeviceAttributesInput) {
@@ -259,7 +279,12 @@ async function resolveUser(tx: DbTx, userId: string): Promise<number> {
 
 async function createDevice(tx: DbTx, input: DeviceInput): Promise<DeviceRow> {
   if (input.udid && (await deviceStore.findByUdid(tx, input.udid))) {
-    throw new ApiError(409, 'com.mobileiron.vsp.messages.device.duplicate', `udid: a device with UDID ${input.udid} is already registered`, { field: 'udid' });
+    throw new ApiError(
+      409,
+      'com.mobileiron.vsp.messages.device.duplicate',
+      `udid: a device with UDID ${input.udid} is already registered`,
+      { field: 'udid' },
+    );
   }
   if (input.serialNumber) await assertSerialFree(tx, input.serialNumber);
   const userRef = input.userId ? await resolveUser(tx, input.userId) : null;
@@ -326,7 +351,12 @@ async function assertSerialFree(tx: DbTx, serialNumber: string, exceptDeviceId?:
   const holders = await deviceStore.activeSerialHolders(tx, [serialKey(serialNumber)!]);
   const holder = holders.find((h) => h.id !== exceptDeviceId);
   if (holder) {
-    throw new ApiError(409, 'com.mobileiron.vsp.messages.device.duplicate', `serialNumber: device ${holder.uuid} (${holder.status}) already has serial number ${holder.serialNumber}; retire it first`, { field: 'serialNumber' });
+    throw new ApiError(
+      409,
+      'com.mobileiron.vsp.messages.device.duplicate',
+      `serialNumber: device ${holder.uuid} (${holder.status}) already has serial number ${holder.serialNumber}; retire it first`,
+      { field: 'serialNumber' },
+    );
   }
 }
 
@@ -335,11 +365,24 @@ function serialKey(serialNumber: string | null | undefined): string | undefined 
   return serialNumber ? serialNumber.toUpperCase() : undefined;
 }
 
-type CsvRowValidator = (row: Record<string, string>) => { ok: true; value: DeviceInput & { labels: string[] } } | { ok: false; field: string; message: string };
+type CsvRowValidator = (
+  row: Record<string, string>,
+) => { ok: true; value: DeviceInput & { labels: string[] } } | { ok: false; field: string; message: string };
 type CsvDevice = DeviceInput & { labels: string[]; line: number };
 type UserRow = NonNullable<DeviceRow['user']>;
 
-export const csvColumns = ['userId', 'platform', 'ownership', 'serialNumber', 'udid', 'imei', 'model', 'osVersion', 'deviceName', 'labels'] as const;
+export const csvColumns = [
+  'userId',
+  'platform',
+  'ownership',
+  'serialNumber',
+  'udid',
+  'imei',
+  'model',
+  'osVersion',
+  'deviceName',
+  'labels',
+] as const;
 /** Rows one import may hold. */
 export const csvMaxRows = 10_000;
 /** Bytes one import may hold (also the body limit of text/csv on the admin API). */
@@ -360,7 +403,13 @@ function checkCsvHeader(names: string[]): string[] {
 }
 
 function rowError(line: number, field: string, message: string): ErrorMessage {
-  return { type: 'Error', messageKey: 'com.mobileiron.vsp.messages.csv.row', localizedMessage: `row ${line}: ${field}: ${message}`, row: line, field };
+  return {
+    type: 'Error',
+    messageKey: 'com.mobileiron.vsp.messages.csv.row',
+    localizedMessage: `row ${line}: ${field}: ${message}`,
+    row: line,
+    field,
+  };
 }
 
 /**
@@ -394,10 +443,18 @@ async function resolveCsvReferences(tx: DbTx, rows: CsvDevice[]) {
     }
   }
   for (const r of rows) {
-    if (r.userId && !users.has(r.userId)) errors.push(rowError(r.line, 'userId', `no user ${r.userId}; create it with POST /api/v2/users first`));
+    if (r.userId && !users.has(r.userId))
+      errors.push(rowError(r.line, 'userId', `no user ${r.userId}; create it with POST /api/v2/users first`));
     if (r.udid && udidHolders.has(r.udid)) errors.push(rowError(r.line, 'udid', `a device with UDID ${r.udid} is already registered`));
     const holder = serialHolders.get(serialKey(r.serialNumber) ?? '');
-    if (holder) errors.push(rowError(r.line, 'serialNumber', `device ${holder.uuid} (${holder.status}) already has serial number ${holder.serialNumber}; retire it first`));
+    if (holder)
+      errors.push(
+        rowError(
+          r.line,
+          'serialNumber',
+          `device ${holder.uuid} (${holder.status}) already has serial number ${holder.serialNumber}; retire it first`,
+        ),
+      );
     for (const name of r.labels) {
       const key = name.toLowerCase();
       if (labelIds.has(key)) continue;
@@ -409,7 +466,13 @@ async function resolveCsvReferences(tx: DbTx, rows: CsvDevice[]) {
 
 function csvErrors(errors: ErrorMessage[]): ApiError {
   const [first, ...rest] = errors;
-  return new ApiError(400, first!.messageKey, first!.localizedMessage, { row: first!.row, field: first!.field, errorCount: errors.length }, rest.slice(0, maxRowMessages - 1));
+  return new ApiError(
+    400,
+    first!.messageKey,
+    first!.localizedMessage,
+    { row: first!.row, field: first!.field, errorCount: errors.length },
+    rest.slice(0, maxRowMessages - 1),
+  );
 }
 
 function projectFields(all: Record<string, unknown>, fields: string[] | undefined): Record<string, unknown> {

@@ -72,7 +72,7 @@ export async function parseCsvInSlices(csv: string, limits: CsvLimits): Promise<
   parser.on('data', (record: Record<string, string>) => records.push(record));
 
   const tooMany = () => ApiError.badRequest(csvKey, `CSV has more than ${limits.maxRows} rows; split it`);
-  for (let offset = 0; offset < csv.length && !failure; ) {
+  for (let offset = 0; offset < csv.length && !failure;) {
     let end = Math.min(offset + charsPerSlice, csv.length);
     // Never split a surrogate pair: the parser would see two broken characters.
     const last = csv.charCodeAt(end - 1);
@@ -118,7 +118,10 @@ export async function sendJsonInSlices(res: Response, status: number, envelope: 
   };
   await write(`${headJson.slice(0, -1)}${headJson.length > 2 ? ',' : ''}"results":[`);
   for (let i = 0; i < results.length && !gone; i += sliceSize) {
-    const part = results.slice(i, i + sliceSize).map((r) => JSON.stringify(r)).join(',');
+    const part = results
+      .slice(i, i + sliceSize)
+      .map((r) => JSON.stringify(r))
+      .join(',');
     await write(i === 0 ? part : `,${part}`);
     await yieldToEventLoop();
   }

@@ -3,9 +3,31 @@ import type { DeviceRow } from './fields.js';
 
 /** Columns the bulk insert writes, in order: every column, so no database default applies. */
 const insertColumns = [
-  'uuid', 'adminDeviceSpaceId', 'platform', 'osVersion', 'model', 'manufacturer', 'deviceName', 'serialNumber', 'udid', 'imei',
-  'owner', 'status', 'compliant', 'quarantined', 'customAttributes', 'userRef', 'registeredAt', 'lastConnectedAt', 'updatedAt',
-  'enrolledAt', 'topic', 'pushToken', 'pushMagic', 'unlockToken', 'mdmState',
+  'uuid',
+  'adminDeviceSpaceId',
+  'platform',
+  'osVersion',
+  'model',
+  'manufacturer',
+  'deviceName',
+  'serialNumber',
+  'udid',
+  'imei',
+  'owner',
+  'status',
+  'compliant',
+  'quarantined',
+  'customAttributes',
+  'userRef',
+  'registeredAt',
+  'lastConnectedAt',
+  'updatedAt',
+  'enrolledAt',
+  'topic',
+  'pushToken',
+  'pushMagic',
+  'unlockToken',
+  'mdmState',
 ] as const satisfies ReadonlyArray<keyof DeviceRow>;
 
 const withUser = { user: true } as const;
@@ -39,7 +61,14 @@ function deviceRowFrom(raw: Record<string, unknown>): DeviceRow {
   row.user =
     raw.u_id == null
       ? null
-      : { id: Number(raw.u_id), userId: raw.u_userId, email: raw.u_email ?? null, displayName: raw.u_displayName ?? null, createdAt: toDate(raw.u_createdAt), updatedAt: toDate(raw.u_updatedAt) };
+      : {
+          id: Number(raw.u_id),
+          userId: raw.u_userId,
+          email: raw.u_email ?? null,
+          displayName: raw.u_displayName ?? null,
+          createdAt: toDate(raw.u_createdAt),
+          updatedAt: toDate(raw.u_updatedAt),
+        };
   return row as unknown as DeviceRow;
 }
 
@@ -50,7 +79,11 @@ export const deviceStore = {
   idsByUuid: (tx: DbTx, uuids: string[]) =>
     uuids.length === 0
       ? Promise.resolve([])
-      : tx.$queryRawUnsafe<Array<{ id: number | bigint; uuid: string }>>(`SELECT id, uuid FROM "Device" WHERE uuid IN (${uuids.map(() => '?').join(',')})`, ...uuids)
+      : tx
+          .$queryRawUnsafe<Array<{ id: number | bigint; uuid: string }>>(
+            `SELECT id, uuid FROM "Device" WHERE uuid IN (${uuids.map(() => '?').join(',')})`,
+            ...uuids,
+          )
           .then((rows) => rows.map((r) => ({ id: Number(r.id), uuid: r.uuid }))),
   count: (tx: DbTx, where: Prisma.DeviceWhereInput = {}) => tx.device.count({ where }),
   page: (tx: DbTx, where: Prisma.DeviceWhereInput, page: { limit: number; offset: number }, orderBy: Record<string, 'asc' | 'desc'>) =>
@@ -115,7 +148,11 @@ export const deviceStore = {
     const idByUuid = new Map(returned.map((r) => [r.uuid, Number(r.id)]));
     return rows.map((r) => idByUuid.get(r.uuid)!);
   },
-  insertLabelMemberships: async (tx: DbTx, pairs: ReadonlyArray<readonly [deviceId: number, labelId: number]>, createdAt: Date): Promise<void> => {
+  insertLabelMemberships: async (
+    tx: DbTx,
+    pairs: ReadonlyArray<readonly [deviceId: number, labelId: number]>,
+    createdAt: Date,
+  ): Promise<void> => {
     // 1,000 pairs a statement keeps well under SQLite's 32,766 bound parameters.
     for (let i = 0; i < pairs.length; i += 1000) {
       const chunk = pairs.slice(i, i + 1000);

@@ -41,7 +41,8 @@ export function enrollmentPayloadUuid(namespace: string, payloadIdentifier: stri
 }
 
 function checkNamespace(namespace: string): void {
-  if (typeof namespace !== 'string' || !isUuid(namespace)) throw new EnrollmentPayloadError(`namespace is not a UUID: ${String(namespace)}`, 'namespace');
+  if (typeof namespace !== 'string' || !isUuid(namespace))
+    throw new EnrollmentPayloadError(`namespace is not a UUID: ${String(namespace)}`, 'namespace');
 }
 
 function nonEmpty(value: string | undefined, field: string): string {
@@ -81,16 +82,7 @@ function payloadHeader(namespace: string, type: string, meta: PayloadMetadata): 
 
 /** Attributes a Profile Service may ask for. */
 export type DeviceAttributeName =
-  | 'UDID'
-  | 'VERSION'
-  | 'PRODUCT'
-  | 'SERIAL'
-  | 'IMEI'
-  | 'MEID'
-  | 'DEVICE_NAME'
-  | 'MAC_ADDRESS_EN0'
-  | 'ICCID'
-  | 'COMPROMISED';
+  'UDID' | 'VERSION' | 'PRODUCT' | 'SERIAL' | 'IMEI' | 'MEID' | 'DEVICE_NAME' | 'MAC_ADDRESS_EN0' | 'ICCID' | 'COMPROMISED';
 
 const KNOWN_DEVICE_ATTRIBUTES: ReadonlySet<string> = new Set<DeviceAttributeName>([
   'UDID',
@@ -201,9 +193,11 @@ export function buildPkcs12Payload(input: { namespace: string; payload: PayloadM
 
 export function buildScepPayload(input: { namespace: string; payload: PayloadMetadata } & Omit<ScepIdentityInput, 'kind'>): PlistDict {
   checkNamespace(input.namespace);
-  if (!Array.isArray(input.subject) || input.subject.length === 0) throw new EnrollmentPayloadError('Subject must have at least one RDN', 'Subject');
+  if (!Array.isArray(input.subject) || input.subject.length === 0)
+    throw new EnrollmentPayloadError('Subject must have at least one RDN', 'Subject');
   const subject = input.subject.map((rdn, i) => {
-    if (!Array.isArray(rdn) || rdn.length === 0) throw new EnrollmentPayloadError(`Subject[${i}] must be a non-empty array of pairs`, `Subject[${i}]`);
+    if (!Array.isArray(rdn) || rdn.length === 0)
+      throw new EnrollmentPayloadError(`Subject[${i}] must be a non-empty array of pairs`, `Subject[${i}]`);
     return rdn.map((pair, j) => {
       if (!Array.isArray(pair) || pair.length !== 2 || pair.some((part) => typeof part !== 'string' || part === '')) {
         throw new EnrollmentPayloadError(`Subject[${i}][${j}] must be a [type, value] pair of non-empty strings`, `Subject[${i}][${j}]`);
@@ -352,9 +346,7 @@ export interface DeviceAttributes {
  */
 export function parseDeviceAttributes(body: Uint8Array | string, options: { requireChallenge?: boolean } = {}): DeviceAttributes {
   const dict = decodePlistDict(body, 'device attributes', DEVICE_ATTRIBUTES_PLIST_LIMITS);
-  const challenge = options.requireChallenge
-    ? requiredString(dict, 'CHALLENGE', 'device attributes')
-    : optionalString(dict, 'CHALLENGE');
+  const challenge = options.requireChallenge ? requiredString(dict, 'CHALLENGE', 'device attributes') : optionalString(dict, 'CHALLENGE');
   const attributes: DeviceAttributes = {
     udid: requiredString(dict, 'UDID', 'device attributes'),
     version: optionalString(dict, 'VERSION'),

@@ -15,7 +15,13 @@ import { CmsVerifyError, verifyCms } from '../signing/cms.js';
 import type { SigningService } from '../signing/service.js';
 import { userStore } from '../users/store.js';
 import { isVersionLike } from '../versions/compare.js';
-import { buildEnrollmentProfile, buildProfileServicePayload, parseDeviceAttributes, scepSubject, type DeviceIdentityInput } from './payloads.js';
+import {
+  buildEnrollmentProfile,
+  buildProfileServicePayload,
+  parseDeviceAttributes,
+  scepSubject,
+  type DeviceIdentityInput,
+} from './payloads.js';
 import { invitationStore, invitationTokenHash } from './store.js';
 import { buildPkcs12 } from './pkcs12.js';
 import { MdmProtocolError } from '../mdm/protocol/errors.js';
@@ -58,7 +64,10 @@ export class EnrollmentService {
 
   private challengeKey: Buffer | undefined;
 
-  async createInvitation(actor: Actor, input: { userId: string; deviceUuid?: string; expiresInMinutes?: number; identity?: 'scep' | 'pkcs12' }) {
+  async createInvitation(
+    actor: Actor,
+    input: { userId: string; deviceUuid?: string; expiresInMinutes?: number; identity?: 'scep' | 'pkcs12' },
+  ) {
     requireWrite(actor);
     const token = randomBytes(18).toString('base64url');
     const challenge = this.challengeFor(token);
@@ -74,9 +83,21 @@ export class EnrollmentService {
         deviceRef = d.id;
       }
       const created = await invitationStore.create(tx, {
-        tokenHash: invitationTokenHash(token), challengeHash: sha256(challenge), userRef: user.id, deviceRef, identityKind: input.identity ?? 'scep', expiresAt, createdBy: actor.username,
+        tokenHash: invitationTokenHash(token),
+        challengeHash: sha256(challenge),
+        userRef: user.id,
+        deviceRef,
+        identityKind: input.identity ?? 'scep',
+        expiresAt,
+        createdBy: actor.username,
       });
-      await recordAudit(tx, { actor: actor.username, action: 'create', objectType: 'enrollment', objectId: created.id, details: { userId: input.userId, deviceUuid: input.deviceUuid, expiresAt: expiresAt.toISOString() } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'create',
+        objectType: 'enrollment',
+        objectId: created.id,
+        details: { userId: input.userId, deviceUuid: input.deviceUuid, expiresAt: expiresAt.toISOString() },
+      });
       return created;
     });
     // The only time the token (and the URL carrying it) is told: only its hash is stored.
@@ -110,12 +131,20 @@ export class EnrollmentService {
   async profileService(token: string): Promise<Buffer> {
     const inv = await invitationStore.findByToken(this.db, token);
     if (!inv || inv.usedAt || inv.expiresAt < new Date()) {
-      throw new EnrollmentError(inv ? 410 : 404, inv ? 'this enrollment invitation has been used or has expired' : 'unknown enrollment invitation');
+      throw new EnrollmentError(
+        inv ? 410 : 404,
+        inv ? 'this enrollment invitation has been used or has expired' : 'unknown enrollment invitation',
+      );
     }
     const challenge = this.challengeFor(token);
     const payload = buildProfileServicePayload({
       namespace: this.namespace,
-      payload: { identifier: `com.mockiron.ota.${inv.id}`, displayName: 'mockiron enrollment', description: 'Enroll this device in mockiron', organization: 'mockiron' },
+      payload: {
+        identifier: `com.mockiron.ota.${inv.id}`,
+        displayName: 'mockiron enrollment',
+        description: 'Enroll this device in mockiron',
+        organization: 'mockiron',
+      },
       url: `${this.publicUrl}/ota/profile`,
       challenge,
     });
@@ -160,16 +189,33 @@ export class EnrollmentService {
       const claimed = await invitationStore.markUsed(tx, inv.id, device.id);
       if (claimed.count !== 1) throw new EnrollmentError(403, 'this enrollment challenge has already been used');
       const identity = await this.identityFor(tx, inv.identityKind, device, keyPair);
-      await recordAudit(tx, { actor: `device:${attrs.udid}`, action: 'enroll.ota', objectType: 'device', objectId: device.uuid, details: { invitation: inv.id, identity: inv.identityKind } });
+      await recordAudit(tx, {
+        actor: `device:${attrs.udid}`,
+        action: 'enroll.ota',
+        objectType: 'device',
+        objectId: device.uuid,
+        details: { invitation: inv.id, identity: inv.identityKind },
+      });
       return { device, identity };
     });
     const identity = typeof result.identity === 'function' ? await result.identity() : result.identity;
     const plist = buildEnrollmentProfile({
       namespace: this.namespace,
-      profile: { identifier: enrollmentProfileIdentifier(result.device.uuid), displayName: 'mockiron MDM', description: 'Device management by mockiron', organization: 'mockiron' },
+      profile: {
+        identifier: enrollmentProfileIdentifier(result.device.uuid),
+        displayName: 'mockiron MDM',
+        description: 'Device management by mockiron',
+        organization: 'mockiron',
+      },
       caCertificateDer: this.signing.caDer(),
       identity,
-      mdm: { serverUrl: `${this.publicUrl}/mdm/connect`, checkInUrl: `${this.publicUrl}/mdm/checkin`, topic: mdmTopic, signMessage: true, checkOutWhenRemoved: true },
+      mdm: {
+        serverUrl: `${this.publicUrl}/mdm/connect`,
+        checkInUrl: `${this.publicUrl}/mdm/checkin`,
+        topic: mdmTopic,
+        signMessage: true,
+        checkOutWhenRemoved: true,
+      },
     });
     this.logger.info({ deviceUuid: result.device.uuid, udid: attrs.udid }, 'device completed OTA enrollment');
     // Carries a one-time SCEP challenge or a PKCS#12 password: signed once, never cached.
@@ -196,14 +242,32 @@ export class EnrollmentService {
       return deviceStore.update(tx, target, { ...fields, status: 'VERIFICATION_PENDING', userRef: userRef ?? undefined, mdmState: '{}' });
     }
     return deviceStore.create(tx, {
-      uuid: randomUUID(), platform: 'iOS', manufacturer: 'Apple', owner: 'COMPANY', userRef, ...fields,
+      uuid: randomUUID(),
+      platform: 'iOS',
+      manufacturer: 'Apple',
+      owner: 'COMPANY',
+      userRef,
+      ...fields,
     });
   }
 
-  private async identityFor(tx: DbTx, kind: string, device: { id: number; uuid: string; udid: string | null }, keyPair?: RsaKeyPair): Promise<DeviceIdentityInput | (() => Promise<DeviceIdentityInput>)> {
-    const subject = scepSubject([['O', 'mockiron'], ['CN', `mockiron device ${device.uuid}`]]);
+  private async identityFor(
+    tx: DbTx,
+    kind: string,
+    device: { id: number; uuid: string; udid: string | null },
+    keyPair?: RsaKeyPair,
+  ): Promise<DeviceIdentityInput | (() => Promise<DeviceIdentityInput>)> {
+    const subject = scepSubject([
+      ['O', 'mockiron'],
+      ['CN', `mockiron device ${device.uuid}`],
+    ]);
     if (kind === 'pkcs12') return this.pkcs12Identity(tx, device, keyPair ?? (await generateRsaKeyPair()));
-    const { challenge } = await this.scep.mintChallenge(tx, { purpose: 'enrollment', deviceRef: device.id, ttlMinutes: 60, createdBy: 'ota' });
+    const { challenge } = await this.scep.mintChallenge(tx, {
+      purpose: 'enrollment',
+      deviceRef: device.id,
+      ttlMinutes: 60,
+      createdBy: 'ota',
+    });
     return { kind: 'scep', url: `${this.publicUrl}/scep`, name: 'mockiron', subject, challenge, keysize: 2048, keyUsage: 5 };
   }
 
@@ -211,10 +275,21 @@ export class EnrollmentService {
    * For tools that cannot do SCEP: a certificate issued and recorded in the transaction, and
    * what finishes the identity after it commits (the PKCS#12 is built in a worker thread).
    */
-  private async pkcs12Identity(tx: DbTx, device: { id: number; uuid: string }, { privateKey, publicKey }: RsaKeyPair): Promise<() => Promise<DeviceIdentityInput>> {
+  private async pkcs12Identity(
+    tx: DbTx,
+    device: { id: number; uuid: string },
+    { privateKey, publicKey }: RsaKeyPair,
+  ): Promise<() => Promise<DeviceIdentityInput>> {
     const ca = this.signing.ca;
-    if (!ca) throw new EnrollmentError(503, 'device identities need the mockiron CA key, which is not held here (imported signing identity)');
-    const issued = ca.issueCertificate({ subject: { commonName: `mockiron device ${device.uuid}`, organization: 'mockiron' }, publicKey, profile: 'device', validityDays: 365, crlUrl: `${this.publicUrl}/api/v2/scep/crl` });
+    if (!ca)
+      throw new EnrollmentError(503, 'device identities need the mockiron CA key, which is not held here (imported signing identity)');
+    const issued = ca.issueCertificate({
+      subject: { commonName: `mockiron device ${device.uuid}`, organization: 'mockiron' },
+      publicKey,
+      profile: 'device',
+      validityDays: 365,
+      crlUrl: `${this.publicUrl}/api/v2/scep/crl`,
+    });
     await this.scep.recordCertificate(tx, { certificate: issued.certificate, deviceRef: device.id, source: 'pkcs12' });
     const password = randomBytes(12).toString('base64url');
     return async () => ({

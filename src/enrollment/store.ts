@@ -5,8 +5,18 @@ import type { DbTx } from '../db/client.js';
 export const invitationTokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export const invitationStore = {
-  create: (tx: DbTx, data: { tokenHash: string; challengeHash: string; userRef: number | null; deviceRef: number | null; identityKind: string; expiresAt: Date; createdBy: string }) =>
-    tx.enrollmentInvitation.create({ data, include: { user: true, device: true } }),
+  create: (
+    tx: DbTx,
+    data: {
+      tokenHash: string;
+      challengeHash: string;
+      userRef: number | null;
+      deviceRef: number | null;
+      identityKind: string;
+      expiresAt: Date;
+      createdBy: string;
+    },
+  ) => tx.enrollmentInvitation.create({ data, include: { user: true, device: true } }),
   findByToken: (tx: DbTx, token: string) =>
     tx.enrollmentInvitation.findUnique({ where: { tokenHash: invitationTokenHash(token) }, include: { user: true, device: true } }),
   findByChallengeHash: (tx: DbTx, challengeHash: string) =>
@@ -14,7 +24,12 @@ export const invitationStore = {
   markUsed: (tx: DbTx, id: number, deviceRef: number) =>
     tx.enrollmentInvitation.updateMany({ where: { id, usedAt: null }, data: { usedAt: new Date(), deviceRef } }),
   list: (tx: DbTx, page: { limit: number; offset: number }) =>
-    tx.enrollmentInvitation.findMany({ skip: page.offset, take: page.limit, orderBy: { id: 'desc' }, include: { user: true, device: true } }),
+    tx.enrollmentInvitation.findMany({
+      skip: page.offset,
+      take: page.limit,
+      orderBy: { id: 'desc' },
+      include: { user: true, device: true },
+    }),
   count: (tx: DbTx) => tx.enrollmentInvitation.count(),
   /** Tokens an older version stored in clear: hash them and empty the clear column. Returns how many. */
   hashClearTokens: async (tx: DbTx): Promise<number> => {

@@ -61,7 +61,12 @@ export function createApp(opts: AppOptions) {
   registerCommonComponents(registry);
 
   // Admin API bodies are parsed per route, after authentication, only where a route takes one.
-  const jsonBodies = express.json({ limit: opts.bodyLimit, strict: false, verify: rejectNonUtf8, type: ['application/json', 'application/*+json'] });
+  const jsonBodies = express.json({
+    limit: opts.bodyLimit,
+    strict: false,
+    verify: rejectNonUtf8,
+    type: ['application/json', 'application/*+json'],
+  });
   const textBodies = express.text({ limit: opts.bodyLimit, verify: rejectNonUtf8, type: ['text/plain'] });
   // Bulk registration: 10,000 rows need more than 1 MB; the import reads them in slices.
   const csvBodies = express.text({ limit: Math.max(opts.bodyLimit, csvMaxBytes), verify: rejectNonUtf8, type: ['text/csv'] });
@@ -69,7 +74,11 @@ export function createApp(opts: AppOptions) {
   const table = new RouteTable(api, registry, '/api/v2', authenticate, { bodyParsers: [jsonBodies, textBodies, csvBodies] });
 
   table.add({
-    method: 'get', path: '/ping', tag: 'System', summary: 'API version (MobileIron Core compatible)', auth: 'admin',
+    method: 'get',
+    path: '/ping',
+    tag: 'System',
+    summary: 'API version (MobileIron Core compatible)',
+    auth: 'admin',
     results: z.object({ apiVersion: z.number(), vspVersion: z.string() }),
     handler: () => ({ results: { apiVersion: 2.0, vspVersion: `mockiron ${opts.version}` } }),
   });
@@ -114,7 +123,8 @@ export function createApp(opts: AppOptions) {
     const apiError = toApiError(err);
     if (apiError.status >= 500) logger.error({ err, method: req.method, path: req.path }, 'request failed');
     if (apiError.status === 401) res.set('WWW-Authenticate', 'Basic realm="mockiron", charset="UTF-8"');
-    if (apiError.status === 429 && typeof apiError.extra.retryAfterSeconds === 'number') res.set('Retry-After', String(apiError.extra.retryAfterSeconds));
+    if (apiError.status === 429 && typeof apiError.extra.retryAfterSeconds === 'number')
+      res.set('Retry-After', String(apiError.extra.retryAfterSeconds));
     res.status(apiError.status).json(envelope(apiError));
   });
 
@@ -127,12 +137,15 @@ export function toApiError(err: unknown): ApiError {
   const e = err as { type?: string; status?: number; code?: string; meta?: { target?: unknown } };
   if (e?.type === 'entity.parse.failed') return new ApiError(400, 'com.mobileiron.vsp.messages.json', 'Malformed JSON body');
   if (e?.type === 'entity.too.large') return new ApiError(413, 'com.mobileiron.vsp.messages.http.413', 'Request body too large');
-  if (e?.type === 'charset.unsupported' || e?.type === 'encoding.unsupported') return new ApiError(415, 'com.mobileiron.vsp.messages.http.415', 'Unsupported body encoding');
-  if (e?.code === 'P2002') return new ApiError(409, 'com.mobileiron.vsp.messages.duplicate', 'A record with the same unique value already exists');
+  if (e?.type === 'charset.unsupported' || e?.type === 'encoding.unsupported')
+    return new ApiError(415, 'com.mobileiron.vsp.messages.http.415', 'Unsupported body encoding');
+  if (e?.code === 'P2002')
+    return new ApiError(409, 'com.mobileiron.vsp.messages.duplicate', 'A record with the same unique value already exists');
   if (e?.code === 'P2003') return new ApiError(409, 'com.mobileiron.vsp.messages.referenced', 'The record is referenced by others');
   if (e?.code === 'P2025') return new ApiError(404, 'com.mobileiron.vsp.messages.http.404', 'Record not found');
   // The operator's problem (a data directory's key replaced), said plainly; no secret is in it.
   if (err instanceof SecretBoxError) return new ApiError(500, 'com.mockiron.messages.secrets.undecryptable', err.message);
-  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new ApiError(e.status, `com.mobileiron.vsp.messages.http.${e.status}`, 'Bad request');
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500)
+    return new ApiError(e.status, `com.mobileiron.vsp.messages.http.${e.status}`, 'Bad request');
   return new ApiError(500, 'com.mobileiron.vsp.messages.http.500', 'Internal server error');
 }

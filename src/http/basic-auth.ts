@@ -88,7 +88,11 @@ export class BasicAuthenticator {
     }
     if (!verdict) {
       const { locked } = attempt.failed();
-      if (locked.length) this.logger.warn({ username, ip: address, locked, lockSeconds: this.lockout.policy.lockMs / 1000 }, 'login locked after repeated failures');
+      if (locked.length)
+        this.logger.warn(
+          { username, ip: address, locked, lockSeconds: this.lockout.policy.lockMs / 1000 },
+          'login locked after repeated failures',
+        );
       else this.logger.info({ username, ip: address }, 'failed login');
       throw unauthorized('Invalid credentials');
     }

@@ -31,7 +31,10 @@ export function deviceBodyParser(connectLimit: number = DEVICE_BODY_LIMITS.conne
       const refusal = typeof type === 'string' ? REFUSALS[type] : undefined;
       if (!refusal) return next(err);
       const [status, text] = refusal;
-      res.status(status).type('text/plain; charset=utf-8').send(status === 413 ? `${text} (limit ${limit} bytes)\n` : `${text}\n`);
+      res
+        .status(status)
+        .type('text/plain; charset=utf-8')
+        .send(status === 413 ? `${text} (limit ${limit} bytes)\n` : `${text}\n`);
     });
   };
 }

@@ -107,7 +107,7 @@ function acceptedBodyTypes(spec: RouteSpec<any, any, any>): string[] {
 const errorDescriptions: Record<number, string> = {
   400: 'Invalid input: a parameter, query or body failed validation, or the body is malformed',
   401: 'Missing or bad credentials',
-  403: 'The caller\'s role may not do this (viewers are read-only)',
+  403: "The caller's role may not do this (viewers are read-only)",
   404: 'No such object',
   409: 'Conflicts with the stored state (a duplicate, or still referenced)',
   413: 'Request body too large',
@@ -118,7 +118,8 @@ const errorDescriptions: Record<number, string> = {
 
 // Text-like answers are documented as strings, the rest as binary.
 const isTextual = (mediaType: string) => /^text\/|\/(xml|x-pem-file|x-plist)$|\+xml$/.test(mediaType);
-const stringSchema = (mediaType: string) => (isTextual(mediaType) ? { type: 'string' as const } : { type: 'string' as const, format: 'binary' });
+const stringSchema = (mediaType: string) =>
+  isTextual(mediaType) ? { type: 'string' as const } : { type: 'string' as const, format: 'binary' };
 
 /** Registers the components every operation refers to; once per document. */
 export function registerCommonComponents(registry: OpenAPIRegistry): void {
@@ -161,9 +162,7 @@ export class RouteTable {
     private readonly options: RouteTableOptions = {},
   ) {}
 
-  add<P extends ZodType = ZodType, Q extends ZodType = ZodType, B extends ZodType = ZodType>(
-    spec: RouteSpec<P, Q, B>,
-  ): void {
+  add<P extends ZodType = ZodType, Q extends ZodType = ZodType, B extends ZodType = ZodType>(spec: RouteSpec<P, Q, B>): void {
     const auth = spec.auth ?? 'admin';
     const parsers = spec.body ? (this.options.bodyParsers ?? []) : [];
     const accepted = acceptedBodyTypes(spec);
@@ -172,7 +171,11 @@ export class RouteTable {
       // No body at all (none, or Content-Length: 0) is for the body schema to refuse with a 400.
       const empty = req.headers['content-length'] === '0' || req.is(accepted) === null;
       if (parsers.length > 0 && !empty && req.is(accepted) === false) {
-        throw new ApiError(415, 'com.mobileiron.vsp.messages.http.415', `Send the body as ${asList(spec.bodyMediaType).join(' or ') || 'application/json'}`);
+        throw new ApiError(
+          415,
+          'com.mobileiron.vsp.messages.http.415',
+          `Send the body as ${asList(spec.bodyMediaType).join(' or ') || 'application/json'}`,
+        );
       }
       for (const parse of parsers) await runMiddleware(parse, req, res);
       const params = parsePart(spec.params, req.params, 'path');
@@ -202,9 +205,14 @@ export class RouteTable {
     for (const status of errorStatuses(spec, this.options.bodyParsers === undefined)) {
       responses[status] = {
         description: errorDescriptions[status] ?? 'Error',
-        content: (this.options.textErrors ?? this.options.bodyParsers === undefined) ? { 'application/json': envelope, 'text/plain': { schema: { type: 'string' } } } : { 'application/json': envelope },
+        content:
+          (this.options.textErrors ?? this.options.bodyParsers === undefined)
+            ? { 'application/json': envelope, 'text/plain': { schema: { type: 'string' } } }
+            : { 'application/json': envelope },
         ...(status === 401 && auth === 'admin' ? { headers: { 'WWW-Authenticate': { schema: { type: 'string' } } } } : {}),
-        ...(status === 429 || status === 503 ? { headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds until a retry may succeed' } } } : {}),
+        ...(status === 429 || status === 503
+          ? { headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds until a retry may succeed' } } }
+          : {}),
       };
     }
     this.registry.registerPath({
@@ -219,7 +227,12 @@ export class RouteTable {
         ...(spec.body
           ? { body: { required: true, content: Object.fromEntries(bodyTypes.map((t) => [t, { schema: spec.body }])) } }
           : spec.bodyMediaType
-            ? { body: { required: true, content: Object.fromEntries(asList(spec.bodyMediaType).map((t) => [t, { schema: stringSchema(t) }])) } }
+            ? {
+                body: {
+                  required: true,
+                  content: Object.fromEntries(asList(spec.bodyMediaType).map((t) => [t, { schema: stringSchema(t) }])),
+                },
+              }
             : {}),
       },
       responses,

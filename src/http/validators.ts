@@ -4,7 +4,10 @@ import { z } from 'zod';
 const controlChars = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 export const text = (max: number) =>
-  z.string().max(max, `must be at most ${max} characters`).refine((s) => !controlChars.test(s), 'must not contain control characters');
+  z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .refine((s) => !controlChars.test(s), 'must not contain control characters');
 
 export const name = (max = 128) => text(max).trim().min(1, 'must not be empty');
 
@@ -41,4 +44,8 @@ export const bundleId = z
   .regex(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/, 'must be a reverse-DNS identifier such as com.example.app');
 
 export const uuidParam = z.string().regex(/^[0-9a-fA-F-]{8,64}$/, 'must be a UUID');
-export const intId = z.coerce.number({ error: 'must be an integer id' }).int('must be an integer id').positive('must be a positive id').max(2 ** 31 - 1);
+export const intId = z.coerce
+  .number({ error: 'must be an integer id' })
+  .int('must be an integer id')
+  .positive('must be a positive id')
+  .max(2 ** 31 - 1);

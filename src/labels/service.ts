@@ -57,7 +57,13 @@ export class LabelService {
   async seedSystemLabels(): Promise<void> {
     for (const s of systemLabels) {
       if (!(await labelStore.findByName(this.db, s.name))) {
-        await labelStore.create(this.db, { name: s.name, description: s.description, isStatic: false, isSystem: true, criteria: s.criteria });
+        await labelStore.create(this.db, {
+          name: s.name,
+          description: s.description,
+          isStatic: false,
+          isSystem: true,
+          criteria: s.criteria,
+        });
       }
     }
   }
@@ -113,7 +119,13 @@ export class LabelService {
     const created = await this.db.$transaction(async (tx) => {
       await assertNameFree(tx, input.name);
       const l = await labelStore.create(tx, { name: input.name, description: input.description ?? '', isStatic: input.static, criteria });
-      await recordAudit(tx, { actor: actor.username, action: 'create', objectType: 'label', objectId: l.id, details: { name: l.name, isStatic: l.isStatic, criteria } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'create',
+        objectType: 'label',
+        objectId: l.id,
+        details: { name: l.name, isStatic: l.isStatic, criteria },
+      });
       return l;
     });
     return labelView(created, created.isStatic ? 0 : (await this.memberIds(this.db, created)).size);
@@ -124,9 +136,11 @@ export class LabelService {
     const updated = await this.db.$transaction(async (tx) => {
       const l = await labelStore.findById(tx, id);
       if (!l) throw ApiError.notFound('Label', id);
-      if (l.isSystem) throw ApiError.conflict('com.mobileiron.vsp.messages.label.system', `${l.name} is a system label and cannot be changed`);
+      if (l.isSystem)
+        throw ApiError.conflict('com.mobileiron.vsp.messages.label.system', `${l.name} is a system label and cannot be changed`);
       if (input.criteria !== undefined) {
-        if (l.isStatic && input.criteria) throw ApiError.validation('criteria', `${l.name} is a manual label; manual labels have no criteria`);
+        if (l.isStatic && input.criteria)
+          throw ApiError.validation('criteria', `${l.name} is a manual label; manual labels have no criteria`);
         if (!l.isStatic) compileOrThrow(input.criteria ?? '');
       }
       if (input.name && input.name.toLowerCase() !== l.nameKey) await assertNameFree(tx, input.name);
@@ -150,7 +164,10 @@ export class LabelService {
       if (missing.length) throw ApiError.notFound('Label', missing.join(', '));
       const system = labels.filter((l) => l.isSystem);
       if (system.length) {
-        throw ApiError.conflict('com.mobileiron.vsp.messages.label.system', `System label(s) cannot be deleted: ${system.map((l) => l.name).join(', ')}`);
+        throw ApiError.conflict(
+          'com.mobileiron.vsp.messages.label.system',
+          `System label(s) cannot be deleted: ${system.map((l) => l.name).join(', ')}`,
+        );
       }
       // Assignments (devices, VPN configurations, apps) cascade explicitly with the label.
       const results = [];
@@ -160,7 +177,13 @@ export class LabelService {
       }
       await labelStore.removeMany(tx, labelIds);
       for (const r of results) {
-        await recordAudit(tx, { actor: actor.username, action: 'delete', objectType: 'label', objectId: r.id, details: { name: r.name, reason, detached: r.detached } });
+        await recordAudit(tx, {
+          actor: actor.username,
+          action: 'delete',
+          objectType: 'label',
+          objectId: r.id,
+          details: { name: r.name, reason, detached: r.detached },
+        });
       }
       return results;
     });
@@ -191,10 +214,20 @@ export class LabelService {
       } else {
         await labelStore.removeMembers(tx, label.id, ids);
       }
-      await recordAudit(tx, { actor: actor.username, action: op === 'add' ? 'label.add' : 'label.remove', objectType: 'label', objectId: label.id, details: { name: label.name, deviceUuids: devices.map((d) => d.uuid) } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: op === 'add' ? 'label.add' : 'label.remove',
+        objectType: 'label',
+        objectId: label.id,
+        details: { name: label.name, deviceUuids: devices.map((d) => d.uuid) },
+      });
       const results = deviceUuids.map((uuid) =>
         byUuid.has(uuid)
-          ? { deviceUuid: uuid, status: 'SUCCESS' as const, message: op === 'add' ? `Label ${label.name} applied` : `Label ${label.name} removed` }
+          ? {
+              deviceUuid: uuid,
+              status: 'SUCCESS' as const,
+              message: op === 'add' ? `Label ${label.name} applied` : `Label ${label.name} removed`,
+            }
           : { deviceUuid: uuid, status: 'FAILED' as const, message: `Device ${uuid} not found` },
       );
       return { results, ids };
@@ -220,5 +253,9 @@ function countMatches(facts: DeviceFacts[], p: (f: DeviceFacts) => boolean): num
 
 async function assertNameFree(tx: DbTx, name: string) {
   const existing = await labelStore.findByName(tx, name);
-  if (existing) throw ApiError.conflict('com.mobileiron.vsp.messages.label.duplicate', `A label named ${existing.name} already exists (label names are case-insensitive)`);
+  if (existing)
+    throw ApiError.conflict(
+      'com.mobileiron.vsp.messages.label.duplicate',
+      `A label named ${existing.name} already exists (label names are case-insensitive)`,
+    );
 }

@@ -23,7 +23,12 @@ export const labelStore = {
    * device cost Prisma about 1.5 ms each, all of it without a pause for the event loop.) Raw
    * SQL is not counted by the client: callers tell the device directory (noteWrite).
    */
-  addMembers: (tx: DbTx, labelId: number, deviceIds: number[]) => deviceStore.insertLabelMemberships(tx, deviceIds.map((deviceId) => [deviceId, labelId] as const), new Date()),
+  addMembers: (tx: DbTx, labelId: number, deviceIds: number[]) =>
+    deviceStore.insertLabelMemberships(
+      tx,
+      deviceIds.map((deviceId) => [deviceId, labelId] as const),
+      new Date(),
+    ),
   removeMembers: (tx: DbTx, labelId: number, deviceIds: number[]) =>
     tx.deviceLabel.deleteMany({ where: { labelId, deviceId: { in: deviceIds } } }),
   assignmentCounts: async (tx: DbTx, labelId: number) => ({

@@ -77,7 +77,12 @@ export function planReconcile(known: KnownState, desired: DesiredState, commands
   const haveProfile = known.vpnProfile ?? null;
   const wantProfile = desired.vpnProfile;
   if (wantProfile && haveProfile?.hash !== wantProfile.hash) {
-    decide(vpnSlot, { purpose: `${vpnSlot}#install:${wantProfile.hash}`, kind: 'install-profile', identifier: wantProfile.identifier, hash: wantProfile.hash });
+    decide(vpnSlot, {
+      purpose: `${vpnSlot}#install:${wantProfile.hash}`,
+      kind: 'install-profile',
+      identifier: wantProfile.identifier,
+      hash: wantProfile.hash,
+    });
   } else if (!wantProfile && haveProfile) {
     decide(vpnSlot, { purpose: `${vpnSlot}#remove:${haveProfile.identifier}`, kind: 'remove-profile', identifier: haveProfile.identifier });
   } else {
@@ -93,7 +98,13 @@ export function planReconcile(known: KnownState, desired: DesiredState, commands
     const want = wanted.get(bundleId);
     const have = knownApps[bundleId];
     if (want && !have) {
-      decide(slot, { purpose: `${slot}#install:${want.vpnUuid ?? 'none'}`, kind: 'install-app', bundleId, iTunesStoreId: want.iTunesStoreId, vpnUuid: want.vpnUuid });
+      decide(slot, {
+        purpose: `${slot}#install:${want.vpnUuid ?? 'none'}`,
+        kind: 'install-app',
+        bundleId,
+        iTunesStoreId: want.iTunesStoreId,
+        vpnUuid: want.vpnUuid,
+      });
     } else if (want && have && have.vpnUuid !== want.vpnUuid) {
       decide(slot, { purpose: `${slot}#bind:${want.vpnUuid ?? 'none'}`, kind: 'bind-app', bundleId, vpnUuid: want.vpnUuid });
     } else if (!want && have) {
@@ -111,7 +122,8 @@ export function applyAcknowledged(known: KnownState, purpose: string, identifier
   const intent = intentOf(purpose);
   const next: KnownState = { vpnProfile: known.vpnProfile ?? null, apps: { ...(known.apps ?? {}) } };
   if (slot === vpnSlot) {
-    if (intent.startsWith('install:')) next.vpnProfile = { identifier: identifier ?? next.vpnProfile?.identifier ?? '', hash: intent.slice('install:'.length) };
+    if (intent.startsWith('install:'))
+      next.vpnProfile = { identifier: identifier ?? next.vpnProfile?.identifier ?? '', hash: intent.slice('install:'.length) };
     else if (intent.startsWith('remove:')) next.vpnProfile = null;
   } else if (slot.startsWith('app:')) {
     const bundleId = slot.slice('app:'.length);

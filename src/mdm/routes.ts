@@ -19,17 +19,34 @@ export function registerMdmDeviceRoutes(t: RouteTable, mdm: MdmService): void {
   const tag = 'Device protocol';
   const body = (req: { body: unknown }) => (Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
   t.add({
-    method: 'put', path: '/mdm/checkin', tag, auth: 'device', bodyMediaType: checkinType, responseMediaType: ['application/xml', 'text/plain'], errors: [400, 401],
+    method: 'put',
+    path: '/mdm/checkin',
+    tag,
+    auth: 'device',
+    bodyMediaType: checkinType,
+    responseMediaType: ['application/xml', 'text/plain'],
+    errors: [400, 401],
     summary: 'Check-in: Authenticate, TokenUpdate, CheckOut (signed with Mdm-Signature)',
     handler: async ({ req }) => toReply(req, await mdm.checkin(req.headers, body(req))),
   });
   t.add({
-    method: 'put', path: '/mdm/connect', tag, auth: 'device', bodyMediaType: 'application/x-apple-aspen-mdm', responseMediaType: ['application/xml', 'text/plain'], errors: [400, 401],
+    method: 'put',
+    path: '/mdm/connect',
+    tag,
+    auth: 'device',
+    bodyMediaType: 'application/x-apple-aspen-mdm',
+    responseMediaType: ['application/xml', 'text/plain'],
+    errors: [400, 401],
     summary: 'Command results in, the next queued command out (signed with Mdm-Signature)',
     handler: async ({ req }) => toReply(req, await mdm.connect(req.headers, body(req))),
   });
   t.add({
-    method: 'put', path: '/mdm', tag, auth: 'device', responseMediaType: ['application/xml', 'text/plain'], errors: [400, 401],
+    method: 'put',
+    path: '/mdm',
+    tag,
+    auth: 'device',
+    responseMediaType: ['application/xml', 'text/plain'],
+    errors: [400, 401],
     summary: 'One URL for both: check-in by Content-Type application/x-apple-aspen-mdm-checkin, commands otherwise',
     handler: async ({ req }) => {
       const isCheckin = (req.headers['content-type'] ?? '').startsWith(checkinType);
@@ -44,49 +61,86 @@ export function registerMdmAdminRoutes(t: RouteTable, mdm: MdmService): void {
   const tag = 'Commands and actions';
   const params = z.object({ uuid: uuidParam });
   t.add({
-    method: 'get', path: '/devices/:uuid/commands', tag, summary: 'The device\'s command queue and history (status Queued, Sent, Acknowledged, Error, NotNow, Canceled)',
-    params, query: listQuery(['id']).extend({ status: z.enum(['Queued', 'Sent', 'Acknowledged', 'Error', 'CommandFormatError', 'NotNow', 'Canceled']).optional() }),
+    method: 'get',
+    path: '/devices/:uuid/commands',
+    tag,
+    summary: "The device's command queue and history (status Queued, Sent, Acknowledged, Error, NotNow, Canceled)",
+    params,
+    query: listQuery(['id']).extend({
+      status: z.enum(['Queued', 'Sent', 'Acknowledged', 'Error', 'CommandFormatError', 'NotNow', 'Canceled']).optional(),
+    }),
     handler: async ({ actor, params, query }) => {
       const { total, results } = await mdm.listCommands(actor, params.uuid, query, query.status);
       return listEnvelope(results, total, query);
     },
   });
   t.add({
-    method: 'get', path: '/devices/:uuid/pushes', tag, summary: 'Pushes sent to the device (recorded by the push provider; newest first)',
-    params, query: listQuery(['id']),
+    method: 'get',
+    path: '/devices/:uuid/pushes',
+    tag,
+    summary: 'Pushes sent to the device (recorded by the push provider; newest first)',
+    params,
+    query: listQuery(['id']),
     handler: async ({ actor, params, query }) => {
       const { total, results } = await mdm.pushes(actor, params.uuid, query);
       return listEnvelope(results, total, query);
     },
   });
   t.add({
-    method: 'post', status: 201, path: '/devices/:uuid/commands', tag, summary: 'Queue a raw MDM command (RequestType plus its fields), for QA',
+    method: 'post',
+    status: 201,
+    path: '/devices/:uuid/commands',
+    tag,
+    summary: 'Queue a raw MDM command (RequestType plus its fields), for QA',
     params,
-    body: z.object({ RequestType: z.string().regex(/^[A-Za-z]{2,64}$/, 'must be an MDM RequestType such as DeviceInformation') }).catchall(z.unknown()),
+    body: z
+      .object({ RequestType: z.string().regex(/^[A-Za-z]{2,64}$/, 'must be an MDM RequestType such as DeviceInformation') })
+      .catchall(z.unknown()),
     handler: async ({ actor, params, body }) => {
       const { RequestType, ...fields } = body;
       return new Reply(201, { results: await mdm.enqueueRaw(actor, params.uuid, RequestType, fields as PlistDict) });
     },
   });
   t.add({
-    method: 'delete', path: '/devices/:uuid/commands/:commandUuid', tag, summary: 'Cancel a queued command',
+    method: 'delete',
+    path: '/devices/:uuid/commands/:commandUuid',
+    tag,
+    summary: 'Cancel a queued command',
     params: z.object({ uuid: uuidParam, commandUuid: uuidParam }),
     handler: async ({ actor, params }) => ({ results: await mdm.cancel(actor, params.uuid, params.commandUuid) }),
   });
-  const actionResults = z.array(z.object({
-    deviceUuid: z.string(), status: z.enum(['SUCCESS', 'FAILED']), message: z.string(),
-    reason: z.enum(refusalReasons).optional().describe('Why the action was refused for this device (FAILED only)'),
-    commandUuids: z.array(z.string()).optional().describe('Commands queued for this device (SUCCESS only)'),
-  }));
+  const actionResults = z.array(
+    z.object({
+      deviceUuid: z.string(),
+      status: z.enum(['SUCCESS', 'FAILED']),
+      message: z.string(),
+      reason: z.enum(refusalReasons).optional().describe('Why the action was refused for this device (FAILED only)'),
+      commandUuids: z.array(z.string()).optional().describe('Commands queued for this device (SUCCESS only)'),
+    }),
+  );
   const actionBody = z.strictObject({
-    deviceUuids: uuids, note: text(1024).optional(),
+    deviceUuids: uuids,
+    note: text(1024).optional(),
     message: text(1024).optional().describe('LOCK (optional) and SEND_MESSAGE (required) only'),
-    pin: z.string().regex(/^\d{6}$/).optional().describe('WIPE only'),
+    pin: z
+      .string()
+      .regex(/^\d{6}$/)
+      .optional()
+      .describe('WIPE only'),
   });
-  for (const [path, action] of [['wipe', 'WIPE'], ['retire', 'RETIRE'], ['wakeup', 'WAKEUP']] as const) {
+  for (const [path, action] of [
+    ['wipe', 'WIPE'],
+    ['retire', 'RETIRE'],
+    ['wakeup', 'WAKEUP'],
+  ] as const) {
     t.add({
-      method: 'put', path: `/devices/${path}`, tag, summary: `${action} devices (Core v2): queues the commands and pushes; per-device results (FAILED with a reason for a device the action cannot apply to)`,
-      body: actionBody, results: actionResults, list: true,
+      method: 'put',
+      path: `/devices/${path}`,
+      tag,
+      summary: `${action} devices (Core v2): queues the commands and pushes; per-device results (FAILED with a reason for a device the action cannot apply to)`,
+      body: actionBody,
+      results: actionResults,
+      list: true,
       handler: async ({ actor, body }) => {
         const results = await mdm.action(actor, action, body.deviceUuids, body);
         return wholeList(results);
@@ -94,9 +148,14 @@ export function registerMdmAdminRoutes(t: RouteTable, mdm: MdmService): void {
     });
   }
   t.add({
-    method: 'post', path: '/devices/action', tag, summary: `Device action (Core v2): actionType one of ${deviceActions.join(', ')}`,
+    method: 'post',
+    path: '/devices/action',
+    tag,
+    summary: `Device action (Core v2): actionType one of ${deviceActions.join(', ')}`,
     query: z.object({ actionType: z.enum(deviceActions) }),
-    body: actionBody, results: actionResults, list: true,
+    body: actionBody,
+    results: actionResults,
+    list: true,
     handler: async ({ actor, query, body }) => {
       const results = await mdm.action(actor, query.actionType, body.deviceUuids, body);
       return wholeList(results);

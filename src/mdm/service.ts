@@ -115,7 +115,10 @@ export class MdmService {
   private backgroundRunning = false;
   private backgroundSeen = -1;
   /** Certificate fingerprint → its device, with the certificate generation and device stamp it was read at. */
-  private readonly authenticated = new Map<string, { device: AuthenticatedDevice; notAfter: Date; certificateGeneration: number; deviceStamp: number | undefined }>();
+  private readonly authenticated = new Map<
+    string,
+    { device: AuthenticatedDevice; notAfter: Date; certificateGeneration: number; deviceStamp: number | undefined }
+  >();
   /** Device id → a stamp that moves when the device changes through the admin API (deleted, user or labels changed, …). */
   private readonly deviceStamps = new Map<number, number>();
   private deviceStampCounter = 0;
@@ -154,7 +157,9 @@ export class MdmService {
     } else {
       try {
         const header = headers['mdm-signature'];
-        const signer = verifyMdmSignature(typeof header === 'string' ? header : undefined, body, { trustAnchors: [this.signing.trustAnchor] });
+        const signer = verifyMdmSignature(typeof header === 'string' ? header : undefined, body, {
+          trustAnchors: [this.signing.trustAnchor],
+        });
         fingerprint = signer.fingerprintSha256;
       } catch (err) {
         // The code is ours; the message may quote a dependency (OpenSSL), so it goes to the log only
@@ -210,7 +215,8 @@ export class MdmService {
     try {
       const text = decodeURIComponent(value);
       const cert = text.includes('BEGIN CERTIFICATE') ? new X509Certificate(text) : new X509Certificate(Buffer.from(text, 'base64'));
-      if (!cert.checkIssued(this.signing.trustAnchor) || !cert.verify(this.signing.trustAnchor.publicKey)) throw new Error('not issued by the mockiron CA');
+      if (!cert.checkIssued(this.signing.trustAnchor) || !cert.verify(this.signing.trustAnchor.publicKey))
+        throw new Error('not issued by the mockiron CA');
       return cert.fingerprint256;
     } catch (err) {
       throw new DeviceAuthError('forwarded client certificate rejected', (err as Error).message);
@@ -219,7 +225,13 @@ export class MdmService {
 
   // ---------------------------------------------------------------- check-in
 
-  private readonly checkinHandlers: { [K in CheckinMessage['kind']]: (m: Extract<CheckinMessage, { kind: K }>, device: DeviceRow | null, fingerprint: string) => Promise<DeviceReply> } = {
+  private readonly checkinHandlers: {
+    [K in CheckinMessage['kind']]: (
+      m: Extract<CheckinMessage, { kind: K }>,
+      device: DeviceRow | null,
+      fingerprint: string,
+    ) => Promise<DeviceReply>;
+  } = {
     Authenticate: async (m, device, fingerprint) => {
       const row = device ?? (await this.bindCertificate(m.udid, fingerprint));
       await deviceStore.update(this.db, row.id, {
@@ -230,7 +242,10 @@ export class MdmService {
         ...(m.imei ? { imei: m.imei } : {}),
         topic: m.topic,
         // A new enrollment: tokens and what we knew the device held are gone.
-        pushToken: null, pushMagic: null, unlockToken: null, mdmState: '{}',
+        pushToken: null,
+        pushMagic: null,
+        unlockToken: null,
+        mdmState: '{}',
         lastConnectedAt: new Date(),
       });
       this.reconciledAt.delete(row.id);
@@ -301,7 +316,10 @@ export class MdmService {
     } catch (err) {
       if (err instanceof DeviceAuthError) {
         // A 401 makes a real device remove its MDM profile: say clearly why (in our words).
-        this.logger.warn({ ...(udid ? { udid: echo(udid, 64) } : {}), reason: err.message, detail: err.detail }, 'device authentication failed: answering 401');
+        this.logger.warn(
+          { ...(udid ? { udid: echo(udid, 64) } : {}), reason: err.message, detail: err.detail },
+          'device authentication failed: answering 401',
+        );
         return { reply: { status: 401, body: err.message } satisfies DeviceReply };
       }
       throw err;
@@ -311,7 +329,9 @@ export class MdmService {
   /** A certificate issued without a device (admin-minted SCEP challenge): bind it on Authenticate. */
   private async bindCertificate(udid: string, fingerprint: string): Promise<DeviceRow> {
     const existing = await deviceStore.findByUdid(this.db, udid);
-    const device = existing ?? (await deviceStore.create(this.db, { uuid: randomUUID(), platform: 'iOS', udid, manufacturer: 'Apple', owner: 'COMPANY' }));
+    const device =
+      existing ??
+      (await deviceStore.create(this.db, { uuid: randomUUID(), platform: 'iOS', udid, manufacturer: 'Apple', owner: 'COMPANY' }));
     await this.scep.bindCertificate(fingerprint, device.id);
     return device;
   }
@@ -326,7 +346,8 @@ export class MdmService {
       // Idle polls are remembered per certificate: only an authenticated device fills the cache
       result = this.results.decode(identity.fingerprint, body, CONNECT_PLIST_LIMITS);
     } catch (err) {
-      if (err instanceof MdmProtocolError) return { status: 400, body: `malformed command result: ${echo(err.message)}`, deviceUuid: identity.device?.uuid };
+      if (err instanceof MdmProtocolError)
+        return { status: 400, body: `malformed command result: ${echo(err.message)}`, deviceUuid: identity.device?.uuid };
       throw err;
     }
     // allowUnbound false: a device or a DeviceAuthError, never null
@@ -397,12 +418,20 @@ export class MdmService {
     if (result.status === 'Acknowledged') {
       await this.afterAcknowledged(tx, device, cmd, result);
     } else if (result.status === 'Error' || result.status === 'CommandFormatError') {
-      this.logger.info({ deviceUuid: device.uuid, requestType: cmd.requestType, errors: result.errorChain }, 'device reported a command error');
+      this.logger.info(
+        { deviceUuid: device.uuid, requestType: cmd.requestType, errors: result.errorChain },
+        'device reported a command error',
+      );
     }
     return null;
   }
 
-  private async afterAcknowledged(tx: DbTx, device: DeviceRow, cmd: { requestType: string; purpose: string | null; body: string }, result: CommandResult) {
+  private async afterAcknowledged(
+    tx: DbTx,
+    device: DeviceRow,
+    cmd: { requestType: string; purpose: string | null; body: string },
+    result: CommandResult,
+  ) {
     if (cmd.purpose) {
       const fresh = await deviceStore.findByUuid(tx, device.uuid);
       const identifier = cmd.requestType === 'InstallProfile' ? vpnProfileIdentifier(fresh!.uuid) : undefined;
@@ -424,7 +453,13 @@ export class MdmService {
   }
 
   /** What each kind of result teaches us about the device. */
-  private readonly resultHandlers: { [K in ResultPayload['requestType']]?: (tx: DbTx, device: DeviceRow, payload: Extract<ResultPayload, { requestType: K }>) => Promise<void> } = {
+  private readonly resultHandlers: {
+    [K in ResultPayload['requestType']]?: (
+      tx: DbTx,
+      device: DeviceRow,
+      payload: Extract<ResultPayload, { requestType: K }>,
+    ) => Promise<void>;
+  } = {
     DeviceInformation: async (tx, device, { data }) => {
       this.dirty.add(device.id);
       await deviceStore.update(tx, device.id, {
@@ -472,7 +507,14 @@ export class MdmService {
       if (plan.cancel.length) await commandStore.cancel(tx, deviceId, plan.cancel);
       for (const p of plan.enqueue) {
         const command = this.buildPlanned(p, profile?.xml);
-        await this.queue.create(tx, { commandUuid: command.CommandUUID, deviceRef: deviceId, requestType: command.Command.RequestType, body: encodeCommand(command).toString('utf8'), origin: 'reconcile', purpose: p.purpose });
+        await this.queue.create(tx, {
+          commandUuid: command.CommandUUID,
+          deviceRef: deviceId,
+          requestType: command.Command.RequestType,
+          body: encodeCommand(command).toString('utf8'),
+          origin: 'reconcile',
+          purpose: p.purpose,
+        });
       }
       return plan.enqueue.length;
     });
@@ -494,7 +536,9 @@ export class MdmService {
           ...(p.vpnUuid ? { vpnUuid: p.vpnUuid } : {}),
         });
       case 'bind-app':
-        return settingsCommand({ settings: [applicationAttributesSetting({ identifier: p.bundleId, attributes: p.vpnUuid ? { VPNUUID: p.vpnUuid } : {} })] });
+        return settingsCommand({
+          settings: [applicationAttributesSetting({ identifier: p.bundleId, attributes: p.vpnUuid ? { VPNUUID: p.vpnUuid } : {} })],
+        });
       case 'remove-app':
         return removeApplicationCommand({ identifier: p.bundleId });
     }
@@ -504,7 +548,10 @@ export class MdmService {
   async sealLegacyUnlockTokens(): Promise<number> {
     return this.db.$transaction(async (tx) => {
       // Only rows still in clear come back: a start with nothing to do reads nothing
-      const legacy = await tx.device.findMany({ where: { unlockToken: { not: null }, NOT: { unlockToken: { startsWith: SEALED_PREFIX } } }, select: { id: true, unlockToken: true } });
+      const legacy = await tx.device.findMany({
+        where: { unlockToken: { not: null }, NOT: { unlockToken: { startsWith: SEALED_PREFIX } } },
+        select: { id: true, unlockToken: true },
+      });
       for (const r of legacy) await deviceStore.update(tx, r.id, { unlockToken: this.secrets.seal(r.unlockToken!, UNLOCK_TOKEN_CONTEXT) });
       return legacy.length;
     });
@@ -613,10 +660,7 @@ export class MdmService {
     requireRead(actor);
     const device = await deviceStore.findByUuid(this.db, uuid);
     if (!device) throw ApiError.notFound('Device', uuid);
-    const [rows, total] = await Promise.all([
-      pushStore.list(this.db, device.id, page),
-      pushStore.count(this.db, device.id),
-    ]);
+    const [rows, total] = await Promise.all([pushStore.list(this.db, device.id, page), pushStore.count(this.db, device.id)]);
     return { total, results: rows.map((r) => ({ at: r.at.toISOString(), reason: r.reason, provider: r.provider, outcome: r.outcome })) };
   }
 
@@ -626,7 +670,10 @@ export class MdmService {
     if (!device) throw ApiError.notFound('Device', uuid);
     // The admin view is current: bring the queue in line first.
     if (device.status === 'ACTIVE' && this.needsReconcile(device.id)) await this.reconcile(device.id);
-    const [rows, total] = await Promise.all([commandStore.list(this.db, device.id, page, status), commandStore.count(this.db, device.id, status)]);
+    const [rows, total] = await Promise.all([
+      commandStore.list(this.db, device.id, page, status),
+      commandStore.count(this.db, device.id, status),
+    ]);
     return { total, results: rows.map(commandView) };
   }
 
@@ -636,13 +683,28 @@ export class MdmService {
     try {
       built = rawCommand(requestType, fields);
     } catch (err) {
-      throw ApiError.badRequest('com.mockiron.messages.mdm.command', (err as Error).message, { field: (err as { field?: string }).field ?? 'RequestType' });
+      throw ApiError.badRequest('com.mockiron.messages.mdm.command', (err as Error).message, {
+        field: (err as { field?: string }).field ?? 'RequestType',
+      });
     }
     const row = await this.db.$transaction(async (tx) => {
       const device = await deviceStore.findByUuid(tx, uuid);
       if (!device) throw ApiError.notFound('Device', uuid);
-      const created = await this.queue.create(tx, { commandUuid: built.command.CommandUUID, deviceRef: device.id, requestType, body: encodeCommand(built.command).toString('utf8'), origin: 'admin', purpose: null });
-      await recordAudit(tx, { actor: actor.username, action: 'command.enqueue', objectType: 'device', objectId: uuid, details: { requestType, commandUuid: created.commandUuid } });
+      const created = await this.queue.create(tx, {
+        commandUuid: built.command.CommandUUID,
+        deviceRef: device.id,
+        requestType,
+        body: encodeCommand(built.command).toString('utf8'),
+        origin: 'admin',
+        purpose: null,
+      });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'command.enqueue',
+        objectType: 'device',
+        objectId: uuid,
+        details: { requestType, commandUuid: created.commandUuid },
+      });
       return created;
     });
     return { ...commandView(row), warnings: built.warnings };
@@ -656,10 +718,19 @@ export class MdmService {
       const cmd = await commandStore.findByUuid(tx, device.id, commandUuid);
       if (!cmd) throw ApiError.notFound('Command', commandUuid);
       if (cmd.status !== 'Queued' && cmd.status !== 'NotNow') {
-        throw ApiError.conflict('com.mockiron.messages.mdm.notQueued', `Command ${commandUuid} is ${cmd.status}; only queued commands can be cancelled`);
+        throw ApiError.conflict(
+          'com.mockiron.messages.mdm.notQueued',
+          `Command ${commandUuid} is ${cmd.status}; only queued commands can be cancelled`,
+        );
       }
       await commandStore.cancel(tx, device.id, [commandUuid]);
-      await recordAudit(tx, { actor: actor.username, action: 'command.cancel', objectType: 'device', objectId: uuid, details: { commandUuid } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'command.cancel',
+        objectType: 'device',
+        objectId: uuid,
+        details: { commandUuid },
+      });
       return { commandUuid, status: 'Canceled' };
     });
   }
@@ -680,16 +751,23 @@ export class MdmService {
       await yieldToEventLoop();
       const { device, plan } = await this.db.$transaction(async (tx) => {
         const device = await deviceStore.findByUuid(tx, uuid);
-        const plan = device ? this.actionPlan(action, device, await this.reachOf(tx, device), options) : refuse('NOT_FOUND', `Device ${uuid} not found`);
+        const plan = device
+          ? this.actionPlan(action, device, await this.reachOf(tx, device), options)
+          : refuse('NOT_FOUND', `Device ${uuid} not found`);
         if (device) await this.applyPlan(tx, device, plan);
         await recordAudit(tx, {
-          actor: actor.username, action: `device.${action.toLowerCase()}`, objectType: 'device', objectId: uuid,
+          actor: actor.username,
+          action: `device.${action.toLowerCase()}`,
+          objectType: 'device',
+          objectId: uuid,
           details: {
             outcome: plan.kind === 'refuse' ? 'FAILED' : 'SUCCESS',
             ...(plan.kind === 'refuse' ? { reason: plan.reason, message: plan.message } : {}),
             ...(device ? { deviceStatus: device.status } : {}),
             ...(plan.kind === 'retire-now' ? { newStatus: 'RETIRED' } : {}),
-            ...(plan.kind === 'send' ? { commands: plan.commands.map((c) => c.Command.RequestType), commandUuids: plan.commands.map((c) => c.CommandUUID) } : {}),
+            ...(plan.kind === 'send'
+              ? { commands: plan.commands.map((c) => c.Command.RequestType), commandUuids: plan.commands.map((c) => c.CommandUUID) }
+              : {}),
             ...(options.note !== undefined ? { note: options.note } : {}),
           },
         });
@@ -701,7 +779,12 @@ export class MdmService {
         results.push({ deviceUuid: uuid, status: 'SUCCESS', message: plan.message, commandUuids: [] });
       } else {
         const pushed = await this.push.push(device!, action.toLowerCase());
-        results.push({ deviceUuid: uuid, status: 'SUCCESS', message: `${plan.message}; push ${pushed.outcome}`, commandUuids: plan.commands.map((c) => c.CommandUUID) });
+        results.push({
+          deviceUuid: uuid,
+          status: 'SUCCESS',
+          message: `${plan.message}; push ${pushed.outcome}`,
+          commandUuids: plan.commands.map((c) => c.CommandUUID),
+        });
       }
     }
     return results;
@@ -711,7 +794,14 @@ export class MdmService {
     if (plan.kind === 'send') {
       if (plan.cancelPending) await commandStore.cancelAllPending(tx, device.id);
       for (const c of plan.commands) {
-        await this.queue.create(tx, { commandUuid: c.CommandUUID, deviceRef: device.id, requestType: c.Command.RequestType, body: encodeCommand(c).toString('utf8'), origin: 'action', purpose: null });
+        await this.queue.create(tx, {
+          commandUuid: c.CommandUUID,
+          deviceRef: device.id,
+          requestType: c.Command.RequestType,
+          body: encodeCommand(c).toString('utf8'),
+          origin: 'action',
+          purpose: null,
+        });
       }
     } else if (plan.kind === 'retire-now') {
       await this.finishRetirement(tx, device, 'retired by an admin (the device could not receive commands)');
@@ -749,9 +839,12 @@ export class MdmService {
     LOCK: (_d, o) => send('DeviceLock queued', [deviceLockCommand({ ...(o.message ? { message: o.message } : {}) })]),
     UNLOCK_DEVICE_ONLY: (d) =>
       d.unlockToken
-        ? send('ClearPasscode queued', [clearPasscodeCommand({ unlockToken: Buffer.from(this.secrets.open(d.unlockToken, UNLOCK_TOKEN_CONTEXT), 'base64') })])
+        ? send('ClearPasscode queued', [
+            clearPasscodeCommand({ unlockToken: Buffer.from(this.secrets.open(d.unlockToken, UNLOCK_TOKEN_CONTEXT), 'base64') }),
+          ])
         : refuse('NO_UNLOCK_TOKEN', 'the device never sent an UnlockToken, so its passcode cannot be cleared'),
-    SEND_MESSAGE: (_d, o) => send('message shown on the lock screen (DeviceLock with Message)', [deviceLockCommand({ message: o.message! })]),
+    SEND_MESSAGE: (_d, o) =>
+      send('message shown on the lock screen (DeviceLock with Message)', [deviceLockCommand({ message: o.message! })]),
     UPDATE_DEVICE_INFO: () => send('DeviceInformation queued', [deviceInformationCommand({})]),
     WIPE: (_d, o) => send('EraseDevice queued', [eraseDeviceCommand({ ...(o.pin ? { pin: o.pin } : {}) })]),
     RETIRE: (d) => {
@@ -795,20 +888,28 @@ const send = (message: string, commands: MdmCommand[]): ActionPlan => ({ kind: '
 const refuse = (reason: RefusalReason, message: string): ActionPlan => ({ kind: 'refuse', reason, message });
 
 const unreachable: Record<Exclude<Reach, 'REACHABLE'>, string> = {
-  NOT_ENROLLED: 'the device is not enrolled in MDM (no push token: it never finished enrolling, or began a new enrollment), so it cannot receive commands',
-  NO_IDENTITY: 'the device\'s MDM identity certificate is revoked or expired, so it cannot receive commands',
+  NOT_ENROLLED:
+    'the device is not enrolled in MDM (no push token: it never finished enrolling, or began a new enrollment), so it cannot receive commands',
+  NO_IDENTITY: "the device's MDM identity certificate is revoked or expired, so it cannot receive commands",
   RETIRED: 'the device is RETIRED, so it cannot receive commands',
   WIPED: 'the device is WIPED, so it cannot receive commands',
 };
 
 /** The options each action takes: any other is refused rather than silently dropped. */
 const actionOptionNames: Record<DeviceAction, ReadonlyArray<'message' | 'pin'>> = {
-  WAKEUP: [], LOCK: ['message'], UNLOCK_DEVICE_ONLY: [], SEND_MESSAGE: ['message'], UPDATE_DEVICE_INFO: [], WIPE: ['pin'], RETIRE: [],
+  WAKEUP: [],
+  LOCK: ['message'],
+  UNLOCK_DEVICE_ONLY: [],
+  SEND_MESSAGE: ['message'],
+  UPDATE_DEVICE_INFO: [],
+  WIPE: ['pin'],
+  RETIRE: [],
 };
 
 function checkActionOptions(action: DeviceAction, o: ActionOptions): void {
   for (const name of ['message', 'pin'] as const) {
-    if (o[name] !== undefined && !actionOptionNames[action].includes(name)) throw ApiError.validation(name, `${action} does not take a ${name}`);
+    if (o[name] !== undefined && !actionOptionNames[action].includes(name))
+      throw ApiError.validation(name, `${action} does not take a ${name}`);
   }
   if (action === 'SEND_MESSAGE' && !o.message?.trim()) throw ApiError.validation('message', 'SEND_MESSAGE needs a message');
 }
@@ -816,7 +917,19 @@ function checkActionOptions(action: DeviceAction, o: ActionOptions): void {
 export const deviceActions = ['WAKEUP', 'LOCK', 'UNLOCK_DEVICE_ONLY', 'SEND_MESSAGE', 'UPDATE_DEVICE_INFO', 'WIPE', 'RETIRE'] as const;
 export type DeviceAction = (typeof deviceActions)[number];
 
-export function commandView(c: { commandUuid: string; requestType: string; status: string; origin: string; purpose: string | null; queuedAt: Date; sentAt: Date | null; completedAt: Date | null; attempts: number; errorChain: string | null; result: string | null }) {
+export function commandView(c: {
+  commandUuid: string;
+  requestType: string;
+  status: string;
+  origin: string;
+  purpose: string | null;
+  queuedAt: Date;
+  sentAt: Date | null;
+  completedAt: Date | null;
+  attempts: number;
+  errorChain: string | null;
+  result: string | null;
+}) {
   return {
     commandUuid: c.commandUuid,
     requestType: c.requestType,
@@ -831,4 +944,3 @@ export function commandView(c: { commandUuid: string; requestType: string; statu
     result: c.result,
   };
 }
-

@@ -55,7 +55,8 @@ function readUnsigned(buf: Buffer, offset: number, size: number): number {
 
 export function parseBinaryPlist(bytes: Uint8Array, limits: PlistLimits): PlistValue {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buf.length < MAGIC.length + 1 + TRAILER_SIZE || buf.toString('latin1', 0, MAGIC.length) !== MAGIC) fail('too short for a header, an object and a trailer');
+  if (buf.length < MAGIC.length + 1 + TRAILER_SIZE || buf.toString('latin1', 0, MAGIC.length) !== MAGIC)
+    fail('too short for a header, an object and a trailer');
   const trailer = buf.length - TRAILER_SIZE;
   const offsetSize = buf[trailer + 6]!;
   const refSize = buf[trailer + 7]!;
@@ -221,7 +222,9 @@ export function parseBinaryPlist(bytes: Uint8Array, limits: PlistLimits): PlistV
       case Kind.Ascii:
         return buf.toString('latin1', start, start + count);
       case Kind.Utf16:
-        return Buffer.from(buf.subarray(start, start + 2 * count)).swap16().toString('utf16le');
+        return Buffer.from(buf.subarray(start, start + 2 * count))
+          .swap16()
+          .toString('utf16le');
       case Kind.Array: {
         const out: PlistValue[] = [];
         for (let i = 0; i < count; i++) out.push(build(refAt(h, i)));

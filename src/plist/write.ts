@@ -20,7 +20,8 @@ const HEADER =
 
 // XML 1.0 cannot carry these at all, not even as &#x..; references, so refusing is the only
 // honest option (Python's plistlib refuses them too).
-const FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const FORBIDDEN_CHARS =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 // Anything escapeText has to look at; most strings have none of it and are written as they are.
 const NEEDS_ESCAPING = /[\u0000-\u0008\u000B\u000C\u000E-\u001F&<>\r\u0085\u2028\u2029\uD800-\uDFFF\uFFFE\uFFFF]/;

@@ -45,7 +45,12 @@ function invalid(path: string, reason: string): never {
 /** A character XML 1.0 allows (section 2.2); a reference to any other is not well-formed. */
 function isXmlChar(code: number): boolean {
   return (
-    code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff)
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
+    (code >= 0x20 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff)
   );
 }
 
@@ -90,17 +95,38 @@ function endTagEnd(xml: string, lt: number, name: string): number {
 function elementName(xml: string, from: number, to: number): string {
   let known: string;
   switch (xml.charCodeAt(from)) {
-    case 0x6b /* k */: known = 'key'; break;
-    case 0x73 /* s */: known = 'string'; break;
-    case 0x69 /* i */: known = 'integer'; break;
-    case 0x72 /* r */: known = 'real'; break;
-    case 0x74 /* t */: known = 'true'; break;
-    case 0x66 /* f */: known = 'false'; break;
-    case 0x64 /* d */: known = xml.charCodeAt(from + 2) === 0x63 /* c */ ? 'dict' : xml.charCodeAt(from + 3) === 0x65 /* e */ ? 'date' : 'data'; break;
-    case 0x61 /* a */: known = 'array'; break;
-    case 0x70 /* p */: known = 'plist'; break;
-    case 0x6e /* n */: known = 'null'; break;
-    default: known = '';
+    case 0x6b /* k */:
+      known = 'key';
+      break;
+    case 0x73 /* s */:
+      known = 'string';
+      break;
+    case 0x69 /* i */:
+      known = 'integer';
+      break;
+    case 0x72 /* r */:
+      known = 'real';
+      break;
+    case 0x74 /* t */:
+      known = 'true';
+      break;
+    case 0x66 /* f */:
+      known = 'false';
+      break;
+    case 0x64 /* d */:
+      known = xml.charCodeAt(from + 2) === 0x63 /* c */ ? 'dict' : xml.charCodeAt(from + 3) === 0x65 /* e */ ? 'date' : 'data';
+      break;
+    case 0x61 /* a */:
+      known = 'array';
+      break;
+    case 0x70 /* p */:
+      known = 'plist';
+      break;
+    case 0x6e /* n */:
+      known = 'null';
+      break;
+    default:
+      known = '';
   }
   return known.length === to - from && xml.startsWith(known, from) ? known : xml.slice(from, to);
 }
@@ -154,14 +180,20 @@ function realValue(text: string, where: Frame): PlistReal {
 function dateValue(text: string, where: Frame): Date {
   const m = DATE.exec(text);
   if (m === null) invalid(childPath(where), '<date> is not a valid date');
-  const [year, month, day, hour, minute, second] = [m[1], m[2] ?? '01', m[3] ?? '01', m[4] ?? '0', m[5] ?? '0', m[6] ?? '0'].map(Number) as [
-    number, number, number, number, number, number,
-  ];
+  const [year, month, day, hour, minute, second] = [m[1], m[2] ?? '01', m[3] ?? '01', m[4] ?? '0', m[5] ?? '0', m[6] ?? '0'].map(
+    Number,
+  ) as [number, number, number, number, number, number];
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
   date.setUTCHours(hour, minute, second, 0);
   // Date.UTC rolls 2024-02-30 over into March: a field that moved was out of range
-  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || date.getUTCHours() !== hour || date.getUTCMinutes() !== minute || date.getUTCSeconds() !== second) {
+  if (
+    date.getUTCMonth() !== month - 1 ||
+    date.getUTCDate() !== day ||
+    date.getUTCHours() !== hour ||
+    date.getUTCMinutes() !== minute ||
+    date.getUTCSeconds() !== second
+  ) {
     invalid(childPath(where), '<date> is not a valid date');
   }
   return date;
@@ -384,7 +416,14 @@ function openElement(r: Reader, lt: number): void {
     // the <plist> frame is not a container: stack.length is the depth of the new one
     if (stack.length > limits.maxDepth) refuse(`nested deeper than ${limits.maxDepth} levels`);
     if (top.dict !== null && top.key === undefined) malformed('a value without a <key> in a <dict>');
-    const frame: Frame = { name, array: name === 'array' ? [] : null, dict: name === 'dict' ? {} : null, value: undefined, key: undefined, path: childPath(top) };
+    const frame: Frame = {
+      name,
+      array: name === 'array' ? [] : null,
+      dict: name === 'dict' ? {} : null,
+      value: undefined,
+      key: undefined,
+      path: childPath(top),
+    };
     if (empty) attach(r, name === 'array' ? frame.array! : frame.dict!);
     else stack.push(frame);
     return;
@@ -401,7 +440,14 @@ function openElement(r: Reader, lt: number): void {
 export function readXmlPlist(xml: string, limits: PlistLimits): PlistValue {
   if (xml.length > limits.maxDecodedBytes) refuse(`larger than ${limits.maxDecodedBytes} bytes`);
   const r: Reader = {
-    xml, limits, pos: xml.charCodeAt(0) === 0xfeff ? 1 : 0, stack: [], values: 0, nextAmp: xml.indexOf('&'), rootDone: false, result: undefined,
+    xml,
+    limits,
+    pos: xml.charCodeAt(0) === 0xfeff ? 1 : 0,
+    stack: [],
+    values: 0,
+    nextAmp: xml.indexOf('&'),
+    rootDone: false,
+    result: undefined,
   };
   for (;;) {
     const lt = xml.indexOf('<', r.pos);

@@ -56,9 +56,7 @@ export function computePolicy(input: PolicyInput): DevicePolicy {
 
   const vpns = input.vpnConfigs.filter((v) => onDevice(v.labelIds).length > 0).sort((a, b) => a.id - b.id);
   const vpnById = new Map(vpns.map((v) => [v.id, v]));
-  const apps = input.apps
-    .filter((a) => a.platform === input.platform && onDevice(a.labelIds).length > 0)
-    .sort((a, b) => a.id - b.id);
+  const apps = input.apps.filter((a) => a.platform === input.platform && onDevice(a.labelIds).length > 0).sort((a, b) => a.id - b.id);
 
   const bindings: AppBinding[] = apps.map((app) => {
     const appLabels = new Set(onDevice(app.labelIds));
@@ -68,9 +66,13 @@ export function computePolicy(input: PolicyInput): DevicePolicy {
     if (app.perAppVpnConfigId != null) {
       const explicit = vpnById.get(app.perAppVpnConfigId);
       if (!explicit) {
-        warnings.push(`${app.name} (${app.bundleId}) names VPN configuration ${app.perAppVpnConfigId} explicitly, but it does not reach this device`);
+        warnings.push(
+          `${app.name} (${app.bundleId}) names VPN configuration ${app.perAppVpnConfigId} explicitly, but it does not reach this device`,
+        );
       } else if (!explicit.perApp) {
-        warnings.push(`${app.name} (${app.bundleId}) names ${explicit.name} explicitly, but it is a device-wide VPN (perApp false), which cannot bind apps`);
+        warnings.push(
+          `${app.name} (${app.bundleId}) names ${explicit.name} explicitly, but it is a device-wide VPN (perApp false), which cannot bind apps`,
+        );
       } else {
         candidates.push({ vpn: explicit, how: `explicit per-app VPN setting names ${explicit.name}` });
       }

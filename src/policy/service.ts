@@ -30,10 +30,21 @@ export class PolicyService {
     const policy = computePolicy({
       platform: device.platform,
       deviceLabelIds: labelIds,
-      vpnConfigs: vpnRows.map((v) => ({ id: v.id, name: v.name, vpnUuid: v.vpnUuid, perApp: v.perApp, labelIds: v.labels.map((l) => l.labelId) })),
+      vpnConfigs: vpnRows.map((v) => ({
+        id: v.id,
+        name: v.name,
+        vpnUuid: v.vpnUuid,
+        perApp: v.perApp,
+        labelIds: v.labels.map((l) => l.labelId),
+      })),
       apps: appRows.map((a) => ({
-        id: a.id, name: a.name, bundleId: a.bundleId, platform: a.platform, iTunesStoreId: a.iTunesStoreId,
-        perAppVpnConfigId: a.perAppVpnConfigId, labelIds: a.labels.map((l) => l.labelId),
+        id: a.id,
+        name: a.name,
+        bundleId: a.bundleId,
+        platform: a.platform,
+        iTunesStoreId: a.iTunesStoreId,
+        perAppVpnConfigId: a.perAppVpnConfigId,
+        labelIds: a.labels.map((l) => l.labelId),
       })),
     });
     return {

@@ -47,7 +47,12 @@ const scepQuery = z.object({
 export function registerScepRoutes(t: RouteTable, scep: ScepService): void {
   const tag = 'SCEP';
   t.add({
-    method: 'get', path: '/scep', tag, auth: 'public', query: scepQuery, errors: [503],
+    method: 'get',
+    path: '/scep',
+    tag,
+    auth: 'public',
+    query: scepQuery,
+    errors: [503],
     responseMediaType: ['text/plain', 'application/x-x509-ca-cert', 'application/x-x509-ca-ra-cert', pkiMessageType],
     summary: 'SCEP: GetCACaps (text/plain), GetCACert (DER CA certificate) or PKIOperation with a base64 message (CertRep)',
     handler: ({ query }) =>
@@ -66,17 +71,30 @@ export function registerScepRoutes(t: RouteTable, scep: ScepService): void {
             return pkiOperation(scep, messageDer);
           }
           default:
-            return textReply(400, query.operation === undefined ? 'missing operation parameter' : `unsupported SCEP operation ${query.operation}`);
+            return textReply(
+              400,
+              query.operation === undefined ? 'missing operation parameter' : `unsupported SCEP operation ${query.operation}`,
+            );
         }
       }),
   });
   t.add({
-    method: 'post', path: '/scep', tag, auth: 'public', query: scepQuery, bodyMediaType: pkiMessageType, responseMediaType: pkiMessageType, errors: [503],
+    method: 'post',
+    path: '/scep',
+    tag,
+    auth: 'public',
+    query: scepQuery,
+    bodyMediaType: pkiMessageType,
+    responseMediaType: pkiMessageType,
+    errors: [503],
     summary: 'SCEP PKIOperation: the body is a DER PKIMessage (PKCSReq, RenewalReq, GetCertInitial); the answer is a CertRep',
     handler: ({ query, req }) =>
       guarded(async () => {
         if (query.operation !== 'PKIOperation') {
-          return textReply(400, query.operation === undefined ? 'missing operation parameter' : `unsupported SCEP operation ${query.operation} by POST`);
+          return textReply(
+            400,
+            query.operation === undefined ? 'missing operation parameter' : `unsupported SCEP operation ${query.operation} by POST`,
+          );
         }
         scep.getCaCaps();
         const body: unknown = req.body;
@@ -87,19 +105,32 @@ export function registerScepRoutes(t: RouteTable, scep: ScepService): void {
 }
 
 const certificateResult = z.object({
-  id: z.number(), serialNumber: z.string(), fingerprintSha256: z.string(), subject: z.string(),
-  deviceRef: z.number().nullable(), deviceUuid: z.string().nullable(), source: z.enum(['scep', 'pkcs12']),
-  transactionId: z.string().nullable(), notBefore: z.string(), notAfter: z.string(),
-  revoked: z.boolean(), revokedAt: z.string().nullable(), createdAt: z.string(),
+  id: z.number(),
+  serialNumber: z.string(),
+  fingerprintSha256: z.string(),
+  subject: z.string(),
+  deviceRef: z.number().nullable(),
+  deviceUuid: z.string().nullable(),
+  source: z.enum(['scep', 'pkcs12']),
+  transactionId: z.string().nullable(),
+  notBefore: z.string(),
+  notAfter: z.string(),
+  revoked: z.boolean(),
+  revokedAt: z.string().nullable(),
+  createdAt: z.string(),
 });
 
 /** Admin API (/api/v2): challenges and the certificates issued to devices. */
 export function registerScepAdminRoutes(t: RouteTable, scep: ScepService): void {
   t.add({
-    method: 'get', path: '/scep/crl', tag: 'SCEP', auth: 'public',
-    summary: 'The CA\'s certificate revocation list (X.509 v2 CRL, public): DER, or PEM with ?format=pem',
+    method: 'get',
+    path: '/scep/crl',
+    tag: 'SCEP',
+    auth: 'public',
+    summary: "The CA's certificate revocation list (X.509 v2 CRL, public): DER, or PEM with ?format=pem",
     query: z.strictObject({ format: z.enum(['der', 'pem']).optional() }),
-    responseMediaType: ['application/pkix-crl', 'application/x-pem-file'], errors: [503],
+    responseMediaType: ['application/pkix-crl', 'application/x-pem-file'],
+    errors: [503],
     handler: async ({ query }) => {
       let crl: Buffer;
       try {
@@ -115,7 +146,11 @@ export function registerScepAdminRoutes(t: RouteTable, scep: ScepService): void 
   });
   const tag = 'SCEP';
   t.add({
-    method: 'post', status: 201, path: '/scep/challenges', tag, errors: [404],
+    method: 'post',
+    status: 201,
+    path: '/scep/challenges',
+    tag,
+    errors: [404],
     summary: 'Mint a one-time SCEP challenge password (shown in this response only; stored as a hash)',
     body: z.strictObject({
       ttlMinutes: z.number().int().min(1).max(MAX_CHALLENGE_TTL_MINUTES).optional().describe('Default 60'),
@@ -125,20 +160,38 @@ export function registerScepAdminRoutes(t: RouteTable, scep: ScepService): void 
     handler: async ({ actor, body }) => new Reply(201, { results: await scep.createChallenge(actor, body) }),
   });
   t.add({
-    method: 'get', path: '/scep/certificates', tag, summary: 'List device certificates (SCEP and PKCS#12 identities)',
+    method: 'get',
+    path: '/scep/certificates',
+    tag,
+    summary: 'List device certificates (SCEP and PKCS#12 identities)',
     query: listQuery(['id', 'serialNumber', 'notAfter', 'createdAt']).extend({
       deviceUuid: uuidParam.optional(),
-      revoked: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+      revoked: z
+        .enum(['true', 'false'])
+        .transform((v) => v === 'true')
+        .optional(),
     }),
     results: z.array(certificateResult),
     handler: async ({ actor, query }) => {
-      const filter = { ...(query.deviceUuid !== undefined ? { deviceUuid: query.deviceUuid } : {}), ...(query.revoked !== undefined ? { revoked: query.revoked } : {}) };
-      const { total, results } = await scep.listCertificates(actor, filter, query, query.sortField ?? 'id', query.sortOrder === 'DESC' ? 'desc' : 'asc');
+      const filter = {
+        ...(query.deviceUuid !== undefined ? { deviceUuid: query.deviceUuid } : {}),
+        ...(query.revoked !== undefined ? { revoked: query.revoked } : {}),
+      };
+      const { total, results } = await scep.listCertificates(
+        actor,
+        filter,
+        query,
+        query.sortField ?? 'id',
+        query.sortOrder === 'DESC' ? 'desc' : 'asc',
+      );
       return listEnvelope(results, total, query);
     },
   });
   t.add({
-    method: 'post', path: '/scep/certificates/:serial/revoke', tag, summary: 'Revoke a device certificate (RenewalReq and GetCertInitial then refuse it)',
+    method: 'post',
+    path: '/scep/certificates/:serial/revoke',
+    tag,
+    summary: 'Revoke a device certificate (RenewalReq and GetCertInitial then refuse it)',
     params: z.object({ serial: z.string().regex(/^[0-9A-Fa-f]{1,64}$/, 'must be the hex serial number') }),
     results: certificateResult,
     handler: async ({ actor, params }) => ({ results: await scep.revokeCertificate(actor, params.serial) }),

@@ -415,13 +415,23 @@ export class ScepService {
     details: Record<string, unknown>,
   ): Promise<Decision> {
     const issued = this.issue(authority, request, device?.uuid);
-    await this.recordCertificate(tx, { certificate: issued.certificate, deviceRef: device?.id ?? null, source: 'scep', transactionId: request.transactionID });
+    await this.recordCertificate(tx, {
+      certificate: issued.certificate,
+      deviceRef: device?.id ?? null,
+      source: 'scep',
+      transactionId: request.transactionID,
+    });
     await recordAudit(tx, {
       actor: 'scep',
       action,
       objectType: 'deviceCertificate',
       objectId: issued.serialNumber,
-      details: { subject: issued.certificate.subject.replace(/\n/g, ', '), deviceUuid: device?.uuid ?? null, transactionId: request.transactionID, ...details },
+      details: {
+        subject: issued.certificate.subject.replace(/\n/g, ', '),
+        deviceUuid: device?.uuid ?? null,
+        transactionId: request.transactionID,
+        ...details,
+      },
     });
     return { issued: issued.certificate, serialNumber: issued.serialNumber, deviceRef: device?.id ?? null };
   }
@@ -517,10 +527,20 @@ export class ScepService {
   async revokeDeviceCertificates(tx: DbTx, deviceRef: number, reason: string): Promise<{ revoked: string[] }> {
     const active = await scepStore.activeCertificatesOfDevice(tx, deviceRef);
     if (active.length === 0) return { revoked: [] };
-    await scepStore.revokeCertificates(tx, active.map((c) => c.id), new Date());
+    await scepStore.revokeCertificates(
+      tx,
+      active.map((c) => c.id),
+      new Date(),
+    );
     this.certificateGeneration++;
     const serialNumbers = active.map((c) => c.serialNumber);
-    await recordAudit(tx, { actor: 'system', action: 'certificate.revoke', objectType: 'device', objectId: deviceRef, details: { reason, serialNumbers } });
+    await recordAudit(tx, {
+      actor: 'system',
+      action: 'certificate.revoke',
+      objectType: 'device',
+      objectId: deviceRef,
+      details: { reason, serialNumbers },
+    });
     this.logger.info({ scep: { deviceRef, serialNumbers, reason } }, 'device certificates revoked');
     return { revoked: serialNumbers };
   }
@@ -597,7 +617,13 @@ export class ScepService {
       if (existing.revoked) return { row: existing, changed: false };
       await scepStore.revokeCertificates(tx, [existing.id], new Date());
       this.certificateGeneration++;
-      await recordAudit(tx, { actor: actor.username, action: 'certificate.revoke', objectType: 'deviceCertificate', objectId: serial, details: { deviceRef: existing.deviceRef } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'certificate.revoke',
+        objectType: 'deviceCertificate',
+        objectId: serial,
+        details: { deviceRef: existing.deviceRef },
+      });
       return { row: (await scepStore.findCertificateBySerial(tx, serial))!, changed: true };
     });
     if (changed) this.logger.info({ scep: { serialNumber: serial, actor: actor.username } }, 'device certificate revoked');

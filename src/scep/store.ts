@@ -30,7 +30,11 @@ export const scepStore = {
       include: { device: { select: { uuid: true } } },
     }),
   revokedCertificates: (tx: DbTx) =>
-    tx.deviceCertificate.findMany({ where: { revoked: true }, select: { serialNumber: true, revokedAt: true, createdAt: true }, orderBy: { id: 'asc' } }),
+    tx.deviceCertificate.findMany({
+      where: { revoked: true },
+      select: { serialNumber: true, revokedAt: true, createdAt: true },
+      orderBy: { id: 'asc' },
+    }),
   activeCertificatesOfDevice: (tx: DbTx, deviceRef: number) =>
     tx.deviceCertificate.findMany({ where: { deviceRef, revoked: false }, select: { id: true, serialNumber: true } }),
   revokeCertificates: (tx: DbTx, ids: number[], at: Date) =>

@@ -94,7 +94,12 @@ function identityJson(stored: StoredSigningIdentity): object {
   };
 }
 
-export async function signingIdentityFor(options: { dataDir: string; key?: string; cert?: string; chain?: string }): Promise<SigningIdentity> {
+export async function signingIdentityFor(options: {
+  dataDir: string;
+  key?: string;
+  cert?: string;
+  chain?: string;
+}): Promise<SigningIdentity> {
   if (options.key !== undefined || options.cert !== undefined || options.chain !== undefined) {
     if (options.key === undefined || options.cert === undefined) throw new CliError('--key and --cert must be given together');
     const [keyPem, certPem, chainPem] = await Promise.all([
@@ -119,7 +124,10 @@ function printVerification(result: CmsVerifyResult, anchorSource: string | undef
     `  valid:     ${formatDate(signer.notBefore)} to ${formatDate(signer.notAfter)}`,
     `  SHA-256:   ${signer.fingerprintSha256}`,
     'Chain:',
-    ...result.chain.map((c, i) => `  ${i}: ${c.subject}${i === 0 ? ' (signer)' : ''}${result.trustAnchor && i === result.chain.length - 1 ? ' (trust anchor)' : ''}`),
+    ...result.chain.map(
+      (c, i) =>
+        `  ${i}: ${c.subject}${i === 0 ? ' (signer)' : ''}${result.trustAnchor && i === result.chain.length - 1 ? ' (trust anchor)' : ''}`,
+    ),
     result.trusted
       ? `Trusted:     yes (anchor ${result.trustAnchor!.subject}, from ${anchorSource})`
       : 'Trusted:     not evaluated (no trust anchors: pass --ca FILE or --system-roots, or run `mockiron signing init`)',

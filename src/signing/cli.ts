@@ -51,7 +51,9 @@ export function registerSigningCommands(program: Command): void {
     .addOption(new Option('--key-type <type>', 'key type for CA and signer').choices(['rsa', 'ec']).default('rsa'))
     .option('--force', 'replace an existing identity')
     .addOption(dataDirOption())
-    .action(async (options: { keyType: 'rsa' | 'ec'; force?: boolean; dataDir: string }) => (await import('./cli-actions.js')).runInit(options));
+    .action(async (options: { keyType: 'rsa' | 'ec'; force?: boolean; dataDir: string }) =>
+      (await import('./cli-actions.js')).runInit(options),
+    );
 
   signing
     .command('show')

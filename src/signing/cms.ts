@@ -358,7 +358,10 @@ function checkValidity(cert: X509Certificate, at: Date, isSigner: boolean): void
   if (at >= notBefore && at <= notAfter) return;
   const who = `${isSigner ? 'signer' : 'chain'} certificate ${oneLineName(cert.subject)}`;
   if (at > notAfter) {
-    fail(isSigner ? 'SIGNER_EXPIRED' : 'CHAIN_CERTIFICATE_EXPIRED', `${who} expired on ${notAfter.toISOString()} (checked at ${at.toISOString()})`);
+    fail(
+      isSigner ? 'SIGNER_EXPIRED' : 'CHAIN_CERTIFICATE_EXPIRED',
+      `${who} expired on ${notAfter.toISOString()} (checked at ${at.toISOString()})`,
+    );
   }
   if (at < notBefore) {
     fail(

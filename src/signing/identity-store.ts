@@ -192,9 +192,7 @@ export async function initSigningIdentity(
   return { identity, ca, paths: signingPaths(dataDir) };
 }
 
-export type ImportSource =
-  | { keyPem: string; certPem: string; chainPem?: string }
-  | { p12: Buffer; passphrase: string };
+export type ImportSource = { keyPem: string; certPem: string; chainPem?: string } | { p12: Buffer; passphrase: string };
 
 /** Private key and certificates out of a PKCS#12 file; EC keys and certificates included. */
 export function readPkcs12(p12: Buffer, passphrase: string): { privateKey: KeyObject; certificates: X509Certificate[] } {
@@ -218,9 +216,7 @@ export function readPkcs12(p12: Buffer, passphrase: string): { privateKey: KeyOb
       // forge decodes RSA itself and hands back raw ASN.1 for key and cert types it lacks (EC)
       const rawAsn1 = (bag as { asn1?: forge.asn1.Asn1 }).asn1;
       if (bag.type === forge.pki.oids.keyBag || bag.type === forge.pki.oids.pkcs8ShroudedKeyBag) {
-        const pkcs8 = bag.key
-          ? toBuffer(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(bag.key)))
-          : rawAsn1 && toBuffer(rawAsn1);
+        const pkcs8 = bag.key ? toBuffer(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(bag.key))) : rawAsn1 && toBuffer(rawAsn1);
         if (pkcs8) keys.push(createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }));
       } else if (bag.type === forge.pki.oids.certBag) {
         const certDer = bag.cert ? toBuffer(forge.pki.certificateToAsn1(bag.cert)) : rawAsn1 && toBuffer(rawAsn1);
@@ -238,7 +234,11 @@ export function identityFromImport(source: ImportSource): SigningIdentity {
     const { privateKey, certificates } = readPkcs12(source.p12, source.passphrase);
     const signer = certificates.find((c) => c.checkPrivateKey(privateKey));
     if (!signer) throw new IdentityError('no certificate in the PKCS#12 file matches its private key');
-    return assembleSigningIdentity(privateKey, signer, certificates.filter((c) => c !== signer));
+    return assembleSigningIdentity(
+      privateKey,
+      signer,
+      certificates.filter((c) => c !== signer),
+    );
   }
   return identityFromPem(source);
 }

@@ -1,11 +1,6 @@
 // Signing identities and the certificate authority that issues them. Pure: no file I/O.
 
-import {
-  createPrivateKey,
-  generateKeyPairSync,
-  X509Certificate,
-  type KeyObject,
-} from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import {
   authorityKeyIdentifierExtension,
   basicConstraintsExtension,
@@ -53,9 +48,7 @@ const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export function generateKeyPair(keyType: KeyType): { privateKey: KeyObject; publicKey: KeyObject } {
-  return keyType === 'ec'
-    ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-    : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return keyType === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
 }
 
 export type CertificateProfile = 'signer' | 'device' | 'tls-server' | 'intermediate-ca';
@@ -178,7 +171,12 @@ export class CertificateAuthority {
 
   /** PKCS#8 PEM of the CA key, for the identity store. Keep it out of logs. */
   /** A CRL listing these revoked certificates, signed by this CA. */
-  issueCrl(options: { revoked: Array<{ serialNumberHex: string; revokedAt: Date }>; crlNumber: number; thisUpdate?: Date; validityHours?: number }): Buffer {
+  issueCrl(options: {
+    revoked: Array<{ serialNumberHex: string; revokedAt: Date }>;
+    crlNumber: number;
+    thisUpdate?: Date;
+    validityHours?: number;
+  }): Buffer {
     const thisUpdate = options.thisUpdate ?? new Date();
     return buildCrl({
       issuerName: this.#subjectName,
@@ -187,7 +185,10 @@ export class CertificateAuthority {
       thisUpdate,
       nextUpdate: new Date(thisUpdate.getTime() + (options.validityHours ?? 24) * 3_600_000),
       crlNumber: options.crlNumber,
-      revoked: options.revoked.map((r) => ({ serialNumber: Buffer.from(r.serialNumberHex.length % 2 ? `0${r.serialNumberHex}` : r.serialNumberHex, 'hex'), revokedAt: r.revokedAt })),
+      revoked: options.revoked.map((r) => ({
+        serialNumber: Buffer.from(r.serialNumberHex.length % 2 ? `0${r.serialNumberHex}` : r.serialNumberHex, 'hex'),
+        revokedAt: r.revokedAt,
+      })),
     });
   }
 

@@ -54,6 +54,10 @@ export class SigningService {
 
   /** Sign without caching, e.g. for one-off enrollment profiles carrying secrets. */
   signOnce(content: Buffer): Buffer {
-    return signCms(content, { privateKey: this.identity.privateKey, certificate: this.identity.certificate, chain: [...this.identity.chain] });
+    return signCms(content, {
+      privateKey: this.identity.privateKey,
+      certificate: this.identity.certificate,
+      chain: [...this.identity.chain],
+    });
   }
 }

@@ -253,7 +253,10 @@ export function buildCrl(spec: CrlSpec): Buffer {
     der.time(spec.nextUpdate),
     // An empty list is left out rather than encoded empty (RFC 5280)
     ...(revoked.length ? [der.sequence(...revoked)] : []),
-    der.explicit(0, der.sequence(extension(OID.cRLNumber, false, der.smallInteger(spec.crlNumber)), authorityKeyIdentifierExtension(spec.issuerKeyId))),
+    der.explicit(
+      0,
+      der.sequence(extension(OID.cRLNumber, false, der.smallInteger(spec.crlNumber)), authorityKeyIdentifierExtension(spec.issuerKeyId)),
+    ),
   );
   return der.sequence(tbs, algorithmIdentifier, der.bitString(sign(hash, tbs, spec.signingKey)));
 }

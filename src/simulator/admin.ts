@@ -31,7 +31,10 @@ function describe(response: HttpResponse): string {
   const text = response.body.toString('utf8');
   try {
     const json = JSON.parse(text) as { messages?: { localizedMessage?: string }[] };
-    const message = json.messages?.map((m) => m.localizedMessage).filter(Boolean).join('; ');
+    const message = json.messages
+      ?.map((m) => m.localizedMessage)
+      .filter(Boolean)
+      .join('; ');
     if (message) return message;
   } catch {
     // not JSON: show the start of the text
@@ -61,7 +64,11 @@ export class AdminClient {
     const headers: Record<string, string> = { Authorization: this.#authorization, Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     try {
-      return await this.http.request(kind, `${this.#base}${path}`, { method, headers, ...(body !== undefined && { body: JSON.stringify(body) }) });
+      return await this.http.request(kind, `${this.#base}${path}`, {
+        method,
+        headers,
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
     } catch (err) {
       if (err instanceof HttpError) throw new AdminApiError(err.message);
       throw err;
@@ -70,8 +77,11 @@ export class AdminClient {
 
   /** The CA that signs profiles and issues device identities (GET /api/v2/signing/ca.pem, public). */
   async caCertificatePem(): Promise<string> {
-    const response = await this.http.request('admin-ca', `${this.#base}/api/v2/signing/ca.pem`, { headers: { Accept: 'application/x-pem-file' } });
-    if (response.status !== 200) throw new AdminApiError(`GET /api/v2/signing/ca.pem answered ${response.status}: ${describe(response)}`, response.status);
+    const response = await this.http.request('admin-ca', `${this.#base}/api/v2/signing/ca.pem`, {
+      headers: { Accept: 'application/x-pem-file' },
+    });
+    if (response.status !== 200)
+      throw new AdminApiError(`GET /api/v2/signing/ca.pem answered ${response.status}: ${describe(response)}`, response.status);
     const pem = response.body.toString('utf8');
     try {
       new X509Certificate(pem);

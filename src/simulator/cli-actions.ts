@@ -45,7 +45,8 @@ function positiveInteger(value: string | undefined, flag: string, options: { min
 
 function rate(value: string, flag: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new CliError(`${flag} must be a number from 0 to 1, got "${value}"`, 2);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new CliError(`${flag} must be a number from 0 to 1, got "${value}"`, 2);
   return n;
 }
 
@@ -63,10 +64,16 @@ function serverUrl(value: string | undefined): string {
 
 function faultSettings(list: string | undefined, rateText: string): FaultSettings | undefined {
   if (list === undefined) return undefined;
-  const kinds = list.split(',').map((k) => k.trim()).filter(Boolean);
+  const kinds = list
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   const unknown = kinds.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
   if (kinds.length === 0 || unknown.length > 0) {
-    throw new CliError(`--faults takes a comma-separated list of ${FAULT_KINDS.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`, 2);
+    throw new CliError(
+      `--faults takes a comma-separated list of ${FAULT_KINDS.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`,
+      2,
+    );
   }
   return { kinds: new Set(kinds as FaultKind[]), rate: rate(rateText, '--fault-rate') };
 }
@@ -99,18 +106,28 @@ export function formatSummary(summary: MetricsSummary): string {
   lines.push(`requests: ${summary.requests.total} in ${summary.elapsedSeconds} s (${summary.requests.perSecond} req/s)`);
   lines.push(`commands handled: ${summary.commandsHandled} (delivered again after an answer: ${summary.duplicateDeliveries})`);
   for (const [type, statuses] of Object.entries(summary.commands).sort(([a], [b]) => a.localeCompare(b))) {
-    lines.push(`  ${type}: ${Object.entries(statuses).map(([s, n]) => `${s} ${n}`).join(', ')}`);
+    lines.push(
+      `  ${type}: ${Object.entries(statuses)
+        .map(([s, n]) => `${s} ${n}`)
+        .join(', ')}`,
+    );
   }
   lines.push('latency (ms)             count     p50     p90     p99     max');
   for (const [kind, l] of Object.entries(summary.latency)) {
-    lines.push(`  ${kind.padEnd(22)} ${String(l.count).padStart(6)} ${String(l.p50).padStart(7)} ${String(l.p90).padStart(7)} ${String(l.p99).padStart(7)} ${String(l.max).padStart(7)}`);
+    lines.push(
+      `  ${kind.padEnd(22)} ${String(l.count).padStart(6)} ${String(l.p50).padStart(7)} ${String(l.p90).padStart(7)} ${String(l.p99).padStart(7)} ${String(l.max).padStart(7)}`,
+    );
   }
   lines.push(`errors: ${summary.errors.total}`);
   for (const [kind, n] of Object.entries(summary.errors.byKind)) lines.push(`  ${kind}: ${n}`);
   for (const sample of summary.errors.samples.slice(0, 5)) lines.push(`    e.g. ${sample}`);
   for (const [kind, f] of Object.entries(summary.faults)) {
-    const answers = Object.entries(f.answers).map(([s, n]) => `${s}×${n}`).join(', ');
-    const notes = Object.entries(f.notes).map(([s, n]) => `${s}×${n}`).join(', ');
+    const answers = Object.entries(f.answers)
+      .map(([s, n]) => `${s}×${n}`)
+      .join(', ');
+    const notes = Object.entries(f.notes)
+      .map(([s, n]) => `${s}×${n}`)
+      .join(', ');
     lines.push(`fault ${kind}: sent ${f.sent}, answers ${answers || '-'}, wrongly accepted ${f.accepted}${notes ? `, ${notes}` : ''}`);
   }
   return `${lines.join('\n')}\n`;
@@ -138,7 +155,12 @@ export function deviceStatusView(device: DeviceState) {
       payloadTypes: p.payloads.map((payload) => payload.type),
       vpnUuids: p.payloads.flatMap((payload) => (payload.vpnUuid ? [payload.vpnUuid] : [])),
     })),
-    apps: Object.fromEntries(Object.values(device.apps).map((a) => [a.identifier, { vpnUuid: typeof a.attributes.VPNUUID === 'string' ? a.attributes.VPNUUID : null }])),
+    apps: Object.fromEntries(
+      Object.values(device.apps).map((a) => [
+        a.identifier,
+        { vpnUuid: typeof a.attributes.VPNUUID === 'string' ? a.attributes.VPNUUID : null },
+      ]),
+    ),
   };
 }
 
@@ -146,9 +168,14 @@ function formatStatus(state: FleetState): string {
   const lines = [`server ${state.server}, seed "${state.seed}", ${state.devices.length} device(s), updated ${state.updatedAt}`];
   for (const device of state.devices) {
     const view = deviceStatusView(device);
-    lines.push(`${view.udid}  ${view.status.padEnd(10)} ${view.productName} iOS ${view.osVersion}  serial ${view.serialNumber}${view.locked ? '  LOCKED' : ''}`);
+    lines.push(
+      `${view.udid}  ${view.status.padEnd(10)} ${view.productName} iOS ${view.osVersion}  serial ${view.serialNumber}${view.locked ? '  LOCKED' : ''}`,
+    );
     if (view.lastError && view.status !== 'enrolled') lines.push(`  last error: ${view.lastError}`);
-    for (const p of view.profiles) lines.push(`  profile ${p.identifier}${p.vpnUuids.length ? `  VPNUUID ${p.vpnUuids.join(', ')}` : ''}${p.source === 'enrollment' ? '  (MDM enrollment)' : ''}`);
+    for (const p of view.profiles)
+      lines.push(
+        `  profile ${p.identifier}${p.vpnUuids.length ? `  VPNUUID ${p.vpnUuids.join(', ')}` : ''}${p.source === 'enrollment' ? '  (MDM enrollment)' : ''}`,
+      );
     for (const [bundleId, app] of Object.entries(view.apps)) lines.push(`  app ${bundleId} → ${app.vpnUuid ?? '(no VPN)'}`);
   }
   return `${lines.join('\n')}\n`;
@@ -160,7 +187,8 @@ export async function runSimulate(opts: SimulateOptions): Promise<void> {
   const concurrency = positiveInteger(opts.concurrency, '--concurrency', { max: 10_000 });
   if (opts.duration !== undefined && opts.iterations !== undefined) throw new CliError('give --duration or --iterations, not both', 2);
   const durationSeconds = opts.duration !== undefined ? positiveInteger(opts.duration, '--duration') : undefined;
-  const iterations = opts.iterations !== undefined ? positiveInteger(opts.iterations, '--iterations') : durationSeconds === undefined ? 1 : undefined;
+  const iterations =
+    opts.iterations !== undefined ? positiveInteger(opts.iterations, '--iterations') : durationSeconds === undefined ? 1 : undefined;
   const pollIntervalMs = positiveInteger(opts.pollInterval, '--poll-interval', { min: 0 });
   let models: ModelChoice[] | undefined;
   try {

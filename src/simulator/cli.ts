@@ -36,5 +36,7 @@ export function registerSimulatorCommands(program: Command): void {
     .description('show what each simulated device holds: status, profiles and per-app VPN bindings')
     .option('--state <file>', `state file (default ${DEFAULT_STATE_FILE})`)
     .option('--json', 'print JSON')
-    .action(async (local: { state?: string; json?: boolean }, command: Command) => (await import('./cli-actions.js')).runSimulateStatus(local, command));
+    .action(async (local: { state?: string; json?: boolean }, command: Command) =>
+      (await import('./cli-actions.js')).runSimulateStatus(local, command),
+    );
 }

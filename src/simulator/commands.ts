@@ -3,12 +3,7 @@
 // device's state. Pure apart from the clock: the network side lives in device.ts.
 
 import { createHash, X509Certificate } from 'node:crypto';
-import {
-  decodeCommand,
-  MdmProtocolError,
-  validateCommandFields,
-  type DecodedCommand,
-} from '../mdm/protocol/index.js';
+import { decodeCommand, MdmProtocolError, validateCommandFields, type DecodedCommand } from '../mdm/protocol/index.js';
 import { detectPlistFormat, isPlistDict, parsePlist, PlistReal, toXmlPlist, type PlistDict, type PlistValue } from '../plist/index.js';
 import { CmsVerifyError, verifyCms } from '../signing/cms.js';
 import type { SeededRandom } from './random.js';
@@ -207,7 +202,8 @@ const installProfile: Handler = (state, command, now) => {
     return error(ERRORS.profileInstallFailed('Profile'), ERRORS.malformedProfile((err as Error).message));
   }
   const problem = profileProblem(profile);
-  if (problem) return error(ERRORS.profileInstallFailed(profileName(isPlistDict(profile) ? profile : undefined)), ERRORS.malformedProfile(problem));
+  if (problem)
+    return error(ERRORS.profileInstallFailed(profileName(isPlistDict(profile) ? profile : undefined)), ERRORS.malformedProfile(problem));
   const dict = profile as PlistDict;
   const identifier = dict.PayloadIdentifier as string;
   const existing = state.profiles[identifier];
@@ -313,7 +309,8 @@ const settings: Handler = (state, command) => {
     if (item.Item === 'ApplicationAttributes') {
       const identifier = item.Identifier;
       if (typeof identifier !== 'string' || identifier === '') throw new CommandFormat(`Settings[${i}].Identifier is missing`);
-      if (item.Attributes !== undefined && !isPlistDict(item.Attributes)) throw new CommandFormat(`Settings[${i}].Attributes must be a dictionary`);
+      if (item.Attributes !== undefined && !isPlistDict(item.Attributes))
+        throw new CommandFormat(`Settings[${i}].Attributes must be a dictionary`);
       const app = state.apps[identifier];
       if (!app) {
         answers.push({ Status: 'Error', ErrorChain: [ERRORS.appNotManaged(identifier)] });
@@ -455,7 +452,12 @@ export const COMMAND_HANDLERS: Readonly<Record<string, Handler>> = {
   EraseDevice: eraseDevice,
 };
 
-function buildResponse(state: DeviceState, commandUuid: string, requestType: string, outcome: Outcome | { status: 'NotNow' }): CommandResponse {
+function buildResponse(
+  state: DeviceState,
+  commandUuid: string,
+  requestType: string,
+  outcome: Outcome | { status: 'NotNow' },
+): CommandResponse {
   const result: PlistDict = {
     UDID: state.identity.udid,
     CommandUUID: commandUuid,

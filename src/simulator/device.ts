@@ -43,7 +43,12 @@ export interface PollOutcome {
 }
 
 /** A new, not yet enrolled device: identity from the fleet seed and its index. */
-export function newDeviceState(seed: string, index: number, mix: readonly ModelChoice[] = DEFAULT_MODEL_MIX, trustAnchorsPem: string[] = []): DeviceState {
+export function newDeviceState(
+  seed: string,
+  index: number,
+  mix: readonly ModelChoice[] = DEFAULT_MODEL_MIX,
+  trustAnchorsPem: string[] = [],
+): DeviceState {
   const identity = deriveIdentity(seed, index, mix);
   return {
     identity,
@@ -215,14 +220,24 @@ export class VirtualDevice {
   #unenrolledByServer(status: number): void {
     this.state.status = 'unenrolled';
     this.state.lastError = `the server answered ${status}: no longer enrolled`;
-    for (const [identifier, profile] of Object.entries(this.state.profiles)) if (profile.source === 'enrollment') delete this.state.profiles[identifier];
+    for (const [identifier, profile] of Object.entries(this.state.profiles))
+      if (profile.source === 'enrollment') delete this.state.profiles[identifier];
   }
 
   #erase(): void {
     const { identity, rngState, trustAnchorsPem, pollCycles } = this.state;
     // Everything the device held goes; the identity is the hardware and survives
     for (const key of Object.keys(this.state) as (keyof DeviceState)[]) delete this.state[key];
-    Object.assign(this.state, { identity, status: 'erased', trustAnchorsPem, profiles: {}, apps: {}, rngState, pollCycles, erasedAt: this.#now().toISOString() });
+    Object.assign(this.state, {
+      identity,
+      status: 'erased',
+      trustAnchorsPem,
+      profiles: {},
+      apps: {},
+      rngState,
+      pollCycles,
+      erasedAt: this.#now().toISOString(),
+    });
     this.#signer = undefined;
   }
 
@@ -230,12 +245,17 @@ export class VirtualDevice {
   async #checkOut(): Promise<void> {
     const mdm = this.state.mdm!;
     try {
-      await sendCheckin(this.#http(), 'checkin-checkout', mdm, this.#identitySigner(), { MessageType: 'CheckOut', UDID: this.udid, Topic: mdm.topic });
+      await sendCheckin(this.#http(), 'checkin-checkout', mdm, this.#identitySigner(), {
+        MessageType: 'CheckOut',
+        UDID: this.udid,
+        Topic: mdm.topic,
+      });
     } catch (err) {
       this.#options.metrics?.recordError('checkout', (err as Error).message);
     }
     this.state.status = 'unenrolled';
-    for (const [identifier, profile] of Object.entries(this.state.profiles)) if (profile.source === 'enrollment') delete this.state.profiles[identifier];
+    for (const [identifier, profile] of Object.entries(this.state.profiles))
+      if (profile.source === 'enrollment') delete this.state.profiles[identifier];
     this.state.apps = {};
   }
 
@@ -288,7 +308,11 @@ export class VirtualDevice {
       commands.push(answer);
       metrics?.recordCommand(answer.requestType, answer.status);
       const final = answer.status !== 'NotNow';
-      if (final && this.state.answeredCommands?.includes(answer.commandUuid) && !this.state.unconfirmedAnswers?.includes(answer.commandUuid)) {
+      if (
+        final &&
+        this.state.answeredCommands?.includes(answer.commandUuid) &&
+        !this.state.unconfirmedAnswers?.includes(answer.commandUuid)
+      ) {
         metrics?.recordDuplicate(answer.requestType, answer.commandUuid);
       }
       try {
@@ -331,7 +355,12 @@ export class VirtualDevice {
       let note = 'then-empty';
       if (next.body.length > 0) {
         const uuid = /<key>CommandUUID<\/key>\s*<string>([^<]*)<\/string>/.exec(next.body.toString('utf8'))?.[1];
-        note = uuid === answer.commandUuid ? (answer.status === 'NotNow' ? 'then-deferred-command-again' : 'then-answered-command-again') : 'then-next-command';
+        note =
+          uuid === answer.commandUuid
+            ? answer.status === 'NotNow'
+              ? 'then-deferred-command-again'
+              : 'then-answered-command-again'
+            : 'then-next-command';
       }
       metrics?.noteFault('drop-connection', note);
     }

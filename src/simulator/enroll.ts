@@ -5,7 +5,15 @@
 //   3. obtain the identity (SCEP PKCSReq, or open the PKCS#12);
 //   4. Authenticate and TokenUpdate on the CheckInURL, signed with that identity.
 
-import { createHash, createPrivateKey, generateKeyPair as generateKeyPairCallback, randomBytes, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  generateKeyPair as generateKeyPairCallback,
+  randomBytes,
+  randomUUID,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
 import { signMdmRequest } from '../mdm/protocol/index.js';
@@ -40,7 +48,14 @@ export interface EnrollmentArtifacts {
   profileServiceUrl: string;
   /** The exact signed attributes body POSTed in phase 2 (its CHALLENGE is now used up). */
   signedAttributes: Buffer;
-  scep?: { url: string; challenge: string; subject: SubjectName; caCert: X509Certificate; raCert?: X509Certificate; postSupported: boolean };
+  scep?: {
+    url: string;
+    challenge: string;
+    subject: SubjectName;
+    caCert: X509Certificate;
+    raCert?: X509Certificate;
+    postSupported: boolean;
+  };
 }
 
 export interface EnrollmentResult {
@@ -57,7 +72,13 @@ export function rsaKey(modulusLength: number): Promise<KeyObject> {
   return generateKeyPairAsync('rsa', { modulusLength }).then((pair) => pair.privateKey);
 }
 
-async function expectOk(http: HttpClient, stage: EnrollmentStage, kind: string, url: string, options: Parameters<HttpClient['request']>[2] = {}): Promise<HttpResponse> {
+async function expectOk(
+  http: HttpClient,
+  stage: EnrollmentStage,
+  kind: string,
+  url: string,
+  options: Parameters<HttpClient['request']>[2] = {},
+): Promise<HttpResponse> {
   let response: HttpResponse | undefined;
   try {
     response = await http.request(kind, url, { ...options, dropAfterSend: false });
@@ -66,7 +87,11 @@ async function expectOk(http: HttpClient, stage: EnrollmentStage, kind: string, 
     throw err;
   }
   if (response!.status !== 200) {
-    throw new EnrollmentError(stage, `${options.method ?? 'GET'} ${url} answered ${response!.status}: ${response!.body.toString('utf8').slice(0, 200)}`, response!.status);
+    throw new EnrollmentError(
+      stage,
+      `${options.method ?? 'GET'} ${url} answered ${response!.status}: ${response!.body.toString('utf8').slice(0, 200)}`,
+      response!.status,
+    );
   }
   return response!;
 }
@@ -77,7 +102,8 @@ function readSignedProfile(stage: EnrollmentStage, body: Buffer, trustAnchorsPem
   try {
     content = verifyCms(body, { trustAnchors: trustAnchorsPem }).content;
   } catch (err) {
-    if (err instanceof CmsVerifyError) throw new EnrollmentError(stage, `the profile's signature does not verify against the server CA (${err.code}: ${err.message})`);
+    if (err instanceof CmsVerifyError)
+      throw new EnrollmentError(stage, `the profile's signature does not verify against the server CA (${err.code}: ${err.message})`);
     throw err;
   }
   let value: PlistValue;
@@ -102,11 +128,14 @@ function stringField(stage: EnrollmentStage, dict: PlistDict, key: string, where
 
 /** The Profile Service payload: at the top level (as Apple's guide shows it) or inside a Configuration profile. */
 export function findProfileService(profile: PlistDict): { url: string; deviceAttributes: string[]; challenge?: string } {
-  const service = profile.PayloadType === 'Profile Service' ? profile : payloadsOf(profile).find((p) => p.PayloadType === 'Profile Service');
+  const service =
+    profile.PayloadType === 'Profile Service' ? profile : payloadsOf(profile).find((p) => p.PayloadType === 'Profile Service');
   if (!service) throw new EnrollmentError('ota-profile', 'the enrollment profile has no "Profile Service" payload');
   const content = service.PayloadContent;
   if (!isPlistDict(content)) throw new EnrollmentError('ota-profile', 'Profile Service: PayloadContent is not a dictionary');
-  const attributes = Array.isArray(content.DeviceAttributes) ? content.DeviceAttributes.filter((a): a is string => typeof a === 'string') : [];
+  const attributes = Array.isArray(content.DeviceAttributes)
+    ? content.DeviceAttributes.filter((a): a is string => typeof a === 'string')
+    : [];
   const challenge = content.Challenge;
   return {
     url: stringField('ota-profile', content, 'URL', 'Profile Service'),
@@ -196,7 +225,13 @@ export interface ScepEnrollment {
   artifacts: NonNullable<EnrollmentArtifacts['scep']>;
 }
 
-async function sendPkiOperation(http: HttpClient, kind: string, url: string, request: BuiltPkiRequest, postSupported: boolean): Promise<HttpResponse> {
+async function sendPkiOperation(
+  http: HttpClient,
+  kind: string,
+  url: string,
+  request: BuiltPkiRequest,
+  postSupported: boolean,
+): Promise<HttpResponse> {
   if (postSupported) {
     return expectOk(http, 'scep', kind, withQuery(url, { operation: 'PKIOperation' }), {
       method: 'POST',
@@ -248,7 +283,13 @@ export async function enrollWithScep(http: HttpClient, payload: PlistDict, ident
   const caps = await expectOk(http, 'scep', 'scep-getcacaps', withQuery(url, { operation: 'GetCACaps', message: name }));
   const postSupported = /^POSTPKIOperation$/im.test(caps.body.toString('utf8'));
   const caResponse = await expectOk(http, 'scep', 'scep-getcacert', withQuery(url, { operation: 'GetCACert', message: name }));
-  const scep = { url, challenge, subject: scepSubjectName(content.Subject, identity.udid), ...readCaCertResponse(caResponse), postSupported };
+  const scep = {
+    url,
+    challenge,
+    subject: scepSubjectName(content.Subject, identity.udid),
+    ...readCaCertResponse(caResponse),
+    postSupported,
+  };
   const privateKey = await rsaKey(keysize);
   let { certRep, request } = await scepRequest(http, 'scep-pkioperation', scep, privateKey);
   const retries = typeof content.Retries === 'number' ? content.Retries : 3;
@@ -280,7 +321,8 @@ export async function enrollWithScep(http: HttpClient, payload: PlistDict, ident
     request = { ...request, senderNonce: poll.senderNonce };
   }
   if (certRep.status !== 'SUCCESS') {
-    const why = certRep.status === 'FAILURE' ? `${certRep.failInfo}${certRep.failInfoText ? ` (${certRep.failInfoText})` : ''}` : 'still PENDING';
+    const why =
+      certRep.status === 'FAILURE' ? `${certRep.failInfo}${certRep.failInfoText ? ` (${certRep.failInfoText})` : ''}` : 'still PENDING';
     throw new EnrollmentError('scep', `the CA refused the request: ${why}`);
   }
   const certificate = certRep.certificates.find((c) => c.checkPrivateKey(privateKey));
@@ -374,7 +416,9 @@ export async function enrollDevice(
   now: () => Date = () => new Date(),
 ): Promise<EnrollmentResult> {
   // Phase 1: the Profile Service profile
-  const otaProfile = await expectOk(http, 'ota-profile', 'ota-profile', enrollmentUrl, { headers: { Accept: 'application/x-apple-aspen-config' } });
+  const otaProfile = await expectOk(http, 'ota-profile', 'ota-profile', enrollmentUrl, {
+    headers: { Accept: 'application/x-apple-aspen-config' },
+  });
   const service = findProfileService(readSignedProfile('ota-profile', otaProfile.body, trustAnchorsPem));
 
   // Phase 2: signed device attributes, answered by the enrollment profile. iOS signs with a
@@ -397,7 +441,10 @@ export async function enrollDevice(
   const settings = readMdmPayload(mdmPayload);
   const identityPayload = payloads.find((p) => p.PayloadUUID === settings.identityCertificateUuid);
   if (!identityPayload) {
-    throw new EnrollmentError('enrollment-profile', `IdentityCertificateUUID ${settings.identityCertificateUuid} names no payload of the profile`);
+    throw new EnrollmentError(
+      'enrollment-profile',
+      `IdentityCertificateUUID ${settings.identityCertificateUuid} names no payload of the profile`,
+    );
   }
   const rootCertificatesPem = payloads
     .filter((p) => p.PayloadType === 'com.apple.security.root' && p.PayloadContent instanceof Uint8Array)
@@ -486,6 +533,10 @@ async function checkinOrFail(
     throw err;
   }
   if (response.status !== 200) {
-    throw new EnrollmentError(stage, `${mdm.checkInUrl} answered ${response.status}: ${response.body.toString('utf8').slice(0, 200)}`, response.status);
+    throw new EnrollmentError(
+      stage,
+      `${mdm.checkInUrl} answered ${response.status}: ${response.body.toString('utf8').slice(0, 200)}`,
+      response.status,
+    );
   }
 }

@@ -88,7 +88,9 @@ export async function prepareFleetState(options: {
   const now = new Date().toISOString();
   const loaded = await loadFleetState(options.stateFile);
   if (loaded && !sameServer(loaded.server, options.server)) {
-    throw new FleetError(`${options.stateFile} holds devices enrolled with ${loaded.server}, not ${options.server}; use another --state file`);
+    throw new FleetError(
+      `${options.stateFile} holds devices enrolled with ${loaded.server}, not ${options.server}; use another --state file`,
+    );
   }
   if (loaded && options.seed !== undefined && loaded.seed !== options.seed) {
     throw new FleetError(`${options.stateFile} was created with seed "${loaded.seed}", not "${options.seed}"`);
@@ -121,14 +123,17 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     try {
       caPem = await admin.caCertificatePem();
     } catch (err) {
-      if (err instanceof AdminApiError || err instanceof HttpError) throw new FleetError(`cannot reach the server at ${options.server}: ${err.message}`);
+      if (err instanceof AdminApiError || err instanceof HttpError)
+        throw new FleetError(`cannot reach the server at ${options.server}: ${err.message}`);
       throw err;
     }
     const state = await prepareFleetState({ ...options, caPem });
     const writer = new StateWriter(options.stateFile, () => ({ ...state, updatedAt: new Date().toISOString() }));
     const selected = state.devices.filter((d) => d.identity.index < options.devices);
     if (selected.some((d) => d.status === 'new') && !options.enrollmentUrl && !admin.hasCredentials) {
-      throw new FleetError('devices need enrolling: give admin credentials (--admin-user with --admin-password-file or MOCKIRON_ADMIN_PASSWORD) or --enrollment-url');
+      throw new FleetError(
+        'devices need enrolling: give admin credentials (--admin-user with --admin-password-file or MOCKIRON_ADMIN_PASSWORD) or --enrollment-url',
+      );
     }
     const devices = selected.map(
       (s) =>

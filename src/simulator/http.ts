@@ -63,61 +63,64 @@ export function createHttpClient(options: { metrics?: Metrics; maxSockets?: numb
     const started = performance.now();
     // A kept-alive socket the server closed at the moment we reused it fails with ECONNRESET
     // before the server saw the request; like NSURLSession, send again on a new connection.
-    const attempt = (retriesLeft: number): Promise<HttpResponse | undefined> => new Promise((resolve, reject) => {
-      let settled = false;
-      const finish = (status: number | string) => options.metrics?.recordRequest(kind, performance.now() - started, status);
-      const req = transport.request(
-        target,
-        {
-          method: opts.method ?? 'GET',
-          headers,
-          agent: target.protocol === 'https:' ? httpsAgent : httpAgent,
-          // A dropped connection must not be handed back to the pool
-          ...(opts.dropAfterSend && { agent: false }),
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            if (settled) return;
-            settled = true;
-            finish(res.statusCode ?? 0);
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-          });
-          res.on('error', (err) => {
-            if (settled) return;
-            settled = true;
-            finish('network-error');
-            reject(new HttpError(`${kind}: ${err.message}`, (err as NodeJS.ErrnoException).code));
-          });
-        },
-      );
-      req.setTimeout(opts.timeoutMs ?? 30_000, () => req.destroy(Object.assign(new Error(`timed out after ${opts.timeoutMs ?? 30_000} ms`), { code: 'ETIMEDOUT' })));
-      req.on('error', (err) => {
-        if (settled) return;
-        settled = true;
-        const code = (err as NodeJS.ErrnoException).code;
-        if (req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE') && retriesLeft > 0 && !opts.dropAfterSend) {
-          resolve(attempt(retriesLeft - 1));
-          return;
-        }
-        finish('network-error');
-        reject(new HttpError(`${kind} ${target.origin}${target.pathname}: ${err.message}`, (err as NodeJS.ErrnoException).code));
-      });
-      if (opts.dropAfterSend) {
-        req.on('finish', () => {
-          // Give the bytes a moment to leave the socket, then hang up without reading the answer
-          setImmediate(() => {
-            if (settled) return;
-            settled = true;
-            finish('dropped');
-            req.destroy();
-            resolve(undefined);
-          });
+    const attempt = (retriesLeft: number): Promise<HttpResponse | undefined> =>
+      new Promise((resolve, reject) => {
+        let settled = false;
+        const finish = (status: number | string) => options.metrics?.recordRequest(kind, performance.now() - started, status);
+        const req = transport.request(
+          target,
+          {
+            method: opts.method ?? 'GET',
+            headers,
+            agent: target.protocol === 'https:' ? httpsAgent : httpAgent,
+            // A dropped connection must not be handed back to the pool
+            ...(opts.dropAfterSend && { agent: false }),
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => {
+              if (settled) return;
+              settled = true;
+              finish(res.statusCode ?? 0);
+              resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+            });
+            res.on('error', (err) => {
+              if (settled) return;
+              settled = true;
+              finish('network-error');
+              reject(new HttpError(`${kind}: ${err.message}`, (err as NodeJS.ErrnoException).code));
+            });
+          },
+        );
+        req.setTimeout(opts.timeoutMs ?? 30_000, () =>
+          req.destroy(Object.assign(new Error(`timed out after ${opts.timeoutMs ?? 30_000} ms`), { code: 'ETIMEDOUT' })),
+        );
+        req.on('error', (err) => {
+          if (settled) return;
+          settled = true;
+          const code = (err as NodeJS.ErrnoException).code;
+          if (req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE') && retriesLeft > 0 && !opts.dropAfterSend) {
+            resolve(attempt(retriesLeft - 1));
+            return;
+          }
+          finish('network-error');
+          reject(new HttpError(`${kind} ${target.origin}${target.pathname}: ${err.message}`, (err as NodeJS.ErrnoException).code));
         });
-      }
-      req.end(body);
-    });
+        if (opts.dropAfterSend) {
+          req.on('finish', () => {
+            // Give the bytes a moment to leave the socket, then hang up without reading the answer
+            setImmediate(() => {
+              if (settled) return;
+              settled = true;
+              finish('dropped');
+              req.destroy();
+              resolve(undefined);
+            });
+          });
+        }
+        req.end(body);
+      });
     return attempt(2);
   }
 

@@ -126,7 +126,12 @@ export async function loadFleetState(file: string): Promise<FleetState | undefin
   } catch (err) {
     throw new StateFileError(`the state file ${file} is not valid JSON: ${(err as Error).message}`);
   }
-  if (state?.version !== STATE_FILE_VERSION || !Array.isArray(state.devices) || typeof state.server !== 'string' || typeof state.seed !== 'string') {
+  if (
+    state?.version !== STATE_FILE_VERSION ||
+    !Array.isArray(state.devices) ||
+    typeof state.server !== 'string' ||
+    typeof state.seed !== 'string'
+  ) {
     throw new StateFileError(`${file} is not a simulator state file (version ${STATE_FILE_VERSION})`);
   }
   return state;

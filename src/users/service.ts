@@ -33,9 +33,18 @@ export class UserService {
   async list(actor: Actor, filter: { search?: string }, page: { limit: number; offset: number }, sortField: string, order: 'asc' | 'desc') {
     requireRead(actor);
     const where = filter.search
-      ? { OR: [{ userId: { contains: filter.search } }, { email: { contains: filter.search } }, { displayName: { contains: filter.search } }] }
+      ? {
+          OR: [
+            { userId: { contains: filter.search } },
+            { email: { contains: filter.search } },
+            { displayName: { contains: filter.search } },
+          ],
+        }
       : {};
-    const [rows, total] = await Promise.all([userStore.list(this.db, where, page, { [sortField]: order }), userStore.count(this.db, where)]);
+    const [rows, total] = await Promise.all([
+      userStore.list(this.db, where, page, { [sortField]: order }),
+      userStore.count(this.db, where),
+    ]);
     return { total, results: rows.map(userView) };
   }
 
@@ -79,7 +88,10 @@ export class UserService {
       if (!existing) throw ApiError.notFound('User', userId);
       const devices = await userStore.deviceCount(tx, existing.id);
       if (devices > 0) {
-        throw ApiError.conflict('com.mobileiron.vsp.messages.user.hasDevices', `User ${userId} still owns ${devices} device(s); delete or reassign them first`);
+        throw ApiError.conflict(
+          'com.mobileiron.vsp.messages.user.hasDevices',
+          `User ${userId} still owns ${devices} device(s); delete or reassign them first`,
+        );
       }
       await userStore.remove(tx, existing.id);
       await recordAudit(tx, { actor: actor.username, action: 'delete', objectType: 'user', objectId: userId });

@@ -34,21 +34,39 @@ const fields = {
   customData,
 };
 
-const vpnResult = z.object({
-  id: z.number(), name: z.string(), connectionType: z.enum(connectionTypes), server: z.string(), perApp: z.boolean(),
-  vpnUuid: z.string(), passwordSet: z.boolean(), labelIds: z.array(z.number()).optional(),
-}).loose();
+const vpnResult = z
+  .object({
+    id: z.number(),
+    name: z.string(),
+    connectionType: z.enum(connectionTypes),
+    server: z.string(),
+    perApp: z.boolean(),
+    vpnUuid: z.string(),
+    passwordSet: z.boolean(),
+    labelIds: z.array(z.number()).optional(),
+  })
+  .loose();
 
 export function registerVpnRoutes(t: RouteTable, vpn: VpnService): void {
   const tag = 'VPN configurations';
   t.add({
-    method: 'post', status: 201, path: '/configurations/vpn', tag, summary: 'Create a VPN configuration (vpnUuid is minted here, once)',
-    query: z.object({ adminDeviceSpaceId: spaceId }), body: z.strictObject(fields), results: vpnResult,
+    method: 'post',
+    status: 201,
+    path: '/configurations/vpn',
+    tag,
+    summary: 'Create a VPN configuration (vpnUuid is minted here, once)',
+    query: z.object({ adminDeviceSpaceId: spaceId }),
+    body: z.strictObject(fields),
+    results: vpnResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await vpn.create(actor, body) }),
   });
   t.add({
-    method: 'get', path: '/configurations/vpn', tag, summary: 'List VPN configurations (passwords never returned)',
-    query: listQuery(['id', 'name', 'connectionType', 'createdAt']), results: z.array(vpnResult),
+    method: 'get',
+    path: '/configurations/vpn',
+    tag,
+    summary: 'List VPN configurations (passwords never returned)',
+    query: listQuery(['id', 'name', 'connectionType', 'createdAt']),
+    results: z.array(vpnResult),
     handler: async ({ actor, query }) => {
       const { total, results } = await vpn.list(actor, query, query.sortField ?? 'id', query.sortOrder === 'DESC' ? 'desc' : 'asc');
       return listEnvelope(results, total, query);
@@ -56,17 +74,35 @@ export function registerVpnRoutes(t: RouteTable, vpn: VpnService): void {
   });
   const params = z.object({ id: intId });
   t.add({
-    method: 'get', path: '/configurations/vpn/:id', tag, summary: 'Get a VPN configuration', params, results: vpnResult,
+    method: 'get',
+    path: '/configurations/vpn/:id',
+    tag,
+    summary: 'Get a VPN configuration',
+    params,
+    results: vpnResult,
     handler: async ({ actor, params }) => ({ results: await vpn.get(actor, params.id) }),
   });
   t.add({
-    method: 'put', path: '/configurations/vpn/:id', tag, summary: 'Update a VPN configuration (vpnUuid never changes)', params,
-    body: z.strictObject({ ...fields, name: fields.name.optional(), connectionType: fields.connectionType.optional(), server: fields.server.optional() }),
+    method: 'put',
+    path: '/configurations/vpn/:id',
+    tag,
+    summary: 'Update a VPN configuration (vpnUuid never changes)',
+    params,
+    body: z.strictObject({
+      ...fields,
+      name: fields.name.optional(),
+      connectionType: fields.connectionType.optional(),
+      server: fields.server.optional(),
+    }),
     results: vpnResult,
     handler: async ({ actor, params, body }) => ({ results: await vpn.update(actor, params.id, body) }),
   });
   t.add({
-    method: 'delete', path: '/configurations/vpn/:id', tag, summary: 'Delete a VPN configuration (409 while apps name it explicitly)', params,
+    method: 'delete',
+    path: '/configurations/vpn/:id',
+    tag,
+    summary: 'Delete a VPN configuration (409 while apps name it explicitly)',
+    params,
     handler: async ({ actor, params }) => {
       await vpn.remove(actor, params.id);
       return { results: { id: params.id, deleted: true } };
@@ -74,11 +110,21 @@ export function registerVpnRoutes(t: RouteTable, vpn: VpnService): void {
   });
   const labelParams = z.object({ id: intId, labelId: intId });
   t.add({
-    method: 'put', path: '/configurations/vpn/:id/labels/:labelId', tag, summary: 'Apply a VPN configuration to a label', params: labelParams, results: vpnResult,
+    method: 'put',
+    path: '/configurations/vpn/:id/labels/:labelId',
+    tag,
+    summary: 'Apply a VPN configuration to a label',
+    params: labelParams,
+    results: vpnResult,
     handler: async ({ actor, params }) => ({ results: await vpn.setLabel(actor, params.id, params.labelId, true) }),
   });
   t.add({
-    method: 'delete', path: '/configurations/vpn/:id/labels/:labelId', tag, summary: 'Remove a VPN configuration from a label', params: labelParams, results: vpnResult,
+    method: 'delete',
+    path: '/configurations/vpn/:id/labels/:labelId',
+    tag,
+    summary: 'Remove a VPN configuration from a label',
+    params: labelParams,
+    results: vpnResult,
     handler: async ({ actor, params }) => ({ results: await vpn.setLabel(actor, params.id, params.labelId, false) }),
   });
 }

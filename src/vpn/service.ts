@@ -12,7 +12,15 @@ import { vpnStore } from './store.js';
 export const connectionTypes = ['ANYCONNECT', 'ANYCONNECT_LEGACY', 'IKEV2', 'IPSEC', 'L2TP', 'CUSTOM_SSL'] as const;
 export type ConnectionType = (typeof connectionTypes)[number];
 
-const listKeys = ['safariDomains', 'associatedDomains', 'excludedDomains', 'smbDomains', 'mailDomains', 'calendarDomains', 'contactsDomains'] as const;
+const listKeys = [
+  'safariDomains',
+  'associatedDomains',
+  'excludedDomains',
+  'smbDomains',
+  'mailDomains',
+  'calendarDomains',
+  'contactsDomains',
+] as const;
 
 export interface VpnInput {
   name: string;
@@ -87,7 +95,7 @@ export function vpnView(row: VpnRow & { labels?: { labelId: number }[] }) {
 
 function checkRules(v: Required<Pick<VpnInput, 'connectionType'>> & VpnInput) {
   if (v.connectionType === 'CUSTOM_SSL' && !v.providerBundleId) {
-    throw ApiError.validation('providerBundleId', 'CUSTOM_SSL connections need the VPN app\'s provider bundle id');
+    throw ApiError.validation('providerBundleId', "CUSTOM_SSL connections need the VPN app's provider bundle id");
   }
   if (v.connectionType !== 'CUSTOM_SSL' && v.providerBundleId) {
     throw ApiError.validation('providerBundleId', 'only CUSTOM_SSL connections take a provider bundle id');
@@ -147,7 +155,13 @@ export class VpnService {
     const row = await this.db.$transaction(async (tx) => {
       await assertNameFree(tx, input.name);
       const created = await vpnStore.create(tx, { ...(toColumns(input, this.secrets) as any), vpnUuid: randomUUID().toUpperCase() });
-      await recordAudit(tx, { actor: actor.username, action: 'create', objectType: 'vpnConfiguration', objectId: created.id, details: { ...input } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'create',
+        objectType: 'vpnConfiguration',
+        objectId: created.id,
+        details: { ...input },
+      });
       return created;
     });
     return vpnView({ ...row, labels: [] });
@@ -166,7 +180,13 @@ export class VpnService {
       const data = toColumns(input, this.secrets);
       if (merged.password === null) data.password = null;
       const updated = await vpnStore.update(tx, id, data as any);
-      await recordAudit(tx, { actor: actor.username, action: 'update', objectType: 'vpnConfiguration', objectId: id, details: { ...input } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'update',
+        objectType: 'vpnConfiguration',
+        objectId: id,
+        details: { ...input },
+      });
       return updated;
     });
     return vpnView((await vpnStore.withLabels(this.db, row.id))!);
@@ -185,7 +205,13 @@ export class VpnService {
         );
       }
       await vpnStore.remove(tx, id); // label assignments cascade
-      await recordAudit(tx, { actor: actor.username, action: 'delete', objectType: 'vpnConfiguration', objectId: id, details: { name: existing.name } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'delete',
+        objectType: 'vpnConfiguration',
+        objectId: id,
+        details: { name: existing.name },
+      });
     });
   }
 
@@ -196,7 +222,13 @@ export class VpnService {
       if (!(await labelStore.findById(tx, labelId))) throw ApiError.notFound('Label', labelId);
       if (applied) await vpnStore.addLabel(tx, id, labelId);
       else await vpnStore.removeLabel(tx, id, labelId);
-      await recordAudit(tx, { actor: actor.username, action: applied ? 'label.add' : 'label.remove', objectType: 'vpnConfiguration', objectId: id, details: { labelId } });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: applied ? 'label.add' : 'label.remove',
+        objectType: 'vpnConfiguration',
+        objectId: id,
+        details: { labelId },
+      });
     });
     return this.get(actor, id);
   }
@@ -204,5 +236,6 @@ export class VpnService {
 
 async function assertNameFree(tx: DbTx, name: string) {
   const existing = await vpnStore.findByName(tx, name);
-  if (existing) throw ApiError.conflict('com.mobileiron.vsp.messages.vpn.duplicate', `A VPN configuration named ${existing.name} already exists`);
+  if (existing)
+    throw ApiError.conflict('com.mobileiron.vsp.messages.vpn.duplicate', `A VPN configuration named ${existing.name} already exists`);
 }

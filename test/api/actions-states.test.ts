@@ -25,7 +25,9 @@ let registrations = 0;
 
 /** A device registered by an admin (VERIFICATION_PENDING), with a serial number of its own. */
 async function registered(): Promise<string> {
-  const res = await t.admin.post('/api/v2/devices').send({ platform: 'iOS', serialNumber: `ACTIONS${String(++registrations).padStart(4, '0')}` });
+  const res = await t.admin
+    .post('/api/v2/devices')
+    .send({ platform: 'iOS', serialNumber: `ACTIONS${String(++registrations).padStart(4, '0')}` });
   expect(res.status).toBe(201);
   return res.body.results['common.uuid'];
 }
@@ -58,7 +60,10 @@ async function status(uuid: string): Promise<string> {
 }
 
 async function act(action: DeviceAction, deviceUuids: string[], options: Record<string, string> = {}) {
-  return t.admin.post('/api/v2/devices/action').query({ actionType: action }).send({ deviceUuids, ...options });
+  return t.admin
+    .post('/api/v2/devices/action')
+    .query({ actionType: action })
+    .send({ deviceUuids, ...options });
 }
 
 type Reason = 'NOT_ENROLLED' | 'NO_IDENTITY' | 'RETIRED' | 'WIPED';
@@ -75,17 +80,26 @@ interface State {
 const states: State[] = [
   { name: 'registered, never enrolled', refusal: 'NOT_ENROLLED', status: 'VERIFICATION_PENDING', make: () => registered() },
   {
-    name: 'marked ACTIVE by an admin, never enrolled', refusal: 'NOT_ENROLLED', status: 'ACTIVE',
+    name: 'marked ACTIVE by an admin, never enrolled',
+    refusal: 'NOT_ENROLLED',
+    status: 'ACTIVE',
     make: async () => {
       const uuid = await registered();
       expect((await t.admin.put(`/api/v2/devices/${uuid}/attributes`).send({ status: 'ACTIVE' })).status).toBe(200);
       return uuid;
     },
   },
-  { name: 'enrolling (Authenticate, no TokenUpdate yet)', refusal: 'NOT_ENROLLED', status: 'VERIFICATION_PENDING', make: async () => (await authenticated()).deviceUuid },
+  {
+    name: 'enrolling (Authenticate, no TokenUpdate yet)',
+    refusal: 'NOT_ENROLLED',
+    status: 'VERIFICATION_PENDING',
+    make: async () => (await authenticated()).deviceUuid,
+  },
   { name: 'enrolled (ACTIVE)', refusal: null, status: 'ACTIVE', make: async () => (await enrolled()).deviceUuid },
   {
-    name: 'enrolled and marked LOST', refusal: null, status: 'LOST',
+    name: 'enrolled and marked LOST',
+    refusal: null,
+    status: 'LOST',
     make: async () => {
       const d = await enrolled();
       expect((await t.admin.put(`/api/v2/devices/${d.deviceUuid}/attributes`).send({ status: 'LOST' })).status).toBe(200);
@@ -93,7 +107,9 @@ const states: State[] = [
     },
   },
   {
-    name: 'enrolled, its identity certificate revoked', refusal: 'NO_IDENTITY', status: 'ACTIVE',
+    name: 'enrolled, its identity certificate revoked',
+    refusal: 'NO_IDENTITY',
+    status: 'ACTIVE',
     make: async () => {
       const d = await enrolled();
       const serial = (await t.admin.get('/api/v2/scep/certificates').query({ deviceUuid: d.deviceUuid })).body.results[0].serialNumber;
@@ -102,7 +118,9 @@ const states: State[] = [
     },
   },
   {
-    name: 'retired (the device confirmed)', refusal: 'RETIRED', status: 'RETIRED',
+    name: 'retired (the device confirmed)',
+    refusal: 'RETIRED',
+    status: 'RETIRED',
     make: async () => {
       const d = await enrolled();
       expect((await t.admin.put('/api/v2/devices/retire').send({ deviceUuids: [d.deviceUuid] })).body.results[0].status).toBe('SUCCESS');
@@ -111,7 +129,9 @@ const states: State[] = [
     },
   },
   {
-    name: 'wiped (the device confirmed)', refusal: 'WIPED', status: 'WIPED',
+    name: 'wiped (the device confirmed)',
+    refusal: 'WIPED',
+    status: 'WIPED',
     make: async () => {
       const d = await enrolled();
       expect((await t.admin.put('/api/v2/devices/wipe').send({ deviceUuids: [d.deviceUuid] })).body.results[0].status).toBe('SUCCESS');
@@ -145,17 +165,30 @@ const options: Record<DeviceAction, Record<string, string>> = {
 /** Everything an action could change about a device, read straight from the database. */
 async function snapshot(uuid: string) {
   const db = t.services.db;
-  const device = await db.device.findUniqueOrThrow({ where: { uuid }, select: { id: true, status: true, pushToken: true, pushMagic: true, unlockToken: true, mdmState: true, enrolledAt: true } });
+  const device = await db.device.findUniqueOrThrow({
+    where: { uuid },
+    select: { id: true, status: true, pushToken: true, pushMagic: true, unlockToken: true, mdmState: true, enrolledAt: true },
+  });
   const [commands, certificates, pushes] = await Promise.all([
-    db.mdmCommand.findMany({ where: { deviceRef: device.id }, select: { commandUuid: true, requestType: true, status: true }, orderBy: { id: 'asc' } }),
-    db.deviceCertificate.findMany({ where: { deviceRef: device.id }, select: { serialNumber: true, revoked: true }, orderBy: { id: 'asc' } }),
+    db.mdmCommand.findMany({
+      where: { deviceRef: device.id },
+      select: { commandUuid: true, requestType: true, status: true },
+      orderBy: { id: 'asc' },
+    }),
+    db.deviceCertificate.findMany({
+      where: { deviceRef: device.id },
+      select: { serialNumber: true, revoked: true },
+      orderBy: { id: 'asc' },
+    }),
     db.pushRecord.count({ where: { deviceRef: device.id } }),
   ]);
   return { device, commands, certificates, pushes };
 }
 
 async function auditOf(action: DeviceAction, uuid: string) {
-  const res = await t.admin.get('/api/v2/audit').query({ action: `device.${action.toLowerCase()}`, objectType: 'device', objectId: uuid, limit: 200 });
+  const res = await t.admin
+    .get('/api/v2/audit')
+    .query({ action: `device.${action.toLowerCase()}`, objectType: 'device', objectId: uuid, limit: 200 });
   expect(res.status).toBe(200);
   return res.body.results as Array<{ actor: string; details: Record<string, unknown> }>;
 }
@@ -224,7 +257,8 @@ describe.each(states)('a device $name', (state) => {
 describe('around the matrix', () => {
   it('a queued retire is what the device receives: earlier pending commands are canceled, and its confirmation retires it', async () => {
     const d = await enrolled();
-    for (const action of ['LOCK', 'UPDATE_DEVICE_INFO'] as const) expect((await act(action, [d.deviceUuid])).body.results[0].status).toBe('SUCCESS');
+    for (const action of ['LOCK', 'UPDATE_DEVICE_INFO'] as const)
+      expect((await act(action, [d.deviceUuid])).body.results[0].status).toBe('SUCCESS');
     expect((await act('RETIRE', [d.deviceUuid])).body.results[0].status).toBe('SUCCESS');
     const received = await d.drain();
     expect(received.map((c) => (c.Command as PlistDict).RequestType)).toEqual(['RemoveProfile']);
@@ -234,7 +268,16 @@ describe('around the matrix', () => {
 
   it('UNLOCK_DEVICE_ONLY is refused for an enrolled device that never sent an UnlockToken', async () => {
     const d = await authenticated();
-    expect((await d.checkin({ MessageType: 'TokenUpdate', Topic: 'com.apple.mgmt.External.mockiron', Token: Buffer.alloc(32, 3), PushMagic: 'magic-without-unlock' })).status).toBe(200);
+    expect(
+      (
+        await d.checkin({
+          MessageType: 'TokenUpdate',
+          Topic: 'com.apple.mgmt.External.mockiron',
+          Token: Buffer.alloc(32, 3),
+          PushMagic: 'magic-without-unlock',
+        })
+      ).status,
+    ).toBe(200);
     const before = await snapshot(d.deviceUuid);
     const res = await act('UNLOCK_DEVICE_ONLY', [d.deviceUuid]);
     expect(res.body.results[0]).toMatchObject({ status: 'FAILED', reason: 'NO_UNLOCK_TOKEN' });
@@ -249,23 +292,40 @@ describe('around the matrix', () => {
     const never = await registered();
     const missing = '0badc0de-0000-4000-8000-000000000000';
     const res = await act('LOCK', [active, never, missing, active]);
-    expect(res.body.results.map((r: { deviceUuid: string; status: string; reason?: string }) => [r.deviceUuid, r.status, r.reason])).toEqual([
+    expect(
+      res.body.results.map((r: { deviceUuid: string; status: string; reason?: string }) => [r.deviceUuid, r.status, r.reason]),
+    ).toEqual([
       [active, 'SUCCESS', undefined],
       [never, 'FAILED', 'NOT_ENROLLED'],
       [missing, 'FAILED', 'NOT_FOUND'],
     ]);
     expect((await auditOf('LOCK', active)).length).toBe(1);
-    expect((await auditOf('LOCK', never))[0]!.details).toMatchObject({ outcome: 'FAILED', reason: 'NOT_ENROLLED', deviceStatus: 'VERIFICATION_PENDING' });
+    expect((await auditOf('LOCK', never))[0]!.details).toMatchObject({
+      outcome: 'FAILED',
+      reason: 'NOT_ENROLLED',
+      deviceStatus: 'VERIFICATION_PENDING',
+    });
     expect((await auditOf('LOCK', missing))[0]!.details).toMatchObject({ outcome: 'FAILED', reason: 'NOT_FOUND' });
   }, 60_000);
 
   it('the Core-style PUT routes follow the same rule (wipe refused, retire at once, wakeup refused)', async () => {
     const never = await registered();
-    expect((await t.admin.put('/api/v2/devices/wipe').send({ deviceUuids: [never] })).body.results[0]).toMatchObject({ status: 'FAILED', reason: 'NOT_ENROLLED' });
-    expect((await t.admin.put('/api/v2/devices/wakeup').send({ deviceUuids: [never] })).body.results[0]).toMatchObject({ status: 'FAILED', reason: 'NOT_ENROLLED' });
-    expect((await t.admin.put('/api/v2/devices/retire').send({ deviceUuids: [never] })).body.results[0]).toMatchObject({ status: 'SUCCESS' });
+    expect((await t.admin.put('/api/v2/devices/wipe').send({ deviceUuids: [never] })).body.results[0]).toMatchObject({
+      status: 'FAILED',
+      reason: 'NOT_ENROLLED',
+    });
+    expect((await t.admin.put('/api/v2/devices/wakeup').send({ deviceUuids: [never] })).body.results[0]).toMatchObject({
+      status: 'FAILED',
+      reason: 'NOT_ENROLLED',
+    });
+    expect((await t.admin.put('/api/v2/devices/retire').send({ deviceUuids: [never] })).body.results[0]).toMatchObject({
+      status: 'SUCCESS',
+    });
     expect(await status(never)).toBe('RETIRED');
-    expect((await t.admin.put('/api/v2/devices/retire').send({ deviceUuids: [never] })).body.results[0]).toMatchObject({ status: 'FAILED', reason: 'RETIRED' });
+    expect((await t.admin.put('/api/v2/devices/retire').send({ deviceUuids: [never] })).body.results[0]).toMatchObject({
+      status: 'FAILED',
+      reason: 'RETIRED',
+    });
     const entries = await auditOf('RETIRE', never);
     expect(entries.map((e) => e.details.outcome)).toEqual(['FAILED', 'SUCCESS']);
   });
@@ -308,7 +368,9 @@ describe('around the matrix', () => {
       timings[action] = Math.round(performance.now() - start);
       expect(res.status).toBe(200);
       expect(res.body.resultCount).toBe(1000);
-      expect(new Set(res.body.results.map((r: { status: string }) => r.status))).toEqual(new Set([action === 'LOCK' ? 'FAILED' : 'SUCCESS']));
+      expect(new Set(res.body.results.map((r: { status: string }) => r.status))).toEqual(
+        new Set([action === 'LOCK' ? 'FAILED' : 'SUCCESS']),
+      );
       expect(await audited()).toBe(auditedBefore + 1000);
     }
     expect(await t.services.db.device.count({ where: { serialNumber: { startsWith: 'BULKACT' }, status: 'RETIRED' } })).toBe(1000);
@@ -320,9 +382,21 @@ describe('around the matrix', () => {
 describe('the OpenAPI document', () => {
   it('lists the per-device result of every action route, with each refusal reason', async () => {
     const doc = (await t.admin.get('/api/v2/openapi.json')).body;
-    for (const [path, method] of [['/api/v2/devices/action', 'post'], ['/api/v2/devices/wipe', 'put'], ['/api/v2/devices/retire', 'put'], ['/api/v2/devices/wakeup', 'put']] as const) {
+    for (const [path, method] of [
+      ['/api/v2/devices/action', 'post'],
+      ['/api/v2/devices/wipe', 'put'],
+      ['/api/v2/devices/retire', 'put'],
+      ['/api/v2/devices/wakeup', 'put'],
+    ] as const) {
       const results = doc.paths[path][method].responses['200'].content['application/json'].schema.properties.results;
-      expect(results.items.properties.reason.enum, path).toEqual(['NOT_FOUND', 'NOT_ENROLLED', 'NO_IDENTITY', 'RETIRED', 'WIPED', 'NO_UNLOCK_TOKEN']);
+      expect(results.items.properties.reason.enum, path).toEqual([
+        'NOT_FOUND',
+        'NOT_ENROLLED',
+        'NO_IDENTITY',
+        'RETIRED',
+        'WIPED',
+        'NO_UNLOCK_TOKEN',
+      ]);
       expect(results.items.properties.status.enum, path).toEqual(['SUCCESS', 'FAILED']);
     }
   });

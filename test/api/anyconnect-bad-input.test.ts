@@ -9,7 +9,9 @@ const ids: Record<string, number> = {};
 
 beforeAll(async () => {
   t = await startTestApp();
-  ids.policy = (await t.admin.post(`${api}/perapp-policies`).send({ name: 'P1', rules: [{ platform: 'iOS', appId: '*.*' }] })).body.results.id;
+  ids.policy = (
+    await t.admin.post(`${api}/perapp-policies`).send({ name: 'P1', rules: [{ platform: 'iOS', appId: '*.*' }] })
+  ).body.results.id;
   ids.gp = (await t.admin.post(`${api}/group-policies`).send({ name: 'GP1', perapp: { policy: 'P1' } })).body.results.id;
   ids.tg = (await t.admin.post(`${api}/tunnel-groups`).send({ name: 'TG1', defaultGroupPolicy: 'GP1' })).body.results.id;
   ids.dap = (await t.admin.post(`${api}/dap-records`).send({ name: 'D1', perapp: { policy: 'P1' } })).body.results.id;
@@ -22,11 +24,29 @@ afterAll(async () => {
 async function snapshot() {
   const db = t.services.db;
   return JSON.stringify(
-    await Promise.all([db.perAppPolicy.findMany(), db.groupPolicy.findMany(), db.tunnelGroup.findMany(), db.dapRecord.findMany(), db.headEndSettings.findMany(), db.auditEvent.count()]),
+    await Promise.all([
+      db.perAppPolicy.findMany(),
+      db.groupPolicy.findMany(),
+      db.tunnelGroup.findMany(),
+      db.dapRecord.findMany(),
+      db.headEndSettings.findMany(),
+      db.auditEvent.count(),
+    ]),
   );
 }
 
-const garbage: unknown[] = [null, [], 'text', 42, true, {}, { unexpected: 1 }, { name: 'x'.repeat(5000) }, { name: "x'); DROP TABLE DapRecord; --" }, { name: 'ok', rules: 'all' }];
+const garbage: unknown[] = [
+  null,
+  [],
+  'text',
+  42,
+  true,
+  {},
+  { unexpected: 1 },
+  { name: 'x'.repeat(5000) },
+  { name: "x'); DROP TABLE DapRecord; --" },
+  { name: 'ok', rules: 'all' },
+];
 
 const writes: Array<[method: 'post' | 'put', url: () => string]> = [
   ['post', () => `${api}/perapp-policies`],
@@ -65,8 +85,13 @@ describe('malformed input', () => {
 
   it('answers 4xx for bad ids and query values', async () => {
     for (const url of [
-      `${api}/perapp-policies/abc`, `${api}/perapp-policies/-1`, `${api}/perapp-policies/1.5`, `${api}/perapp-policies/99999999999`,
-      `${api}/perapp-policies/${ids.policy}/blob?compression=bzip2`, `${api}/dap-records?sortField=secret`, `${api}/tunnel-groups?limit=100000`,
+      `${api}/perapp-policies/abc`,
+      `${api}/perapp-policies/-1`,
+      `${api}/perapp-policies/1.5`,
+      `${api}/perapp-policies/99999999999`,
+      `${api}/perapp-policies/${ids.policy}/blob?compression=bzip2`,
+      `${api}/dap-records?sortField=secret`,
+      `${api}/tunnel-groups?limit=100000`,
     ]) {
       const res = await t.admin.get(url);
       expect(res.status, url).toBeGreaterThanOrEqual(400);
@@ -100,8 +125,13 @@ describe('malformed input', () => {
     const res = await t.anon.get('/api/v2/openapi.json');
     expect(res.status).toBe(200);
     const paths = Object.keys(res.body.paths).filter((p) => p.startsWith('/api/v2/anyconnect'));
-    expect(paths).toEqual(expect.arrayContaining([
-      '/api/v2/anyconnect/perapp-policies/{id}/blob', '/api/v2/anyconnect/dap-records/{id}', '/api/v2/anyconnect/simulate', '/api/v2/anyconnect/asa-config/parse',
-    ]));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/api/v2/anyconnect/perapp-policies/{id}/blob',
+        '/api/v2/anyconnect/dap-records/{id}',
+        '/api/v2/anyconnect/simulate',
+        '/api/v2/anyconnect/asa-config/parse',
+      ]),
+    );
   });
 });

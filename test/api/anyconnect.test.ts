@@ -26,7 +26,12 @@ describe('PerApp policies', () => {
     const res = await t.admin.post(`${api}/perapp-policies`).send({ name: 'Corp_Apps', description: 'corporate', rules });
     expect(res.status).toBe(201);
     id = res.body.results.id;
-    expect(res.body.results).toMatchObject({ name: 'Corp_Apps', description: 'corporate', rules: [rules[1], rules[0]], usedBy: { groupPolicies: [], dapRecords: [] } });
+    expect(res.body.results).toMatchObject({
+      name: 'Corp_Apps',
+      description: 'corporate',
+      rules: [rules[1], rules[0]],
+      usedBy: { groupPolicies: [], dapRecords: [] },
+    });
     expect((await t.admin.get(`${api}/perapp-policies/${id}`)).body.results.name).toBe('Corp_Apps');
     const list = await t.admin.get(`${api}/perapp-policies?sortField=name`);
     expect(list.body).toMatchObject({ totalCount: 1, resultCount: 1, hasMore: false });
@@ -34,14 +39,25 @@ describe('PerApp policies', () => {
 
   it('names the bad rule index as the field, with the hint for a lone *', async () => {
     const res = await t.admin.post(`${api}/perapp-policies`).send({
-      name: 'Bad', rules: [{ platform: 'iOS', appId: 'com.ok.app' }, { platform: 'iOS', appId: 'com.ok.*' }, { platform: 'iOS', appId: '*' }],
+      name: 'Bad',
+      rules: [
+        { platform: 'iOS', appId: 'com.ok.app' },
+        { platform: 'iOS', appId: 'com.ok.*' },
+        { platform: 'iOS', appId: '*' },
+      ],
     });
     expect(res.status).toBe(400);
     expect(firstMessage(res)).toMatchObject({ field: 'rules.2.appId', localizedMessage: expect.stringMatching(/use '\*\.\*'/) });
     const mid = await t.admin.post(`${api}/perapp-policies`).send({ name: 'Bad', rules: [{ platform: 'iOS', appId: 'com.*.app' }] });
     expect(firstMessage(mid)).toMatchObject({ field: 'rules.0.appId', localizedMessage: expect.stringMatching(/last character/) });
     // every problem is reported, not only the first
-    const many = await t.admin.post(`${api}/perapp-policies`).send({ name: 'Bad', rules: [{ platform: 'iOS', appId: 'x' }, { platform: 'Windows', appId: 'com.a.b' }] });
+    const many = await t.admin.post(`${api}/perapp-policies`).send({
+      name: 'Bad',
+      rules: [
+        { platform: 'iOS', appId: 'x' },
+        { platform: 'Windows', appId: 'com.a.b' },
+      ],
+    });
     expect(many.body.messages.map((m: { field: string }) => m.field)).toEqual(['rules.0.appId', 'rules.1.platform']);
     const unknown = await t.admin.post(`${api}/perapp-policies`).send({ name: 'Bad', rules: [], extra: 1 });
     expect(unknown.status).toBe(400);
@@ -74,7 +90,10 @@ describe('PerApp policies', () => {
     expect(decoded.body.results).toMatchObject({ rules: expected, compression: 'zlib' });
 
     const xml = Buffer.from(decoded.body.results.xml, 'utf8');
-    for (const [kind, b64] of [['gzip', gzipSync(xml).toString('base64')], ['raw', deflateRawSync(xml).toString('base64')]] as const) {
+    for (const [kind, b64] of [
+      ['gzip', gzipSync(xml).toString('base64')],
+      ['raw', deflateRawSync(xml).toString('base64')],
+    ] as const) {
       const r = await t.admin.post(`${api}/perapp-policies/decode`).send({ blob: b64 });
       expect(r.body.results, kind).toMatchObject({ rules: expected, compression: kind });
     }
@@ -88,10 +107,14 @@ describe('PerApp policies', () => {
     const notB64 = await t.admin.post(`${api}/perapp-policies/decode`).send({ blob: 'eJ*not base64' });
     expect(notB64.status).toBe(400);
     expect(firstMessage(notB64)).toMatchObject({ field: 'blob', stage: 'base64' });
-    const corrupt = await t.admin.post(`${api}/perapp-policies/decode`).send({ blob: Buffer.from('definitely not deflate data!').toString('base64') });
+    const corrupt = await t.admin
+      .post(`${api}/perapp-policies/decode`)
+      .send({ blob: Buffer.from('definitely not deflate data!').toString('base64') });
     expect(corrupt.status).toBe(400);
     expect(firstMessage(corrupt).stage).toBe('compression');
-    const notPolicy = await t.admin.post(`${api}/perapp-policies/decode`).send({ blob: gzipSync(Buffer.from('<html/>')).toString('base64') });
+    const notPolicy = await t.admin
+      .post(`${api}/perapp-policies/decode`)
+      .send({ blob: gzipSync(Buffer.from('<html/>')).toString('base64') });
     expect(firstMessage(notPolicy).stage).toBe('format');
     expect((await t.admin.post(`${api}/perapp-policies/decode`).send({})).status).toBe(400);
     expect((await t.admin.post(`${api}/perapp-policies/decode`).send({ blob: 42 })).status).toBe(400);
@@ -105,7 +128,8 @@ describe('group policies, tunnel groups, DAP records: references', () => {
   let dapId: number;
 
   it('refuses references to unknown PerApp policies and group policies (400 naming field and name)', async () => {
-    policyId = (await t.admin.post(`${api}/perapp-policies`).send({ name: 'Ref_Policy', rules: [{ platform: 'iOS', appId: '*.*' }] })).body.results.id;
+    policyId = (await t.admin.post(`${api}/perapp-policies`).send({ name: 'Ref_Policy', rules: [{ platform: 'iOS', appId: '*.*' }] })).body
+      .results.id;
     const gp = await t.admin.post(`${api}/group-policies`).send({ name: 'GP_ref', perapp: { policy: 'Nope' } });
     expect(gp.status).toBe(400);
     expect(firstMessage(gp)).toMatchObject({ field: 'perapp', localizedMessage: expect.stringMatching(/'Nope'/) });
@@ -129,7 +153,10 @@ describe('group policies, tunnel groups, DAP records: references', () => {
     const dflt = await t.admin.post(`${api}/tunnel-groups`).send({ name: 'TG_default' });
     expect(dflt.body.results.defaultGroupPolicy).toBe('DfltGrpPolicy');
     const dap = await t.admin.post(`${api}/dap-records`).send({
-      name: 'DAP_ref', priority: 5, endpointCriteria: [{ attribute: 'endpoint.anyconnect.platform', operator: 'EQ', value: 'ios' }], perapp: { policy: 'Ref_Policy' },
+      name: 'DAP_ref',
+      priority: 5,
+      endpointCriteria: [{ attribute: 'endpoint.anyconnect.platform', operator: 'EQ', value: 'ios' }],
+      perapp: { policy: 'Ref_Policy' },
     });
     expect(dap.status).toBe(201);
     dapId = dap.body.results.id;
@@ -141,7 +168,10 @@ describe('group policies, tunnel groups, DAP records: references', () => {
 
   it('validates DAP criteria and enums', async () => {
     const cases = [
-      [{ name: 'D1', endpointCriteria: [{ attribute: 'endpoint.anyconnect.devicetype', operator: 'GT', value: 'iPad' }] }, 'endpointCriteria.0'],
+      [
+        { name: 'D1', endpointCriteria: [{ attribute: 'endpoint.anyconnect.devicetype', operator: 'GT', value: 'iPad' }] },
+        'endpointCriteria.0',
+      ],
       [{ name: 'D2', aaaCriteria: [{ attribute: 'endpoint.anyconnect.platform', operator: 'EQ', value: 'x' }] }, 'aaaCriteria.0'],
       [{ name: 'D3', action: 'explode' }, 'action'],
       [{ name: 'D4', priority: -1 }, 'priority'],
@@ -218,14 +248,21 @@ describe('ASA CLI', () => {
   beforeAll(clearHeadEnd);
 
   it('renders the head-end with short lines even for a big policy', async () => {
-    const big = Array.from({ length: 120 }, (_, i) => ({ platform: 'iOS', appId: `com.example.team${i}.app${i * 7919}`, friendlyName: `Example app number ${i}` }));
+    const big = Array.from({ length: 120 }, (_, i) => ({
+      platform: 'iOS',
+      appId: `com.example.team${i}.app${i * 7919}`,
+      friendlyName: `Example app number ${i}`,
+    }));
     await t.admin.post(`${api}/perapp-policies`).send({ name: 'Big_Policy', rules: big });
     await t.admin.post(`${api}/group-policies`).send({ name: 'GP_big', perapp: { policy: 'Big_Policy' } });
     await t.admin.post(`${api}/group-policies`).send({ name: 'GP_none', perapp: 'none' });
     await t.admin.post(`${api}/tunnel-groups`).send({ name: 'TG_big', defaultGroupPolicy: 'GP_big' });
     await t.admin.post(`${api}/dap-records`).send({
-      name: 'DAP_big', description: 'iOS devices', priority: 7,
-      endpointCriteria: [{ attribute: 'endpoint.anyconnect.platform', operator: 'EQ', value: 'apple-ios' }], perapp: { policy: 'Big_Policy' },
+      name: 'DAP_big',
+      description: 'iOS devices',
+      priority: 7,
+      endpointCriteria: [{ attribute: 'endpoint.anyconnect.platform', operator: 'EQ', value: 'apple-ios' }],
+      perapp: { policy: 'Big_Policy' },
     });
     const res = await t.admin.get(`${api}/asa-config`);
     expect(res.status).toBe(200);
@@ -241,7 +278,8 @@ describe('ASA CLI', () => {
     expect(lines).toContain('dynamic-access-policy-record DAP_big');
     for (const line of lines) expect(line.length, line.slice(0, 60)).toBeLessThanOrEqual(420);
     // the chunks joined are the policy's blob
-    const blob = (await t.admin.get(`${api}/perapp-policies/${(await t.admin.get(`${api}/perapp-policies`)).body.results[0].id}/blob`)).body.results.blob;
+    const blob = (await t.admin.get(`${api}/perapp-policies/${(await t.admin.get(`${api}/perapp-policies`)).body.results[0].id}/blob`)).body
+      .results.blob;
     expect(data.map((l) => l.split(' ')[3]).join('')).toBe(blob);
   });
 
@@ -260,11 +298,20 @@ describe('ASA CLI', () => {
   });
 
   it('names the line on parse errors', async () => {
-    const cli = ['webvpn', ' anyconnect-custom-attr perapp description x', 'group-policy GP1 attributes', ' anyconnect-custom perapp value', '!'].join('\n');
+    const cli = [
+      'webvpn',
+      ' anyconnect-custom-attr perapp description x',
+      'group-policy GP1 attributes',
+      ' anyconnect-custom perapp value',
+      '!',
+    ].join('\n');
     const res = await t.admin.post(`${api}/asa-config/parse`).set('content-type', 'text/plain').send(cli);
     expect(res.status).toBe(400);
     expect(firstMessage(res)).toMatchObject({ line: 4, localizedMessage: expect.stringMatching(/^line 4: /) });
-    const blob = await t.admin.post(`${api}/asa-config/parse`).set('content-type', 'text/plain').send('anyconnect-custom-data perapp P1 eJ@@@@\n');
+    const blob = await t.admin
+      .post(`${api}/asa-config/parse`)
+      .set('content-type', 'text/plain')
+      .send('anyconnect-custom-data perapp P1 eJ@@@@\n');
     expect(firstMessage(blob)).toMatchObject({ line: 1, localizedMessage: expect.stringMatching(/not Base64/) });
     expect((await t.admin.post(`${api}/asa-config/parse`).send({ cli: 'x' })).status).toBe(400);
     expect((await t.admin.post(`${api}/asa-config/parse`).send([1, 2])).status).toBe(400);
@@ -292,19 +339,33 @@ describe('DAP precedence through /resolve and /simulate', () => {
   beforeAll(async () => {
     await clearHeadEnd();
     for (const name of ['AllowAll', 'CorpOnly', 'GP_Policy']) {
-      const rules = name === 'AllowAll' ? [{ platform: 'iOS', appId: '*.*' }, { platform: 'Android', appId: '*.*' }] : [{ platform: 'Android', appId: 'com.corp.mail' }];
+      const rules =
+        name === 'AllowAll'
+          ? [
+              { platform: 'iOS', appId: '*.*' },
+              { platform: 'Android', appId: '*.*' },
+            ]
+          : [{ platform: 'Android', appId: 'com.corp.mail' }];
       expect((await t.admin.post(`${api}/perapp-policies`).send({ name, rules })).status).toBe(201);
     }
     await t.admin.post(`${api}/group-policies`).send({ name: 'GP_main', perapp: { policy: 'GP_Policy' } });
     await t.admin.post(`${api}/tunnel-groups`).send({ name: 'TG_main', defaultGroupPolicy: 'GP_main' });
     await t.admin.post(`${api}/dap-records`).send({
-      name: 'DAP_ios', priority: 10, perapp: { policy: 'AllowAll' },
-      endpointCriteria: [{ attribute: 'endpoint.anyconnect.platform', operator: 'EQ', value: 'apple-ios' }, { attribute: 'endpoint.anyconnect.platformversion', operator: 'GE', value: '9.3.1' }],
+      name: 'DAP_ios',
+      priority: 10,
+      perapp: { policy: 'AllowAll' },
+      endpointCriteria: [
+        { attribute: 'endpoint.anyconnect.platform', operator: 'EQ', value: 'apple-ios' },
+        { attribute: 'endpoint.anyconnect.platformversion', operator: 'GE', value: '9.3.1' },
+      ],
     });
     await t.admin.post(`${api}/dap-records`).send({ name: 'DAP_all', priority: 5, perapp: { policy: 'CorpOnly' } });
   });
 
-  const ios = { tunnelGroup: 'TG_main', endpoint: { 'endpoint.anyconnect.platform': 'apple-ios', 'endpoint.anyconnect.platformversion': '9.3.1' } };
+  const ios = {
+    tunnelGroup: 'TG_main',
+    endpoint: { 'endpoint.anyconnect.platform': 'apple-ios', 'endpoint.anyconnect.platformversion': '9.3.1' },
+  };
 
   it('ASA order: the higher priority number wins; FTD order: the lower', async () => {
     const asa = await t.admin.post(`${api}/resolve`).send(ios);
@@ -327,23 +388,39 @@ describe('DAP precedence through /resolve and /simulate', () => {
     await t.admin.put(`${api}/dap-records/${all.id}`).send({ perapp: 'none' });
     const none = await t.admin.post(`${api}/resolve`).send({ tunnelGroup: 'TG_main', endpoint: { platform: 'android' } });
     expect(none.body.results).toMatchObject({ mode: 'full', perappPolicy: null, source: 'dap', sourceName: 'DAP_all' });
-    const sim = await t.admin.post(`${api}/simulate`).send({ tunnelGroup: 'TG_main', platform: 'Android', app: { appId: 'com.random.game' } });
+    const sim = await t.admin
+      .post(`${api}/simulate`)
+      .send({ tunnelGroup: 'TG_main', platform: 'Android', app: { appId: 'com.random.game' } });
     expect(sim.body.results).toMatchObject({ tunneled: true, mode: 'full' });
     await t.admin.put(`${api}/dap-records/${all.id}`).send({ perapp: null });
     const unset = await t.admin.post(`${api}/resolve`).send({ tunnelGroup: 'TG_main', endpoint: { platform: 'android' } });
-    expect(unset.body.results).toMatchObject({ mode: 'perApp', perappPolicy: 'GP_Policy', source: 'tunnel-group-default', sourceName: 'GP_main' });
+    expect(unset.body.results).toMatchObject({
+      mode: 'perApp',
+      perappPolicy: 'GP_Policy',
+      source: 'tunnel-group-default',
+      sourceName: 'GP_main',
+    });
     await t.admin.put(`${api}/dap-records/${all.id}`).send({ perapp: { policy: 'CorpOnly' } });
   });
 
   it('terminate wins; AAA criteria see lists (memberOf)', async () => {
     const term = await t.admin.post(`${api}/dap-records`).send({
-      name: 'DAP_block', priority: 1, action: 'terminate', aaaCriteria: [{ attribute: 'aaa.ldap.memberOf', operator: 'EQ', value: 'Blocked' }],
+      name: 'DAP_block',
+      priority: 1,
+      action: 'terminate',
+      aaaCriteria: [{ attribute: 'aaa.ldap.memberOf', operator: 'EQ', value: 'Blocked' }],
     });
     expect(term.status).toBe(201);
-    const res = await t.admin.post(`${api}/resolve`).send({ ...ios, aaa: { 'aaa.cisco.username': 'eve', 'aaa.ldap.memberOf': ['Staff', 'Blocked'] } });
+    const res = await t.admin
+      .post(`${api}/resolve`)
+      .send({ ...ios, aaa: { 'aaa.cisco.username': 'eve', 'aaa.ldap.memberOf': ['Staff', 'Blocked'] } });
     expect(res.body.results).toMatchObject({ terminated: true, source: 'dap', sourceName: 'DAP_block' });
     const sim = await t.admin.post(`${api}/simulate`).send({
-      ...ios, platform: 'iOS', aaa: { 'aaa.ldap.memberOf': 'Blocked' }, app: { appId: 'com.google.chrome.ios' }, mdmBinding: { managed: true, vpnUuid: 'AAAAAAAA-0000-0000-0000-000000000000' },
+      ...ios,
+      platform: 'iOS',
+      aaa: { 'aaa.ldap.memberOf': 'Blocked' },
+      app: { appId: 'com.google.chrome.ios' },
+      mdmBinding: { managed: true, vpnUuid: 'AAAAAAAA-0000-0000-0000-000000000000' },
     });
     expect(sim.body.results).toMatchObject({ tunneled: false, terminated: true });
     expect(sim.body.results.reasons.at(-1)).toMatch(/terminated/);
@@ -385,7 +462,10 @@ describe('DAP precedence through /resolve and /simulate', () => {
       [{ tunnelGroup: 'TG_main', platform: 'iOS' }, 'app'],
       [{ tunnelGroup: 'TG_main', platform: 'Windows', app: { appId: 'com.a.b' } }, 'platform'],
       [{ tunnelGroup: 'TG_main', platform: 'iOS', app: { appId: '*' } }, 'app.appId'],
-      [{ tunnelGroup: 'TG_main', platform: 'iOS', app: { appId: 'com.a.b' }, mdmBinding: { managed: 'yes', vpnUuid: null } }, 'mdmBinding.managed'],
+      [
+        { tunnelGroup: 'TG_main', platform: 'iOS', app: { appId: 'com.a.b' }, mdmBinding: { managed: 'yes', vpnUuid: null } },
+        'mdmBinding.managed',
+      ],
       [{ deviceUuid: 'not a uuid', app: { appId: 'com.a.b' } }, 'deviceUuid'],
     ] as const;
     for (const [body, field] of sim) {
@@ -393,7 +473,9 @@ describe('DAP precedence through /resolve and /simulate', () => {
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(firstMessage(res).field, JSON.stringify(res.body)).toBe(field);
     }
-    const unknownDevice = await t.admin.post(`${api}/simulate`).send({ deviceUuid: '00000000-0000-0000-0000-000000000000', tunnelGroup: 'TG_main', app: { appId: 'com.a.b' } });
+    const unknownDevice = await t.admin
+      .post(`${api}/simulate`)
+      .send({ deviceUuid: '00000000-0000-0000-0000-000000000000', tunnelGroup: 'TG_main', app: { appId: 'com.a.b' } });
     expect(unknownDevice.status).toBe(404);
   });
 });
@@ -424,7 +506,9 @@ describe('seed demo end to end: MobileIron binds Chrome and MS RDP; the ASA send
     const label = await t.admin.post('/api/v2/labels').send({ name: 'vpndemo-external', static: true });
     expect(label.status).toBe(201);
     const labelId = label.body.results.id;
-    const vpn = await t.admin.post('/api/v2/configurations/vpn').send({ name: 'vpndemo-external', connectionType: 'ANYCONNECT', server: 'asa.example.com', group: 'vpndemo', perApp: true });
+    const vpn = await t.admin
+      .post('/api/v2/configurations/vpn')
+      .send({ name: 'vpndemo-external', connectionType: 'ANYCONNECT', server: 'asa.example.com', group: 'vpndemo', perApp: true });
     expect(vpn.status).toBe(201);
     expect((await t.admin.put(`/api/v2/configurations/vpn/${vpn.body.results.id}/labels/${labelId}`)).status).toBe(200);
     for (const [name, bundleId, onLabel] of [
@@ -443,28 +527,47 @@ describe('seed demo end to end: MobileIron binds Chrome and MS RDP; the ASA send
 
     // ASA side
     const steps = [
-      [`${api}/perapp-policies`, { name: 'iOS_Wildcard_Policy', rules: [{ platform: 'iOS', appId: '*.*', friendlyName: 'All iOS apps (MDM decides)' }] }],
+      [
+        `${api}/perapp-policies`,
+        { name: 'iOS_Wildcard_Policy', rules: [{ platform: 'iOS', appId: '*.*', friendlyName: 'All iOS apps (MDM decides)' }] },
+      ],
       [`${api}/group-policies`, { name: 'GP_vpndemo', perapp: null }],
       [`${api}/tunnel-groups`, { name: 'vpndemo', defaultGroupPolicy: 'GP_vpndemo' }],
-      [`${api}/dap-records`, {
-        name: 'DAP_iOS_PerApp', description: 'iOS 9.3.1 devices get the wildcard PerApp policy', priority: 10,
-        endpointCriteria: [
-          { attribute: 'endpoint.anyconnect.platform', operator: 'EQ', value: 'apple-ios' },
-          { attribute: 'endpoint.anyconnect.platformversion', operator: 'EQ', value: '9.3.1' },
-        ],
-        perapp: { policy: 'iOS_Wildcard_Policy' },
-      }],
+      [
+        `${api}/dap-records`,
+        {
+          name: 'DAP_iOS_PerApp',
+          description: 'iOS 9.3.1 devices get the wildcard PerApp policy',
+          priority: 10,
+          endpointCriteria: [
+            { attribute: 'endpoint.anyconnect.platform', operator: 'EQ', value: 'apple-ios' },
+            { attribute: 'endpoint.anyconnect.platformversion', operator: 'EQ', value: '9.3.1' },
+          ],
+          perapp: { policy: 'iOS_Wildcard_Policy' },
+        },
+      ],
     ] as const;
     for (const [url, body] of steps) expect((await t.admin.post(url).send(body)).status, url).toBe(201);
   });
 
   it.each(['com.google.chrome.ios', 'com.microsoft.rdc.ios'])('%s tunnels (perApp)', async (appId) => {
-    const res = await t.admin.post(`${api}/simulate`).send({ deviceUuid, tunnelGroup: 'vpndemo', aaa: { 'aaa.cisco.username': 'vpndemo-user' }, app: { appId } });
+    const res = await t.admin
+      .post(`${api}/simulate`)
+      .send({ deviceUuid, tunnelGroup: 'vpndemo', aaa: { 'aaa.cisco.username': 'vpndemo-user' }, app: { appId } });
     expect(res.status).toBe(200);
     expect(res.body.results).toMatchObject({
-      tunneled: true, mode: 'perApp', policy: 'iOS_Wildcard_Policy', mdmSource: 'device',
+      tunneled: true,
+      mode: 'perApp',
+      policy: 'iOS_Wildcard_Policy',
+      mdmSource: 'device',
       mdm: { required: true, bound: true, binding: { managed: true, vpnConfigName: 'vpndemo-external' } },
-      session: { endpoint: { 'endpoint.anyconnect.platform': 'apple-ios', 'endpoint.anyconnect.platformversion': '9.3.1', 'endpoint.anyconnect.devicetype': 'iPad4,1' } },
+      session: {
+        endpoint: {
+          'endpoint.anyconnect.platform': 'apple-ios',
+          'endpoint.anyconnect.platformversion': '9.3.1',
+          'endpoint.anyconnect.devicetype': 'iPad4,1',
+        },
+      },
     });
     expect(res.body.results.dap.map((r: { name: string }) => r.name)).toEqual(['DAP_iOS_PerApp']);
     expect(res.body.results.reasons.at(-1)).toMatch(/^TUNNELED: .*bound by the MDM and permitted by the ASA policy 'iOS_Wildcard_Policy'/);
@@ -472,7 +575,11 @@ describe('seed demo end to end: MobileIron binds Chrome and MS RDP; the ASA send
 
   it('the third-party RDP app does not tunnel, and the reasons say why', async () => {
     const res = await t.admin.post(`${api}/simulate`).send({ deviceUuid, tunnelGroup: 'vpndemo', app: { appId: 'com.p5sys.jumpdesktop' } });
-    expect(res.body.results).toMatchObject({ tunneled: false, mode: 'perApp', mdm: { bound: false, binding: { managed: false, vpnUuid: null } } });
+    expect(res.body.results).toMatchObject({
+      tunneled: false,
+      mode: 'perApp',
+      mdm: { bound: false, binding: { managed: false, vpnUuid: null } },
+    });
     expect(res.body.results.permit.permitted).toBe(true); // the wildcard would allow it: the MDM is the only arbiter
     const text = res.body.results.reasons.join('\n');
     expect(text).toMatch(/not delivered to this device by the App Catalog/);
@@ -486,7 +593,10 @@ describe('seed demo end to end: MobileIron binds Chrome and MS RDP; the ASA send
 
   it('an iPad on 9.3.2 misses the EQ DAP record and runs in full-tunnel mode (bound apps still tunnel)', async () => {
     const res = await t.admin.post(`${api}/simulate`).send({
-      deviceUuid, tunnelGroup: 'vpndemo', endpoint: { 'endpoint.anyconnect.platformversion': '9.3.2' }, app: { appId: 'com.google.chrome.ios' },
+      deviceUuid,
+      tunnelGroup: 'vpndemo',
+      endpoint: { 'endpoint.anyconnect.platformversion': '9.3.2' },
+      app: { appId: 'com.google.chrome.ios' },
     });
     expect(res.body.results).toMatchObject({ tunneled: true, mode: 'full', policy: null });
   });
@@ -494,7 +604,9 @@ describe('seed demo end to end: MobileIron binds Chrome and MS RDP; the ASA send
   it('renders the seed head-end as ASA CLI', async () => {
     const cli = (await t.admin.get(`${api}/asa-config`)).text;
     expect(cli).toMatch(/^anyconnect-custom-data perapp iOS_Wildcard_Policy eJ/m);
-    expect(cli).toMatch(/^dynamic-access-policy-record DAP_iOS_PerApp\n description "iOS 9.3.1 devices get the wildcard PerApp policy"\n priority 10\n action continue\n anyconnect-custom perapp value iOS_Wildcard_Policy$/m);
+    expect(cli).toMatch(
+      /^dynamic-access-policy-record DAP_iOS_PerApp\n description "iOS 9.3.1 devices get the wildcard PerApp policy"\n priority 10\n action continue\n anyconnect-custom perapp value iOS_Wildcard_Policy$/m,
+    );
     expect(cli).toMatch(/^tunnel-group vpndemo general-attributes\n default-group-policy GP_vpndemo$/m);
   });
 });

@@ -141,7 +141,16 @@ describe('refusals: 400 naming the field, never ignored', () => {
     const before = await t.services.db.auditEvent.count();
     const res = await t.admin.get(`/api/v2/audit?${query}`);
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ messages: [{ type: 'Error', messageKey: 'com.mobileiron.vsp.messages.validation', localizedMessage: expect.stringContaining(`${field}: `), field }] });
+    expect(res.body).toEqual({
+      messages: [
+        {
+          type: 'Error',
+          messageKey: 'com.mobileiron.vsp.messages.validation',
+          localizedMessage: expect.stringContaining(`${field}: `),
+          field,
+        },
+      ],
+    });
     expect(await t.services.db.auditEvent.count()).toBe(before);
   });
 
@@ -153,7 +162,9 @@ describe('refusals: 400 naming the field, never ignored', () => {
   });
 
   it('viewers still may not read the log, whatever they ask', async () => {
-    expect((await t.admin.post('/api/v2/admins').send({ username: 'audit-viewer', password: 'viewer-password-123', role: 'viewer' })).status).toBeLessThan(300);
+    expect(
+      (await t.admin.post('/api/v2/admins').send({ username: 'audit-viewer', password: 'viewer-password-123', role: 'viewer' })).status,
+    ).toBeLessThan(300);
     expect((await t.as('audit-viewer', 'viewer-password-123').get('/api/v2/audit?action=create')).status).toBe(403);
   });
 });

@@ -15,7 +15,8 @@ beforeAll(async () => {
   await t.admin.post('/api/v2/users').send({ userId: 'owner1' });
   deviceUuid = (await t.admin.post('/api/v2/devices').send({ platform: 'iOS', osVersion: '17.1' })).body.results['common.uuid'];
   labelIdValue = (await t.admin.post('/api/v2/labels').send({ name: 'manual-1', static: true })).body.results.id;
-  vpnId = (await t.admin.post('/api/v2/configurations/vpn').send({ name: 'v1', connectionType: 'ANYCONNECT', server: 'asa.example.com' })).body.results.id;
+  vpnId = (await t.admin.post('/api/v2/configurations/vpn').send({ name: 'v1', connectionType: 'ANYCONNECT', server: 'asa.example.com' }))
+    .body.results.id;
   appId = (await t.admin.post('/api/v2/appstore/apps').send({ name: 'a1', bundleId: 'com.example.a1' })).body.results.id;
 });
 afterAll(async () => {
@@ -28,8 +29,16 @@ async function snapshot() {
   const db = t.services.db;
   return JSON.stringify(
     await Promise.all([
-      db.adminUser.findMany(), db.user.findMany(), db.device.findMany(), db.label.findMany(), db.deviceLabel.findMany(),
-      db.vpnConfiguration.findMany(), db.vpnConfigurationLabel.findMany(), db.app.findMany(), db.appLabel.findMany(), db.auditEvent.count(),
+      db.adminUser.findMany(),
+      db.user.findMany(),
+      db.device.findMany(),
+      db.label.findMany(),
+      db.deviceLabel.findMany(),
+      db.vpnConfiguration.findMany(),
+      db.vpnConfigurationLabel.findMany(),
+      db.app.findMany(),
+      db.appLabel.findMany(),
+      db.auditEvent.count(),
     ]),
   );
 }
@@ -72,7 +81,11 @@ const families: Record<string, Case[]> = {
   ],
   vpn: [
     ['post', () => '/api/v2/configurations/vpn', { name: 'v2', connectionType: 'ANYCONNECT', server: sqlish }],
-    ['post', () => '/api/v2/configurations/vpn', { name: 'v2', connectionType: 'ANYCONNECT', server: 'a.example.com', safariDomains: 'example.com' }],
+    [
+      'post',
+      () => '/api/v2/configurations/vpn',
+      { name: 'v2', connectionType: 'ANYCONNECT', server: 'a.example.com', safariDomains: 'example.com' },
+    ],
     ['put', () => `/api/v2/configurations/vpn/${vpnId}`, { vpnUuid: 'FORGED' }],
     ['put', () => '/api/v2/configurations/vpn/0', { name: 'x' }],
     ['put', () => `/api/v2/configurations/vpn/${vpnId}/labels/notanumber`, undefined],
@@ -121,7 +134,10 @@ describe('bad input: transport level', () => {
     } finally {
       server.close();
     }
-    const huge = await t.admin.post('/api/v2/users').set('content-type', 'application/json').send(JSON.stringify({ userId: 'x'.repeat(2 * 1024 * 1024) }));
+    const huge = await t.admin
+      .post('/api/v2/users')
+      .set('content-type', 'application/json')
+      .send(JSON.stringify({ userId: 'x'.repeat(2 * 1024 * 1024) }));
     expect(huge.status).toBe(413);
     const csvGarbage = await t.admin.post('/api/v2/devices/bulk').set('content-type', 'text/csv').send('a,b\n"unterminated');
     expect(csvGarbage.status).toBe(400);

@@ -29,29 +29,47 @@ afterAll(async () => {
 
 function signedPut(body: Buffer) {
   const signature = signMdmRequest(body, { privateKey: device.key, certificate: device.certificate });
-  return t.anon.put('/mdm/connect').set('content-type', 'application/x-apple-aspen-mdm').set('Mdm-Signature', signature).send(body).buffer(true).parse(rawBody);
+  return t.anon
+    .put('/mdm/connect')
+    .set('content-type', 'application/x-apple-aspen-mdm')
+    .set('Mdm-Signature', signature)
+    .send(body)
+    .buffer(true)
+    .parse(rawBody);
 }
 
 describe('a command result with a string that XML cannot carry', () => {
   // XML 1.0 forbids U+0001 even as a reference; the package and our reader take it literally (as
   // CoreFoundation's reader does), a binary plist can hold it, and toXmlPlist refuses to write it
-  it.each(['XML (literal U+0001)', 'binary (as plistlib writes it)'])('%s: 400 in plain text, the command not acknowledged', async (format) => {
-    const queued = await t.admin.post(`/api/v2/devices/${device.deviceUuid}/commands`).send({ RequestType: 'DeviceInformation', Queries: ['DeviceName'] });
-    expect(queued.status).toBe(201);
-    const command = (await device.connect()).command!;
-    const answer = { UDID: device.udid, CommandUUID: command.CommandUUID as string, Status: 'Acknowledged', QueryResponses: { DeviceName: 'bad\u0001name' } };
-    const script = `import plistlib, sys, json, base64
+  it.each(['XML (literal U+0001)', 'binary (as plistlib writes it)'])(
+    '%s: 400 in plain text, the command not acknowledged',
+    async (format) => {
+      const queued = await t.admin
+        .post(`/api/v2/devices/${device.deviceUuid}/commands`)
+        .send({ RequestType: 'DeviceInformation', Queries: ['DeviceName'] });
+      expect(queued.status).toBe(201);
+      const command = (await device.connect()).command!;
+      const answer = {
+        UDID: device.udid,
+        CommandUUID: command.CommandUUID as string,
+        Status: 'Acknowledged',
+        QueryResponses: { DeviceName: 'bad\u0001name' },
+      };
+      const script = `import plistlib, sys, json, base64
 sys.stdout.write(base64.b64encode(plistlib.dumps(json.loads(sys.argv[1]), fmt=plistlib.FMT_BINARY)).decode())`;
-    const body = format.startsWith('XML')
-      ? Buffer.from(`<plist version="1.0"><dict><key>UDID</key><string>${answer.UDID}</string><key>CommandUUID</key><string>${answer.CommandUUID}</string><key>Status</key><string>Acknowledged</string><key>QueryResponses</key><dict><key>DeviceName</key><string>bad\u0001name</string></dict></dict></plist>`)
-      : Buffer.from(execFileSync('python3', ['-c', script, JSON.stringify(answer)], { encoding: 'utf8' }), 'base64');
-    const res = await signedPut(body);
-    expect(res.status).toBe(400);
-    expect(res.headers['content-type']).toMatch(/^text\/plain/);
-    expect(String(res.body)).toMatch(/^malformed command result: QueryResponses\.DeviceName: character U\+0001 cannot be represented/);
-    const acknowledged = await t.admin.get(`/api/v2/devices/${device.deviceUuid}/commands?status=Acknowledged`);
-    expect(JSON.stringify(acknowledged.body)).not.toContain(command.CommandUUID as string);
-  });
+      const body = format.startsWith('XML')
+        ? Buffer.from(
+            `<plist version="1.0"><dict><key>UDID</key><string>${answer.UDID}</string><key>CommandUUID</key><string>${answer.CommandUUID}</string><key>Status</key><string>Acknowledged</string><key>QueryResponses</key><dict><key>DeviceName</key><string>bad\u0001name</string></dict></dict></plist>`,
+          )
+        : Buffer.from(execFileSync('python3', ['-c', script, JSON.stringify(answer)], { encoding: 'utf8' }), 'base64');
+      const res = await signedPut(body);
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^text\/plain/);
+      expect(String(res.body)).toMatch(/^malformed command result: QueryResponses\.DeviceName: character U\+0001 cannot be represented/);
+      const acknowledged = await t.admin.get(`/api/v2/devices/${device.deviceUuid}/commands?status=Acknowledged`);
+      expect(JSON.stringify(acknowledged.body)).not.toContain(command.CommandUUID as string);
+    },
+  );
 });
 
 describe('a command result with a real that cannot be written back', () => {
@@ -66,7 +84,12 @@ describe('a command result with a real that cannot be written back', () => {
 d = json.loads(sys.argv[1])
 d["QueryResponses"] = {"BatteryLevel": float(sys.argv[2])}
 sys.stdout.write(base64.b64encode(plistlib.dumps(d, fmt=plistlib.FMT_BINARY)).decode())`;
-    return Buffer.from(execFileSync('python3', ['-c', script, JSON.stringify({ UDID: device.udid, CommandUUID: uuid, Status: 'Acknowledged' }), real], { encoding: 'utf8' }), 'base64');
+    return Buffer.from(
+      execFileSync('python3', ['-c', script, JSON.stringify({ UDID: device.udid, CommandUUID: uuid, Status: 'Acknowledged' }), real], {
+        encoding: 'utf8',
+      }),
+      'base64',
+    );
   };
 
   it.each([
@@ -74,7 +97,9 @@ sys.stdout.write(base64.b64encode(plistlib.dumps(d, fmt=plistlib.FMT_BINARY)).de
     ['XML <real>1e400</real>', (uuid: string) => xmlAnswer(uuid, '1e400')],
     ['binary -inf (as plistlib writes it)', (uuid: string) => binaryAnswer(uuid, '-inf')],
   ])('%s: 400 in plain text, the command not acknowledged; a finite real is then accepted', async (_label, answer) => {
-    const queued = await t.admin.post(`/api/v2/devices/${device.deviceUuid}/commands`).send({ RequestType: 'DeviceInformation', Queries: ['BatteryLevel'] });
+    const queued = await t.admin
+      .post(`/api/v2/devices/${device.deviceUuid}/commands`)
+      .send({ RequestType: 'DeviceInformation', Queries: ['BatteryLevel'] });
     expect(queued.status).toBe(201);
     const command = (await device.connect()).command!;
     const res = await signedPut(answer(command.CommandUUID as string));

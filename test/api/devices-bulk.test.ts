@@ -8,7 +8,8 @@ import { removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp();
-  for (const userId of ['jdoe', 'asmith']) await t.admin.post('/api/v2/users').send({ userId, email: `${userId}@example.com`, displayName: userId.toUpperCase() });
+  for (const userId of ['jdoe', 'asmith'])
+    await t.admin.post('/api/v2/users').send({ userId, email: `${userId}@example.com`, displayName: userId.toUpperCase() });
   for (const name of ['fleet', 'field']) await t.admin.post('/api/v2/labels').send({ name, static: true });
   await t.admin.post('/api/v2/labels').send({ name: 'all-ios', static: false, criteria: 'common.platform = "iOS"' });
 });
@@ -26,17 +27,32 @@ const auditCount = async () => (await t.admin.get('/api/v2/audit?limit=1')).body
 describe('CSV import', () => {
   it('imports 1,000 rows in slices and answers each device as the database holds it', async () => {
     const rows = Array.from({ length: 1000 }, (_, i) =>
-      [i % 2 ? 'jdoe' : '', i % 3 ? 'iOS' : 'A', i % 5 ? 'COMPANY' : 'EMPLOYEE', `BULK${i}`, `${(i + 1).toString(16).padStart(40, '0')}`, i % 3 ? '' : '356938035643809', 'x', '17.1', `Name ${i}`, i % 2 ? 'fleet;FIELD' : 'fleet'].join(','),
+      [
+        i % 2 ? 'jdoe' : '',
+        i % 3 ? 'iOS' : 'A',
+        i % 5 ? 'COMPANY' : 'EMPLOYEE',
+        `BULK${i}`,
+        `${(i + 1).toString(16).padStart(40, '0')}`,
+        i % 3 ? '' : '356938035643809',
+        'x',
+        '17.1',
+        `Name ${i}`,
+        i % 2 ? 'fleet;FIELD' : 'fleet',
+      ].join(','),
     );
     const res = await importCsv(csv(...rows));
     expect(res.status).toBe(201);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.body).toMatchObject({ totalCount: 1000, resultCount: 1000, hasMore: false });
     // The answer (built from the inserted values) equals what Prisma reads back, field by field.
-    const answered = new Map<string, Record<string, unknown>>(res.body.results.map((d: Record<string, unknown>) => [d['common.uuid'] as string, d]));
+    const answered = new Map<string, Record<string, unknown>>(
+      res.body.results.map((d: Record<string, unknown>) => [d['common.uuid'] as string, d]),
+    );
     const listed: Record<string, unknown>[] = [];
     for (let offset = 0; offset < 1000; offset += 200) {
-      const page = await t.admin.get(`/api/v2/devices?limit=200&offset=${offset}&sortField=common.id&query=${encodeURIComponent('common.SerialNumber != "x"')}`);
+      const page = await t.admin.get(
+        `/api/v2/devices?limit=200&offset=${offset}&sortField=common.id&query=${encodeURIComponent('common.SerialNumber != "x"')}`,
+      );
       listed.push(...page.body.results);
     }
     const details = await t.admin.get(`/api/v2/devices/${res.body.results[1]['common.uuid']}/details`);
@@ -53,7 +69,10 @@ describe('CSV import', () => {
     }
     expect(listed.length).toBeGreaterThanOrEqual(1000);
     // Labels: 1000 in fleet, 500 in field (named case-insensitively), none twice.
-    const summary = (await t.admin.get('/api/v2/labels/label_summary?limit=200')).body.results as Array<{ name: string; deviceCount: number }>;
+    const summary = (await t.admin.get('/api/v2/labels/label_summary?limit=200')).body.results as Array<{
+      name: string;
+      deviceCount: number;
+    }>;
     expect(summary.find((l) => l.name === 'fleet')!.deviceCount).toBe(1000);
     expect(summary.find((l) => l.name === 'field')!.deviceCount).toBe(500);
     // The in-memory directory (criteria, filter labels) sees the new devices at once.
@@ -64,12 +83,14 @@ describe('CSV import', () => {
 
   it('refuses bad rows with per-row messages and writes nothing', async () => {
     const [devices, audits] = [await deviceCount(), await auditCount()];
-    const res = await importCsv(csv(
-      ',iOS,COMPANY,OKAY1,,,x,1,ok,',
-      'ghost,iOS,COMPANY,OKAY2,,,x,1,ok,',
-      ',iOS,COMPANY,OKAY3,,,x,1,ok,no-such-label',
-      ',iOS,COMPANY,OKAY4,,,x,1,ok,all-ios',
-    ));
+    const res = await importCsv(
+      csv(
+        ',iOS,COMPANY,OKAY1,,,x,1,ok,',
+        'ghost,iOS,COMPANY,OKAY2,,,x,1,ok,',
+        ',iOS,COMPANY,OKAY3,,,x,1,ok,no-such-label',
+        ',iOS,COMPANY,OKAY4,,,x,1,ok,all-ios',
+      ),
+    );
     expect(res.status).toBe(400);
     expect(res.body.messages.map((m: { localizedMessage: string }) => m.localizedMessage)).toEqual([
       'row 3: userId: no user ghost; create it with POST /api/v2/users first',
@@ -89,9 +110,13 @@ describe('CSV import', () => {
 
   it('rolls everything back when the database fails halfway through the writes', async () => {
     const [devices, audits] = [await deviceCount(), await auditCount()];
-    const fleetBefore = (await t.admin.get('/api/v2/labels/label_summary?limit=200')).body.results.find((l: { name: string }) => l.name === 'fleet').deviceCount;
+    const fleetBefore = (await t.admin.get('/api/v2/labels/label_summary?limit=200')).body.results.find(
+      (l: { name: string }) => l.name === 'fleet',
+    ).deviceCount;
     // A real SQLite failure on row 451 (the fifth slice of inserts), not a mocked one.
-    await t.services.db.$executeRawUnsafe(`CREATE TRIGGER fail_midway BEFORE INSERT ON "Device" WHEN NEW."serialNumber" = 'MIDWAY450' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+    await t.services.db.$executeRawUnsafe(
+      `CREATE TRIGGER fail_midway BEFORE INSERT ON "Device" WHEN NEW."serialNumber" = 'MIDWAY450' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
+    );
     try {
       const res = await importCsv(csv(...Array.from({ length: 600 }, (_, i) => `,iOS,COMPANY,MIDWAY${i},,,x,1,m,fleet`)));
       expect(res.status).toBe(500);
@@ -100,14 +125,20 @@ describe('CSV import', () => {
       await t.services.db.$executeRawUnsafe('DROP TRIGGER fail_midway');
     }
     expect([await deviceCount(), await auditCount()]).toEqual([devices, audits]);
-    const fleetAfter = (await t.admin.get('/api/v2/labels/label_summary?limit=200')).body.results.find((l: { name: string }) => l.name === 'fleet').deviceCount;
+    const fleetAfter = (await t.admin.get('/api/v2/labels/label_summary?limit=200')).body.results.find(
+      (l: { name: string }) => l.name === 'fleet',
+    ).deviceCount;
     expect(fleetAfter).toBe(fleetBefore);
     // and the same rows then import cleanly
     expect((await importCsv(csv(...Array.from({ length: 600 }, (_, i) => `,iOS,COMPANY,MIDWAY${i},,,x,1,m,fleet`)))).status).toBe(201);
   });
 
   it('takes 10,000 rows with real 40-character UDIDs, more than the 1 MB a JSON body may have', async () => {
-    const rows = Array.from({ length: 10_000 }, (_, i) => `,iOS,COMPANY,FULL${String(i).padStart(5, '0')},f011${i.toString(16).padStart(36, '0')},35${String(i).padStart(13, '0')},iPad13,17.1,Fleet iPad ${i},`);
+    const rows = Array.from(
+      { length: 10_000 },
+      (_, i) =>
+        `,iOS,COMPANY,FULL${String(i).padStart(5, '0')},f011${i.toString(16).padStart(36, '0')},35${String(i).padStart(13, '0')},iPad13,17.1,Fleet iPad ${i},`,
+    );
     const body = csv(...rows);
     expect(Buffer.byteLength(body)).toBeGreaterThan(1024 * 1024);
     const before = await deviceCount();
@@ -122,10 +153,15 @@ describe('CSV import', () => {
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.messages[0].localizedMessage).toBe('CSV has more than 10000 rows; split it');
     // 9,000 rows of ~480 bytes: over the 4 MiB a CSV body may have (JSON bodies: 1 MB)
-    const tooBig = await importCsv(csv(...Array.from({ length: 9000 }, (_, i) => `,iOS,COMPANY,BIG${i},,,${'m'.repeat(200)},1,${'n'.repeat(250)},`)));
+    const tooBig = await importCsv(
+      csv(...Array.from({ length: 9000 }, (_, i) => `,iOS,COMPANY,BIG${i},,,${'m'.repeat(200)},1,${'n'.repeat(250)},`)),
+    );
     expect(tooBig.status).toBe(413);
     for (const [head, message] of [
-      ['userId,platform,__proto__', 'Unknown CSV column(s): __proto__; expected userId,platform,ownership,serialNumber,udid,imei,model,osVersion,deviceName,labels'],
+      [
+        'userId,platform,__proto__',
+        'Unknown CSV column(s): __proto__; expected userId,platform,ownership,serialNumber,udid,imei,model,osVersion,deviceName,labels',
+      ],
       ['userId,platform,platform', 'CSV column(s) named twice: platform'],
     ] as const) {
       const res = await importCsv(`${head}\nx,iOS,x`);
@@ -166,16 +202,22 @@ describe('one serial number per device that is not retired', () => {
 
   it('refuses it in a CSV (against the database and within the file), naming the rows', async () => {
     const devices = await deviceCount();
-    const res = await importCsv(csv(',iOS,COMPANY,c02xk1abjgh5,,,x,1,a,', ',iOS,COMPANY,NEWSERIAL1,,,x,1,b,', ',iOS,COMPANY,newserial1,,,x,1,c,'));
+    const res = await importCsv(
+      csv(',iOS,COMPANY,c02xk1abjgh5,,,x,1,a,', ',iOS,COMPANY,NEWSERIAL1,,,x,1,b,', ',iOS,COMPANY,newserial1,,,x,1,c,'),
+    );
     expect(res.status).toBe(400);
-    expect(res.body.messages.map((m: { localizedMessage: string }) => m.localizedMessage)).toEqual(['row 4: serialNumber: duplicates row 3']);
+    expect(res.body.messages.map((m: { localizedMessage: string }) => m.localizedMessage)).toEqual([
+      'row 4: serialNumber: duplicates row 3',
+    ]);
     const res2 = await importCsv(csv(',iOS,COMPANY,NEWSERIAL1,,,x,1,b,', ',iOS,COMPANY,c02xk1abjgh5,,,x,1,a,'));
     expect(res2.status).toBe(400);
-    expect(res2.body.messages[0].localizedMessage).toMatch(/^row 3: serialNumber: device [0-9a-f-]{36} \(VERIFICATION_PENDING\) already has serial number C02XK1ABJGH5; retire it first$/);
+    expect(res2.body.messages[0].localizedMessage).toMatch(
+      /^row 3: serialNumber: device [0-9a-f-]{36} \(VERIFICATION_PENDING\) already has serial number C02XK1ABJGH5; retire it first$/,
+    );
     expect(await deviceCount()).toBe(devices);
   });
 
-  it('lets a retired device\'s serial be registered again, but not revived while taken', async () => {
+  it("lets a retired device's serial be registered again, but not revived while taken", async () => {
     const first = (await t.admin.post('/api/v2/devices').send({ platform: 'iOS', serialNumber: 'RETIREME1' })).body.results['common.uuid'];
     expect((await t.admin.put(`/api/v2/devices/${first}/attributes`).send({ status: 'RETIRED' })).status).toBe(200);
     const again = await t.admin.post('/api/v2/devices').send({ platform: 'iOS', serialNumber: 'retireme1' });
@@ -187,8 +229,10 @@ describe('one serial number per device that is not retired', () => {
     expect(revive.body.messages[0].field).toBe('serialNumber');
   });
 
-  it('refuses an update to a serial another device holds, and allows keeping one\'s own', async () => {
-    const other = (await t.admin.post('/api/v2/devices').send({ platform: 'Android', serialNumber: 'MINE0001' })).body.results['common.uuid'];
+  it("refuses an update to a serial another device holds, and allows keeping one's own", async () => {
+    const other = (await t.admin.post('/api/v2/devices').send({ platform: 'Android', serialNumber: 'MINE0001' })).body.results[
+      'common.uuid'
+    ];
     expect((await t.admin.put(`/api/v2/devices/${other}/attributes`).send({ serialNumber: 'C02XK1ABJGH5' })).status).toBe(409);
     expect((await t.admin.put(`/api/v2/devices/${other}/attributes`).send({ serialNumber: 'mine0001', model: 'Pixel' })).status).toBe(200);
   });
@@ -196,7 +240,14 @@ describe('one serial number per device that is not retired', () => {
 
 describe('client-supplied keys never reach Object.prototype', () => {
   it('refuses prototype keys and unknown names in fields=, naming the field', async () => {
-    for (const field of ['__proto__', 'constructor', 'prototype', 'common.nonsense', 'custom.device.__proto__', 'custom.device.constructor']) {
+    for (const field of [
+      '__proto__',
+      'constructor',
+      'prototype',
+      'common.nonsense',
+      'custom.device.__proto__',
+      'custom.device.constructor',
+    ]) {
       const res = await t.admin.get(`/api/v2/devices?fields=common.uuid,${encodeURIComponent(field)}`);
       expect(res.status, field).toBe(400);
       expect(res.body.messages[0].field).toBe('fields');
@@ -211,7 +262,10 @@ describe('client-supplied keys never reach Object.prototype', () => {
   it('refuses reserved custom attribute names and ignores inherited ones in criteria', async () => {
     const uuid = (await t.admin.post('/api/v2/devices').send({ platform: 'iOS', serialNumber: 'PROTO1' })).body.results['common.uuid'];
     for (const name of ['__proto__', 'constructor', 'prototype']) {
-      const res = await t.admin.put(`/api/v2/devices/${uuid}/attributes`).set('content-type', 'application/json').send(`{"custom":{"${name}":"x"}}`);
+      const res = await t.admin
+        .put(`/api/v2/devices/${uuid}/attributes`)
+        .set('content-type', 'application/json')
+        .send(`{"custom":{"${name}":"x"}}`);
       expect(res.status, name).toBe(400);
     }
     expect((await t.admin.put(`/api/v2/devices/${uuid}/attributes`).send({ custom: { toString: 'x' } })).status).toBe(200);
@@ -227,14 +281,16 @@ describe('client-supplied keys never reach Object.prototype', () => {
 });
 
 describe('raw reads of the device directory', () => {
-  it('give rows equal to Prisma\'s, users and dates included', async () => {
-    const uuid = (await t.admin.post('/api/v2/devices').send({ platform: 'iOS', serialNumber: 'RAWREAD1', userId: 'asmith', imei: '356938035643809' })).body.results['common.uuid'];
+  it("give rows equal to Prisma's, users and dates included", async () => {
+    const uuid = (
+      await t.admin.post('/api/v2/devices').send({ platform: 'iOS', serialNumber: 'RAWREAD1', userId: 'asmith', imei: '356938035643809' })
+    ).body.results['common.uuid'];
     await t.admin.put(`/api/v2/devices/${uuid}/attributes`).send({ compliant: false, quarantined: true, custom: { site: 'Paris' } });
     const db = t.services.db;
     await db.device.update({ where: { uuid }, data: { lastConnectedAt: new Date('2026-01-02T03:04:05.678Z'), enrolledAt: new Date() } });
     const prisma = await db.device.findMany({ include: { user: true }, orderBy: { id: 'asc' } });
     const raw = [];
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const page = await deviceStore.readPage(db, { all: true }, after, 500);
       raw.push(...page);
       if (page.length < 500) break;

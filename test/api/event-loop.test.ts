@@ -34,7 +34,9 @@ function runQueueWaitNs(): number {
  * alone reaches 100 ms and says nothing of our code; on an idle machine it is about zero.
  * `rawMaxDelayMs` is the plain wall-clock figure.
  */
-async function measureDelay<T>(work: () => Promise<T>): Promise<{ result: T; maxDelayMs: number; rawMaxDelayMs: number; elapsedMs: number }> {
+async function measureDelay<T>(
+  work: () => Promise<T>,
+): Promise<{ result: T; maxDelayMs: number; rawMaxDelayMs: number; elapsedMs: number }> {
   const intervalMs = 5;
   let last = performance.now();
   let lastWait = runQueueWaitNs();
@@ -54,7 +56,12 @@ async function measureDelay<T>(work: () => Promise<T>): Promise<{ result: T; max
     const result = await work();
     // One more tick, so a stall at the very end is seen too.
     await new Promise((resolve) => setTimeout(resolve, intervalMs * 2));
-    return { result, maxDelayMs: Math.round(worst), rawMaxDelayMs: Math.round(worstRaw), elapsedMs: Math.round(performance.now() - started) };
+    return {
+      result,
+      maxDelayMs: Math.round(worst),
+      rawMaxDelayMs: Math.round(worstRaw),
+      elapsedMs: Math.round(performance.now() - started),
+    };
   } finally {
     clearInterval(timer);
   }
@@ -66,10 +73,20 @@ function csvRows(count: number, serialPrefix: string, firstUdid: number): string
   const lines = [csvHeader];
   for (let i = 0; i < count; i++) {
     const ios = i % 3 !== 0;
-    lines.push([
-      i % 2 ? 'jdoe' : 'asmith', ios ? 'I' : 'A', i % 5 ? 'COMPANY' : 'EMPLOYEE', `${serialPrefix}${String(i).padStart(5, '0')}`,
-      `00008030-${(firstUdid + i).toString(16).padStart(16, '0')}`, '', ios ? '"iPad4,1"' : 'Pixel 8', ios ? `${9 + (i % 9)}.3` : '14', `D${i}`, i % 4 ? 'fleet' : 'fleet;field',
-    ].join(','));
+    lines.push(
+      [
+        i % 2 ? 'jdoe' : 'asmith',
+        ios ? 'I' : 'A',
+        i % 5 ? 'COMPANY' : 'EMPLOYEE',
+        `${serialPrefix}${String(i).padStart(5, '0')}`,
+        `00008030-${(firstUdid + i).toString(16).padStart(16, '0')}`,
+        '',
+        ios ? '"iPad4,1"' : 'Pixel 8',
+        ios ? `${9 + (i % 9)}.3` : '14',
+        `D${i}`,
+        i % 4 ? 'fleet' : 'fleet;field',
+      ].join(','),
+    );
   }
   return lines.join('\n');
 }
@@ -85,7 +102,13 @@ beforeAll(async () => {
   t.services.mdm.stop();
   for (const userId of ['jdoe', 'asmith']) await t.admin.post('/api/v2/users').send({ userId, email: `${userId}@example.com` });
   for (const name of ['fleet', 'field']) expect((await t.admin.post('/api/v2/labels').send({ name, static: true })).status).toBe(201);
-  expect((await t.admin.post('/api/v2/labels').send({ name: 'new-ipads', static: false, criteria: 'common.platform = "iOS" AND common.os_version >= 12' })).status).toBe(201);
+  expect(
+    (
+      await t.admin
+        .post('/api/v2/labels')
+        .send({ name: 'new-ipads', static: false, criteria: 'common.platform = "iOS" AND common.os_version >= 12' })
+    ).status,
+  ).toBe(201);
 });
 afterAll(async () => {
   // Numbers for the record (docs/security.md); the assertions are in the tests.
@@ -99,7 +122,8 @@ describe('event-loop delay of the heaviest requests', () => {
     const { maxDelayMs: delay } = await measureDelay(async () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       // Busy until this thread has had 150 ms of CPU (wall time would count run-queue waits).
-      const cpuMs = () => (runQueueWaitNs() ? Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6 : performance.now());
+      const cpuMs = () =>
+        runQueueWaitNs() ? Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6 : performance.now();
       const until = cpuMs() + 150;
       while (cpuMs() < until) {
         // the event loop is blocked meanwhile
@@ -121,7 +145,12 @@ describe('event-loop delay of the heaviest requests', () => {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     };
-    const { result: res, maxDelayMs: delay, rawMaxDelayMs, elapsedMs } = await measureDelay(async () => {
+    const {
+      result: res,
+      maxDelayMs: delay,
+      rawMaxDelayMs,
+      elapsedMs,
+    } = await measureDelay(async () => {
       const poller = pollCa();
       const r = await t.admin.post('/api/v2/devices/bulk').set('content-type', 'text/csv').send(csv).buffer(true).parse(rawBody);
       importing = false;
@@ -144,7 +173,12 @@ describe('event-loop delay of the heaviest requests', () => {
 
   it(`refuses a ${deviceCount}-row CSV with one bad last row without stalling the loop, writing nothing`, async () => {
     const csv = `${csvRows(deviceCount - 1, 'BAD', 1_000_000)}\n,Windows,COMPANY,,,,x,1,Bad,`;
-    const { result: res, maxDelayMs: delay, rawMaxDelayMs, elapsedMs } = await measureDelay(() =>
+    const {
+      result: res,
+      maxDelayMs: delay,
+      rawMaxDelayMs,
+      elapsedMs,
+    } = await measureDelay(() =>
       t.admin.post('/api/v2/devices/bulk').set('content-type', 'text/csv').send(csv).buffer(true).parse(rawBody),
     );
     report.csvImportRefused = { maxDelayMs: delay, rawMaxDelayMs, elapsedMs };
@@ -155,22 +189,50 @@ describe('event-loop delay of the heaviest requests', () => {
   });
 
   const reads: Array<[string, string, (body: any) => void]> = [
-    ['deviceSearch', '/api/v2/devices?limit=200&sortField=common.SerialNumber&sortOrder=DESC&query=' + encodeURIComponent('common.platform = "iOS" AND common.os_version >= 12 AND ios.DeviceName != "Device 1"'),
-      (b) => expect(b.totalCount).toBeGreaterThan(100)],
+    [
+      'deviceSearch',
+      '/api/v2/devices?limit=200&sortField=common.SerialNumber&sortOrder=DESC&query=' +
+        encodeURIComponent('common.platform = "iOS" AND common.os_version >= 12 AND ios.DeviceName != "Device 1"'),
+      (b) => expect(b.totalCount).toBeGreaterThan(100),
+    ],
     ['deviceListByFilterLabel', '/api/v2/devices?limit=200&labelId=', (b) => expect(b.totalCount).toBeGreaterThan(1000)],
-    ['deviceListPlain', '/api/v2/devices?limit=200&offset=9000&fields=common.uuid,common.SerialNumber,user.user_id', (b) => expect(b.results).toHaveLength(200)],
-    ['deviceCount', '/api/v2/devices/count?query=' + encodeURIComponent('common.owner = "EMPLOYEE" OR user.user_id = "jdoe"'), (b) => expect(b.results.totalCount).toBeGreaterThan(5000)],
-    ['labelSummary', '/api/v2/labels/label_summary?limit=200', (b) => expect(b.results.find((l: { name: string }) => l.name === 'fleet').deviceCount).toBe(deviceCount)],
-    ['auditList', '/api/v2/audit?limit=200', (b) => expect(b.results.some((e: { action: string }) => e.action === 'bulk.create')).toBe(true)],
+    [
+      'deviceListPlain',
+      '/api/v2/devices?limit=200&offset=9000&fields=common.uuid,common.SerialNumber,user.user_id',
+      (b) => expect(b.results).toHaveLength(200),
+    ],
+    [
+      'deviceCount',
+      '/api/v2/devices/count?query=' + encodeURIComponent('common.owner = "EMPLOYEE" OR user.user_id = "jdoe"'),
+      (b) => expect(b.results.totalCount).toBeGreaterThan(5000),
+    ],
+    [
+      'labelSummary',
+      '/api/v2/labels/label_summary?limit=200',
+      (b) => expect(b.results.find((l: { name: string }) => l.name === 'fleet').deviceCount).toBe(deviceCount),
+    ],
+    [
+      'auditList',
+      '/api/v2/audit?limit=200',
+      (b) => expect(b.results.some((e: { action: string }) => e.action === 'bulk.create')).toBe(true),
+    ],
     ['crl', '/api/v2/scep/crl?format=pem', () => undefined],
   ];
   for (const [name, path, check] of reads) {
     it(`answers ${name} over ${deviceCount} devices without stalling the loop`, async () => {
       let url = path;
-      if (url.endsWith('labelId=')) url += (await t.admin.get('/api/v2/labels/label_summary?limit=200')).body.results.find((l: { name: string }) => l.name === 'new-ipads').id;
+      if (url.endsWith('labelId='))
+        url += (await t.admin.get('/api/v2/labels/label_summary?limit=200')).body.results.find(
+          (l: { name: string }) => l.name === 'new-ipads',
+        ).id;
       // The first read after the import refreshes the in-memory device directory (10,000 changed
       // rows); it and a second one are measured together.
-      const { result: res, maxDelayMs: delay, rawMaxDelayMs, elapsedMs } = await measureDelay(async () => {
+      const {
+        result: res,
+        maxDelayMs: delay,
+        rawMaxDelayMs,
+        elapsedMs,
+      } = await measureDelay(async () => {
         await t.admin.get(url).buffer(true).parse(rawBody);
         return t.admin.get(url).buffer(true).parse(rawBody);
       });
@@ -182,8 +244,17 @@ describe('event-loop delay of the heaviest requests', () => {
   }
 
   it('answers a label preview over every device without stalling the loop', async () => {
-    const { result: res, maxDelayMs: delay, rawMaxDelayMs, elapsedMs } = await measureDelay(() =>
-      t.admin.post('/api/v2/labels/preview').send({ criteria: 'common.platform = "iOS" AND (common.os_version >= 10 OR ios.DeviceName = "Device 9")', limit: 100 }).buffer(true).parse(rawBody),
+    const {
+      result: res,
+      maxDelayMs: delay,
+      rawMaxDelayMs,
+      elapsedMs,
+    } = await measureDelay(() =>
+      t.admin
+        .post('/api/v2/labels/preview')
+        .send({ criteria: 'common.platform = "iOS" AND (common.os_version >= 10 OR ios.DeviceName = "Device 9")', limit: 100 })
+        .buffer(true)
+        .parse(rawBody),
     );
     report.labelPreview = { maxDelayMs: delay, rawMaxDelayMs, elapsedMs };
     expect(res.status).toBe(200);
@@ -192,17 +263,30 @@ describe('event-loop delay of the heaviest requests', () => {
   });
 
   it('builds a signed per-device VPN profile without stalling the loop', async () => {
-    const fleet = (await t.admin.get('/api/v2/labels/label_summary?limit=200')).body.results.find((l: { name: string }) => l.name === 'fleet').id;
-    const vpn = await t.admin.post('/api/v2/configurations/vpn').send({ name: 'corp', connectionType: 'ANYCONNECT', server: 'asa.example.com', perApp: true, safariDomains: ['example.com'] });
+    const fleet = (await t.admin.get('/api/v2/labels/label_summary?limit=200')).body.results.find(
+      (l: { name: string }) => l.name === 'fleet',
+    ).id;
+    const vpn = await t.admin
+      .post('/api/v2/configurations/vpn')
+      .send({ name: 'corp', connectionType: 'ANYCONNECT', server: 'asa.example.com', perApp: true, safariDomains: ['example.com'] });
     expect(vpn.status).toBe(201);
     expect((await t.admin.put(`/api/v2/configurations/vpn/${vpn.body.results.id}/labels/${fleet}`)).status).toBe(200);
     const uuid = (await t.admin.get('/api/v2/devices?limit=1&offset=5000')).body.results[0]['common.uuid'];
     const caPem = (await t.anon.get('/api/v2/signing/ca.pem')).text;
-    const { result: res, maxDelayMs: delay, rawMaxDelayMs, elapsedMs } = await measureDelay(() => t.admin.get(`/api/v2/devices/${uuid}/profiles/vpn`).buffer(true).parse(rawBody));
+    const {
+      result: res,
+      maxDelayMs: delay,
+      rawMaxDelayMs,
+      elapsedMs,
+    } = await measureDelay(() => t.admin.get(`/api/v2/devices/${uuid}/profiles/vpn`).buffer(true).parse(rawBody));
     report.vpnProfile = { maxDelayMs: delay, rawMaxDelayMs, elapsedMs };
     expect(res.status).toBe(200);
     const profile = parsePlist(verifyCms(res.body as Buffer, { trustAnchors: [caPem] }).content) as PlistDict;
-    expect((profile.PayloadContent as PlistDict[]).some((p) => p.PayloadType === 'com.apple.vpn.managed.applayer' || p.PayloadType === 'com.apple.vpn.managed')).toBe(true);
+    expect(
+      (profile.PayloadContent as PlistDict[]).some(
+        (p) => p.PayloadType === 'com.apple.vpn.managed.applayer' || p.PayloadType === 'com.apple.vpn.managed',
+      ),
+    ).toBe(true);
     expect(delay, `event loop stalled ${delay} ms building the VPN profile`).toBeLessThan(maxDelayMs);
   });
 
@@ -215,12 +299,24 @@ describe('event-loop delay of the heaviest requests', () => {
     // The device's key and request are made before the measured window (client work).
     const { privateKey } = generateKeyPair('rsa');
     const request = buildPkcsReq({ caCert: ca, privateKey, subject: { commonName: 'event-loop device' }, challengePassword: challenge });
-    const { result: res, maxDelayMs: delay, rawMaxDelayMs, elapsedMs } = await measureDelay(() =>
-      t.anon.post('/scep?operation=PKIOperation').set('content-type', 'application/x-pki-message').send(request.der).buffer(true).parse(rawBody),
+    const {
+      result: res,
+      maxDelayMs: delay,
+      rawMaxDelayMs,
+      elapsedMs,
+    } = await measureDelay(() =>
+      t.anon
+        .post('/scep?operation=PKIOperation')
+        .set('content-type', 'application/x-pki-message')
+        .send(request.der)
+        .buffer(true)
+        .parse(rawBody),
     );
     report.scepIssue = { maxDelayMs: delay, rawMaxDelayMs, elapsedMs };
     expect(res.status).toBe(200);
-    expect(parseCertRep(res.body as Buffer, { requesterKey: privateKey, requesterCert: request.signer.certificate, caCert: ca }).status).toBe('SUCCESS');
+    expect(
+      parseCertRep(res.body as Buffer, { requesterKey: privateKey, requesterCert: request.signer.certificate, caCert: ca }).status,
+    ).toBe('SUCCESS');
     expect(delay, `event loop stalled ${delay} ms issuing a SCEP certificate`).toBeLessThan(maxDelayMs);
   });
 
@@ -229,15 +325,35 @@ describe('event-loop delay of the heaviest requests', () => {
     // pool and the PKCS#12 in a worker thread (src/enrollment/pkcs12.ts); before, 130-420 ms.
     const inv = (await t.admin.post('/api/v2/enrollments').send({ userId: 'jdoe', identity: 'pkcs12' })).body.results;
     const caPem = (await t.anon.get('/api/v2/signing/ca.pem')).text;
-    const phase1 = await t.anon.get(new URL(inv.url).pathname + new URL(inv.url).search).buffer(true).parse(rawBody);
-    const service = (parsePlist(verifyCms(phase1.body as Buffer, { trustAnchors: [caPem] }).content) as PlistDict).PayloadContent as PlistDict;
+    const phase1 = await t.anon
+      .get(new URL(inv.url).pathname + new URL(inv.url).search)
+      .buffer(true)
+      .parse(rawBody);
+    const service = (parsePlist(verifyCms(phase1.body as Buffer, { trustAnchors: [caPem] }).content) as PlistDict)
+      .PayloadContent as PlistDict;
     // The device's signature over its attributes is client work, made before the window.
     const { privateKey } = generateKeyPair('rsa');
-    const signed = signCms(Buffer.from(toXmlPlist({ UDID: 'event-loop-pkcs12-udid', VERSION: '17.0', PRODUCT: 'iPad13,1', CHALLENGE: service.Challenge as string })), {
-      privateKey, certificate: selfSignedCertificate(privateKey, { commonName: 'event-loop device' }),
-    });
-    const { result: res, maxDelayMs: delay, rawMaxDelayMs, elapsedMs } = await measureDelay(() =>
-      t.anon.post(new URL(service.URL as string).pathname).set('content-type', 'application/pkcs7-signature').send(signed).buffer(true).parse(rawBody),
+    const signed = signCms(
+      Buffer.from(
+        toXmlPlist({ UDID: 'event-loop-pkcs12-udid', VERSION: '17.0', PRODUCT: 'iPad13,1', CHALLENGE: service.Challenge as string }),
+      ),
+      {
+        privateKey,
+        certificate: selfSignedCertificate(privateKey, { commonName: 'event-loop device' }),
+      },
+    );
+    const {
+      result: res,
+      maxDelayMs: delay,
+      rawMaxDelayMs,
+      elapsedMs,
+    } = await measureDelay(() =>
+      t.anon
+        .post(new URL(service.URL as string).pathname)
+        .set('content-type', 'application/pkcs7-signature')
+        .send(signed)
+        .buffer(true)
+        .parse(rawBody),
     );
     report.pkcs12Enrollment = { maxDelayMs: delay, rawMaxDelayMs, elapsedMs };
     expect(res.status, String(res.body)).toBe(200);
@@ -250,9 +366,18 @@ describe('event-loop delay of the heaviest requests', () => {
   it('applies a manual label to 1,000 devices (the most one request may name) without stalling the loop', async () => {
     const uuids: string[] = [];
     for (let offset = 2000; uuids.length < 1000; offset += 200) {
-      uuids.push(...(await t.admin.get(`/api/v2/devices?limit=200&offset=${offset}&fields=common.uuid`)).body.results.map((d: Record<string, string>) => d['common.uuid']));
+      uuids.push(
+        ...(await t.admin.get(`/api/v2/devices?limit=200&offset=${offset}&fields=common.uuid`)).body.results.map(
+          (d: Record<string, string>) => d['common.uuid'],
+        ),
+      );
     }
-    const { result: res, maxDelayMs: delay, rawMaxDelayMs, elapsedMs } = await measureDelay(() => t.admin.put('/api/v2/devices/labels/field/add').send({ deviceUuids: uuids }).buffer(true).parse(rawBody));
+    const {
+      result: res,
+      maxDelayMs: delay,
+      rawMaxDelayMs,
+      elapsedMs,
+    } = await measureDelay(() => t.admin.put('/api/v2/devices/labels/field/add').send({ deviceUuids: uuids }).buffer(true).parse(rawBody));
     report.labelApply = { maxDelayMs: delay, rawMaxDelayMs, elapsedMs };
     expect(res.status).toBe(200);
     expect(JSON.parse(String(res.body)).results.filter((r: { status: string }) => r.status === 'SUCCESS')).toHaveLength(1000);
@@ -262,7 +387,12 @@ describe('event-loop delay of the heaviest requests', () => {
   it('lists the search fields (custom attribute names of every device) without stalling the loop', async () => {
     const uuid = (await t.admin.get('/api/v2/devices?limit=1&offset=7777&fields=common.uuid')).body.results[0]['common.uuid'];
     expect((await t.admin.put(`/api/v2/devices/${uuid}/attributes`).send({ custom: { cost_center: 'R&D' } })).status).toBe(200);
-    const { result: res, maxDelayMs: delay, rawMaxDelayMs, elapsedMs } = await measureDelay(() => t.admin.get('/api/v2/devices/search_fields').buffer(true).parse(rawBody));
+    const {
+      result: res,
+      maxDelayMs: delay,
+      rawMaxDelayMs,
+      elapsedMs,
+    } = await measureDelay(() => t.admin.get('/api/v2/devices/search_fields').buffer(true).parse(rawBody));
     report.searchFields = { maxDelayMs: delay, rawMaxDelayMs, elapsedMs };
     expect(res.status).toBe(200);
     expect(String(res.body)).toContain('custom.device.cost_center');
@@ -272,12 +402,23 @@ describe('event-loop delay of the heaviest requests', () => {
   it('retires 1,000 never-enrolled devices in one request (the most it may name) without stalling the loop', async () => {
     const uuids: string[] = [];
     for (let offset = 5000; offset < 6000; offset += 200) {
-      uuids.push(...(await t.admin.get(`/api/v2/devices?limit=200&offset=${offset}&fields=common.uuid`)).body.results.map((d: Record<string, string>) => d['common.uuid']));
+      uuids.push(
+        ...(await t.admin.get(`/api/v2/devices?limit=200&offset=${offset}&fields=common.uuid`)).body.results.map(
+          (d: Record<string, string>) => d['common.uuid'],
+        ),
+      );
     }
     expect(uuids).toHaveLength(1000);
     // Each device: its reachability, the retirement and the audit entry, in its own transaction
     // (before: 1.7-4.1 s of stall for 1,000 devices).
-    const { result: res, maxDelayMs: delay, rawMaxDelayMs, elapsedMs } = await measureDelay(() => t.admin.put('/api/v2/devices/retire').send({ deviceUuids: uuids, note: 'event-loop' }).buffer(true).parse(rawBody));
+    const {
+      result: res,
+      maxDelayMs: delay,
+      rawMaxDelayMs,
+      elapsedMs,
+    } = await measureDelay(() =>
+      t.admin.put('/api/v2/devices/retire').send({ deviceUuids: uuids, note: 'event-loop' }).buffer(true).parse(rawBody),
+    );
     report.bulkRetire = { maxDelayMs: delay, rawMaxDelayMs, elapsedMs };
     expect(res.status).toBe(200);
     expect(JSON.parse(String(res.body)).results.filter((r: { status: string }) => r.status === 'SUCCESS')).toHaveLength(1000);
@@ -300,21 +441,43 @@ describe('event-loop delay of the heaviest requests', () => {
     expect(command.Command).toMatchObject({ RequestType: 'InstalledApplicationList' });
     // The answer and its Mdm-Signature are the device's work: made before the window.
     const apps = Array.from({ length: 3800 }, (_, i) => ({
-      Identifier: `com.example.app${i}`, Name: `App ${i} & <more>`, Version: `${i % 9}.${i % 7}.1`, ShortVersion: `${i % 9}.${i % 7}`,
-      BundleSize: 123_456 + i, DynamicSize: 4096 * (i % 13), Installing: false, IsValidated: true, ExternalVersionIdentifier: 800_000_000 + i,
+      Identifier: `com.example.app${i}`,
+      Name: `App ${i} & <more>`,
+      Version: `${i % 9}.${i % 7}.1`,
+      ShortVersion: `${i % 9}.${i % 7}`,
+      BundleSize: 123_456 + i,
+      DynamicSize: 4096 * (i % 13),
+      Installing: false,
+      IsValidated: true,
+      ExternalVersionIdentifier: 800_000_000 + i,
     }));
-    const body = Buffer.from(toXmlPlist({ UDID: device.udid, CommandUUID: command.CommandUUID as string, Status: 'Acknowledged', InstalledApplicationList: apps }));
+    const body = Buffer.from(
+      toXmlPlist({ UDID: device.udid, CommandUUID: command.CommandUUID as string, Status: 'Acknowledged', InstalledApplicationList: apps }),
+    );
     expect(body.length).toBeGreaterThan(1_800_000);
     expect(body.length).toBeLessThan(2 * 1024 * 1024);
     const signature = signMdmRequest(body, { privateKey: device.key, certificate: device.certificate });
-    const { result: res, maxDelayMs: delay, rawMaxDelayMs, elapsedMs } = await measureDelay(() =>
-      t.anon.put('/mdm/connect').set('content-type', 'application/x-apple-aspen-mdm').set('Mdm-Signature', signature).send(body).buffer(true).parse(rawBody),
+    const {
+      result: res,
+      maxDelayMs: delay,
+      rawMaxDelayMs,
+      elapsedMs,
+    } = await measureDelay(() =>
+      t.anon
+        .put('/mdm/connect')
+        .set('content-type', 'application/x-apple-aspen-mdm')
+        .set('Mdm-Signature', signature)
+        .send(body)
+        .buffer(true)
+        .parse(rawBody),
     );
     report.installedApplicationList = { maxDelayMs: delay, rawMaxDelayMs, elapsedMs };
     expect(res.status, String(res.body).slice(0, 300)).toBe(200);
     // stored whole: the answer as the server keeps it reads back to what the device sent
     const acknowledged = await t.admin.get(`/api/v2/devices/${device.deviceUuid}/commands?status=Acknowledged`).buffer(true).parse(rawBody);
-    const stored = (JSON.parse(String(acknowledged.body)).results as Array<{ commandUuid: string; result: string }>).find((c) => c.commandUuid === command.CommandUUID);
+    const stored = (JSON.parse(String(acknowledged.body)).results as Array<{ commandUuid: string; result: string }>).find(
+      (c) => c.commandUuid === command.CommandUUID,
+    );
     expect(parsePlist(stored!.result)).toEqual(parsePlist(body));
     expect(delay, `event loop stalled ${delay} ms on a ${body.length}-byte InstalledApplicationList`).toBeLessThan(maxDelayMs);
   });

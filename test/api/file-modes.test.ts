@@ -12,7 +12,15 @@ const mode = (file: string) => statSync(file).mode & 0o777;
 /** The files and directories that must be owner-only, relative to the data directory. */
 const ownerOnly = {
   dirs: ['.', 'signing'],
-  files: ['mockiron.db', 'mockiron.db-wal', 'mockiron.db-shm', 'secrets.key', 'installation.json', 'signing/ca.key.pem', 'signing/signer.key.pem'],
+  files: [
+    'mockiron.db',
+    'mockiron.db-wal',
+    'mockiron.db-shm',
+    'secrets.key',
+    'installation.json',
+    'signing/ca.key.pem',
+    'signing/signer.key.pem',
+  ],
 };
 
 function modes(dataDir: string): Record<string, string> {

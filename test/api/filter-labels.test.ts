@@ -24,8 +24,7 @@ afterAll(async () => {
   removeDir(t.dataDir);
 });
 
-const serials = (res: { body: { results: Record<string, unknown>[] } }) =>
-  res.body.results.map((d) => d['common.SerialNumber']).sort();
+const serials = (res: { body: { results: Record<string, unknown>[] } }) => res.body.results.map((d) => d['common.SerialNumber']).sort();
 
 describe('filter labels', () => {
   let labelId: number;
@@ -45,7 +44,9 @@ describe('filter labels', () => {
   it('follows device changes at once: edit, register, delete', async () => {
     await t.admin.put(`/api/v2/devices/${uuids.ipad93}/attributes`).send({ osVersion: '9.3.1' });
     expect(serials(await t.admin.get(`/api/v2/devices?labelId=${labelId}&fields=common.SerialNumber`))).toEqual(['IPAD93', 'IPAD931']);
-    const n = await t.admin.post('/api/v2/devices').send({ platform: 'iOS', osVersion: '9.3.1', model: 'iPad Air', serialNumber: 'NEWPAD' });
+    const n = await t.admin
+      .post('/api/v2/devices')
+      .send({ platform: 'iOS', osVersion: '9.3.1', model: 'iPad Air', serialNumber: 'NEWPAD' });
     expect((await t.admin.get(`/api/v2/labels/${labelId}`)).body.results.deviceCount).toBe(3);
     await t.admin.delete(`/api/v2/devices/${n.body.results['common.uuid']}`);
     await t.admin.put(`/api/v2/devices/${uuids.ipad93}/attributes`).send({ osVersion: '9.3' });
@@ -59,19 +60,25 @@ describe('filter labels', () => {
     expect(res.body.results.deviceCount).toBe(3); // 9.3.1, 9.3.1 iPhone, 9.10
     const bad = await t.admin.put(`/api/v2/labels/${labelId}`).send({ criteria: 'common.os_version >= ' });
     expect(bad.status).toBe(400);
-    expect((await t.admin.get(`/api/v2/labels/${labelId}`)).body.results.criteria).toBe('common.os_version >= 9.3.1 AND common.platform = ios');
+    expect((await t.admin.get(`/api/v2/labels/${labelId}`)).body.results.criteria).toBe(
+      'common.os_version >= 9.3.1 AND common.platform = ios',
+    );
   });
 
   it('matches custom device attributes set through the API', async () => {
     await t.admin.put(`/api/v2/devices/${uuids.pixel}/attributes`).send({ custom: { costCenter: 'R&D 42' } });
-    const l = await t.admin.post('/api/v2/labels').send({ name: 'rnd', static: false, criteria: 'custom.device.costCenter starts with "r&d"' });
+    const l = await t.admin
+      .post('/api/v2/labels')
+      .send({ name: 'rnd', static: false, criteria: 'custom.device.costCenter starts with "r&d"' });
     expect(l.body.results.deviceCount).toBe(1);
     await t.admin.put(`/api/v2/devices/${uuids.pixel}/attributes`).send({ custom: { costCenter: null } });
     expect((await t.admin.get(`/api/v2/labels/${l.body.results.id}`)).body.results.deviceCount).toBe(0);
   });
 
   it('follows changes to the owning user (user.* fields)', async () => {
-    const l = await t.admin.post('/api/v2/labels').send({ name: 'corp mail', static: false, criteria: 'user.email_address contains "@corp.test"' });
+    const l = await t.admin
+      .post('/api/v2/labels')
+      .send({ name: 'corp mail', static: false, criteria: 'user.email_address contains "@corp.test"' });
     expect(l.body.results.deviceCount).toBe(0);
     await t.admin.put('/api/v2/users/jdoe').send({ email: 'jane@corp.test' });
     expect((await t.admin.get(`/api/v2/labels/${l.body.results.id}`)).body.results.deviceCount).toBe(1);
@@ -117,7 +124,9 @@ describe('device search', () => {
     expect(count.body.results.totalCount).toBe(3);
     const none = await t.admin.get('/api/v2/devices/count').query({ query: 'NOT common.platform = iOS', labelId: ios });
     expect(none.body.results.totalCount).toBe(0);
-    const users = await t.admin.get('/api/v2/devices').query({ query: '"user.email_address" = "JDOE@example.com"', fields: 'common.SerialNumber' });
+    const users = await t.admin
+      .get('/api/v2/devices')
+      .query({ query: '"user.email_address" = "JDOE@example.com"', fields: 'common.SerialNumber' });
     expect(serials(users)).toEqual(['IPAD931']);
   });
 
@@ -131,6 +140,12 @@ describe('device search', () => {
     const res = await t.admin.get('/api/v2/devices/search_fields');
     expect(res.status).toBe(200);
     const byName = Object.fromEntries(res.body.results.map((f: { name: string; type: string }) => [f.name, f.type]));
-    expect(byName).toMatchObject({ 'common.os_version': 'version', 'common.platform': 'enum', 'common.compliant': 'boolean', 'ios.iPhone UDID': 'string', 'common.registration_date': 'date' });
+    expect(byName).toMatchObject({
+      'common.os_version': 'version',
+      'common.platform': 'enum',
+      'common.compliant': 'boolean',
+      'ios.iPhone UDID': 'string',
+      'common.registration_date': 'date',
+    });
   });
 });

@@ -93,13 +93,32 @@ describe('API conventions', () => {
     expect(res.body.openapi).toBe('3.1.0');
     const paths = Object.keys(res.body.paths);
     for (const p of [
-      '/api/v2/ping', '/api/v2/admins', '/api/v2/admins/{id}', '/api/v2/users', '/api/v2/users/{userId}',
-      '/api/v2/devices', '/api/v2/devices/bulk', '/api/v2/devices/count', '/api/v2/devices/search_fields',
-      '/api/v2/devices/{uuid}/details', '/api/v2/devices/{uuid}/labels', '/api/v2/devices/{uuid}/attributes', '/api/v2/devices/{uuid}',
-      '/api/v2/labels', '/api/v2/labels/label_summary', '/api/v2/labels/preview', '/api/v2/labels/{id}',
-      '/api/v2/devices/labels/{labelName}/add', '/api/v2/devices/labels/{labelName}/remove',
-      '/api/v2/configurations/vpn', '/api/v2/configurations/vpn/{id}', '/api/v2/configurations/vpn/{id}/labels/{labelId}',
-      '/api/v2/appstore/apps', '/api/v2/appstore/apps/{id}', '/api/v2/appstore/apps/{appId}/labels/{labelId}', '/api/v2/audit',
+      '/api/v2/ping',
+      '/api/v2/admins',
+      '/api/v2/admins/{id}',
+      '/api/v2/users',
+      '/api/v2/users/{userId}',
+      '/api/v2/devices',
+      '/api/v2/devices/bulk',
+      '/api/v2/devices/count',
+      '/api/v2/devices/search_fields',
+      '/api/v2/devices/{uuid}/details',
+      '/api/v2/devices/{uuid}/labels',
+      '/api/v2/devices/{uuid}/attributes',
+      '/api/v2/devices/{uuid}',
+      '/api/v2/labels',
+      '/api/v2/labels/label_summary',
+      '/api/v2/labels/preview',
+      '/api/v2/labels/{id}',
+      '/api/v2/devices/labels/{labelName}/add',
+      '/api/v2/devices/labels/{labelName}/remove',
+      '/api/v2/configurations/vpn',
+      '/api/v2/configurations/vpn/{id}',
+      '/api/v2/configurations/vpn/{id}/labels/{labelId}',
+      '/api/v2/appstore/apps',
+      '/api/v2/appstore/apps/{id}',
+      '/api/v2/appstore/apps/{appId}/labels/{labelId}',
+      '/api/v2/audit',
     ]) {
       expect(paths, p).toContain(p);
     }
@@ -125,7 +144,9 @@ describe('API conventions', () => {
   });
 
   it('records admin writes in the audit log without secrets', async () => {
-    await t.admin.post('/api/v2/configurations/vpn').send({ name: 'audit-vpn', connectionType: 'ANYCONNECT', server: 'vpn.example.com', password: 'S3cret-VPN-pass' });
+    await t.admin
+      .post('/api/v2/configurations/vpn')
+      .send({ name: 'audit-vpn', connectionType: 'ANYCONNECT', server: 'vpn.example.com', password: 'S3cret-VPN-pass' });
     const res = await t.admin.get('/api/v2/audit?objectType=vpnConfiguration');
     expect(res.status).toBe(200);
     expect(res.body.results[0]).toMatchObject({ actor: 'admin', action: 'create', objectType: 'vpnConfiguration' });

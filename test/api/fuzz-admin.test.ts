@@ -37,8 +37,31 @@ const protectedAdminIds = new Set<string>();
 // -- values from JSON Schema (the document's) --
 
 const hostileStrings = fc.constantFrom(
-  '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', ' ', '..', '../..', '%', '%00', '\u0000', '\u202e',
-  'null', 'undefined', 'NaN', '-1', '0', '1e309', '9'.repeat(40), "' OR 1=1 --", '<script>', '${x}', '\ud800', '💥'.repeat(50),
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  '',
+  ' ',
+  '..',
+  '../..',
+  '%',
+  '%00',
+  '\u0000',
+  '\u202e',
+  'null',
+  'undefined',
+  'NaN',
+  '-1',
+  '0',
+  '1e309',
+  '9'.repeat(40),
+  "' OR 1=1 --",
+  '<script>',
+  '${x}',
+  '\ud800',
+  '💥'.repeat(50),
 );
 // Long strings stay under Node's 16 KB header limit in URLs (beyond it Node answers 431 before
 // the app sees the request); bodies get far bigger ones.
@@ -48,11 +71,15 @@ const anyString = fc.oneof(
   { weight: 1, arbitrary: fc.string({ maxLength: 20, unit: 'binary' }) },
   { weight: 1, arbitrary: fc.constantFrom(300, 3000).map((n) => 'x'.repeat(n)) },
 );
-const bodyString = fc.oneof({ weight: 4, arbitrary: anyString }, { weight: 1, arbitrary: fc.constantFrom(70_000, 400_000).map((n) => 'y'.repeat(n)) });
+const bodyString = fc.oneof(
+  { weight: 4, arbitrary: anyString },
+  { weight: 1, arbitrary: fc.constantFrom(70_000, 400_000).map((n) => 'y'.repeat(n)) },
+);
 
 function stringFor(schema: Json): fc.Arbitrary<string> {
   if (schema.format === 'email') return fc.emailAddress();
-  if (schema.format === 'date-time') return fc.date({ min: new Date(0), max: new Date(4e12), noInvalidDate: true }).map((d) => d.toISOString());
+  if (schema.format === 'date-time')
+    return fc.date({ min: new Date(0), max: new Date(4e12), noInvalidDate: true }).map((d) => d.toISOString());
   if (schema.pattern) {
     try {
       return fc.stringMatching(new RegExp(schema.pattern)).filter((s) => s.length <= (schema.maxLength ?? 300));
@@ -86,11 +113,19 @@ function valueFor(schema: Json, depth = 0): fc.Arbitrary<unknown> {
     case 'null':
       return fc.constant(null);
     case 'array':
-      return fc.array(valueFor(schema.items ?? {}, depth + 1), { minLength: schema.minItems ?? 0, maxLength: Math.min(schema.maxItems ?? 3, 3) });
+      return fc.array(valueFor(schema.items ?? {}, depth + 1), {
+        minLength: schema.minItems ?? 0,
+        maxLength: Math.min(schema.maxItems ?? 3, 3),
+      });
     case 'object': {
       const props: Record<string, Json> = schema.properties ?? {};
       const keys = Object.keys(props);
-      if (keys.length === 0) return fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), valueFor(schema.additionalProperties ?? { type: 'string' }, depth + 1), { maxKeys: 3 });
+      if (keys.length === 0)
+        return fc.dictionary(
+          fc.string({ minLength: 1, maxLength: 12 }),
+          valueFor(schema.additionalProperties ?? { type: 'string' }, depth + 1),
+          { maxKeys: 3 },
+        );
       return fc.record(Object.fromEntries(keys.map((k) => [k, valueFor(props[k], depth + 1)])), { requiredKeys: schema.required ?? [] });
     }
     default:
@@ -100,14 +135,16 @@ function valueFor(schema: Json, depth = 0): fc.Arbitrary<unknown> {
 
 /** A value of the declared shape with one field made wrong (type, size, prototype key, unknown key). */
 function mutated(schema: Json): fc.Arbitrary<unknown> {
-  return fc.tuple(valueFor(schema), fc.oneof(fc.jsonValue({ maxDepth: 2 }), bodyString), anyString, fc.nat()).map(([value, wrong, key, n]) => {
-    if (!value || typeof value !== 'object' || Array.isArray(value)) return wrong;
-    const keys = Object.keys(value);
-    const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-    if (keys.length > 0 && n % 3 !== 0) out[keys[n % keys.length]!] = n % 2 ? wrong : 'x'.repeat(1 + (n % 5000));
-    else Object.defineProperty(out, key || 'extra', { value: wrong, enumerable: true, configurable: true, writable: true });
-    return out;
-  });
+  return fc
+    .tuple(valueFor(schema), fc.oneof(fc.jsonValue({ maxDepth: 2 }), bodyString), anyString, fc.nat())
+    .map(([value, wrong, key, n]) => {
+      if (!value || typeof value !== 'object' || Array.isArray(value)) return wrong;
+      const keys = Object.keys(value);
+      const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+      if (keys.length > 0 && n % 3 !== 0) out[keys[n % keys.length]!] = n % 2 ? wrong : 'x'.repeat(1 + (n % 5000));
+      else Object.defineProperty(out, key || 'extra', { value: wrong, enumerable: true, configurable: true, writable: true });
+      return out;
+    });
 }
 
 // Bodies JSON.stringify cannot write: prototype keys as own keys, duplicates, broken syntax, bytes.
@@ -116,11 +153,21 @@ const rawJsonBodies = fc.oneof(
     '{"__proto__":{"role":"admin","isAdmin":true}}',
     '{"constructor":{"prototype":{"polluted":1}}}',
     '{"name":"a","name":"b"}',
-    '{"a":', '[', '"', '{}}', 'null', 'true', '-0', '1e999', '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]',
+    '{"a":',
+    '[',
+    '"',
+    '{}}',
+    'null',
+    'true',
+    '-0',
+    '1e999',
+    '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]',
     `[${'{},'.repeat(5000)}{}]`,
   ),
   fc.nat({ max: 200 }).map((depth) => '['.repeat(depth * 40) + ']'.repeat(depth * 40)),
-  fc.uint8Array({ minLength: 1, maxLength: 64 }).map((bytes) => Buffer.concat([Buffer.from('{"a":"'), Buffer.from(bytes), Buffer.from('"}')])),
+  fc
+    .uint8Array({ minLength: 1, maxLength: 64 })
+    .map((bytes) => Buffer.concat([Buffer.from('{"a":"'), Buffer.from(bytes), Buffer.from('"}')])),
   fc.constant(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0xa0, 0xa1, 0xff, 0x22, 0x7d])),
 );
 
@@ -128,12 +175,28 @@ function bodyFor(op: Operation): fc.Arbitrary<Body> {
   const content: Record<string, Json> | undefined = op.spec.requestBody?.content;
   const none = fc.constant<Body>({ kind: 'none' });
   const otherTypes = fc
-    .tuple(fc.constantFrom('application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data', 'application/json; charset=latin1', 'text/csv; charset=utf-16', ''), anyString)
+    .tuple(
+      fc.constantFrom(
+        'application/xml',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data',
+        'application/json; charset=latin1',
+        'text/csv; charset=utf-16',
+        '',
+      ),
+      anyString,
+    )
     .map(([type, text]): Body => ({ kind: 'raw', bytes: text || 'x', type: type || 'application/octet-stream' }));
-  const huge = fc.constantFrom(300_000, 1_100_000).map((n): Body => ({ kind: 'raw', bytes: `{"x":"${'y'.repeat(n)}"}`, type: 'application/json' }));
+  const huge = fc
+    .constantFrom(300_000, 1_100_000)
+    .map((n): Body => ({ kind: 'raw', bytes: `{"x":"${'y'.repeat(n)}"}`, type: 'application/json' }));
   if (!content) {
     // No body declared: one sent anyway must be ignored, whatever it is.
-    return fc.oneof({ weight: 6, arbitrary: none }, { weight: 1, arbitrary: rawJsonBodies.map((bytes): Body => ({ kind: 'raw', bytes, type: 'application/json' })) }, { weight: 1, arbitrary: otherTypes });
+    return fc.oneof(
+      { weight: 6, arbitrary: none },
+      { weight: 1, arbitrary: rawJsonBodies.map((bytes): Body => ({ kind: 'raw', bytes, type: 'application/json' })) },
+      { weight: 1, arbitrary: otherTypes },
+    );
   }
   const variants: Array<{ weight: number; arbitrary: fc.Arbitrary<Body> }> = [
     { weight: 1, arbitrary: none },
@@ -150,16 +213,38 @@ function bodyFor(op: Operation): fc.Arbitrary<Body> {
     );
   }
   for (const type of Object.keys(content).filter((t) => t.startsWith('text/'))) {
-    const line = fc.array(fc.oneof(anyString, fc.constantFrom('iOS', 'Android', 'alice', 'SER-1', '"', '""', ',', ';')), { maxLength: 10 }).map((cells) => cells.join(','));
-    const header = fc.constantFrom('userId,platform,serialNumber', 'platform', 'userId,platform,ownership,serialNumber,udid,imei,model,osVersion,deviceName,labels', '', 'hostname asa', '__proto__,constructor');
-    variants.push({ weight: 6, arbitrary: fc.tuple(header, fc.array(line, { maxLength: 8 })).map(([h, rows]): Body => ({ kind: 'raw', bytes: [h, ...rows].join('\n'), type })) });
-    variants.push({ weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b): Body => ({ kind: 'raw', bytes: Buffer.from(b), type })) });
+    const line = fc
+      .array(fc.oneof(anyString, fc.constantFrom('iOS', 'Android', 'alice', 'SER-1', '"', '""', ',', ';')), { maxLength: 10 })
+      .map((cells) => cells.join(','));
+    const header = fc.constantFrom(
+      'userId,platform,serialNumber',
+      'platform',
+      'userId,platform,ownership,serialNumber,udid,imei,model,osVersion,deviceName,labels',
+      '',
+      'hostname asa',
+      '__proto__,constructor',
+    );
+    variants.push({
+      weight: 6,
+      arbitrary: fc
+        .tuple(header, fc.array(line, { maxLength: 8 }))
+        .map(([h, rows]): Body => ({ kind: 'raw', bytes: [h, ...rows].join('\n'), type })),
+    });
+    variants.push({
+      weight: 1,
+      arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b): Body => ({ kind: 'raw', bytes: Buffer.from(b), type })),
+    });
   }
   return fc.oneof(...variants);
 }
 
 /** Percent-encodes the UTF-8 bytes (lone surrogates become U+FFFD, as a client's encoder makes them). */
-const encode = (s: string) => [...Buffer.from(s, 'utf8')].map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+const encode = (s: string) =>
+  [...Buffer.from(s, 'utf8')]
+    .map((b) =>
+      /[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
+    .join('');
 
 function paramFor(p: Json): fc.Arbitrary<string> {
   return fc.oneof(
@@ -173,12 +258,24 @@ function queryFor(op: Operation): fc.Arbitrary<string> {
   const declared: Json[] = (op.spec.parameters ?? []).filter((p: Json) => p.in === 'query');
   const pair = (name: string, value: fc.Arbitrary<string>) => value.map((v) => `${encode(name)}=${encode(v)}`);
   const declaredPairs = declared.map((p) =>
-    fc.option(pair(p.name, fc.oneof({ weight: 4, arbitrary: valueFor(p.schema ?? {}).map(String) }, { weight: 2, arbitrary: anyString })), { nil: '' }),
+    fc.option(pair(p.name, fc.oneof({ weight: 4, arbitrary: valueFor(p.schema ?? {}).map(String) }, { weight: 2, arbitrary: anyString })), {
+      nil: '',
+    }),
   );
   const extra = fc.array(
     fc.oneof(
       fc.tuple(hostileStrings, anyString).map(([k, v]) => `${encode(k)}=${encode(v)}`),
-      fc.constantFrom('limit[]=1', 'limit[a]=1', 'sortOrder=ASC&sortOrder=DESC', 'offset=1&offset=2', '%FF=%FE', '__proto__[x]=1', 'a=%', 'fields=__proto__', 'fields=constructor,prototype'),
+      fc.constantFrom(
+        'limit[]=1',
+        'limit[a]=1',
+        'sortOrder=ASC&sortOrder=DESC',
+        'offset=1&offset=2',
+        '%FF=%FE',
+        '__proto__[x]=1',
+        'a=%',
+        'fields=__proto__',
+        'fields=constructor,prototype',
+      ),
     ),
     { maxLength: 2 },
   );
@@ -208,7 +305,8 @@ function decoded(s: string): string {
 function urlOf(op: Operation, r: FuzzRequest): string {
   let path = op.path.replace(/\{([A-Za-z0-9_]+)\}/g, (_m, name: string) => r.params[name] ?? 'x');
   // The fuzz's own credentials stay usable: it may not change or delete its admins.
-  if (/^\/api\/v2\/admins\/\{id\}/.test(op.path) && protectedAdminIds.has(decoded(r.params.id ?? ''))) path = path.replace(/\/admins\/[^/]+/, '/admins/2147483000');
+  if (/^\/api\/v2\/admins\/\{id\}/.test(op.path) && protectedAdminIds.has(decoded(r.params.id ?? '')))
+    path = path.replace(/\/admins\/[^/]+/, '/admins/2147483000');
   return r.query ? `${path}?${r.query}` : path;
 }
 
@@ -224,7 +322,12 @@ async function send(op: Operation, r: FuzzRequest): Promise<Answer & { ms: numbe
 }
 
 const describeRequest = (op: Operation, r: FuzzRequest) => {
-  const body = r.body.kind === 'none' ? '' : r.body.kind === 'json' ? JSON.stringify(r.body.value) : `${r.body.type} ${String(r.body.bytes).slice(0, 120)}`;
+  const body =
+    r.body.kind === 'none'
+      ? ''
+      : r.body.kind === 'json'
+        ? JSON.stringify(r.body.value)
+        : `${r.body.type} ${String(r.body.bytes).slice(0, 120)}`;
   return `${op.method.toUpperCase()} ${urlOf(op, r).slice(0, 200)} as ${r.who} ${String(body).slice(0, 200)}`;
 };
 
@@ -289,7 +392,9 @@ describe('fuzzing the admin API from its OpenAPI document', () => {
         failures.push(`${op.key} (FUZZ_SEED=${seed}, seed ${seed + i}): ${failure || (err as Error).message}`);
       }
     }
-    console.log(`fuzz-admin: ${requests} requests over ${ops.length} operations; statuses ${JSON.stringify(Object.fromEntries(statuses))}; slowest ${Math.round(slowest)} ms`);
+    console.log(
+      `fuzz-admin: ${requests} requests over ${ops.length} operations; statuses ${JSON.stringify(Object.fromEntries(statuses))}; slowest ${Math.round(slowest)} ms`,
+    );
     expect(failures).toEqual([]);
     expect(requests).toBeGreaterThanOrEqual(ops.length * runsPerOperation);
   });

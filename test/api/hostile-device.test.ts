@@ -44,7 +44,9 @@ beforeAll(async () => {
   await device.enroll(inv.url);
   expect((await device.authenticate()).status).toBe(200);
   expect((await device.tokenUpdate()).status).toBe(200);
-  device.deviceUuid = (await t.admin.get('/api/v2/devices').query({ query: `"ios.iPhone UDID" = "${device.udid}"`, fields: 'common.uuid' })).body.results[0]['common.uuid'];
+  device.deviceUuid = (
+    await t.admin.get('/api/v2/devices').query({ query: `"ios.iPhone UDID" = "${device.udid}"`, fields: 'common.uuid' })
+  ).body.results[0]['common.uuid'];
   await device.drain();
 });
 
@@ -63,13 +65,26 @@ function plistCorpus(): Array<[string, Buffer]> {
     ['XML nested 10,000 deep', Buffer.from(deepXmlPlist(10_000))],
     ['billion laughs', Buffer.from(billionLaughsPlist())],
     ['external entity', Buffer.from(externalEntityPlist())],
-    ['undeclared entity', Buffer.from('<?xml version="1.0"?><plist version="1.0"><dict><key>UDID</key><string>&xxe;</string></dict></plist>')],
+    [
+      'undeclared entity',
+      Buffer.from('<?xml version="1.0"?><plist version="1.0"><dict><key>UDID</key><string>&xxe;</string></dict></plist>'),
+    ],
     ['150,000 values', Buffer.from(`<plist version="1.0"><array>${'<true/>'.repeat(150_000)}</array></plist>`)],
     ['a 200 KB string, wrong types elsewhere', xml({ UDID: 'x'.repeat(200 * 1024), Status: ['Idle'], MessageType: 7 })],
     ['wrong types', xml({ UDID: 42, Status: { Idle: true }, MessageType: ['Authenticate'], CommandUUID: new Uint8Array([1]) })],
     ['a root that is not a dictionary', xml(['Authenticate'] as never)],
-    ['non-UTF-8 XML', Buffer.concat([Buffer.from('<?xml version="1.0"?><plist version="1.0"><dict><key>UDID</key><string>'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('</string></dict></plist>')])],
-    ['a __proto__ key', Buffer.from('<plist version="1.0"><dict><key>__proto__</key><dict><key>isAdmin</key><true/></dict></dict></plist>')],
+    [
+      'non-UTF-8 XML',
+      Buffer.concat([
+        Buffer.from('<?xml version="1.0"?><plist version="1.0"><dict><key>UDID</key><string>'),
+        Buffer.from([0xc3, 0x28, 0xff]),
+        Buffer.from('</string></dict></plist>'),
+      ]),
+    ],
+    [
+      'a __proto__ key',
+      Buffer.from('<plist version="1.0"><dict><key>__proto__</key><dict><key>isAdmin</key><true/></dict></dict></plist>'),
+    ],
     ['a cyclic bplist', bplist([arrayObject(0)])],
     ['a bplist reference out of range', bplist([arrayObject(9)])],
     ['a truncated bplist', fanOutBplist(30).subarray(0, 60)],
@@ -92,7 +107,12 @@ interface Answer {
 async function timedRequest(req: supertest.Test): Promise<Answer> {
   const started = performance.now();
   const res = await req.buffer(true).parse(rawBody);
-  return { status: res.status, text: (res.body as Buffer).toString('utf8'), contentType: String(res.headers['content-type'] ?? ''), ms: performance.now() - started };
+  return {
+    status: res.status,
+    text: (res.body as Buffer).toString('utf8'),
+    contentType: String(res.headers['content-type'] ?? ''),
+    ms: performance.now() - started,
+  };
 }
 
 function expectRefused(answer: Answer, statuses: number[], what: string) {
@@ -120,7 +140,8 @@ function putMdm(endpoint: (typeof mdmEndpoints)[number], body: Buffer, signature
 
 /** OTA phase 2 as iOS sends it: the attributes CMS-signed by a device key we cannot chain. */
 const otaSigner = (() => {
-  let signer: { privateKey: ReturnType<typeof generateKeyPair>['privateKey']; certificate: ReturnType<typeof selfSignedCertificate> } | undefined;
+  let signer:
+    { privateKey: ReturnType<typeof generateKeyPair>['privateKey']; certificate: ReturnType<typeof selfSignedCertificate> } | undefined;
   return () => {
     if (!signer) {
       const { privateKey } = generateKeyPair('rsa');
@@ -169,7 +190,10 @@ describe('MDM endpoints: signature first, then bounded decoding', () => {
     const times: Record<string, number[]> = {};
     for (let round = 0; round < 25; round++) {
       for (const endpoint of mdmEndpoints) {
-        for (const [label, sig] of [['unsigned', undefined], ['signed', signature]] as const) {
+        for (const [label, sig] of [
+          ['unsigned', undefined],
+          ['signed', signature],
+        ] as const) {
           const answer = await putMdm(endpoint, body, sig);
           expectRefused(answer, [sig ? 400 : 401], `${endpoint.name} ${label}`);
           (times[`${endpoint.name} ${label}`] ??= []).push(answer.ms);
@@ -186,7 +210,9 @@ describe('MDM endpoints: signature first, then bounded decoding', () => {
       expect(ms[Math.floor(ms.length / 2)], `${what}: ${ms.map((m) => m.toFixed(1)).join(' ')}`).toBeLessThan(50);
       expect(ms[ms.length - 1], what).toBeLessThan(500);
     }
-    console.info(`fan-out depth 30 over HTTP (25 each):\n  ${summary.join('\n  ')}\n  heap ${((after.heapUsed - before.heapUsed) / 1048576).toFixed(1)} MB, RSS ${((after.rss - before.rss) / 1048576).toFixed(1)} MB after 200 requests`);
+    console.info(
+      `fan-out depth 30 over HTTP (25 each):\n  ${summary.join('\n  ')}\n  heap ${((after.heapUsed - before.heapUsed) / 1048576).toFixed(1)} MB, RSS ${((after.rss - before.rss) / 1048576).toFixed(1)} MB after 200 requests`,
+    );
     expect(after.heapUsed - before.heapUsed).toBeLessThan(10 * 1024 * 1024);
     expect(after.rss - before.rss).toBeLessThan(50 * 1024 * 1024);
   });
@@ -200,7 +226,10 @@ describe('MDM endpoints: signature first, then bounded decoding', () => {
       ['not base64', '!!!not base64!!!'],
       ['base64 of garbage', randomBytes(300).toString('base64')],
       ['a truncated CMS', Buffer.from(good, 'base64').subarray(0, 200).toString('base64')],
-      ['deep BER nesting', Buffer.concat([Buffer.alloc(2000, 0x30).map((_, i) => (i % 2 ? 0x80 : 0x30)), Buffer.alloc(2000)]).toString('base64')],
+      [
+        'deep BER nesting',
+        Buffer.concat([Buffer.alloc(2000, 0x30).map((_, i) => (i % 2 ? 0x80 : 0x30)), Buffer.alloc(2000)]).toString('base64'),
+      ],
       ['a CMS over another body', signed(xml({ UDID: device.udid, Status: 'Idle', Other: true }))],
       ['a CMS from another CA', signMdmRequest(body, { privateKey: foreign.privateKey, certificate: foreign.certificate })],
     ];
@@ -219,7 +248,11 @@ describe('MDM endpoints: signature first, then bounded decoding', () => {
     const body = xml({ UDID: device.udid, Status: 'Idle' });
     for (let i = 0; i < 3; i++) expect((await putMdm(mdmEndpoints[1]!, body, signed(body))).status).toBe(200);
     expectRefused(await putMdm(mdmEndpoints[1]!, body), [401], 'replayed Idle, unsigned');
-    expectRefused(await putMdm(mdmEndpoints[1]!, body, signed(xml({ UDID: device.udid, Status: 'Idle', X: 1 }))), [401], 'replayed Idle, signature over other bytes');
+    expectRefused(
+      await putMdm(mdmEndpoints[1]!, body, signed(xml({ UDID: device.udid, Status: 'Idle', X: 1 }))),
+      [401],
+      'replayed Idle, signature over other bytes',
+    );
   });
 
   it('says which device answered (DeviceReply.deviceUuid) once it is known, and nothing before', async () => {
@@ -227,7 +260,10 @@ describe('MDM endpoints: signature first, then bounded decoding', () => {
     const ok = await t.services.mdm.connect({ 'mdm-signature': signed(body) }, body);
     expect(ok).toMatchObject({ status: 200, deviceUuid: device.deviceUuid });
     const malformed = Buffer.from('<plist><dict><key>Status</key>');
-    expect(await t.services.mdm.connect({ 'mdm-signature': signed(malformed) }, malformed)).toMatchObject({ status: 400, deviceUuid: device.deviceUuid });
+    expect(await t.services.mdm.connect({ 'mdm-signature': signed(malformed) }, malformed)).toMatchObject({
+      status: 400,
+      deviceUuid: device.deviceUuid,
+    });
     const unsigned = await t.services.mdm.connect({}, body);
     expect(unsigned.status).toBe(401);
     expect(unsigned.deviceUuid).toBeUndefined();
@@ -235,7 +271,10 @@ describe('MDM endpoints: signature first, then bounded decoding', () => {
 
   it('keeps memory flat across 200,000 distinct unauthenticated bodies (service) and 3,000 over HTTP', async () => {
     const garbageSignature = randomBytes(600).toString('base64');
-    const idle = (i: number) => Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>Status</key><string>Idle</string><key>UDID</key><string>${i.toString(16).padStart(40, '0')}</string></dict></plist>`);
+    const idle = (i: number) =>
+      Buffer.from(
+        `<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>Status</key><string>Idle</string><key>UDID</key><string>${i.toString(16).padStart(40, '0')}</string></dict></plist>`,
+      );
     for (let i = 0; i < 2000; i++) await t.services.mdm.connect({}, idle(i)); // warm up
     gc();
     const before = process.memoryUsage();
@@ -253,10 +292,19 @@ describe('MDM endpoints: signature first, then bounded decoding', () => {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
       const put = (body: Buffer) =>
         new Promise<number>((resolve, reject) => {
-          const req = http.request({ port, method: 'PUT', path: '/mdm/connect', agent, headers: { 'content-type': 'application/x-apple-aspen-mdm', 'content-length': body.length } }, (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode!));
-          });
+          const req = http.request(
+            {
+              port,
+              method: 'PUT',
+              path: '/mdm/connect',
+              agent,
+              headers: { 'content-type': 'application/x-apple-aspen-mdm', 'content-length': body.length },
+            },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode!));
+            },
+          );
           req.on('error', reject);
           req.end(body);
         });
@@ -271,7 +319,9 @@ describe('MDM endpoints: signature first, then bounded decoding', () => {
     gc();
     const after = process.memoryUsage();
     const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
-    console.info(`200k unauthenticated bodies: RSS ${mb(before.rss)} → ${mb(afterService.rss)} → ${mb(after.rss)} MB (after 3,000 over HTTP); heap ${mb(before.heapUsed)} → ${mb(afterService.heapUsed)} → ${mb(after.heapUsed)} MB`);
+    console.info(
+      `200k unauthenticated bodies: RSS ${mb(before.rss)} → ${mb(afterService.rss)} → ${mb(after.rss)} MB (after 3,000 over HTTP); heap ${mb(before.heapUsed)} → ${mb(afterService.heapUsed)} → ${mb(after.heapUsed)} MB`,
+    );
     expect(afterService.rss - before.rss).toBeLessThan(50 * 1024 * 1024);
     expect(after.rss - before.rss).toBeLessThan(50 * 1024 * 1024);
     expect(after.heapUsed - before.heapUsed).toBeLessThan(20 * 1024 * 1024);
@@ -340,11 +390,22 @@ describe('SCEP: bounded CMS parsing and a body limit', () => {
   it('refuses hostile POST bodies with a plain-text 400 (413 above 64 KB), changing nothing', async () => {
     const before = await snapshot();
     for (const [name, body] of derCases()) {
-      const answer = await timedRequest(http_().post('/scep?operation=PKIOperation').set('content-type', 'application/x-pki-message').send(body));
+      const answer = await timedRequest(
+        http_().post('/scep?operation=PKIOperation').set('content-type', 'application/x-pki-message').send(body),
+      );
       expectRefused(answer, [400], `SCEP POST, ${name}`);
       expect(answer.ms, name).toBeLessThan(1000);
     }
-    expectRefused(await timedRequest(http_().post('/scep?operation=PKIOperation').set('content-type', 'application/x-pki-message').send(Buffer.alloc(100 * 1024, 0x30))), [413], 'SCEP POST 100 KB');
+    expectRefused(
+      await timedRequest(
+        http_()
+          .post('/scep?operation=PKIOperation')
+          .set('content-type', 'application/x-pki-message')
+          .send(Buffer.alloc(100 * 1024, 0x30)),
+      ),
+      [413],
+      'SCEP POST 100 KB',
+    );
     expectRefused(await timedRequest(http_().post('/scep?operation=GetCACaps').send(randomBytes(100))), [400], 'SCEP POST GetCACaps');
     expect(await snapshot()).toEqual(before);
   });
@@ -352,13 +413,24 @@ describe('SCEP: bounded CMS parsing and a body limit', () => {
   it('refuses hostile GET messages with a 4xx, changing nothing', async () => {
     const before = await snapshot();
     for (const [name, body] of derCases()) {
-      const answer = await timedRequest(http_().get('/scep').query({ operation: 'PKIOperation', message: body.toString('base64') }));
+      const answer = await timedRequest(
+        http_()
+          .get('/scep')
+          .query({ operation: 'PKIOperation', message: body.toString('base64') }),
+      );
       expectRefused(answer, [400], `SCEP GET, ${name}`);
     }
-    expectRefused(await timedRequest(http_().get('/scep').query({ operation: 'PKIOperation', message: '%%% not base64 %%%' })), [400], 'SCEP GET not base64');
+    expectRefused(
+      await timedRequest(http_().get('/scep').query({ operation: 'PKIOperation', message: '%%% not base64 %%%' })),
+      [400],
+      'SCEP GET not base64',
+    );
     expectRefused(await timedRequest(http_().get('/scep').query({ operation: 'GetNextCACert' })), [400], 'SCEP GET unknown operation');
     // a URL beyond Node's header limit is refused by the HTTP layer itself
-    const huge = await http_().get(`/scep?operation=PKIOperation&message=${'A'.repeat(20_000)}`).ok(() => true).catch((err: { status?: number }) => ({ status: err.status ?? 431 }));
+    const huge = await http_()
+      .get(`/scep?operation=PKIOperation&message=${'A'.repeat(20_000)}`)
+      .ok(() => true)
+      .catch((err: { status?: number }) => ({ status: err.status ?? 431 }));
     expect(huge.status).toBeGreaterThanOrEqual(400);
     expect(huge.status).toBeLessThan(500);
     expect(await snapshot()).toEqual(before);

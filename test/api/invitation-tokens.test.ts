@@ -26,7 +26,11 @@ function filesContaining(dir: string, needle: string): string[] {
 function invitationRows(dataDir: string) {
   const db = new Database(path.join(dataDir, 'mockiron.db'), { readonly: true });
   try {
-    return db.prepare('SELECT id, token, tokenHash FROM EnrollmentInvitation ORDER BY id').all() as Array<{ id: number; token: string | null; tokenHash: string | null }>;
+    return db.prepare('SELECT id, token, tokenHash FROM EnrollmentInvitation ORDER BY id').all() as Array<{
+      id: number;
+      token: string | null;
+      tokenHash: string | null;
+    }>;
   } finally {
     db.close();
   }
@@ -96,15 +100,22 @@ describe('a data directory of an older version, with invitation tokens in clear'
       const olderIndexes = olderSql.match(/CREATE (UNIQUE )?INDEX "EnrollmentInvitation_[^;]*;/g)!;
       expect(olderTable).toContain('"token" TEXT NOT NULL');
       const db = new Database(path.join(first.dataDir, 'mockiron.db'));
-      const row = db.prepare('SELECT challengeHash, userRef, identityKind, expiresAt, createdBy FROM EnrollmentInvitation').get() as Record<string, unknown>;
+      const row = db.prepare('SELECT challengeHash, userRef, identityKind, expiresAt, createdBy FROM EnrollmentInvitation').get() as Record<
+        string,
+        unknown
+      >;
       db.exec('DROP TABLE "EnrollmentInvitation"');
       db.exec(olderTable);
       for (const index of olderIndexes) db.exec(index);
-      const migration = (db.prepare("SELECT migration_name FROM _prisma_migrations WHERE migration_name LIKE '%_invitation_token_hash'").get() as { migration_name: string }).migration_name;
+      const migration = (
+        db.prepare("SELECT migration_name FROM _prisma_migrations WHERE migration_name LIKE '%_invitation_token_hash'").get() as {
+          migration_name: string;
+        }
+      ).migration_name;
       db.prepare('DELETE FROM _prisma_migrations WHERE migration_name = ?').run(migration);
-      db.prepare('INSERT INTO EnrollmentInvitation (token, challengeHash, userRef, identityKind, expiresAt, createdBy) VALUES (?, ?, ?, ?, ?, ?)').run(
-        legacyToken, row.challengeHash, row.userRef, row.identityKind, row.expiresAt, row.createdBy,
-      );
+      db.prepare(
+        'INSERT INTO EnrollmentInvitation (token, challengeHash, userRef, identityKind, expiresAt, createdBy) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run(legacyToken, row.challengeHash, row.userRef, row.identityKind, row.expiresAt, row.createdBy);
       db.close();
       expect(filesContaining(first.dataDir, legacyToken)).not.toEqual([]);
 

@@ -46,7 +46,11 @@ function ping(username: string, password: string, from: string): Promise<Answer>
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
-        host: '127.0.0.1', port, path: '/api/v2/ping', localAddress: from, agent: false,
+        host: '127.0.0.1',
+        port,
+        path: '/api/v2/ping',
+        localAddress: from,
+        agent: false,
         headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` },
       },
       (res) => {
@@ -54,7 +58,12 @@ function ping(username: string, password: string, from: string): Promise<Answer>
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'], body: text ? JSON.parse(text) : {}, ms: performance.now() - started });
+          resolve({
+            status: res.statusCode!,
+            retryAfter: res.headers['retry-after'],
+            body: text ? JSON.parse(text) : {},
+            ms: performance.now() - started,
+          });
         });
       },
     );
@@ -66,7 +75,11 @@ function ping(username: string, password: string, from: string): Promise<Answer>
 function expectLockedOut(answer: Answer) {
   expect(answer.status).toBe(429);
   expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1);
-  expect(answer.body).toEqual({ messages: [expect.objectContaining({ type: 'Error', messageKey: 'com.mobileiron.vsp.messages.http.429', localizedMessage: expect.any(String) })] });
+  expect(answer.body).toEqual({
+    messages: [
+      expect.objectContaining({ type: 'Error', messageKey: 'com.mobileiron.vsp.messages.http.429', localizedMessage: expect.any(String) }),
+    ],
+  });
 }
 
 async function createAdmin(username: string, password: string) {
@@ -86,7 +99,9 @@ describe('login lockout under a burst of parallel guesses', () => {
     const burstMs = performance.now() - started;
     const checked = checks - before;
     const statuses = answers.map((a) => a.status);
-    console.log(`burst: 300 requests in ${burstMs.toFixed(0)} ms, ${checked} password checks, ${statuses.filter((s) => s === 401).length}×401, ${statuses.filter((s) => s === 429).length}×429`);
+    console.log(
+      `burst: 300 requests in ${burstMs.toFixed(0)} ms, ${checked} password checks, ${statuses.filter((s) => s === 401).length}×401, ${statuses.filter((s) => s === 429).length}×429`,
+    );
 
     expect(checked).toBeGreaterThanOrEqual(1);
     expect(checked).toBeLessThanOrEqual(policy.maxFailuresPerUser);
@@ -149,7 +164,7 @@ describe('the admin locked out by someone else', () => {
 });
 
 describe('lifting a lock', () => {
-  it('lets another admin lift a colleague\'s lock at once (audited); a viewer may not', async () => {
+  it("lets another admin lift a colleague's lock at once (audited); a viewer may not", async () => {
     const created = await t.admin.post('/api/v2/admins').send({ username: 'locked-one', password: 'locked-one-password', role: 'admin' });
     const id = created.body.results.id as number;
     await t.admin.post('/api/v2/admins').send({ username: 'watcher', password: 'watcher-password-1', role: 'viewer' });
@@ -200,7 +215,9 @@ describe('no user enumeration', () => {
       unknown.push(await time(`nobody-${i}`));
     }
     const ratio = Math.min(...unknown) / Math.min(...known);
-    console.log(`failed check: known user ${Math.min(...known).toFixed(1)} ms, unknown user ${Math.min(...unknown).toFixed(1)} ms (fastest of 8)`);
+    console.log(
+      `failed check: known user ${Math.min(...known).toFixed(1)} ms, unknown user ${Math.min(...unknown).toFixed(1)} ms (fastest of 8)`,
+    );
     // Loose bounds (this machine is shared and busy): skipping scrypt for unknown usernames would
     // make the ratio about 0.02, far outside them.
     expect(ratio).toBeGreaterThan(0.33);

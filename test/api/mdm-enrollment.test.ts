@@ -25,12 +25,24 @@ beforeAll(async () => {
   t = await startTestApp();
   await t.admin.post('/api/v2/users').send({ userId: 'jdoe', email: 'jdoe@example.com' });
   ids.label = (await t.admin.post('/api/v2/labels').send({ name: 'vpndemo-external', static: true })).body.results.id;
-  const vpn = await t.admin.post('/api/v2/configurations/vpn').send({ name: 'vpndemo-external', connectionType: 'ANYCONNECT', server: 'asa.example.com', perApp: true, safariDomains: ['example.com'] });
+  const vpn = await t.admin.post('/api/v2/configurations/vpn').send({
+    name: 'vpndemo-external',
+    connectionType: 'ANYCONNECT',
+    server: 'asa.example.com',
+    perApp: true,
+    safariDomains: ['example.com'],
+  });
   ids.vpn = vpn.body.results.id;
   vpnUuid = vpn.body.results.vpnUuid;
   await t.admin.put(`/api/v2/configurations/vpn/${ids.vpn}/labels/${ids.label}`);
-  for (const [k, name, bundleId, store] of [['chrome', 'Chrome', 'com.google.chrome.ios', '535886823'], ['rdp', 'Microsoft RDP', 'com.microsoft.rdc.ios', '714464092'], ['jump', 'Jump Desktop', 'com.p5sys.jumpdesktop', null]] as const) {
-    ids[k] = (await t.admin.post('/api/v2/appstore/apps').send({ name, bundleId, ...(store ? { iTunesStoreId: store } : {}) })).body.results.id;
+  for (const [k, name, bundleId, store] of [
+    ['chrome', 'Chrome', 'com.google.chrome.ios', '535886823'],
+    ['rdp', 'Microsoft RDP', 'com.microsoft.rdc.ios', '714464092'],
+    ['jump', 'Jump Desktop', 'com.p5sys.jumpdesktop', null],
+  ] as const) {
+    ids[k] = (
+      await t.admin.post('/api/v2/appstore/apps').send({ name, bundleId, ...(store ? { iTunesStoreId: store } : {}) })
+    ).body.results.id;
   }
   await t.admin.put(`/api/v2/appstore/apps/${ids.chrome}/labels/${ids.label}`);
   await t.admin.put(`/api/v2/appstore/apps/${ids.rdp}/labels/${ids.label}`);
@@ -67,8 +79,16 @@ describe('enrollment', () => {
     // the SCEP-issued identity chains to our CA
     expect(device.certificate.checkIssued(new (await import('node:crypto')).X509Certificate(device.caPem))).toBe(true);
     // the device record exists, pending verification, with the attributes it sent
-    const found = await t.admin.get('/api/v2/devices').query({ query: `"ios.iPhone UDID" = "${device.udid}"`, fields: 'common.uuid,common.status,common.model,common.os_version,user.user_id' });
-    expect(found.body.results[0]).toMatchObject({ 'common.status': 'VERIFICATION_PENDING', 'common.model': 'iPad4,1', 'common.os_version': '9.3.1', 'user.user_id': 'jdoe' });
+    const found = await t.admin.get('/api/v2/devices').query({
+      query: `"ios.iPhone UDID" = "${device.udid}"`,
+      fields: 'common.uuid,common.status,common.model,common.os_version,user.user_id',
+    });
+    expect(found.body.results[0]).toMatchObject({
+      'common.status': 'VERIFICATION_PENDING',
+      'common.model': 'iPad4,1',
+      'common.os_version': '9.3.1',
+      'user.user_id': 'jdoe',
+    });
     device.deviceUuid = found.body.results[0]['common.uuid'];
   });
 
@@ -79,7 +99,12 @@ describe('enrollment', () => {
     const phase1 = new URL(inv.url);
     expect(phase1).toBeDefined();
     // the same challenge again
-    const replay = await other.postOta('/ota/profile', Buffer.from(`<?xml version="1.0"?><plist version="1.0"><dict><key>UDID</key><string>${'a'.repeat(40)}</string><key>CHALLENGE</key><string>${inv.challenge}</string></dict></plist>`));
+    const replay = await other.postOta(
+      '/ota/profile',
+      Buffer.from(
+        `<?xml version="1.0"?><plist version="1.0"><dict><key>UDID</key><string>${'a'.repeat(40)}</string><key>CHALLENGE</key><string>${inv.challenge}</string></dict></plist>`,
+      ),
+    );
     expect(replay.status).toBe(403);
     const garbage = await t.anon.post('/ota/profile').set('content-type', 'application/pkcs7-signature').send(Buffer.from('not cms'));
     expect(garbage.status).toBe(400);
@@ -106,14 +131,34 @@ describe('check-in and commands', () => {
     const file = path.join(t.dataDir, 'installed.mobileconfig');
     writeFileSync(file, signed);
     writeFileSync(path.join(t.dataDir, 'ca.pem'), device.caPem);
-    execFileSync('openssl', ['cms', '-verify', '-inform', 'DER', '-in', file, '-CAfile', path.join(t.dataDir, 'ca.pem'), '-purpose', 'any', '-out', path.join(t.dataDir, 'installed.plist')], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'cms',
+        '-verify',
+        '-inform',
+        'DER',
+        '-in',
+        file,
+        '-CAfile',
+        path.join(t.dataDir, 'ca.pem'),
+        '-purpose',
+        'any',
+        '-out',
+        path.join(t.dataDir, 'installed.plist'),
+      ],
+      { stdio: 'pipe' },
+    );
     const profile = parsePlist(verifyCms(signed, { trustAnchors: [device.caPem] }).content) as PlistDict;
     expect((profile.PayloadContent as PlistDict[])[0]).toMatchObject({ PayloadType: 'com.apple.vpn.managed.applayer', VPNUUID: vpnUuid });
     const apps = commands
       .filter((c) => (c.Command as PlistDict).RequestType === 'InstallApplication')
       .map((c) => c.Command as PlistDict)
       .map((c) => [c.iTunesStoreID, (c.Attributes as PlistDict).VPNUUID]);
-    expect(apps.sort()).toEqual([[535886823, vpnUuid], [714464092, vpnUuid]]);
+    expect(apps.sort()).toEqual([
+      [535886823, vpnUuid],
+      [714464092, vpnUuid],
+    ]);
     // the queue shows them acknowledged, and nothing is queued twice
     const queue = await t.admin.get(`/api/v2/devices/${device.deviceUuid}/commands`);
     expect(queue.body.results.map((c: { status: string }) => c.status)).toEqual(['Acknowledged', 'Acknowledged', 'Acknowledged']);
@@ -121,12 +166,18 @@ describe('check-in and commands', () => {
   });
 
   it('rebinds an installed app with Settings when its VPN changes, and removes everything when the label goes', async () => {
-    const other = await t.admin.post('/api/v2/configurations/vpn').send({ name: 'second', connectionType: 'ANYCONNECT', server: 'asa2.example.com', perApp: true });
+    const other = await t.admin
+      .post('/api/v2/configurations/vpn')
+      .send({ name: 'second', connectionType: 'ANYCONNECT', server: 'asa2.example.com', perApp: true });
     await t.admin.put(`/api/v2/appstore/apps/${ids.rdp}`).send({ perAppVpnConfigId: other.body.results.id });
     await t.admin.put(`/api/v2/configurations/vpn/${other.body.results.id}/labels/${ids.label}`);
     const rebind = await device.drain();
     const settings = rebind.find((c) => (c.Command as PlistDict).RequestType === 'Settings')!;
-    expect(((settings.Command as PlistDict).Settings as PlistDict[])[0]).toMatchObject({ Item: 'ApplicationAttributes', Identifier: 'com.microsoft.rdc.ios', Attributes: { VPNUUID: other.body.results.vpnUuid } });
+    expect(((settings.Command as PlistDict).Settings as PlistDict[])[0]).toMatchObject({
+      Item: 'ApplicationAttributes',
+      Identifier: 'com.microsoft.rdc.ios',
+      Attributes: { VPNUUID: other.body.results.vpnUuid },
+    });
     expect(rebind.some((c) => (c.Command as PlistDict).RequestType === 'InstallProfile')).toBe(true); // the profile now has two VPNs
     await t.admin.put('/api/v2/devices/labels/vpndemo-external/remove').send({ deviceUuids: [device.deviceUuid] });
     const removals = (await device.drain()).map((c) => c.Command as PlistDict);
@@ -137,7 +188,9 @@ describe('check-in and commands', () => {
   });
 
   it('retries NotNow on the next Idle and never loses a command', async () => {
-    const q = await t.admin.post(`/api/v2/devices/${device.deviceUuid}/commands`).send({ RequestType: 'DeviceInformation', Queries: ['OSVersion', 'ProductName'] });
+    const q = await t.admin
+      .post(`/api/v2/devices/${device.deviceUuid}/commands`)
+      .send({ RequestType: 'DeviceInformation', Queries: ['OSVersion', 'ProductName'] });
     expect(q.status).toBe(201);
     const first = await device.connect();
     expect(first.command!.CommandUUID).toBe(q.body.results.commandUuid);
@@ -145,7 +198,11 @@ describe('check-in and commands', () => {
     expect(after.command).toBeNull();
     const again = await device.connect();
     expect(again.command!.CommandUUID).toBe(q.body.results.commandUuid);
-    await device.connect({ CommandUUID: again.command!.CommandUUID as string, Status: 'Acknowledged', QueryResponses: { OSVersion: '9.3.5', ProductName: 'iPad4,1' } });
+    await device.connect({
+      CommandUUID: again.command!.CommandUUID as string,
+      Status: 'Acknowledged',
+      QueryResponses: { OSVersion: '9.3.5', ProductName: 'iPad4,1' },
+    });
     const details = await t.admin.get(`/api/v2/devices/${device.deviceUuid}/details`);
     expect(details.body.results).toContainEqual({ name: 'common.os_version', value: '9.3.5' });
   });
@@ -159,20 +216,34 @@ describe('check-in and commands', () => {
   });
 
   it('rejects bad device input with 4xx and corrupts nothing', async () => {
-    const tampered = await device.checkin({ MessageType: 'TokenUpdate', Topic: 't', Token: Buffer.alloc(32), PushMagic: 'x' }, { tamper: true });
+    const tampered = await device.checkin(
+      { MessageType: 'TokenUpdate', Topic: 't', Token: Buffer.alloc(32), PushMagic: 'x' },
+      { tamper: true },
+    );
     expect(tampered.status).toBe(401);
-    const unsigned = await t.anon.put('/mdm/connect').set('content-type', 'application/x-apple-aspen-mdm').send(Buffer.from('<plist><dict><key>UDID</key><string>x</string><key>Status</key><string>Idle</string></dict></plist>'));
+    const unsigned = await t.anon
+      .put('/mdm/connect')
+      .set('content-type', 'application/x-apple-aspen-mdm')
+      .send(Buffer.from('<plist><dict><key>UDID</key><string>x</string><key>Status</key><string>Idle</string></dict></plist>'));
     expect(unsigned.status).toBe(401);
     // The signature is checked before the body is read: unsigned garbage is a 401, signed garbage a 400
-    const malformed = await t.anon.put('/mdm/checkin').set('content-type', 'application/x-apple-aspen-mdm-checkin').send(Buffer.from('{"not":"a plist"}'));
+    const malformed = await t.anon
+      .put('/mdm/checkin')
+      .set('content-type', 'application/x-apple-aspen-mdm-checkin')
+      .send(Buffer.from('{"not":"a plist"}'));
     expect(malformed.status).toBe(401);
     const garbage = Buffer.from('{"not":"a plist"}');
-    const signedMalformed = await t.anon.put('/mdm/checkin').set('content-type', 'application/x-apple-aspen-mdm-checkin')
-      .set('Mdm-Signature', signMdmRequest(garbage, { privateKey: device.key, certificate: device.certificate })).send(garbage);
+    const signedMalformed = await t.anon
+      .put('/mdm/checkin')
+      .set('content-type', 'application/x-apple-aspen-mdm-checkin')
+      .set('Mdm-Signature', signMdmRequest(garbage, { privateKey: device.key, certificate: device.certificate }))
+      .send(garbage);
     expect(signedMalformed.status).toBe(400);
     const unknownCommand = await device.connect({ CommandUUID: '11111111-2222-3333-4444-555555555555', Status: 'Acknowledged' });
     expect(unknownCommand.status).toBe(400);
-    const forUnknownDevice = await t.admin.post('/api/v2/devices/00000000-0000-0000-0000-000000000000/commands').send({ RequestType: 'ProfileList' });
+    const forUnknownDevice = await t.admin
+      .post('/api/v2/devices/00000000-0000-0000-0000-000000000000/commands')
+      .send({ RequestType: 'ProfileList' });
     expect(forUnknownDevice.status).toBe(404);
     const badCommand = await t.admin.post(`/api/v2/devices/${device.deviceUuid}/commands`).send({ RequestType: 'InstallProfile' });
     expect(badCommand.status).toBe(400);
@@ -202,7 +273,10 @@ describe('check-in and commands', () => {
         checkins++;
       } else if (typeof dict.Status === 'string' && dict.Status !== 'Idle') {
         const requestType = typeof dict.RequestType === 'string' ? dict.RequestType : path.basename(path.dirname(file));
-        const q = await t.admin.post(`/api/v2/devices/${device.deviceUuid}/commands`).send({ RequestType: /^[A-Za-z]+$/.test(requestType) && requestType !== 'Errors' && requestType !== 'NotNow' ? requestType : 'ProfileList' });
+        const q = await t.admin.post(`/api/v2/devices/${device.deviceUuid}/commands`).send({
+          RequestType:
+            /^[A-Za-z]+$/.test(requestType) && requestType !== 'Errors' && requestType !== 'NotNow' ? requestType : 'ProfileList',
+        });
         const sent = await device.connect();
         expect(sent.command, file).not.toBeNull();
         const res = await device.connect({ ...dict, UDID: device.udid, CommandUUID: sent.command!.CommandUUID as string });
@@ -220,7 +294,9 @@ describe('check-in and commands', () => {
 
 describe('actions', () => {
   it('locks, wakes up (recorded push) and reports per-device results in Core shape', async () => {
-    const lock = await t.admin.post('/api/v2/devices/action?actionType=LOCK').send({ deviceUuids: [device.deviceUuid, '99999999-9999-9999-9999-999999999999'], message: 'Call IT' });
+    const lock = await t.admin
+      .post('/api/v2/devices/action?actionType=LOCK')
+      .send({ deviceUuids: [device.deviceUuid, '99999999-9999-9999-9999-999999999999'], message: 'Call IT' });
     expect(lock.status).toBe(200);
     expect(lock.body.results[0]).toMatchObject({ deviceUuid: device.deviceUuid, status: 'SUCCESS' });
     expect(lock.body.results[1]).toMatchObject({ status: 'FAILED' });
@@ -250,7 +326,8 @@ describe('durability', () => {
     await d2.authenticate();
     await d2.tokenUpdate();
     await d2.drain();
-    const uuid = (await t.admin.get('/api/v2/devices').query({ query: `"ios.iPhone UDID" = "${d2.udid}"`, fields: 'common.uuid' })).body.results[0]['common.uuid'];
+    const uuid = (await t.admin.get('/api/v2/devices').query({ query: `"ios.iPhone UDID" = "${d2.udid}"`, fields: 'common.uuid' })).body
+      .results[0]['common.uuid'];
     const q = await t.admin.post(`/api/v2/devices/${uuid}/commands`).send({ RequestType: 'SecurityInfo' });
     await t.close();
     t = await startTestApp({ dataDir: t.dataDir });

@@ -35,7 +35,9 @@ async function enrolledDevice(identity: 'scep' | 'pkcs12' = 'scep', userId = 'jd
   }
   expect((await d.authenticate()).status).toBe(200);
   expect((await d.tokenUpdate()).status).toBe(200);
-  d.deviceUuid = (await t.admin.get('/api/v2/devices').query({ query: `"ios.iPhone UDID" = "${d.udid}"`, fields: 'common.uuid' })).body.results[0]['common.uuid'];
+  d.deviceUuid = (
+    await t.admin.get('/api/v2/devices').query({ query: `"ios.iPhone UDID" = "${d.udid}"`, fields: 'common.uuid' })
+  ).body.results[0]['common.uuid'];
   return d;
 }
 
@@ -55,7 +57,10 @@ describe('device identities', () => {
     const body = Buffer.from(toXmlPlist({ UDID: d.udid, Status: 'Idle' }));
     const ok = await t.anon.put('/mdm/connect').set('X-Client-Cert', encodeURIComponent(d.certificate.toString())).send(body);
     expect(ok.status).toBe(200);
-    const foreign = (await import('../../src/signing/identity.js')).CertificateAuthority.create().issueKeyAndCertificate({ subject: { commonName: 'x' }, profile: 'device' });
+    const foreign = (await import('../../src/signing/identity.js')).CertificateAuthority.create().issueKeyAndCertificate({
+      subject: { commonName: 'x' },
+      profile: 'device',
+    });
     const bad = await t.anon.put('/mdm/connect').set('X-Client-Cert', encodeURIComponent(foreign.pem)).send(body);
     expect(bad.status).toBe(401);
   });
@@ -89,11 +94,17 @@ describe('what authentication and the queue remember between polls', () => {
     const d = await enrolledDevice();
     await d.drain();
     for (let i = 0; i < 3; i++) expect((await d.connect()).command).toBeNull();
-    const queued = await t.admin.post(`/api/v2/devices/${d.deviceUuid}/commands`).send({ RequestType: 'DeviceInformation', Queries: ['OSVersion'] });
+    const queued = await t.admin
+      .post(`/api/v2/devices/${d.deviceUuid}/commands`)
+      .send({ RequestType: 'DeviceInformation', Queries: ['OSVersion'] });
     expect(queued.status).toBe(201);
     const first = await d.connect();
     expect(first.command?.CommandUUID).toBe(queued.body.results.commandUuid);
-    const answered = await d.connect({ Status: 'Acknowledged', CommandUUID: queued.body.results.commandUuid, QueryResponses: { OSVersion: '17.5' } });
+    const answered = await d.connect({
+      Status: 'Acknowledged',
+      CommandUUID: queued.body.results.commandUuid,
+      QueryResponses: { OSVersion: '17.5' },
+    });
     expect(answered.command).toBeNull();
     expect((await d.connect()).command).toBeNull();
   });
@@ -103,7 +114,17 @@ describe('UnlockToken', () => {
   it('is stored encrypted, never shown, and cleared into ClearPasscode for UNLOCK_DEVICE_ONLY', async () => {
     const d = await enrolledDevice();
     const token = Buffer.from('unlock-token-of-this-test-0123456789');
-    expect((await d.checkin({ MessageType: 'TokenUpdate', Topic: 'com.apple.mgmt.External.mockiron', Token: Buffer.alloc(32, 7), PushMagic: 'push-magic-2', UnlockToken: token })).status).toBe(200);
+    expect(
+      (
+        await d.checkin({
+          MessageType: 'TokenUpdate',
+          Topic: 'com.apple.mgmt.External.mockiron',
+          Token: Buffer.alloc(32, 7),
+          PushMagic: 'push-magic-2',
+          UnlockToken: token,
+        })
+      ).status,
+    ).toBe(200);
     await d.drain();
     const Database = (await import('better-sqlite3')).default;
     const db = new Database(`${t.dataDir}/mockiron.db`, { readonly: true });
@@ -113,7 +134,10 @@ describe('UnlockToken', () => {
     expect(stored).not.toContain(token.toString('base64'));
     const details = await t.admin.get(`/api/v2/devices/${d.deviceUuid}/details`);
     expect(JSON.stringify(details.body)).not.toContain(token.toString('base64'));
-    const res = await t.admin.post('/api/v2/devices/action').query({ actionType: 'UNLOCK_DEVICE_ONLY' }).send({ deviceUuids: [d.deviceUuid] });
+    const res = await t.admin
+      .post('/api/v2/devices/action')
+      .query({ actionType: 'UNLOCK_DEVICE_ONLY' })
+      .send({ deviceUuids: [d.deviceUuid] });
     expect(res.body.results[0]).toMatchObject({ status: 'SUCCESS' });
     const [cmd] = await d.drain();
     expect((cmd!.Command as PlistDict).RequestType).toBe('ClearPasscode');
@@ -122,12 +146,20 @@ describe('UnlockToken', () => {
 });
 
 describe('user changes', () => {
-  it('a user\'s new email reaches that user\'s device through a filter label on user.email_address', async () => {
+  it("a user's new email reaches that user's device through a filter label on user.email_address", async () => {
     await t.admin.post('/api/v2/users').send({ userId: 'mover', email: 'mover@old.test' });
     const d = await enrolledDevice('scep', 'mover');
     await d.drain();
-    const label = (await t.admin.post('/api/v2/labels').send({ name: 'new-domain users', static: false, criteria: 'user.email_address contains "@new.test"' })).body.results.id;
-    const vpn = (await t.admin.post('/api/v2/configurations/vpn').send({ name: 'vpn for movers', connectionType: 'ANYCONNECT', server: 'asa.example.com', perApp: true })).body.results.id;
+    const label = (
+      await t.admin
+        .post('/api/v2/labels')
+        .send({ name: 'new-domain users', static: false, criteria: 'user.email_address contains "@new.test"' })
+    ).body.results.id;
+    const vpn = (
+      await t.admin
+        .post('/api/v2/configurations/vpn')
+        .send({ name: 'vpn for movers', connectionType: 'ANYCONNECT', server: 'asa.example.com', perApp: true })
+    ).body.results.id;
     expect((await t.admin.put(`/api/v2/configurations/vpn/${vpn}/labels/${label}`)).status).toBeLessThan(300);
     // The label change reconciles the fleet: nothing for this device yet.
     await new Promise((r) => setTimeout(r, 700));
@@ -160,7 +192,10 @@ describe('wipe and pushes', () => {
   });
 
   it('refuses giant device bodies with 413 and nothing changes', async () => {
-    const res = await t.anon.put('/mdm/checkin').set('content-type', 'application/x-apple-aspen-mdm-checkin').send(Buffer.alloc(3 * 1024 * 1024, 0x41));
+    const res = await t.anon
+      .put('/mdm/checkin')
+      .set('content-type', 'application/x-apple-aspen-mdm-checkin')
+      .send(Buffer.alloc(3 * 1024 * 1024, 0x41));
     expect(res.status).toBe(413);
   });
 });

@@ -76,7 +76,10 @@ function conform(op: Operation, answer: Answer, what: string): number {
 const successStatus = (op: Operation) => Number(Object.keys(op.spec.responses).find((s) => s.startsWith('2')));
 const admin = () => supertest(server);
 const post = async (url: string, body: unknown) => {
-  const res = await admin().post(url).auth('admin', adminPassword).send(body as object);
+  const res = await admin()
+    .post(url)
+    .auth('admin', adminPassword)
+    .send(body as object);
   expect(res.status, `${url} ${res.text}`).toBe(201);
   return res.body.results;
 };
@@ -102,7 +105,9 @@ const cases: Record<string, Case> = {
   'GET /api/v2/devices/search_fields': { calls: () => [{}] },
   'GET /api/v2/devices/{uuid}/details': { calls: () => [{ params: { uuid: f.device } }] },
   'GET /api/v2/devices/{uuid}/labels': { calls: () => [{ params: { uuid: f.device } }] },
-  'PUT /api/v2/devices/{uuid}/attributes': { calls: () => [{ params: { uuid: f.device }, body: { deviceName: 'Conformance iPad', custom: { team: 'qa' } } }] },
+  'PUT /api/v2/devices/{uuid}/attributes': {
+    calls: () => [{ params: { uuid: f.device }, body: { deviceName: 'Conformance iPad', custom: { team: 'qa' } } }],
+  },
   'DELETE /api/v2/devices/{uuid}': { phase: 1, calls: () => [{ params: { uuid: f.spareDevice } }] },
   'POST /api/v2/labels': { calls: () => [{ body: { name: 'iOS filter', static: false, criteria: 'common.platform = "iOS"' } }] },
   'DELETE /api/v2/labels': { phase: 1, calls: () => [{ body: { labelIds: [f.spareLabel.id] } }] },
@@ -110,9 +115,16 @@ const cases: Record<string, Case> = {
   'POST /api/v2/labels/preview': { calls: () => [{ body: { criteria: 'common.platform = "iOS"' } }] },
   'GET /api/v2/labels/{id}': { calls: () => [{ params: { id: f.label.id } }] },
   'PUT /api/v2/labels/{id}': { calls: () => [{ params: { id: f.label.id }, body: { description: 'changed' } }] },
-  'PUT /api/v2/devices/labels/{labelName}/add': { calls: () => [{ params: { labelName: f.label.name }, body: { deviceUuids: [f.device] } }] },
-  'PUT /api/v2/devices/labels/{labelName}/remove': { phase: 1, calls: () => [{ params: { labelName: f.label.name }, body: { deviceUuids: [f.device] } }] },
-  'POST /api/v2/configurations/vpn': { calls: () => [{ body: { name: 'second vpn', connectionType: 'IKEV2', server: 'vpn2.example.com' } }] },
+  'PUT /api/v2/devices/labels/{labelName}/add': {
+    calls: () => [{ params: { labelName: f.label.name }, body: { deviceUuids: [f.device] } }],
+  },
+  'PUT /api/v2/devices/labels/{labelName}/remove': {
+    phase: 1,
+    calls: () => [{ params: { labelName: f.label.name }, body: { deviceUuids: [f.device] } }],
+  },
+  'POST /api/v2/configurations/vpn': {
+    calls: () => [{ body: { name: 'second vpn', connectionType: 'IKEV2', server: 'vpn2.example.com' } }],
+  },
   'GET /api/v2/configurations/vpn': { calls: () => [{}] },
   'GET /api/v2/configurations/vpn/{id}': { calls: () => [{ params: { id: f.vpn.id } }] },
   'PUT /api/v2/configurations/vpn/{id}': { calls: () => [{ params: { id: f.vpn.id }, body: { safariDomains: ['example.com'] } }] },
@@ -125,7 +137,10 @@ const cases: Record<string, Case> = {
   'PUT /api/v2/appstore/apps/{id}': { calls: () => [{ params: { id: f.app.id }, body: { version: '2.0' } }] },
   'DELETE /api/v2/appstore/apps/{id}': { phase: 1, calls: () => [{ params: { id: f.spareApp.id } }] },
   'PUT /api/v2/appstore/apps/{appId}/labels/{labelId}': { calls: () => [{ params: { appId: f.app.id, labelId: f.label.id } }] },
-  'DELETE /api/v2/appstore/apps/{appId}/labels/{labelId}': { phase: 1, calls: () => [{ params: { appId: f.app.id, labelId: f.label.id } }] },
+  'DELETE /api/v2/appstore/apps/{appId}/labels/{labelId}': {
+    phase: 1,
+    calls: () => [{ params: { appId: f.app.id, labelId: f.label.id } }],
+  },
   'GET /api/v2/devices/{uuid}/policy': { calls: () => [{ params: { uuid: f.device } }] },
   'GET /api/v2/devices/{uuid}/profiles/vpn': {
     base: () => ({ params: { uuid: f.device } }),
@@ -147,8 +162,12 @@ const cases: Record<string, Case> = {
   'POST /api/v2/scep/challenges': { calls: () => [{ body: { ttlMinutes: 5 } }] },
   'GET /api/v2/scep/certificates': { calls: () => [{}, { query: { revoked: 'false', sortField: 'notAfter' } }] },
   'POST /api/v2/scep/certificates/{serial}/revoke': { phase: 1, calls: () => [{ params: { serial: f.certificateSerial } }] },
-  'GET /api/v2/devices/{uuid}/commands': { calls: () => [{ params: { uuid: f.device } }, { params: { uuid: f.device }, query: { status: 'Queued' } }] },
-  'POST /api/v2/devices/{uuid}/commands': { calls: () => [{ params: { uuid: f.enrolled }, body: { RequestType: 'DeviceInformation', Queries: ['Model'] } }] },
+  'GET /api/v2/devices/{uuid}/commands': {
+    calls: () => [{ params: { uuid: f.device } }, { params: { uuid: f.device }, query: { status: 'Queued' } }],
+  },
+  'POST /api/v2/devices/{uuid}/commands': {
+    calls: () => [{ params: { uuid: f.enrolled }, body: { RequestType: 'DeviceInformation', Queries: ['Model'] } }],
+  },
   'GET /api/v2/devices/{uuid}/pushes': { calls: () => [{ params: { uuid: f.enrolled } }] },
   'DELETE /api/v2/devices/{uuid}/commands/{commandUuid}': {
     phase: 1,
@@ -166,7 +185,9 @@ const cases: Record<string, Case> = {
   'PUT /api/v2/devices/retire': { phase: 1, calls: () => [{ body: { deviceUuids: [f.device] } }] },
   'PUT /api/v2/devices/wakeup': { calls: () => [{ body: { deviceUuids: [f.enrolled] } }] },
   'POST /api/v2/devices/action': { calls: () => [{ query: { actionType: 'WAKEUP' }, body: { deviceUuids: [f.enrolled] } }] },
-  'POST /api/v2/anyconnect/perapp-policies': { calls: () => [{ body: { name: 'P_second', rules: [{ platform: 'Android', appId: 'com.example.android' }] } }] },
+  'POST /api/v2/anyconnect/perapp-policies': {
+    calls: () => [{ body: { name: 'P_second', rules: [{ platform: 'Android', appId: 'com.example.android' }] } }],
+  },
   'GET /api/v2/anyconnect/perapp-policies': { calls: () => [{}] },
   'POST /api/v2/anyconnect/perapp-policies/decode': { calls: () => [{ body: { blob: f.blob } }] },
   'GET /api/v2/anyconnect/perapp-policies/{id}': { calls: () => [{ params: { id: f.perapp.id } }] },
@@ -184,7 +205,15 @@ const cases: Record<string, Case> = {
   'PUT /api/v2/anyconnect/tunnel-groups/{id}': { calls: () => [{ params: { id: f.tunnel.id }, body: { defaultGroupPolicy: 'GP_main' } }] },
   'DELETE /api/v2/anyconnect/tunnel-groups/{id}': { phase: 1, calls: () => [{ params: { id: f.spareTunnel.id } }] },
   'POST /api/v2/anyconnect/dap-records': {
-    calls: () => [{ body: { name: 'DAP_second', priority: 5, endpointCriteria: [{ attribute: 'endpoint.anyconnect.platform', operator: 'EQ', value: 'apple-ios' }] } }],
+    calls: () => [
+      {
+        body: {
+          name: 'DAP_second',
+          priority: 5,
+          endpointCriteria: [{ attribute: 'endpoint.anyconnect.platform', operator: 'EQ', value: 'apple-ios' }],
+        },
+      },
+    ],
   },
   'GET /api/v2/anyconnect/dap-records': { calls: () => [{}] },
   'GET /api/v2/anyconnect/dap-records/{id}': { calls: () => [{ params: { id: f.dap.id } }] },
@@ -198,7 +227,16 @@ const cases: Record<string, Case> = {
   'POST /api/v2/anyconnect/asa-config/import': { phase: 2, calls: () => [{ raw: f.asaConfig, type: 'text/plain' }] },
   'POST /api/v2/anyconnect/resolve': { calls: () => [{ body: { tunnelGroup: 'TG_main', endpoint: { platform: 'apple-ios' } } }] },
   'POST /api/v2/anyconnect/simulate': {
-    calls: () => [{ body: { tunnelGroup: 'TG_main', platform: 'iOS', app: { appId: 'com.example.app' }, mdmBinding: { managed: true, vpnUuid: f.vpn.vpnUuid } } }],
+    calls: () => [
+      {
+        body: {
+          tunnelGroup: 'TG_main',
+          platform: 'iOS',
+          app: { appId: 'com.example.app' },
+          mdmBinding: { managed: true, vpnUuid: f.vpn.vpnUuid },
+        },
+      },
+    ],
   },
   'GET /api/v2/audit': { calls: () => [{}, { query: { objectType: 'user', sortOrder: 'asc' } }] },
   'PUT /api/v1/dm/register': { calls: () => [{ query: { userId: 'alice', platform: 'I' } }] },
@@ -216,26 +254,58 @@ const cases: Record<string, Case> = {
     run: async () => {
       const op = checker.operation('post', '/scep');
       const caCert = await send(checker.operation('get', '/scep'), { as: 'none', query: { operation: 'GetCACert' } });
-      const ca = String(caCert.headers['content-type']).startsWith('application/x-x509-ca-ra-cert') ? readCertsOnly(caCert.body).find((c) => c.ca)! : new X509Certificate(caCert.body);
+      const ca = String(caCert.headers['content-type']).startsWith('application/x-x509-ca-ra-cert')
+        ? readCertsOnly(caCert.body).find((c) => c.ca)!
+        : new X509Certificate(caCert.body);
       const { privateKey } = generateKeyPair('rsa');
       // A well-formed request with a wrong challenge: SCEP answers 200 with a CertRep saying FAILURE.
-      const request = buildPkcsReq({ caCert: ca, privateKey, subject: { commonName: 'conformance' }, challengePassword: 'not-a-challenge' });
-      const certRep = await send(op, { as: 'none', query: { operation: 'PKIOperation' }, raw: request.der, type: 'application/x-pki-message' });
-      const garbage = await send(op, { as: 'none', query: { operation: 'PKIOperation' }, raw: Buffer.from('not a PKIMessage'), type: 'application/x-pki-message' });
+      const request = buildPkcsReq({
+        caCert: ca,
+        privateKey,
+        subject: { commonName: 'conformance' },
+        challengePassword: 'not-a-challenge',
+      });
+      const certRep = await send(op, {
+        as: 'none',
+        query: { operation: 'PKIOperation' },
+        raw: request.der,
+        type: 'application/x-pki-message',
+      });
+      const garbage = await send(op, {
+        as: 'none',
+        query: { operation: 'PKIOperation' },
+        raw: Buffer.from('not a PKIMessage'),
+        type: 'application/x-pki-message',
+      });
       expect([certRep.status, garbage.status]).toEqual([200, 400]);
       return [certRep, garbage];
     },
   },
-  'GET /ota/enroll': { expect: [200, 404], calls: () => [{ as: 'none', query: { token: f.invitation.token } }, { as: 'none', query: { token: 'AAAAAAAAAAAAAAAA' } }] },
+  'GET /ota/enroll': {
+    expect: [200, 404],
+    calls: () => [
+      { as: 'none', query: { token: f.invitation.token } },
+      { as: 'none', query: { token: 'AAAAAAAAAAAAAAAA' } },
+    ],
+  },
   'POST /ota/profile': {
     base: () => ({ as: 'none' }),
     run: async () => {
       const op = checker.operation('post', '/ota/profile');
-      const phase1 = await send(checker.operation('get', '/ota/enroll'), { as: 'none', query: { token: new URL((await post('/api/v2/enrollments', { userId: 'alice' })).url).searchParams.get('token')! } });
+      const phase1 = await send(checker.operation('get', '/ota/enroll'), {
+        as: 'none',
+        query: { token: new URL((await post('/api/v2/enrollments', { userId: 'alice' })).url).searchParams.get('token')! },
+      });
       const service = parsePlist(verifyCms(phase1.body, { trustAnchors: [device.caPem] }).content) as PlistDict;
       const { Challenge, URL: url } = service.PayloadContent as PlistDict;
       const other = new TestDevice(t.app);
-      const attributes = toXmlPlist({ UDID: other.udid, VERSION: '9.3.1', PRODUCT: 'iPad4,1', SERIAL: other.serial, CHALLENGE: Challenge as string });
+      const attributes = toXmlPlist({
+        UDID: other.udid,
+        VERSION: '9.3.1',
+        PRODUCT: 'iPad4,1',
+        SERIAL: other.serial,
+        CHALLENGE: Challenge as string,
+      });
       const profile = asAnswer(await other.postOta(new URL(url as string).pathname, Buffer.from(attributes)));
       const replayed = asAnswer(await other.postOta(new URL(url as string).pathname, Buffer.from(attributes)));
       const garbage = await send(op, { as: 'none', raw: Buffer.from('not cms'), type: 'application/pkcs7-signature' });
@@ -246,7 +316,19 @@ const cases: Record<string, Case> = {
   },
   'PUT /mdm/checkin': {
     run: async () => {
-      const answers = [await device.tokenUpdate(), await device.checkin({ MessageType: 'Authenticate', Topic: 'com.apple.mgmt.External.mockiron', SerialNumber: device.serial, ProductName: device.model, OSVersion: device.osVersion }, { tamper: true })];
+      const answers = [
+        await device.tokenUpdate(),
+        await device.checkin(
+          {
+            MessageType: 'Authenticate',
+            Topic: 'com.apple.mgmt.External.mockiron',
+            SerialNumber: device.serial,
+            ProductName: device.model,
+            OSVersion: device.osVersion,
+          },
+          { tamper: true },
+        ),
+      ];
       expect(answers.map((a) => a.status)).toEqual([200, 401]);
       return answers.map(asAnswer);
     },
@@ -261,14 +343,22 @@ const cases: Record<string, Case> = {
   'PUT /mdm': {
     run: async () => {
       const a = await device.put('/mdm', { UDID: device.udid, Status: 'Idle' });
-      const b = await device.put('/mdm', { UDID: device.udid, MessageType: 'Authenticate', Topic: 'com.apple.mgmt.External.mockiron' }, { contentType: 'application/x-apple-aspen-mdm-checkin' });
+      const b = await device.put(
+        '/mdm',
+        { UDID: device.udid, MessageType: 'Authenticate', Topic: 'com.apple.mgmt.External.mockiron' },
+        { contentType: 'application/x-apple-aspen-mdm-checkin' },
+      );
       return [asAnswer(a), asAnswer(b)];
     },
   },
 };
 
 function asAnswer(res: { status: number; headers: Record<string, unknown>; body: unknown }): Answer {
-  return { status: res.status, headers: res.headers as Answer['headers'], body: Buffer.isBuffer(res.body) ? res.body : Buffer.from(String(res.body ?? '')) };
+  return {
+    status: res.status,
+    headers: res.headers as Answer['headers'],
+    body: Buffer.isBuffer(res.body) ? res.body : Buffer.from(String(res.body ?? '')),
+  };
 }
 
 /** A value of the parameter's documented shape that names nothing stored. */
@@ -305,25 +395,48 @@ function refusals(op: Operation, valid: Call): Array<{ name: string; call: Call;
   for (const p of paramsOf(op, 'path')) {
     out.push({ name: `missing ${p.name}`, call: { ...valid, params: { ...valid.params, [p.name]: missingValue(p.schema) } }, expect: 404 });
     const bad = invalidValue(p.schema);
-    if (bad !== undefined) out.push({ name: `malformed ${p.name}`, call: { ...valid, params: { ...valid.params, [p.name]: bad } }, expect: 400 });
+    if (bad !== undefined)
+      out.push({ name: `malformed ${p.name}`, call: { ...valid, params: { ...valid.params, [p.name]: bad } }, expect: 400 });
   }
   for (const p of paramsOf(op, 'query')) {
     const bad = invalidValue(p.schema);
-    if (bad !== undefined && !isDeviceOp(op)) out.push({ name: `bad query ${p.name}`, call: { ...valid, query: { ...valid.query, [p.name]: bad } }, expect: 400 });
+    if (bad !== undefined && !isDeviceOp(op))
+      out.push({ name: `bad query ${p.name}`, call: { ...valid, query: { ...valid.query, [p.name]: bad } }, expect: 400 });
   }
   if (op.spec.requestBody && !isDeviceOp(op)) {
     const strip = { ...valid, body: undefined, raw: undefined };
     if (acceptsJson(op)) {
       out.push({ name: 'malformed JSON', call: { ...strip, raw: '{"name": "x",', type: 'application/json' }, expect: 400 });
       out.push({ name: 'a number for a body', call: { ...strip, raw: '42', type: 'application/json' }, expect: 400 });
-      out.push({ name: 'prototype keys', call: { ...strip, raw: '{"__proto__":{"role":"admin"},"constructor":{"prototype":{}}}', type: 'application/json' }, expect: 400 });
-      out.push({ name: 'non-UTF-8 JSON', call: { ...strip, raw: Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), type: 'application/json' }, expect: 400 });
+      out.push({
+        name: 'prototype keys',
+        call: { ...strip, raw: '{"__proto__":{"role":"admin"},"constructor":{"prototype":{}}}', type: 'application/json' },
+        expect: 400,
+      });
+      out.push({
+        name: 'non-UTF-8 JSON',
+        call: { ...strip, raw: Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), type: 'application/json' },
+        expect: 400,
+      });
     }
-    out.push({ name: 'too large', call: { ...strip, raw: `"${'x'.repeat(acceptsJson(op) ? 1100 * 1024 : 4200 * 1024)}"`, type: acceptsJson(op) ? 'application/json' : 'text/csv' }, expect: 413 });
+    out.push({
+      name: 'too large',
+      call: {
+        ...strip,
+        raw: `"${'x'.repeat(acceptsJson(op) ? 1100 * 1024 : 4200 * 1024)}"`,
+        type: acceptsJson(op) ? 'application/json' : 'text/csv',
+      },
+      expect: 413,
+    });
     out.push({ name: 'another media type', call: { ...strip, raw: '<x/>', type: 'application/xml' }, expect: 415 });
     out.push({ name: 'no body', call: strip, expect: 400 });
   }
-  if (isDeviceOp(op)) out.push({ name: 'too large', call: { as: 'none', query: valid.query, raw: Buffer.alloc(3 * 1024 * 1024, 0x41), type: 'application/octet-stream' }, expect: 413 });
+  if (isDeviceOp(op))
+    out.push({
+      name: 'too large',
+      call: { as: 'none', query: valid.query, raw: Buffer.alloc(3 * 1024 * 1024, 0x41), type: 'application/octet-stream' },
+      expect: 413,
+    });
   return out;
 }
 
@@ -335,11 +448,18 @@ beforeAll(async () => {
   f.tempAdmin = await post('/api/v2/admins', { username: 'temp-admin', password: 'temp-password-1', role: 'admin' });
   await post('/api/v2/users', { userId: 'alice', email: 'alice@example.com' });
   await post('/api/v2/users', { userId: 'bob' });
-  f.device = (await post('/api/v2/devices', { platform: 'iOS', serialNumber: 'CONF-1', model: 'iPad4,1', osVersion: '9.3.1', userId: 'alice' }))['common.uuid'];
+  f.device = (
+    await post('/api/v2/devices', { platform: 'iOS', serialNumber: 'CONF-1', model: 'iPad4,1', osVersion: '9.3.1', userId: 'alice' })
+  )['common.uuid'];
   f.spareDevice = (await post('/api/v2/devices', { platform: 'Android', serialNumber: 'CONF-2' }))['common.uuid'];
   f.label = await post('/api/v2/labels', { name: 'Conformance', static: true });
   f.spareLabel = await post('/api/v2/labels', { name: 'Spare', static: true });
-  f.vpn = await post('/api/v2/configurations/vpn', { name: 'main vpn', connectionType: 'ANYCONNECT', server: 'asa.example.com', perApp: true });
+  f.vpn = await post('/api/v2/configurations/vpn', {
+    name: 'main vpn',
+    connectionType: 'ANYCONNECT',
+    server: 'asa.example.com',
+    perApp: true,
+  });
   f.spareVpn = await post('/api/v2/configurations/vpn', { name: 'spare vpn', connectionType: 'IKEV2', server: 'vpn.example.com' });
   f.app = await post('/api/v2/appstore/apps', { name: 'Example', bundleId: 'com.example.app' });
   f.spareApp = await post('/api/v2/appstore/apps', { name: 'Spare', bundleId: 'com.example.spare' });
@@ -359,7 +479,10 @@ beforeAll(async () => {
   device = new TestDevice(t.app);
   await device.enroll((await post('/api/v2/enrollments', { userId: 'alice' })).url);
   expect((await device.authenticate()).status).toBe(200);
-  const found = await admin().get('/api/v2/devices').auth('admin', adminPassword).query({ query: `"ios.iPhone UDID" = "${device.udid}"`, fields: 'common.uuid' });
+  const found = await admin()
+    .get('/api/v2/devices')
+    .auth('admin', adminPassword)
+    .query({ query: `"ios.iPhone UDID" = "${device.udid}"`, fields: 'common.uuid' });
   f.enrolled = found.body.results[0]['common.uuid'];
   f.certificateSerial = (await admin().get('/api/v2/scep/certificates').auth('admin', adminPassword)).body.results[0].serialNumber;
   f.command = (await post(`/api/v2/devices/${f.enrolled}/commands`, { RequestType: 'SecurityInfo' })).commandUuid ?? undefined;
@@ -389,7 +512,10 @@ describe('the OpenAPI document', () => {
     expect(checker.doc.components.schemas.ErrorEnvelope.required).toContain('messages');
     for (const op of checker.operations) {
       for (const [status, response] of Object.entries<Json>(op.spec.responses)) {
-        if (Number(status) >= 400) expect(response.content['application/json'].schema, `${op.key} ${status}`).toEqual({ $ref: '#/components/schemas/ErrorEnvelope' });
+        if (Number(status) >= 400)
+          expect(response.content['application/json'].schema, `${op.key} ${status}`).toEqual({
+            $ref: '#/components/schemas/ErrorEnvelope',
+          });
       }
     }
   });
@@ -411,14 +537,16 @@ describe('the OpenAPI document', () => {
         const before = await dataFingerprint(t.services.db);
         const answer = await send(op, call);
         seen(op, conform(op, answer, name));
-        if (answer.status !== want) problems.push(`${op.key} ${name}: expected ${want}, got ${answer.status} ${answer.body.toString().slice(0, 200)}`);
+        if (answer.status !== want)
+          problems.push(`${op.key} ${name}: expected ${want}, got ${answer.status} ${answer.body.toString().slice(0, 200)}`);
         if ((await dataFingerprint(t.services.db)) !== before) problems.push(`${op.key} ${name} changed the data`);
       }
       const answers = c.run ? await c.run() : await Promise.all(valid.map((call) => send(op, call)));
       const want = c.expect === undefined ? [successStatus(op)] : [c.expect].flat();
       for (const [i, answer] of answers.entries()) {
         seen(op, conform(op, answer, `valid #${i}`));
-        if (!c.run && !want.includes(answer.status)) problems.push(`${op.key} valid #${i}: expected ${want.join('|')}, got ${answer.status} ${answer.body.toString().slice(0, 300)}`);
+        if (!c.run && !want.includes(answer.status))
+          problems.push(`${op.key} valid #${i}: expected ${want.join('|')}, got ${answer.status} ${answer.body.toString().slice(0, 300)}`);
       }
     }
     expect(problems).toEqual([]);

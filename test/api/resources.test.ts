@@ -11,7 +11,16 @@ afterAll(async () => {
   removeDir(t.dataDir);
 });
 
-const ipad = { platform: 'iOS', osVersion: '9.3.1', model: 'iPad4,1', deviceName: 'Jane iPad', serialNumber: 'DMPK12345', udid: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', owner: 'COMPANY', userId: 'jdoe' };
+const ipad = {
+  platform: 'iOS',
+  osVersion: '9.3.1',
+  model: 'iPad4,1',
+  deviceName: 'Jane iPad',
+  serialNumber: 'DMPK12345',
+  udid: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678',
+  owner: 'COMPANY',
+  userId: 'jdoe',
+};
 
 describe('devices', () => {
   let uuid: string;
@@ -20,8 +29,14 @@ describe('devices', () => {
     expect(res.status).toBe(201);
     uuid = res.body.results['common.uuid'];
     expect(res.body.results).toMatchObject({
-      'common.platform': 'iOS', 'common.os_version': '9.3.1', 'common.model': 'iPad4,1', 'common.status': 'VERIFICATION_PENDING',
-      'ios.DeviceName': 'Jane iPad', 'ios.iPhone UDID': ipad.udid, 'user.user_id': 'jdoe', 'common.SerialNumber': 'DMPK12345',
+      'common.platform': 'iOS',
+      'common.os_version': '9.3.1',
+      'common.model': 'iPad4,1',
+      'common.status': 'VERIFICATION_PENDING',
+      'ios.DeviceName': 'Jane iPad',
+      'ios.iPhone UDID': ipad.udid,
+      'user.user_id': 'jdoe',
+      'common.SerialNumber': 'DMPK12345',
     });
   });
 
@@ -82,7 +97,10 @@ describe('devices', () => {
     expect(res.body.messages[0].localizedMessage).toMatch(/^row 3: platform/);
     expect((await t.admin.get('/api/v2/devices/count')).body.results.totalCount).toBe(before);
     // label problems are found in the transaction and roll everything back too
-    const csv2 = csv.split('\n').filter((_, i) => i !== 2).join('\n');
+    const csv2 = csv
+      .split('\n')
+      .filter((_, i) => i !== 2)
+      .join('\n');
     const res2 = await t.admin.post('/api/v2/devices/bulk').set('content-type', 'text/csv').send(csv2);
     expect(res2.status).toBe(400);
     expect(res2.body.messages[0].localizedMessage).toMatch(/^row 3: .*no label named no-such-label/);
@@ -123,7 +141,9 @@ describe('manual and system labels', () => {
   it('applies and removes a manual label by name with per-device results', async () => {
     const d = await t.admin.post('/api/v2/devices').send({ platform: 'iOS', model: 'iPad4,1', osVersion: '9.3.1' });
     const id = d.body.results['common.uuid'];
-    const add = await t.admin.put('/api/v2/devices/labels/vpndemo-external/add').send({ deviceUuids: [id, '99999999-9999-9999-9999-999999999999'] });
+    const add = await t.admin
+      .put('/api/v2/devices/labels/vpndemo-external/add')
+      .send({ deviceUuids: [id, '99999999-9999-9999-9999-999999999999'] });
     expect(add.status).toBe(200);
     expect(add.body.results).toEqual([
       { deviceUuid: id, status: 'SUCCESS', message: expect.any(String) },
@@ -132,7 +152,11 @@ describe('manual and system labels', () => {
     const labels = await t.admin.get(`/api/v2/devices/${id}/labels`);
     expect(labels.body.results.map((l: { name: string }) => l.name)).toContain('vpndemo-external');
     const summary = await t.admin.get('/api/v2/labels/label_summary');
-    expect(summary.body.results.find((l: { name: string }) => l.name === 'vpndemo-external')).toMatchObject({ isStatic: true, criteria: null, deviceCount: 1 });
+    expect(summary.body.results.find((l: { name: string }) => l.name === 'vpndemo-external')).toMatchObject({
+      isStatic: true,
+      criteria: null,
+      deviceCount: 1,
+    });
     await t.admin.put('/api/v2/devices/labels/vpndemo-external/remove').send({ deviceUuids: [id] });
     const after = await t.admin.get(`/api/v2/devices/${id}/labels`);
     expect(after.body.results.map((l: { name: string }) => l.name)).not.toContain('vpndemo-external');
@@ -149,7 +173,9 @@ describe('manual and system labels', () => {
     const id = l.body.results.id;
     const put = await t.admin.put(`/api/v2/labels/${id}`).send({ name: 'temp2', description: 'renamed' });
     expect(put.body.results).toMatchObject({ name: 'temp2', description: 'renamed' });
-    const vpn = await t.admin.post('/api/v2/configurations/vpn').send({ name: 'label-del-vpn', connectionType: 'ANYCONNECT', server: 'asa.example.com' });
+    const vpn = await t.admin
+      .post('/api/v2/configurations/vpn')
+      .send({ name: 'label-del-vpn', connectionType: 'ANYCONNECT', server: 'asa.example.com' });
     await t.admin.put(`/api/v2/configurations/vpn/${vpn.body.results.id}/labels/${id}`);
     const del = await t.admin.delete('/api/v2/labels').send({ labelIds: [id], reason: 'cleanup' });
     expect(del.status).toBe(200);
@@ -161,9 +187,17 @@ describe('manual and system labels', () => {
 
 describe('VPN configurations', () => {
   const seed = {
-    name: 'vpndemo-external-vpn', connectionType: 'ANYCONNECT', server: 'asa.example.com', group: 'vpndemo-external',
-    perApp: true, onDemandMatchAppEnabled: true, safariDomains: ['example.com', '*.corp.example.com'],
-    userAuthentication: 'PASSWORD', username: '$USERID$', password: 'hunter2-vpn', customData: { 'vpn-profile': 'external' },
+    name: 'vpndemo-external-vpn',
+    connectionType: 'ANYCONNECT',
+    server: 'asa.example.com',
+    group: 'vpndemo-external',
+    perApp: true,
+    onDemandMatchAppEnabled: true,
+    safariDomains: ['example.com', '*.corp.example.com'],
+    userAuthentication: 'PASSWORD',
+    username: '$USERID$',
+    password: 'hunter2-vpn',
+    customData: { 'vpn-profile': 'external' },
   };
   let id: number;
   let vpnUuid: string;
@@ -174,16 +208,29 @@ describe('VPN configurations', () => {
     id = res.body.results.id;
     vpnUuid = res.body.results.vpnUuid;
     expect(vpnUuid).toMatch(/^[0-9A-F-]{36}$/);
-    expect(res.body.results).toMatchObject({ name: seed.name, server: 'asa.example.com', passwordSet: true, username: '$USERID$', safariDomains: seed.safariDomains });
+    expect(res.body.results).toMatchObject({
+      name: seed.name,
+      server: 'asa.example.com',
+      passwordSet: true,
+      username: '$USERID$',
+      safariDomains: seed.safariDomains,
+    });
     for (const r of [res, await t.admin.get(`/api/v2/configurations/vpn/${id}`), await t.admin.get('/api/v2/configurations/vpn')]) {
       expect(JSON.stringify(r.body)).not.toContain('hunter2-vpn');
     }
   });
 
   it('keeps vpnUuid stable across updates', async () => {
-    const res = await t.admin.put(`/api/v2/configurations/vpn/${id}`).send({ server: 'asa2.example.com', safariDomains: ['intranet.example.com'] });
+    const res = await t.admin
+      .put(`/api/v2/configurations/vpn/${id}`)
+      .send({ server: 'asa2.example.com', safariDomains: ['intranet.example.com'] });
     expect(res.status).toBe(200);
-    expect(res.body.results).toMatchObject({ vpnUuid, server: 'asa2.example.com', safariDomains: ['intranet.example.com'], passwordSet: true });
+    expect(res.body.results).toMatchObject({
+      vpnUuid,
+      server: 'asa2.example.com',
+      safariDomains: ['intranet.example.com'],
+      passwordSet: true,
+    });
   });
 
   it('validates domains, servers, enums and type rules', async () => {
@@ -226,11 +273,22 @@ describe('VPN configurations', () => {
 
 describe('app catalog', () => {
   it('adds Chrome and Microsoft RDP, unique per platform', async () => {
-    const chrome = await t.admin.post('/api/v2/appstore/apps').send({ name: 'Chrome', bundleId: 'com.google.chrome.ios', platform: 'iOS', iTunesStoreId: '535886823' });
+    const chrome = await t.admin
+      .post('/api/v2/appstore/apps')
+      .send({ name: 'Chrome', bundleId: 'com.google.chrome.ios', platform: 'iOS', iTunesStoreId: '535886823' });
     expect(chrome.status).toBe(201);
-    expect(chrome.body.results).toMatchObject({ bundleId: 'com.google.chrome.ios', platform: 'iOS', perAppVpnConfigId: null, labelIds: [] });
-    expect((await t.admin.post('/api/v2/appstore/apps').send({ name: 'Chrome again', bundleId: 'com.google.chrome.ios' })).status).toBe(409);
-    expect((await t.admin.post('/api/v2/appstore/apps').send({ name: 'Chrome', bundleId: 'com.google.chrome.ios', platform: 'Android' })).status).toBe(201);
+    expect(chrome.body.results).toMatchObject({
+      bundleId: 'com.google.chrome.ios',
+      platform: 'iOS',
+      perAppVpnConfigId: null,
+      labelIds: [],
+    });
+    expect((await t.admin.post('/api/v2/appstore/apps').send({ name: 'Chrome again', bundleId: 'com.google.chrome.ios' })).status).toBe(
+      409,
+    );
+    expect(
+      (await t.admin.post('/api/v2/appstore/apps').send({ name: 'Chrome', bundleId: 'com.google.chrome.ios', platform: 'Android' })).status,
+    ).toBe(201);
     const rdp = await t.admin.post('/api/v2/appstore/apps').send({ name: 'Microsoft RDP', bundleId: 'com.microsoft.rdc.ios' });
     const lid = await labelId('vpndemo-external');
     const applied = await t.admin.put(`/api/v2/appstore/apps/${rdp.body.results.id}/labels/${lid}`);
@@ -238,7 +296,9 @@ describe('app catalog', () => {
     const list = await t.admin.get(`/api/v2/appstore/apps?labelId=${lid}`);
     expect(list.body.results.map((a: { bundleId: string }) => a.bundleId)).toEqual(['com.microsoft.rdc.ios']);
     expect((await t.admin.post('/api/v2/appstore/apps').send({ name: 'x', bundleId: 'nodots' })).status).toBe(400);
-    expect((await t.admin.post('/api/v2/appstore/apps').send({ name: 'x', bundleId: 'com.x.y', perAppVpnConfigId: 424242 })).status).toBe(400);
+    expect((await t.admin.post('/api/v2/appstore/apps').send({ name: 'x', bundleId: 'com.x.y', perAppVpnConfigId: 424242 })).status).toBe(
+      400,
+    );
     expect((await t.admin.delete(`/api/v2/appstore/apps/${rdp.body.results.id}`)).status).toBe(200);
     expect((await t.admin.get(`/api/v2/appstore/apps/${rdp.body.results.id}`)).status).toBe(404);
   });

@@ -38,10 +38,15 @@ describe('restart', () => {
         db.close();
       }
     };
-    const profileOf = async (t: TestApp, uuid: string) => (await t.admin.get(`/api/v2/devices/${uuid}/profiles/vpn`).buffer(true).parse(rawBody)).body as Buffer;
+    const profileOf = async (t: TestApp, uuid: string) =>
+      (await t.admin.get(`/api/v2/devices/${uuid}/profiles/vpn`).buffer(true).parse(rawBody)).body as Buffer;
     try {
       const label = (await first.admin.post('/api/v2/labels').send({ name: 'at-rest', static: true })).body.results.id;
-      const vpn = (await first.admin.post('/api/v2/configurations/vpn').send({ name: 'at-rest', connectionType: 'IKEV2', server: '10.0.0.9', username: 'u', password: secret })).body.results.id;
+      const vpn = (
+        await first.admin
+          .post('/api/v2/configurations/vpn')
+          .send({ name: 'at-rest', connectionType: 'IKEV2', server: '10.0.0.9', username: 'u', password: secret })
+      ).body.results.id;
       await first.admin.put(`/api/v2/configurations/vpn/${vpn}/labels/${label}`);
       const uuid = (await first.admin.post('/api/v2/devices').send({ platform: 'iOS', model: 'iPad4,1' })).body.results['common.uuid'];
       expect((await first.admin.put('/api/v2/devices/labels/at-rest/add').send({ deviceUuids: [uuid] })).status).toBe(200);

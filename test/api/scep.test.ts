@@ -75,7 +75,12 @@ interface Exchange {
 /** One PKIOperation by POST, the CertRep read and checked (signature, transaction, nonce) as a device would. */
 async function exchange(options: Partial<BuildPkiRequestOptions> & { key?: KeyObject } = {}): Promise<Exchange> {
   const key = options.key ?? rsaKey();
-  const request = buildPkcsReq({ caCert, privateKey: key, subject: { commonName: 'test-device', organization: 'mockiron tests' }, ...options });
+  const request = buildPkcsReq({
+    caCert,
+    privateKey: key,
+    subject: { commonName: 'test-device', organization: 'mockiron tests' },
+    ...options,
+  });
   const res = await postPkiOperation(t.app, request.der);
   const rep = parseCertRep(res.body as Buffer, {
     requesterKey: request.signer.privateKey,
@@ -84,7 +89,14 @@ async function exchange(options: Partial<BuildPkiRequestOptions> & { key?: KeyOb
     expectedTransactionID: request.transactionID,
     expectedRecipientNonce: request.senderNonce,
   });
-  return { status: res.status, raw: res.body as Buffer, contentType: String(res.headers['content-type']), rep, key, transactionID: request.transactionID };
+  return {
+    status: res.status,
+    raw: res.body as Buffer,
+    contentType: String(res.headers['content-type']),
+    rep,
+    key,
+    transactionID: request.transactionID,
+  };
 }
 
 function opensslVerify(cert: X509Certificate): { status: number | null; output: string } {
@@ -132,8 +144,13 @@ describe('GetCACaps and GetCACert', () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const name = encodeName({ commonName: 'signing-capable CA' });
     const der = buildCertificate({
-      serialNumber: randomSerialNumber(), issuerName: name, subjectName: name, notBefore: new Date(Date.now() - 60_000),
-      notAfter: new Date(Date.now() + DAY_MS), publicKey, signingKey: privateKey,
+      serialNumber: randomSerialNumber(),
+      issuerName: name,
+      subjectName: name,
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + DAY_MS),
+      publicKey,
+      signingKey: privateKey,
       extensions: [basicConstraintsExtension(true), keyUsageExtension(['keyCertSign', 'cRLSign', 'digitalSignature'])],
     });
     const ca = new CertificateAuthority(new X509Certificate(der), privateKey);
@@ -188,13 +205,21 @@ describe('PKCSReq', () => {
     // OpenSSL's default S/MIME checks on the CertRep signer, as certmonger applies them
     const repFile = path.join(tmp, 'certrep.der');
     writeFileSync(repFile, first.raw);
-    const smime = spawnSync('openssl', ['smime', '-verify', '-inform', 'DER', '-in', repFile, '-CAfile', path.join(tmp, 'ca.pem'), '-binary', '-out', '/dev/null'], { encoding: 'utf8' });
+    const smime = spawnSync(
+      'openssl',
+      ['smime', '-verify', '-inform', 'DER', '-in', repFile, '-CAfile', path.join(tmp, 'ca.pem'), '-binary', '-out', '/dev/null'],
+      { encoding: 'utf8' },
+    );
     expect(smime.stderr).toContain('Verification successful');
 
     const row = await t.services.db.deviceCertificate.findUniqueOrThrow({ where: { fingerprintSha256: certificateFingerprint(issued!) } });
     expect(row).toMatchObject({
-      serialNumber: issued!.serialNumber.toUpperCase(), deviceRef: deviceId, source: 'scep', transactionId: first.transactionID,
-      revoked: false, subject: 'O=mockiron tests, CN=test-device',
+      serialNumber: issued!.serialNumber.toUpperCase(),
+      deviceRef: deviceId,
+      source: 'scep',
+      transactionId: first.transactionID,
+      revoked: false,
+      subject: 'O=mockiron tests, CN=test-device',
     });
     expect(new X509Certificate(row.certificatePem).raw.equals(issued!.raw)).toBe(true);
   });
@@ -256,7 +281,11 @@ describe('PKCSReq', () => {
 
   it('copies the subjectAltNames the CSR requests', async () => {
     const { challenge: fresh } = await mint();
-    const res = await exchange({ challengePassword: fresh, subject: { commonName: 'has-sans' }, sans: ['device.example.test', '10.0.0.7'] });
+    const res = await exchange({
+      challengePassword: fresh,
+      subject: { commonName: 'has-sans' },
+      sans: ['device.example.test', '10.0.0.7'],
+    });
     expect(res.rep.status).toBe('SUCCESS');
     expect(res.rep.certificates[0]!.subjectAltName).toBe('DNS:device.example.test, IP Address:10.0.0.7');
   });
@@ -273,7 +302,12 @@ describe('PKCSReq', () => {
       const url = `/scep?operation=PKIOperation&message=${encode ? encodeURIComponent(b64) : b64}`;
       const res = await t.anon.get(url).buffer(true).parse(rawBody);
       expect(res.status, `encoded: ${encode}`).toBe(200);
-      const rep = parseCertRep(res.body as Buffer, { requesterKey: key, caCert, expectedTransactionID: request.transactionID, expectedRecipientNonce: request.senderNonce });
+      const rep = parseCertRep(res.body as Buffer, {
+        requesterKey: key,
+        caCert,
+        expectedTransactionID: request.transactionID,
+        expectedRecipientNonce: request.senderNonce,
+      });
       expect(rep.status).toBe('SUCCESS');
       expect(rep.certificates[0]!.subject).toBe('CN=get-device');
     }
@@ -296,7 +330,12 @@ describe('RenewalReq and GetCertInitial', () => {
   it('renews a certificate we issued without a challenge, for the same device', async () => {
     const oldCert = original.rep.certificates[0]!;
     const newKey = rsaKey();
-    const renewal = await exchange({ messageType: 'RenewalReq', key: newKey, subject: { commonName: 'test-device' }, signer: { privateKey: original.key, certificate: oldCert } });
+    const renewal = await exchange({
+      messageType: 'RenewalReq',
+      key: newKey,
+      subject: { commonName: 'test-device' },
+      signer: { privateKey: original.key, certificate: oldCert },
+    });
     expect(renewal.rep.status).toBe('SUCCESS');
     const renewed = renewal.rep.certificates[0]!;
     expect(renewed.serialNumber).not.toBe(oldCert.serialNumber);
@@ -314,7 +353,11 @@ describe('RenewalReq and GetCertInitial', () => {
   });
 
   it('re-sends the certificate of an issued transaction on GetCertInitial', async () => {
-    const poll = await exchange({ messageType: 'GetCertInitial', subject: { commonName: 'test-device' }, transactionID: original.transactionID });
+    const poll = await exchange({
+      messageType: 'GetCertInitial',
+      subject: { commonName: 'test-device' },
+      transactionID: original.transactionID,
+    });
     expect(poll.rep.status).toBe('SUCCESS');
     expect(poll.rep.certificates[0]!.raw.equals(original.rep.certificates[0]!.raw)).toBe(true);
   });
@@ -329,10 +372,18 @@ describe('RenewalReq and GetCertInitial', () => {
     expect(revoked.revoked).toContain(original.rep.certificates[0]!.serialNumber.toUpperCase());
     const owner = await t.services.scep.deviceForCertificate(original.rep.certificates[0]!.fingerprint256);
     expect(owner).toMatchObject({ deviceRef: deviceId, revoked: true });
-    const renewal = await exchange({ messageType: 'RenewalReq', subject: { commonName: 'test-device' }, signer: { privateKey: original.key, certificate: original.rep.certificates[0]! } });
+    const renewal = await exchange({
+      messageType: 'RenewalReq',
+      subject: { commonName: 'test-device' },
+      signer: { privateKey: original.key, certificate: original.rep.certificates[0]! },
+    });
     expect(renewal.rep).toMatchObject({ status: 'FAILURE', failInfo: 'badCertId' });
     expect(renewal.rep.failInfoText).toMatch(/revoked/);
-    const poll = await exchange({ messageType: 'GetCertInitial', subject: { commonName: 'test-device' }, transactionID: original.transactionID });
+    const poll = await exchange({
+      messageType: 'GetCertInitial',
+      subject: { commonName: 'test-device' },
+      transactionID: original.transactionID,
+    });
     expect(poll.rep).toMatchObject({ status: 'FAILURE', failInfo: 'badCertId' });
     // Nothing left to revoke the second time
     expect((await t.services.db.$transaction((tx) => t.services.scep.revokeDeviceCertificates(tx, deviceId, 'again'))).revoked).toEqual([]);
@@ -341,7 +392,10 @@ describe('RenewalReq and GetCertInitial', () => {
 
 describe('messages the codec rejects', () => {
   it('answers a garbage body with a 400 text and an empty body likewise', async () => {
-    const garbage = await t.anon.post('/scep?operation=PKIOperation').set('Content-Type', 'application/x-pki-message').send(Buffer.from('definitely not DER'));
+    const garbage = await t.anon
+      .post('/scep?operation=PKIOperation')
+      .set('Content-Type', 'application/x-pki-message')
+      .send(Buffer.from('definitely not DER'));
     expect(garbage.status).toBe(400);
     expect(garbage.headers['content-type']).toMatch(/^text\/plain/);
     expect(garbage.text).toContain('not a SCEP PKIMessage');
@@ -393,7 +447,12 @@ describe('service API for enrollment and MDM', () => {
 describe('logging', () => {
   it('logs each issuance and refusal once, never the challenge', async () => {
     const lines: string[] = [];
-    const sink = new Writable({ write: (chunk, _enc, done) => { lines.push(String(chunk)); done(); } });
+    const sink = new Writable({
+      write: (chunk, _enc, done) => {
+        lines.push(String(chunk));
+        done();
+      },
+    });
     const scep = new ScepService(t.services.db, t.services.signing, 'http://mockiron.test', createLogger('info', sink));
     const app = deviceApp(scep);
     const key = rsaKey();
@@ -455,7 +514,9 @@ describe('admin API', () => {
     expect(list.status).toBe(200);
     expect(JSON.stringify(list.body)).not.toContain(challenge);
     expect(list.body.results).toEqual(
-      expect.arrayContaining([expect.objectContaining({ serialNumber: cert.serialNumber.toUpperCase(), deviceUuid, source: 'scep', revoked: false })]),
+      expect.arrayContaining([
+        expect.objectContaining({ serialNumber: cert.serialNumber.toUpperCase(), deviceUuid, source: 'scep', revoked: false }),
+      ]),
     );
     expect(list.body.results[0]).not.toHaveProperty('certificatePem');
 
@@ -466,13 +527,19 @@ describe('admin API', () => {
     expect((await t.admin.post(`${api}/certificates/ABCDEF0123/revoke`)).status).toBe(404);
 
     // The CRL (public) lists it; openssl verifies the CRL and then refuses the certificate
-    const kept = (await exchange({ challengePassword: (await t.admin.post(`${api}/challenges`).send({ deviceUuid })).body.results.challenge })).rep.certificates[0]!;
+    const kept = (
+      await exchange({ challengePassword: (await t.admin.post(`${api}/challenges`).send({ deviceUuid })).body.results.challenge })
+    ).rep.certificates[0]!;
     const crlRes = await t.anon.get(`${api}/crl`).buffer(true).parse(rawBody);
     expect(crlRes.status).toBe(200);
     expect(crlRes.headers['content-type']).toBe('application/pkix-crl');
     const crlFile = path.join(tmp, 'mockiron.crl');
     writeFileSync(crlFile, crlRes.body as Buffer);
-    const crlCheck = spawnSync('openssl', ['crl', '-inform', 'DER', '-in', crlFile, '-CAfile', path.join(tmp, 'ca.pem'), '-noout', '-text'], { encoding: 'utf8' });
+    const crlCheck = spawnSync(
+      'openssl',
+      ['crl', '-inform', 'DER', '-in', crlFile, '-CAfile', path.join(tmp, 'ca.pem'), '-noout', '-text'],
+      { encoding: 'utf8' },
+    );
     expect(crlCheck.stderr).toMatch(/verify OK/);
     expect(crlCheck.stdout.replace(/\s/g, '')).toContain(`SerialNumber:${cert.serialNumber.toUpperCase()}`);
     const pem = await t.anon.get(`${api}/crl?format=pem`);
@@ -482,7 +549,9 @@ describe('admin API', () => {
     const verifyWithCrl = (c: X509Certificate) => {
       const file = path.join(tmp, `crl-${c.serialNumber}.pem`);
       writeFileSync(file, c.toString());
-      return spawnSync('openssl', ['verify', '-crl_check', '-CAfile', path.join(tmp, 'ca.pem'), '-CRLfile', pemFile, file], { encoding: 'utf8' });
+      return spawnSync('openssl', ['verify', '-crl_check', '-CAfile', path.join(tmp, 'ca.pem'), '-CRLfile', pemFile, file], {
+        encoding: 'utf8',
+      });
     };
     expect(verifyWithCrl(cert).stdout + verifyWithCrl(cert).stderr).toMatch(/certificate revoked/);
     expect(verifyWithCrl(kept).status).toBe(0);

@@ -20,9 +20,15 @@ beforeAll(async () => {
   await t.admin.post('/api/v2/users').send({ userId: 'jdoe', email: 'jdoe@example.com' });
   ids.label = (await t.admin.post('/api/v2/labels').send({ name: 'vpndemo-external', static: true })).body.results.id;
   const vpn = await t.admin.post('/api/v2/configurations/vpn').send({
-    name: 'vpndemo-external', connectionType: 'ANYCONNECT', server: 'asa.example.com', group: 'vpndemo-external',
-    perApp: true, onDemandMatchAppEnabled: true, safariDomains: ['example.com', 'intranet.example.com'],
-    username: '$USERID$', password: 'vpn-secret-1',
+    name: 'vpndemo-external',
+    connectionType: 'ANYCONNECT',
+    server: 'asa.example.com',
+    group: 'vpndemo-external',
+    perApp: true,
+    onDemandMatchAppEnabled: true,
+    safariDomains: ['example.com', 'intranet.example.com'],
+    username: '$USERID$',
+    password: 'vpn-secret-1',
   });
   ids.vpn = vpn.body.results.id;
   vpnUuid = vpn.body.results.vpnUuid;
@@ -36,7 +42,11 @@ beforeAll(async () => {
   }
   await t.admin.put(`/api/v2/appstore/apps/${ids.chrome}/labels/${ids.label}`);
   await t.admin.put(`/api/v2/appstore/apps/${ids.rdp}/labels/${ids.label}`);
-  device = (await t.admin.post('/api/v2/devices').send({ platform: 'iOS', osVersion: '9.3.1', model: 'iPad4,1', deviceName: 'iPad Air', userId: 'jdoe' })).body.results['common.uuid'];
+  device = (
+    await t.admin
+      .post('/api/v2/devices')
+      .send({ platform: 'iOS', osVersion: '9.3.1', model: 'iPad4,1', deviceName: 'iPad Air', userId: 'jdoe' })
+  ).body.results['common.uuid'];
   await t.admin.put('/api/v2/devices/labels/vpndemo-external/add').send({ deviceUuids: [device] });
 });
 afterAll(async () => {
@@ -45,7 +55,7 @@ afterAll(async () => {
 });
 
 describe('the seed scenario', () => {
-  it('binds exactly Chrome and Microsoft RDP to the VPN\'s VPNUUID', async () => {
+  it("binds exactly Chrome and Microsoft RDP to the VPN's VPNUUID", async () => {
     const res = await t.admin.get(`/api/v2/devices/${device}/policy`);
     expect(res.status).toBe(200);
     const p = res.body.results;
@@ -70,14 +80,35 @@ describe('the seed scenario', () => {
     const dir = t.dataDir;
     writeFileSync(path.join(dir, 'ca.pem'), ca.text);
     writeFileSync(path.join(dir, 'vpn.mobileconfig'), res.body as Buffer);
-    execFileSync('openssl', ['cms', '-verify', '-inform', 'DER', '-in', path.join(dir, 'vpn.mobileconfig'), '-CAfile', path.join(dir, 'ca.pem'), '-purpose', 'any', '-out', path.join(dir, 'vpn.plist')], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'cms',
+        '-verify',
+        '-inform',
+        'DER',
+        '-in',
+        path.join(dir, 'vpn.mobileconfig'),
+        '-CAfile',
+        path.join(dir, 'ca.pem'),
+        '-purpose',
+        'any',
+        '-out',
+        path.join(dir, 'vpn.plist'),
+      ],
+      { stdio: 'pipe' },
+    );
     const verified = verifyCms(res.body as Buffer, { trustAnchors: [ca.text] });
     expect(verified.trusted).toBe(true);
     const profile = parsePlist(verified.content) as Record<string, any>;
     const payload = profile.PayloadContent[0];
     expect(payload).toMatchObject({
-      PayloadType: 'com.apple.vpn.managed.applayer', VPNUUID: vpnUuid, OnDemandMatchAppEnabled: true,
-      SafariDomains: ['example.com', 'intranet.example.com'], VPNType: 'VPN', VPNSubType: 'com.cisco.anyconnect',
+      PayloadType: 'com.apple.vpn.managed.applayer',
+      VPNUUID: vpnUuid,
+      OnDemandMatchAppEnabled: true,
+      SafariDomains: ['example.com', 'intranet.example.com'],
+      VPNType: 'VPN',
+      VPNSubType: 'com.cisco.anyconnect',
     });
     expect(payload.VPN).toMatchObject({ RemoteAddress: 'asa.example.com', AuthName: 'jdoe', AuthenticationMethod: 'Password' });
     expect(payload.VendorConfig).toMatchObject({ Group: 'vpndemo-external' });

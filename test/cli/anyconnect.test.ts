@@ -59,7 +59,18 @@ describe('mockiron perapp', () => {
     const ok = mockiron(['perapp', 'check', '--policy', 'examples/perapp-rules.yaml', '--app', 'com.cisco.jabber']);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^PERMITTED: iOS app 'com\.cisco\.jabber'\nreason: rule #2 \(iOS 'com\.cisco\.\*'/);
-    const denied = mockiron(['perapp', 'check', '--policy', 'examples/perapp-rules.yaml', '--app', 'com.android.chrome', '--platform', 'Android', '--app-version', '99.1']);
+    const denied = mockiron([
+      'perapp',
+      'check',
+      '--policy',
+      'examples/perapp-rules.yaml',
+      '--app',
+      'com.android.chrome',
+      '--platform',
+      'Android',
+      '--app-version',
+      '99.1',
+    ]);
     expect(denied.code).toBe(3);
     expect(denied.stdout).toMatch(/^DENIED: .*\nreason: .*99\.1 is below the rule's minVersion 100\.0/);
   });
@@ -76,7 +87,9 @@ describe('mockiron asa', () => {
   it('render → parse → render is stable through the binary', () => {
     const first = mockiron(['asa', 'render', SEED]);
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain('dynamic-access-policy-record DAP_iOS_PerApp\n description "iOS 9.3.1 devices get the wildcard PerApp policy"\n priority 10\n');
+    expect(first.stdout).toContain(
+      'dynamic-access-policy-record DAP_iOS_PerApp\n description "iOS 9.3.1 devices get the wildcard PerApp policy"\n priority 10\n',
+    );
     const parsed = mockiron(['asa', 'parse', '-'], first.stdout);
     expect(parsed.code).toBe(0);
     const again = mockiron(['asa', 'render', '-'], parsed.stdout);
@@ -84,7 +97,11 @@ describe('mockiron asa', () => {
   });
 
   it('parse errors name the line', () => {
-    const r = mockiron(['asa', 'parse', file('bad.cli', 'webvpn\n anyconnect-custom-attr perapp\n!\ndynamic-access-policy-record D\n priority -4\n')]);
+    const r = mockiron([
+      'asa',
+      'parse',
+      file('bad.cli', 'webvpn\n anyconnect-custom-attr perapp\n!\ndynamic-access-policy-record D\n priority -4\n'),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/bad\.cli line 5: priority must be a whole number/);
   });

@@ -45,7 +45,9 @@ describe('mockiron profile build', () => {
     expect(run.stderr).toContain('wrote 6 profile(s)');
     expect(run.code).toBe(0);
     const built = readdirSync(out).sort();
-    const checkedIn = readdirSync(join(ROOT, 'profiles')).filter((f) => f.endsWith('.mobileconfig')).sort();
+    const checkedIn = readdirSync(join(ROOT, 'profiles'))
+      .filter((f) => f.endsWith('.mobileconfig'))
+      .sort();
     expect(built).toEqual(checkedIn);
     expect(built).toContain('vpndemo-external.mobileconfig');
     for (const f of built) expect(readFileSync(join(out, f)).equals(readFileSync(join(ROOT, 'profiles', f))), f).toBe(true);
@@ -70,7 +72,10 @@ describe('mockiron profile build', () => {
     const toStdout = await mockiron('profile', 'build', spec);
     expect(toStdout.stdout).toBe(readFileSync(out, 'utf8'));
     const json = await mockiron('profile', 'build', spec, '--format', 'json');
-    const parsed = JSON.parse(json.stdout) as { PayloadType: string; PayloadContent: Array<{ VPNUUID: string; OnDemandMatchAppEnabled: boolean }> };
+    const parsed = JSON.parse(json.stdout) as {
+      PayloadType: string;
+      PayloadContent: Array<{ VPNUUID: string; OnDemandMatchAppEnabled: boolean }>;
+    };
     expect(parsed.PayloadType).toBe('Configuration');
     expect(parsed.PayloadContent[0]).toMatchObject({ VPNUUID: '3c8a0d4e-6a2b-4f0e-9a51-2d7e5b1c9f10', OnDemandMatchAppEnabled: true });
     const otherNs = await mockiron('profile', 'build', spec, '--namespace', '6ba7b810-9dad-11d1-80b4-00c04fd430c8');
@@ -79,7 +84,10 @@ describe('mockiron profile build', () => {
 
   it('rejects a bad spec with file:line:col and key path, writing nothing', async () => {
     const spec = join(tmp, 'bad.yaml');
-    writeFileSync(spec, SPEC.replace('server: asa.example.com', 'server: asa.example.com\n    colour: blue').replace('intranet.example.com', 'not a domain'));
+    writeFileSync(
+      spec,
+      SPEC.replace('server: asa.example.com', 'server: asa.example.com\n    colour: blue').replace('intranet.example.com', 'not a domain'),
+    );
     const out = join(tmp, 'bad.mobileconfig');
     const run = await mockiron('profile', 'build', spec, '-o', out);
     expect(run.code).not.toBe(0);
@@ -121,7 +129,11 @@ describe('mockiron profile build --sign', () => {
     expect(run.code, run.stderr).toBe(0);
     const plist = join(tmp, 'signed.plist');
     await new Promise<void>((resolve, reject) =>
-      execFile('openssl', ['cms', '-verify', '-inform', 'DER', '-in', out, '-CAfile', join(dataDir, 'signing', 'ca.pem'), '-purpose', 'any', '-out', plist], (err) => (err ? reject(err) : resolve())),
+      execFile(
+        'openssl',
+        ['cms', '-verify', '-inform', 'DER', '-in', out, '-CAfile', join(dataDir, 'signing', 'ca.pem'), '-purpose', 'any', '-out', plist],
+        (err) => (err ? reject(err) : resolve()),
+      ),
     );
     expect(readFileSync(plist)).toEqual(readFileSync(join(ROOT, 'profiles/vpndemo-external.mobileconfig')));
     const lint = await mockiron('profile', 'lint', out);
@@ -129,10 +141,28 @@ describe('mockiron profile build --sign', () => {
   });
 
   it('refuses --sign with --format json, and without an identity', async () => {
-    const json = await mockiron('profile', 'build', 'profiles/vpndemo-external.yaml', '--sign', '--format', 'json', '--data-dir', join(tmp, 'sign-data'));
+    const json = await mockiron(
+      'profile',
+      'build',
+      'profiles/vpndemo-external.yaml',
+      '--sign',
+      '--format',
+      'json',
+      '--data-dir',
+      join(tmp, 'sign-data'),
+    );
     expect(json.code).not.toBe(0);
     expect(json.stderr).toMatch(/--format json/);
-    const none = await mockiron('profile', 'build', 'profiles/vpndemo-external.yaml', '--sign', '--data-dir', join(tmp, 'no-identity'), '-o', join(tmp, 'never.mobileconfig'));
+    const none = await mockiron(
+      'profile',
+      'build',
+      'profiles/vpndemo-external.yaml',
+      '--sign',
+      '--data-dir',
+      join(tmp, 'no-identity'),
+      '-o',
+      join(tmp, 'never.mobileconfig'),
+    );
     expect(none.code).not.toBe(0);
     expect(readdirSync(tmp)).not.toContain('never.mobileconfig');
   });
@@ -160,7 +190,9 @@ describe('mockiron profile inspect', () => {
     writeFileSync(text, 'just some notes\n');
     const run = await mockiron('profile', 'inspect', text);
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe(`mockiron: ${text}: not a configuration profile: neither a property list (XML or binary) nor a signed (DER CMS) profile\n`);
+    expect(run.stderr).toBe(
+      `mockiron: ${text}: not a configuration profile: neither a property list (XML or binary) nor a signed (DER CMS) profile\n`,
+    );
     const der = await mockiron('profile', 'inspect', `${FIXTURES}/mobileconfig-npm/signed-string.der`);
     expect(der.code).toBe(1);
     expect(der.stderr).toContain('signed by C=US, O=Z4, but the signed content is not a property list');
@@ -201,7 +233,9 @@ describe('mockiron profile lint', () => {
     writeFileSync(file, broken);
     const run = await mockiron('profile', 'lint', file);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain(`${file}: error PayloadContent[0].OnDemandMatchAppEnabled: expected <boolean> but found <integer>1</integer>`);
+    expect(run.stdout).toContain(
+      `${file}: error PayloadContent[0].OnDemandMatchAppEnabled: expected <boolean> but found <integer>1</integer>`,
+    );
     expect(run.stdout).toContain(`${file}: error PayloadContent[0].VPNUUID: missing required key VPNUUID`);
     expect(run.stderr).toBe('mockiron: lint failed for 1 of 1 file(s)\n');
     const json = await mockiron('profile', 'lint', '--format', 'json', file);

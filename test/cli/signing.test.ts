@@ -121,7 +121,11 @@ describe('profile sign / verify', () => {
 
   it('signs with --key/--cert/--chain files instead of the data dir', () => {
     const root = CertificateAuthority.create({ keyType: 'rsa', subject: { commonName: 'File Root' } });
-    const intermediate = root.issueKeyAndCertificate({ keyType: 'ec', profile: 'intermediate-ca', subject: { commonName: 'File Intermediate' } });
+    const intermediate = root.issueKeyAndCertificate({
+      keyType: 'ec',
+      profile: 'intermediate-ca',
+      subject: { commonName: 'File Intermediate' },
+    });
     const signer = new CertificateAuthority(intermediate.certificate, intermediate.privateKey).issueKeyAndCertificate({
       keyType: 'ec',
       profile: 'signer',
@@ -133,7 +137,21 @@ describe('profile sign / verify', () => {
     writeFileSync(path('file-root.pem'), root.certificatePem);
     const out = path('file-signed.mobileconfig');
     expectOk(
-      mockiron(['profile', 'sign', input, '-o', out, '--key', path('file.key'), '--cert', path('file.crt'), '--chain', path('file-chain.pem'), '--data-dir', path('none')]),
+      mockiron([
+        'profile',
+        'sign',
+        input,
+        '-o',
+        out,
+        '--key',
+        path('file.key'),
+        '--cert',
+        path('file.crt'),
+        '--chain',
+        path('file-chain.pem'),
+        '--data-dir',
+        path('none'),
+      ]),
     );
     expect(opensslCmsVerify(temp.dir, readFileSync(out), root.certificatePem).ok).toBe(true);
     const verified = expectOk(mockiron(['profile', 'verify', out, '--ca', path('file-root.pem')]));
@@ -178,7 +196,9 @@ describe('profile sign / verify', () => {
     expect(readFileSync(out).equals(readFileSync(join(FIXTURES, 'encrypted-dns/quad9-default-tls.mobileconfig')))).toBe(true);
 
     // Without anchors: the signature is valid, trust is reported as not evaluated, exit 0
-    const noAnchors = expectOk(mockiron(['profile', 'verify', fixture, '--at', '2026-04-01T00:00:00Z', '--json', '--data-dir', path('none')]));
+    const noAnchors = expectOk(
+      mockiron(['profile', 'verify', fixture, '--at', '2026-04-01T00:00:00Z', '--json', '--data-dir', path('none')]),
+    );
     const json = JSON.parse(noAnchors.stdout);
     expect(json.signatureValid).toBe(true);
     expect(json.trusted).toBe(false);
@@ -189,7 +209,11 @@ describe('signing import', () => {
   let material: { key: string; cert: string; chain: string; root: string; p12: string; pass: string; rootFingerprint: string };
   beforeAll(() => {
     const root = CertificateAuthority.create({ keyType: 'ec', subject: { commonName: 'Corp Root' } });
-    const intermediate = root.issueKeyAndCertificate({ keyType: 'ec', profile: 'intermediate-ca', subject: { commonName: 'Corp Issuing' } });
+    const intermediate = root.issueKeyAndCertificate({
+      keyType: 'ec',
+      profile: 'intermediate-ca',
+      subject: { commonName: 'Corp Issuing' },
+    });
     const signer = new CertificateAuthority(intermediate.certificate, intermediate.privateKey).issueKeyAndCertificate({
       keyType: 'rsa',
       profile: 'signer',
@@ -210,8 +234,18 @@ describe('signing import', () => {
     writeFileSync(material.root, root.certificatePem);
     writeFileSync(material.pass, 'p12 secret\n');
     const made = run('openssl', [
-      'pkcs12', '-export', '-inkey', material.key, '-in', material.cert, '-certfile', material.chain,
-      '-out', material.p12, '-passout', `file:${material.pass}`,
+      'pkcs12',
+      '-export',
+      '-inkey',
+      material.key,
+      '-in',
+      material.cert,
+      '-certfile',
+      material.chain,
+      '-out',
+      material.p12,
+      '-passout',
+      `file:${material.pass}`,
     ]);
     expect(made.status, made.stderr).toBe(0);
   });
@@ -219,7 +253,9 @@ describe('signing import', () => {
   it('imports PEM key, certificate and chain; signing then chains to the imported root', () => {
     const dataDir = path('import-pem');
     expectOk(mockiron(['signing', 'init', '--data-dir', dataDir]));
-    const result = expectOk(mockiron(['signing', 'import', '--key', material.key, '--cert', material.cert, '--chain', material.chain, '--data-dir', dataDir]));
+    const result = expectOk(
+      mockiron(['signing', 'import', '--key', material.key, '--cert', material.cert, '--chain', material.chain, '--data-dir', dataDir]),
+    );
     expect(result.stdout).toContain('CN=Corp Profile Signer');
     expect(result.stdout).toContain(material.rootFingerprint);
     expect(result.stdout).not.toMatch(/PRIVATE KEY/);
@@ -251,13 +287,25 @@ describe('signing import', () => {
     writeFileSync(otherKey, CertificateAuthority.create({ keyType: 'rsa' }).exportPrivateKeyPem());
     writeFileSync(path('wrong.pass'), 'nope');
 
-    expectFailure(mockiron(['signing', 'import', '--p12', material.p12, '--passphrase-file', path('wrong.pass'), '--data-dir', dataDir]), /wrong passphrase/);
+    expectFailure(
+      mockiron(['signing', 'import', '--p12', material.p12, '--passphrase-file', path('wrong.pass'), '--data-dir', dataDir]),
+      /wrong passphrase/,
+    );
     expectFailure(mockiron(['signing', 'import', '--p12', material.p12, '--data-dir', dataDir]), /needs a passphrase/);
-    expectFailure(mockiron(['signing', 'import', '--key', otherKey, '--cert', material.cert, '--chain', material.chain, '--data-dir', dataDir]), /does not match/);
-    expectFailure(mockiron(['signing', 'import', '--key', material.key, '--cert', material.cert, '--chain', material.root, '--data-dir', dataDir]), /does not link/);
+    expectFailure(
+      mockiron(['signing', 'import', '--key', otherKey, '--cert', material.cert, '--chain', material.chain, '--data-dir', dataDir]),
+      /does not match/,
+    );
+    expectFailure(
+      mockiron(['signing', 'import', '--key', material.key, '--cert', material.cert, '--chain', material.root, '--data-dir', dataDir]),
+      /does not link/,
+    );
     expectFailure(mockiron(['signing', 'import', '--key', material.key, '--data-dir', dataDir]), /--key and --cert/);
     expectFailure(mockiron(['signing', 'import', '--p12', material.p12, '--key', material.key, '--data-dir', dataDir]), /either --p12 or/);
-    expectFailure(mockiron(['signing', 'import', '--key', path('nope.key'), '--cert', material.cert, '--data-dir', dataDir]), /does not exist/);
+    expectFailure(
+      mockiron(['signing', 'import', '--key', path('nope.key'), '--cert', material.cert, '--data-dir', dataDir]),
+      /does not exist/,
+    );
 
     expect(snapshot(dataDir)).toEqual(before);
   });

@@ -47,7 +47,8 @@ function ownModules(modules: string[]): string[] {
 
 // Command definitions: the CLI entry and kit, each capability's cli.ts, and the constants
 // their help texts show.
-const DEFINITION_MODULE = /^dist\/(cli\/(main|errors|server-commands)|(profiles|signing|anyconnect|simulator)\/cli|config|anyconnect\/types|simulator\/fault-kinds)\.js$/;
+const DEFINITION_MODULE =
+  /^dist\/(cli\/(main|errors|server-commands)|(profiles|signing|anyconnect|simulator)\/cli|config|anyconnect\/types|simulator\/fault-kinds)\.js$/;
 
 describe('start-up: what a command loads', () => {
   it.each([
@@ -77,7 +78,13 @@ describe('start-up: what a command loads', () => {
     expect(own).toContain('dist/profiles/cli-build.js');
     expect(own).toContain('dist/profiles/spec.js');
     const implementation = own.filter((m) => !DEFINITION_MODULE.test(m));
-    expect(implementation.filter((m) => /^dist\/(signing|server|http|db|mdm|simulator|anyconnect)\/|\/(cli-read|lint|schema-loader|read-profile|signed-content)\.js$/.test(m))).toEqual([]);
+    expect(
+      implementation.filter((m) =>
+        /^dist\/(signing|server|http|db|mdm|simulator|anyconnect)\/|\/(cli-read|lint|schema-loader|read-profile|signed-content)\.js$/.test(
+          m,
+        ),
+      ),
+    ).toEqual([]);
     for (const heavy of ['node-forge', 'cli-progress', 'pino', 'express', '@prisma/client', 'better-sqlite3']) {
       expect(packages(run.modules)).not.toContain(heavy);
     }

@@ -16,7 +16,15 @@ import { removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 
 const run = promisify(execFile);
 const SCEP_SUBMIT_CANDIDATES = ['/usr/lib/certmonger/scep-submit', '/usr/libexec/certmonger/scep-submit'];
-const TERMINAL = new Set(['MONITORING', 'CA_REJECTED', 'CA_UNREACHABLE', 'CA_UNCONFIGURED', 'NEED_GUIDANCE', 'NEED_CA', 'CA_WORKING_FAILED']);
+const TERMINAL = new Set([
+  'MONITORING',
+  'CA_REJECTED',
+  'CA_UNREACHABLE',
+  'CA_UNCONFIGURED',
+  'NEED_GUIDANCE',
+  'NEED_CA',
+  'CA_WORKING_FAILED',
+]);
 
 let t: TestApp;
 let server: Server;
@@ -80,7 +88,9 @@ beforeAll(async () => {
   // Not skippable: a machine without certmonger fails here with the fix in the message.
   const found = SCEP_SUBMIT_CANDIDATES.find((p) => existsSync(p));
   if (!(await which('getcert')) || !(await which('certmonger')) || !found) {
-    throw new Error('certmonger is not installed (getcert, certmonger, scep-submit): run `bash scripts/install-system-deps.sh` as root (npm test runs it as its pretest step)');
+    throw new Error(
+      'certmonger is not installed (getcert, certmonger, scep-submit): run `bash scripts/install-system-deps.sh` as root (npm test runs it as its pretest step)',
+    );
   }
   scepSubmit = found;
 

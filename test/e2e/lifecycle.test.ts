@@ -31,11 +31,17 @@ async function freePort(): Promise<number> {
 
 function serve(flags: string[], dataDir: string) {
   const args = ['bin/mockiron.js', 'serve', '--host', '127.0.0.1', '--data-dir', dataDir, ...flags];
-  const child = spawn('node', args, { cwd: root, env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: adminPassword }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('node', args, {
+    cwd: root,
+    env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: adminPassword },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (b) => (out += b));
   child.stderr.on('data', (b) => (out += b));
-  const exit = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (code) => resolve({ code, at: performance.now() })));
+  const exit = new Promise<{ code: number | null; at: number }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, at: performance.now() })),
+  );
   /** Resolves when the log has a line with this message. */
   const logged = (msg: string) =>
     new Promise<number>((resolve, reject) => {
@@ -78,16 +84,28 @@ interface Target {
 }
 
 /** One request on a fresh connection (or the given agent's), timed; never rejects. */
-function send(target: Target, opts: { method?: string; path: string; headers?: Record<string, string>; agent?: http.Agent | false }): Promise<Outcome> {
+function send(
+  target: Target,
+  opts: { method?: string; path: string; headers?: Record<string, string>; agent?: http.Agent | false },
+): Promise<Outcome> {
   const sentAt = performance.now();
   const outcome = (o: Partial<Outcome>): Outcome => ({ sentAt, ms: performance.now() - sentAt, path: opts.path, ...o });
   return new Promise((resolve) => {
-    const common = { host: '127.0.0.1', port: target.port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers, agent: opts.agent ?? false };
+    const common = {
+      host: '127.0.0.1',
+      port: target.port,
+      method: opts.method ?? 'GET',
+      path: opts.path,
+      headers: opts.headers,
+      agent: opts.agent ?? false,
+    };
     const onResponse = (res: http.IncomingMessage) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(outcome({ status: res.statusCode, retryAfter: res.headers['retry-after'], connection: res.headers.connection, body })));
+      res.on('end', () =>
+        resolve(outcome({ status: res.statusCode, retryAfter: res.headers['retry-after'], connection: res.headers.connection, body })),
+      );
       res.on('error', (err: NodeJS.ErrnoException) => resolve(outcome({ error: err.code ?? err.message })));
     };
     let req: http.ClientRequest;
@@ -141,16 +159,33 @@ function slowUpload(target: Target, body: string) {
   let req!: http.ClientRequest;
   const result = new Promise<Outcome>((resolve) => {
     const options = {
-      host: '127.0.0.1', port: target.port, method: 'POST', path: '/api/v2/users', agent: false as const,
+      host: '127.0.0.1',
+      port: target.port,
+      method: 'POST',
+      path: '/api/v2/users',
+      agent: false as const,
       headers: { authorization, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
     };
     const onResponse = (res: http.IncomingMessage) => {
       let text = '';
       res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ sentAt, ms: performance.now() - sentAt, path: options.path, status: res.statusCode, connection: res.headers.connection, body: text }));
+      res.on('end', () =>
+        resolve({
+          sentAt,
+          ms: performance.now() - sentAt,
+          path: options.path,
+          status: res.statusCode,
+          connection: res.headers.connection,
+          body: text,
+        }),
+      );
     };
-    req = target.tls ? https.request({ ...options, servername: 'localhost', ca: readFileSync(target.caFile!) }, onResponse) : http.request(options, onResponse);
-    req.on('error', (err: NodeJS.ErrnoException) => resolve({ sentAt, ms: performance.now() - sentAt, path: options.path, error: err.code ?? err.message }));
+    req = target.tls
+      ? https.request({ ...options, servername: 'localhost', ca: readFileSync(target.caFile!) }, onResponse)
+      : http.request(options, onResponse);
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      resolve({ sentAt, ms: performance.now() - sentAt, path: options.path, error: err.code ?? err.message }),
+    );
     req.write(body.slice(0, 5));
   });
   return { result, finish: () => req.end(body.slice(5)) };
@@ -170,14 +205,17 @@ function problem(o: Outcome, window: Phases): string | undefined {
     if (o.retryAfter !== '1') return 'a 503 without Retry-After: 1';
     if (o.connection !== 'close') return 'a 503 that keeps the connection';
     const message = (JSON.parse(o.body!) as { messages: { type: string; messageKey: string }[] }).messages[0];
-    if (message?.type !== 'Error' || message.messageKey !== 'com.mobileiron.vsp.messages.http.503') return `a 503 without the error envelope: ${o.body}`;
+    if (message?.type !== 'Error' || message.messageKey !== 'com.mobileiron.vsp.messages.http.503')
+      return `a 503 without the error envelope: ${o.body}`;
     return undefined;
   }
-  if (o.status !== undefined) return o.status === probes.find((p) => p.path === o.path)!.status ? undefined : `answered ${o.status}: ${o.body}`;
+  if (o.status !== undefined)
+    return o.status === probes.find((p) => p.path === o.path)!.status ? undefined : `answered ${o.status}: ${o.body}`;
   // A connection the system completed in the instant the listener closes is reset by the
   // kernel (it never reached the server; every server that closes its socket has this
   // window, which the server narrows by accepting what waits first). Only then.
-  if (o.error === 'ECONNRESET' && window.closedAt !== undefined && o.sentAt > window.closedAt - 100 && o.sentAt < window.closedAt + 50) return undefined;
+  if (o.error === 'ECONNRESET' && window.closedAt !== undefined && o.sentAt > window.closedAt - 100 && o.sentAt < window.closedAt + 50)
+    return undefined;
   // No answer is allowed only while nothing listens: before the port opened, after exit.
   if (o.error !== 'ECONNREFUSED') return `failed: ${o.error}`;
   return o.sentAt < window.firstAnswer || o.sentAt > window.stopAt ? undefined : 'refused while serving';
@@ -187,7 +225,11 @@ function expectNoProblems(outcomes: Outcome[], window: Phases) {
   const t0 = outcomes[0]?.sentAt ?? 0;
   const problems = outcomes.flatMap((o) => {
     const p = problem(o, window);
-    return p ? [`${o.path} sent at +${Math.round(o.sentAt - t0)} ms (SIGTERM${o.sentAt < window.stopAt ? '' : '+'}${Math.round(o.sentAt - window.stopAt)} ms): ${p}`] : [];
+    return p
+      ? [
+          `${o.path} sent at +${Math.round(o.sentAt - t0)} ms (SIGTERM${o.sentAt < window.stopAt ? '' : '+'}${Math.round(o.sentAt - window.stopAt)} ms): ${p}`,
+        ]
+      : [];
   });
   expect(problems).toEqual([]);
   // and that window stays what it is: a rare one-off, not a way out
@@ -278,7 +320,9 @@ describe('mockiron serve --port 0 --tls', () => {
       const outcomes = probing.outcomes;
       const { real, firstAnswer, firstReal, slowestMs } = summary(outcomes);
       const starting503 = outcomes.filter((o) => o.status === 503 && o.sentAt < firstReal);
-      console.info(`port 0, tls: ${outcomes.length} requests, ${starting503.length} answered 503 while starting, slowest answer ${slowestMs} ms`);
+      console.info(
+        `port 0, tls: ${outcomes.length} requests, ${starting503.length} answered 503 while starting, slowest answer ${slowestMs} ms`,
+      );
       expectNoProblems(outcomes, { firstAnswer, stopAt, closedAt: server.closedAt() });
       expect(outcomes.filter((o) => o.sentAt < firstReal).every((o) => o.status === 503)).toBe(true);
       expect(real.length).toBeGreaterThan(5);

@@ -11,7 +11,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 function serve(dataDir: string, env: Record<string, string> = {}) {
   const child = spawn('node', ['bin/mockiron.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
-    cwd: root, env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: root,
+    env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout.on('data', (b) => (out += b));
@@ -45,20 +47,31 @@ describe('mockiron serve', () => {
       expect(ping.status).toBe(200);
       // With --port 0 and no --public-url, what devices are told to reach carries the bound port
       const port = new URL(url).port;
-      const post = (p: string, body: unknown) => fetch(`${url}/api/v2${p}`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const post = (p: string, body: unknown) =>
+        fetch(`${url}/api/v2${p}`, {
+          method: 'POST',
+          headers: { authorization, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
       expect((await post('/users', { userId: 'porter' })).status).toBe(201);
       const invitation = (await (await post('/enrollments', { userId: 'porter' })).json()) as { results: { url: string } };
       expect(new URL(invitation.results.url).port).toBe(port);
       expect((await fetch(invitation.results.url)).status).toBe(200);
       // the structured log lines never carry it
-      for (const line of first.output().split('\n').filter((l) => l.startsWith('{'))) expect(line).not.toContain(password);
+      for (const line of first
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{')))
+        expect(line).not.toContain(password);
       first.child.kill('SIGTERM');
       expect(await first.exit).toBe(0);
 
       const second = serve(dataDir);
       const url2 = await second.url;
       expect(second.output()).not.toMatch(/generated password/);
-      const again = await fetch(`${url2}/api/v2/ping`, { headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` } });
+      const again = await fetch(`${url2}/api/v2/ping`, {
+        headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` },
+      });
       expect(again.status).toBe(200);
       second.child.kill('SIGINT');
       expect(await second.exit).toBe(0);

@@ -45,7 +45,10 @@ function freePort(): Promise<number> {
 /** Runs the real binary without blocking this process (the server's log pipe must keep draining). */
 function mockiron(args: string[], timeoutMs = 240_000): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: ADMIN_PASSWORD }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: ADMIN_PASSWORD },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -86,10 +89,14 @@ async function apiOk(method: string, pathname: string, body?: unknown): Promise<
 async function startServer(): Promise<void> {
   const port = await freePort();
   // An explicit port (rather than 0) keeps the public URL in enrollment profiles and the bound port the same
-  serverProcess = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--public-url', `http://127.0.0.1:${port}`, '--data-dir', dataDir], {
-    env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: ADMIN_PASSWORD, MOCKIRON_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  serverProcess = spawn(
+    process.execPath,
+    [BIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--public-url', `http://127.0.0.1:${port}`, '--data-dir', dataDir],
+    {
+      env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: ADMIN_PASSWORD, MOCKIRON_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   serverUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the server did not log its URL in time:\n${serverLog}`)), 60_000);
     const onData = (chunk: Buffer) => {
@@ -109,19 +116,31 @@ async function startServer(): Promise<void> {
 function simulateArgs(iterations: number, pollIntervalMs: number, devices = DEVICES): string[] {
   return [
     'simulate',
-    '--server', serverUrl,
-    '--devices', String(devices),
-    '--concurrency', String(devices),
-    '--iterations', String(iterations),
-    '--poll-interval', String(pollIntervalMs),
-    '--state', stateFile,
-    '--models', 'iPad4,1:9.3.1,iPhone8,1:10.3.3',
+    '--server',
+    serverUrl,
+    '--devices',
+    String(devices),
+    '--concurrency',
+    String(devices),
+    '--iterations',
+    String(iterations),
+    '--poll-interval',
+    String(pollIntervalMs),
+    '--state',
+    stateFile,
+    '--models',
+    'iPad4,1:9.3.1,iPhone8,1:10.3.3',
     '--json',
   ];
 }
 
 interface StatusView {
-  devices: { udid: string; status: string; profiles: { identifier: string; payloadTypes: string[]; vpnUuids: string[] }[]; apps: Record<string, { vpnUuid: string | null }> }[];
+  devices: {
+    udid: string;
+    status: string;
+    profiles: { identifier: string; payloadTypes: string[]; vpnUuids: string[] }[];
+    apps: Record<string, { vpnUuid: string | null }>;
+  }[];
 }
 
 async function simulatorStatus(): Promise<StatusView> {
@@ -131,7 +150,10 @@ async function simulatorStatus(): Promise<StatusView> {
 async function serverDevices(): Promise<Map<string, { uuid: string; status: string }>> {
   const byUdid = new Map<string, { uuid: string; status: string }>();
   for (let offset = 0; ; offset += 200) {
-    const page = await apiOk('GET', `/api/v2/devices?fields=${encodeURIComponent('common.uuid,common.status,ios.iPhone UDID')}&limit=200&offset=${offset}`);
+    const page = await apiOk(
+      'GET',
+      `/api/v2/devices?fields=${encodeURIComponent('common.uuid,common.status,ios.iPhone UDID')}&limit=200&offset=${offset}`,
+    );
     for (const d of page.results) {
       const udid = d['ios.iPhone UDID'];
       if (typeof udid === 'string') byUdid.set(udid.toLowerCase(), { uuid: d['common.uuid'], status: d['common.status'] });
@@ -159,7 +181,10 @@ beforeAll(async () => {
   vpnUuid = vpn.results.vpnUuid;
   expect(vpnUuid).toMatch(/^[0-9A-Fa-f-]{36}$/);
   await apiOk('PUT', `/api/v2/configurations/vpn/${vpn.results.id}/labels/${label.results.id}`);
-  for (const [name, bundleId] of [['Chrome', CHROME], ['Microsoft RDP', RDP]] as const) {
+  for (const [name, bundleId] of [
+    ['Chrome', CHROME],
+    ['Microsoft RDP', RDP],
+  ] as const) {
     const app = await apiOk('POST', '/api/v2/appstore/apps', { name, bundleId });
     await apiOk('PUT', `/api/v2/appstore/apps/${app.results.id}/labels/${label.results.id}`);
   }
@@ -200,7 +225,10 @@ describe('the device simulator against a real server', () => {
     for (const uuid of deviceUuids) {
       const policy = (await apiOk('GET', `/api/v2/devices/${uuid}/policy`)).results;
       expect(policy.vpnConfigurations.map((v: { vpnUuid: string }) => v.vpnUuid)).toEqual([vpnUuid]);
-      expect(policy.apps.map((a: { bundleId: string; vpnUuid: string }) => [a.bundleId, a.vpnUuid]).sort()).toEqual([[CHROME, vpnUuid], [RDP, vpnUuid]]);
+      expect(policy.apps.map((a: { bundleId: string; vpnUuid: string }) => [a.bundleId, a.vpnUuid]).sort()).toEqual([
+        [CHROME, vpnUuid],
+        [RDP, vpnUuid],
+      ]);
     }
 
     // Resume from the state file: no new enrollments, the devices poll and receive the commands
@@ -231,7 +259,17 @@ describe('the device simulator against a real server', () => {
     await apiOk('POST', '/api/v2/devices/action?actionType=SEND_MESSAGE', { deviceUuids: enrolledUuids, message: 'fault drill' });
 
     // Three more devices enroll during the run, so replayed OTA and SCEP challenges are exercised too
-    const faulty = expectOk(await mockiron([...simulateArgs(4, 100, DEVICES + 3), '--faults', 'corrupt-signature,replay-challenge,truncated-body,drop-connection', '--fault-rate', '0.5', '--not-now-rate', '0.3']));
+    const faulty = expectOk(
+      await mockiron([
+        ...simulateArgs(4, 100, DEVICES + 3),
+        '--faults',
+        'corrupt-signature,replay-challenge,truncated-body,drop-connection',
+        '--fault-rate',
+        '0.5',
+        '--not-now-rate',
+        '0.3',
+      ]),
+    );
     const summary = JSON.parse(faulty.stdout);
     expect(summary.devices).toMatchObject({ total: DEVICES + 3, enrolledThisRun: 3, enrollmentFailures: 0 });
     expect(summary.duplicateDeliveries).toBe(0);
@@ -245,10 +283,12 @@ describe('the device simulator against a real server', () => {
     // Every command is delivered or still queued; then a calm run delivers whatever is left
     const statuses = async () => {
       const all: { commandUuid: string; requestType: string; status: string }[] = [];
-      for (const uuid of (await serverDevices()).values()) all.push(...(await apiOk('GET', `/api/v2/devices/${uuid.uuid}/commands?limit=200`)).results);
+      for (const uuid of (await serverDevices()).values())
+        all.push(...(await apiOk('GET', `/api/v2/devices/${uuid.uuid}/commands?limit=200`)).results);
       return all;
     };
-    for (const c of await statuses()) expect(['Acknowledged', 'Error', 'Queued', 'Sent', 'NotNow', 'Canceled'], JSON.stringify(c)).toContain(c.status);
+    for (const c of await statuses())
+      expect(['Acknowledged', 'Error', 'Queued', 'Sent', 'NotNow', 'Canceled'], JSON.stringify(c)).toContain(c.status);
     const calm = JSON.parse(expectOk(await mockiron(simulateArgs(2, 100, DEVICES + 3))).stdout);
     expect(calm.duplicateDeliveries).toBe(0);
     expect(calm.errors.total).toBe(0);
@@ -257,6 +297,8 @@ describe('the device simulator against a real server', () => {
     const drills = after.filter((c) => c.requestType === 'DeviceLock');
     expect(drills).toHaveLength(DEVICES);
     expect(drills.every((c) => c.status === 'Acknowledged')).toBe(true);
-    expect(after.filter((c) => c.requestType === 'DeviceInformation' && c.status === 'Acknowledged').length).toBeGreaterThanOrEqual(DEVICES);
+    expect(after.filter((c) => c.requestType === 'DeviceInformation' && c.status === 'Acknowledged').length).toBeGreaterThanOrEqual(
+      DEVICES,
+    );
   }, 300_000);
 });

@@ -39,7 +39,13 @@ export class TestDevice {
     const service = parsePlist(verifyCms(phase1.body as Buffer, { trustAnchors: [this.caPem] }).content) as PlistDict;
     expect(service.PayloadType).toBe('Profile Service');
     const content = service.PayloadContent as PlistDict;
-    const attributes = toXmlPlist({ UDID: this.udid, VERSION: this.osVersion, PRODUCT: this.model, SERIAL: this.serial, CHALLENGE: content.Challenge as string });
+    const attributes = toXmlPlist({
+      UDID: this.udid,
+      VERSION: this.osVersion,
+      PRODUCT: this.model,
+      SERIAL: this.serial,
+      CHALLENGE: content.Challenge as string,
+    });
     const phase2 = await this.postOta(new URL(content.URL as string).pathname, Buffer.from(attributes));
     expect(phase2.status, String(phase2.body)).toBe(200);
     this.enrollmentProfile = parsePlist(verifyCms(phase2.body as Buffer, { trustAnchors: [this.caPem] }).content) as PlistDict;
@@ -64,13 +70,24 @@ export class TestDevice {
       ? readCertsOnly(caCert.body as Buffer).find((c) => c.ca)!
       : new X509Certificate(caCert.body as Buffer);
     const { privateKey } = generateKeyPair('rsa');
-    const request = buildPkcsReq({ caCert: ca, privateKey, subject: { commonName: `device ${this.udid}` }, challengePassword: challengeOverride ?? (payload.Challenge as string) });
-    const res = await this.http.post('/scep?operation=PKIOperation').set('content-type', 'application/x-pki-message').send(request.der).buffer(true).parse(rawBody);
+    const request = buildPkcsReq({
+      caCert: ca,
+      privateKey,
+      subject: { commonName: `device ${this.udid}` },
+      challengePassword: challengeOverride ?? (payload.Challenge as string),
+    });
+    const res = await this.http
+      .post('/scep?operation=PKIOperation')
+      .set('content-type', 'application/x-pki-message')
+      .send(request.der)
+      .buffer(true)
+      .parse(rawBody);
     expect(res.status).toBe(200);
     const rep = parseCertRep(res.body as Buffer, { requesterKey: privateKey, requesterCert: request.signer.certificate, caCert: ca });
     if (rep.status !== 'SUCCESS') return rep;
     this.key = privateKey;
-    this.certificate = rep.certificates.find((c) => c.publicKey.equals?.(request.signer.certificate.publicKey) ?? true) ?? rep.certificates[0]!;
+    this.certificate =
+      rep.certificates.find((c) => c.publicKey.equals?.(request.signer.certificate.publicKey) ?? true) ?? rep.certificates[0]!;
     return rep;
   }
 
@@ -93,11 +110,24 @@ export class TestDevice {
   }
 
   authenticate() {
-    return this.checkin({ MessageType: 'Authenticate', Topic: 'com.apple.mgmt.External.mockiron', SerialNumber: this.serial, ProductName: this.model, OSVersion: this.osVersion, DeviceName: 'Test iPad' });
+    return this.checkin({
+      MessageType: 'Authenticate',
+      Topic: 'com.apple.mgmt.External.mockiron',
+      SerialNumber: this.serial,
+      ProductName: this.model,
+      OSVersion: this.osVersion,
+      DeviceName: 'Test iPad',
+    });
   }
 
   tokenUpdate() {
-    return this.checkin({ MessageType: 'TokenUpdate', Topic: 'com.apple.mgmt.External.mockiron', Token: randomBytes(32), PushMagic: 'push-magic-1', UnlockToken: randomBytes(16) });
+    return this.checkin({
+      MessageType: 'TokenUpdate',
+      Topic: 'com.apple.mgmt.External.mockiron',
+      Token: randomBytes(32),
+      PushMagic: 'push-magic-1',
+      UnlockToken: randomBytes(16),
+    });
   }
 
   /** Idle or a result; returns the next command (or null for an empty answer). */

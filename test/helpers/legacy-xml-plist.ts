@@ -26,7 +26,8 @@ function convert(value: PackagePlistValue, path: string): PlistValue {
     if (Number.isNaN(value)) throw new PlistParseError(`${path || 'document'}: <integer> is not a number`);
     return value;
   }
-  if (value instanceof Date && Number.isNaN(value.getTime())) throw new PlistParseError(`${path || 'document'}: <date> is not a valid date`);
+  if (value instanceof Date && Number.isNaN(value.getTime()))
+    throw new PlistParseError(`${path || 'document'}: <date> is not a valid date`);
   if (typeof value === 'boolean' || value instanceof Date || value instanceof Uint8Array) return value;
   if (Array.isArray(value)) return value.map((v, i) => convert(v, `${path}[${i}]`));
   const out: PlistDict = {};

@@ -72,7 +72,8 @@ export class DocumentChecker {
   /** What is wrong with this answer by the document (empty: it conforms). */
   check(op: Operation, answer: Answer): string[] {
     const documented = op.spec.responses?.[String(answer.status)];
-    if (!documented) return [`${op.key}: status ${answer.status} is not documented (documented: ${Object.keys(op.spec.responses ?? {}).join(', ')})`];
+    if (!documented)
+      return [`${op.key}: status ${answer.status} is not documented (documented: ${Object.keys(op.spec.responses ?? {}).join(', ')})`];
     const contentType = answer.headers['content-type'];
     const mediaType = mediaTypeOf(typeof contentType === 'string' ? contentType : undefined);
     const content: Record<string, Json> | undefined = documented.content;
@@ -91,7 +92,9 @@ export class DocumentChecker {
     const validate = this.validator(op, answer.status, content[mediaType].schema ?? {});
     if (validate(body)) return [];
     const err = validate.errors?.[0];
-    return [`${op.key}: ${answer.status} body does not match the schema at ${err?.instancePath || '/'}: ${err?.message} (${JSON.stringify(body).slice(0, 200)})`];
+    return [
+      `${op.key}: ${answer.status} body does not match the schema at ${err?.instancePath || '/'}: ${err?.message} (${JSON.stringify(body).slice(0, 200)})`,
+    ];
   }
 
   private validator(op: Operation, status: number, schema: Json): ValidateFunction {

@@ -98,12 +98,7 @@ export interface UnknownCheckinMessage extends CheckinCommon {
   udid?: string;
 }
 
-export type CheckinMessage =
-  | AuthenticateMessage
-  | TokenUpdateMessage
-  | CheckOutMessage
-  | UnsupportedCheckinMessage
-  | UnknownCheckinMessage;
+export type CheckinMessage = AuthenticateMessage | TokenUpdateMessage | CheckOutMessage | UnsupportedCheckinMessage | UnknownCheckinMessage;
 
 /** A message is on a user channel when it names a user (UserID, or EnrollmentUserID for User Enrollment). */
 export function detectChannel(dict: PlistDict): MdmChannel {

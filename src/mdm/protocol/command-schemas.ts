@@ -118,7 +118,11 @@ function typeMatches(expected: CommandKeyType, actual: PlistTypeName): boolean {
 export function validateCommandFields(requestType: string, fields: PlistDict): CommandValidation {
   const schema = Object.hasOwn(COMMAND_SCHEMAS, requestType) ? COMMAND_SCHEMAS[requestType] : undefined;
   if (!schema) {
-    return { known: false, errors: [], warnings: [`RequestType "${requestType}" is not in the known command table; its keys were not checked`] };
+    return {
+      known: false,
+      errors: [],
+      warnings: [`RequestType "${requestType}" is not in the known command table; its keys were not checked`],
+    };
   }
   const errors: string[] = [];
   const warnings: string[] = [];

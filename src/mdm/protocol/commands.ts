@@ -128,7 +128,9 @@ function attributesDict(what: string, attributes: ApplicationAttributes | undefi
 
 export function installApplicationCommand(input: InstallApplicationInput): MdmCommand<'InstallApplication'> {
   const what = 'InstallApplication';
-  const sources = (['iTunesStoreId', 'identifier', 'manifestUrl'] as const).filter((key) => (input as unknown as Record<string, unknown>)[key] !== undefined);
+  const sources = (['iTunesStoreId', 'identifier', 'manifestUrl'] as const).filter(
+    (key) => (input as unknown as Record<string, unknown>)[key] !== undefined,
+  );
   if (sources.length !== 1) {
     invalidArgument(`${what}: give exactly one of iTunesStoreId, identifier or manifestUrl (got ${sources.length})`);
   }
@@ -156,7 +158,8 @@ export function installApplicationCommand(input: InstallApplicationInput): MdmCo
   if (input.configuration !== undefined) fields.Configuration = input.configuration;
   fields.Attributes = attributesDict(what, input.attributes, input.vpnUuid);
   if (input.changeManagementState !== undefined) {
-    if (input.changeManagementState !== 'Managed') invalidArgument(`${what}: ChangeManagementState can only be "Managed"`, 'ChangeManagementState');
+    if (input.changeManagementState !== 'Managed')
+      invalidArgument(`${what}: ChangeManagementState can only be "Managed"`, 'ChangeManagementState');
     fields.ChangeManagementState = input.changeManagementState;
   }
   return makeCommand('InstallApplication', fields, input);
@@ -181,7 +184,9 @@ export function installedApplicationListCommand(
   );
 }
 
-export function managedApplicationListCommand(input: { identifiers?: string[] } & CommandOptions = {}): MdmCommand<'ManagedApplicationList'> {
+export function managedApplicationListCommand(
+  input: { identifiers?: string[] } & CommandOptions = {},
+): MdmCommand<'ManagedApplicationList'> {
   const what = 'ManagedApplicationList';
   return makeCommand(what, { Identifiers: input.identifiers && nonEmptyList(input.identifiers, what, 'Identifiers') }, input);
 }
@@ -271,7 +276,9 @@ function sixCharacterPin(what: string, pin: string | undefined): string | undefi
 }
 
 /** Message and PhoneNumber show on the lock screen; PIN is macOS-only. */
-export function deviceLockCommand(input: { message?: string; phoneNumber?: string; pin?: string } & CommandOptions = {}): MdmCommand<'DeviceLock'> {
+export function deviceLockCommand(
+  input: { message?: string; phoneNumber?: string; pin?: string } & CommandOptions = {},
+): MdmCommand<'DeviceLock'> {
   return makeCommand(
     'DeviceLock',
     { Message: input.message, PhoneNumber: input.phoneNumber, PIN: sixCharacterPin('DeviceLock', input.pin) },

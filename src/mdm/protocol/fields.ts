@@ -2,7 +2,16 @@
 // Every failure is an MdmProtocolError naming the key path, so a device bug reads as
 // "TokenUpdate: Token must be data" rather than a TypeError deep in a route.
 
-import { PlistParseError, PlistReal, isPlistDict, parsePlist, plistTypeOf, type PlistDict, type PlistLimits, type PlistValue } from '../../plist/index.js';
+import {
+  PlistParseError,
+  PlistReal,
+  isPlistDict,
+  parsePlist,
+  plistTypeOf,
+  type PlistDict,
+  type PlistLimits,
+  type PlistValue,
+} from '../../plist/index.js';
 import { MdmProtocolError } from './errors.js';
 
 /**

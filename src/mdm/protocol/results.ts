@@ -51,7 +51,6 @@ export interface CommandResult {
   raw: PlistDict;
 }
 
-
 function readErrorChain(dict: PlistDict): ErrorChainItem[] {
   const items = optionalArray(dict, 'ErrorChain');
   if (!items) return [];
@@ -130,7 +129,11 @@ export class IdlePollDecoder {
     if (result.status === 'Idle') {
       this.forget(deviceKey);
       // A copy: the caller's buffer may be a slice of a larger one it reuses
-      const entry = { body: Buffer.from(body), result: deepFreeze(result), cost: 2 * body.length + deviceKey.length + IDLE_ENTRY_OVERHEAD_BYTES };
+      const entry = {
+        body: Buffer.from(body),
+        result: deepFreeze(result),
+        cost: 2 * body.length + deviceKey.length + IDLE_ENTRY_OVERHEAD_BYTES,
+      };
       this.cache.set(deviceKey, entry);
       this.totalBytes += entry.cost;
       while (this.totalBytes > this.maxBytes) this.forget(this.cache.keys().next().value!);

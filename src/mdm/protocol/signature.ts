@@ -80,11 +80,7 @@ function decodeStrictBase64(text: string): Buffer | null {
  * Verifies an Mdm-Signature header value against the raw request body (the exact bytes received,
  * before any parsing). Returns the signing device certificate; throws MdmSignatureError otherwise.
  */
-export function verifyMdmSignature(
-  headerValue: string | undefined,
-  body: Uint8Array,
-  options: VerifyMdmSignatureOptions,
-): MdmSigner {
+export function verifyMdmSignature(headerValue: string | undefined, body: Uint8Array, options: VerifyMdmSignatureOptions): MdmSigner {
   if (headerValue === undefined || headerValue.trim() === '') {
     throw new MdmSignatureError('MISSING_HEADER', 'the Mdm-Signature header is missing');
   }

@@ -98,7 +98,10 @@ export interface BuiltPkiRequest {
 }
 
 function keyTransactionID(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').toUpperCase();
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .toUpperCase();
 }
 
 function csrParts(csrDer: Buffer): { subjectName: Buffer; publicKey: KeyObject } {
@@ -136,8 +139,7 @@ export function buildPkcsReq(options: BuildPkiRequestOptions): BuiltPkiRequest {
   } else {
     messageData = csrDer!;
   }
-  const requestedKey =
-    fromCsr?.publicKey ?? (options.privateKey ? createPublicKey(options.privateKey) : signer.certificate.publicKey);
+  const requestedKey = fromCsr?.publicKey ?? (options.privateKey ? createPublicKey(options.privateKey) : signer.certificate.publicKey);
   const transactionID = options.transactionID ?? keyTransactionID(requestedKey);
   const senderNonce = options.senderNonce ?? randomBytes(16);
   const envelope = buildEnvelopedData(messageData, options.recipientCert ?? options.caCert, options.encryption ?? 'aes256');

@@ -173,8 +173,7 @@ export function parseCsr(csrDer: Buffer): ParsedCsr {
       if (!first) throw new DerError(`attribute ${oid} has no value`);
       if (oid === SCEP_OID.challengePassword) {
         challengePassword = readAnyString(first);
-        challengePasswordEncoding =
-          first.tag === TAG.PRINTABLE_STRING ? 'printable' : first.tag === TAG.UTF8_STRING ? 'utf8' : 'other';
+        challengePasswordEncoding = first.tag === TAG.PRINTABLE_STRING ? 'printable' : first.tag === TAG.UTF8_STRING ? 'utf8' : 'other';
       } else if (oid === SCEP_OID.extensionRequest || oid === SCEP_OID.msExtensionRequest) {
         extensions.push(...readExtensions(first));
       }

@@ -4,9 +4,7 @@ import type { Criterion, DapRecord, HeadEndConfig, PerAppRule, PerAppSetting } f
 
 const label = fc.stringMatching(/^[A-Za-z0-9_-]{1,8}$/);
 const exactAppId = fc.array(label, { minLength: 2, maxLength: 4 }).map((ls) => ls.join('.'));
-const prefixAppId = fc
-  .array(label, { minLength: 1, maxLength: 3 })
-  .chain((ls) => fc.constantFrom(`${ls.join('.')}.*`, `${ls.join('.')}*`));
+const prefixAppId = fc.array(label, { minLength: 1, maxLength: 3 }).chain((ls) => fc.constantFrom(`${ls.join('.')}.*`, `${ls.join('.')}*`));
 export const appIdPattern = fc.oneof(exactAppId, prefixAppId, fc.constant('*.*'));
 
 // Printable text including XML specials; trimmed and non-empty, as normalization would leave it.

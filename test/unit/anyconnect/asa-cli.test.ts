@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ASA_MAX_LINE_LENGTH, AsaCliParseError, chunkCustomDataLines, parseAsaCli, parseAsaCliWithReport, renderAsaCli } from '../../../src/anyconnect/asa-cli.js';
+import {
+  ASA_MAX_LINE_LENGTH,
+  AsaCliParseError,
+  chunkCustomDataLines,
+  parseAsaCli,
+  parseAsaCliWithReport,
+  renderAsaCli,
+} from '../../../src/anyconnect/asa-cli.js';
 import { encodePerAppPolicy } from '../../../src/anyconnect/codec.js';
 import { normalizeHeadEndConfig } from '../../../src/anyconnect/headend.js';
 import type { PerAppRule } from '../../../src/anyconnect/types.js';
@@ -89,7 +96,18 @@ describe('renderAsaCli', () => {
   it('reads back a DAP description holding U+2028 (found by the property below)', () => {
     const normalized = normalizeHeadEndConfig({
       perappPolicies: [],
-      dapRecords: [{ name: 'd', description: '#\u2028#', priority: 0, action: 'continue', aaaMode: 'ANY', perapp: { policy: '_' }, aaaCriteria: [], endpointCriteria: [] }],
+      dapRecords: [
+        {
+          name: 'd',
+          description: '#\u2028#',
+          priority: 0,
+          action: 'continue',
+          aaaMode: 'ANY',
+          perapp: { policy: '_' },
+          aaaCriteria: [],
+          endpointCriteria: [],
+        },
+      ],
     } as never);
     expect(parseAsaCli(renderAsaCli(normalized))).toEqual(normalized);
   });
@@ -114,8 +132,16 @@ describe('renderAsaCli with many DAP criteria', () => {
       perappPolicies: [{ name: 'P', rules: [{ platform: 'iOS', appId: '*.*' }] }],
       dapRecords: [
         {
-          name: 'DAP_many', priority: 1, action: 'continue', aaaMode: 'ANY', perapp: { policy: 'P' },
-          aaaCriteria: Array.from({ length: 30 }, (_, i) => ({ attribute: 'aaa.ldap.memberOf', operator: 'EQ', value: `CN=Group number ${i},OU=Groups,DC=example,DC=com` })),
+          name: 'DAP_many',
+          priority: 1,
+          action: 'continue',
+          aaaMode: 'ANY',
+          perapp: { policy: 'P' },
+          aaaCriteria: Array.from({ length: 30 }, (_, i) => ({
+            attribute: 'aaa.ldap.memberOf',
+            operator: 'EQ',
+            value: `CN=Group number ${i},OU=Groups,DC=example,DC=com`,
+          })),
           endpointCriteria: [],
         },
       ],
@@ -170,7 +196,11 @@ describe('parseAsaCli', () => {
     ['dynamic-access-policy-record D\n priority high', 2, /priority must be a whole number/],
     ['dynamic-access-policy-record D\n action deny', 2, /action must be one of continue, terminate, quarantine/],
     ['!\n! mockiron dap-criteria Ghost aaa-mode ANY', 2, /comes before 'dynamic-access-policy-record Ghost'/],
-    ['dynamic-access-policy-record D\n! mockiron dap-criteria D endpoint endpoint.anyconnect.platform IS "x"', 2, /operator must be one of/],
+    [
+      'dynamic-access-policy-record D\n! mockiron dap-criteria D endpoint endpoint.anyconnect.platform IS "x"',
+      2,
+      /operator must be one of/,
+    ],
     ['! mockiron dap-order sideways', 1, /dap-order asa\|ftd/],
     [' priority 3', 1, /outside any configuration block/],
     ['webvpn\n!\nanyconnect-custom-data perapp P not-base64!', 3, /perapp policy 'P'.*not Base64/],

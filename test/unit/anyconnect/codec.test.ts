@@ -73,13 +73,17 @@ describe('PerApp blob encode/decode (mockiron mock format)', () => {
     expect(decodeError(notPolicy).stage).toBe('format');
     const wrongRoot = deflateSync(Buffer.from('<Policy version="1"/>')).toString('base64');
     expect(decodeError(wrongRoot).message).toMatch(/expected <PerAppPolicy>/);
-    const unknownAttr = deflateSync(Buffer.from('<PerAppPolicy version="1"><Platform name="iOS"><App id="a.b" color="red"/></Platform></PerAppPolicy>')).toString('base64');
+    const unknownAttr = deflateSync(
+      Buffer.from('<PerAppPolicy version="1"><Platform name="iOS"><App id="a.b" color="red"/></Platform></PerAppPolicy>'),
+    ).toString('base64');
     expect(decodeError(unknownAttr).message).toMatch(/unknown attribute color/);
     expect(decodePerAppPolicy(unknownAttr, { strict: false }).policy.rules).toEqual([{ platform: 'iOS', appId: 'a.b' }]);
   });
 
   it('re-validates decoded rules (a blob cannot smuggle in a lone *)', () => {
-    const bad = deflateSync(Buffer.from('<PerAppPolicy version="1"><Platform name="iOS"><App id="*"/></Platform></PerAppPolicy>')).toString('base64');
+    const bad = deflateSync(Buffer.from('<PerAppPolicy version="1"><Platform name="iOS"><App id="*"/></Platform></PerAppPolicy>')).toString(
+      'base64',
+    );
     const err = decodeError(bad);
     expect(err.stage).toBe('policy');
     expect(err.message).toMatch(/use '\*\.\*'/);

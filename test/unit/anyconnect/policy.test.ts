@@ -184,6 +184,9 @@ describe('isAppPermitted', () => {
         { platform: 'Android', appId: 'com.example.*' },
       ],
     });
-    expect(isAppPermitted(p, { platform: 'Android', appId: 'com.example.app', appVersion: '1' })).toMatchObject({ permitted: true, ruleIndex: 1 });
+    expect(isAppPermitted(p, { platform: 'Android', appId: 'com.example.app', appVersion: '1' })).toMatchObject({
+      permitted: true,
+      ruleIndex: 1,
+    });
   });
 });

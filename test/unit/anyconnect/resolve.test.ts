@@ -6,13 +6,28 @@ import { resolveSession, userGroupPolicyFromAaa } from '../../../src/anyconnect/
 import type { DapRecord, HeadEndConfig, Session } from '../../../src/anyconnect/types.js';
 
 const policies = [
-  { name: 'AllowAll', rules: [{ platform: 'iOS', appId: '*.*' }, { platform: 'Android', appId: '*.*' }] },
-  { name: 'CorpOnly', rules: [{ platform: 'iOS', appId: 'com.corp.*' }, { platform: 'Android', appId: 'com.corp.*' }] },
+  {
+    name: 'AllowAll',
+    rules: [
+      { platform: 'iOS', appId: '*.*' },
+      { platform: 'Android', appId: '*.*' },
+    ],
+  },
+  {
+    name: 'CorpOnly',
+    rules: [
+      { platform: 'iOS', appId: 'com.corp.*' },
+      { platform: 'Android', appId: 'com.corp.*' },
+    ],
+  },
   { name: 'GpPolicy', rules: [{ platform: 'iOS', appId: 'com.gp.app' }] },
 ];
 
 /** The design note 5.8 DAP vector: an iOS record (priority 10, AllowAll) plus an empty-criteria record (priority 5, CorpOnly). */
-function designConfig(overrides: Partial<Record<keyof HeadEndConfig, unknown>> = {}, extraRecords: Array<Partial<DapRecord>> = []): HeadEndConfig {
+function designConfig(
+  overrides: Partial<Record<keyof HeadEndConfig, unknown>> = {},
+  extraRecords: Array<Partial<DapRecord>> = [],
+): HeadEndConfig {
   return normalizeHeadEndConfig({
     perappPolicies: policies,
     groupPolicies: [{ name: 'GP_corp', perapp: { policy: 'GpPolicy' } }],
@@ -39,7 +54,11 @@ const ios = (version = '9.3.1'): Session => ({
   aaa: {},
   endpoint: { 'endpoint.anyconnect.platform': 'apple-ios', 'endpoint.anyconnect.platformversion': version },
 });
-const android: Session = { tunnelGroup: 'corp', aaa: {}, endpoint: { 'endpoint.anyconnect.platform': 'android', 'endpoint.anyconnect.platformversion': '14' } };
+const android: Session = {
+  tunnelGroup: 'corp',
+  aaa: {},
+  endpoint: { 'endpoint.anyconnect.platform': 'android', 'endpoint.anyconnect.platformversion': '14' },
+};
 
 describe('DAP criteria', () => {
   it('compares version attributes numerically and strings exactly', () => {
@@ -47,7 +66,9 @@ describe('DAP criteria', () => {
     expect(evaluateCriterion(c('GE', '9.3.1'), '9.10').ok).toBe(true);
     expect(evaluateCriterion(c('LT', '9.3.1'), '9.3').ok).toBe(true);
     expect(evaluateCriterion(c('EQ', '9.3.1'), '9.3.1.0').ok).toBe(true);
-    expect(evaluateCriterion({ attribute: 'endpoint.anyconnect.platform', operator: 'EQ', value: 'apple-ios' }, 'Apple-iOS').ok).toBe(false);
+    expect(evaluateCriterion({ attribute: 'endpoint.anyconnect.platform', operator: 'EQ', value: 'apple-ios' }, 'Apple-iOS').ok).toBe(
+      false,
+    );
   });
 
   it('treats a missing attribute as false whatever the operator', () => {
@@ -91,7 +112,9 @@ describe('resolveSession: DAP selection and priority (design note 5.8)', () => {
     const r = resolveSession(designConfig(), android);
     expect(r.selectedDapRecords.map((d) => d.name)).toEqual(['Everyone']);
     expect(r.perappPolicy).toBe('CorpOnly');
-    expect(r.notSelectedDapRecords[0]!.why.join(' ')).toMatch(/endpoint\.anyconnect\.platform = 'apple-ios': false \(session has 'android'\)/);
+    expect(r.notSelectedDapRecords[0]!.why.join(' ')).toMatch(
+      /endpoint\.anyconnect\.platform = 'apple-ios': false \(session has 'android'\)/,
+    );
   });
 
   it('iOS below 9.3.1 does not match the iOS record', () => {
@@ -100,7 +123,13 @@ describe('resolveSession: DAP selection and priority (design note 5.8)', () => {
 
   it('no match → DfltAccessPolicy; without perapp it falls through to the group policy', () => {
     const config = designConfig({
-      dapRecords: [{ name: 'OnlyMac', endpointCriteria: [{ attribute: 'endpoint.anyconnect.platform', operator: 'EQ', value: 'mac-intel' }], perapp: 'none' }],
+      dapRecords: [
+        {
+          name: 'OnlyMac',
+          endpointCriteria: [{ attribute: 'endpoint.anyconnect.platform', operator: 'EQ', value: 'mac-intel' }],
+          perapp: 'none',
+        },
+      ],
     });
     const r = resolveSession(config, ios());
     expect(r.selectedDapRecords.map((d) => d.name)).toEqual(['DfltAccessPolicy']);
@@ -140,7 +169,13 @@ describe('resolveSession: DAP selection and priority (design note 5.8)', () => {
 
   it('exposes the tunnel group and group policy to DAP as aaa.cisco.* attributes', () => {
     const config = designConfig({
-      dapRecords: [{ name: 'ByTg', aaaCriteria: [{ attribute: 'aaa.cisco.tunnelgroup', operator: 'EQ', value: 'corp' }], perapp: { policy: 'CorpOnly' } }],
+      dapRecords: [
+        {
+          name: 'ByTg',
+          aaaCriteria: [{ attribute: 'aaa.cisco.tunnelgroup', operator: 'EQ', value: 'corp' }],
+          perapp: { policy: 'CorpOnly' },
+        },
+      ],
     });
     expect(resolveSession(config, ios()).sourceName).toBe('ByTg');
   });
@@ -156,7 +191,13 @@ describe('resolveSession: precedence DAP > user > group policy > tunnel-group de
         { name: 'GP_unset', perapp: null },
       ],
       tunnelGroups: [{ name: 'corp', defaultGroupPolicy: 'GP_default' }],
-      dapRecords: [{ name: 'AllIos', endpointCriteria: [{ attribute: 'endpoint.anyconnect.platform', operator: 'EQ', value: 'apple-ios' }], perapp: dapPerapp }],
+      dapRecords: [
+        {
+          name: 'AllIos',
+          endpointCriteria: [{ attribute: 'endpoint.anyconnect.platform', operator: 'EQ', value: 'apple-ios' }],
+          perapp: dapPerapp,
+        },
+      ],
     });
 
   it('DAP "none" overrides a group-policy perapp → full tunnel', () => {
@@ -166,7 +207,9 @@ describe('resolveSession: precedence DAP > user > group policy > tunnel-group de
   });
 
   it('DAP unset falls through to the user attribute, then the user group policy', () => {
-    expect(resolveSession(layered(null), { ...ios(), userPerapp: { policy: 'AllowAll' }, aaa: { 'aaa.cisco.grouppolicy': 'GP_user' } })).toMatchObject({
+    expect(
+      resolveSession(layered(null), { ...ios(), userPerapp: { policy: 'AllowAll' }, aaa: { 'aaa.cisco.grouppolicy': 'GP_user' } }),
+    ).toMatchObject({
       perappPolicy: 'AllowAll',
       source: 'user',
     });
@@ -226,7 +269,11 @@ describe('fail closed on broken configuration', () => {
       groupPolicies: [{ name: 'GP', perapp: { policy: 'Missing' } }],
     });
     expect(validateHeadEndConfig(config)).toEqual([
-      expect.objectContaining({ severity: 'error', path: 'groupPolicies[0].perapp', message: expect.stringMatching(/'Missing', which is not defined/) }),
+      expect.objectContaining({
+        severity: 'error',
+        path: 'groupPolicies[0].perapp',
+        message: expect.stringMatching(/'Missing', which is not defined/),
+      }),
     ]);
     const r = resolveSession(config, ios());
     expect(r).toMatchObject({ terminated: true, failedClosed: true, perappPolicy: 'Missing', source: 'tunnel-group-default' });
@@ -244,7 +291,10 @@ describe('head-end config validation', () => {
   it('reports dangling references, duplicates and likely mistakes', () => {
     const { issues } = loadHeadEndConfig({
       perappPolicies: [{ name: 'P', rules: [] }],
-      groupPolicies: [{ name: 'G', perapp: { policy: 'P' } }, { name: 'G', perapp: null }],
+      groupPolicies: [
+        { name: 'G', perapp: { policy: 'P' } },
+        { name: 'G', perapp: null },
+      ],
       tunnelGroups: [{ name: 'T', defaultGroupPolicy: 'Nope' }],
       dapRecords: [
         {

@@ -24,13 +24,22 @@ describe('endpointFromDevice', () => {
 
 // The seed guide's setup, replayed with the pure functions: examples/seed-vpndemo/headend.yaml.
 describe('seed demo: MobileIron binds Chrome and Microsoft RDP; the ASA sends iOS_Wildcard_Policy via DAP', () => {
-  const config = normalizeHeadEndConfig(parseYaml(readFileSync(new URL('../../../examples/seed-vpndemo/headend.yaml', import.meta.url), 'utf8')));
+  const config = normalizeHeadEndConfig(
+    parseYaml(readFileSync(new URL('../../../examples/seed-vpndemo/headend.yaml', import.meta.url), 'utf8')),
+  );
   const ipad: Session = {
     tunnelGroup: 'vpndemo',
     aaa: { 'aaa.cisco.username': 'vpndemo-user' },
-    endpoint: { ...endpointFromDevice({ platform: 'iOS', osVersion: '9.3.1', model: 'iPad4,1' }), 'endpoint.anyconnect.clientversion': '4.0.05038' },
+    endpoint: {
+      ...endpointFromDevice({ platform: 'iOS', osVersion: '9.3.1', model: 'iPad4,1' }),
+      'endpoint.anyconnect.clientversion': '4.0.05038',
+    },
   };
-  const bound: MdmBinding = { managed: true, vpnUuid: '8C3A52C6-2C4E-4D0B-9E0A-6B5D1F0F7A11', vpnConfigName: 'vpndemo-external PerApp VPN' };
+  const bound: MdmBinding = {
+    managed: true,
+    vpnUuid: '8C3A52C6-2C4E-4D0B-9E0A-6B5D1F0F7A11',
+    vpnConfigName: 'vpndemo-external PerApp VPN',
+  };
 
   it('the example config is clean', () => {
     expect(validateHeadEndConfig(config)).toEqual([]);
@@ -56,7 +65,13 @@ describe('seed demo: MobileIron binds Chrome and Microsoft RDP; the ASA sends iO
   });
 
   it('an unmanaged app with a VPNUUID still does not tunnel (iOS binds managed apps only)', () => {
-    const d = decideTunnel({ config, session: ipad, app: { appId: 'com.p5sys.jumpdesktop' }, platform: 'iOS', mdmBinding: { ...bound, managed: false } });
+    const d = decideTunnel({
+      config,
+      session: ipad,
+      app: { appId: 'com.p5sys.jumpdesktop' },
+      platform: 'iOS',
+      mdmBinding: { ...bound, managed: false },
+    });
     expect(d.tunneled).toBe(false);
     expect(d.reasons.join('\n')).toMatch(/not an MDM-managed app/);
   });
@@ -82,9 +97,17 @@ describe('decideTunnel: iOS narrowing and Android', () => {
         ],
       },
     ],
-    groupPolicies: [{ name: 'GP', perapp: { policy: 'Corp' } }, { name: 'GP_full', perapp: 'none' }],
-    tunnelGroups: [{ name: 'corp', defaultGroupPolicy: 'GP' }, { name: 'full', defaultGroupPolicy: 'GP_full' }],
-    dapRecords: [{ name: 'Blocked', aaaCriteria: [{ attribute: 'aaa.cisco.username', operator: 'EQ', value: 'mallory' }], action: 'terminate' }],
+    groupPolicies: [
+      { name: 'GP', perapp: { policy: 'Corp' } },
+      { name: 'GP_full', perapp: 'none' },
+    ],
+    tunnelGroups: [
+      { name: 'corp', defaultGroupPolicy: 'GP' },
+      { name: 'full', defaultGroupPolicy: 'GP_full' },
+    ],
+    dapRecords: [
+      { name: 'Blocked', aaaCriteria: [{ attribute: 'aaa.cisco.username', operator: 'EQ', value: 'mallory' }], action: 'terminate' },
+    ],
   });
   const bound: MdmBinding = { managed: true, vpnUuid: 'U-1' };
   const iosSession: Session = { tunnelGroup: 'corp', aaa: {}, endpoint: { platform: 'apple-ios', platformversion: '17.4' } };
@@ -97,31 +120,52 @@ describe('decideTunnel: iOS narrowing and Android', () => {
   });
 
   it('Android: the ASA policy alone decides (no MDM needed), with version checks', () => {
-    expect(decideTunnel({ config, session: androidSession, app: { appId: 'com.cisco.webex', version: '4.2' }, platform: 'Android' }).tunneled).toBe(true);
+    expect(
+      decideTunnel({ config, session: androidSession, app: { appId: 'com.cisco.webex', version: '4.2' }, platform: 'Android' }).tunneled,
+    ).toBe(true);
     const old = decideTunnel({ config, session: androidSession, app: { appId: 'com.cisco.webex', version: '3.9.9' }, platform: 'Android' });
     expect(old.tunneled).toBe(false);
     expect(old.reasons.join('\n')).toMatch(/below the rule's minVersion 4\.0/);
-    expect(decideTunnel({ config, session: androidSession, app: { appId: 'com.android.chrome' }, platform: 'Android' }).tunneled).toBe(false);
+    expect(decideTunnel({ config, session: androidSession, app: { appId: 'com.android.chrome' }, platform: 'Android' }).tunneled).toBe(
+      false,
+    );
   });
 
   it('Android in full-tunnel mode tunnels every app; iOS full mode only bound apps', () => {
     const full: Session = { ...androidSession, tunnelGroup: 'full' };
-    expect(decideTunnel({ config, session: full, app: { appId: 'com.android.chrome' }, platform: 'Android' })).toMatchObject({ tunneled: true, mode: 'full' });
+    expect(decideTunnel({ config, session: full, app: { appId: 'com.android.chrome' }, platform: 'Android' })).toMatchObject({
+      tunneled: true,
+      mode: 'full',
+    });
     const iosFull: Session = { ...iosSession, tunnelGroup: 'full' };
     expect(decideTunnel({ config, session: iosFull, app: { appId: 'any.app' }, platform: 'iOS' }).tunneled).toBe(false);
     expect(decideTunnel({ config, session: iosFull, app: { appId: 'any.app' }, platform: 'iOS', mdmBinding: bound }).tunneled).toBe(true);
   });
 
   it('a terminated session never tunnels, even a bound and permitted app', () => {
-    const d = decideTunnel({ config, session: { ...iosSession, aaa: { 'aaa.cisco.username': 'mallory' } }, app: { appId: 'com.google.chrome.ios' }, platform: 'iOS', mdmBinding: bound });
+    const d = decideTunnel({
+      config,
+      session: { ...iosSession, aaa: { 'aaa.cisco.username': 'mallory' } },
+      app: { appId: 'com.google.chrome.ios' },
+      platform: 'iOS',
+      mdmBinding: bound,
+    });
     expect(d).toMatchObject({ tunneled: false, terminated: true });
     expect(d.reasons.at(-1)).toMatch(/the session is terminated/);
   });
 
   it('fills in the platform when the session omits it, and notes a mismatch', () => {
     const noPlatform: Session = { tunnelGroup: 'corp', aaa: {}, endpoint: {} };
-    expect(decideTunnel({ config, session: noPlatform, app: { appId: 'com.google.chrome.ios' }, platform: 'iOS', mdmBinding: bound }).tunneled).toBe(true);
-    const mismatch = decideTunnel({ config, session: androidSession, app: { appId: 'com.google.chrome.ios' }, platform: 'iOS', mdmBinding: bound });
+    expect(
+      decideTunnel({ config, session: noPlatform, app: { appId: 'com.google.chrome.ios' }, platform: 'iOS', mdmBinding: bound }).tunneled,
+    ).toBe(true);
+    const mismatch = decideTunnel({
+      config,
+      session: androidSession,
+      app: { appId: 'com.google.chrome.ios' },
+      platform: 'iOS',
+      mdmBinding: bound,
+    });
     expect(mismatch.reasons[0]).toMatch(/reports endpoint\.anyconnect\.platform 'android' but the app runs on iOS/);
   });
 

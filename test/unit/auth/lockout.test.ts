@@ -13,7 +13,11 @@ const fastChecker: CredentialChecker = {
   check: async (username, password) => (username === 'admin' && password === 'right-password' ? { username, role: 'admin' } : null),
 };
 
-const status = (p: Promise<unknown>) => p.then(() => 200, (e: { status: number }) => e.status);
+const status = (p: Promise<unknown>) =>
+  p.then(
+    () => 200,
+    (e: { status: number }) => e.status,
+  );
 
 describe('LoginLockout', () => {
   it('counts an attempt when it starts: checks in flight hold their slots until they answer', () => {
@@ -64,7 +68,9 @@ describe('LoginLockout', () => {
 
     for (let i = 0; i < 30_000; i++) {
       // Long usernames too: keys are hashed, so they cost no more than short ones.
-      await status(auth.authenticate(request(`sprayed-${i}-${'x'.repeat(i % 7 === 0 ? 4_000 : 8)}`, 'pw', `198.51.${(i >> 8) & 255}.${i & 255}`)));
+      await status(
+        auth.authenticate(request(`sprayed-${i}-${'x'.repeat(i % 7 === 0 ? 4_000 : 8)}`, 'pw', `198.51.${(i >> 8) & 255}.${i & 255}`)),
+      );
       expect(lockout.size.counters).toBeLessThanOrEqual(policy.maxEntries);
     }
     expect(lockout.size.counters).toBeGreaterThan(policy.maxEntries / 2);
@@ -96,7 +102,7 @@ describe('LoginLockout', () => {
     expect(lockout.begin('admin', '192.0.2.7').admitted).toBe(true);
   });
 
-  it('counts an IPv6 client\'s /64 as one address', () => {
+  it("counts an IPv6 client's /64 as one address", () => {
     expect(normalizeAddress('2001:db8:0:1::5')).toBe('2001:db8:0:1::/64');
     expect(normalizeAddress('2001:0db8:0000:0001:aaaa:bbbb:cccc:dddd')).toBe('2001:db8:0:1::/64');
     expect(normalizeAddress('::1')).toBe('0:0:0:0::/64');

@@ -11,8 +11,7 @@ function errorOf(run: () => unknown): CriteriaError {
   throw new Error('expected a CriteriaError');
 }
 
-const parseError = (text: string, maxLength?: number) =>
-  errorOf(() => parseCriteria(text, maxLength === undefined ? {} : { maxLength }));
+const parseError = (text: string, maxLength?: number) => errorOf(() => parseCriteria(text, maxLength === undefined ? {} : { maxLength }));
 
 describe('CriteriaError for each kind of mistake', () => {
   it.each([

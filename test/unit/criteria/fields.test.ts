@@ -50,7 +50,9 @@ describe('searchFields', () => {
   });
 
   it('returns copies callers cannot use to corrupt the registry', () => {
-    searchFields().find((f) => f.name === 'common.platform')!.values!.push('Windows');
+    searchFields()
+      .find((f) => f.name === 'common.platform')!
+      .values!.push('Windows');
     expect(() => parseCriteria('common.platform = Windows')).toThrow('expected one of iOS, Android (column');
   });
 

@@ -1,14 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { formatCriteria, parseCriteria, referencedFields, type Ast } from '../../../src/criteria/index.js';
 
-const eq = (field: string, value: string | number | boolean) =>
-  ({ type: 'comparison', field, operator: '=', value }) as const;
+const eq = (field: string, value: string | number | boolean) => ({ type: 'comparison', field, operator: '=', value }) as const;
 
 describe('parseCriteria: structure', () => {
   it('parses the MobileIron example into one AND node', () => {
-    expect(
-      parseCriteria('common.platform = "iOS" AND common.os_version = "9.3.1" AND common.model contains "iPad"'),
-    ).toEqual({
+    expect(parseCriteria('common.platform = "iOS" AND common.os_version = "9.3.1" AND common.model contains "iPad"')).toEqual({
       type: 'and',
       operands: [
         eq('common.platform', 'iOS'),
@@ -192,7 +189,10 @@ describe('formatCriteria', () => {
     ['', ''],
     ['common.platform = ios and common.model contains iPad', 'common.platform = "iOS" AND common.model contains "iPad"'],
     ['"ios.iPhone UDID" "IS NOT EMPTY"', '"ios.iPhone UDID" is not empty'],
-    ['(common.id = 1 or common.id = 2) and not (common.id = 3 and common.id = 4)', '(common.id = 1 OR common.id = 2) AND NOT (common.id = 3 AND common.id = 4)'],
+    [
+      '(common.id = 1 or common.id = 2) and not (common.id = 3 and common.id = 4)',
+      '(common.id = 1 OR common.id = 2) AND NOT (common.id = 3 AND common.id = 4)',
+    ],
     ['common.id = 1 or (common.id = 2 and common.id = 3)', 'common.id = 1 OR common.id = 2 AND common.id = 3'],
     ['(common.id = 1 or common.id = 2) or common.id = 3', '(common.id = 1 OR common.id = 2) OR common.id = 3'],
     ['common.model = "say \\"hi\\" \\\\"', 'common.model = "say \\"hi\\" \\\\"'],
@@ -204,9 +204,7 @@ describe('formatCriteria', () => {
 
 describe('referencedFields', () => {
   it('lists canonical names once each, in order of first use', () => {
-    const ast = parseCriteria(
-      'COMMON.MODEL = x OR (NOT common.platform = ios AND common.model = y) OR custom.device.Site is empty',
-    );
+    const ast = parseCriteria('COMMON.MODEL = x OR (NOT common.platform = ios AND common.model = y) OR custom.device.Site is empty');
     expect(referencedFields(ast)).toEqual(['common.model', 'common.platform', 'custom.device.Site']);
   });
 

@@ -31,7 +31,11 @@ const fieldsByType = (() => {
 })();
 const enumValues = new Map(searchFields().flatMap((f) => (f.values ? [[f.name, f.values] as const] : [])));
 
-const textValue = fc.oneof(fc.constantFrom(...TEXT_POOL), fc.string({ minLength: 1, maxLength: 8 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 4 }));
+const textValue = fc.oneof(
+  fc.constantFrom(...TEXT_POOL),
+  fc.string({ minLength: 1, maxLength: 8 }),
+  fc.string({ unit: 'grapheme', minLength: 1, maxLength: 4 }),
+);
 const numberValue = fc.oneof(
   fc.integer({ min: -5, max: 50 }),
   fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => (n === 0 ? 0 : n)),
@@ -49,26 +53,28 @@ const dateValue = fc.oneof(
 
 function comparisonFor(type: FieldType): fc.Arbitrary<ComparisonNode> {
   const names = fieldsByType.get(type)!;
-  return fc
-    .tuple(fc.constantFrom(...names), fc.constantFrom(...OPERATORS_BY_TYPE[type]))
-    .chain(([field, operator]) => {
-      const node = (value: ComparisonNode['value']): ComparisonNode => ({ type: 'comparison', field, operator, value });
-      if (operator === 'is empty' || operator === 'is not empty') return fc.constant(node(null));
-      switch (type) {
-        case 'string':
-          return textValue.map(node);
-        case 'enum':
-          return fc.constantFrom(...enumValues.get(field)!).map(node);
-        case 'number':
-          return numberValue.map(node);
-        case 'boolean':
-          return fc.boolean().map(node);
-        case 'date':
-          return dateValue.map(node);
-        case 'version':
-          return (operator === 'contains' || operator === 'starts with' || operator === 'does not contain' ? fc.oneof(versionValue, textValue) : versionValue).map(node);
-      }
-    });
+  return fc.tuple(fc.constantFrom(...names), fc.constantFrom(...OPERATORS_BY_TYPE[type])).chain(([field, operator]) => {
+    const node = (value: ComparisonNode['value']): ComparisonNode => ({ type: 'comparison', field, operator, value });
+    if (operator === 'is empty' || operator === 'is not empty') return fc.constant(node(null));
+    switch (type) {
+      case 'string':
+        return textValue.map(node);
+      case 'enum':
+        return fc.constantFrom(...enumValues.get(field)!).map(node);
+      case 'number':
+        return numberValue.map(node);
+      case 'boolean':
+        return fc.boolean().map(node);
+      case 'date':
+        return dateValue.map(node);
+      case 'version':
+        return (
+          operator === 'contains' || operator === 'starts with' || operator === 'does not contain'
+            ? fc.oneof(versionValue, textValue)
+            : versionValue
+        ).map(node);
+    }
+  });
 }
 
 const comparison = fc.oneof(...[...fieldsByType.keys()].map(comparisonFor));
@@ -163,8 +169,7 @@ function referenceComparison(node: ComparisonNode, d: DeviceFacts): boolean {
       ? d.custom[node.field.slice(14)]
       : undefined
     : READERS[node.field]!(d);
-  const missing =
-    raw === null || raw === undefined || raw === '' || (raw instanceof Date && Number.isNaN(raw.getTime()));
+  const missing = raw === null || raw === undefined || raw === '' || (raw instanceof Date && Number.isNaN(raw.getTime()));
   if (node.operator === 'is empty') return missing;
   if (node.operator === 'is not empty') return !missing;
   if (missing) return false;

@@ -26,7 +26,7 @@ function gate() {
 }
 
 describe('one connection, serialized', () => {
-  it('a write made while another transaction is open survives that transaction\'s rollback', async () => {
+  it("a write made while another transaction is open survives that transaction's rollback", async () => {
     const g = gate();
     let started!: () => void;
     const inside = new Promise<void>((resolve) => (started = resolve));
@@ -53,12 +53,14 @@ describe('one connection, serialized', () => {
     const g = gate();
     let started!: () => void;
     const inside = new Promise<void>((resolve) => (started = resolve));
-    const tx = db.$transaction(async (t) => {
-      await t.user.create({ data: { userId: 'uncommitted' } });
-      started();
-      await g.opened;
-      throw new Error('abort');
-    }).catch(() => undefined);
+    const tx = db
+      .$transaction(async (t) => {
+        await t.user.create({ data: { userId: 'uncommitted' } });
+        started();
+        await g.opened;
+        throw new Error('abort');
+      })
+      .catch(() => undefined);
     await inside;
     const read = db.user.count({ where: { userId: 'uncommitted' } }).then((n) => n);
     setTimeout(g.open, 50);
@@ -78,12 +80,23 @@ describe('one connection, serialized', () => {
     expect(await db.user.count({ where: { userId: 'nobody' } })).toBe(0);
   });
 
-  it('cached statements bind each call\'s own arguments', async () => {
-    await db.user.createMany({ data: [{ userId: 'stmt-a', email: 'a@example.com' }, { userId: 'stmt-b', email: 'b@example.com' }] });
-    const [a, b] = await Promise.all([db.user.findUnique({ where: { userId: 'stmt-a' } }), db.user.findUnique({ where: { userId: 'stmt-b' } })]);
+  it("cached statements bind each call's own arguments", async () => {
+    await db.user.createMany({
+      data: [
+        { userId: 'stmt-a', email: 'a@example.com' },
+        { userId: 'stmt-b', email: 'b@example.com' },
+      ],
+    });
+    const [a, b] = await Promise.all([
+      db.user.findUnique({ where: { userId: 'stmt-a' } }),
+      db.user.findUnique({ where: { userId: 'stmt-b' } }),
+    ]);
     expect(a?.email).toBe('a@example.com');
     expect(b?.email).toBe('b@example.com');
-    for (let i = 0; i < 3; i++) expect((await db.user.findUnique({ where: { userId: i % 2 ? 'stmt-a' : 'stmt-b' } }))?.email).toBe(i % 2 ? 'a@example.com' : 'b@example.com');
+    for (let i = 0; i < 3; i++)
+      expect((await db.user.findUnique({ where: { userId: i % 2 ? 'stmt-a' : 'stmt-b' } }))?.email).toBe(
+        i % 2 ? 'a@example.com' : 'b@example.com',
+      );
   });
 
   it('many concurrent transactions and plain writes all land', async () => {

@@ -46,7 +46,12 @@ beforeAll(() => {
 function enrollmentInput(identity: EnrollmentProfileInput['identity']): EnrollmentProfileInput {
   return {
     namespace: NAMESPACE,
-    profile: { identifier: 'com.mockiron.enroll', displayName: 'mockiron MDM', organization: 'mockiron', description: 'Enrolls this device' },
+    profile: {
+      identifier: 'com.mockiron.enroll',
+      displayName: 'mockiron MDM',
+      organization: 'mockiron',
+      description: 'Enrolls this device',
+    },
     caCertificateDer: ca.certificate.raw,
     identity,
     mdm: {

@@ -4,7 +4,10 @@ import { BasicAuthenticator, type CredentialChecker } from '../../../src/http/ba
 import { createLogger } from '../../../src/logger.js';
 
 function request(user: string, password: string): Request {
-  return { headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` }, ip: '127.0.0.1' } as unknown as Request;
+  return {
+    headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
+    ip: '127.0.0.1',
+  } as unknown as Request;
 }
 
 /** A checker that takes a while (like scrypt) and counts its calls. */
@@ -42,7 +45,9 @@ describe('BasicAuthenticator', () => {
   it('refuses every request of a burst with a wrong password', async () => {
     const checker = slowChecker();
     const auth = new BasicAuthenticator(checker, createLogger('silent'), 60_000);
-    const burst = Array.from({ length: 3 }, () => auth.authenticate(request('admin', 'wrong-password')).catch((e: { status: number }) => e.status));
+    const burst = Array.from({ length: 3 }, () =>
+      auth.authenticate(request('admin', 'wrong-password')).catch((e: { status: number }) => e.status),
+    );
     checker.release();
     expect(await Promise.all(burst)).toEqual([401, 401, 401]);
   });

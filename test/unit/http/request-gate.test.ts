@@ -16,12 +16,15 @@ afterEach(() => {
 
 async function gated() {
   const lines: { msg: string; status?: number; path?: string }[] = [];
-  const logger = createLogger('info', new Writable({
-    write(chunk, _enc, done) {
-      for (const l of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-      done();
-    },
-  }));
+  const logger = createLogger(
+    'info',
+    new Writable({
+      write(chunk, _enc, done) {
+        for (const l of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+        done();
+      },
+    }),
+  );
   const gate = new RequestGate(accessLog(logger));
   const server = http.createServer(gate.handle);
   servers.push(server);
@@ -32,11 +35,13 @@ async function gated() {
 
 function get(port: number, path = '/api/v2/ping?token=x') {
   return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      })
+      .on('error', reject);
   });
 }
 
@@ -45,7 +50,9 @@ function expect503(res: { status: number; headers: http.IncomingHttpHeaders; bod
   expect(res.headers['retry-after']).toBe('1');
   expect(res.headers.connection).toBe('close');
   expect(res.headers['content-type']).toMatch(/^application\/json/);
-  expect(JSON.parse(res.body)).toEqual({ messages: [{ type: 'Error', messageKey: 'com.mobileiron.vsp.messages.http.503', localizedMessage: expect.stringMatching(message) }] });
+  expect(JSON.parse(res.body)).toEqual({
+    messages: [{ type: 'Error', messageKey: 'com.mobileiron.vsp.messages.http.503', localizedMessage: expect.stringMatching(message) }],
+  });
 }
 
 describe('RequestGate', () => {

@@ -229,7 +229,12 @@ describe('decodeCheckin: malformed input', () => {
   });
 
   it('throws nothing but MdmProtocolError on arbitrary plist dictionaries', () => {
-    const value = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.uint8Array({ maxLength: 8 }).map((b) => Buffer.from(b)));
+    const value = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.boolean(),
+      fc.uint8Array({ maxLength: 8 }).map((b) => Buffer.from(b)),
+    );
     const dict = fc.record(
       {
         MessageType: fc.constantFrom('Authenticate', 'TokenUpdate', 'CheckOut', 'GetBootstrapToken', 'Other'),

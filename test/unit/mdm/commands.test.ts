@@ -36,7 +36,10 @@ const BUILT: [string, () => MdmCommand][] = [
   ['RemoveProfile', () => removeProfileCommand({ identifier: 'com.example.vpn' })],
   ['ProfileList', () => profileListCommand()],
   ['ProfileList (ManagedOnly)', () => profileListCommand({ managedOnly: true })],
-  ['InstallApplication (iTunesStoreID)', () => installApplicationCommand({ iTunesStoreId: 1135064690, managementFlags: 1, vpnUuid: VPN_UUID })],
+  [
+    'InstallApplication (iTunesStoreID)',
+    () => installApplicationCommand({ iTunesStoreId: 1135064690, managementFlags: 1, vpnUuid: VPN_UUID }),
+  ],
   [
     'InstallApplication (Identifier, VPP)',
     () =>
@@ -52,14 +55,31 @@ const BUILT: [string, () => MdmCommand][] = [
   ['InstallApplication (manifest)', () => installApplicationCommand({ manifestUrl: 'https://apps.example.com/app.plist' })],
   [
     'Settings (ApplicationAttributes)',
-    () => settingsCommand({ settings: [applicationAttributesSetting({ identifier: 'com.cisco.anyconnect', attributes: { VPNUUID: VPN_UUID } })] }),
+    () =>
+      settingsCommand({
+        settings: [applicationAttributesSetting({ identifier: 'com.cisco.anyconnect', attributes: { VPNUUID: VPN_UUID } })],
+      }),
   ],
-  ['Settings (other items)', () => settingsCommand({ settings: [{ Item: 'DeviceName', DeviceName: 'Kiosk 1' }, { Item: 'DataRoaming', Enabled: false }] })],
+  [
+    'Settings (other items)',
+    () =>
+      settingsCommand({
+        settings: [
+          { Item: 'DeviceName', DeviceName: 'Kiosk 1' },
+          { Item: 'DataRoaming', Enabled: false },
+        ],
+      }),
+  ],
   ['ManagedApplicationAttributes', () => managedApplicationAttributesCommand({ identifiers: ['com.cisco.anyconnect', 'com.example.app'] })],
   ['InstalledApplicationList', () => installedApplicationListCommand()],
   [
     'InstalledApplicationList (filtered)',
-    () => installedApplicationListCommand({ identifiers: ['com.cisco.anyconnect'], managedAppsOnly: true, items: ['Identifier', 'Version', 'Name'] }),
+    () =>
+      installedApplicationListCommand({
+        identifiers: ['com.cisco.anyconnect'],
+        managedAppsOnly: true,
+        items: ['Identifier', 'Version', 'Name'],
+      }),
   ],
   ['ManagedApplicationList', () => managedApplicationListCommand({ identifiers: ['com.cisco.anyconnect'] })],
   ['DeviceInformation (default queries)', () => deviceInformationCommand()],
@@ -106,7 +126,9 @@ describe('command builders', () => {
   it('writes the profile as <data> and numbers as <integer>', () => {
     const xml = encodeCommand(installProfileCommand({ profile: Buffer.from('foobarbaz'), commandUuid: 'c-1' })).toString('utf8');
     expect(xml).toContain('<data>Zm9vYmFyYmF6</data>');
-    const app = encodeCommand(installApplicationCommand({ iTunesStoreId: 1135064690, managementFlags: 4, commandUuid: 'c-2' })).toString('utf8');
+    const app = encodeCommand(installApplicationCommand({ iTunesStoreId: 1135064690, managementFlags: 4, commandUuid: 'c-2' })).toString(
+      'utf8',
+    );
     expect(app).toMatch(/<key>iTunesStoreID<\/key>\s*<integer>1135064690<\/integer>/);
     expect(app).toMatch(/<key>ManagementFlags<\/key>\s*<integer>4<\/integer>/);
   });
@@ -119,7 +141,9 @@ describe('command builders', () => {
     const rebind = settingsCommand({
       settings: [applicationAttributesSetting({ identifier: 'com.cisco.anyconnect', attributes: { VPNUUID: VPN_UUID } })],
     });
-    expect(rebind.Command.Settings).toEqual([{ Item: 'ApplicationAttributes', Identifier: 'com.cisco.anyconnect', Attributes: { VPNUUID: VPN_UUID } }]);
+    expect(rebind.Command.Settings).toEqual([
+      { Item: 'ApplicationAttributes', Identifier: 'com.cisco.anyconnect', Attributes: { VPNUUID: VPN_UUID } },
+    ]);
   });
 
   it('asks for documented DeviceInformation queries by default', () => {

@@ -265,7 +265,9 @@ describe('result payloads', () => {
       },
       'com.example.noattrs': { attributes: {} },
     });
-    const error = protocolError(() => parseManagedApplicationAttributes({ ApplicationAttributes: [{ Identifier: 'x', Attributes: { VPNUUID: 7 } }] }));
+    const error = protocolError(() =>
+      parseManagedApplicationAttributes({ ApplicationAttributes: [{ Identifier: 'x', Attributes: { VPNUUID: 7 } }] }),
+    );
     expect(error.field).toBe('ApplicationAttributes[0].Attributes.VPNUUID');
   });
 
@@ -323,7 +325,7 @@ describe('result payloads', () => {
 describe('IdlePollDecoder', () => {
   const idle = (udid: string) => Buffer.from(toXmlPlist({ UDID: udid, Status: 'Idle' }));
 
-  it('decodes like decodeCommandResult and answers a device\'s repeated Idle body from memory, frozen', () => {
+  it("decodes like decodeCommandResult and answers a device's repeated Idle body from memory, frozen", () => {
     const decoder = new IdlePollDecoder();
     const first = decoder.decode('device-1', idle('UDID-1'));
     expect(first).toEqual(decodeCommandResult(idle('UDID-1')));

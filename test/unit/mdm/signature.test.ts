@@ -44,7 +44,9 @@ describe('Mdm-Signature', () => {
   it('accepts PEM trust anchors and an EC device key', () => {
     const ecDevice = ca.issueKeyAndCertificate({ subject: { commonName: 'ec-device' }, profile: 'device', keyType: 'ec' });
     const header = signMdmRequest(body, ecDevice);
-    expect(verifyMdmSignature(header, body, { trustAnchors: [ca.certificatePem] }).fingerprintSha256).toBe(ecDevice.certificate.fingerprint256);
+    expect(verifyMdmSignature(header, body, { trustAnchors: [ca.certificatePem] }).fingerprintSha256).toBe(
+      ecDevice.certificate.fingerprint256,
+    );
   });
 
   it('produces a detached signature (the body is not inside the header)', () => {
@@ -152,7 +154,23 @@ describe('Mdm-Signature', () => {
       writeFileSync(join(dir, 'ca.pem'), ca.certificatePem);
       const run = spawnSync(
         'openssl',
-        ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(dir, 'sig.der'), '-content', join(dir, 'body.plist'), '-CAfile', join(dir, 'ca.pem'), '-purpose', 'any', '-out', join(dir, 'out')],
+        [
+          'cms',
+          '-verify',
+          '-binary',
+          '-inform',
+          'DER',
+          '-in',
+          join(dir, 'sig.der'),
+          '-content',
+          join(dir, 'body.plist'),
+          '-CAfile',
+          join(dir, 'ca.pem'),
+          '-purpose',
+          'any',
+          '-out',
+          join(dir, 'out'),
+        ],
         { encoding: 'utf8' },
       );
       expect(run.stderr).toContain('Verification successful');

@@ -94,7 +94,10 @@ describe('binary plists: the reference graph is measured before anything is buil
     ['an object count larger than the document', bplist([asciiObject('x')], 0, { objectCount: 1_000_000 })],
     ['an offset table outside the document', bplist([asciiObject('x')], 0, { tableOffset: 1 << 30 })],
     ['a reference size of zero', bplist([arrayObject(1), asciiObject('x')], 0, { refSize: 0 })],
-    ['a string longer than the document', bplist([Buffer.from([0x5f, 0x13, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), asciiObject('x')])],
+    [
+      'a string longer than the document',
+      bplist([Buffer.from([0x5f, 0x13, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), asciiObject('x')]),
+    ],
     ['an array longer than the document', bplist([Buffer.from([0xaf, 0x12, 0x7f, 0xff, 0xff, 0xff]), asciiObject('x')])],
     ['a dictionary key that is not a string', bplist([dictObject([1], [1]), arrayObject()])],
     ['a UID (keyed archives are not property lists)', bplist([Buffer.from([0x80, 0x01])])],
@@ -111,7 +114,13 @@ describe('binary plists: the reference graph is measured before anything is buil
   });
 
   it('refuses a __proto__ key without touching any prototype', () => {
-    const body = bplist([dictObject([1], [2]), asciiObject('__proto__'), dictObject([3], [4]), asciiObject('polluted'), Buffer.from([0x09])]);
+    const body = bplist([
+      dictObject([1], [2]),
+      asciiObject('__proto__'),
+      dictObject([3], [4]),
+      asciiObject('polluted'),
+      Buffer.from([0x09]),
+    ]);
     expect(refusal(() => parsePlist(body)).message).toMatch(/__proto__/);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
@@ -127,7 +136,12 @@ describe('binary plists: the reference graph is measured before anything is buil
     expect(depth).toBe(MAX_PLIST_DEPTH);
     expect(refusal(() => parsePlist(nested(MAX_PLIST_DEPTH + 1))).message).toMatch(/deeper than 64/);
     // a depth reached through a shared (already measured) object counts too
-    const shared = bplist([arrayObject(1, 2), arrayObject(2), ...Array.from({ length: MAX_PLIST_DEPTH - 1 }, (_, i) => arrayObject(i + 3)), arrayObject()]);
+    const shared = bplist([
+      arrayObject(1, 2),
+      arrayObject(2),
+      ...Array.from({ length: MAX_PLIST_DEPTH - 1 }, (_, i) => arrayObject(i + 3)),
+      arrayObject(),
+    ]);
     expect(refusal(() => parsePlist(shared)).message).toMatch(/deeper than 64/);
   });
 
@@ -142,7 +156,7 @@ describe('binary plists: the reference graph is measured before anything is buil
     expect(refusal(() => parsePlist(body, small)).message).toMatch(/more than 100000 bytes/);
   });
 
-  it('reads every type exactly as Python\'s plistlib writes it (ints of every width, UTF-16, reals, dates, data, long containers)', () => {
+  it("reads every type exactly as Python's plistlib writes it (ints of every width, UTF-16, reals, dates, data, long containers)", () => {
     const script = `
 import plistlib, sys, datetime, base64
 value = {
@@ -157,11 +171,27 @@ sys.stdout.write(base64.b64encode(plistlib.dumps(value, fmt=plistlib.FMT_BINARY)
     const binary = Buffer.from(execFileSync('python3', ['-c', script], { encoding: 'utf8' }), 'base64');
     const value = parsePlist(binary) as Record<string, PlistValue>;
     expect(value).toEqual({
-      small: 7, byte: 200, short: 40000, int: 3000000000, negative: -5, min64: -(2n ** 63n), max64: 2n ** 63n - 1n, u64: 2n ** 64n - 1n,
-      real: new PlistReal(0.5), wholeReal: new PlistReal(3), bool: true, no: false,
-      date: new Date(Date.UTC(2021, 4, 6, 7, 8, 9)), data: new Uint8Array(Buffer.from('0001feff'.repeat(10), 'hex')),
-      ascii: 'plain', unicode: 'Grüße, 世界 \u{1F600}', long: 'y'.repeat(300),
-      list: Array.from({ length: 40 }, (_, i) => i), nested: { a: [{ b: [1, 2, { c: 'd' }] }] }, empty: {}, none: [],
+      small: 7,
+      byte: 200,
+      short: 40000,
+      int: 3000000000,
+      negative: -5,
+      min64: -(2n ** 63n),
+      max64: 2n ** 63n - 1n,
+      u64: 2n ** 64n - 1n,
+      real: new PlistReal(0.5),
+      wholeReal: new PlistReal(3),
+      bool: true,
+      no: false,
+      date: new Date(Date.UTC(2021, 4, 6, 7, 8, 9)),
+      data: new Uint8Array(Buffer.from('0001feff'.repeat(10), 'hex')),
+      ascii: 'plain',
+      unicode: 'Grüße, 世界 \u{1F600}',
+      long: 'y'.repeat(300),
+      list: Array.from({ length: 40 }, (_, i) => i),
+      nested: { a: [{ b: [1, 2, { c: 'd' }] }] },
+      empty: {},
+      none: [],
     });
     expect(value.wholeReal).toBeInstanceOf(PlistReal);
     // and our XML writer agrees with what was read
@@ -193,26 +223,42 @@ describe('XML plists: a linear pre-scan before the XML library', () => {
       expect(refusal(() => parsePlist(hostile)).message).toMatch(/entity/);
     }
     expect(refusal(() => parsePlist('<plist version="1.0"><string>&xxe;</string></plist>')).message).toMatch(/entity/);
-    expect(refusal(() => parsePlist('<?xml version="1.0"?><!ENTITY a "b"><plist version="1.0"><string>x</string></plist>')).message).toMatch(/declarations/);
+    expect(
+      refusal(() => parsePlist('<?xml version="1.0"?><!ENTITY a "b"><plist version="1.0"><string>x</string></plist>')).message,
+    ).toMatch(/declarations/);
     expect(parsePlist('<plist version="1.0"><string>&lt;&amp;&gt;&quot;&apos;&#65;&#x42;</string></plist>')).toBe('<&>"\'AB');
   });
 
   it('refuses bytes that are not UTF-8 and a __proto__ key, in our words', () => {
-    const latin1 = Buffer.concat([Buffer.from('<?xml version="1.0"?><plist version="1.0"><string>'), Buffer.from([0xe9, 0xff]), Buffer.from('</string></plist>')]);
+    const latin1 = Buffer.concat([
+      Buffer.from('<?xml version="1.0"?><plist version="1.0"><string>'),
+      Buffer.from([0xe9, 0xff]),
+      Buffer.from('</string></plist>'),
+    ]);
     expect(refusal(() => parsePlist(latin1)).message).toMatch(/UTF-8/);
     const proto = '<plist version="1.0"><dict><key>__proto__</key><dict><key>polluted</key><true/></dict></dict></plist>';
     expect(refusal(() => parsePlist(proto)).message).toMatch(/__proto__/);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it('reports malformed XML without the XML library\'s words', () => {
-    for (const bad of ['<plist version="1.0"><dict><key>a</key>', '<?xml version="1.0"?><html></html>', '<plist><foo/></plist>', '<plist><dict><string>x</string></dict></plist>']) {
+  it("reports malformed XML without the XML library's words", () => {
+    for (const bad of [
+      '<plist version="1.0"><dict><key>a</key>',
+      '<?xml version="1.0"?><html></html>',
+      '<plist><foo/></plist>',
+      '<plist><dict><string>x</string></dict></plist>',
+    ]) {
       expect(refusal(() => parsePlist(bad)).message).toMatch(/malformed XML plist/);
     }
   });
 
   it('scans in linear time: 2.8 MB with 48,000 entity references and 30,000 elements in well under a second', () => {
-    const profiles = Array.from({ length: 6000 }, (_, i) => ({ PayloadIdentifier: `com.example.profile.${i}`, PayloadDisplayName: `Profile & ${i} `.repeat(8), PayloadVersion: 1, IsManaged: true }));
+    const profiles = Array.from({ length: 6000 }, (_, i) => ({
+      PayloadIdentifier: `com.example.profile.${i}`,
+      PayloadDisplayName: `Profile & ${i} `.repeat(8),
+      PayloadVersion: 1,
+      IsManaged: true,
+    }));
     const xml = toXmlPlist({ UDID: 'x', Status: 'Acknowledged', CommandUUID: 'c', ProfileList: profiles });
     expect(xml.length).toBeGreaterThan(2_000_000);
     scanXmlPlist(xml, DEFAULT_PLIST_LIMITS);
@@ -256,7 +302,11 @@ import plistlib, sys, base64, json
 out = [base64.b64encode(plistlib.dumps(plistlib.loads(text.encode()), fmt=plistlib.FMT_BINARY, sort_keys=False)).decode() for text in json.load(sys.stdin)]
 sys.stdout.write(json.dumps(out))
 `;
-    const binaries = (JSON.parse(execFileSync('python3', ['-c', script], { input: JSON.stringify(texts), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })) as string[]).map((b) => Buffer.from(b, 'base64'));
+    const binaries = (
+      JSON.parse(
+        execFileSync('python3', ['-c', script], { input: JSON.stringify(texts), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }),
+      ) as string[]
+    ).map((b) => Buffer.from(b, 'base64'));
     const asJson = (v: PlistValue) => JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))) as unknown;
     texts.forEach((text, i) => {
       const fromXml = parsePlist(Buffer.from(text), limits);

@@ -60,7 +60,9 @@ sys.stdout.write(json.dumps(out))
 `;
 
 function plistlibBatch(items: Array<{ ours: string; value: Tagged }>): Array<{ oursRead: Tagged; theirs: string; theirsRead: Tagged }> {
-  return JSON.parse(execFileSync('python3', ['-c', PLISTLIB_BATCH], { input: JSON.stringify(items), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }));
+  return JSON.parse(
+    execFileSync('python3', ['-c', PLISTLIB_BATCH], { input: JSON.stringify(items), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }),
+  );
 }
 
 // Characters a plist string may hold, weighted towards what XML treats specially: markup and
@@ -68,18 +70,44 @@ function plistlibBatch(items: Array<{ ours: string; value: Tagged }>): Array<{ o
 // plistlib), a BOM, line/paragraph separators and NEL (an XML 1.1 reader would fold them),
 // non-BMP characters (surrogate pairs in JS).
 const plistChar = fc.oneof(
-  fc.constantFrom('&', '<', '>', '"', "'", ']]>', '\t', '\n', '\r', '\r\n', ' ', '\u00a0', '\ufeff', '\u2028', '\u2029', '\u0085', 'é', '世', '\u{1F600}', '&amp;', '<![CDATA[', '<!--'),
+  fc.constantFrom(
+    '&',
+    '<',
+    '>',
+    '"',
+    "'",
+    ']]>',
+    '\t',
+    '\n',
+    '\r',
+    '\r\n',
+    ' ',
+    '\u00a0',
+    '\ufeff',
+    '\u2028',
+    '\u2029',
+    '\u0085',
+    'é',
+    '世',
+    '\u{1F600}',
+    '&amp;',
+    '<![CDATA[',
+    '<!--',
+  ),
   fc.string({ unit: 'grapheme-ascii', maxLength: 3 }),
   fc.string({ unit: 'grapheme', maxLength: 2 }),
 );
 // What XML 1.0 cannot carry at all (our writer and plistlib both refuse it)
 const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/;
-const plistString = fc.array(plistChar, { maxLength: 12 }).map((parts) => parts.join('')).filter((s) => !NOT_XML.test(s.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, '')));
+const plistString = fc
+  .array(plistChar, { maxLength: 12 })
+  .map((parts) => parts.join(''))
+  .filter((s) => !NOT_XML.test(s.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, '')));
 const plistKey = plistString.filter((k) => k !== '__proto__');
 const plistInteger = fc.oneof(
   fc.integer(),
   fc.maxSafeInteger(),
-  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }) // what plistlib writes.map((b) => (Number.isSafeInteger(Number(b)) ? Number(b) : b)),
+  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }), // what plistlib writes.map((b) => (Number.isSafeInteger(Number(b)) ? Number(b) : b)),
 );
 const plistReal = fc.oneof(
   fc.double({ noNaN: true, noDefaultInfinity: true }).filter((n) => !Number.isInteger(n)),
@@ -108,7 +136,7 @@ function outcome(read: () => PlistValue): { value: PlistValue } | { refused: tru
 }
 
 describe('the XML reader reads what both writers write exactly as the judges do', () => {
-  it('300 random values (fixed seed): our document reads as the package read it and as plistlib reads it; plistlib\'s document reads as plistlib reads it', () => {
+  it("300 random values (fixed seed): our document reads as the package read it and as plistlib reads it; plistlib's document reads as plistlib reads it", () => {
     const values = fc.sample(plistValue, { seed: 0x13_07, numRuns: 300 });
     const documents = values.map((value) => toXmlPlist(value));
     const judged = plistlibBatch(values.map((value, i) => ({ ours: documents[i]!, value: tagged(value) })));
@@ -143,9 +171,19 @@ describe('the XML reader reads what both writers write exactly as the judges do'
       '\t<key>list</key><array><array/><dict/><!-- x --><integer>1</integer></array>\n' +
       '</dict>\n</plist>\n<!-- after -->\n';
     const expected = {
-      'a&b': 'x <y> "q" \'s\' A\u{1F600}<raw & text>z', empty: '', empty2: '', int: -42, big: 2n ** 64n - 1n,
-      real: new PlistReal(2), exp: new PlistReal(-0.0015), yes: true, no: false, date: new Date(Date.UTC(2024, 1, 29, 23, 59, 59)),
-      data: new Uint8Array([0, 1, 2, 253, 254, 255]), none: new Uint8Array(), list: [[], {}, 1],
+      'a&b': 'x <y> "q" \'s\' A\u{1F600}<raw & text>z',
+      empty: '',
+      empty2: '',
+      int: -42,
+      big: 2n ** 64n - 1n,
+      real: new PlistReal(2),
+      exp: new PlistReal(-0.0015),
+      yes: true,
+      no: false,
+      date: new Date(Date.UTC(2024, 1, 29, 23, 59, 59)),
+      data: new Uint8Array([0, 1, 2, 253, 254, 255]),
+      none: new Uint8Array(),
+      list: [[], {}, 1],
     };
     expect(parsePlist(doc)).toEqual(expected);
     expect(parsePlist(Buffer.from(doc))).toEqual(expected);
@@ -181,7 +219,11 @@ describe('where the package was wrong, the reader follows XML 1.0 and plistlib',
     ['<string>a</string><string>b</string>', null, ['a', 'b']],
     ['', null, []],
     ['<array><null/></array>', null, []],
-    ['<array><string><![CDATA[x]]></string><integer>18446744073709551615</integer><real>2.0</real></array>', ['x', 2n ** 64n - 1n, new PlistReal(2)], ['x', 18446744073709552000, 2]],
+    [
+      '<array><string><![CDATA[x]]></string><integer>18446744073709551615</integer><real>2.0</real></array>',
+      ['x', 2n ** 64n - 1n, new PlistReal(2)],
+      ['x', 18446744073709552000, 2],
+    ],
     ['<string>&#0;</string>', null, '\u0000'],
     ['<string>&#xD800;</string>', null, '\ud800'],
   ];
@@ -205,18 +247,23 @@ for doc in json.load(sys.stdin):
 print(json.dumps(out))
 `;
     const refusedByUs = cases.filter(([, ours]) => ours === null).map(([body]) => `<plist version="1.0">${body}</plist>`);
-    const verdicts = JSON.parse(execFileSync('python3', ['-c', script], { input: JSON.stringify(refusedByUs), encoding: 'utf8' })) as string[];
+    const verdicts = JSON.parse(
+      execFileSync('python3', ['-c', script], { input: JSON.stringify(refusedByUs), encoding: 'utf8' }),
+    ) as string[];
     // plistlib reads a <plist> with two values (keeps the last), an empty one (None), <null/> in an
     // array (ignores unknown elements), and infinite reals (which our writer cannot write back)
     const plistlibReads = new Set(
-      ['<string>a</string><string>b</string>', '', '<array><null/></array>', '<real>Infinity</real>', '<real>-1e400</real>'].map((body) => `<plist version="1.0">${body}</plist>`),
+      ['<string>a</string><string>b</string>', '', '<array><null/></array>', '<real>Infinity</real>', '<real>-1e400</real>'].map(
+        (body) => `<plist version="1.0">${body}</plist>`,
+      ),
     );
     refusedByUs.forEach((doc, i) => expect(verdicts[i], doc).toBe(plistlibReads.has(doc) ? 'read' : 'refused'));
   });
 });
 
 it('refuses an infinite real in a binary plist too (plistlib writes one; toXmlPlist could not write it back)', () => {
-  const script = 'import plistlib, sys, base64; sys.stdout.write(base64.b64encode(plistlib.dumps({"r": float("-inf")}, fmt=plistlib.FMT_BINARY)).decode())';
+  const script =
+    'import plistlib, sys, base64; sys.stdout.write(base64.b64encode(plistlib.dumps({"r": float("-inf")}, fmt=plistlib.FMT_BINARY)).decode())';
   const binary = Buffer.from(execFileSync('python3', ['-c', script], { encoding: 'utf8' }), 'base64');
   expect(() => parsePlist(binary)).toThrow(/not a finite number/);
   const finite = Buffer.from(execFileSync('python3', ['-c', script.replace('float("-inf")', '-1.5')], { encoding: 'utf8' }), 'base64');
@@ -262,8 +309,15 @@ describe('every real document reads as it did with the package', () => {
 describe('reading a big document is linear and fast', () => {
   it('a 1.9 MB InstalledApplicationList (3,800 apps) reads as the package read it, and in well under 100 ms once warm', () => {
     const apps = Array.from({ length: 3800 }, (_, i) => ({
-      Identifier: `com.example.app${i}`, Name: `App ${i} & <more>`, Version: `${i % 9}.${i % 7}.1`, ShortVersion: `${i % 9}.${i % 7}`,
-      BundleSize: 123_456 + i, DynamicSize: 4096 * (i % 13), Installing: false, IsValidated: true, ExternalVersionIdentifier: 800_000_000 + i,
+      Identifier: `com.example.app${i}`,
+      Name: `App ${i} & <more>`,
+      Version: `${i % 9}.${i % 7}.1`,
+      ShortVersion: `${i % 9}.${i % 7}`,
+      BundleSize: 123_456 + i,
+      DynamicSize: 4096 * (i % 13),
+      Installing: false,
+      IsValidated: true,
+      ExternalVersionIdentifier: 800_000_000 + i,
     }));
     const body = Buffer.from(toXmlPlist({ UDID: 'u', CommandUUID: 'c', Status: 'Acknowledged', InstalledApplicationList: apps }));
     expect(body.length).toBeGreaterThan(1_800_000);

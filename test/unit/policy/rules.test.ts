@@ -1,9 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { computePolicy, type PolicyApp, type PolicyVpn } from '../../../src/policy/rules.js';
 
-const vpn = (id: number, labelIds: number[], perApp = true): PolicyVpn => ({ id, name: `vpn${id}`, vpnUuid: `UUID-${id}`, perApp, labelIds });
+const vpn = (id: number, labelIds: number[], perApp = true): PolicyVpn => ({
+  id,
+  name: `vpn${id}`,
+  vpnUuid: `UUID-${id}`,
+  perApp,
+  labelIds,
+});
 const app = (id: number, bundleId: string, labelIds: number[], perAppVpnConfigId: number | null = null, platform = 'iOS'): PolicyApp => ({
-  id, name: bundleId, bundleId, platform, iTunesStoreId: null, perAppVpnConfigId, labelIds,
+  id,
+  name: bundleId,
+  bundleId,
+  platform,
+  iTunesStoreId: null,
+  perAppVpnConfigId,
+  labelIds,
 });
 
 describe('computePolicy', () => {
@@ -35,13 +47,23 @@ describe('computePolicy', () => {
   });
 
   it('honours an explicit per-app VPN that reaches the device, ahead of label sharing', () => {
-    const p = computePolicy({ platform: 'iOS', deviceLabelIds: [4, 5], vpnConfigs: [vpn(1, [4]), vpn(2, [5])], apps: [app(1, 'com.a.b', [4], 2)] });
+    const p = computePolicy({
+      platform: 'iOS',
+      deviceLabelIds: [4, 5],
+      vpnConfigs: [vpn(1, [4]), vpn(2, [5])],
+      apps: [app(1, 'com.a.b', [4], 2)],
+    });
     expect(p.apps[0]).toMatchObject({ vpnUuid: 'UUID-2', vpnConfigurationId: 2 });
     expect(p.warnings).toEqual([expect.stringMatching(/could use vpn2, vpn1; chose vpn2 \(explicit setting\)/)]);
   });
 
   it('chooses the lowest id among several shared-label VPNs, with a warning', () => {
-    const p = computePolicy({ platform: 'iOS', deviceLabelIds: [4], vpnConfigs: [vpn(7, [4]), vpn(3, [4])], apps: [app(1, 'com.a.b', [4])] });
+    const p = computePolicy({
+      platform: 'iOS',
+      deviceLabelIds: [4],
+      vpnConfigs: [vpn(7, [4]), vpn(3, [4])],
+      apps: [app(1, 'com.a.b', [4])],
+    });
     expect(p.apps[0]!.vpnConfigurationId).toBe(3);
     expect(p.warnings[0]).toMatch(/chose vpn3 \(lowest id\)/);
   });
@@ -54,15 +76,17 @@ describe('computePolicy', () => {
       apps: [app(1, 'com.a.b', [4], 1), app(2, 'com.c.d', [4], 99)],
     });
     expect(p.apps.map((a) => a.vpnUuid)).toEqual([null, null]);
-    expect(p.warnings).toEqual([
-      expect.stringMatching(/com\.a\.b.*device-wide/),
-      expect.stringMatching(/com\.c\.d.*99.*does not reach/),
-    ]);
+    expect(p.warnings).toEqual([expect.stringMatching(/com\.a\.b.*device-wide/), expect.stringMatching(/com\.c\.d.*99.*does not reach/)]);
     expect(p.vpnConfigurations).toEqual([{ id: 1, name: 'vpn1', vpnUuid: 'UUID-1', perApp: false }]);
   });
 
   it('ignores apps of another platform', () => {
-    const p = computePolicy({ platform: 'iOS', deviceLabelIds: [4], vpnConfigs: [vpn(1, [4])], apps: [app(1, 'com.a.b', [4], null, 'Android')] });
+    const p = computePolicy({
+      platform: 'iOS',
+      deviceLabelIds: [4],
+      vpnConfigs: [vpn(1, [4])],
+      apps: [app(1, 'com.a.b', [4], null, 'Android')],
+    });
     expect(p.apps).toEqual([]);
   });
 });

@@ -62,7 +62,11 @@ describe('parsePkiMessage rejections', () => {
   it('badMessageCheck for tampered content (messageDigest mismatch)', () => {
     const sent = validRequest();
     const envelope = buildEnvelopedData(sent.csrDer!, pki.caCert);
-    const message = signScepMessage(envelope, { messageType: 'PKCSReq', transactionID: 'T1', senderNonce: Buffer.alloc(16, 1) }, sent.signer);
+    const message = signScepMessage(
+      envelope,
+      { messageType: 'PKCSReq', transactionID: 'T1', senderNonce: Buffer.alloc(16, 1) },
+      sent.signer,
+    );
     const flipped = Buffer.from(message);
     const at = flipped.indexOf(envelope) + envelope.length - 3; // in the encrypted content
     flipped[at]! ^= 0xff;
@@ -146,14 +150,22 @@ describe('parsePkiMessage rejections', () => {
   it('badRequest for a PKCSReq whose envelope holds no PKCS#10', () => {
     const sent = validRequest();
     const envelope = buildEnvelopedData(Buffer.from('not a csr'), pki.caCert);
-    const message = signScepMessage(envelope, { messageType: 'PKCSReq', transactionID: 'T4', senderNonce: Buffer.alloc(16, 4) }, sent.signer);
+    const message = signScepMessage(
+      envelope,
+      { messageType: 'PKCSReq', transactionID: 'T4', senderNonce: Buffer.alloc(16, 4) },
+      sent.signer,
+    );
     expect(parseError(message).failInfo).toBe('badRequest');
   });
 
   it('badRequest for an unsupported messageType (GetCert)', () => {
     const sent = validRequest();
     const envelope = buildEnvelopedData(Buffer.from([0x30, 0x00]), pki.caCert);
-    const message = signScepMessage(envelope, { messageType: 'GetCert', transactionID: 'T5', senderNonce: Buffer.alloc(16, 5) }, sent.signer);
+    const message = signScepMessage(
+      envelope,
+      { messageType: 'GetCert', transactionID: 'T5', senderNonce: Buffer.alloc(16, 5) },
+      sent.signer,
+    );
     const err = parseError(message);
     expect(err.failInfo).toBe('badRequest');
     expect(err.recovered.messageType).toBe('GetCert');
@@ -246,8 +258,19 @@ describe('CertRep FAILURE and client-side checks', () => {
       recipientNonce: nonce,
       signer: { privateKey: pki.caKey, certificate: pki.caCert },
     });
-    const reply = parseCertRep(certRep, { requesterKey: key, caCert: pki.caCert, expectedTransactionID: 'TXN-FAIL', expectedRecipientNonce: nonce });
-    expect(reply).toMatchObject({ status: 'FAILURE', failInfo, failInfoText: `refused: ${failInfo}`, transactionID: 'TXN-FAIL', certificates: [] });
+    const reply = parseCertRep(certRep, {
+      requesterKey: key,
+      caCert: pki.caCert,
+      expectedTransactionID: 'TXN-FAIL',
+      expectedRecipientNonce: nonce,
+    });
+    expect(reply).toMatchObject({
+      status: 'FAILURE',
+      failInfo,
+      failInfoText: `refused: ${failInfo}`,
+      transactionID: 'TXN-FAIL',
+      certificates: [],
+    });
     expect(reply.recipientNonce).toEqual(nonce);
   });
 
@@ -280,12 +303,18 @@ describe('CertRep FAILURE and client-side checks', () => {
     });
     expect(clientError(() => parseCertRep(fromOther, { requesterKey: rsaKey(), caCert: pki.caCert })).failInfo).toBe('badMessageCheck');
 
-    const ours = buildCertRep({ status: 'PENDING', transactionID: 'T', recipientNonce: nonce, signer: { privateKey: pki.caKey, certificate: pki.caCert } });
+    const ours = buildCertRep({
+      status: 'PENDING',
+      transactionID: 'T',
+      recipientNonce: nonce,
+      signer: { privateKey: pki.caKey, certificate: pki.caCert },
+    });
     expect(clientError(() => parseCertRep(ours, { requesterKey: rsaKey(), caCert: pki.caCert, expectedTransactionID: 'U' })).failInfo).toBe(
       'badCertId',
     );
     expect(
-      clientError(() => parseCertRep(ours, { requesterKey: rsaKey(), caCert: pki.caCert, expectedRecipientNonce: randomBytes(16) })).message,
+      clientError(() => parseCertRep(ours, { requesterKey: rsaKey(), caCert: pki.caCert, expectedRecipientNonce: randomBytes(16) }))
+        .message,
     ).toMatch(/recipientNonce/);
     const tampered = Buffer.from(ours);
     tampered[tampered.length - 1]! ^= 1;

@@ -52,7 +52,10 @@ describe('GetCACaps and GetCACert', () => {
     const printed = ok(['pkcs7', '-inform', 'DER', '-in', ssl.path('ca-ra.p7'), '-print_certs', '-noout']);
     expect(printed).toContain('subject=O = mockiron, CN = mockiron SCEP CA');
     expect(printed).toContain('subject=O = mockiron, CN = mockiron SCEP CA RA');
-    expect(readCertsOnly(response.body).map((c) => c.subject)).toEqual(['O=mockiron\nCN=mockiron SCEP CA', 'O=mockiron\nCN=mockiron SCEP CA RA']);
+    expect(readCertsOnly(response.body).map((c) => c.subject)).toEqual([
+      'O=mockiron\nCN=mockiron SCEP CA',
+      'O=mockiron\nCN=mockiron SCEP CA RA',
+    ]);
   });
 });
 
@@ -101,8 +104,24 @@ describe('CSRs', () => {
       'keyUsage = critical, digitalSignature',
     ].join('\n');
     ssl.write('req.cnf', config);
-    for (const algorithm of [['-newkey', 'rsa:2048'], ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256']]) {
-      ok(['req', '-new', ...algorithm, '-nodes', '-keyout', ssl.path('o.key'), '-config', ssl.path('req.cnf'), '-outform', 'DER', '-out', ssl.path('o.der')]);
+    for (const algorithm of [
+      ['-newkey', 'rsa:2048'],
+      ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+    ]) {
+      ok([
+        'req',
+        '-new',
+        ...algorithm,
+        '-nodes',
+        '-keyout',
+        ssl.path('o.key'),
+        '-config',
+        ssl.path('req.cnf'),
+        '-outform',
+        'DER',
+        '-out',
+        ssl.path('o.der'),
+      ]);
       const csr = parseCsr(ssl.read('o.der'));
       expect(csr.challengePassword).toBe('from-openssl');
       expect(csr.challengePasswordEncoding).toBe('printable');
@@ -111,18 +130,66 @@ describe('CSRs', () => {
       expect(csr.sans).toEqual(['a.example', '192.0.2.1', '2001:db8:0:0:0:0:0:1', 'urn:uuid:1234']);
       expect(csr.extensions.find((e) => e.oid === '2.5.29.15')?.critical).toBe(true);
     }
-    ssl.write('utf8.cnf', ['[req]', 'distinguished_name = dn', 'attributes = attrs', 'prompt = no', 'utf8 = yes', 'string_mask = utf8only', '[dn]', 'CN = utf8', '[attrs]', 'challengePassword = pässwörd'].join('\n'));
-    ok(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', ssl.path('u.key'), '-config', ssl.path('utf8.cnf'), '-outform', 'DER', '-out', ssl.path('u.der')]);
+    ssl.write(
+      'utf8.cnf',
+      [
+        '[req]',
+        'distinguished_name = dn',
+        'attributes = attrs',
+        'prompt = no',
+        'utf8 = yes',
+        'string_mask = utf8only',
+        '[dn]',
+        'CN = utf8',
+        '[attrs]',
+        'challengePassword = pässwörd',
+      ].join('\n'),
+    );
+    ok([
+      'req',
+      '-new',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      ssl.path('u.key'),
+      '-config',
+      ssl.path('utf8.cnf'),
+      '-outform',
+      'DER',
+      '-out',
+      ssl.path('u.der'),
+    ]);
     expect(parseCsr(ssl.read('u.der'))).toMatchObject({ challengePassword: 'pässwörd', challengePasswordEncoding: 'utf8' });
   });
 });
 
 describe('PKIOperation requests built by the client', () => {
   it.each<ContentEncryption>(['aes256', 'aes128', 'des3'])('openssl verifies the signature and decrypts the CSR (%s)', (encryption) => {
-    const sent = buildPkcsReq({ caCert: pki.caCert, privateKey: rsaKey(), subject: { commonName: 'judged' }, challengePassword: 'pw', encryption });
+    const sent = buildPkcsReq({
+      caCert: pki.caCert,
+      privateKey: rsaKey(),
+      subject: { commonName: 'judged' },
+      challengePassword: 'pw',
+      encryption,
+    });
     ssl.write('req.p7', sent.der);
     ok(['cms', '-verify', '-inform', 'DER', '-in', ssl.path('req.p7'), '-noverify', '-binary', '-out', ssl.path('req-env.der')]);
-    ok(['cms', '-decrypt', '-inform', 'DER', '-in', ssl.path('req-env.der'), '-recip', ssl.path('ca.pem'), '-inkey', ssl.path('ca.key'), '-binary', '-out', ssl.path('req-csr.der')]);
+    ok([
+      'cms',
+      '-decrypt',
+      '-inform',
+      'DER',
+      '-in',
+      ssl.path('req-env.der'),
+      '-recip',
+      ssl.path('ca.pem'),
+      '-inkey',
+      ssl.path('ca.key'),
+      '-binary',
+      '-out',
+      ssl.path('req-csr.der'),
+    ]);
     expect(ssl.read('req-csr.der').equals(sent.csrDer!)).toBe(true);
     expect(ok(['req', '-inform', 'DER', '-in', ssl.path('req-csr.der'), '-verify', '-noout'])).toMatch(/verify OK/);
     const attributes = ok(['cms', '-cmsout', '-print', '-inform', 'DER', '-in', ssl.path('req.p7'), '-noout']);
@@ -140,7 +207,21 @@ describe('EnvelopedData made by openssl cms -encrypt', () => {
   ])('decrypts %s %s', (cipher, keyopts, encryption, keyEncryption) => {
     const plaintext = randomBytes(1000);
     ssl.write('plain.bin', plaintext);
-    ok(['cms', '-encrypt', '-binary', cipher, '-in', ssl.path('plain.bin'), '-outform', 'DER', '-out', ssl.path('env.der'), '-recip', ssl.path('ca.pem'), ...keyopts]);
+    ok([
+      'cms',
+      '-encrypt',
+      '-binary',
+      cipher,
+      '-in',
+      ssl.path('plain.bin'),
+      '-outform',
+      'DER',
+      '-out',
+      ssl.path('env.der'),
+      '-recip',
+      ssl.path('ca.pem'),
+      ...keyopts,
+    ]);
     const opened = openEnvelopedData(ssl.read('env.der'), [{ certificate: pki.caCert, privateKey: pki.caKey }]);
     expect(opened.content.equals(plaintext)).toBe(true);
     expect(opened.encryption).toBe(encryption);
@@ -149,42 +230,91 @@ describe('EnvelopedData made by openssl cms -encrypt', () => {
 
   it('decrypts when the recipient is named by subject key identifier', () => {
     ssl.write('plain.bin', 'ski');
-    ok(['cms', '-encrypt', '-binary', '-aes256', '-keyid', '-in', ssl.path('plain.bin'), '-outform', 'DER', '-out', ssl.path('env-ski.der'), '-recip', ssl.path('ca.pem')]);
+    ok([
+      'cms',
+      '-encrypt',
+      '-binary',
+      '-aes256',
+      '-keyid',
+      '-in',
+      ssl.path('plain.bin'),
+      '-outform',
+      'DER',
+      '-out',
+      ssl.path('env-ski.der'),
+      '-recip',
+      ssl.path('ca.pem'),
+    ]);
     expect(openEnvelopedData(ssl.read('env-ski.der'), [{ certificate: pki.caCert, privateKey: pki.caKey }]).content.toString()).toBe('ski');
   });
 });
 
 describe('CertReps judged by openssl', () => {
-  it.each<ContentEncryption>(['aes256', 'aes128', 'des3'])('SUCCESS: signature verifies, envelope decrypts, certs print (%s)', (encryption) => {
-    const deviceKey = rsaKey();
-    const sent = buildPkcsReq({ caCert: pki.caCert, privateKey: deviceKey, subject: { commonName: 'openssl judged' }, encryption });
-    const request = parsePkiMessage(sent.der, { caCert: pki.caCert, caKey: pki.caKey });
-    const issued = pki.ca.issueCertificate({ subject: { commonName: 'openssl judged' }, publicKey: createPublicKey(deviceKey), profile: 'device' });
-    const certRep = buildCertRep({
-      status: 'SUCCESS',
-      transactionID: request.transactionID,
-      recipientNonce: request.senderNonce,
-      issuedCertDer: issued.der,
-      caCertDer: pki.caCert.raw,
-      requesterCert: request.signerCertificate,
-      signer: { privateKey: pki.caKey, certificate: pki.caCert },
-      encryption: request.contentEncryption,
-    });
-    ssl.write('certrep.der', certRep);
-    ssl.write('requester.pem', certPem(sent.signer.certificate));
-    ssl.write('requester.key', keyPem(deviceKey));
-    // Outer signature, and its chain up to our CA
-    ok(['cms', '-verify', '-inform', 'DER', '-in', ssl.path('certrep.der'), '-noverify', '-binary', '-out', ssl.path('env.der')]);
-    ok(['cms', '-verify', '-inform', 'DER', '-in', ssl.path('certrep.der'), '-CAfile', ssl.path('ca.pem'), '-purpose', 'any', '-binary', '-out', '/dev/null']);
-    ok(['cms', '-decrypt', '-inform', 'DER', '-in', ssl.path('env.der'), '-recip', ssl.path('requester.pem'), '-inkey', ssl.path('requester.key'), '-binary', '-out', ssl.path('certs.p7')]);
-    const printed = ok(['pkcs7', '-inform', 'DER', '-in', ssl.path('certs.p7'), '-print_certs', '-noout']);
-    expect(printed).toMatch(/subject=CN = openssl judged[\s\S]*subject=O = mockiron, CN = mockiron SCEP CA/);
-    const dump = ok(['cms', '-cmsout', '-print', '-inform', 'DER', '-in', ssl.path('certrep.der'), '-noout']);
-    expect(dump).toMatch(/2\.16\.840\.1\.113733\.1\.9\.2[\s\S]*?PRINTABLESTRING:3/); // messageType CertRep
-    expect(dump).toMatch(/2\.16\.840\.1\.113733\.1\.9\.3[\s\S]*?PRINTABLESTRING:0/); // pkiStatus SUCCESS
-    expect(dump).toContain(`PRINTABLESTRING:${request.transactionID}`);
-    expect(dump).not.toContain('2.16.840.1.113733.1.9.4'); // no failInfo on SUCCESS
-  });
+  it.each<ContentEncryption>(['aes256', 'aes128', 'des3'])(
+    'SUCCESS: signature verifies, envelope decrypts, certs print (%s)',
+    (encryption) => {
+      const deviceKey = rsaKey();
+      const sent = buildPkcsReq({ caCert: pki.caCert, privateKey: deviceKey, subject: { commonName: 'openssl judged' }, encryption });
+      const request = parsePkiMessage(sent.der, { caCert: pki.caCert, caKey: pki.caKey });
+      const issued = pki.ca.issueCertificate({
+        subject: { commonName: 'openssl judged' },
+        publicKey: createPublicKey(deviceKey),
+        profile: 'device',
+      });
+      const certRep = buildCertRep({
+        status: 'SUCCESS',
+        transactionID: request.transactionID,
+        recipientNonce: request.senderNonce,
+        issuedCertDer: issued.der,
+        caCertDer: pki.caCert.raw,
+        requesterCert: request.signerCertificate,
+        signer: { privateKey: pki.caKey, certificate: pki.caCert },
+        encryption: request.contentEncryption,
+      });
+      ssl.write('certrep.der', certRep);
+      ssl.write('requester.pem', certPem(sent.signer.certificate));
+      ssl.write('requester.key', keyPem(deviceKey));
+      // Outer signature, and its chain up to our CA
+      ok(['cms', '-verify', '-inform', 'DER', '-in', ssl.path('certrep.der'), '-noverify', '-binary', '-out', ssl.path('env.der')]);
+      ok([
+        'cms',
+        '-verify',
+        '-inform',
+        'DER',
+        '-in',
+        ssl.path('certrep.der'),
+        '-CAfile',
+        ssl.path('ca.pem'),
+        '-purpose',
+        'any',
+        '-binary',
+        '-out',
+        '/dev/null',
+      ]);
+      ok([
+        'cms',
+        '-decrypt',
+        '-inform',
+        'DER',
+        '-in',
+        ssl.path('env.der'),
+        '-recip',
+        ssl.path('requester.pem'),
+        '-inkey',
+        ssl.path('requester.key'),
+        '-binary',
+        '-out',
+        ssl.path('certs.p7'),
+      ]);
+      const printed = ok(['pkcs7', '-inform', 'DER', '-in', ssl.path('certs.p7'), '-print_certs', '-noout']);
+      expect(printed).toMatch(/subject=CN = openssl judged[\s\S]*subject=O = mockiron, CN = mockiron SCEP CA/);
+      const dump = ok(['cms', '-cmsout', '-print', '-inform', 'DER', '-in', ssl.path('certrep.der'), '-noout']);
+      expect(dump).toMatch(/2\.16\.840\.1\.113733\.1\.9\.2[\s\S]*?PRINTABLESTRING:3/); // messageType CertRep
+      expect(dump).toMatch(/2\.16\.840\.1\.113733\.1\.9\.3[\s\S]*?PRINTABLESTRING:0/); // pkiStatus SUCCESS
+      expect(dump).toContain(`PRINTABLESTRING:${request.transactionID}`);
+      expect(dump).not.toContain('2.16.840.1.113733.1.9.4'); // no failInfo on SUCCESS
+    },
+  );
 
   it('FAILURE: signature verifies over the empty content, attributes as RFC 8894 spells them', () => {
     const nonce = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
@@ -196,7 +326,18 @@ describe('CertReps judged by openssl', () => {
       signer: { privateKey: pki.caKey, certificate: pki.caCert },
     });
     ssl.write('failure.der', certRep);
-    ok(['cms', '-verify', '-inform', 'DER', '-in', ssl.path('failure.der'), '-noverify', '-binary', '-out', ssl.path('failure-content.bin')]);
+    ok([
+      'cms',
+      '-verify',
+      '-inform',
+      'DER',
+      '-in',
+      ssl.path('failure.der'),
+      '-noverify',
+      '-binary',
+      '-out',
+      ssl.path('failure-content.bin'),
+    ]);
     expect(ssl.read('failure-content.bin')).toHaveLength(0);
     const dump = ok(['cms', '-cmsout', '-print', '-inform', 'DER', '-in', ssl.path('failure.der'), '-noout']);
     expect(dump).toMatch(/2\.16\.840\.1\.113733\.1\.9\.3[\s\S]*?PRINTABLESTRING:2/); // pkiStatus FAILURE

@@ -134,7 +134,12 @@ describe('PKCSReq round trip', () => {
 
   it('answers a wrong challenge with a FAILURE the client reads, nonces and transaction echoed', () => {
     const deviceKey = rsaKey();
-    const sent = buildPkcsReq({ caCert: pki.caCert, privateKey: deviceKey, subject: { commonName: 'intruder' }, challengePassword: 'guess' });
+    const sent = buildPkcsReq({
+      caCert: pki.caCert,
+      privateKey: deviceKey,
+      subject: { commonName: 'intruder' },
+      challengePassword: 'guess',
+    });
     const request = asCertificateRequest(parse(sent.der));
     const reply = parseCertRep(answer(request, CHALLENGE), {
       requesterKey: deviceKey,
@@ -174,7 +179,13 @@ describe('PKCSReq round trip', () => {
 
   it('mirrors the request digest (SHA-512) in the CertRep', () => {
     const deviceKey = rsaKey();
-    const sent = buildPkcsReq({ caCert: pki.caCert, privateKey: deviceKey, subject: { commonName: 'sha512' }, challengePassword: CHALLENGE, digest: 'sha512' });
+    const sent = buildPkcsReq({
+      caCert: pki.caCert,
+      privateKey: deviceKey,
+      subject: { commonName: 'sha512' },
+      challengePassword: CHALLENGE,
+      digest: 'sha512',
+    });
     const request = asCertificateRequest(parse(sent.der));
     expect(request.digestAlgorithm).toBe('sha512');
     const reply = parseCertRep(answer(request, CHALLENGE), { requesterKey: deviceKey, caCert: pki.caCert });
@@ -216,7 +227,13 @@ describe('PKCSReq round trip', () => {
 
   it('uses a given transactionID and senderNonce', () => {
     const nonce = Buffer.alloc(16, 7);
-    const sent = buildPkcsReq({ caCert: pki.caCert, privateKey: rsaKey(), subject: { commonName: 'x' }, transactionID: 'txn-0001', senderNonce: nonce });
+    const sent = buildPkcsReq({
+      caCert: pki.caCert,
+      privateKey: rsaKey(),
+      subject: { commonName: 'x' },
+      transactionID: 'txn-0001',
+      senderNonce: nonce,
+    });
     const request = parse(sent.der);
     expect(request.transactionID).toBe('txn-0001');
     expect(request.senderNonce).toEqual(nonce);
@@ -226,7 +243,11 @@ describe('PKCSReq round trip', () => {
 describe('RenewalReq', () => {
   function enrol(): { key: ReturnType<typeof rsaKey>; cert: X509Certificate } {
     const key = rsaKey();
-    const issued = pki.ca.issueCertificate({ subject: { commonName: 'renewing device' }, publicKey: createPublicKey(key), profile: 'device' });
+    const issued = pki.ca.issueCertificate({
+      subject: { commonName: 'renewing device' },
+      publicKey: createPublicKey(key),
+      profile: 'device',
+    });
     return { key, cert: issued.certificate };
   }
 
@@ -297,7 +318,13 @@ describe('GetCertInitial (CertPoll)', () => {
     const deviceKey = rsaKey();
     const selfSigned = selfSignedCertificate(deviceKey, { commonName: 'slow device' });
     const signer = { privateKey: deviceKey, certificate: selfSigned };
-    const first = buildPkcsReq({ caCert: pki.caCert, privateKey: deviceKey, subject: { commonName: 'slow device' }, signer, encryption: 'des3' });
+    const first = buildPkcsReq({
+      caCert: pki.caCert,
+      privateKey: deviceKey,
+      subject: { commonName: 'slow device' },
+      signer,
+      encryption: 'des3',
+    });
     const initial = asCertificateRequest(parse(first.der));
     const pending = buildCertRep({
       status: 'PENDING',
@@ -305,11 +332,13 @@ describe('GetCertInitial (CertPoll)', () => {
       recipientNonce: initial.senderNonce,
       signer: { privateKey: pki.caKey, certificate: pki.caCert },
     });
-    expect(parseCertRep(pending, { requesterKey: deviceKey, caCert: pki.caCert, expectedRecipientNonce: first.senderNonce })).toMatchObject({
-      status: 'PENDING',
-      transactionID: first.transactionID,
-      certificates: [],
-    });
+    expect(parseCertRep(pending, { requesterKey: deviceKey, caCert: pki.caCert, expectedRecipientNonce: first.senderNonce })).toMatchObject(
+      {
+        status: 'PENDING',
+        transactionID: first.transactionID,
+        certificates: [],
+      },
+    );
 
     const poll = buildPkcsReq({
       messageType: 'GetCertInitial',

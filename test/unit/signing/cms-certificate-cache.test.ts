@@ -12,7 +12,10 @@ describe('the parsed-certificate cache', () => {
     // ~20 KB each: 300 long DNS names
     const sans = Array.from({ length: 300 }, (_, i) => `host-${i}-${'x'.repeat(50)}.example.test`);
     const signer = ca.issueCertificate({ subject: { commonName: 'signer' }, publicKey, profile: 'device' });
-    const padding = Array.from({ length: 400 }, (_, i) => ca.issueCertificate({ subject: { commonName: `filler ${i}` }, publicKey, profile: 'device', sans }).certificate);
+    const padding = Array.from(
+      { length: 400 },
+      (_, i) => ca.issueCertificate({ subject: { commonName: `filler ${i}` }, publicKey, profile: 'device', sans }).certificate,
+    );
     expect(padding[0]!.raw.length).toBeGreaterThan(15_000);
     const { maxBytes } = parsedCertificateCacheStats();
     let peakEntries = 0;

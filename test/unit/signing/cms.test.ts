@@ -79,7 +79,10 @@ describe('signCms, judged by openssl cms -verify', () => {
       const ours = verifyCms(signed, { trustAnchors: [ca.certificatePem], detachedContent: body });
       expect(ours.detached).toBe(true);
       expect(ours.content.equals(body)).toBe(true);
-      expectCode(() => verifyCms(signed, { trustAnchors: [ca.certificatePem], detachedContent: Buffer.from('{}') }), 'CONTENT_DIGEST_MISMATCH');
+      expectCode(
+        () => verifyCms(signed, { trustAnchors: [ca.certificatePem], detachedContent: Buffer.from('{}') }),
+        'CONTENT_DIGEST_MISMATCH',
+      );
       expectCode(() => verifyCms(signed, { trustAnchors: [ca.certificatePem] }), 'DETACHED_CONTENT_REQUIRED');
     });
 
@@ -95,7 +98,11 @@ describe('signCms, judged by openssl cms -verify', () => {
 
   it('embeds intermediates so openssl builds signer -> intermediate -> root from the root alone', () => {
     const root = CertificateAuthority.create({ keyType: 'ec', subject: { commonName: 'Test Root' } });
-    const intermediate = root.issueKeyAndCertificate({ keyType: 'rsa', profile: 'intermediate-ca', subject: { commonName: 'Test Intermediate' } });
+    const intermediate = root.issueKeyAndCertificate({
+      keyType: 'rsa',
+      profile: 'intermediate-ca',
+      subject: { commonName: 'Test Intermediate' },
+    });
     const issuing = new CertificateAuthority(intermediate.certificate, intermediate.privateKey);
     const signer = issuing.issueKeyAndCertificate({ keyType: 'rsa', profile: 'signer', subject: { commonName: 'Test Signer' } });
     const identity: SigningIdentity = {
@@ -162,7 +169,11 @@ describe('verifyCms on third-party profiles', () => {
 
   it('encrypted-dns today: the signer has expired', () => {
     const err = expectCode(
-      () => verifyCms(fixture('encrypted-dns/quad9-default-tls.signed.mobileconfig'), { trustAnchors: [ISRG_ROOT_X1], at: new Date('2026-06-01') }),
+      () =>
+        verifyCms(fixture('encrypted-dns/quad9-default-tls.signed.mobileconfig'), {
+          trustAnchors: [ISRG_ROOT_X1],
+          at: new Date('2026-06-01'),
+        }),
       'SIGNER_EXPIRED',
     );
     expect(err.message).toContain('expired on 2026-05-28');
@@ -175,10 +186,14 @@ describe('verifyCms on third-party profiles', () => {
 
   it('encrypted-dns against a wrong anchor: untrusted chain', () => {
     const err = expectCode(
-      () => verifyCms(fixture('encrypted-dns/quad9-default-tls.signed.mobileconfig'), { trustAnchors: [identities.rsa.ca.certificate], at: whileValid }),
+      () =>
+        verifyCms(fixture('encrypted-dns/quad9-default-tls.signed.mobileconfig'), {
+          trustAnchors: [identities.rsa.ca.certificate],
+          at: whileValid,
+        }),
       'UNTRUSTED_CHAIN',
     );
-    expect(err.message).toContain("CN=E8");
+    expect(err.message).toContain('CN=E8');
   });
 
   it('mobileconfig npm signed-string.der: RSA with its self-signed certificate as anchor', () => {
@@ -329,7 +344,23 @@ describe('verifyCms failure codes on our own signatures', () => {
     const keyPath = writeTemp(Buffer.from(identity.privateKey.export({ type: 'pkcs8', format: 'pem' })));
     const contentPath = writeTemp(samplePlist());
     const out = join(temp.dir, 'nocerts.p7m');
-    const made = run('openssl', ['cms', '-sign', '-binary', '-nodetach', '-nocerts', '-outform', 'DER', '-in', contentPath, '-signer', signerPath, '-inkey', keyPath, '-out', out]);
+    const made = run('openssl', [
+      'cms',
+      '-sign',
+      '-binary',
+      '-nodetach',
+      '-nocerts',
+      '-outform',
+      'DER',
+      '-in',
+      contentPath,
+      '-signer',
+      signerPath,
+      '-inkey',
+      keyPath,
+      '-out',
+      out,
+    ]);
     expect(made.status, made.stderr).toBe(0);
     expectCode(() => verifyCms(readFileSync(out)), 'SIGNER_CERTIFICATE_MISSING');
   });
@@ -387,16 +418,58 @@ describe('verifyCms on OpenSSL-made signatures (algorithms and encodings we do n
   }
 
   const cases: { name: string; keyType: 'rsa' | 'ec'; args: string[]; algorithm: string; signedAttributes: boolean }[] = [
-    { name: 'RSA PKCS#1 v1.5 SHA-1', keyType: 'rsa', args: ['-nodetach', '-md', 'sha1'], algorithm: 'rsa-pkcs1-sha1', signedAttributes: true },
-    { name: 'RSA PKCS#1 v1.5 SHA-512', keyType: 'rsa', args: ['-nodetach', '-md', 'sha512'], algorithm: 'rsa-pkcs1-sha512', signedAttributes: true },
-    { name: 'RSA-PSS SHA-256', keyType: 'rsa', args: ['-nodetach', '-keyopt', 'rsa_padding_mode:pss'], algorithm: 'rsa-pss-sha256', signedAttributes: true },
-    { name: 'RSA-PSS SHA-384', keyType: 'rsa', args: ['-nodetach', '-md', 'sha384', '-keyopt', 'rsa_padding_mode:pss'], algorithm: 'rsa-pss-sha384', signedAttributes: true },
-    { name: 'RSA without signed attributes', keyType: 'rsa', args: ['-nodetach', '-noattr'], algorithm: 'rsa-pkcs1-sha256', signedAttributes: false },
+    {
+      name: 'RSA PKCS#1 v1.5 SHA-1',
+      keyType: 'rsa',
+      args: ['-nodetach', '-md', 'sha1'],
+      algorithm: 'rsa-pkcs1-sha1',
+      signedAttributes: true,
+    },
+    {
+      name: 'RSA PKCS#1 v1.5 SHA-512',
+      keyType: 'rsa',
+      args: ['-nodetach', '-md', 'sha512'],
+      algorithm: 'rsa-pkcs1-sha512',
+      signedAttributes: true,
+    },
+    {
+      name: 'RSA-PSS SHA-256',
+      keyType: 'rsa',
+      args: ['-nodetach', '-keyopt', 'rsa_padding_mode:pss'],
+      algorithm: 'rsa-pss-sha256',
+      signedAttributes: true,
+    },
+    {
+      name: 'RSA-PSS SHA-384',
+      keyType: 'rsa',
+      args: ['-nodetach', '-md', 'sha384', '-keyopt', 'rsa_padding_mode:pss'],
+      algorithm: 'rsa-pss-sha384',
+      signedAttributes: true,
+    },
+    {
+      name: 'RSA without signed attributes',
+      keyType: 'rsa',
+      args: ['-nodetach', '-noattr'],
+      algorithm: 'rsa-pkcs1-sha256',
+      signedAttributes: false,
+    },
     { name: 'ECDSA SHA-1', keyType: 'ec', args: ['-nodetach', '-md', 'sha1'], algorithm: 'ecdsa-sha1', signedAttributes: true },
     { name: 'ECDSA SHA-384', keyType: 'ec', args: ['-nodetach', '-md', 'sha384'], algorithm: 'ecdsa-sha384', signedAttributes: true },
     { name: 'ECDSA SHA-512', keyType: 'ec', args: ['-nodetach', '-md', 'sha512'], algorithm: 'ecdsa-sha512', signedAttributes: true },
-    { name: 'ECDSA without signed attributes', keyType: 'ec', args: ['-nodetach', '-noattr'], algorithm: 'ecdsa-sha256', signedAttributes: false },
-    { name: 'BER indefinite-length (streamed) RSA', keyType: 'rsa', args: ['-nodetach', '-stream'], algorithm: 'rsa-pkcs1-sha256', signedAttributes: true },
+    {
+      name: 'ECDSA without signed attributes',
+      keyType: 'ec',
+      args: ['-nodetach', '-noattr'],
+      algorithm: 'ecdsa-sha256',
+      signedAttributes: false,
+    },
+    {
+      name: 'BER indefinite-length (streamed) RSA',
+      keyType: 'rsa',
+      args: ['-nodetach', '-stream'],
+      algorithm: 'rsa-pkcs1-sha256',
+      signedAttributes: true,
+    },
   ];
 
   for (const testCase of cases) {

@@ -11,7 +11,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function opensslCrl(ca: CertificateAuthority, crl: Buffer, name: string) {
   writeFileSync(path.join(dir, `${name}-ca.pem`), ca.certificate.toString());
   writeFileSync(path.join(dir, `${name}.crl`), crl);
-  return spawnSync('openssl', ['crl', '-inform', 'DER', '-in', path.join(dir, `${name}.crl`), '-CAfile', path.join(dir, `${name}-ca.pem`), '-noout', '-text'], { encoding: 'utf8' });
+  return spawnSync(
+    'openssl',
+    ['crl', '-inform', 'DER', '-in', path.join(dir, `${name}.crl`), '-CAfile', path.join(dir, `${name}-ca.pem`), '-noout', '-text'],
+    { encoding: 'utf8' },
+  );
 }
 
 describe('CertificateAuthority.issueCrl', () => {
@@ -19,7 +23,14 @@ describe('CertificateAuthority.issueCrl', () => {
     it(`signs a v2 CRL that openssl verifies (${keyType}), with the CRL number, the revoked serials and their dates`, () => {
       const ca = CertificateAuthority.create({ keyType });
       const revokedAt = new Date('2026-11-20T10:00:00Z');
-      const crl = ca.issueCrl({ revoked: [{ serialNumberHex: '0A1B2C3D4E5F', revokedAt }, { serialNumberHex: 'ABC', revokedAt }], crlNumber: 42, validityHours: 12 });
+      const crl = ca.issueCrl({
+        revoked: [
+          { serialNumberHex: '0A1B2C3D4E5F', revokedAt },
+          { serialNumberHex: 'ABC', revokedAt },
+        ],
+        crlNumber: 42,
+        validityHours: 12,
+      });
       const out = opensslCrl(ca, crl, keyType);
       expect(out.stderr).toMatch(/verify OK/);
       expect(out.stdout).toMatch(/CRL Number:\s*\n\s*42/);
@@ -42,10 +53,19 @@ describe('CertificateAuthority.issueCrl', () => {
     const ca = CertificateAuthority.create();
     const { createPublicKey, generateKeyPairSync } = await import('node:crypto');
     const publicKey = createPublicKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
-    const issued = ca.issueCertificate({ subject: { commonName: 'device' }, publicKey, profile: 'device', crlUrl: 'https://mdm.example.com/api/v2/scep/crl' });
+    const issued = ca.issueCertificate({
+      subject: { commonName: 'device' },
+      publicKey,
+      profile: 'device',
+      crlUrl: 'https://mdm.example.com/api/v2/scep/crl',
+    });
     writeFileSync(path.join(dir, 'device.pem'), issued.pem);
-    const ext = spawnSync('openssl', ['x509', '-in', path.join(dir, 'device.pem'), '-noout', '-ext', 'crlDistributionPoints'], { encoding: 'utf8' }).stdout;
+    const ext = spawnSync('openssl', ['x509', '-in', path.join(dir, 'device.pem'), '-noout', '-ext', 'crlDistributionPoints'], {
+      encoding: 'utf8',
+    }).stdout;
     expect(ext).toContain('URI:https://mdm.example.com/api/v2/scep/crl');
-    expect(() => ca.issueCertificate({ subject: { commonName: 'd' }, publicKey, profile: 'device', crlUrl: 'ftp://x/crl' })).toThrow(RangeError);
+    expect(() => ca.issueCertificate({ subject: { commonName: 'd' }, publicKey, profile: 'device', crlUrl: 'ftp://x/crl' })).toThrow(
+      RangeError,
+    );
   });
 });

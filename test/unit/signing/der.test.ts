@@ -1,6 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { children, content, der, DerError, parseDer, readIntegerBytes, readOctetString, readOid, readTime } from '../../../src/signing/der.js';
+import {
+  children,
+  content,
+  der,
+  DerError,
+  parseDer,
+  readIntegerBytes,
+  readOctetString,
+  readOid,
+  readTime,
+} from '../../../src/signing/der.js';
 import { run } from './helpers.js';
 
 describe('DER writer and reader', () => {

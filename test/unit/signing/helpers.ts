@@ -14,9 +14,7 @@ export function fixture(path: string): Buffer {
 }
 
 /** ISRG Root X1 from Node's bundled store: the anchor of the encrypted-dns fixtures' chain. */
-export const ISRG_ROOT_X1 = rootCertificates
-  .map((pem) => new X509Certificate(pem))
-  .find((c) => c.subject.includes('CN=ISRG Root X1'))!;
+export const ISRG_ROOT_X1 = rootCertificates.map((pem) => new X509Certificate(pem)).find((c) => c.subject.includes('CN=ISRG Root X1'))!;
 
 /** A fresh temp directory, removed by the returned cleanup. */
 export function tempDir(prefix = 'mockiron-signing-'): { dir: string; cleanup: () => void } {
@@ -58,20 +56,21 @@ export function opensslCmsVerify(
     args.push('-content', `${inFile}.content`);
   }
   const result = run('openssl', args);
-  return result.status === 0
-    ? { ok: true, content: readFileSync(outFile), stderr: result.stderr }
-    : { ok: false, stderr: result.stderr };
+  return result.status === 0 ? { ok: true, content: readFileSync(outFile), stderr: result.stderr } : { ok: false, stderr: result.stderr };
 }
 
 /** A ~2 KB configuration profile plist, like the ones the server will sign. */
 export function samplePlist(name = 'Example'): Buffer {
-  const payloads = Array.from({ length: 6 }, (_, i) => `
+  const payloads = Array.from(
+    { length: 6 },
+    (_, i) => `
     <dict>
       <key>PayloadType</key><string>com.apple.vpn.managed.applayer</string>
       <key>PayloadIdentifier</key><string>com.example.vpn.${i}</string>
       <key>PayloadUUID</key><string>0000000${i}-1111-2222-3333-444444444444</string>
       <key>PayloadVersion</key><integer>1</integer>
-    </dict>`).join('');
+    </dict>`,
+  ).join('');
   return Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0">

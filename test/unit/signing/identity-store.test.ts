@@ -101,7 +101,11 @@ describe('initSigningIdentity', () => {
 describe('importIdentity', () => {
   function chainedIdentity(keyType: 'rsa' | 'ec') {
     const root = CertificateAuthority.create({ keyType, subject: { commonName: `Imported Root ${keyType}` } });
-    const intermediate = root.issueKeyAndCertificate({ keyType, profile: 'intermediate-ca', subject: { commonName: 'Imported Intermediate' } });
+    const intermediate = root.issueKeyAndCertificate({
+      keyType,
+      profile: 'intermediate-ca',
+      subject: { commonName: 'Imported Intermediate' },
+    });
     const signer = new CertificateAuthority(intermediate.certificate, intermediate.privateKey).issueKeyAndCertificate({
       keyType,
       profile: 'signer',
@@ -148,8 +152,18 @@ describe('importIdentity', () => {
       writeFileSync(files.chain, intermediate.pem + root.certificatePem);
       writeFileSync(files.pass, 'correct horse\n');
       const made = run('openssl', [
-        'pkcs12', '-export', '-inkey', files.key, '-in', files.cert, '-certfile', files.chain,
-        '-out', files.p12, '-passout', `file:${files.pass}`,
+        'pkcs12',
+        '-export',
+        '-inkey',
+        files.key,
+        '-in',
+        files.cert,
+        '-certfile',
+        files.chain,
+        '-out',
+        files.p12,
+        '-passout',
+        `file:${files.pass}`,
       ]);
       expect(made.status, made.stderr).toBe(0);
 

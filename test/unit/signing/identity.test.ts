@@ -153,7 +153,11 @@ describe('CertificateAuthority.issueCertificate', () => {
 
   it('does not expose the CA private key through enumeration or JSON', () => {
     expect(JSON.stringify(ca)).not.toContain('PRIVATE');
-    expect(Object.values(ca).some((v) => typeof v === 'object' && v !== null && 'asymmetricKeyType' in v && (v as { type: string }).type === 'private')).toBe(false);
+    expect(
+      Object.values(ca).some(
+        (v) => typeof v === 'object' && v !== null && 'asymmetricKeyType' in v && (v as { type: string }).type === 'private',
+      ),
+    ).toBe(false);
   });
 });
 

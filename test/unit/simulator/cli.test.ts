@@ -71,11 +71,18 @@ describe('simulate: bad input', () => {
   });
 
   it('reports an unreachable server as a CLI error', async () => {
-    await expectCliError(['--server', 'http://127.0.0.1:1', '--state', path.join(dir, 's.json')], /cannot reach the server at http:\/\/127\.0\.0\.1:1/);
+    await expectCliError(
+      ['--server', 'http://127.0.0.1:1', '--state', path.join(dir, 's.json')],
+      /cannot reach the server at http:\/\/127\.0\.0\.1:1/,
+    );
   });
 
   it('reports an unreadable password file', async () => {
-    await expectCliError(['--server', server.url, '--admin-password-file', path.join(dir, 'absent')], /cannot read --admin-password-file/, 2);
+    await expectCliError(
+      ['--server', server.url, '--admin-password-file', path.join(dir, 'absent')],
+      /cannot read --admin-password-file/,
+      2,
+    );
   });
 
   it('status without a state file says so', async () => {
@@ -89,7 +96,25 @@ describe('simulate: a run and its status', () => {
     const passwordFile = path.join(dir, 'password');
     writeFileSync(passwordFile, `${ADMIN_PASSWORD}\n`);
     const state = path.join(dir, 'fleet.json');
-    const run = await simulate(['--server', server.url, '--devices', '2', '--concurrency', '2', '--iterations', '1', '--poll-interval', '0', '--state', state, '--admin-password-file', passwordFile, '--json', '--models', 'iPhone8,1:10.3.3']);
+    const run = await simulate([
+      '--server',
+      server.url,
+      '--devices',
+      '2',
+      '--concurrency',
+      '2',
+      '--iterations',
+      '1',
+      '--poll-interval',
+      '0',
+      '--state',
+      state,
+      '--admin-password-file',
+      passwordFile,
+      '--json',
+      '--models',
+      'iPhone8,1:10.3.3',
+    ]);
     expect(run.error).toBeUndefined();
     const summary = JSON.parse(run.stdout);
     expect(summary.devices).toMatchObject({ total: 2, enrolled: 2 });
@@ -102,7 +127,11 @@ describe('simulate: a run and its status', () => {
     const view = JSON.parse(status.stdout);
     expect(view.devices).toHaveLength(2);
     for (const device of view.devices) {
-      expect(device).toMatchObject({ status: 'enrolled', productName: 'iPhone8,1', apps: { 'com.google.chrome.ios': { vpnUuid: VPN_UUID } } });
+      expect(device).toMatchObject({
+        status: 'enrolled',
+        productName: 'iPhone8,1',
+        apps: { 'com.google.chrome.ios': { vpnUuid: VPN_UUID } },
+      });
       expect(device.udid).toMatch(/^[0-9a-f]{40}$/);
       expect(device.profiles.map((p: { source: string }) => p.source)).toEqual(['enrollment']);
     }

@@ -86,7 +86,11 @@ describe('InstallProfile', () => {
     expect(result.status).toBe('Acknowledged');
     expect(result.errorChain).toEqual([]);
     const held = device.state.profiles['com.example.vpn.perapp']!;
-    expect(held).toMatchObject({ uuid: profile.PayloadUUID, source: 'mdm', contentSha256: createHash('sha256').update(content).digest('hex') });
+    expect(held).toMatchObject({
+      uuid: profile.PayloadUUID,
+      source: 'mdm',
+      contentSha256: createHash('sha256').update(content).digest('hex'),
+    });
     expect(held.payloads).toEqual([expect.objectContaining({ type: 'com.apple.vpn.managed.applayer', vpnUuid: VPN_UUID })]);
 
     const list = payload(run(profileListCommand()), 'ProfileList');
@@ -95,7 +99,9 @@ describe('InstallProfile', () => {
         identifier: 'com.example.vpn.perapp',
         uuid: profile.PayloadUUID,
         isManaged: true,
-        payloads: [expect.objectContaining({ payloadType: 'com.apple.vpn.managed.applayer', identifier: 'com.example.vpn.perapp.applayer' })],
+        payloads: [
+          expect.objectContaining({ payloadType: 'com.apple.vpn.managed.applayer', identifier: 'com.example.vpn.perapp.applayer' }),
+        ],
       }),
     ]);
   });
@@ -163,7 +169,10 @@ describe('applications', () => {
     run(installApplicationCommand({ iTunesStoreId: 714464092 }));
     expect(device.state.apps['itunes:714464092']).toMatchObject({ iTunesStoreId: 714464092 });
 
-    const attributes = payload(run(managedApplicationAttributesCommand({ identifiers: ['com.google.chrome.ios'] })), 'ManagedApplicationAttributes');
+    const attributes = payload(
+      run(managedApplicationAttributesCommand({ identifiers: ['com.google.chrome.ios'] })),
+      'ManagedApplicationAttributes',
+    );
     expect(attributes.applications).toEqual({ 'com.google.chrome.ios': expect.objectContaining({ vpnUuid: VPN_UUID }) });
 
     const managed = payload(run(managedApplicationListCommand()), 'ManagedApplicationList');
@@ -176,7 +185,11 @@ describe('applications', () => {
 
   it('Settings ApplicationAttributes rebinds an installed app to another VPN, and {} unbinds it', () => {
     run(installApplicationCommand({ identifier: 'com.microsoft.rdc.ios', vpnUuid: VPN_UUID }));
-    const rebind = run(settingsCommand({ settings: [applicationAttributesSetting({ identifier: 'com.microsoft.rdc.ios', attributes: { VPNUUID: OTHER_VPN_UUID } })] }));
+    const rebind = run(
+      settingsCommand({
+        settings: [applicationAttributesSetting({ identifier: 'com.microsoft.rdc.ios', attributes: { VPNUUID: OTHER_VPN_UUID } })],
+      }),
+    );
     expect(rebind.status).toBe('Acknowledged');
     expect(rebind.raw.Settings).toEqual([{ Status: 'Acknowledged' }]);
     expect(device.state.apps['com.microsoft.rdc.ios']!.attributes).toEqual({ VPNUUID: OTHER_VPN_UUID });
@@ -186,7 +199,11 @@ describe('applications', () => {
   });
 
   it('Settings for an app the device does not manage is an Error for that item', () => {
-    const result = run(settingsCommand({ settings: [applicationAttributesSetting({ identifier: 'com.example.absent', attributes: { VPNUUID: VPN_UUID } })] }));
+    const result = run(
+      settingsCommand({
+        settings: [applicationAttributesSetting({ identifier: 'com.example.absent', attributes: { VPNUUID: VPN_UUID } })],
+      }),
+    );
     expect(result.status).toBe('Error');
     expect((result.raw.Settings as PlistDict[])[0]).toMatchObject({ Status: 'Error' });
     expect(device.state.apps).toEqual({});
@@ -203,9 +220,20 @@ describe('applications', () => {
 describe('information commands', () => {
   it('DeviceInformation answers with real key names and leaves out queries it cannot answer', () => {
     const id = device.state.identity;
-    const result = run(deviceInformationCommand({ queries: ['UDID', 'SerialNumber', 'ProductName', 'OSVersion', 'BuildVersion', 'ModelName', 'DeviceCapacity', 'NoSuchQuery'] }));
+    const result = run(
+      deviceInformationCommand({
+        queries: ['UDID', 'SerialNumber', 'ProductName', 'OSVersion', 'BuildVersion', 'ModelName', 'DeviceCapacity', 'NoSuchQuery'],
+      }),
+    );
     const info = payload(result, 'DeviceInformation');
-    expect(info).toMatchObject({ udid: id.udid, serialNumber: id.serialNumber, productName: 'iPad4,1', osVersion: '9.3.1', buildVersion: '13E238', modelName: 'iPad' });
+    expect(info).toMatchObject({
+      udid: id.udid,
+      serialNumber: id.serialNumber,
+      productName: 'iPad4,1',
+      osVersion: '9.3.1',
+      buildVersion: '13E238',
+      modelName: 'iPad',
+    });
     expect(typeof info.deviceCapacity).toBe('number');
     expect(Object.keys(info.queryResponses)).not.toContain('NoSuchQuery');
   });

@@ -5,7 +5,14 @@ import forge from 'node-forge';
 import { describe, expect, it } from 'vitest';
 import { buildProfileServicePayload } from '../../../src/enrollment/payloads.js';
 import { CertificateAuthority } from '../../../src/signing/identity.js';
-import { deviceAttributesPlist, EnrollmentError, findProfileService, openPkcs12, readMdmPayload, scepSubjectName } from '../../../src/simulator/enroll.js';
+import {
+  deviceAttributesPlist,
+  EnrollmentError,
+  findProfileService,
+  openPkcs12,
+  readMdmPayload,
+  scepSubjectName,
+} from '../../../src/simulator/enroll.js';
 import { deriveIdentity } from '../../../src/simulator/identity.js';
 
 const NAMESPACE = '0c3f2a1b-5d6e-4f70-8a9b-0c1d2e3f4a5b';
@@ -19,7 +26,11 @@ describe('findProfileService', () => {
   });
 
   it('reads a top-level Profile Service payload and one wrapped in a Configuration profile', () => {
-    const expected = { url: 'http://mdm.example.com/ota/profile', challenge: 'one-time', deviceAttributes: ['UDID', 'VERSION', 'PRODUCT', 'SERIAL', 'IMEI', 'MEID'] };
+    const expected = {
+      url: 'http://mdm.example.com/ota/profile',
+      challenge: 'one-time',
+      deviceAttributes: ['UDID', 'VERSION', 'PRODUCT', 'SERIAL', 'IMEI', 'MEID'],
+    };
     expect(findProfileService(service)).toEqual(expected);
     expect(findProfileService({ PayloadType: 'Configuration', PayloadContent: [service] })).toEqual(expected);
   });
@@ -30,7 +41,7 @@ describe('findProfileService', () => {
 });
 
 describe('deviceAttributesPlist', () => {
-  it('answers what was asked with the device\'s values (build number as VERSION) plus the challenge', () => {
+  it("answers what was asked with the device's values (build number as VERSION) plus the challenge", () => {
     const id = deriveIdentity('attrs', 1); // an iPhone: has an IMEI
     expect(deviceAttributesPlist(id, ['UDID', 'VERSION', 'PRODUCT', 'SERIAL', 'IMEI', 'MEID'], 'c-1')).toEqual({
       UDID: id.udid,
@@ -47,7 +58,11 @@ describe('deviceAttributesPlist', () => {
 
 describe('scepSubjectName', () => {
   it('maps the nested RDN array Apple uses onto a subject, falling back to a common name', () => {
-    expect(scepSubjectName([[['O', 'mockiron']], [['OU', 'devices']], [['CN', 'iPad']]], 'udid')).toEqual({ organization: 'mockiron', organizationalUnit: 'devices', commonName: 'iPad' });
+    expect(scepSubjectName([[['O', 'mockiron']], [['OU', 'devices']], [['CN', 'iPad']]], 'udid')).toEqual({
+      organization: 'mockiron',
+      organizationalUnit: 'devices',
+      commonName: 'iPad',
+    });
     expect(scepSubjectName([[['2.5.4.10', 'Acme']]], 'udid-1')).toEqual({ organization: 'Acme', commonName: 'udid-1' });
     expect(scepSubjectName(undefined, 'udid-2')).toEqual({ commonName: 'udid-2' });
   });
@@ -77,8 +92,12 @@ describe('openPkcs12', () => {
     return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
   }
 
-  it('opens the identity with the payload\'s Password', () => {
-    const { privateKey, certificate } = openPkcs12({ PayloadType: 'com.apple.security.pkcs12', PayloadContent: p12('secret'), Password: 'secret' });
+  it("opens the identity with the payload's Password", () => {
+    const { privateKey, certificate } = openPkcs12({
+      PayloadType: 'com.apple.security.pkcs12',
+      PayloadContent: p12('secret'),
+      Password: 'secret',
+    });
     expect(certificate.fingerprint256).toBe(new X509Certificate(issued.pem).fingerprint256);
     expect(certificate.checkPrivateKey(privateKey)).toBe(true);
   });

@@ -107,7 +107,13 @@ export async function startFakeServer(): Promise<FakeServer> {
       const challenge = randomBytes(12).toString('hex');
       invitations.set(token, { challenge, used: false });
       fake.enrollmentsCreated++;
-      const results = { id: fake.enrollmentsCreated, url: `${fake.url}/ota/enroll?token=${token}`, token, challenge, expiresAt: new Date(Date.now() + 3600_000).toISOString() };
+      const results = {
+        id: fake.enrollmentsCreated,
+        url: `${fake.url}/ota/enroll?token=${token}`,
+        token,
+        challenge,
+        expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+      };
       return send(res, route, 201, JSON.stringify({ results }), 'application/json');
     }
     if (route === 'GET /ota/enroll') {
@@ -121,7 +127,14 @@ export async function startFakeServer(): Promise<FakeServer> {
         deviceAttributes: ['UDID', 'VERSION', 'PRODUCT', 'SERIAL', 'IMEI'],
       });
       // Wrapped in a Configuration profile, as the contract describes it
-      const profile = { PayloadType: 'Configuration', PayloadVersion: 1, PayloadIdentifier: 'com.example.fake.ota.profile', PayloadUUID: randomUUID(), PayloadDisplayName: 'Enroll', PayloadContent: [service] };
+      const profile = {
+        PayloadType: 'Configuration',
+        PayloadVersion: 1,
+        PayloadIdentifier: 'com.example.fake.ota.profile',
+        PayloadUUID: randomUUID(),
+        PayloadDisplayName: 'Enroll',
+        PayloadContent: [service],
+      };
       return send(res, route, 200, signProfile(profile), 'application/x-apple-aspen-config');
     }
     if (route === 'POST /ota/profile') {
@@ -140,7 +153,16 @@ export async function startFakeServer(): Promise<FakeServer> {
         namespace: NAMESPACE,
         profile: { identifier: 'com.example.fake.enroll', displayName: 'Fake MDM', organization: 'Fake' },
         caCertificateDer: ca.certificate.raw,
-        identity: { kind: 'scep', url: `${fake.url}/scep`, name: 'fake', subject: scepSubject([['O', 'Fake'], ['CN', attributes.udid]]), challenge: scepChallenge },
+        identity: {
+          kind: 'scep',
+          url: `${fake.url}/scep`,
+          name: 'fake',
+          subject: scepSubject([
+            ['O', 'Fake'],
+            ['CN', attributes.udid],
+          ]),
+          challenge: scepChallenge,
+        },
         mdm: { serverUrl: `${fake.url}/mdm/connect`, checkInUrl: `${fake.url}/mdm/checkin`, topic: 'com.apple.mgmt.External.fake' },
       });
       return send(res, route, 200, signProfile(profile), 'application/x-apple-aspen-config');
@@ -156,12 +178,26 @@ export async function startFakeServer(): Promise<FakeServer> {
         const request = parsePkiMessage(body, { caCert: ca.certificate, caKey });
         if (request.messageType !== 'PKCSReq') return send(res, route, 400);
         const challenge = scepChallenges.get(request.csr.challengePassword ?? '');
-        const common = { transactionID: request.transactionID, recipientNonce: request.senderNonce, signer: { privateKey: caKey, certificate: ca.certificate } };
+        const common = {
+          transactionID: request.transactionID,
+          recipientNonce: request.senderNonce,
+          signer: { privateKey: caKey, certificate: ca.certificate },
+        };
         if (!challenge || challenge.used) {
-          return send(res, route, 200, buildCertRep({ ...common, status: 'FAILURE', failInfo: 'badRequest', failInfoText: 'challenge used or unknown' }), 'application/x-pki-message');
+          return send(
+            res,
+            route,
+            200,
+            buildCertRep({ ...common, status: 'FAILURE', failInfo: 'badRequest', failInfoText: 'challenge used or unknown' }),
+            'application/x-pki-message',
+          );
         }
         challenge.used = true;
-        const issued = ca.issueCertificate({ subject: { commonName: request.csr.subjectFields.commonName ?? 'device', organization: 'Fake' }, publicKey: request.csr.publicKey, profile: 'device' });
+        const issued = ca.issueCertificate({
+          subject: { commonName: request.csr.subjectFields.commonName ?? 'device', organization: 'Fake' },
+          publicKey: request.csr.publicKey,
+          profile: 'device',
+        });
         return send(
           res,
           route,
@@ -230,4 +266,3 @@ export async function startFakeServer(): Promise<FakeServer> {
     });
   return fake;
 }
-

@@ -43,7 +43,15 @@ function vpnProfileCommand(): MdmCommand {
     PayloadIdentifier: 'com.example.vpn.perapp',
     PayloadUUID: '2E4E3F1C-7D44-4B8A-9C1E-111111111111',
     PayloadDisplayName: 'Per-app VPN',
-    PayloadContent: [{ PayloadType: 'com.apple.vpn.managed.applayer', PayloadVersion: 1, PayloadIdentifier: 'com.example.vpn.perapp.applayer', PayloadUUID: '2E4E3F1C-7D44-4B8A-9C1E-222222222222', VPNUUID: VPN_UUID }],
+    PayloadContent: [
+      {
+        PayloadType: 'com.apple.vpn.managed.applayer',
+        PayloadVersion: 1,
+        PayloadIdentifier: 'com.example.vpn.perapp.applayer',
+        PayloadUUID: '2E4E3F1C-7D44-4B8A-9C1E-222222222222',
+        VPNUUID: VPN_UUID,
+      },
+    ],
   };
   return installProfileCommand({ profile: server.signProfile(profile) });
 }
@@ -64,7 +72,11 @@ function options(overrides: Partial<FleetOptions> = {}): FleetOptions {
 
 describe('a fleet against the fake server', () => {
   it('enrolls every device (OTA, SCEP, Authenticate, TokenUpdate), answers the queued commands and records metrics', async () => {
-    server.onEnrolled = () => [vpnProfileCommand(), installApplicationCommand({ identifier: 'com.google.chrome.ios', vpnUuid: VPN_UUID }), deviceInformationCommand()];
+    server.onEnrolled = () => [
+      vpnProfileCommand(),
+      installApplicationCommand({ identifier: 'com.google.chrome.ios', vpnUuid: VPN_UUID }),
+      deviceInformationCommand(),
+    ];
     const { summary, state } = await runFleet(options());
     expect(summary.devices).toMatchObject({ total: 3, enrolled: 3, enrolledThisRun: 3, enrollmentFailures: 0 });
     expect(summary.errors.total).toBe(0);
@@ -73,7 +85,17 @@ describe('a fleet against the fake server', () => {
       InstallApplication: { Acknowledged: 3 },
       DeviceInformation: { Acknowledged: 3 },
     });
-    for (const kind of ['ota-profile', 'ota-attributes', 'scep-getcacaps', 'scep-getcacert', 'scep-pkioperation', 'checkin-authenticate', 'checkin-tokenupdate', 'connect-idle', 'connect-result']) {
+    for (const kind of [
+      'ota-profile',
+      'ota-attributes',
+      'scep-getcacaps',
+      'scep-getcacert',
+      'scep-pkioperation',
+      'checkin-authenticate',
+      'checkin-tokenupdate',
+      'connect-idle',
+      'connect-result',
+    ]) {
       expect(summary.latency[kind], kind).toMatchObject({ count: expect.any(Number) });
     }
     expect(summary.latency['connect-result']!.count).toBe(9);
@@ -84,7 +106,12 @@ describe('a fleet against the fake server', () => {
     for (const device of state.devices) {
       const mine = server.checkins.filter((c) => 'udid' in c && c.udid === device.identity.udid);
       expect(mine.map((c) => c.kind)).toEqual(['Authenticate', 'TokenUpdate']);
-      expect(mine[0]).toMatchObject({ serialNumber: device.identity.serialNumber, productName: device.identity.productName, osVersion: device.identity.osVersion, topic: 'com.apple.mgmt.External.fake' });
+      expect(mine[0]).toMatchObject({
+        serialNumber: device.identity.serialNumber,
+        productName: device.identity.productName,
+        osVersion: device.identity.osVersion,
+        topic: 'com.apple.mgmt.External.fake',
+      });
       expect(mine[1]).toMatchObject({ pushMagic: device.mdm!.pushMagic });
       expect((mine[1] as { token: Buffer }).token).toHaveLength(32);
     }
@@ -135,7 +162,8 @@ describe('a fleet against the fake server', () => {
 
   it('wipes and stops a device after acknowledging EraseDevice; unenrolls and checks out on RemoveProfile of the MDM profile', async () => {
     const first = deriveIdentity('fleet-test', 0).udid;
-    server.onEnrolled = (udid) => (udid === first ? [eraseDeviceCommand()] : [removeProfileCommand({ identifier: 'com.example.fake.enroll' })]);
+    server.onEnrolled = (udid) =>
+      udid === first ? [eraseDeviceCommand()] : [removeProfileCommand({ identifier: 'com.example.fake.enroll' })];
     const { state } = await runFleet(options({ devices: 2, iterations: 3 }));
     const [erased, removed] = state.devices;
     expect(erased!.status).toBe('erased');
@@ -178,12 +206,21 @@ describe('a fleet against the fake server', () => {
   it('injects faults and records what the server answered', async () => {
     server.onEnrolled = () => [deviceInformationCommand(), deviceInformationCommand()];
     const { summary } = await runFleet(
-      options({ devices: 1, iterations: 2, faults: { kinds: new Set(['corrupt-signature', 'truncated-body', 'replay-challenge', 'drop-connection']), rate: 1 } }),
+      options({
+        devices: 1,
+        iterations: 2,
+        faults: { kinds: new Set(['corrupt-signature', 'truncated-body', 'replay-challenge', 'drop-connection']), rate: 1 },
+      }),
     );
     expect(summary.faults['corrupt-signature']).toMatchObject({ sent: 2, answers: { 401: 2 }, accepted: 0 });
     expect(summary.faults['truncated-body']).toMatchObject({ sent: 2, answers: { 400: 2 }, accepted: 0 });
     // OTA replay refused with 403; SCEP replay answered with a FAILURE CertRep
-    expect(summary.faults['replay-challenge']).toMatchObject({ sent: 2, accepted: 0, answers: { 403: 1, 200: 1 }, notes: { ota: 1, 'scep-failure': 1 } });
+    expect(summary.faults['replay-challenge']).toMatchObject({
+      sent: 2,
+      accepted: 0,
+      answers: { 403: 1, 200: 1 },
+      notes: { ota: 1, 'scep-failure': 1 },
+    });
     // Every dropped answer is followed by a reconnect whose outcome is noted. Whether the server
     // had recorded the result before the reconnect is its business (a lagging server sends the
     // command again); in the end each command was acknowledged and the queue ran dry.
@@ -211,7 +248,9 @@ describe('a fleet against the fake server', () => {
     const { summary } = await runFleet(options({ devices: 1, admin: undefined, enrollmentUrl: results.url }));
     expect(summary.devices.enrolled).toBe(1);
     // The invitation is single-use: a second device with it must fail at the OTA phase
-    const again = await runFleet(options({ devices: 1, admin: undefined, enrollmentUrl: results.url, stateFile: path.join(dir, 'other.json') }));
+    const again = await runFleet(
+      options({ devices: 1, admin: undefined, enrollmentUrl: results.url, stateFile: path.join(dir, 'other.json') }),
+    );
     expect(again.summary.devices.enrollmentFailures).toBe(1);
     expect(again.summary.errors.byKind).toEqual({ 'enroll:ota-attributes': 1 });
   });

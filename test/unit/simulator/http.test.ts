@@ -14,7 +14,9 @@ function listen(onRequest: (socket: net.Socket, connection: number, requestOnCon
     let requests = 0;
     socket.on('data', () => onRequest(socket, connection, ++requests));
   });
-  return new Promise((resolve) => server!.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server!.address() as AddressInfo).port}/`)));
+  return new Promise((resolve) =>
+    server!.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server!.address() as AddressInfo).port}/`)),
+  );
 }
 
 const ok = (body: string) => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: keep-alive\r\n\r\n${body}`;

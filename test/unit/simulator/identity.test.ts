@@ -25,7 +25,10 @@ describe('deriveIdentity', () => {
       buildVersion: '13E238',
       deviceName: 'iPad Air 1',
     });
-    expect(deriveIdentity('mockiron-simulator', 1)).toMatchObject({ udid: 'c5de22096bea34fa826d2a9e02ec8abc18c894e3', imei: '358916969340806' });
+    expect(deriveIdentity('mockiron-simulator', 1)).toMatchObject({
+      udid: 'c5de22096bea34fa826d2a9e02ec8abc18c894e3',
+      imei: '358916969340806',
+    });
   });
 
   it('gives the same device for the same seed and index, and different devices otherwise', () => {
@@ -54,7 +57,9 @@ describe('deriveIdentity', () => {
 
   it('cycles through the model mix by index', () => {
     const mix = parseModelMix('iPad4,1:9.3.1,iPhone8,1:10.3.3,iPhone99,9:19.0');
-    const products = Array.from({ length: 6 }, (_, i) => deriveIdentity('mix', i, mix)).map((d) => `${d.productName}:${d.osVersion}:${d.modelName}`);
+    const products = Array.from({ length: 6 }, (_, i) => deriveIdentity('mix', i, mix)).map(
+      (d) => `${d.productName}:${d.osVersion}:${d.modelName}`,
+    );
     expect(products).toEqual([
       'iPad4,1:9.3.1:iPad',
       'iPhone8,1:10.3.3:iPhone',

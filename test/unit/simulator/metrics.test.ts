@@ -29,7 +29,7 @@ describe('percentile (nearest rank)', () => {
     expect(() => percentile([1], Number.NaN)).toThrow(RangeError);
   });
 
-  it('does not reorder the caller\'s array', () => {
+  it("does not reorder the caller's array", () => {
     const samples = [3, 1, 2];
     percentile(samples, 50);
     expect(samples).toEqual([3, 1, 2]);

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newDeviceState } from '../../../src/simulator/device.js';
-import { loadFleetState, saveFleetState, StateFileError, StateWriter, STATE_FILE_VERSION, type FleetState } from '../../../src/simulator/state.js';
+import {
+  loadFleetState,
+  saveFleetState,
+  StateFileError,
+  StateWriter,
+  STATE_FILE_VERSION,
+  type FleetState,
+} from '../../../src/simulator/state.js';
 
 let dir: string;
 beforeEach(() => {
@@ -34,7 +41,12 @@ function sampleState(devices = 2): FleetState {
     unlockToken: 'dW5sb2Nr',
     enrolledAt: '2024-01-01T00:00:00.000Z',
   };
-  state.devices[0]!.apps['com.google.chrome.ios'] = { identifier: 'com.google.chrome.ios', attributes: { VPNUUID: 'V-1' }, hasConfiguration: false, installedAt: '2024-01-01T00:00:00.000Z' };
+  state.devices[0]!.apps['com.google.chrome.ios'] = {
+    identifier: 'com.google.chrome.ios',
+    attributes: { VPNUUID: 'V-1' },
+    hasConfiguration: false,
+    installedAt: '2024-01-01T00:00:00.000Z',
+  };
   return state;
 }
 
