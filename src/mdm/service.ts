@@ -397,7 +397,6 @@ export class MdmService {
     // An answer can be big (InstalledApplicationList or CertificateList of a real iPad: up to the
     // 2 MiB /mdm/connect accepts). Decoding it, writing it out again and storing it each take
     // tens of ms at that size: other requests run in between, not after all of them.
-    const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
     await yieldToEventLoop();
     let rawXml: string;
     try {
