@@ -1,11 +1,11 @@
 // Admin users of the API (HTTP Basic), with roles admin (read/write) and viewer (read only).
-import { requireRead, requireWrite, type Actor, type Role } from '../auth/actor.js';
-import { LoginLockout } from '../auth/lockout.js';
-import { generatePassword, hashPassword, verifyPassword } from '../auth/passwords.js';
+import { requireRead, requireWrite, type Actor, type Role } from '../platform/auth/actor.js';
+import { LoginLockout } from '../platform/auth/lockout.js';
+import { generatePassword, hashPassword, verifyPassword } from '../platform/auth/passwords.js';
 import { recordAudit } from '../audit/store.js';
-import type { Db } from '../db/client.js';
-import { ApiError } from '../http/errors.js';
-import type { CredentialChecker } from '../http/basic-auth.js';
+import type { Db } from '../platform/db/client.js';
+import { ApiError } from '../platform/http/errors.js';
+import type { CredentialChecker } from '../platform/http/basic-auth.js';
 import { adminStore } from './store.js';
 
 type AdminRow = NonNullable<Awaited<ReturnType<typeof adminStore.findById>>>;

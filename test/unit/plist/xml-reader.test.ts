@@ -8,7 +8,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { extractSignedContent } from '../../../src/profiles/index.js';
-import { PlistParseError, PlistReal, parsePlist, toXmlPlist, type PlistDict, type PlistValue } from '../../../src/plist/index.js';
+import { PlistParseError, PlistReal, parsePlist, toXmlPlist, type PlistDict, type PlistValue } from '../../../src/lib/plist/index.js';
 import { parseXmlPlistWithPackage } from '../../helpers/legacy-xml-plist.js';
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures');

@@ -23,9 +23,9 @@ import {
   applicationAttributesSetting,
   type CommandResult,
   type MdmCommand,
-} from '../../../src/mdm/protocol/index.js';
-import { toXmlPlist, type PlistDict } from '../../../src/plist/index.js';
-import { signCms } from '../../../src/signing/cms.js';
+} from '../../../src/lib/mdm-protocol/index.js';
+import { toXmlPlist, type PlistDict } from '../../../src/lib/plist/index.js';
+import { signCms } from '../../../src/lib/pki/cms.js';
 import { createSigningIdentity } from '../../../src/signing/identity.js';
 import { UnanswerableCommandError } from '../../../src/simulator/commands.js';
 import { newDeviceState, VirtualDevice } from '../../../src/simulator/device.js';

@@ -1,6 +1,6 @@
 // Every capability's routes, in one list the app registers.
-import type { Services } from '../services.js';
-import type { RouteTable } from './route.js';
+import type { Services } from './services.js';
+import type { RouteTable } from '../platform/http/route.js';
 import { registerAdminRoutes } from '../admins/routes.js';
 import { registerAuditRoutes } from '../audit/routes.js';
 import { registerAnyconnectRoutes } from '../anyconnect/routes.js';

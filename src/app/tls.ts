@@ -4,7 +4,7 @@
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import type { SigningService } from './signing/service.js';
+import type { SigningService } from '../signing/service.js';
 
 export interface TlsMaterial {
   key: string;

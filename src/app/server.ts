@@ -5,17 +5,18 @@
 import http, { type RequestListener, type Server } from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo, type Socket } from 'node:net';
-import type { Config } from './config.js';
-import { openDatabase } from './db/client.js';
-import { accessLog } from './http/access-log.js';
-import { createApp } from './http/app.js';
-import { RequestGate } from './http/request-gate.js';
-import type { Logger } from './logger.js';
-import { loadOrCreateInstallation } from './installation.js';
+import type { Config } from '../platform/config.js';
+import { openDatabase } from '../platform/db/client.js';
+import { invitationStore } from '../enrollment/store.js';
+import { accessLog } from '../platform/http/access-log.js';
+import { createApp } from './http-app.js';
+import { RequestGate } from '../platform/http/request-gate.js';
+import type { Logger } from '../platform/logger.js';
+import { loadOrCreateInstallation } from '../platform/installation.js';
 import { buildServices, type Services } from './services.js';
-import { SigningService } from './signing/service.js';
+import { SigningService } from '../signing/service.js';
 import { tlsMaterialFor, type TlsMaterial } from './tls.js';
-import { version } from './version.js';
+import { version } from '../platform/version.js';
 
 export interface RunningServer {
   server: Server;
@@ -42,6 +43,15 @@ async function openState(config: Config, logger: Logger) {
   const { db, applied, changes } = await openDatabase(config.dbFile);
   try {
     if (applied.length) logger.info({ migrations: applied }, 'applied database migrations');
+    // The part of a migration SQL cannot do (SQLite has no SHA-256): invitation tokens an older
+    // version stored in clear are hashed before anything is served.
+    const hashedInvitationTokens = await db.$transaction((tx) => invitationStore.hashClearTokens(tx));
+    if (hashedInvitationTokens) {
+      // The clear values still sit in freed pages of the file and in the WAL: rewrite both.
+      await db.$executeRawUnsafe('VACUUM');
+      await db.$queryRawUnsafe('PRAGMA wal_checkpoint(TRUNCATE)');
+      logger.info({ hashedInvitationTokens }, 'hashed invitation tokens stored in clear by an older version');
+    }
     const { service: signing, created: signingCreated } = await SigningService.open(config.dataDir, config.keyType);
     if (signingCreated)
       logger.info(

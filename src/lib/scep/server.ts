@@ -5,9 +5,9 @@
 // and a ScepMessageError becomes buildCertRep({ status: 'FAILURE', failInfo: err.failInfo, ... }).
 
 import { randomBytes, type X509Certificate, type KeyObject } from 'node:crypto';
-import { children, DerError, expectTag, parseDer, TAG } from '../../signing/der.js';
-import { OID, type HashName } from '../../signing/oids.js';
-import { readCertificateFields } from '../../signing/x509.js';
+import { children, DerError, expectTag, parseDer, TAG } from '../pki/der.js';
+import { OID, type HashName } from '../pki/oids.js';
+import { readCertificateFields } from '../pki/x509.js';
 import {
   isPrintableString,
   SCEP_OID,

@@ -2,8 +2,8 @@
 // Used by the tests and by the device simulator.
 
 import { createHash, createPublicKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
-import { der, parseDer, TAG, expectTag, children, raw } from '../../signing/der.js';
-import { OID, type HashName } from '../../signing/oids.js';
+import { der, parseDer, TAG, expectTag, children, raw } from '../pki/der.js';
+import { OID, type HashName } from '../pki/oids.js';
 import {
   basicConstraintsExtension,
   buildCertificate,
@@ -12,7 +12,7 @@ import {
   randomSerialNumber,
   readCertificateFields,
   type SubjectName,
-} from '../../signing/x509.js';
+} from '../pki/x509.js';
 import { SCEP_OID, type ContentEncryption, type FailInfo, type PkiStatus, type RequestMessageType } from './constants.js';
 import { buildCsr } from './csr.js';
 import { buildEnvelopedData, openEnvelopedData } from './enveloped-data.js';

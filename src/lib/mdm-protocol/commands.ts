@@ -4,7 +4,7 @@
 // builder bug surfaces here rather than as a CommandFormatError from a device.
 
 import { randomUUID } from 'node:crypto';
-import { isPlistDict, toXmlPlist, type PlistDict } from '../../plist/index.js';
+import { isPlistDict, toXmlPlist, type PlistDict } from '../plist/index.js';
 import { validateCommandFields } from './command-schemas.js';
 import { MdmCommandError } from './errors.js';
 import { decodePlistDict, requiredDict, requiredString } from './fields.js';

@@ -4,7 +4,7 @@
 // Devices rarely echo RequestType (see the fixtures), so the caller passes the type of the command
 // it queued under that CommandUUID; failing that, the payload's top-level key identifies it.
 
-import type { PlistDict, PlistLimits, PlistValue } from '../../plist/index.js';
+import type { PlistDict, PlistLimits, PlistValue } from '../plist/index.js';
 import { detectChannel, userChannelIdentity, type MdmChannel, type UserChannelIdentity } from './checkin.js';
 import { MdmProtocolError } from './errors.js';
 import {

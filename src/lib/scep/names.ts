@@ -1,6 +1,6 @@
 // Reading X.500 Names and ASN.1 character strings from DER (for CSR subjects, recipients, logs).
 
-import { children, content, DerError, expectTag, readOid, TAG, type DerNode } from '../../signing/der.js';
+import { children, content, DerError, expectTag, readOid, TAG, type DerNode } from '../pki/der.js';
 
 const T61_STRING = 0x14;
 const UNIVERSAL_STRING = 0x1c;

@@ -3,7 +3,7 @@
 // fails when this table drifts from it. Only top-level keys are described: deeper structure is
 // left to the typed builders, which know what they put there.
 
-import { plistTypeOf, type PlistDict, type PlistTypeName } from '../../plist/index.js';
+import { plistTypeOf, type PlistDict, type PlistTypeName } from '../plist/index.js';
 
 export type CommandKeyType = PlistTypeName | 'any';
 

@@ -11,7 +11,7 @@ import {
   type PlistDict,
   type PlistLimits,
   type PlistValue,
-} from '../../plist/index.js';
+} from '../plist/index.js';
 import { MdmProtocolError } from './errors.js';
 
 /**

@@ -3,7 +3,7 @@
 // profile installed. Verifying it identifies the device without TLS client certificates.
 
 import { X509Certificate } from 'node:crypto';
-import { CmsVerifyError, signCms, verifyCms, type CmsSigner, type CmsVerifyErrorCode } from '../../signing/cms.js';
+import { CmsVerifyError, signCms, verifyCms, type CmsSigner, type CmsVerifyErrorCode } from '../pki/cms.js';
 
 export type MdmSignatureErrorCode =
   | 'MISSING_HEADER'

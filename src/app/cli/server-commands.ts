@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../../platform/config.js';
 import type { RunningServer } from '../server.js';
-import { CliError } from './errors.js';
+import { CliError } from '../../platform/cli/errors.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
@@ -36,7 +36,7 @@ export function registerServerCommands(program: Command): void {
           throw new CliError((err as Error).message, 2);
         }
         // Loaded here, not at the top, as the server below: `mockiron --help` needs no logger (pino).
-        const { createLogger } = await import('../logger.js');
+        const { createLogger } = await import('../../platform/logger.js');
         const logger = createLogger(config.logLevel);
         // Signals are handled from the start: one arriving while the server starts lets it finish
         // starting (no half-applied migration), then stops it the same way.
@@ -73,7 +73,7 @@ export function registerServerCommands(program: Command): void {
     .action(async (opts: { dataDir?: string }) => {
       const config = loadConfig(opts);
       mkdirSync(path.dirname(config.dbFile), { recursive: true, mode: 0o700 });
-      const { applyMigrations } = await import('../db/schema-engine.js');
+      const { applyMigrations } = await import('../../platform/db/schema-engine.js');
       const applied = await applyMigrations(config.dbFile);
       process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
     });

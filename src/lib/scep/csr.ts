@@ -17,9 +17,9 @@ import {
   readSmallInteger,
   TAG,
   type DerNode,
-} from '../../signing/der.js';
-import { ECDSA_SIGNATURE_OIDS, OID, RSA_PKCS1_SIGNATURE_OIDS, type HashName } from '../../signing/oids.js';
-import { certificateSignatureAlgorithm, encodeName, subjectAltNameExtension, type SubjectName } from '../../signing/x509.js';
+} from '../pki/der.js';
+import { ECDSA_SIGNATURE_OIDS, OID, RSA_PKCS1_SIGNATURE_OIDS, type HashName } from '../pki/oids.js';
+import { certificateSignatureAlgorithm, encodeName, subjectAltNameExtension, type SubjectName } from '../pki/x509.js';
 import { isPrintableString, SCEP_OID } from './constants.js';
 import { readAnyString, readName, type NameAttribute, type SubjectFields } from './names.js';
 import { ownReason } from './errors.js';

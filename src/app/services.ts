@@ -1,24 +1,24 @@
 // Builds every capability's service from its dependencies. Tests and the CLI use this too.
-import { AdminService } from './admins/service.js';
-import { AuditService } from './audit/service.js';
-import type { ChangeCounter } from './db/changes.js';
-import type { Db } from './db/client.js';
-import type { Logger } from './logger.js';
-import { AnyconnectService } from './anyconnect/service.js';
-import { AppService } from './apps/service.js';
-import { PolicyService } from './policy/service.js';
-import { ScepService } from './scep/service.js';
-import { EnrollmentService } from './enrollment/service.js';
-import { MdmService } from './mdm/service.js';
-import { RecordingPushProvider, type PushProvider } from './mdm/push.js';
-import { DeviceProfileService } from './profiles/service.js';
-import type { SigningService } from './signing/service.js';
-import { VpnService } from './vpn/service.js';
-import { DeviceDirectory } from './devices/directory.js';
-import { DeviceService } from './devices/service.js';
-import { LabelService } from './labels/service.js';
-import { UserService } from './users/service.js';
-import { SecretBox } from './secrets/box.js';
+import { AdminService } from '../admins/service.js';
+import { AuditService } from '../audit/service.js';
+import type { ChangeCounter } from '../platform/db/changes.js';
+import type { Db } from '../platform/db/client.js';
+import type { Logger } from '../platform/logger.js';
+import { AnyconnectService } from '../anyconnect/service.js';
+import { AppService } from '../apps/service.js';
+import { PolicyService } from '../policy/service.js';
+import { ScepService } from '../scep/service.js';
+import { EnrollmentService } from '../enrollment/service.js';
+import { MdmService } from '../mdm/service.js';
+import { RecordingPushProvider, type PushProvider } from '../mdm/push.js';
+import { DeviceProfileService } from '../profiles/service.js';
+import type { SigningService } from '../signing/service.js';
+import { VpnService } from '../vpn/service.js';
+import { DeviceDirectory } from '../devices/directory.js';
+import { DeviceService } from '../devices/service.js';
+import { LabelService } from '../labels/service.js';
+import { UserService } from '../users/service.js';
+import { SecretBox } from '../platform/secrets/box.js';
 
 export interface ServiceDeps {
   db: Db;

@@ -31,9 +31,9 @@ import {
   tlv,
   TAG,
   type DerNode,
-} from '../../signing/der.js';
-import { DIGEST_OID_TO_HASH, OID, type HashName } from '../../signing/oids.js';
-import { readCertificateFields } from '../../signing/x509.js';
+} from '../pki/der.js';
+import { DIGEST_OID_TO_HASH, OID, type HashName } from '../pki/oids.js';
+import { readCertificateFields } from '../pki/x509.js';
 import { CONTENT_ENCRYPTION, contentEncryptionForOid, SCEP_OID, type ContentEncryption } from './constants.js';
 import { readName } from './names.js';
 import { ownReason } from './errors.js';

@@ -21,7 +21,7 @@ import {
   tlv,
   TAG,
   type DerNode,
-} from '../../signing/der.js';
+} from '../pki/der.js';
 import {
   DIGEST_OID_TO_HASH,
   ECDSA_SIGNATURE_OID_FOR_HASH,
@@ -30,8 +30,8 @@ import {
   OID,
   RSA_PKCS1_SIGNATURE_OIDS,
   type HashName,
-} from '../../signing/oids.js';
-import { readCertificateFields } from '../../signing/x509.js';
+} from '../pki/oids.js';
+import { readCertificateFields } from '../pki/x509.js';
 import {
   FAIL_INFO_CODE,
   isPrintableString,

@@ -12,7 +12,7 @@ import {
 
 const require = createRequire(import.meta.url);
 
-export const projectRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+export const projectRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 export const schemaPath = path.join(projectRoot, 'prisma', 'schema.prisma');
 export const migrationsDir = path.join(projectRoot, 'prisma', 'migrations');
 

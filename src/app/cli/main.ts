@@ -1,9 +1,9 @@
 import { Command, CommanderError } from 'commander';
-import { registerAnyconnectCommands } from '../anyconnect/cli.js';
-import { registerProfilesCommands } from '../profiles/cli.js';
-import { registerSigningCommands } from '../signing/cli.js';
-import { registerSimulatorCommands } from '../simulator/cli.js';
-import { CliError } from './errors.js';
+import { registerAnyconnectCommands } from '../../anyconnect/cli.js';
+import { registerProfilesCommands } from '../../profiles/cli.js';
+import { registerSigningCommands } from '../../signing/cli.js';
+import { registerSimulatorCommands } from '../../simulator/cli.js';
+import { CliError } from '../../platform/cli/errors.js';
 import { registerServerCommands } from './server-commands.js';
 
 const program = new Command('mockiron')

@@ -1,19 +1,19 @@
 // Assembles the express app: body parsing with limits, the admin API under /api/v2, the
 // OpenAPI document and docs page, and the one error handler.
-import { SecretBoxError } from '../secrets/box.js';
+import { SecretBoxError } from '../platform/secrets/box.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
-import { anonymous, type Actor } from '../auth/actor.js';
-import type { Logger } from '../logger.js';
-import type { Services } from '../services.js';
-import { accessLog, noteSubject } from './access-log.js';
+import { anonymous, type Actor } from '../platform/auth/actor.js';
+import type { Logger } from '../platform/logger.js';
+import type { Services } from './services.js';
+import { accessLog, noteSubject } from '../platform/http/access-log.js';
 import { csvMaxBytes } from '../devices/service.js';
-import { BasicAuthenticator } from './basic-auth.js';
-import { deviceBodyParser } from './device-body.js';
-import { ApiError, envelope } from './errors.js';
-import { RouteTable, registerCommonComponents, type Auth } from './route.js';
+import { BasicAuthenticator } from '../platform/http/basic-auth.js';
+import { deviceBodyParser } from '../platform/http/device-body.js';
+import { ApiError, envelope } from '../platform/http/errors.js';
+import { RouteTable, registerCommonComponents, type Auth } from '../platform/http/route.js';
 import { apiRouteModules, deviceRouteModules, v1RouteModules } from './routes.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -2,14 +2,13 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
-import { invitationStore } from '../enrollment/store.js';
-import { PrismaClient } from '../generated/prisma/client.js';
+import { PrismaClient } from '../../generated/prisma/client.js';
 import { ChangeCounter, devicePolicyTables, sharedPolicyTables } from './changes.js';
 import { applyMigrations } from './schema-engine.js';
 import { serialized, transactionContext } from './serialized-adapter.js';
 
 export type Db = PrismaClient;
-export type { Prisma } from '../generated/prisma/client.js';
+export type { Prisma } from '../../generated/prisma/client.js';
 /** A Prisma transaction client, or the client itself: stores accept either. */
 export type DbTx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
 
@@ -94,7 +93,7 @@ function restrictDatabaseFiles(dbFile: string): void {
 export async function openDatabase(
   dbFile: string,
   changes = new ChangeCounter(),
-): Promise<{ db: Db; applied: string[]; changes: ChangeCounter; hashedInvitationTokens: number }> {
+): Promise<{ db: Db; applied: string[]; changes: ChangeCounter }> {
   restrictDatabaseFiles(dbFile);
   const applied = await applyMigrations(dbFile);
   const db = createDb(dbFile, changes);
@@ -103,13 +102,5 @@ export async function openDatabase(
   await db.$queryRawUnsafe('PRAGMA journal_mode = WAL');
   await db.$executeRawUnsafe('PRAGMA foreign_keys = ON');
   await db.$executeRawUnsafe('PRAGMA busy_timeout = 5000');
-  // The part of a migration SQL cannot do (SQLite has no SHA-256): invitation tokens an older
-  // version stored in clear are hashed before anything is served.
-  const hashedInvitationTokens = await db.$transaction((tx) => invitationStore.hashClearTokens(tx));
-  if (hashedInvitationTokens) {
-    // The clear values still sit in freed pages of the file and in the WAL: rewrite both.
-    await db.$executeRawUnsafe('VACUUM');
-    await db.$queryRawUnsafe('PRAGMA wal_checkpoint(TRUNCATE)');
-  }
-  return { db, applied, changes, hashedInvitationTokens };
+  return { db, applied, changes };
 }

@@ -3,7 +3,7 @@
 // the route can answer them deliberately instead of as garbage. Keys and types follow Apple's
 // mdm/checkin/*.yaml, except where real devices differ (see the notes at each decoder).
 
-import type { PlistDict, PlistLimits } from '../../plist/index.js';
+import type { PlistDict, PlistLimits } from '../plist/index.js';
 import { MdmProtocolError } from './errors.js';
 import { decodePlistDict, dropUndefined, optionalBoolean, optionalData, optionalString, requiredData, requiredString } from './fields.js';
 
