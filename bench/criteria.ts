@@ -4,8 +4,8 @@
 
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { compileCriteria, type DeviceFacts } from '../src/criteria/index.js';
-import { compareParsedVersions, parseVersion } from '../src/versions/compare.js';
+import { compileCriteria, type DeviceFacts } from '../src/lib/criteria/index.js';
+import { compareParsedVersions, parseVersion } from '../src/lib/versions/compare.js';
 
 export interface BenchResult {
   name: string;

@@ -14,8 +14,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
-import { signMdmRequest } from '../src/mdm/protocol/index.js';
-import { toXmlPlist } from '../src/plist/index.js';
+import { signMdmRequest } from '../src/lib/mdm-protocol/index.js';
+import { toXmlPlist } from '../src/lib/plist/index.js';
 import type { FleetState } from '../src/simulator/state.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { system } from '../src/auth/actor.js';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { bootstrap } from '../src/server.js';
+import { system } from '../src/platform/auth/actor.js';
+import { loadConfig } from '../src/platform/config.js';
+import { createLogger } from '../src/platform/logger.js';
+import { bootstrap } from '../src/app/server.js';
 import { syntheticDevices, type BenchResult } from './criteria.js';
 
 const DEVICE_COUNT = 100_000;

@@ -2,8 +2,8 @@
 // against our signer.
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { toXmlPlist } from '../src/plist/index.js';
-import { signCms } from '../src/signing/cms.js';
+import { toXmlPlist } from '../src/lib/plist/index.js';
+import { signCms } from '../src/lib/pki/cms.js';
 import { createSigningIdentity } from '../src/signing/identity.js';
 import type { BenchRow } from './signing.js';
 

@@ -3,7 +3,7 @@
 
 import { sign } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { signCms, verifyCms } from '../src/signing/cms.js';
+import { signCms, verifyCms } from '../src/lib/pki/cms.js';
 import { createSigningIdentity } from '../src/signing/identity.js';
 
 export interface BenchRow {

@@ -3,7 +3,7 @@
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { diffMigrationsToSchema, migrationsDir } from '../src/db/schema-engine.js';
+import { diffMigrationsToSchema, migrationsDir } from '../src/platform/db/schema-engine.js';
 
 const name = (process.argv[2] ?? '').replace(/[^a-zA-Z0-9_]/g, '_');
 if (!name) {

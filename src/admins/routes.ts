@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { listEnvelope, listQuery } from '../http/pagination.js';
-import { Reply, type RouteTable } from '../http/route.js';
-import { intId } from '../http/validators.js';
+import { listEnvelope, listQuery } from '../platform/http/pagination.js';
+import { Reply, type RouteTable } from '../platform/http/route.js';
+import { intId } from '../platform/http/validators.js';
 import type { AdminService } from './service.js';
 
 const role = z.enum(['admin', 'viewer']);

@@ -1,11 +1,11 @@
 // Admin users of the API (HTTP Basic), with roles admin (read/write) and viewer (read only).
-import { requireRead, requireWrite, type Actor, type Role } from '../auth/actor.js';
-import { LoginLockout } from '../auth/lockout.js';
-import { generatePassword, hashPassword, verifyPassword } from '../auth/passwords.js';
+import { requireRead, requireWrite, type Actor, type Role } from '../platform/auth/actor.js';
+import { LoginLockout } from '../platform/auth/lockout.js';
+import { generatePassword, hashPassword, verifyPassword } from '../platform/auth/passwords.js';
 import { recordAudit } from '../audit/store.js';
-import type { Db } from '../db/client.js';
-import { ApiError } from '../http/errors.js';
-import type { CredentialChecker } from '../http/basic-auth.js';
+import type { Db } from '../platform/db/client.js';
+import { ApiError } from '../platform/http/errors.js';
+import type { CredentialChecker } from '../platform/http/basic-auth.js';
 import { adminStore } from './store.js';
 
 type AdminRow = NonNullable<Awaited<ReturnType<typeof adminStore.findById>>>;
@@ -17,7 +17,7 @@ export function adminView(a: AdminRow) {
 export class AdminService implements CredentialChecker {
   /** Called after any change, so cached credentials of a changed admin stop working at once. */
   onChange: () => void = () => {};
-  /** Failed-login counters and locks of these accounts (in memory; see src/auth/lockout.ts). */
+  /** Failed-login counters and locks of these accounts (in memory; see src/platform/auth/lockout.ts). */
   readonly lockout = new LoginLockout();
 
   constructor(private readonly db: Db) {}

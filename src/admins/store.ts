@@ -1,4 +1,4 @@
-import type { DbTx } from '../db/client.js';
+import type { DbTx } from '../platform/db/client.js';
 
 export const adminStore = {
   findByUsername: (tx: DbTx, username: string) => tx.adminUser.findUnique({ where: { username } }),

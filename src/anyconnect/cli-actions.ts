@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { stringify as toYaml } from 'yaml';
 import { z } from 'zod';
-import { CliError } from '../cli/errors.js';
+import { CliError } from '../platform/cli/errors.js';
 import { EXIT_DENIED } from './cli.js';
 import { AsaCliParseError, parseAsaCliWithReport, renderAsaCli } from './asa-cli.js';
 import { PerAppDecodeError, decodePerAppPolicy, encodePerAppPolicy } from './codec.js';

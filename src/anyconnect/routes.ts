@@ -1,8 +1,8 @@
 // REST routes for the AnyConnect head-end model under /api/v2/anyconnect (a mockiron extension).
 import { z } from 'zod';
-import { listEnvelope, listQuery } from '../http/pagination.js';
-import { Reply, type RouteTable } from '../http/route.js';
-import { intId, text, uuidParam } from '../http/validators.js';
+import { listEnvelope, listQuery } from '../platform/http/pagination.js';
+import { Reply, type RouteTable } from '../platform/http/route.js';
+import { intId, text, uuidParam } from '../platform/http/validators.js';
 import { MAX_DAP_PRIORITY, NAME_PATTERN } from './headend.js';
 import { AAA_MODES, COMPRESSIONS, CRITERION_OPERATORS, DAP_ACTIONS, PLATFORMS, perappSettingSchema } from './index.js';
 import type { AnyconnectService } from './service.js';

@@ -2,10 +2,10 @@
 // groups, DAP records and settings, plus the read-only tools over them (blob, ASA CLI, session
 // resolution, tunnel simulation). The decisions themselves are the pure functions in index.ts;
 // this layer adds storage, authorization, referential rules, transactions and the audit trail.
-import { requireRead, requireWrite, type Actor } from '../auth/actor.js';
+import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
 import { recordAudit } from '../audit/store.js';
-import type { Db, DbTx } from '../db/client.js';
-import { ApiError, type ErrorMessage } from '../http/errors.js';
+import type { Db, DbTx } from '../platform/db/client.js';
+import { ApiError, type ErrorMessage } from '../platform/http/errors.js';
 import type { PolicyService, ResolvedPolicy } from '../policy/service.js';
 import { DEFAULT_PERAPP_DESCRIPTION } from './headend.js';
 import {

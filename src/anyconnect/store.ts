@@ -1,6 +1,6 @@
 // Prisma calls for the AnyConnect head-end tables. JSON columns (rules, criteria, perapp) are
 // stored as text; the service parses and serializes them.
-import type { DbTx, Prisma } from '../db/client.js';
+import type { DbTx, Prisma } from '../platform/db/client.js';
 
 type Page = { limit: number; offset: number };
 type Order = Record<string, 'asc' | 'desc'>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { listEnvelope, listQuery, spaceId } from '../http/pagination.js';
-import { Reply, type RouteTable } from '../http/route.js';
-import { bundleId, intId, name } from '../http/validators.js';
+import { listEnvelope, listQuery, spaceId } from '../platform/http/pagination.js';
+import { Reply, type RouteTable } from '../platform/http/route.js';
+import { bundleId, intId, name } from '../platform/http/validators.js';
 import type { AppService } from './service.js';
 
 const platform = z.enum(['iOS', 'Android']);

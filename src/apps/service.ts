@@ -1,9 +1,9 @@
 // The iOS app catalog. Apps reach devices through labels; an app can also name its per-app
 // VPN explicitly (perAppVpnConfigId).
-import { requireRead, requireWrite, type Actor } from '../auth/actor.js';
+import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
 import { recordAudit } from '../audit/store.js';
-import type { Db, DbTx } from '../db/client.js';
-import { ApiError } from '../http/errors.js';
+import type { Db, DbTx } from '../platform/db/client.js';
+import { ApiError } from '../platform/http/errors.js';
 import { labelStore } from '../labels/store.js';
 import { vpnStore } from '../vpn/store.js';
 import { appStore } from './store.js';

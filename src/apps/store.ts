@@ -1,4 +1,4 @@
-import type { DbTx, Prisma } from '../db/client.js';
+import type { DbTx, Prisma } from '../platform/db/client.js';
 
 const withLabels = { labels: { select: { labelId: true } } } as const;
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { ApiError } from '../http/errors.js';
-import { listEnvelope, listQuery } from '../http/pagination.js';
-import type { RouteTable } from '../http/route.js';
-import { text } from '../http/validators.js';
+import { ApiError } from '../platform/http/errors.js';
+import { listEnvelope, listQuery } from '../platform/http/pagination.js';
+import type { RouteTable } from '../platform/http/route.js';
+import { text } from '../platform/http/validators.js';
 import type { AuditService } from './service.js';
 
 // Filters are named after the fields of the results. A query parameter that is not one of them

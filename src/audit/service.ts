@@ -1,5 +1,5 @@
-import { requireWrite, type Actor } from '../auth/actor.js';
-import type { Db } from '../db/client.js';
+import { requireWrite, type Actor } from '../platform/auth/actor.js';
+import type { Db } from '../platform/db/client.js';
 import { listAudit, type AuditFilter } from './store.js';
 
 export class AuditService {

@@ -6,9 +6,9 @@
 // changed in that window, plus a count check. The margin covers transactions that commit a
 // little after a concurrent read advanced the watermark. Deleted devices are dropped through
 // forget(); the count check catches anything else and falls back to a full reload.
-import type { DeviceFacts } from '../criteria/index.js';
-import type { ChangeCounter } from '../db/changes.js';
-import type { Db } from '../db/client.js';
+import type { DeviceFacts } from '../lib/criteria/index.js';
+import type { ChangeCounter } from '../platform/db/changes.js';
+import type { Db } from '../platform/db/client.js';
 import { deviceFacts, type DeviceRow } from './fields.js';
 import { slices, yieldToEventLoop } from './slices.js';
 import { deviceStore, type DevicePageFilter } from './store.js';

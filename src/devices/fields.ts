@@ -1,7 +1,7 @@
 // The MobileIron view of a device: flat objects keyed by Core's field names
 // (common.uuid, ios.DeviceName, user.user_id...), and the facts the criteria language reads.
-import { CUSTOM_ATTRIBUTE_NAME, CUSTOM_DEVICE_PREFIX, type DeviceFacts } from '../criteria/fields.js';
-import type { Prisma } from '../db/client.js';
+import { CUSTOM_ATTRIBUTE_NAME, CUSTOM_DEVICE_PREFIX, type DeviceFacts } from '../lib/criteria/fields.js';
+import type { Prisma } from '../platform/db/client.js';
 
 export type DeviceRow = Prisma.DeviceGetPayload<{ include: { user: true } }>;
 

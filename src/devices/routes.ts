@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { DEVICE_STATUSES } from '../criteria/fields.js';
-import { listEnvelope, listQuery, spaceId, wholeList } from '../http/pagination.js';
-import { ApiError } from '../http/errors.js';
-import { Reply, type RouteTable } from '../http/route.js';
-import { intId, text, uuidParam } from '../http/validators.js';
+import { DEVICE_STATUSES } from '../lib/criteria/fields.js';
+import { listEnvelope, listQuery, spaceId, wholeList } from '../platform/http/pagination.js';
+import { ApiError } from '../platform/http/errors.js';
+import { Reply, type RouteTable } from '../platform/http/route.js';
+import { intId, text, uuidParam } from '../platform/http/validators.js';
 import { isCustomAttributeName, isProjectableField, sortColumns } from './fields.js';
 import type { DeviceInput, DeviceService } from './service.js';
 import { sendJsonInSlices } from './slices.js';

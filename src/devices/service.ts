@@ -1,10 +1,10 @@
 // Devices: registration (single and CSV bulk), listing and search, details, attributes.
 import { randomUUID } from 'node:crypto';
-import { requireRead, requireWrite, type Actor } from '../auth/actor.js';
+import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
 import { recordAudit } from '../audit/store.js';
-import type { Db, DbTx, Prisma } from '../db/client.js';
-import { searchFields } from '../criteria/index.js';
-import { ApiError, type ErrorMessage } from '../http/errors.js';
+import type { Db, DbTx, Prisma } from '../platform/db/client.js';
+import { searchFields } from '../lib/criteria/index.js';
+import { ApiError, type ErrorMessage } from '../platform/http/errors.js';
 import { compileOrThrow, queryMaxLength } from '../labels/membership.js';
 import type { LabelService } from '../labels/service.js';
 import { labelStore } from '../labels/store.js';

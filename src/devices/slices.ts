@@ -3,7 +3,7 @@
 // I/O (other requests, timers) runs before the next one.
 import { Parser as CsvParser } from 'csv-parse';
 import type { Response } from 'express';
-import { ApiError } from '../http/errors.js';
+import { ApiError } from '../platform/http/errors.js';
 
 /** Lets queued I/O and timers run: setImmediate runs after them, a resolved promise would not. */
 export function yieldToEventLoop(): Promise<void> {

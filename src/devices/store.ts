@@ -1,4 +1,4 @@
-import type { DbTx, Prisma } from '../db/client.js';
+import type { DbTx, Prisma } from '../platform/db/client.js';
 import type { DeviceRow } from './fields.js';
 
 /** Columns the bulk insert writes, in order: every column, so no database default applies. */

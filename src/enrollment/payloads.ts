@@ -8,10 +8,10 @@
 // PayloadUUIDs are UUIDv5 names of the payload identifiers in a caller-supplied namespace, so the
 // same inputs always give the same profile (and a re-enrollment replaces, not duplicates).
 
-import { plistLimitsForBody, type PlistDict } from '../plist/index.js';
-import { DEVICE_BODY_LIMITS } from '../http/device-limits.js';
-import { decodePlistDict, optionalString, requiredString } from '../mdm/protocol/fields.js';
-import { MdmProtocolError } from '../mdm/protocol/errors.js';
+import { plistLimitsForBody, type PlistDict } from '../lib/plist/index.js';
+import { DEVICE_BODY_LIMITS } from '../platform/http/device-limits.js';
+import { decodePlistDict, optionalString, requiredString } from '../lib/mdm-protocol/fields.js';
+import { MdmProtocolError } from '../lib/mdm-protocol/errors.js';
 import { isUuid, uuidV5 } from '../profiles/uuid.js';
 
 /** Device attributes arrive in an OTA body: they decode within that endpoint's proportion. */

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { noteSubject } from '../http/access-log.js';
-import { ApiError } from '../http/errors.js';
-import { listEnvelope, listQuery, spaceId } from '../http/pagination.js';
-import { Reply, type RouteTable } from '../http/route.js';
-import { uuidParam } from '../http/validators.js';
+import { noteSubject } from '../platform/http/access-log.js';
+import { ApiError } from '../platform/http/errors.js';
+import { listEnvelope, listQuery, spaceId } from '../platform/http/pagination.js';
+import { Reply, type RouteTable } from '../platform/http/route.js';
+import { uuidParam } from '../platform/http/validators.js';
 import { EnrollmentError, type EnrollmentService } from './service.js';
 
 const invitationBody = {

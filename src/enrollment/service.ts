@@ -3,18 +3,18 @@
 // CA, a device identity by SCEP or PKCS#12, com.apple.mdm).
 import { createHash, createHmac, generateKeyPair as generateKeyPairAsync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { requireRead, requireWrite, type Actor } from '../auth/actor.js';
+import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
 import { recordAudit } from '../audit/store.js';
-import type { Db, DbTx } from '../db/client.js';
+import type { Db, DbTx } from '../platform/db/client.js';
 import { deviceStore } from '../devices/store.js';
-import { ApiError } from '../http/errors.js';
-import type { Logger } from '../logger.js';
-import { toXmlPlist } from '../plist/index.js';
+import { ApiError } from '../platform/http/errors.js';
+import type { Logger } from '../platform/logger.js';
+import { toXmlPlist } from '../lib/plist/index.js';
 import type { ScepService } from '../scep/service.js';
-import { CmsVerifyError, verifyCms } from '../signing/cms.js';
+import { CmsVerifyError, verifyCms } from '../lib/pki/cms.js';
 import type { SigningService } from '../signing/service.js';
 import { userStore } from '../users/store.js';
-import { isVersionLike } from '../versions/compare.js';
+import { isVersionLike } from '../lib/versions/compare.js';
 import {
   buildEnrollmentProfile,
   buildProfileServicePayload,
@@ -24,7 +24,7 @@ import {
 } from './payloads.js';
 import { invitationStore, invitationTokenHash } from './store.js';
 import { buildPkcs12 } from './pkcs12.js';
-import { MdmProtocolError } from '../mdm/protocol/errors.js';
+import { MdmProtocolError } from '../lib/mdm-protocol/errors.js';
 
 export const mdmTopic = 'com.apple.mgmt.External.mockiron';
 export const enrollmentProfileIdentifier = (deviceUuid: string) => `com.mockiron.mdm.${deviceUuid.toLowerCase()}`;

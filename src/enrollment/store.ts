@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DbTx } from '../db/client.js';
+import type { DbTx } from '../platform/db/client.js';
 
 /** How an invitation token is stored (hex SHA-256, like challenges): lookups hash the token asked for. */
 export const invitationTokenHash = (token: string) => createHash('sha256').update(token).digest('hex');

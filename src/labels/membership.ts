@@ -1,8 +1,8 @@
 // Who is in a label. Manual labels: rows in DeviceLabel. Filter (and system) labels: every
 // device whose facts match the criteria, evaluated on read, so membership is always current
 // without bookkeeping on every write. Compiled predicates are cached by criteria text.
-import { compileCriteria, CriteriaError, type DeviceFacts } from '../criteria/index.js';
-import { ApiError } from '../http/errors.js';
+import { compileCriteria, CriteriaError, type DeviceFacts } from '../lib/criteria/index.js';
+import { ApiError } from '../platform/http/errors.js';
 
 export type Predicate = (facts: DeviceFacts) => boolean;
 

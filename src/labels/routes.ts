@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { pageArray, spaceId, wholeList } from '../http/pagination.js';
-import { Reply, type RouteTable } from '../http/route.js';
-import { intId, name, text, uuidParam } from '../http/validators.js';
+import { pageArray, spaceId, wholeList } from '../platform/http/pagination.js';
+import { Reply, type RouteTable } from '../platform/http/route.js';
+import { intId, name, text, uuidParam } from '../platform/http/validators.js';
 import { deviceFields } from '../devices/fields.js';
 import type { LabelService } from './service.js';
 

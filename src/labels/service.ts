@@ -1,14 +1,14 @@
 // Manual labels (membership stored), filter labels (membership = criteria match, evaluated on
 // read) and the system labels every installation has.
-import { requireRead, requireWrite, type Actor } from '../auth/actor.js';
+import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
 import { recordAudit } from '../audit/store.js';
-import type { DeviceFacts } from '../criteria/index.js';
-import type { Db, DbTx } from '../db/client.js';
+import type { DeviceFacts } from '../lib/criteria/index.js';
+import type { Db, DbTx } from '../platform/db/client.js';
 import type { DeviceDirectory, DeviceEntry } from '../devices/directory.js';
 import { deviceFacts, type DeviceRow } from '../devices/fields.js';
 import { slices, yieldToEventLoop } from '../devices/slices.js';
 import { deviceStore } from '../devices/store.js';
-import { ApiError } from '../http/errors.js';
+import { ApiError } from '../platform/http/errors.js';
 import { compileOrThrow, labelPredicate } from './membership.js';
 import { labelStore } from './store.js';
 

@@ -1,4 +1,4 @@
-import type { DbTx } from '../db/client.js';
+import type { DbTx } from '../platform/db/client.js';
 import { deviceStore } from '../devices/store.js';
 
 export const labelStore = {

@@ -1,7 +1,7 @@
 // Push notifications. APNs is unreachable here, so the default provider records each push
 // (visible in the device's details and its push list); a real APNs client would implement
 // the same interface.
-import type { Db } from '../db/client.js';
+import type { Db } from '../platform/db/client.js';
 
 export interface PushTarget {
   id: number;

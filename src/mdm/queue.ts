@@ -4,7 +4,7 @@
 // before its command's transaction commits, and removed only when a poll found its queue empty
 // and no command was created for it meanwhile. Every command is created through this class;
 // the server process owns the queue.
-import type { Db, DbTx } from '../db/client.js';
+import type { Db, DbTx } from '../platform/db/client.js';
 import { pendingCommandStatuses } from './reconcile.js';
 import { commandStore } from './store.js';
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { noteSubject } from '../http/access-log.js';
-import { listEnvelope, listQuery, wholeList } from '../http/pagination.js';
-import { Reply, type RouteTable } from '../http/route.js';
-import { text, uuidParam } from '../http/validators.js';
-import type { PlistDict } from '../plist/index.js';
+import { noteSubject } from '../platform/http/access-log.js';
+import { listEnvelope, listQuery, wholeList } from '../platform/http/pagination.js';
+import { Reply, type RouteTable } from '../platform/http/route.js';
+import { text, uuidParam } from '../platform/http/validators.js';
+import type { PlistDict } from '../lib/plist/index.js';
 import { deviceActions, refusalReasons, type DeviceReply, type MdmService } from './service.js';
 
 const checkinType = 'application/x-apple-aspen-mdm-checkin';

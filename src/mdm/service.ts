@@ -2,22 +2,22 @@
 // device authentication by Mdm-Signature, results, and reconciliation of each device with its
 // policy. Dispatch on MessageType and RequestType goes through tables, not if-chains.
 import { randomUUID, X509Certificate } from 'node:crypto';
-import { requireRead, requireWrite, type Actor } from '../auth/actor.js';
+import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
 import { recordAudit } from '../audit/store.js';
-import type { ChangeCounter } from '../db/changes.js';
-import type { Db, DbTx } from '../db/client.js';
+import type { ChangeCounter } from '../platform/db/changes.js';
+import type { Db, DbTx } from '../platform/db/client.js';
 import type { DeviceRow } from '../devices/fields.js';
 import { yieldToEventLoop } from '../devices/slices.js';
 import { deviceStore } from '../devices/store.js';
 import { enrollmentProfileIdentifier } from '../enrollment/service.js';
-import { ApiError } from '../http/errors.js';
-import type { Logger } from '../logger.js';
-import { DEVICE_BODY_LIMITS } from '../http/device-limits.js';
-import { PlistWriteError, plistLimitsForBody, toXmlPlist, type PlistDict } from '../plist/index.js';
+import { ApiError } from '../platform/http/errors.js';
+import type { Logger } from '../platform/logger.js';
+import { DEVICE_BODY_LIMITS } from '../platform/http/device-limits.js';
+import { PlistWriteError, plistLimitsForBody, toXmlPlist, type PlistDict } from '../lib/plist/index.js';
 import type { PolicyService } from '../policy/service.js';
 import { vpnProfileIdentifier, type DeviceProfileService } from '../profiles/service.js';
 import type { ScepService } from '../scep/service.js';
-import { SEALED_PREFIX, type SecretBox } from '../secrets/box.js';
+import { SEALED_PREFIX, type SecretBox } from '../platform/secrets/box.js';
 import type { SigningService } from '../signing/service.js';
 import {
   applicationAttributesSetting,
@@ -42,7 +42,7 @@ import {
   type MdmCommand,
   type CommandResult,
   type ResultPayload,
-} from './protocol/index.js';
+} from '../lib/mdm-protocol/index.js';
 import type { PushProvider } from './push.js';
 import { applyAcknowledged, planReconcile, type KnownState, type PlannedCommand, type SlotCommand } from './reconcile.js';
 import { CommandQueue } from './queue.js';

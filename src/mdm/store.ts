@@ -1,4 +1,4 @@
-import type { DbTx } from '../db/client.js';
+import type { DbTx } from '../platform/db/client.js';
 import { pendingCommandStatuses } from './reconcile.js';
 
 const pendingStatuses = pendingCommandStatuses;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { RouteTable } from '../http/route.js';
-import { uuidParam } from '../http/validators.js';
+import type { RouteTable } from '../platform/http/route.js';
+import { uuidParam } from '../platform/http/validators.js';
 import { PolicyService } from './service.js';
 
 const policyResult = z.object({

@@ -1,10 +1,10 @@
 // Per-device policy: the labels a device is in, the VPN configurations and apps that reach
 // it through them, and the per-app VPN each app is bound to (rules in rules.ts).
-import { requireRead, type Actor } from '../auth/actor.js';
-import type { Db, DbTx } from '../db/client.js';
+import { requireRead, type Actor } from '../platform/auth/actor.js';
+import type { Db, DbTx } from '../platform/db/client.js';
 import type { DeviceRow } from '../devices/fields.js';
 import { deviceStore } from '../devices/store.js';
-import { ApiError } from '../http/errors.js';
+import { ApiError } from '../platform/http/errors.js';
 import type { LabelService } from '../labels/service.js';
 import { vpnSpec, type VpnRow } from '../vpn/service.js';
 import { computePolicy, type DevicePolicy } from './rules.js';

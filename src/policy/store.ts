@@ -1,4 +1,4 @@
-import type { DbTx } from '../db/client.js';
+import type { DbTx } from '../platform/db/client.js';
 
 export const policyStore = {
   /** VPN configurations applied to any of the given labels, with all their label ids. */

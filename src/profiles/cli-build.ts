@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { CliError } from '../cli/errors.js';
+import { CliError } from '../platform/cli/errors.js';
 import { readFileOrFail, render, type OutputFormat } from './cli-files.js';
 import { ProfileBuildError } from './errors.js';
 import { buildVpnProfile } from './profile.js';
@@ -69,7 +69,7 @@ type Signer = (xml: Buffer) => Buffer;
 async function signerFor(opts: BuildOptions): Promise<Signer | undefined> {
   if (!opts.sign) return undefined;
   if (opts.format === 'json') throw new CliError('--sign makes a signed .mobileconfig; it cannot be combined with --format json');
-  const [{ signingIdentityFor }, { signCms }] = await Promise.all([import('../signing/cli-actions.js'), import('../signing/cms.js')]);
+  const [{ signingIdentityFor }, { signCms }] = await Promise.all([import('../signing/cli-actions.js'), import('../lib/pki/cms.js')]);
   const identity = await signingIdentityFor(opts);
   return (xml) => signCms(xml, { privateKey: identity.privateKey, certificate: identity.certificate, chain: [...identity.chain] });
 }

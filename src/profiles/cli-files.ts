@@ -1,8 +1,8 @@
 // Shared by the `profile` command actions (cli-build.ts, cli-read.ts): reading input and
 // printing a plist the way the user asked.
 import { readFileSync } from 'node:fs';
-import { CliError } from '../cli/errors.js';
-import { plistToJson, toXmlPlist, type PlistValue } from '../plist/index.js';
+import { CliError } from '../platform/cli/errors.js';
+import { plistToJson, toXmlPlist, type PlistValue } from '../lib/plist/index.js';
 
 export type OutputFormat = 'xml' | 'json';
 

@@ -1,5 +1,5 @@
-import { CliError } from '../cli/errors.js';
-import { isVersionLike } from '../versions/compare.js';
+import { CliError } from '../platform/cli/errors.js';
+import { isVersionLike } from '../lib/versions/compare.js';
 import { readFileOrFail, render, type OutputFormat } from './cli-files.js';
 import { hasErrors, lintProfile, type LintFinding } from './lint.js';
 import { ProfileReadError, readProfileBytes, type ReadProfile } from './read-profile.js';

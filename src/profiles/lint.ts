@@ -1,5 +1,5 @@
-import { PlistReal, isPlistDict, plistTypeOf, type PlistDict, type PlistValue } from '../plist/index.js';
-import { compareVersions } from '../versions/compare.js';
+import { PlistReal, isPlistDict, plistTypeOf, type PlistDict, type PlistValue } from '../lib/plist/index.js';
+import { compareVersions } from '../lib/versions/compare.js';
 import type { OsSupport, PayloadSchema, ProfileSchemaSet, SchemaKey, SupportedOS } from './schema.js';
 
 // Validates a configuration profile (ours or anyone's) against Apple's schemas for iOS.

@@ -1,4 +1,4 @@
-import { detectPlistFormat, parsePlist, PlistParseError, type PlistFormat, type PlistValue } from '../plist/index.js';
+import { detectPlistFormat, parsePlist, PlistParseError, type PlistFormat, type PlistValue } from '../lib/plist/index.js';
 import { extractSignedContent, looksLikeDer, SignedContentError } from './signed-content.js';
 
 // Turns the bytes of a .mobileconfig — XML, binary, or either wrapped in a CMS signature — into

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { Reply, type RouteTable } from '../http/route.js';
-import { uuidParam } from '../http/validators.js';
+import { Reply, type RouteTable } from '../platform/http/route.js';
+import { uuidParam } from '../platform/http/validators.js';
 import type { DeviceProfileService } from './service.js';
 
 export function registerProfileRoutes(t: RouteTable, profiles: DeviceProfileService): void {

@@ -1,10 +1,10 @@
 // The per-device VPN profile: every VPN configuration reaching the device, built
 // deterministically, then signed. Cached per device until a policy table changes.
-import { requireRead, type Actor } from '../auth/actor.js';
-import type { ChangeCounter } from '../db/changes.js';
-import { ApiError } from '../http/errors.js';
+import { requireRead, type Actor } from '../platform/auth/actor.js';
+import type { ChangeCounter } from '../platform/db/changes.js';
+import { ApiError } from '../platform/http/errors.js';
 import type { PolicyService, ResolvedPolicy } from '../policy/service.js';
-import type { SecretBox } from '../secrets/box.js';
+import type { SecretBox } from '../platform/secrets/box.js';
 import { SigningService } from '../signing/service.js';
 import { vpnSpec } from '../vpn/service.js';
 import { buildConfigurationProfile, buildVpnProfile, toXml } from './profile.js';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { ApiError } from '../http/errors.js';
-import { derToPem } from '../signing/x509.js';
-import { listEnvelope, listQuery } from '../http/pagination.js';
-import { Reply, type RouteTable } from '../http/route.js';
-import { uuidParam } from '../http/validators.js';
+import { ApiError } from '../platform/http/errors.js';
+import { derToPem } from '../lib/pki/x509.js';
+import { listEnvelope, listQuery } from '../platform/http/pagination.js';
+import { Reply, type RouteTable } from '../platform/http/route.js';
+import { uuidParam } from '../platform/http/validators.js';
 import { MAX_CHALLENGE_TTL_MINUTES, ScepUnavailableError, type ScepService } from './service.js';
 
 const textHeaders = { 'Content-Type': 'text/plain; charset=utf-8' };

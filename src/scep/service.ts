@@ -1,17 +1,17 @@
-// Our CA as a SCEP (RFC 8894) server for device identities. The message layer (src/scep/pki) is
+// Our CA as a SCEP (RFC 8894) server for device identities. The message layer (src/lib/scep) is
 // pure; this decides: a PKCSReq is authorized by a one-time challenge password (stored only as a
 // SHA-256 hash), a RenewalReq by a certificate we issued, and a GetCertInitial is answered from
 // the certificates recorded here. Refusals are CertRep FAILUREs, not HTTP errors: that is what
 // SCEP clients understand.
 import { createHash, createPrivateKey, randomInt, X509Certificate, type KeyObject } from 'node:crypto';
-import { requireRead, requireWrite, type Actor } from '../auth/actor.js';
+import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
 import { recordAudit } from '../audit/store.js';
-import type { Db, DbTx } from '../db/client.js';
-import { ApiError } from '../http/errors.js';
-import type { Logger } from '../logger.js';
-import { children, content, expectTag, parseDer, readOctetString, readOid, TAG } from '../signing/der.js';
+import type { Db, DbTx } from '../platform/db/client.js';
+import { ApiError } from '../platform/http/errors.js';
+import type { Logger } from '../platform/logger.js';
+import { children, content, expectTag, parseDer, readOctetString, readOid, TAG } from '../lib/pki/der.js';
 import type { CertificateAuthority, SubjectName } from '../signing/identity.js';
-import { OID } from '../signing/oids.js';
+import { OID } from '../lib/pki/oids.js';
 import type { SigningService } from '../signing/service.js';
 import {
   authorityKeyIdentifierExtension,
@@ -22,7 +22,7 @@ import {
   keyUsageExtension,
   readCertificateFields,
   subjectKeyIdentifierExtension,
-} from '../signing/x509.js';
+} from '../lib/pki/x509.js';
 import {
   buildCertRep,
   caCaps,
@@ -35,7 +35,7 @@ import {
   type PkiStatus,
   type ScepHttpBody,
   type ScepRequest,
-} from './pki/index.js';
+} from '../lib/scep/index.js';
 import { scepStore } from './store.js';
 
 export type ChallengePurpose = 'enrollment' | 'admin';

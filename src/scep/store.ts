@@ -1,4 +1,4 @@
-import type { DbTx, Prisma } from '../db/client.js';
+import type { DbTx, Prisma } from '../platform/db/client.js';
 
 export const scepStore = {
   createChallenge: (tx: DbTx, data: Prisma.ScepChallengeUncheckedCreateInput) => tx.scepChallenge.create({ data }),

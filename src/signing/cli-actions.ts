@@ -4,8 +4,8 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
-import { CliError } from '../cli/errors.js';
-import { CmsVerifyError, signCms, summarizeCertificate, verifyCms, type CmsVerifyResult } from './cms.js';
+import { CliError } from '../platform/cli/errors.js';
+import { CmsVerifyError, signCms, summarizeCertificate, verifyCms, type CmsVerifyResult } from '../lib/pki/cms.js';
 import { IdentityError, identityFromPem, type SigningIdentity } from './identity.js';
 import {
   hasSigningIdentity,
@@ -18,7 +18,7 @@ import {
   type StoredSigningIdentity,
 } from './identity-store.js';
 import { PASSPHRASE_ENV } from './cli.js';
-import { splitPemCertificates } from './x509.js';
+import { splitPemCertificates } from '../lib/pki/x509.js';
 
 async function readInput(path: string, what: string): Promise<Buffer> {
   try {

@@ -19,10 +19,10 @@ import {
   subjectKeyIdentifierExtension,
   type KeyUsage,
   type SubjectName,
-} from './x509.js';
-import { OID } from './oids.js';
+} from '../lib/pki/x509.js';
+import { OID } from '../lib/pki/oids.js';
 
-export type { SubjectName } from './x509.js';
+export type { SubjectName } from '../lib/pki/x509.js';
 
 export type KeyType = 'rsa' | 'ec';
 

@@ -1,4 +1,4 @@
-import { Reply, type RouteTable } from '../http/route.js';
+import { Reply, type RouteTable } from '../platform/http/route.js';
 import type { DeviceProfileService } from '../profiles/service.js';
 import type { SigningService } from './service.js';
 

@@ -2,7 +2,7 @@
 // signed bytes by content hash so an unchanged profile is not signed again.
 import { createHash } from 'node:crypto';
 import type { X509Certificate } from 'node:crypto';
-import { signCms } from './cms.js';
+import { signCms } from '../lib/pki/cms.js';
 import type { CertificateAuthority, KeyType, SigningIdentity } from './identity.js';
 import { loadOrCreateSigningIdentity } from './identity-store.js';
 

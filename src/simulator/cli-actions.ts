@@ -4,7 +4,7 @@
 import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { CliError } from '../cli/errors.js';
+import { CliError } from '../platform/cli/errors.js';
 import type { AdminCredentials } from './admin.js';
 import { DEFAULT_STATE_FILE, PASSWORD_ENV } from './cli.js';
 import type { FaultSettings } from './device.js';

@@ -3,9 +3,9 @@
 // device's state. Pure apart from the clock: the network side lives in device.ts.
 
 import { createHash, X509Certificate } from 'node:crypto';
-import { decodeCommand, MdmProtocolError, validateCommandFields, type DecodedCommand } from '../mdm/protocol/index.js';
-import { detectPlistFormat, isPlistDict, parsePlist, PlistReal, toXmlPlist, type PlistDict, type PlistValue } from '../plist/index.js';
-import { CmsVerifyError, verifyCms } from '../signing/cms.js';
+import { decodeCommand, MdmProtocolError, validateCommandFields, type DecodedCommand } from '../lib/mdm-protocol/index.js';
+import { detectPlistFormat, isPlistDict, parsePlist, PlistReal, toXmlPlist, type PlistDict, type PlistValue } from '../lib/plist/index.js';
+import { CmsVerifyError, verifyCms } from '../lib/pki/cms.js';
 import type { SeededRandom } from './random.js';
 import type { DeviceState, InstalledAppState, InstalledProfileState, ProfilePayloadState } from './state.js';
 

@@ -2,8 +2,8 @@
 // server's public endpoints and then polling /mdm/connect, answering commands as iOS does.
 
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { signMdmRequest } from '../mdm/protocol/index.js';
-import { toXmlPlist } from '../plist/index.js';
+import { signMdmRequest } from '../lib/mdm-protocol/index.js';
+import { toXmlPlist } from '../lib/plist/index.js';
 import { respondToCommand, UnanswerableCommandError, type CommandResponse } from './commands.js';
 import { enrollDevice, EnrollmentError, rsaKey, scepRequest, sendCheckin, type EnrollmentArtifacts } from './enroll.js';
 import type { HttpClient, HttpResponse } from './http.js';

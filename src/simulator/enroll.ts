@@ -16,12 +16,12 @@ import {
 } from 'node:crypto';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
-import { signMdmRequest } from '../mdm/protocol/index.js';
-import { isPlistDict, parsePlist, toXmlPlist, type PlistDict, type PlistValue } from '../plist/index.js';
-import { buildPkcsReq, parseCertRep, selfSignedCertificate, type BuiltPkiRequest, type CertRep } from '../scep/pki/index.js';
-import { readCertsOnly } from '../scep/pki/signed-data.js';
-import { CmsVerifyError, signCms, verifyCms } from '../signing/cms.js';
-import { derToPem, type SubjectName } from '../signing/x509.js';
+import { signMdmRequest } from '../lib/mdm-protocol/index.js';
+import { isPlistDict, parsePlist, toXmlPlist, type PlistDict, type PlistValue } from '../lib/plist/index.js';
+import { buildPkcsReq, parseCertRep, selfSignedCertificate, type BuiltPkiRequest, type CertRep } from '../lib/scep/index.js';
+import { readCertsOnly } from '../lib/scep/signed-data.js';
+import { CmsVerifyError, signCms, verifyCms } from '../lib/pki/cms.js';
+import { derToPem, type SubjectName } from '../lib/pki/x509.js';
 import { headerValue, HttpError, type HttpClient, type HttpResponse } from './http.js';
 import type { DeviceIdentity } from './identity.js';
 import type { InstalledProfileState, MdmEnrollmentState } from './state.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { listEnvelope, listQuery, spaceId } from '../http/pagination.js';
-import { Reply, type RouteTable } from '../http/route.js';
-import { text } from '../http/validators.js';
+import { listEnvelope, listQuery, spaceId } from '../platform/http/pagination.js';
+import { Reply, type RouteTable } from '../platform/http/route.js';
+import { text } from '../platform/http/validators.js';
 import type { UserService } from './service.js';
 
 const userIdField = z

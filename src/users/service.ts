@@ -1,8 +1,8 @@
 // Users own devices. userId is the unique, human-chosen key (as in MobileIron).
-import { requireRead, requireWrite, type Actor } from '../auth/actor.js';
+import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
 import { recordAudit } from '../audit/store.js';
-import type { Db } from '../db/client.js';
-import { ApiError } from '../http/errors.js';
+import type { Db } from '../platform/db/client.js';
+import { ApiError } from '../platform/http/errors.js';
 import { userStore } from './store.js';
 
 type UserRow = NonNullable<Awaited<ReturnType<typeof userStore.findByUserId>>>;

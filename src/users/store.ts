@@ -1,4 +1,4 @@
-import type { DbTx } from '../db/client.js';
+import type { DbTx } from '../platform/db/client.js';
 
 export const userStore = {
   findByUserId: (tx: DbTx, userId: string) => tx.user.findUnique({ where: { userId } }),

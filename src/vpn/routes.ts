@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { listEnvelope, listQuery, spaceId } from '../http/pagination.js';
-import { Reply, type RouteTable } from '../http/route.js';
-import { bundleId, domainList, intId, name, text, vpnServer } from '../http/validators.js';
+import { listEnvelope, listQuery, spaceId } from '../platform/http/pagination.js';
+import { Reply, type RouteTable } from '../platform/http/route.js';
+import { bundleId, domainList, intId, name, text, vpnServer } from '../platform/http/validators.js';
 import { connectionTypes, type VpnService } from './service.js';
 
 /** Usernames may carry MobileIron variables such as $USERID$ or $EMAIL$. */

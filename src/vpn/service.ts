@@ -1,11 +1,11 @@
 // VPN configurations (a mockiron extension in Core's style). The password is write-only, and
 // vpnUuid is minted once at creation and never changes: apps on devices are bound to it.
 import { randomUUID } from 'node:crypto';
-import { requireRead, requireWrite, type Actor } from '../auth/actor.js';
+import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
 import { recordAudit } from '../audit/store.js';
-import type { Db, DbTx } from '../db/client.js';
-import { SEALED_PREFIX, type SecretBox } from '../secrets/box.js';
-import { ApiError } from '../http/errors.js';
+import type { Db, DbTx } from '../platform/db/client.js';
+import { SEALED_PREFIX, type SecretBox } from '../platform/secrets/box.js';
+import { ApiError } from '../platform/http/errors.js';
 import { labelStore } from '../labels/store.js';
 import { vpnStore } from './store.js';
 

@@ -1,4 +1,4 @@
-import type { DbTx, Prisma } from '../db/client.js';
+import type { DbTx, Prisma } from '../platform/db/client.js';
 
 export const vpnStore = {
   findById: (tx: DbTx, id: number) => tx.vpnConfiguration.findUnique({ where: { id } }),

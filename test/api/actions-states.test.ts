@@ -5,7 +5,7 @@
 // refused). Every outcome leaves exactly one audit entry; a refusal changes nothing else.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceActions, type DeviceAction } from '../../src/mdm/service.js';
-import type { PlistDict } from '../../src/plist/index.js';
+import type { PlistDict } from '../../src/lib/plist/index.js';
 import { removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 import { TestDevice } from '../helpers/device.js';
 

@@ -2,7 +2,7 @@
 // the rows in the database, and its refusal of unknown parameters and bad values: a filter a
 // client misspells must fail loudly, never widen the answer to the whole log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Prisma } from '../../src/db/client.js';
+import type { Prisma } from '../../src/platform/db/client.js';
 import { removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;

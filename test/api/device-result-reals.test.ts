@@ -6,7 +6,7 @@
 // way the device gets a 400 in plain text and nothing is stored.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signMdmRequest } from '../../src/mdm/protocol/index.js';
+import { signMdmRequest } from '../../src/lib/mdm-protocol/index.js';
 import { rawBody, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 import { TestDevice } from '../helpers/device.js';
 

@@ -1,11 +1,11 @@
 // Issue #13: an enrolled device must not stall the server with a big command result. A real
 // iPad with a few thousand apps answers InstalledApplicationList with about 2 MB; /mdm/connect
-// accepts 2 MiB. Before src/plist/xml.ts replaced the `plist` package's DOM (0.4-0.7 s per MB)
+// accepts 2 MiB. Before src/lib/plist/xml.ts replaced the `plist` package's DOM (0.4-0.7 s per MB)
 // this stalled the loop 0.75-0.8 s; reading, re-serialising and storing the answer now run in
 // separate slices. Its own file: a fresh process, not the heap of the 10,000-device tests.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { signMdmRequest } from '../../src/mdm/protocol/index.js';
-import { parsePlist, toXmlPlist } from '../../src/plist/index.js';
+import { signMdmRequest } from '../../src/lib/mdm-protocol/index.js';
+import { parsePlist, toXmlPlist } from '../../src/lib/plist/index.js';
 import { rawBody, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 import { TestDevice } from '../helpers/device.js';
 import { bestOf, maxDelayMs, measureDelay } from '../helpers/event-loop.js';

@@ -6,10 +6,10 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePlist, toXmlPlist, type PlistDict } from '../../src/plist/index.js';
-import { buildPkcsReq, parseCertRep, selfSignedCertificate } from '../../src/scep/pki/index.js';
-import { readCertsOnly } from '../../src/scep/pki/signed-data.js';
-import { signCms, verifyCms } from '../../src/signing/cms.js';
+import { parsePlist, toXmlPlist, type PlistDict } from '../../src/lib/plist/index.js';
+import { buildPkcsReq, parseCertRep, selfSignedCertificate } from '../../src/lib/scep/index.js';
+import { readCertsOnly } from '../../src/lib/scep/signed-data.js';
+import { signCms, verifyCms } from '../../src/lib/pki/cms.js';
 import { generateKeyPair } from '../../src/signing/identity.js';
 import { rawBody, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 import { bestOf, maxDelayMs, measureDelay, runQueueWaitNs } from '../helpers/event-loop.js';

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrationsDir } from '../../src/db/schema-engine.js';
+import { migrationsDir } from '../../src/platform/db/schema-engine.js';
 import { removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 import { TestDevice } from '../helpers/device.js';
 

@@ -4,9 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signMdmRequest } from '../../src/mdm/protocol/index.js';
-import { parsePlist, type PlistDict } from '../../src/plist/index.js';
-import { verifyCms } from '../../src/signing/cms.js';
+import { signMdmRequest } from '../../src/lib/mdm-protocol/index.js';
+import { parsePlist, type PlistDict } from '../../src/lib/plist/index.js';
+import { verifyCms } from '../../src/lib/pki/cms.js';
 import { removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 import { TestDevice } from '../helpers/device.js';
 

@@ -3,7 +3,7 @@
 import { X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PlistDict } from '../../src/plist/index.js';
+import type { PlistDict } from '../../src/lib/plist/index.js';
 import { removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 import { TestDevice } from '../helpers/device.js';
 
@@ -53,7 +53,7 @@ describe('device identities', () => {
 
   it('accepts a client certificate forwarded by a TLS proxy instead of Mdm-Signature', async () => {
     const d = await enrolledDevice();
-    const { toXmlPlist } = await import('../../src/plist/index.js');
+    const { toXmlPlist } = await import('../../src/lib/plist/index.js');
     const body = Buffer.from(toXmlPlist({ UDID: d.udid, Status: 'Idle' }));
     const ok = await t.anon.put('/mdm/connect').set('X-Client-Cert', encodeURIComponent(d.certificate.toString())).send(body);
     expect(ok.status).toBe(200);

@@ -9,10 +9,10 @@ import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminPassword, rawBody, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 import { TestDevice } from '../helpers/device.js';
-import { parsePlist, toXmlPlist, type PlistDict } from '../../src/plist/index.js';
-import { buildPkcsReq } from '../../src/scep/pki/index.js';
-import { readCertsOnly } from '../../src/scep/pki/signed-data.js';
-import { verifyCms } from '../../src/signing/cms.js';
+import { parsePlist, toXmlPlist, type PlistDict } from '../../src/lib/plist/index.js';
+import { buildPkcsReq } from '../../src/lib/scep/index.js';
+import { readCertsOnly } from '../../src/lib/scep/signed-data.js';
+import { verifyCms } from '../../src/lib/pki/cms.js';
 import { generateKeyPair } from '../../src/signing/identity.js';
 import { dataFingerprint, DocumentChecker, fillPath, type Answer, type Json, type Operation } from '../helpers/openapi.js';
 

@@ -5,9 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePlist } from '../../src/plist/index.js';
+import { parsePlist } from '../../src/lib/plist/index.js';
 import { hasErrors, lintProfile, loadProfileSchemas } from '../../src/profiles/index.js';
-import { verifyCms } from '../../src/signing/cms.js';
+import { verifyCms } from '../../src/lib/pki/cms.js';
 import { rawBody, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;

@@ -4,10 +4,10 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { startServer } from '../../src/server.js';
-import { tlsMaterialFor } from '../../src/tls.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { startServer } from '../../src/app/server.js';
+import { tlsMaterialFor } from '../../src/app/tls.js';
 import { removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;

@@ -3,11 +3,11 @@
 import { randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import supertest from 'supertest';
 import { expect } from 'vitest';
-import { parsePlist, toXmlPlist, type PlistDict } from '../../src/plist/index.js';
-import { signMdmRequest } from '../../src/mdm/protocol/index.js';
-import { buildPkcsReq, parseCertRep, selfSignedCertificate } from '../../src/scep/pki/index.js';
-import { readCertsOnly } from '../../src/scep/pki/signed-data.js';
-import { signCms, verifyCms } from '../../src/signing/cms.js';
+import { parsePlist, toXmlPlist, type PlistDict } from '../../src/lib/plist/index.js';
+import { signMdmRequest } from '../../src/lib/mdm-protocol/index.js';
+import { buildPkcsReq, parseCertRep, selfSignedCertificate } from '../../src/lib/scep/index.js';
+import { readCertsOnly } from '../../src/lib/scep/signed-data.js';
+import { signCms, verifyCms } from '../../src/lib/pki/cms.js';
 import { generateKeyPair } from '../../src/signing/identity.js';
 import { rawBody } from './app.js';
 

@@ -1,9 +1,9 @@
-// The XML plist path parsePlist used before src/plist/xml.ts: the `plist` package (an xmldom DOM),
+// The XML plist path parsePlist used before src/lib/plist/xml.ts: the `plist` package (an xmldom DOM),
 // with <real> and big <integer> marked so they survive the package (the pre-scan that guarded
 // it against hostile input is left out: this only ever reads documents a test wrote).
 // Kept callable here only, as the reference the new reader is compared against in tests.
 import { parse as parseWithPackage, type PlistValue as PackagePlistValue } from 'plist';
-import { PlistParseError, PlistReal, type PlistDict, type PlistValue } from '../../src/plist/index.js';
+import { PlistParseError, PlistReal, type PlistDict, type PlistValue } from '../../src/lib/plist/index.js';
 
 const REAL_MARK = '\uE000mockiron-real:';
 const BIG_INTEGER_MARK = '\uE000mockiron-int:';

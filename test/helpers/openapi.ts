@@ -3,7 +3,7 @@
 // Shared by the conformance test and the fuzz suite.
 import { createHash } from 'node:crypto';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import type { Db } from '../../src/db/client.js';
+import type { Db } from '../../src/platform/db/client.js';
 
 export type Json = any;
 

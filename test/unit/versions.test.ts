@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions } from '../../src/versions/compare.js';
+import { compareVersions } from '../../src/lib/versions/compare.js';
 
 describe('compareVersions', () => {
   it.each([

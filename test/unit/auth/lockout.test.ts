@@ -1,8 +1,8 @@
 import type { Request } from 'express';
 import { describe, expect, it } from 'vitest';
-import { defaultLockoutPolicy, LoginLockout, normalizeAddress } from '../../../src/auth/lockout.js';
-import { BasicAuthenticator, type CredentialChecker } from '../../../src/http/basic-auth.js';
-import { createLogger } from '../../../src/logger.js';
+import { defaultLockoutPolicy, LoginLockout, normalizeAddress } from '../../../src/platform/auth/lockout.js';
+import { BasicAuthenticator, type CredentialChecker } from '../../../src/platform/http/basic-auth.js';
+import { createLogger } from '../../../src/platform/logger.js';
 
 function request(user: string, password: string, ip: string): Request {
   return { headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` }, ip } as unknown as Request;

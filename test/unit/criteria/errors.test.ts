@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CriteriaError, compileCriteria, parseCriteria, type Ast } from '../../../src/criteria/index.js';
+import { CriteriaError, compileCriteria, parseCriteria, type Ast } from '../../../src/lib/criteria/index.js';
 
 function errorOf(run: () => unknown): CriteriaError {
   try {

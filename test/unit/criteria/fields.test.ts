@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEVICE_STATUSES, parseCriteria, searchFields } from '../../../src/criteria/index.js';
-import { editDistance, suggestFieldName } from '../../../src/criteria/fields.js';
+import { DEVICE_STATUSES, parseCriteria, searchFields } from '../../../src/lib/criteria/index.js';
+import { editDistance, suggestFieldName } from '../../../src/lib/criteria/fields.js';
 
 describe('searchFields', () => {
   it('lists every built-in field with its type', () => {

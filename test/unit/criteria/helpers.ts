@@ -1,4 +1,4 @@
-import type { DeviceFacts } from '../../../src/criteria/index.js';
+import type { DeviceFacts } from '../../../src/lib/criteria/index.js';
 
 /** A fully populated iPad; override what a test is about. */
 export function device(overrides: Partial<DeviceFacts> = {}): DeviceFacts {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCriteria, parseCriteria, referencedFields, type Ast } from '../../../src/criteria/index.js';
+import { formatCriteria, parseCriteria, referencedFields, type Ast } from '../../../src/lib/criteria/index.js';
 
 const eq = (field: string, value: string | number | boolean) => ({ type: 'comparison', field, operator: '=', value }) as const;
 

@@ -14,8 +14,8 @@ import {
   type DeviceFacts,
   type FieldType,
   type Operator,
-} from '../../../src/criteria/index.js';
-import { compareVersions } from '../../../src/versions/compare.js';
+} from '../../../src/lib/criteria/index.js';
+import { compareVersions } from '../../../src/lib/versions/compare.js';
 
 // Small shared pools so generated comparisons and generated devices actually meet.
 const TEXT_POOL = ['iPad', 'ipad air', 'IPAD AIR', 'iPhone', 'Pixel 8', 'a"b', 'back\\slash', 'Ünïcode', 'x y', 'AND'];

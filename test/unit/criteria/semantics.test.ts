@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileCriteria, parseCriteria, type DeviceFacts } from '../../../src/criteria/index.js';
+import { compileCriteria, parseCriteria, type DeviceFacts } from '../../../src/lib/criteria/index.js';
 import { device } from './helpers.js';
 
 const matches = (criteria: string, facts: DeviceFacts = device()) => compileCriteria(criteria)(facts);

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../../src/db/client.js';
-import { Mutex, TransactionMisuseError } from '../../../src/db/serialized-adapter.js';
+import { openDatabase, type Db } from '../../../src/platform/db/client.js';
+import { Mutex, TransactionMisuseError } from '../../../src/platform/db/serialized-adapter.js';
 
 // Real SQLite through the real Prisma client and adapter.
 let dir: string;

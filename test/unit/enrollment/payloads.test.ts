@@ -13,8 +13,8 @@ import {
   scepSubject,
   type EnrollmentProfileInput,
 } from '../../../src/enrollment/payloads.js';
-import { parsePlist, plistToJson, plistTypeOf, toXmlPlist, type PlistDict } from '../../../src/plist/index.js';
-import { signCms, verifyCms } from '../../../src/signing/cms.js';
+import { parsePlist, plistToJson, plistTypeOf, toXmlPlist, type PlistDict } from '../../../src/lib/plist/index.js';
+import { signCms, verifyCms } from '../../../src/lib/pki/cms.js';
 import { CertificateAuthority } from '../../../src/signing/identity.js';
 import { checkAgainstYaml, profileYaml, type YamlKey } from '../mdm/helpers.js';
 

@@ -7,9 +7,9 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config.js';
-import { createLogger } from '../../../src/logger.js';
-import { bootstrap } from '../../../src/server.js';
+import { loadConfig } from '../../../src/platform/config.js';
+import { createLogger } from '../../../src/platform/logger.js';
+import { bootstrap } from '../../../src/app/server.js';
 import { removeDir } from '../../helpers/app.js';
 import { TestDevice } from '../../helpers/device.js';
 

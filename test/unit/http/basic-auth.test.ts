@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { describe, expect, it } from 'vitest';
-import { BasicAuthenticator, type CredentialChecker } from '../../../src/http/basic-auth.js';
-import { createLogger } from '../../../src/logger.js';
+import { BasicAuthenticator, type CredentialChecker } from '../../../src/platform/http/basic-auth.js';
+import { createLogger } from '../../../src/platform/logger.js';
 
 function request(user: string, password: string): Request {
   return {

@@ -5,9 +5,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { accessLog } from '../../../src/http/access-log.js';
-import { RequestGate } from '../../../src/http/request-gate.js';
-import { createLogger } from '../../../src/logger.js';
+import { accessLog } from '../../../src/platform/http/access-log.js';
+import { RequestGate } from '../../../src/platform/http/request-gate.js';
+import { createLogger } from '../../../src/platform/logger.js';
 
 const servers: http.Server[] = [];
 afterEach(() => {

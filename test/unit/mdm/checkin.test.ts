@@ -9,8 +9,8 @@ import {
   type AuthenticateMessage,
   type CheckOutMessage,
   type TokenUpdateMessage,
-} from '../../../src/mdm/protocol/index.js';
-import { toXmlPlist, type PlistDict } from '../../../src/plist/index.js';
+} from '../../../src/lib/mdm-protocol/index.js';
+import { toXmlPlist, type PlistDict } from '../../../src/lib/plist/index.js';
 import { deviceMessage } from './helpers.js';
 
 function protocolError(fn: () => unknown): MdmProtocolError {

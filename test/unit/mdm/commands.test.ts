@@ -23,8 +23,8 @@ import {
   settingsCommand,
   validateCommandFields,
   type MdmCommand,
-} from '../../../src/mdm/protocol/index.js';
-import { parsePlist, plistToJson } from '../../../src/plist/index.js';
+} from '../../../src/lib/mdm-protocol/index.js';
+import { parsePlist, plistToJson } from '../../../src/lib/plist/index.js';
 import { checkAgainstYaml, commandYaml, deviceMessage } from './helpers.js';
 
 const VPN_UUID = '5F0D4E4C-3C0B-4E7A-9A0A-7C1D2B3A4F5E';

@@ -10,7 +10,7 @@ import {
   parseResultPayload,
   type CheckinMessage,
   type CommandStatus,
-} from '../../../src/mdm/protocol/index.js';
+} from '../../../src/lib/mdm-protocol/index.js';
 import { allDeviceMessageFiles, deviceMessage } from './helpers.js';
 
 const CHECKINS: Record<string, CheckinMessage['kind']> = {

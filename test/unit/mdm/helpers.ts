@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { isPlistDict, plistTypeOf, type PlistValue } from '../../../src/plist/index.js';
+import { isPlistDict, plistTypeOf, type PlistValue } from '../../../src/lib/plist/index.js';
 
 export const DEVICE_MESSAGES = fileURLToPath(new URL('../../fixtures/device-messages/', import.meta.url));
 

@@ -12,8 +12,8 @@ import {
   parseResultPayload,
   parseSecurityInfo,
   resultRequestType,
-} from '../../../src/mdm/protocol/index.js';
-import { PlistReal, toXmlPlist, type PlistDict } from '../../../src/plist/index.js';
+} from '../../../src/lib/mdm-protocol/index.js';
+import { PlistReal, toXmlPlist, type PlistDict } from '../../../src/lib/plist/index.js';
 import { commandYaml, deviceMessage } from './helpers.js';
 
 function result(path: string) {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MdmSignatureError, signMdmRequest, verifyMdmSignature } from '../../../src/mdm/protocol/index.js';
+import { MdmSignatureError, signMdmRequest, verifyMdmSignature } from '../../../src/lib/mdm-protocol/index.js';
 import { CertificateAuthority } from '../../../src/signing/identity.js';
 import { deviceMessage } from './helpers.js';
 

@@ -16,10 +16,10 @@ import {
   plistLimitsForBody,
   toXmlPlist,
   type PlistValue,
-} from '../../../src/plist/index.js';
-import { DEVICE_BODY_LIMITS } from '../../../src/http/device-limits.js';
-import { DEFAULT_PLIST_LIMITS } from '../../../src/plist/limits.js';
-import { scanXmlPlist } from '../../../src/plist/xml-scan.js';
+} from '../../../src/lib/plist/index.js';
+import { DEVICE_BODY_LIMITS } from '../../../src/platform/http/device-limits.js';
+import { DEFAULT_PLIST_LIMITS } from '../../../src/lib/plist/limits.js';
+import { scanXmlPlist } from '../../../src/lib/plist/xml-scan.js';
 import {
   arrayObject,
   asciiObject,

@@ -1,4 +1,4 @@
-// The one-pass XML plist reader (src/plist/xml.ts) against two independent judges: the path it
+// The one-pass XML plist reader (src/lib/plist/xml.ts) against two independent judges: the path it
 // replaced (the `plist` package's xmldom DOM, kept callable in test/helpers/legacy-xml-plist.ts)
 // and Python's plistlib (Lib/plistlib.py, CPython: _PlistParser on expat, _PlistWriter), which
 // also writes documents of its own layout (base64 wrapped and indented, &gt;, <string></string>).
@@ -8,7 +8,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { extractSignedContent } from '../../../src/profiles/index.js';
-import { PlistParseError, PlistReal, parsePlist, toXmlPlist, type PlistDict, type PlistValue } from '../../../src/plist/index.js';
+import { PlistParseError, PlistReal, parsePlist, toXmlPlist, type PlistDict, type PlistValue } from '../../../src/lib/plist/index.js';
 import { parseXmlPlistWithPackage } from '../../helpers/legacy-xml-plist.js';
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures');

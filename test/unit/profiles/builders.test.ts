@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { isPlistDict, parsePlist, type PlistDict } from '../../../src/plist/index.js';
+import { isPlistDict, parsePlist, type PlistDict } from '../../../src/lib/plist/index.js';
 import {
   ProfileBuildError,
   buildVpnPayload,

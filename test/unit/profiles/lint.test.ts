@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PlistReal, parsePlist, type PlistDict } from '../../../src/plist/index.js';
+import { PlistReal, parsePlist, type PlistDict } from '../../../src/lib/plist/index.js';
 import {
   buildVpnProfile,
   extractSignedContent,

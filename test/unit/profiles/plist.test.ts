@@ -13,7 +13,7 @@ import {
   parsePlist,
   toXmlPlist,
   type PlistValue,
-} from '../../../src/plist/index.js';
+} from '../../../src/lib/plist/index.js';
 
 const HEADER =
   '<?xml version="1.0" encoding="UTF-8"?>\n' +

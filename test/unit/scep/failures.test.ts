@@ -11,10 +11,10 @@ import {
   ScepMessageError,
   selfSignedCertificate,
   type FailInfo,
-} from '../../../src/scep/pki/index.js';
-import { buildEnvelopedData } from '../../../src/scep/pki/enveloped-data.js';
-import { certsOnlySignedData, signScepMessage } from '../../../src/scep/pki/signed-data.js';
-import { der } from '../../../src/signing/der.js';
+} from '../../../src/lib/scep/index.js';
+import { buildEnvelopedData } from '../../../src/lib/scep/enveloped-data.js';
+import { certsOnlySignedData, signScepMessage } from '../../../src/lib/scep/signed-data.js';
+import { der } from '../../../src/lib/pki/der.js';
 import { createTestPki, rsaKey, scepFixture, type TestPki } from './helpers.js';
 
 let pki: TestPki;

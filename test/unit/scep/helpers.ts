@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CertificateAuthority, generateKeyPair } from '../../../src/signing/identity.js';
-import { derToPem } from '../../../src/signing/x509.js';
+import { derToPem } from '../../../src/lib/pki/x509.js';
 
 export const SCEP_FIXTURES = fileURLToPath(new URL('../../fixtures/scep/', import.meta.url));
 

@@ -10,9 +10,9 @@ import {
   parseCsr,
   parsePkiMessage,
   type ContentEncryption,
-} from '../../../src/scep/pki/index.js';
-import { openEnvelopedData } from '../../../src/scep/pki/enveloped-data.js';
-import { readCertsOnly } from '../../../src/scep/pki/signed-data.js';
+} from '../../../src/lib/scep/index.js';
+import { openEnvelopedData } from '../../../src/lib/scep/enveloped-data.js';
+import { readCertsOnly } from '../../../src/lib/scep/signed-data.js';
 import { certPem, createTestPki, keyPem, openssl, rsaKey, type OpenSsl, type TestPki } from './helpers.js';
 
 let pki: TestPki;

@@ -11,7 +11,7 @@ import {
   type CertificateRequestMessage,
   type ContentEncryption,
   type ScepRequest,
-} from '../../../src/scep/pki/index.js';
+} from '../../../src/lib/scep/index.js';
 import { createTestPki, rsaKey, type TestPki } from './helpers.js';
 
 let pki: TestPki;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SecretBox, SecretBoxError } from '../../../src/secrets/box.js';
+import { SecretBox, SecretBoxError } from '../../../src/platform/secrets/box.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'mockiron-box-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

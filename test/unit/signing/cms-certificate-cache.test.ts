@@ -2,7 +2,7 @@
 // them (devices sign every request with the same one). Anyone can send certificates, so that
 // memory must stay within its byte budget however many distinct ones arrive.
 import { describe, expect, it } from 'vitest';
-import { parsedCertificateCacheStats, signCms, verifyCms } from '../../../src/signing/cms.js';
+import { parsedCertificateCacheStats, signCms, verifyCms } from '../../../src/lib/pki/cms.js';
 import { CertificateAuthority, generateKeyPair } from '../../../src/signing/identity.js';
 
 describe('the parsed-certificate cache', () => {

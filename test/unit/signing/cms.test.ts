@@ -3,10 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CmsVerifyError, signCms, verifyCms, type CmsVerifyErrorCode } from '../../../src/signing/cms.js';
-import { der } from '../../../src/signing/der.js';
+import { CmsVerifyError, signCms, verifyCms, type CmsVerifyErrorCode } from '../../../src/lib/pki/cms.js';
+import { der } from '../../../src/lib/pki/der.js';
 import { CertificateAuthority, createSigningIdentity, type SigningIdentity } from '../../../src/signing/identity.js';
-import { OID } from '../../../src/signing/oids.js';
+import { OID } from '../../../src/lib/pki/oids.js';
 import { fixture, ISRG_ROOT_X1, opensslCmsVerify, run, samplePlist, tempDir } from './helpers.js';
 
 const DAY = 24 * 60 * 60 * 1000;

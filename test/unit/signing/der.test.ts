@@ -10,7 +10,7 @@ import {
   readOctetString,
   readOid,
   readTime,
-} from '../../../src/signing/der.js';
+} from '../../../src/lib/pki/der.js';
 import { run } from './helpers.js';
 
 describe('DER writer and reader', () => {

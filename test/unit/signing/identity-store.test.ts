@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { signCms } from '../../../src/signing/cms.js';
+import { signCms } from '../../../src/lib/pki/cms.js';
 import { CertificateAuthority, createSigningIdentity, IdentityError } from '../../../src/signing/identity.js';
 import {
   importIdentity,

@@ -1,12 +1,12 @@
 // `mockiron simulate` and `simulate status`, parsed by commander in-process (the lead wires
-// registerSimulatorCommands into src/cli/main.ts; the e2e test runs the real binary).
+// registerSimulatorCommands into src/app/cli/main.ts; the e2e test runs the real binary).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CliError } from '../../../src/cli/errors.js';
-import { installApplicationCommand } from '../../../src/mdm/protocol/index.js';
+import { CliError } from '../../../src/platform/cli/errors.js';
+import { installApplicationCommand } from '../../../src/lib/mdm-protocol/index.js';
 import { registerSimulatorCommands } from '../../../src/simulator/cli.js';
 import { ADMIN_PASSWORD, startFakeServer, type FakeServer } from './fake-server.js';
 

@@ -1,4 +1,4 @@
-// The device side in isolation: commands built with src/mdm/protocol's builders go in, results
+// The device side in isolation: commands built with src/lib/mdm-protocol's builders go in, results
 // come out and are read back with decodeCommandResult / parseResultPayload, as the server will.
 import { createHash, randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -23,9 +23,9 @@ import {
   applicationAttributesSetting,
   type CommandResult,
   type MdmCommand,
-} from '../../../src/mdm/protocol/index.js';
-import { toXmlPlist, type PlistDict } from '../../../src/plist/index.js';
-import { signCms } from '../../../src/signing/cms.js';
+} from '../../../src/lib/mdm-protocol/index.js';
+import { toXmlPlist, type PlistDict } from '../../../src/lib/plist/index.js';
+import { signCms } from '../../../src/lib/pki/cms.js';
 import { createSigningIdentity } from '../../../src/signing/identity.js';
 import { UnanswerableCommandError } from '../../../src/simulator/commands.js';
 import { newDeviceState, VirtualDevice } from '../../../src/simulator/device.js';

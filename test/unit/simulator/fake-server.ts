@@ -20,10 +20,10 @@ import {
   type CheckinMessage,
   type CommandResult,
   type MdmCommand,
-} from '../../../src/mdm/protocol/index.js';
-import { toXmlPlist, type PlistDict } from '../../../src/plist/index.js';
-import { buildCertRep, caCaps, caCertResponse, parsePkiMessage } from '../../../src/scep/pki/index.js';
-import { signCms, verifyCms } from '../../../src/signing/cms.js';
+} from '../../../src/lib/mdm-protocol/index.js';
+import { toXmlPlist, type PlistDict } from '../../../src/lib/plist/index.js';
+import { buildCertRep, caCaps, caCertResponse, parsePkiMessage } from '../../../src/lib/scep/index.js';
+import { signCms, verifyCms } from '../../../src/lib/pki/cms.js';
 import { createSigningIdentity, type CertificateAuthority, type SigningIdentity } from '../../../src/signing/identity.js';
 
 export const ADMIN_PASSWORD = 'fake-admin-password';

@@ -12,7 +12,7 @@ import {
   parseResultPayload,
   removeProfileCommand,
   type MdmCommand,
-} from '../../../src/mdm/protocol/index.js';
+} from '../../../src/lib/mdm-protocol/index.js';
 import { runFleet, type FleetOptions } from '../../../src/simulator/fleet.js';
 import { deriveIdentity } from '../../../src/simulator/identity.js';
 import { loadFleetState } from '../../../src/simulator/state.js';

@@ -1,0 +1,151 @@
+// Assembles the express app: body parsing with limits, the admin API under /api/v2, the
+// OpenAPI document and docs page, and the one error handler.
+import { SecretBoxError } from '../platform/secrets/box.js';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import swaggerUi from 'swagger-ui-express';
+import { z } from 'zod';
+import { anonymous, type Actor } from '../platform/auth/actor.js';
+import type { Logger } from '../platform/logger.js';
+import type { Services } from './services.js';
+import { accessLog, noteSubject } from '../platform/http/access-log.js';
+import { csvMaxBytes } from '../devices/service.js';
+import { BasicAuthenticator } from '../platform/http/basic-auth.js';
+import { deviceBodyParser } from '../platform/http/device-body.js';
+import { ApiError, envelope } from '../platform/http/errors.js';
+import { RouteTable, registerCommonComponents, type Auth } from '../platform/http/route.js';
+import { apiRouteModules, deviceRouteModules, v1RouteModules } from './routes.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function rejectNonUtf8(_req: Request, _res: Response, buf: Buffer): void {
+  try {
+    utf8.decode(buf);
+  } catch {
+    throw new ApiError(400, 'com.mobileiron.vsp.messages.encoding', 'Request body is not valid UTF-8');
+  }
+}
+
+export interface AppOptions {
+  services: Services;
+  logger: Logger;
+  bodyLimit: number;
+  /** Device messages carry profiles and certificates; still bounded. */
+  deviceBodyLimit?: number;
+  credentialCacheMs: number;
+  version: string;
+}
+
+export function createApp(opts: AppOptions) {
+  const { services, logger } = opts;
+  const app = express();
+  app.use(accessLog(logger));
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  const basic = new BasicAuthenticator(services.admins, logger, opts.credentialCacheMs);
+  services.admins.onChange = () => basic.invalidate();
+  const authenticate = async (auth: Auth, req: Request): Promise<Actor> => {
+    if (auth === 'public') return anonymous;
+    if (auth === 'admin') {
+      const actor = await basic.authenticate(req);
+      noteSubject(req, `admin:${actor.username}`);
+      return actor;
+    }
+    // Device-authenticated endpoints do their own checks (Mdm-Signature) in their handlers.
+    return anonymous;
+  };
+
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'basicAuth', { type: 'http', scheme: 'basic' });
+  registerCommonComponents(registry);
+
+  // Admin API bodies are parsed per route, after authentication, only where a route takes one.
+  const jsonBodies = express.json({
+    limit: opts.bodyLimit,
+    strict: false,
+    verify: rejectNonUtf8,
+    type: ['application/json', 'application/*+json'],
+  });
+  const textBodies = express.text({ limit: opts.bodyLimit, verify: rejectNonUtf8, type: ['text/plain'] });
+  // Bulk registration: 10,000 rows need more than 1 MB; the import reads them in slices.
+  const csvBodies = express.text({ limit: Math.max(opts.bodyLimit, csvMaxBytes), verify: rejectNonUtf8, type: ['text/csv'] });
+  const api = express.Router();
+  const table = new RouteTable(api, registry, '/api/v2', authenticate, { bodyParsers: [jsonBodies, textBodies, csvBodies] });
+
+  table.add({
+    method: 'get',
+    path: '/ping',
+    tag: 'System',
+    summary: 'API version (MobileIron Core compatible)',
+    auth: 'admin',
+    results: z.object({ apiVersion: z.number(), vspVersion: z.string() }),
+    handler: () => ({ results: { apiVersion: 2.0, vspVersion: `mockiron ${opts.version}` } }),
+  });
+  for (const register of apiRouteModules) register(table, services);
+
+  const v1 = express.Router();
+  const v1Table = new RouteTable(v1, registry, '/api/v1', authenticate, { bodyParsers: [jsonBodies] });
+  for (const register of v1RouteModules) register(v1Table, services);
+
+  // Device-facing protocol endpoints (/ota, /scep, /mdm): raw bodies, each handler
+  // authenticates the device itself (CMS signatures, challenges, Mdm-Signature).
+  const device = express.Router();
+  device.use(deviceBodyParser(opts.deviceBodyLimit));
+  const deviceTable = new RouteTable(device, registry, '', authenticate);
+  for (const register of deviceRouteModules) register(deviceTable, services);
+
+  let openApiDoc: object | undefined;
+  const document = () =>
+    (openApiDoc ??= new OpenApiGeneratorV31(registry.definitions).generateDocument({
+      openapi: '3.1.0',
+      info: {
+        title: 'mockiron API',
+        version: opts.version,
+        description:
+          'A mock MobileIron Core-style MDM API. Paths follow MobileIron Core v2 where known; VPN configurations, policy, AnyConnect and signing endpoints are mockiron extensions in the same style.',
+      },
+      servers: [{ url: '/' }],
+    }));
+  app.get('/api/v2/openapi.json', (_req, res) => {
+    res.json(document());
+  });
+  app.use('/api/v2/docs', swaggerUi.serve, swaggerUi.setup(undefined, { swaggerOptions: { url: '/api/v2/openapi.json' } }));
+  app.use('/api/v2', api);
+  app.use('/api/v1', v1);
+  app.use(device);
+
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    next(new ApiError(404, 'com.mobileiron.vsp.messages.http.404', `No such endpoint: ${req.method} ${req.path}`));
+  });
+
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const apiError = toApiError(err);
+    if (apiError.status >= 500) logger.error({ err, method: req.method, path: req.path }, 'request failed');
+    if (apiError.status === 401) res.set('WWW-Authenticate', 'Basic realm="mockiron", charset="UTF-8"');
+    if (apiError.status === 429 && typeof apiError.extra.retryAfterSeconds === 'number')
+      res.set('Retry-After', String(apiError.extra.retryAfterSeconds));
+    res.status(apiError.status).json(envelope(apiError));
+  });
+
+  return app;
+}
+
+/** Maps anything thrown to the one envelope. Nothing internal (stack, SQL) reaches the client. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const e = err as { type?: string; status?: number; code?: string; meta?: { target?: unknown } };
+  if (e?.type === 'entity.parse.failed') return new ApiError(400, 'com.mobileiron.vsp.messages.json', 'Malformed JSON body');
+  if (e?.type === 'entity.too.large') return new ApiError(413, 'com.mobileiron.vsp.messages.http.413', 'Request body too large');
+  if (e?.type === 'charset.unsupported' || e?.type === 'encoding.unsupported')
+    return new ApiError(415, 'com.mobileiron.vsp.messages.http.415', 'Unsupported body encoding');
+  if (e?.code === 'P2002')
+    return new ApiError(409, 'com.mobileiron.vsp.messages.duplicate', 'A record with the same unique value already exists');
+  if (e?.code === 'P2003') return new ApiError(409, 'com.mobileiron.vsp.messages.referenced', 'The record is referenced by others');
+  if (e?.code === 'P2025') return new ApiError(404, 'com.mobileiron.vsp.messages.http.404', 'Record not found');
+  // The operator's problem (a data directory's key replaced), said plainly; no secret is in it.
+  if (err instanceof SecretBoxError) return new ApiError(500, 'com.mockiron.messages.secrets.undecryptable', err.message);
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500)
+    return new ApiError(e.status, `com.mobileiron.vsp.messages.http.${e.status}`, 'Bad request');
+  return new ApiError(500, 'com.mobileiron.vsp.messages.http.500', 'Internal server error');
+}

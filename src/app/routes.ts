@@ -1,0 +1,44 @@
+// Every capability's routes, in one list the app registers.
+import type { Services } from './services.js';
+import type { RouteTable } from '../platform/http/route.js';
+import { registerAdminRoutes } from '../admins/routes.js';
+import { registerAuditRoutes } from '../audit/routes.js';
+import { registerAnyconnectRoutes } from '../anyconnect/routes.js';
+import { registerAppRoutes } from '../apps/routes.js';
+import { registerScepAdminRoutes, registerScepRoutes } from '../scep/routes.js';
+import { registerEnrollmentRoutes, registerEnrollmentV1Routes, registerOtaRoutes } from '../enrollment/routes.js';
+import { registerMdmAdminRoutes, registerMdmDeviceRoutes } from '../mdm/routes.js';
+import { registerPolicyRoutes } from '../policy/routes.js';
+import { registerProfileRoutes } from '../profiles/routes.js';
+import { registerSigningRoutes } from '../signing/routes.js';
+import { registerVpnRoutes } from '../vpn/routes.js';
+import { registerDeviceRoutes } from '../devices/routes.js';
+import { registerLabelRoutes } from '../labels/routes.js';
+import { registerUserRoutes } from '../users/routes.js';
+
+export const apiRouteModules: Array<(t: RouteTable, s: Services) => void> = [
+  (t, s) => registerAdminRoutes(t, s.admins),
+  (t, s) => registerUserRoutes(t, s.users),
+  (t, s) => registerDeviceRoutes(t, s.devices),
+  (t, s) => registerLabelRoutes(t, s.labels),
+  (t, s) => registerVpnRoutes(t, s.vpn),
+  (t, s) => registerAppRoutes(t, s.apps),
+  (t, s) => registerPolicyRoutes(t, s.policy),
+  (t, s) => registerProfileRoutes(t, s.profiles),
+  (t, s) => registerSigningRoutes(t, s.signing, s.profiles),
+  (t, s) => registerEnrollmentRoutes(t, s.enrollment),
+  (t, s) => registerScepAdminRoutes(t, s.scep),
+  (t, s) => registerMdmAdminRoutes(t, s.mdm),
+  (t, s) => registerAnyconnectRoutes(t, s.anyconnect),
+  (t, s) => registerAuditRoutes(t, s.audit),
+];
+
+/** Device-facing protocol endpoints, mounted at the root (not under /api/v2). */
+export const deviceRouteModules: Array<(t: RouteTable, s: Services) => void> = [
+  (t, s) => registerScepRoutes(t, s.scep),
+  (t, s) => registerOtaRoutes(t, s.enrollment),
+  (t, s) => registerMdmDeviceRoutes(t, s.mdm),
+];
+
+/** MobileIron Core v1 endpoints that Core scripts still call, under /api/v1. */
+export const v1RouteModules: Array<(t: RouteTable, s: Services) => void> = [(t, s) => registerEnrollmentV1Routes(t, s.enrollment)];

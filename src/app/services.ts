@@ -1,0 +1,83 @@
+// Builds every capability's service from its dependencies. Tests and the CLI use this too.
+import { AdminService } from '../admins/service.js';
+import { AuditService } from '../audit/service.js';
+import type { ChangeCounter } from '../platform/db/changes.js';
+import type { Db } from '../platform/db/client.js';
+import type { Logger } from '../platform/logger.js';
+import { AnyconnectService } from '../anyconnect/service.js';
+import { AppService } from '../apps/service.js';
+import { PolicyService } from '../policy/service.js';
+import { ScepService } from '../scep/service.js';
+import { EnrollmentService } from '../enrollment/service.js';
+import { MdmService } from '../mdm/service.js';
+import { RecordingPushProvider, type PushProvider } from '../mdm/push.js';
+import { DeviceProfileService } from '../profiles/service.js';
+import type { SigningService } from '../signing/service.js';
+import { VpnService } from '../vpn/service.js';
+import { DeviceDirectory } from '../devices/directory.js';
+import { DeviceService } from '../devices/service.js';
+import { LabelService } from '../labels/service.js';
+import { UserService } from '../users/service.js';
+import { SecretBox } from '../platform/secrets/box.js';
+
+export interface ServiceDeps {
+  db: Db;
+  changes: ChangeCounter;
+  logger: Logger;
+  dataDir: string;
+  publicUrl: string;
+  signing: SigningService;
+  /** Per-installation UUID namespace for derived PayloadUUIDs. */
+  namespace: string;
+  push?: PushProvider;
+  /** Header a TLS-terminating proxy forwards the client certificate in, if any. */
+  clientCertHeader?: string;
+}
+
+export function buildServices(deps: ServiceDeps) {
+  const { db, changes } = deps;
+  const secrets = SecretBox.open(deps.dataDir);
+  const labels = new LabelService(db, new DeviceDirectory(db, changes));
+  const devices = new DeviceService(db, labels);
+  const policy = new PolicyService(db, labels);
+  const profiles = new DeviceProfileService(policy, deps.signing, deps.namespace, changes, secrets);
+  const scep = new ScepService(db, deps.signing, deps.publicUrl, deps.logger);
+  const push = deps.push ?? new RecordingPushProvider(db);
+  const mdm = new MdmService(db, scep, profiles, policy, deps.signing, push, changes, deps.logger, secrets, {
+    clientCertHeader: deps.clientCertHeader,
+  });
+  devices.detailSources.push((d) => mdm.detailsFor(d));
+  // A device's own changes concern only that device: reconcile it, not the fleet.
+  devices.listeners.push((ids) => mdm.markDirty(ids));
+  labels.listeners.push((ids) => mdm.markDirty(ids));
+  const users = new UserService(db);
+  const vpn = new VpnService(db, secrets);
+  users.listeners.push((ids) => mdm.markDirty(ids));
+  return {
+    scep,
+    push,
+    enrollment: new EnrollmentService(db, deps.signing, scep, deps.namespace, deps.publicUrl, deps.logger),
+    mdm,
+    signing: deps.signing,
+    profiles,
+    policy,
+    anyconnect: new AnyconnectService(db, policy),
+    labels,
+    devices,
+    vpn,
+    apps: new AppService(db),
+    db,
+    admins: new AdminService(db),
+    users,
+    audit: new AuditService(db),
+    init: async () => {
+      await labels.seedSystemLabels();
+      const sealed = await vpn.sealLegacyPasswords();
+      const tokens = await mdm.sealLegacyUnlockTokens();
+      if (sealed || tokens)
+        deps.logger.info({ vpnConfigurations: sealed, unlockTokens: tokens }, 'encrypted secrets stored in clear by an older version');
+    },
+  };
+}
+
+export type Services = ReturnType<typeof buildServices>;

@@ -1,0 +1,106 @@
+// Prisma client on the better-sqlite3 driver adapter (no Prisma query engine binary needed).
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaClient } from '../../generated/prisma/client.js';
+import { ChangeCounter, devicePolicyTables, sharedPolicyTables } from './changes.js';
+import { applyMigrations } from './schema-engine.js';
+import { serialized, transactionContext } from './serialized-adapter.js';
+
+export type Db = PrismaClient;
+export type { Prisma } from '../../generated/prisma/client.js';
+/** A Prisma transaction client, or the client itself: stores accept either. */
+export type DbTx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
+
+const writeOperations = new Set([
+  'create',
+  'createMany',
+  'createManyAndReturn',
+  'update',
+  'updateMany',
+  'updateManyAndReturn',
+  'upsert',
+  'delete',
+  'deleteMany',
+]);
+
+/**
+ * The Prisma client, counting writes to policy tables in `changes`. A write inside a
+ * transaction counts when it runs and again when the transaction ends, so a cache filled by a
+ * reader in between (which still saw the old data) is invalidated after the commit. Transactions
+ * that wrote no policy table leave the count alone.
+ */
+export function createDb(dbFile: string, changes = new ChangeCounter()): Db {
+  const adapter = serialized(new PrismaBetterSqlite3({ url: `file:${dbFile}` }));
+  const base = new PrismaClient({ adapter });
+  const counted = base.$extends({
+    query: {
+      $allModels: {
+        async $allOperations({ model, operation, args, query }) {
+          const result = await query(args);
+          if (writeOperations.has(operation)) {
+            if (sharedPolicyTables.has(model)) changes.bumpShared();
+            else if (devicePolicyTables.has(model)) changes.bump();
+          }
+          return result;
+        },
+      },
+    },
+  });
+  const transaction = counted.$transaction.bind(counted) as (...a: unknown[]) => Promise<unknown>;
+  return new Proxy(counted, {
+    get(target, prop, receiver) {
+      if (prop === '$transaction') {
+        return async (...a: unknown[]) => {
+          const before = changes.value;
+          const sharedBefore = changes.shared;
+          try {
+            const context = { state: 'pending' as 'pending' | 'open' | 'done' };
+            try {
+              return await transactionContext.run(context, () => transaction(...a));
+            } finally {
+              context.state = 'done';
+            }
+          } finally {
+            // Policy writes inside counted as they ran; count once more now that they are committed.
+            if (changes.shared !== sharedBefore) changes.bumpShared();
+            else if (changes.value !== before) changes.bump();
+          }
+        };
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  }) as unknown as Db;
+}
+
+/**
+ * The data directory owner-only (0700), and the database with its WAL and SHM 0600: they hold
+ * hashes and sealed secrets. The database file is created empty with that mode before SQLite
+ * opens it (SQLite then gives its WAL, SHM and journal the database file's mode); files an
+ * older version left looser are fixed.
+ */
+function restrictDatabaseFiles(dbFile: string): void {
+  const dir = path.dirname(dbFile);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  closeSync(openSync(dbFile, 'a', 0o600));
+  for (const file of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`, `${dbFile}-journal`]) {
+    if (existsSync(file)) chmodSync(file, 0o600);
+  }
+}
+
+/** Creates the data dir if needed, applies pending migrations, and returns a connected client. */
+export async function openDatabase(
+  dbFile: string,
+  changes = new ChangeCounter(),
+): Promise<{ db: Db; applied: string[]; changes: ChangeCounter }> {
+  restrictDatabaseFiles(dbFile);
+  const applied = await applyMigrations(dbFile);
+  const db = createDb(dbFile, changes);
+  await db.$connect();
+  // WAL keeps readers and the single writer out of each other's way; durability stays on.
+  await db.$queryRawUnsafe('PRAGMA journal_mode = WAL');
+  await db.$executeRawUnsafe('PRAGMA foreign_keys = ON');
+  await db.$executeRawUnsafe('PRAGMA busy_timeout = 5000');
+  return { db, applied, changes };
+}
