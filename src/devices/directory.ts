@@ -10,7 +10,7 @@ import type { DeviceFacts } from '../lib/criteria/index.js';
 import type { ChangeCounter } from '../platform/db/changes.js';
 import type { Db } from '../platform/db/client.js';
 import { deviceFacts, type DeviceRow } from './fields.js';
-import { slices, yieldToEventLoop } from './slices.js';
+import { slices, yieldToEventLoop } from '../lib/slices.js';
 import { deviceStore, type DevicePageFilter } from './store.js';
 
 export interface DeviceEntry {

@@ -10,7 +10,8 @@ import type { LabelService } from '../labels/service.js';
 import { labelStore } from '../labels/store.js';
 import { userStore } from '../users/store.js';
 import { customAttributes, deviceFields, sortColumns, type DeviceRow } from './fields.js';
-import { forEachInSlices, parseCsvInSlices, slices, yieldToEventLoop } from './slices.js';
+import { forEachInSlices, slices, yieldToEventLoop } from '../lib/slices.js';
+import { parseCsvInSlices } from './slices.js';
 import { deviceStore } from './store.js';
 
 export interface DeviceInput {

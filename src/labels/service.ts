@@ -6,7 +6,7 @@ import type { DeviceFacts } from '../lib/criteria/index.js';
 import type { Db, DbTx } from '../platform/db/client.js';
 import type { DeviceDirectory, DeviceEntry } from '../devices/directory.js';
 import { deviceFacts, type DeviceRow } from '../devices/fields.js';
-import { slices, yieldToEventLoop } from '../devices/slices.js';
+import { slices, yieldToEventLoop } from '../lib/slices.js';
 import { deviceStore } from '../devices/store.js';
 import { ApiError } from '../platform/http/errors.js';
 import { compileOrThrow, labelPredicate } from './membership.js';

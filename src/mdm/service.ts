@@ -7,7 +7,7 @@ import { recordAudit } from '../audit/store.js';
 import type { ChangeCounter } from '../platform/db/changes.js';
 import type { Db, DbTx } from '../platform/db/client.js';
 import type { DeviceRow } from '../devices/fields.js';
-import { yieldToEventLoop } from '../devices/slices.js';
+import { yieldToEventLoop } from '../lib/slices.js';
 import { deviceStore } from '../devices/store.js';
 import { enrollmentProfileIdentifier } from '../enrollment/service.js';
 import { ApiError } from '../platform/http/errors.js';
