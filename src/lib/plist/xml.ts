@@ -3,7 +3,7 @@
 // enrolled device answering InstalledApplicationList to stall every other request (now ~10 ms
 // per MB once optimised, ~40 ms per MB on a first call).
 // The limits are checked as it goes (depth, value count, size), and so are the entity rules
-// the pre-scan in xml-scan.ts used to check in a pass of its own: no declarations at all (billion
+// the pre-scan that ran before the `plist` package used to check in a pass of its own: no declarations at all (billion
 // laughs and external entities need them), no references to entities XML does not predefine.
 // Element rules follow Apple's PropertyList-1.0.dtd; where the DTD is silent (whitespace,
 // hexadecimal integers, partial dates, stray text in containers) it does what Python's plistlib

@@ -19,7 +19,7 @@ import {
 } from '../../../src/lib/plist/index.js';
 import { DEVICE_BODY_LIMITS } from '../../../src/platform/http/device-limits.js';
 import { DEFAULT_PLIST_LIMITS } from '../../../src/lib/plist/limits.js';
-import { scanXmlPlist } from '../../../src/lib/plist/xml-scan.js';
+import { readXmlPlist } from '../../../src/lib/plist/xml.js';
 import {
   arrayObject,
   asciiObject,
@@ -261,8 +261,8 @@ describe('XML plists: a linear pre-scan before the XML library', () => {
     }));
     const xml = toXmlPlist({ UDID: 'x', Status: 'Acknowledged', CommandUUID: 'c', ProfileList: profiles });
     expect(xml.length).toBeGreaterThan(2_000_000);
-    scanXmlPlist(xml, DEFAULT_PLIST_LIMITS);
-    const { ms } = timed(() => scanXmlPlist(xml, DEFAULT_PLIST_LIMITS));
+    readXmlPlist(xml, DEFAULT_PLIST_LIMITS);
+    const { ms } = timed(() => readXmlPlist(xml, DEFAULT_PLIST_LIMITS));
     expect(ms).toBeLessThan(1000);
   });
 
