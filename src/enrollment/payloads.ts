@@ -12,7 +12,7 @@ import { plistLimitsForBody, type PlistDict } from '../lib/plist/index.js';
 import { DEVICE_BODY_LIMITS } from '../platform/http/device-limits.js';
 import { decodePlistDict, optionalString, requiredString } from '../lib/mdm-protocol/fields.js';
 import { MdmProtocolError } from '../lib/mdm-protocol/errors.js';
-import { isUuid, uuidV5 } from '../profiles/uuid.js';
+import { isUuid, uuidV5 } from '../lib/profiles/uuid.js';
 
 /** Device attributes arrive in an OTA body: they decode within that endpoint's proportion. */
 const DEVICE_ATTRIBUTES_PLIST_LIMITS = plistLimitsForBody(DEVICE_BODY_LIMITS.otaProfile);
