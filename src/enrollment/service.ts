@@ -15,13 +15,8 @@ import { CmsVerifyError, verifyCms } from '../lib/pki/cms.js';
 import type { SigningService } from '../signing/service.js';
 import { userStore } from '../users/store.js';
 import { isVersionLike } from '../lib/versions/compare.js';
-import {
-  buildEnrollmentProfile,
-  buildProfileServicePayload,
-  parseDeviceAttributes,
-  scepSubject,
-  type DeviceIdentityInput,
-} from './payloads.js';
+import { buildEnrollmentProfile, buildProfileServicePayload, scepSubject, type DeviceIdentityInput } from '../lib/enrollment/payloads.js';
+import { parseDeviceAttributes } from './device-attributes.js';
 import { invitationStore, invitationTokenHash } from './store.js';
 import { buildPkcs12 } from './pkcs12.js';
 import { MdmProtocolError } from '../lib/mdm-protocol/errors.js';

@@ -7,7 +7,7 @@ import { deviceStore } from '../devices/store.js';
 import { ApiError } from '../platform/http/errors.js';
 import type { LabelService } from '../labels/service.js';
 import { vpnSpec, type VpnRow } from '../vpn/service.js';
-import { computePolicy, type DevicePolicy } from './rules.js';
+import { computePolicy, type DevicePolicy } from '../lib/policy/rules.js';
 import { policyStore } from './store.js';
 
 export interface ResolvedPolicy extends DevicePolicy {

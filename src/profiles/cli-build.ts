@@ -2,10 +2,10 @@ import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync, rmSync } f
 import { basename, dirname, extname, join } from 'node:path';
 import { CliError } from '../platform/cli/errors.js';
 import { readFileOrFail, render, type OutputFormat } from './cli-files.js';
-import { ProfileBuildError } from './errors.js';
-import { buildVpnProfile } from './profile.js';
-import { parseProfileSpec, SpecError, specToBuildInput } from './spec.js';
-import { isUuid } from './uuid.js';
+import { ProfileBuildError } from '../lib/profiles/errors.js';
+import { buildVpnProfile } from '../lib/profiles/profile.js';
+import { parseProfileSpec, SpecError, specToBuildInput } from '../lib/profiles/spec.js';
+import { isUuid } from '../lib/profiles/uuid.js';
 
 // What `mockiron profile build` does; its definition (options, help) is in cli.ts, which loads
 // this module only when it runs. Signing and the progress bar are loaded only when used.

@@ -1,7 +1,7 @@
 import { CliError } from '../platform/cli/errors.js';
 import { isVersionLike } from '../lib/versions/compare.js';
 import { readFileOrFail, render, type OutputFormat } from './cli-files.js';
-import { hasErrors, lintProfile, type LintFinding } from './lint.js';
+import { hasErrors, lintProfile, type LintFinding } from '../lib/profiles/lint.js';
 import { ProfileReadError, readProfileBytes, type ReadProfile } from './read-profile.js';
 import { loadProfileSchemas } from './schema-loader.js';
 

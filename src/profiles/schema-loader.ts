@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { indexProfileSchemas, type ProfileSchemaSet } from './schema.js';
+import { indexProfileSchemas, type ProfileSchemaSet } from '../lib/profiles/schema.js';
 
 // Reads Apple's vendored profile schemas (vendor/apple-device-management/mdm/profiles) once.
 // Kept apart from lint so lint stays pure and tests can hand it a doctored schema set.

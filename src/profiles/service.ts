@@ -7,9 +7,9 @@ import type { PolicyService, ResolvedPolicy } from '../policy/service.js';
 import type { SecretBox } from '../platform/secrets/box.js';
 import { SigningService } from '../signing/service.js';
 import { vpnSpec } from '../vpn/service.js';
-import { buildConfigurationProfile, buildVpnProfile, toXml } from './profile.js';
-import { uuidV5 } from './uuid.js';
-import type { VpnConfigSpec } from './vpn-payload.js';
+import { buildConfigurationProfile, buildVpnProfile, toXml } from '../lib/profiles/profile.js';
+import { uuidV5 } from '../lib/profiles/uuid.js';
+import type { VpnConfigSpec } from '../lib/profiles/vpn-payload.js';
 
 export interface DeviceProfile {
   xml: Buffer;

@@ -6,7 +6,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePlist } from '../../src/lib/plist/index.js';
-import { hasErrors, lintProfile, loadProfileSchemas } from '../../src/profiles/index.js';
+import { hasErrors, lintProfile } from '../../src/lib/profiles/index.js';
+import { loadProfileSchemas } from '../../src/profiles/index.js';
 import { verifyCms } from '../../src/lib/pki/cms.js';
 import { rawBody, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 

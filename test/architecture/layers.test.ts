@@ -33,6 +33,12 @@ describe('layers', () => {
     ],
     ['lib importing express', { from: 'src/lib/plist/parse.ts', to: 'express', kind: 'package' }, /src\/lib is pure/],
     ['lib importing Prisma', { from: 'src/lib/criteria/compile.ts', to: '@prisma/client', kind: 'package' }, /src\/lib is pure/],
+    ['lib reading files', { from: 'src/lib/profiles/spec.ts', to: 'node:fs', kind: 'package' }, /src\/lib is pure/],
+    [
+      'lib importing a capability',
+      { from: 'src/lib/profiles/vpn-payload.ts', to: 'src/vpn/service.ts', kind: 'file' },
+      /lib may not import capability/,
+    ],
     [
       'platform importing a capability',
       { from: 'src/platform/db/client.ts', to: 'src/enrollment/store.ts', kind: 'file' },

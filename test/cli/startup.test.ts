@@ -76,7 +76,7 @@ describe('start-up: what a command loads', () => {
     expect(readFileSync(out, 'utf8')).toContain('<string>com.apple.vpn.managed.applayer</string>');
     const own = ownModules(run.modules);
     expect(own).toContain('dist/profiles/cli-build.js');
-    expect(own).toContain('dist/profiles/spec.js');
+    expect(own).toContain('dist/lib/profiles/spec.js');
     const implementation = own.filter((m) => !DEFINITION_MODULE.test(m));
     expect(
       implementation.filter((m) =>

@@ -9,10 +9,10 @@ import {
   buildMdmPayload,
   buildProfileServicePayload,
   enrollmentPayloadUuid,
-  parseDeviceAttributes,
   scepSubject,
   type EnrollmentProfileInput,
-} from '../../../src/enrollment/payloads.js';
+} from '../../../src/lib/enrollment/payloads.js';
+import { parseDeviceAttributes } from '../../../src/enrollment/device-attributes.js';
 import { parsePlist, plistToJson, plistTypeOf, toXmlPlist, type PlistDict } from '../../../src/lib/plist/index.js';
 import { signCms, verifyCms } from '../../../src/lib/pki/cms.js';
 import { CertificateAuthority } from '../../../src/signing/identity.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computePolicy, type PolicyApp, type PolicyVpn } from '../../../src/policy/rules.js';
+import { computePolicy, type PolicyApp, type PolicyVpn } from '../../../src/lib/policy/rules.js';
 
 const vpn = (id: number, labelIds: number[], perApp = true): PolicyVpn => ({
   id,

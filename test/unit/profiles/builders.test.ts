@@ -7,12 +7,12 @@ import {
   buildVpnProfile,
   hasErrors,
   lintProfile,
-  loadProfileSchemas,
   substituteVariables,
   toXml,
   uuidV5,
   type VpnConfigSpec,
-} from '../../../src/profiles/index.js';
+} from '../../../src/lib/profiles/index.js';
+import { loadProfileSchemas } from '../../../src/profiles/index.js';
 
 const NAMESPACE = '1b4e28ba-2fa1-11d2-883f-0016d3cca427';
 const CERT_UUID = 'AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE';

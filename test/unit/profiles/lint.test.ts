@@ -1,16 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PlistReal, parsePlist, type PlistDict } from '../../../src/lib/plist/index.js';
-import {
-  buildVpnProfile,
-  extractSignedContent,
-  indexProfileSchemas,
-  lintProfile,
-  loadProfileSchemas,
-  readProfileBytes,
-  type ProfileSchemaSet,
-  type VpnConfigSpec,
-} from '../../../src/profiles/index.js';
+import { buildVpnProfile, indexProfileSchemas, lintProfile, type ProfileSchemaSet, type VpnConfigSpec } from '../../../src/lib/profiles/index.js';
+import { extractSignedContent, loadProfileSchemas, readProfileBytes } from '../../../src/profiles/index.js';
 
 const FIXTURES = 'test/fixtures/signed-profiles';
 const schemas = loadProfileSchemas();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SPEC_NAMESPACE, SpecError, parseProfileSpec, specToBuildInput } from '../../../src/profiles/index.js';
+import { DEFAULT_SPEC_NAMESPACE, SpecError, parseProfileSpec, specToBuildInput } from '../../../src/lib/profiles/index.js';
 
 const GOOD = `profile:
   identifier: com.example.vpn

@@ -3,7 +3,7 @@
 import { X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import { describe, expect, it } from 'vitest';
-import { buildProfileServicePayload } from '../../../src/enrollment/payloads.js';
+import { buildProfileServicePayload } from '../../../src/lib/enrollment/payloads.js';
 import { CertificateAuthority } from '../../../src/signing/identity.js';
 import {
   deviceAttributesPlist,

@@ -6,12 +6,8 @@
 import { createPrivateKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  buildEnrollmentProfile,
-  buildProfileServicePayload,
-  parseDeviceAttributes,
-  scepSubject,
-} from '../../../src/enrollment/payloads.js';
+import { buildEnrollmentProfile, buildProfileServicePayload, scepSubject } from '../../../src/lib/enrollment/payloads.js';
+import { parseDeviceAttributes } from '../../../src/enrollment/device-attributes.js';
 import {
   decodeCheckin,
   decodeCommandResult,

@@ -1,4 +1,4 @@
-import { toXmlPlist, type PlistDict } from '../lib/plist/index.js';
+import { toXmlPlist, type PlistDict } from '../plist/index.js';
 import { ProfileBuildError } from './errors.js';
 import { isUuid, uuidV5 } from './uuid.js';
 import type { DeviceVariables } from './variables.js';

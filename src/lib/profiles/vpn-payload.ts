@@ -1,4 +1,4 @@
-import type { PlistDict, PlistValue } from '../lib/plist/index.js';
+import type { PlistDict, PlistValue } from '../plist/index.js';
 import { ProfileBuildError } from './errors.js';
 import { uuidV5 } from './uuid.js';
 import { substituteVariables, type DeviceVariables } from './variables.js';

@@ -1,9 +1,9 @@
-import { PlistReal, isPlistDict, plistTypeOf, type PlistDict, type PlistValue } from '../lib/plist/index.js';
-import { compareVersions } from '../lib/versions/compare.js';
+import { PlistReal, isPlistDict, plistTypeOf, type PlistDict, type PlistValue } from '../plist/index.js';
+import { compareVersions } from '../versions/compare.js';
 import type { OsSupport, PayloadSchema, ProfileSchemaSet, SchemaKey, SupportedOS } from './schema.js';
 
 // Validates a configuration profile (ours or anyone's) against Apple's schemas for iOS.
-// Pure: the schema set comes in as an argument (see schema-loader.ts).
+// Pure: the schema set comes in as an argument (src/profiles/schema-loader.ts reads Apple's YAML).
 
 export type LintSeverity = 'error' | 'warning' | 'info';
 

@@ -2,20 +2,16 @@
 //  1. the OTA "Profile Service" payload that asks the device for its attributes,
 //  2. the MDM enrollment profile: our CA (com.apple.security.root), a device identity
 //     (com.apple.security.pkcs12 or com.apple.security.scep) and com.apple.mdm pointing at it,
-// and parseDeviceAttributes for the device's answer to (1).
+// and decodeDeviceAttributes for the device's answer to (1).
 // Keys and types follow Apple's mdm/profiles/*.yaml; "Profile Service" has no YAML there and
 // follows Apple's Over-the-Air Profile Delivery and Configuration guide.
 // PayloadUUIDs are UUIDv5 names of the payload identifiers in a caller-supplied namespace, so the
 // same inputs always give the same profile (and a re-enrollment replaces, not duplicates).
 
-import { plistLimitsForBody, type PlistDict } from '../lib/plist/index.js';
-import { DEVICE_BODY_LIMITS } from '../platform/http/device-limits.js';
-import { decodePlistDict, optionalString, requiredString } from '../lib/mdm-protocol/fields.js';
-import { MdmProtocolError } from '../lib/mdm-protocol/errors.js';
+import type { PlistDict, PlistLimits } from '../plist/index.js';
+import { decodePlistDict, optionalString, requiredString } from '../mdm-protocol/fields.js';
+import { MdmProtocolError } from '../mdm-protocol/errors.js';
 import { isUuid, uuidV5 } from '../profiles/uuid.js';
-
-/** Device attributes arrive in an OTA body: they decode within that endpoint's proportion. */
-const DEVICE_ATTRIBUTES_PLIST_LIMITS = plistLimitsForBody(DEVICE_BODY_LIMITS.otaProfile);
 
 export class EnrollmentPayloadError extends Error {
   constructor(
@@ -341,11 +337,15 @@ export interface DeviceAttributes {
 
 /**
  * Reads the plist a device POSTs to the Profile Service URL: the content of the CMS structure,
- * after the caller has verified it. Throws MdmProtocolError (NOT_A_PLIST, NOT_A_DICT,
+ * after the caller has verified it, decoded within `limits` (the caller sizes them to its body
+ * limit, as for check-in messages). Throws MdmProtocolError (NOT_A_PLIST, NOT_A_DICT,
  * MISSING_FIELD, INVALID_FIELD) naming the offending key.
  */
-export function parseDeviceAttributes(body: Uint8Array | string, options: { requireChallenge?: boolean } = {}): DeviceAttributes {
-  const dict = decodePlistDict(body, 'device attributes', DEVICE_ATTRIBUTES_PLIST_LIMITS);
+export function decodeDeviceAttributes(
+  body: Uint8Array | string,
+  options: { requireChallenge?: boolean; limits?: PlistLimits } = {},
+): DeviceAttributes {
+  const dict = decodePlistDict(body, 'device attributes', options.limits);
   const challenge = options.requireChallenge ? requiredString(dict, 'CHALLENGE', 'device attributes') : optionalString(dict, 'CHALLENGE');
   const attributes: DeviceAttributes = {
     udid: requiredString(dict, 'UDID', 'device attributes'),
