@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { listEnvelope, listQuery } from '../platform/http/pagination.js';
 import { Reply, type RouteTable } from '../platform/http/route.js';
 import { intId, text, uuidParam } from '../platform/http/validators.js';
-import { MAX_DAP_PRIORITY, NAME_PATTERN } from './headend.js';
-import { AAA_MODES, COMPRESSIONS, CRITERION_OPERATORS, DAP_ACTIONS, PLATFORMS, perappSettingSchema } from './index.js';
+import { MAX_DAP_PRIORITY, NAME_PATTERN } from '../lib/anyconnect/headend.js';
+import { AAA_MODES, COMPRESSIONS, CRITERION_OPERATORS, DAP_ACTIONS, PLATFORMS, perappSettingSchema } from '../lib/anyconnect/index.js';
 import type { AnyconnectService } from './service.js';
 
 const base = '/anyconnect';

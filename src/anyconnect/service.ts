@@ -1,13 +1,13 @@
 // The AnyConnect head-end (ASA side) as stored resources: PerApp policies, group policies, tunnel
 // groups, DAP records and settings, plus the read-only tools over them (blob, ASA CLI, session
-// resolution, tunnel simulation). The decisions themselves are the pure functions in index.ts;
+// resolution, tunnel simulation). The decisions themselves are the pure model in src/lib/anyconnect;
 // this layer adds storage, authorization, referential rules, transactions and the audit trail.
 import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
 import { recordAudit } from '../audit/store.js';
 import type { Db, DbTx } from '../platform/db/client.js';
 import { ApiError, type ErrorMessage } from '../platform/http/errors.js';
 import type { PolicyService, ResolvedPolicy } from '../policy/service.js';
-import { DEFAULT_PERAPP_DESCRIPTION } from './headend.js';
+import { DEFAULT_PERAPP_DESCRIPTION } from '../lib/anyconnect/headend.js';
 import {
   AsaCliParseError,
   type AppUnderTest,
@@ -38,7 +38,7 @@ import {
   renderAsaCli,
   resolveSession,
   validateHeadEndConfig,
-} from './index.js';
+} from '../lib/anyconnect/index.js';
 import { anyconnectStore as store, type DapRecordRow, type GroupPolicyRow, type PerAppPolicyRow, type TunnelGroupRow } from './store.js';
 
 const VALIDATION_KEY = 'com.mobileiron.vsp.messages.validation';
