@@ -5,14 +5,21 @@ import { stringify as toYaml } from 'yaml';
 import { z } from 'zod';
 import { CliError } from '../platform/cli/errors.js';
 import { EXIT_DENIED } from './cli.js';
-import { AsaCliParseError, parseAsaCliWithReport, renderAsaCli } from './asa-cli.js';
-import { PerAppDecodeError, decodePerAppPolicy, encodePerAppPolicy } from './codec.js';
-import { HeadEndConfigError, normalizeHeadEndConfig, perappSettingSchema, validateHeadEndConfig } from './headend.js';
-import { type IssuePath, type PathIssue, zodIssues } from './issues.js';
-import { checkPerAppPolicy, isAppPermitted, parsePlatform } from './policy.js';
-import { decideTunnel, endpointFromDevice } from './tunnel.js';
-import { COMPRESSIONS, type Compression, type ConfigIssue, type HeadEndConfig, type PerAppPolicy, type Platform } from './types.js';
-import { YamlInputError, type YamlSource, describeIssues, parseYamlSource } from './yaml-input.js';
+import { AsaCliParseError, parseAsaCliWithReport, renderAsaCli } from '../lib/anyconnect/asa-cli.js';
+import { PerAppDecodeError, decodePerAppPolicy, encodePerAppPolicy } from '../lib/anyconnect/codec.js';
+import { HeadEndConfigError, normalizeHeadEndConfig, perappSettingSchema, validateHeadEndConfig } from '../lib/anyconnect/headend.js';
+import { type IssuePath, type PathIssue, zodIssues } from '../lib/anyconnect/issues.js';
+import { checkPerAppPolicy, isAppPermitted, parsePlatform } from '../lib/anyconnect/policy.js';
+import { decideTunnel, endpointFromDevice } from '../lib/anyconnect/tunnel.js';
+import {
+  COMPRESSIONS,
+  type Compression,
+  type ConfigIssue,
+  type HeadEndConfig,
+  type PerAppPolicy,
+  type Platform,
+} from '../lib/anyconnect/types.js';
+import { YamlInputError, type YamlSource, describeIssues, parseYamlSource } from '../lib/anyconnect/yaml-input.js';
 
 function readInput(arg: string): { text: string; name: string } {
   if (arg === '-') return { text: readFileSync(0, 'utf8'), name: '<stdin>' };

@@ -13,7 +13,7 @@
  */
 import type { Command } from 'commander';
 import type { PerappCheckOptions, SimulateSessionOptions } from './cli-actions.js';
-import { COMPRESSIONS } from './types.js';
+import { COMPRESSIONS } from '../lib/anyconnect/types.js';
 
 /** Exit code for "the app is denied / not tunneled": distinct from 1 (bad input) so scripts can tell them apart. */
 export const EXIT_DENIED = 3;

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { listEnvelope, listQuery } from '../platform/http/pagination.js';
 import { Reply, type RouteTable } from '../platform/http/route.js';
 import { intId, text, uuidParam } from '../platform/http/validators.js';
-import { MAX_DAP_PRIORITY, NAME_PATTERN } from './headend.js';
-import { AAA_MODES, COMPRESSIONS, CRITERION_OPERATORS, DAP_ACTIONS, PLATFORMS, perappSettingSchema } from './index.js';
+import { MAX_DAP_PRIORITY, NAME_PATTERN } from '../lib/anyconnect/headend.js';
+import { AAA_MODES, COMPRESSIONS, CRITERION_OPERATORS, DAP_ACTIONS, PLATFORMS, perappSettingSchema } from '../lib/anyconnect/index.js';
 import type { AnyconnectService } from './service.js';
 
 const base = '/anyconnect';
@@ -207,7 +207,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     summary: 'Create a PerApp policy (rules are validated; errors name rules.N.field)',
     body: z.strictObject(perappPolicyFields),
     results: perappPolicyResult,
-    handler: async ({ actor, body }) => new Reply(201, { results: await anyconnect.createPerappPolicy(actor, body) }),
+    handler: async ({ actor, body }) => new Reply(201, { results: await anyconnect.perappPolicies.create(actor, body) }),
   });
   t.add({
     method: 'get',
@@ -217,7 +217,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     query: listQuery(['id', 'name', 'createdAt']),
     results: z.array(perappPolicyResult),
     handler: async ({ actor, query }) => {
-      const { total, results } = await anyconnect.listPerappPolicies(actor, query, query.sortField ?? 'id', order(query.sortOrder));
+      const { total, results } = await anyconnect.perappPolicies.list(actor, query, query.sortField ?? 'id', order(query.sortOrder));
       return listEnvelope(results, total, query);
     },
   });
@@ -242,7 +242,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     summary: 'Get a PerApp policy and who uses it',
     params,
     results: perappPolicyResult,
-    handler: async ({ actor, params }) => ({ results: await anyconnect.getPerappPolicy(actor, params.id) }),
+    handler: async ({ actor, params }) => ({ results: await anyconnect.perappPolicies.get(actor, params.id) }),
   });
   t.add({
     method: 'put',
@@ -252,7 +252,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     params,
     body: partial(perappPolicyFields),
     results: perappPolicyResult,
-    handler: async ({ actor, params, body }) => ({ results: await anyconnect.updatePerappPolicy(actor, params.id, body) }),
+    handler: async ({ actor, params, body }) => ({ results: await anyconnect.perappPolicies.update(actor, params.id, body) }),
   });
   t.add({
     method: 'delete',
@@ -261,7 +261,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     summary: 'Delete a PerApp policy (409 while a group policy or DAP record names it)',
     params,
     handler: async ({ actor, params }) => {
-      await anyconnect.removePerappPolicy(actor, params.id);
+      await anyconnect.perappPolicies.remove(actor, params.id);
       return deleted(params.id);
     },
   });
@@ -293,7 +293,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     summary: 'Create a group policy (perapp must name an existing PerApp policy)',
     body: z.strictObject(groupPolicyFields),
     results: groupPolicyResult,
-    handler: async ({ actor, body }) => new Reply(201, { results: await anyconnect.createGroupPolicy(actor, body) }),
+    handler: async ({ actor, body }) => new Reply(201, { results: await anyconnect.groupPolicies.create(actor, body) }),
   });
   t.add({
     method: 'get',
@@ -303,7 +303,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     query: listQuery(['id', 'name', 'createdAt']),
     results: z.array(groupPolicyResult),
     handler: async ({ actor, query }) => {
-      const { total, results } = await anyconnect.listGroupPolicies(actor, query, query.sortField ?? 'id', order(query.sortOrder));
+      const { total, results } = await anyconnect.groupPolicies.list(actor, query, query.sortField ?? 'id', order(query.sortOrder));
       return listEnvelope(results, total, query);
     },
   });
@@ -314,7 +314,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     summary: 'Get a group policy',
     params,
     results: groupPolicyResult,
-    handler: async ({ actor, params }) => ({ results: await anyconnect.getGroupPolicy(actor, params.id) }),
+    handler: async ({ actor, params }) => ({ results: await anyconnect.groupPolicies.get(actor, params.id) }),
   });
   t.add({
     method: 'put',
@@ -324,7 +324,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     params,
     body: partial(groupPolicyFields),
     results: groupPolicyResult,
-    handler: async ({ actor, params, body }) => ({ results: await anyconnect.updateGroupPolicy(actor, params.id, body) }),
+    handler: async ({ actor, params, body }) => ({ results: await anyconnect.groupPolicies.update(actor, params.id, body) }),
   });
   t.add({
     method: 'delete',
@@ -333,7 +333,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     summary: 'Delete a group policy (409 while a tunnel group uses it as default)',
     params,
     handler: async ({ actor, params }) => {
-      await anyconnect.removeGroupPolicy(actor, params.id);
+      await anyconnect.groupPolicies.remove(actor, params.id);
       return deleted(params.id);
     },
   });
@@ -347,7 +347,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     summary: 'Create a tunnel group (connection profile)',
     body: z.strictObject(tunnelGroupFields),
     results: tunnelGroupResult,
-    handler: async ({ actor, body }) => new Reply(201, { results: await anyconnect.createTunnelGroup(actor, body) }),
+    handler: async ({ actor, body }) => new Reply(201, { results: await anyconnect.tunnelGroups.create(actor, body) }),
   });
   t.add({
     method: 'get',
@@ -357,7 +357,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     query: listQuery(['id', 'name', 'createdAt']),
     results: z.array(tunnelGroupResult),
     handler: async ({ actor, query }) => {
-      const { total, results } = await anyconnect.listTunnelGroups(actor, query, query.sortField ?? 'id', order(query.sortOrder));
+      const { total, results } = await anyconnect.tunnelGroups.list(actor, query, query.sortField ?? 'id', order(query.sortOrder));
       return listEnvelope(results, total, query);
     },
   });
@@ -368,7 +368,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     summary: 'Get a tunnel group',
     params,
     results: tunnelGroupResult,
-    handler: async ({ actor, params }) => ({ results: await anyconnect.getTunnelGroup(actor, params.id) }),
+    handler: async ({ actor, params }) => ({ results: await anyconnect.tunnelGroups.get(actor, params.id) }),
   });
   t.add({
     method: 'put',
@@ -378,7 +378,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     params,
     body: partial(tunnelGroupFields),
     results: tunnelGroupResult,
-    handler: async ({ actor, params, body }) => ({ results: await anyconnect.updateTunnelGroup(actor, params.id, body) }),
+    handler: async ({ actor, params, body }) => ({ results: await anyconnect.tunnelGroups.update(actor, params.id, body) }),
   });
   t.add({
     method: 'delete',
@@ -387,7 +387,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     summary: 'Delete a tunnel group',
     params,
     handler: async ({ actor, params }) => {
-      await anyconnect.removeTunnelGroup(actor, params.id);
+      await anyconnect.tunnelGroups.remove(actor, params.id);
       return deleted(params.id);
     },
   });
@@ -401,7 +401,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     summary: 'Create a DAP record (results carry warnings for likely mistakes)',
     body: z.strictObject(dapRecordFields),
     results: dapRecordResult,
-    handler: async ({ actor, body }) => new Reply(201, { results: await anyconnect.createDapRecord(actor, body) }),
+    handler: async ({ actor, body }) => new Reply(201, { results: await anyconnect.dapRecords.create(actor, body) }),
   });
   t.add({
     method: 'get',
@@ -411,7 +411,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     query: listQuery(['id', 'name', 'priority', 'createdAt']),
     results: z.array(dapRecordResult),
     handler: async ({ actor, query }) => {
-      const { total, results } = await anyconnect.listDapRecords(actor, query, query.sortField ?? 'id', order(query.sortOrder));
+      const { total, results } = await anyconnect.dapRecords.list(actor, query, query.sortField ?? 'id', order(query.sortOrder));
       return listEnvelope(results, total, query);
     },
   });
@@ -422,7 +422,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     summary: 'Get a DAP record',
     params,
     results: dapRecordResult,
-    handler: async ({ actor, params }) => ({ results: await anyconnect.getDapRecord(actor, params.id) }),
+    handler: async ({ actor, params }) => ({ results: await anyconnect.dapRecords.get(actor, params.id) }),
   });
   t.add({
     method: 'put',
@@ -432,7 +432,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     params,
     body: partial(dapRecordFields),
     results: dapRecordResult,
-    handler: async ({ actor, params, body }) => ({ results: await anyconnect.updateDapRecord(actor, params.id, body) }),
+    handler: async ({ actor, params, body }) => ({ results: await anyconnect.dapRecords.update(actor, params.id, body) }),
   });
   t.add({
     method: 'delete',
@@ -441,7 +441,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     summary: 'Delete a DAP record',
     params,
     handler: async ({ actor, params }) => {
-      await anyconnect.removeDapRecord(actor, params.id);
+      await anyconnect.dapRecords.remove(actor, params.id);
       return deleted(params.id);
     },
   });

@@ -48,7 +48,7 @@ function ownModules(modules: string[]): string[] {
 // Command definitions: the CLI entry and kit, each capability's cli.ts, and the constants
 // their help texts show.
 const DEFINITION_MODULE =
-  /^dist\/(app\/cli\/(main|server-commands)|platform\/cli\/errors|(profiles|signing|anyconnect|simulator)\/cli|platform\/config|anyconnect\/types|simulator\/fault-kinds)\.js$/;
+  /^dist\/(app\/cli\/(main|server-commands)|platform\/cli\/errors|(profiles|signing|anyconnect|simulator)\/cli|platform\/config|lib\/anyconnect\/types|simulator\/fault-kinds)\.js$/;
 
 describe('start-up: what a command loads', () => {
   it.each([
@@ -80,7 +80,7 @@ describe('start-up: what a command loads', () => {
     const implementation = own.filter((m) => !DEFINITION_MODULE.test(m));
     expect(
       implementation.filter((m) =>
-        /^dist\/(signing|app|platform\/http|platform\/db|lib\/pki|lib\/scep|lib\/mdm-protocol|mdm|simulator|anyconnect)\/|\/(cli-read|lint|schema-loader|read-profile|signed-content)\.js$/.test(
+        /^dist\/(signing|app|platform\/http|platform\/db|lib\/pki|lib\/scep|lib\/mdm-protocol|lib\/anyconnect|mdm|simulator|anyconnect)\/|\/(cli-read|lint|schema-loader|read-profile|signed-content)\.js$/.test(
           m,
         ),
       ),

@@ -1,6 +1,6 @@
 // fast-check generators of valid PerApp policies and head-end configs, shared by round-trip tests.
 import fc from 'fast-check';
-import type { Criterion, DapRecord, HeadEndConfig, PerAppRule, PerAppSetting } from '../../../src/anyconnect/types.js';
+import type { Criterion, DapRecord, HeadEndConfig, PerAppRule, PerAppSetting } from '../../../src/lib/anyconnect/types.js';
 
 const label = fc.stringMatching(/^[A-Za-z0-9_-]{1,8}$/);
 const exactAppId = fc.array(label, { minLength: 2, maxLength: 4 }).map((ls) => ls.join('.'));

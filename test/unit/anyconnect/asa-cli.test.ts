@@ -7,10 +7,10 @@ import {
   parseAsaCli,
   parseAsaCliWithReport,
   renderAsaCli,
-} from '../../../src/anyconnect/asa-cli.js';
-import { encodePerAppPolicy } from '../../../src/anyconnect/codec.js';
-import { normalizeHeadEndConfig } from '../../../src/anyconnect/headend.js';
-import type { PerAppRule } from '../../../src/anyconnect/types.js';
+} from '../../../src/lib/anyconnect/asa-cli.js';
+import { encodePerAppPolicy } from '../../../src/lib/anyconnect/codec.js';
+import { normalizeHeadEndConfig } from '../../../src/lib/anyconnect/headend.js';
+import type { PerAppRule } from '../../../src/lib/anyconnect/types.js';
 import { headEndInput } from './arbitraries.js';
 
 // Many distinct app IDs compress poorly, so the blob is long enough to need several lines.

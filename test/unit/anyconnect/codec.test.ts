@@ -1,8 +1,8 @@
 import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PerAppDecodeError, decodePerAppPolicy, encodePerAppPolicy, serializePerAppPolicyXml } from '../../../src/anyconnect/codec.js';
-import { PerAppValidationError, normalizePerAppPolicy } from '../../../src/anyconnect/policy.js';
+import { PerAppDecodeError, decodePerAppPolicy, encodePerAppPolicy, serializePerAppPolicyXml } from '../../../src/lib/anyconnect/codec.js';
+import { PerAppValidationError, normalizePerAppPolicy } from '../../../src/lib/anyconnect/policy.js';
 import { ruleList } from './arbitraries.js';
 
 const sample = normalizePerAppPolicy({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { matchAppId, validateAppIdPattern } from '../../../src/anyconnect/appid.js';
-import { PerAppValidationError, checkPerAppPolicy, isAppPermitted, normalizePerAppPolicy } from '../../../src/anyconnect/policy.js';
-import type { PerAppPolicy } from '../../../src/anyconnect/types.js';
+import { matchAppId, validateAppIdPattern } from '../../../src/lib/anyconnect/appid.js';
+import { PerAppValidationError, checkPerAppPolicy, isAppPermitted, normalizePerAppPolicy } from '../../../src/lib/anyconnect/policy.js';
+import type { PerAppPolicy } from '../../../src/lib/anyconnect/types.js';
 
 const SHA256_A = 'AB'.repeat(32);
 const SHA256_B = 'CD'.repeat(32);

@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateCriterion, renderDapLua } from '../../../src/anyconnect/dap.js';
-import { HeadEndConfigError, loadHeadEndConfig, normalizeHeadEndConfig, validateHeadEndConfig } from '../../../src/anyconnect/headend.js';
-import { decodePerAppPolicy, encodePerAppPolicy } from '../../../src/anyconnect/codec.js';
-import { resolveSession, userGroupPolicyFromAaa } from '../../../src/anyconnect/resolve.js';
-import type { DapRecord, HeadEndConfig, Session } from '../../../src/anyconnect/types.js';
+import { evaluateCriterion, renderDapLua } from '../../../src/lib/anyconnect/dap.js';
+import {
+  HeadEndConfigError,
+  loadHeadEndConfig,
+  normalizeHeadEndConfig,
+  validateHeadEndConfig,
+} from '../../../src/lib/anyconnect/headend.js';
+import { decodePerAppPolicy, encodePerAppPolicy } from '../../../src/lib/anyconnect/codec.js';
+import { resolveSession, userGroupPolicyFromAaa } from '../../../src/lib/anyconnect/resolve.js';
+import type { DapRecord, HeadEndConfig, Session } from '../../../src/lib/anyconnect/types.js';
 
 const policies = [
   {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { normalizeHeadEndConfig, validateHeadEndConfig } from '../../../src/anyconnect/headend.js';
-import { decideTunnel, endpointFromDevice } from '../../../src/anyconnect/tunnel.js';
-import type { MdmBinding, Session } from '../../../src/anyconnect/types.js';
+import { normalizeHeadEndConfig, validateHeadEndConfig } from '../../../src/lib/anyconnect/headend.js';
+import { decideTunnel, endpointFromDevice } from '../../../src/lib/anyconnect/tunnel.js';
+import type { MdmBinding, Session } from '../../../src/lib/anyconnect/types.js';
 
 describe('endpointFromDevice', () => {
   it('maps iOS and Android devices to ACIDex endpoint attributes', () => {

@@ -1,5 +1,5 @@
 // DAP record selection (design note 4.2 and 5.7): which records a session matches, and in which order.
-import { compareVersions } from '../lib/versions/compare.js';
+import { compareVersions } from '../versions/compare.js';
 import { DEFAULT_DAP_RECORD, isVersionAttribute } from './headend.js';
 import type { Criterion, DapAction, DapOrder, DapRecord, HeadEndConfig, PerAppSetting } from './types.js';
 

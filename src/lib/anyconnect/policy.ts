@@ -1,6 +1,6 @@
 // PerApp policy validation, normalization and the allow-list check (design note 5.3 and 5.5).
 import { z } from 'zod';
-import { compareVersions } from '../lib/versions/compare.js';
+import { compareVersions } from '../versions/compare.js';
 import { matchAppId, patternSpecificity, validateAppIdPattern } from './appid.js';
 import { type IssuePath, type PathIssue, describeType, formatPath, zodIssues } from './issues.js';
 import { PLATFORMS, type PerAppPolicy, type PerAppRule, type Platform } from './types.js';
