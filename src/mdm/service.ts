@@ -184,7 +184,7 @@ export class MdmService {
     if (cert.notAfter < new Date()) throw new DeviceAuthError('the device certificate has expired');
     if (cert.deviceRef == null) return { fingerprint, device: null };
     const deviceStamp = this.deviceStamps.get(cert.deviceRef);
-    const row = await this.db.device.findUnique({ where: { id: cert.deviceRef }, select: { id: true, uuid: true, udid: true } });
+    const row = await deviceStore.identityById(this.db, cert.deviceRef);
     if (!row) throw new DeviceAuthError('the device of this certificate no longer exists');
     if (this.authenticated.size >= 100_000) this.authenticated.delete(this.authenticated.keys().next().value!);
     this.authenticated.set(fingerprint, { device: row, notAfter: cert.notAfter, certificateGeneration, deviceStamp });
@@ -206,7 +206,7 @@ export class MdmService {
 
   /** The device's full row; a device deleted since it authenticated is an authentication failure. */
   private async deviceRow(device: AuthenticatedDevice): Promise<DeviceRow> {
-    const row = await this.db.device.findUnique({ where: { id: device.id }, include: { user: true } });
+    const row = await deviceStore.findById(this.db, device.id);
     if (!row) throw new DeviceAuthError('the device of this certificate no longer exists');
     return row;
   }
@@ -234,36 +234,41 @@ export class MdmService {
   } = {
     Authenticate: async (m, device, fingerprint) => {
       const row = device ?? (await this.bindCertificate(m.udid, fingerprint));
-      await deviceStore.update(this.db, row.id, {
-        ...(m.serialNumber ? { serialNumber: m.serialNumber } : {}),
-        ...(m.productName ? { model: m.productName } : {}),
-        ...(m.osVersion ? { osVersion: m.osVersion } : {}),
-        ...(m.deviceName ? { deviceName: m.deviceName } : {}),
-        ...(m.imei ? { imei: m.imei } : {}),
-        topic: m.topic,
-        // A new enrollment: tokens and what we knew the device held are gone.
-        pushToken: null,
-        pushMagic: null,
-        unlockToken: null,
-        mdmState: '{}',
-        lastConnectedAt: new Date(),
-      });
+      // A new enrollment: tokens and what we knew the device held are gone.
+      await deviceStore.recordAuthenticate(
+        this.db,
+        row.id,
+        {
+          serialNumber: m.serialNumber,
+          model: m.productName,
+          osVersion: m.osVersion,
+          deviceName: m.deviceName,
+          imei: m.imei,
+          topic: m.topic,
+        },
+        new Date(),
+      );
       this.reconciledAt.delete(row.id);
       return { status: 200, body: '', contentType: 'application/xml', deviceUuid: row.uuid };
     },
     TokenUpdate: async (m, device) => {
       const row = device!;
       await this.db.$transaction(async (tx) => {
-        await deviceStore.update(tx, row.id, {
-          pushToken: Buffer.from(m.token).toString('hex'),
-          pushMagic: m.pushMagic,
-          // Clears the passcode of the device: encrypted at rest like other secrets
-          ...(m.unlockToken ? { unlockToken: this.secrets.seal(Buffer.from(m.unlockToken).toString('base64'), UNLOCK_TOKEN_CONTEXT) } : {}),
-          topic: m.topic,
-          status: 'ACTIVE',
-          enrolledAt: row.enrolledAt ?? new Date(),
-          lastConnectedAt: new Date(),
-        });
+        await deviceStore.recordTokenUpdate(
+          tx,
+          row.id,
+          {
+            pushToken: Buffer.from(m.token).toString('hex'),
+            pushMagic: m.pushMagic,
+            // Clears the passcode of the device: encrypted at rest like other secrets
+            ...(m.unlockToken
+              ? { unlockToken: this.secrets.seal(Buffer.from(m.unlockToken).toString('base64'), UNLOCK_TOKEN_CONTEXT) }
+              : {}),
+            topic: m.topic,
+            enrolledAt: row.enrolledAt ?? new Date(),
+          },
+          new Date(),
+        );
       });
       this.logger.info({ deviceUuid: row.uuid }, 'device is ACTIVE (TokenUpdate)');
       await this.reconcile(row.id);
@@ -380,7 +385,7 @@ export class MdmService {
     const now = Date.now();
     if (now - (this.lastSeenWrite.get(device.id) ?? 0) < 30_000) return;
     this.lastSeenWrite.set(device.id, now);
-    await deviceStore.update(tx, device.id, { lastConnectedAt: new Date(now) });
+    await deviceStore.recordSeen(tx, device.id, new Date(now));
   }
 
   /** Stores a device's answer; returns a reply only when the answer cannot be accepted. */
@@ -434,7 +439,7 @@ export class MdmService {
     if (cmd.purpose) {
       const fresh = await deviceStore.findByUuid(tx, device.uuid);
       const identifier = cmd.requestType === 'InstallProfile' ? vpnProfileIdentifier(fresh!.uuid) : undefined;
-      await deviceStore.update(tx, device.id, { mdmState: JSON.stringify(applyAcknowledged(knownState(fresh!), cmd.purpose, identifier)) });
+      await deviceStore.setMdmState(tx, device.id, JSON.stringify(applyAcknowledged(knownState(fresh!), cmd.purpose, identifier)));
     }
     let payload: ResultPayload | undefined;
     try {
@@ -461,12 +466,12 @@ export class MdmService {
   } = {
     DeviceInformation: async (tx, device, { data }) => {
       this.dirty.add(device.id);
-      await deviceStore.update(tx, device.id, {
-        ...(data.osVersion ? { osVersion: data.osVersion } : {}),
-        ...(data.productName ? { model: data.productName } : {}),
-        ...(data.deviceName ? { deviceName: data.deviceName } : {}),
-        ...(data.serialNumber ? { serialNumber: data.serialNumber } : {}),
-        ...(data.imei ? { imei: data.imei } : {}),
+      await deviceStore.recordInformation(tx, device.id, {
+        osVersion: data.osVersion,
+        model: data.productName,
+        deviceName: data.deviceName,
+        serialNumber: data.serialNumber,
+        imei: data.imei,
       });
     },
     ProfileList: async (tx, device, { data }) => {
@@ -475,7 +480,7 @@ export class MdmService {
       const known = knownState(fresh);
       const listed = new Set(data.profiles.map((p) => p.identifier));
       if (known.vpnProfile && !listed.has(known.vpnProfile.identifier)) {
-        await deviceStore.update(tx, device.id, { mdmState: JSON.stringify({ ...known, vpnProfile: null }) });
+        await deviceStore.setMdmState(tx, device.id, JSON.stringify({ ...known, vpnProfile: null }));
       }
     },
   };
@@ -486,7 +491,7 @@ export class MdmService {
   async reconcile(deviceId: number): Promise<number> {
     const changesAtStart = this.changes.shared;
     this.dirty.delete(deviceId);
-    const device = await this.db.device.findUnique({ where: { id: deviceId }, include: { user: true } });
+    const device = await deviceStore.findById(this.db, deviceId);
     if (!device || device.status !== 'ACTIVE') return 0;
     const policy = await this.policy.resolve(this.db, device);
     let profile = null;
@@ -547,11 +552,8 @@ export class MdmService {
   async sealLegacyUnlockTokens(): Promise<number> {
     return this.db.$transaction(async (tx) => {
       // Only rows still in clear come back: a start with nothing to do reads nothing
-      const legacy = await tx.device.findMany({
-        where: { unlockToken: { not: null }, NOT: { unlockToken: { startsWith: SEALED_PREFIX } } },
-        select: { id: true, unlockToken: true },
-      });
-      for (const r of legacy) await deviceStore.update(tx, r.id, { unlockToken: this.secrets.seal(r.unlockToken!, UNLOCK_TOKEN_CONTEXT) });
+      const legacy = await deviceStore.unsealedUnlockTokens(tx, SEALED_PREFIX);
+      for (const r of legacy) await deviceStore.setUnlockToken(tx, r.id, this.secrets.seal(r.unlockToken, UNLOCK_TOKEN_CONTEXT));
       return legacy.length;
     });
   }
@@ -604,10 +606,7 @@ export class MdmService {
 
   /** Reconciles the given (default: every) ACTIVE device and pushes those with new commands. */
   private async reconcileDevices(ids?: number[]): Promise<number> {
-    const active = await this.db.device.findMany({
-      where: { status: 'ACTIVE', ...(ids ? { id: { in: ids } } : {}) },
-      select: { id: true, pushToken: true, pushMagic: true, topic: true },
-    });
+    const active = await deviceStore.activePushTargets(this.db, ids);
     if (ids) for (const id of ids) if (!active.some((d) => d.id === id)) this.dirty.delete(id);
     let total = 0;
     for (const d of active) {
@@ -621,14 +620,14 @@ export class MdmService {
   // ---------------------------------------------------------------- retire and wipe
 
   private async finishRetirement(tx: DbTx, device: DeviceRow, why: string) {
-    await deviceStore.update(tx, device.id, { status: 'RETIRED', pushToken: null, pushMagic: null, mdmState: '{}' });
+    await deviceStore.markRetired(tx, device.id);
     await commandStore.cancelAllPending(tx, device.id);
     await this.scep.revokeDeviceCertificates(tx, device.id, why);
     this.logger.info({ deviceUuid: device.uuid, why }, 'device retired');
   }
 
   private async finishWipe(tx: DbTx, device: DeviceRow) {
-    await deviceStore.update(tx, device.id, { status: 'WIPED', pushToken: null, pushMagic: null, mdmState: '{}' });
+    await deviceStore.markWiped(tx, device.id);
     await commandStore.cancelAllPending(tx, device.id);
     await this.scep.revokeDeviceCertificates(tx, device.id, 'device wiped');
     this.logger.info({ deviceUuid: device.uuid }, 'device wiped');
