@@ -45,7 +45,16 @@ export function buildServices(deps: ServiceDeps) {
   const profiles = new DeviceProfileService(policy, deps.signing, deps.namespace, changes, secrets);
   const scep = new ScepService(db, deps.signing, deps.publicUrl, deps.logger);
   const push = deps.push ?? new RecordingPushProvider(db);
-  const mdm = new MdmService(db, scep, profiles, policy, deps.signing, push, changes, deps.logger, secrets, {
+  const mdm = new MdmService({
+    db,
+    certificates: scep,
+    profiles,
+    policy,
+    signing: deps.signing,
+    push,
+    changes,
+    logger: deps.logger,
+    secrets,
     clientCertHeader: deps.clientCertHeader,
   });
   devices.detailSources.push((d) => mdm.detailsFor(d));
