@@ -98,6 +98,7 @@ export interface PushRow {
 
 /** Pushes recorded per device (written by the push provider). */
 export interface PushRecords {
+  record(tx: DbTx, push: { deviceRef: number; reason: string; provider: string; outcome: string }): Promise<unknown>;
   latest(tx: DbTx, deviceRef: number): Promise<PushRow | null>;
   count(tx: DbTx, deviceRef: number): Promise<number>;
   list(tx: DbTx, deviceRef: number, page: { limit: number; offset: number }): Promise<PushRow[]>;

@@ -68,6 +68,7 @@ export const commandStore = {
 } satisfies CommandRecords;
 
 export const pushStore = {
+  record: (tx, data) => tx.pushRecord.create({ data }),
   latest: (tx, deviceRef) => tx.pushRecord.findFirst({ where: { deviceRef }, orderBy: { id: 'desc' } }),
   count: (tx, deviceRef) => tx.pushRecord.count({ where: { deviceRef } }),
   list: (tx, deviceRef, page) =>

@@ -9,7 +9,11 @@ import { describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Tables with one owner so far (issue #14): the Prisma delegate name, the SQL name, the owning module. */
-const owners = [{ delegate: 'device', table: 'Device', owner: 'src/devices/store.ts' }];
+const owners = [
+  { delegate: 'device', table: 'Device', owner: 'src/devices/store.ts' },
+  { delegate: 'mdmCommand', table: 'MdmCommand', owner: 'src/mdm/store.ts' },
+  { delegate: 'pushRecord', table: 'PushRecord', owner: 'src/mdm/store.ts' },
+];
 
 const delegateMethods =
   'findUnique|findUniqueOrThrow|findFirst|findFirstOrThrow|findMany|count|aggregate|groupBy|create|createMany|createManyAndReturn|update|updateMany|updateManyAndReturn|upsert|delete|deleteMany';
@@ -55,7 +59,7 @@ describe('table owners', () => {
     expect(violations([{ ...owner, file: 'src/elsewhere.ts' }]).length).toBeGreaterThan(5);
   });
 
-  it('holds on src/: only src/devices/store.ts touches the Device table', () => {
+  it('holds on src/: only src/devices/store.ts touches the Device table, only src/mdm/store.ts the command queue and push records', () => {
     expect(violations(real)).toEqual([]);
   });
 
@@ -69,6 +73,18 @@ describe('table owners', () => {
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(what);
     expect(found[0]).toMatch(/^src\/mdm\/planted\.ts: .*belongs to src\/devices\/store\.ts/);
+  });
+
+  it('fails on the command queue read outside MDM, and on push records written outside its store', () => {
+    const found = violations([
+      ...real,
+      { file: 'src/devices/planted.ts', code: 'const queued = await tx.mdmCommand.count({ where: { deviceRef } });' },
+      { file: 'src/mdm/push-planted.ts', code: 'await this.db.pushRecord.create({ data });' },
+    ]);
+    expect(found).toEqual([
+      'src/devices/planted.ts: .mdmCommand.count( (table MdmCommand belongs to src/mdm/store.ts)',
+      'src/mdm/push-planted.ts: .pushRecord.create( (table PushRecord belongs to src/mdm/store.ts)',
+    ]);
   });
 
   it('does not mistake other tables or plain words for the Device table', () => {

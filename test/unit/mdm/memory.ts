@@ -202,9 +202,11 @@ export class MemoryPushes implements PushRecords, PushProvider {
 
   async push(device: PushTarget, reason: string) {
     const outcome = device.pushToken && device.pushMagic ? ('recorded' as const) : ('no-token' as const);
-    this.rows.push({ deviceRef: device.id, at: new Date(), reason, provider: this.name, outcome });
+    await this.record(null as never, { deviceRef: device.id, reason, provider: this.name, outcome });
     return { outcome };
   }
+  record = async (_tx: DbTx, push: { deviceRef: number; reason: string; provider: string; outcome: string }) =>
+    void this.rows.push({ ...push, at: new Date() });
   latest = async (_tx: DbTx, deviceRef: number) => this.rows.filter((p) => p.deviceRef === deviceRef).at(-1) ?? null;
   count = async (_tx: DbTx, deviceRef: number) => this.rows.filter((p) => p.deviceRef === deviceRef).length;
   list = async (_tx: DbTx, deviceRef: number, page: { limit: number; offset: number }) =>
