@@ -19,6 +19,7 @@ import { DeviceService } from '../devices/service.js';
 import { LabelService } from '../labels/service.js';
 import { UserService } from '../users/service.js';
 import { SecretBox } from '../platform/secrets/box.js';
+import { EventBus } from '../platform/events.js';
 
 export interface ServiceDeps {
   db: Db;
@@ -37,23 +38,34 @@ export interface ServiceDeps {
 export function buildServices(deps: ServiceDeps) {
   const { db, changes } = deps;
   const secrets = SecretBox.open(deps.dataDir);
-  const labels = new LabelService(db, new DeviceDirectory(db, changes));
-  const devices = new DeviceService(db, labels);
+  const events = new EventBus(deps.logger);
+  const labels = new LabelService(db, new DeviceDirectory(db, changes), events);
+  const devices = new DeviceService(db, labels, events);
   const policy = new PolicyService(db, labels);
   const profiles = new DeviceProfileService(policy, deps.signing, deps.namespace, changes, secrets);
   const scep = new ScepService(db, deps.signing, deps.publicUrl, deps.logger);
   const push = deps.push ?? new RecordingPushProvider(db);
-  const mdm = new MdmService(db, scep, profiles, policy, deps.signing, push, changes, deps.logger, secrets, {
+  const mdm = new MdmService({
+    db,
+    certificates: scep,
+    profiles,
+    policy,
+    signing: deps.signing,
+    push,
+    changes,
+    logger: deps.logger,
+    secrets,
     clientCertHeader: deps.clientCertHeader,
   });
   devices.detailSources.push((d) => mdm.detailsFor(d));
   // A device's own changes concern only that device: reconcile it, not the fleet.
-  devices.listeners.push((ids) => mdm.markDirty(ids));
-  labels.listeners.push((ids) => mdm.markDirty(ids));
-  const users = new UserService(db);
+  for (const event of ['devices.changed', 'labels.membershipChanged', 'users.changed'] as const) {
+    events.subscribe(event, ({ deviceIds }) => mdm.markDirty(deviceIds));
+  }
+  const users = new UserService(db, events);
   const vpn = new VpnService(db, secrets);
-  users.listeners.push((ids) => mdm.markDirty(ids));
   return {
+    events,
     scep,
     push,
     enrollment: new EnrollmentService(db, deps.signing, scep, deps.namespace, deps.publicUrl, deps.logger),

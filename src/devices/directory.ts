@@ -86,7 +86,7 @@ export class DeviceDirectory {
       pageSize,
     ))
       await this.readPages({ userRefs }, (row) => this.put(row));
-    const count = await this.db.device.count();
+    const count = await deviceStore.count(this.db);
     if (count !== this.entries.size) {
       await this.reload(started);
       return;

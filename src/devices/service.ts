@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
 import { recordAudit } from '../audit/store.js';
 import type { Db, DbTx, Prisma } from '../platform/db/client.js';
+import { noEvents, type EventPublisher } from '../platform/events.js';
 import { searchFields } from '../lib/criteria/index.js';
 import { ApiError, type ErrorMessage } from '../platform/http/errors.js';
 import { compileOrThrow, queryMaxLength } from '../labels/membership.js';
@@ -52,23 +53,21 @@ export interface DeviceListQuery {
   order: 'asc' | 'desc';
 }
 
-/** Called after any device change that can alter policy (the MDM issue reconciles here). */
-export type DeviceChangeListener = (deviceIds: number[]) => Promise<void> | void;
-
 /** Adds name/value pairs to a device's details (e.g. MDM enrollment and push state). */
 export type DetailSource = (device: DeviceRow) => Promise<Record<string, string | null>>;
 
 export class DeviceService {
-  listeners: DeviceChangeListener[] = [];
   detailSources: DetailSource[] = [];
 
   constructor(
     private readonly db: Db,
     private readonly labels: LabelService,
+    /** Told after any committed device change that can alter policy ('devices.changed'). */
+    private readonly events: EventPublisher = noEvents,
   ) {}
 
-  private async changed(ids: number[]) {
-    for (const l of this.listeners) await l(ids);
+  private changed(ids: number[]): void {
+    this.events.publish('devices.changed', { deviceIds: ids });
   }
 
   async register(actor: Actor, input: DeviceInput) {
@@ -78,7 +77,7 @@ export class DeviceService {
       await recordAudit(tx, { actor: actor.username, action: 'create', objectType: 'device', objectId: d.uuid, details: { ...input } });
       return d;
     });
-    await this.changed([row.id]);
+    this.changed([row.id]);
     return deviceFields(row);
   }
 
@@ -151,7 +150,7 @@ export class DeviceService {
       // whole import (one to a few seconds for 10,000 rows), so give it room beyond the 5 s default.
       { timeout: 60_000, maxWait: 10_000 },
     );
-    await this.changed(created.map((d) => d.id));
+    this.changed(created.map((d) => d.id));
     const results: Record<string, unknown>[] = [];
     await forEachInSlices(created, sliceRows * 4, (d) => results.push(deviceFields(d)));
     return results;
@@ -253,7 +252,7 @@ export class DeviceService {
       await recordAudit(tx, { actor: actor.username, action: 'update', objectType: 'device', objectId: uuid, details: { ...input } });
       return u;
     });
-    await this.changed([row.id]);
+    this.changed([row.id]);
     return deviceFields(row);
   }
 
@@ -268,7 +267,7 @@ export class DeviceService {
       return d.id;
     });
     this.labels.directory.forget(id);
-    await this.changed([id]);
+    this.changed([id]);
   }
 }
 

@@ -72,7 +72,39 @@ function deviceRowFrom(raw: Record<string, unknown>): DeviceRow {
   return row as unknown as DeviceRow;
 }
 
+/** What a device says about itself (Authenticate, DeviceInformation, OTA enrollment): only the facts it sent. */
+export interface ReportedFacts {
+  serialNumber?: string;
+  model?: string;
+  osVersion?: string;
+  deviceName?: string;
+  imei?: string;
+}
+
+/** Only the facts present: a device that leaves one out does not erase it. */
+function reported(f: ReportedFacts): ReportedFacts {
+  return {
+    ...(f.serialNumber ? { serialNumber: f.serialNumber } : {}),
+    ...(f.model ? { model: f.model } : {}),
+    ...(f.osVersion ? { osVersion: f.osVersion } : {}),
+    ...(f.deviceName ? { deviceName: f.deviceName } : {}),
+    ...(f.imei ? { imei: f.imei } : {}),
+  };
+}
+
+/** What ends a device's MDM enrollment: tokens and what we knew it held are gone. */
+const enrollmentEnded = { pushToken: null, pushMagic: null, mdmState: '{}' } as const;
+
+// The one module that reads and writes the Device table (test/architecture/table-owners.test.ts).
+// Other capabilities call the named operations below; the generic `update` is for the devices
+// capability's own admin edits.
 export const deviceStore = {
+  /** Id, uuid and UDID: what device authentication needs of a row. */
+  identityById: (tx: DbTx, id: number) => tx.device.findUnique({ where: { id }, select: { id: true, uuid: true, udid: true } }),
+  /** Id and uuid only (certificate records name their device by these). */
+  refById: (tx: DbTx, id: number) => tx.device.findUnique({ where: { id }, select: { id: true, uuid: true } }),
+  refByUuid: (tx: DbTx, uuid: string) => tx.device.findUnique({ where: { uuid }, select: { id: true, uuid: true } }),
+  findById: (tx: DbTx, id: number) => tx.device.findUnique({ where: { id }, include: withUser }),
   findByUuid: (tx: DbTx, uuid: string) => tx.device.findUnique({ where: { uuid }, include: withUser }),
   findByUdid: (tx: DbTx, udid: string) => tx.device.findUnique({ where: { udid }, include: withUser }),
   /** Id and uuid of the devices among `uuids` (raw: cheap enough for a thousand at a time). */
@@ -91,6 +123,58 @@ export const deviceStore = {
   create: (tx: DbTx, data: Prisma.DeviceUncheckedCreateInput) => tx.device.create({ data, include: withUser }),
   update: (tx: DbTx, id: number, data: Prisma.DeviceUncheckedUpdateInput) => tx.device.update({ where: { id }, data, include: withUser }),
   remove: (tx: DbTx, id: number) => tx.device.delete({ where: { id } }),
+  /** The ids of a user's devices. */
+  idsOfUser: async (tx: DbTx, userRef: number) => (await tx.device.findMany({ where: { userRef }, select: { id: true } })).map((d) => d.id),
+  /** ACTIVE devices (all, or those among `ids`), with what a push needs. */
+  activePushTargets: (tx: DbTx, ids?: number[]) =>
+    tx.device.findMany({
+      where: { status: 'ACTIVE', ...(ids ? { id: { in: ids } } : {}) },
+      select: { id: true, pushToken: true, pushMagic: true, topic: true },
+    }),
+
+  // ---- the device's side of enrollment and MDM
+
+  /** OTA phase 2 on a known record: a new enrollment begins (VERIFICATION_PENDING, nothing known held). */
+  beginEnrollment: (tx: DbTx, id: number, fields: ReportedFacts & { udid: string }, userRef: number | null) =>
+    tx.device.update({
+      where: { id },
+      data: { ...fields, status: 'VERIFICATION_PENDING', userRef: userRef ?? undefined, mdmState: '{}' },
+      include: withUser,
+    }),
+  /** MDM Authenticate: the device's facts and topic; a new enrollment, so tokens and known state are reset. */
+  recordAuthenticate: (tx: DbTx, id: number, facts: ReportedFacts & { topic: string }, at: Date) =>
+    tx.device.update({
+      where: { id },
+      data: { ...reported(facts), topic: facts.topic, ...enrollmentEnded, unlockToken: null, lastConnectedAt: at },
+      include: withUser,
+    }),
+  /** MDM TokenUpdate: the device is ACTIVE and reachable by push. `unlockToken` is already sealed. */
+  recordTokenUpdate: (
+    tx: DbTx,
+    id: number,
+    data: { pushToken: string; pushMagic: string; topic: string; unlockToken?: string; enrolledAt: Date },
+    at: Date,
+  ) =>
+    tx.device.update({
+      where: { id },
+      data: { ...data, status: 'ACTIVE', lastConnectedAt: at },
+      include: withUser,
+    }),
+  /** The device polled: when it was last heard from. */
+  recordSeen: (tx: DbTx, id: number, at: Date) => tx.device.update({ where: { id }, data: { lastConnectedAt: at } }),
+  /** A DeviceInformation answer: the facts it reported. */
+  recordInformation: (tx: DbTx, id: number, facts: ReportedFacts) => tx.device.update({ where: { id }, data: reported(facts) }),
+  /** What the server knows the device holds (JSON, see src/lib/mdm-reconcile). */
+  setMdmState: (tx: DbTx, id: number, mdmState: string) => tx.device.update({ where: { id }, data: { mdmState } }),
+  markRetired: (tx: DbTx, id: number) => tx.device.update({ where: { id }, data: { status: 'RETIRED', ...enrollmentEnded } }),
+  markWiped: (tx: DbTx, id: number) => tx.device.update({ where: { id }, data: { status: 'WIPED', ...enrollmentEnded } }),
+  /** UnlockTokens not yet sealed (stored in clear by older versions). */
+  unsealedUnlockTokens: async (tx: DbTx, sealedPrefix: string) =>
+    (await tx.device.findMany({
+      where: { unlockToken: { not: null }, NOT: { unlockToken: { startsWith: sealedPrefix } } },
+      select: { id: true, unlockToken: true },
+    })) as Array<{ id: number; unlockToken: string }>,
+  setUnlockToken: (tx: DbTx, id: number, sealed: string) => tx.device.update({ where: { id }, data: { unlockToken: sealed } }),
   /** Devices not RETIRED whose serial number, upper-cased, is one of `keys` (upper-case). */
   activeSerialHolders: (tx: DbTx, keys: string[]) =>
     keys.length === 0

@@ -234,7 +234,7 @@ export class EnrollmentService {
       throw new EnrollmentError(409, `a different device record already has UDID ${attrs.udid}`);
     }
     if (target) {
-      return deviceStore.update(tx, target, { ...fields, status: 'VERIFICATION_PENDING', userRef: userRef ?? undefined, mdmState: '{}' });
+      return deviceStore.beginEnrollment(tx, target, fields, userRef);
     }
     return deviceStore.create(tx, {
       uuid: randomUUID(),

@@ -4,6 +4,7 @@ import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js
 import { recordAudit } from '../audit/store.js';
 import type { DeviceFacts } from '../lib/criteria/index.js';
 import type { Db, DbTx } from '../platform/db/client.js';
+import { noEvents, type EventPublisher } from '../platform/events.js';
 import type { DeviceDirectory, DeviceEntry } from '../devices/directory.js';
 import { deviceFacts, type DeviceRow } from '../devices/fields.js';
 import { slices, yieldToEventLoop } from '../lib/slices.js';
@@ -46,12 +47,11 @@ export interface ApplyResult {
 }
 
 export class LabelService {
-  /** Told which devices' manual labels changed, after the change is committed. */
-  listeners: Array<(deviceIds: number[]) => void> = [];
-
   constructor(
     private readonly db: Db,
     readonly directory: DeviceDirectory,
+    /** Told which devices' manual labels changed, after the change is committed. */
+    private readonly events: EventPublisher = noEvents,
   ) {}
 
   async seedSystemLabels(): Promise<void> {
@@ -232,7 +232,7 @@ export class LabelService {
       );
       return { results, ids };
     });
-    for (const listener of this.listeners) listener(ids);
+    this.events.publish('labels.membershipChanged', { deviceIds: ids });
     return results;
   }
 

@@ -2,6 +2,7 @@
 // (visible in the device's details and its push list); a real APNs client would implement
 // the same interface.
 import type { Db } from '../platform/db/client.js';
+import { pushStore } from './store.js';
 
 export interface PushTarget {
   id: number;
@@ -21,7 +22,7 @@ export class RecordingPushProvider implements PushProvider {
 
   async push(device: PushTarget, reason: string) {
     const outcome = device.pushToken && device.pushMagic ? ('recorded' as const) : ('no-token' as const);
-    await this.db.pushRecord.create({ data: { deviceRef: device.id, reason, provider: this.name, outcome } });
+    await pushStore.record(this.db, { deviceRef: device.id, reason, provider: this.name, outcome });
     return { outcome };
   }
 }

@@ -5,10 +5,7 @@
 // and no command was created for it meanwhile. Every command is created through this class;
 // the server process owns the queue.
 import type { Db, DbTx } from '../platform/db/client.js';
-import { pendingCommandStatuses } from './reconcile.js';
-import { commandStore } from './store.js';
-
-type CommandRow = Awaited<ReturnType<typeof commandStore.nextQueued>>;
+import type { CommandRecords, CommandRow, NewCommand } from './ports.js';
 
 export class CommandQueue {
   /** Device id → the creation stamp of its latest command, for devices that may have one pending. */
@@ -16,14 +13,17 @@ export class CommandQueue {
   private stamp = 0;
   private loaded: Promise<void> | undefined;
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly commands: CommandRecords,
+  ) {}
 
   /** The index starts from the database: commands queued before a restart are still there. */
   private load(): Promise<void> {
-    this.loaded ??= this.db.mdmCommand
-      .findMany({ where: { status: { in: pendingCommandStatuses } }, select: { deviceRef: true }, distinct: ['deviceRef'] })
-      .then((rows) => {
-        for (const r of rows) if (!this.maybePending.has(r.deviceRef)) this.maybePending.set(r.deviceRef, ++this.stamp);
+    this.loaded ??= this.commands
+      .devicesWithPending(this.db)
+      .then((deviceRefs) => {
+        for (const deviceRef of deviceRefs) if (!this.maybePending.has(deviceRef)) this.maybePending.set(deviceRef, ++this.stamp);
       })
       .catch((err: unknown) => {
         this.loaded = undefined;
@@ -33,9 +33,9 @@ export class CommandQueue {
   }
 
   /** Creates a command in the caller's transaction. */
-  create(tx: DbTx, data: Parameters<typeof commandStore.create>[1]) {
+  create(tx: DbTx, data: NewCommand): Promise<CommandRow> {
     this.maybePending.set(data.deviceRef, ++this.stamp);
-    return commandStore.create(tx, data);
+    return this.commands.create(tx, data);
   }
 
   /**
@@ -43,7 +43,7 @@ export class CommandQueue {
    * answered and NotNow ones become deliverable again first; an Idle poll that finds nothing
    * clears the device from the index.
    */
-  async next(deviceId: number, options: { requeue: boolean }): Promise<CommandRow> {
+  async next(deviceId: number, options: { requeue: boolean }): Promise<CommandRow | null> {
     await this.load();
     if (!this.maybePending.has(deviceId)) return null;
     return this.db.$transaction((tx) => this.nextIn(tx, deviceId, options));
@@ -55,13 +55,13 @@ export class CommandQueue {
   }
 
   /** next() inside the caller's transaction (after ready()). */
-  async nextIn(tx: DbTx, deviceId: number, options: { requeue: boolean }): Promise<CommandRow> {
+  async nextIn(tx: DbTx, deviceId: number, options: { requeue: boolean }): Promise<CommandRow | null> {
     if (!this.loaded) throw new Error('CommandQueue.nextIn before ready()');
     const stamp = this.maybePending.get(deviceId);
     if (stamp === undefined) return null;
-    if (options.requeue) await commandStore.requeue(tx, deviceId);
-    const next = await commandStore.nextQueued(tx, deviceId);
-    if (next) await commandStore.markSent(tx, next.id);
+    if (options.requeue) await this.commands.requeue(tx, deviceId);
+    const next = await this.commands.nextQueued(tx, deviceId);
+    if (next) await this.commands.markSent(tx, next.id);
     // The caller's transaction is open, so no command was created for the device meanwhile
     // unless the stamp moved (a create in a transaction queued behind this one).
     else if (options.requeue && this.maybePending.get(deviceId) === stamp) this.maybePending.delete(deviceId);

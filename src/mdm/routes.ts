@@ -4,14 +4,39 @@ import { listEnvelope, listQuery, wholeList } from '../platform/http/pagination.
 import { Reply, type RouteTable } from '../platform/http/route.js';
 import { text, uuidParam } from '../platform/http/validators.js';
 import type { PlistDict } from '../lib/plist/index.js';
-import { deviceActions, refusalReasons, type DeviceReply, type MdmService } from './service.js';
+import { deviceActions, refusalReasons, type DeviceOutcome, type MdmService } from './service.js';
 
 const checkinType = 'application/x-apple-aspen-mdm-checkin';
 
+/** An answer to a device in HTTP terms. */
+export interface DeviceReply {
+  status: number;
+  body: string;
+  contentType?: string;
+  /** The device the request came from, once it is known (authenticated); for the access log. */
+  deviceUuid?: string;
+}
+
+/** How each outcome reads on the wire; an absent content type is text/plain. */
+const replies: { [K in DeviceOutcome['kind']]: (o: Extract<DeviceOutcome, { kind: K }>) => Omit<DeviceReply, 'deviceUuid'> } = {
+  accepted: () => ({ status: 200, body: '', contentType: 'application/xml' }),
+  command: (o) => ({ status: 200, body: o.plist, contentType: 'application/xml; charset=utf-8' }),
+  idle: () => ({ status: 200, body: '' }),
+  refused: (o) => ({ status: 401, body: o.reason }),
+  rejected: (o) => ({ status: 400, body: o.reason }),
+};
+
+/** A device outcome as HTTP: status, body and content type. */
+export function deviceReply(outcome: DeviceOutcome): DeviceReply {
+  const reply = (replies[outcome.kind] as (o: DeviceOutcome) => Omit<DeviceReply, 'deviceUuid'>)(outcome);
+  return outcome.deviceUuid ? { ...reply, deviceUuid: outcome.deviceUuid } : reply;
+}
+
 /** The device's answer; the access log names the device once authentication knew it. */
-function toReply(req: Parameters<typeof noteSubject>[0], r: DeviceReply): Reply {
+function toReply(req: Parameters<typeof noteSubject>[0], outcome: DeviceOutcome): Reply {
+  const r = deviceReply(outcome);
   if (r.deviceUuid) noteSubject(req, `device:${r.deviceUuid}`);
-  return new Reply(r.status, r.body ?? '', { 'Content-Type': r.contentType ?? 'text/plain; charset=utf-8' });
+  return new Reply(r.status, r.body, { 'Content-Type': r.contentType ?? 'text/plain; charset=utf-8' });
 }
 
 /** Apple's protocol endpoints, device-authenticated by Mdm-Signature. */

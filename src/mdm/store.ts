@@ -1,52 +1,84 @@
+// The Prisma implementations of the MDM ports (src/mdm/ports.ts). Device rows go through their
+// one owner, the devices store; the commands and push records tables are MDM's own.
+import { recordAudit } from '../audit/store.js';
+import { deviceStore } from '../devices/store.js';
+import { pendingCommandStatuses } from '../lib/mdm-reconcile/index.js';
 import type { DbTx } from '../platform/db/client.js';
-import { pendingCommandStatuses } from './reconcile.js';
+import type { AuditTrail, CommandRecords, DeviceRecords, IdentityCheck, PushRecords } from './ports.js';
 
-const pendingStatuses = pendingCommandStatuses;
+export const prismaDeviceRecords: DeviceRecords = {
+  identityById: deviceStore.identityById,
+  findById: deviceStore.findById,
+  findByUuid: deviceStore.findByUuid,
+  findByUdid: deviceStore.findByUdid,
+  createEnrolling: (tx, { uuid, udid }) => deviceStore.create(tx, { uuid, platform: 'iOS', udid, manufacturer: 'Apple', owner: 'COMPANY' }),
+  recordAuthenticate: deviceStore.recordAuthenticate,
+  recordTokenUpdate: deviceStore.recordTokenUpdate,
+  recordSeen: deviceStore.recordSeen,
+  recordInformation: deviceStore.recordInformation,
+  setMdmState: deviceStore.setMdmState,
+  markRetired: deviceStore.markRetired,
+  markWiped: deviceStore.markWiped,
+  activePushTargets: deviceStore.activePushTargets,
+  unsealedUnlockTokens: deviceStore.unsealedUnlockTokens,
+  setUnlockToken: deviceStore.setUnlockToken,
+};
 
 export const commandStore = {
-  create: (
-    tx: DbTx,
-    data: { commandUuid: string; deviceRef: number; requestType: string; body: string; origin: string; purpose: string | null },
-  ) => tx.mdmCommand.create({ data }),
-  findByUuid: (tx: DbTx, deviceRef: number, commandUuid: string) => tx.mdmCommand.findFirst({ where: { deviceRef, commandUuid } }),
-  /** Every command that says something about reconciliation slots, oldest first. */
-  withPurpose: (tx: DbTx, deviceRef: number) =>
+  create: (tx, data) => tx.mdmCommand.create({ data }),
+  findByUuid: (tx, deviceRef, commandUuid) => tx.mdmCommand.findFirst({ where: { deviceRef, commandUuid } }),
+  withPurpose: (tx, deviceRef) =>
     tx.mdmCommand.findMany({
       where: { deviceRef, purpose: { not: null } },
       select: { commandUuid: true, purpose: true, status: true },
       orderBy: { id: 'asc' },
     }),
-  cancel: (tx: DbTx, deviceRef: number, commandUuids: string[]) =>
+  cancel: (tx, deviceRef, commandUuids) =>
     tx.mdmCommand.updateMany({
-      where: { deviceRef, commandUuid: { in: commandUuids }, status: { in: pendingStatuses } },
+      where: { deviceRef, commandUuid: { in: commandUuids }, status: { in: pendingCommandStatuses } },
       data: { status: 'Canceled', completedAt: new Date() },
     }),
-  cancelAllPending: (tx: DbTx, deviceRef: number) =>
+  cancelAllPending: (tx, deviceRef) =>
     tx.mdmCommand.updateMany({
-      where: { deviceRef, status: { in: pendingStatuses } },
+      where: { deviceRef, status: { in: pendingCommandStatuses } },
       data: { status: 'Canceled', completedAt: new Date() },
     }),
-  /** On Idle: commands sent but never answered, and NotNow ones, become deliverable again. */
-  requeue: (tx: DbTx, deviceRef: number) =>
+  requeue: (tx, deviceRef) =>
     tx.mdmCommand.updateMany({ where: { deviceRef, status: { in: ['Sent', 'NotNow'] } }, data: { status: 'Queued' } }),
-  nextQueued: (tx: DbTx, deviceRef: number) => tx.mdmCommand.findFirst({ where: { deviceRef, status: 'Queued' }, orderBy: { id: 'asc' } }),
-  markSent: (tx: DbTx, id: number) =>
-    tx.mdmCommand.update({ where: { id }, data: { status: 'Sent', sentAt: new Date(), attempts: { increment: 1 } } }),
-  complete: (tx: DbTx, id: number, data: { status: string; result: string; errorChain: string | null }) =>
+  nextQueued: (tx, deviceRef) => tx.mdmCommand.findFirst({ where: { deviceRef, status: 'Queued' }, orderBy: { id: 'asc' } }),
+  markSent: (tx, id) => tx.mdmCommand.update({ where: { id }, data: { status: 'Sent', sentAt: new Date(), attempts: { increment: 1 } } }),
+  complete: (tx, id, data) =>
     tx.mdmCommand.update({ where: { id }, data: { ...data, completedAt: data.status === 'NotNow' ? null : new Date() } }),
-  list: (tx: DbTx, deviceRef: number, page: { limit: number; offset: number }, status?: string) =>
+  list: (tx, deviceRef, page, status) =>
     tx.mdmCommand.findMany({
       where: { deviceRef, ...(status ? { status } : {}) },
       orderBy: { id: 'asc' },
       skip: page.offset,
       take: page.limit,
     }),
-  count: (tx: DbTx, deviceRef: number, status?: string) => tx.mdmCommand.count({ where: { deviceRef, ...(status ? { status } : {}) } }),
-};
+  count: (tx, deviceRef, status) => tx.mdmCommand.count({ where: { deviceRef, ...(status ? { status } : {}) } }),
+  devicesWithPending: async (tx) =>
+    (
+      await tx.mdmCommand.findMany({
+        where: { status: { in: pendingCommandStatuses } },
+        select: { deviceRef: true },
+        distinct: ['deviceRef'],
+      })
+    ).map((r) => r.deviceRef),
+} satisfies CommandRecords;
 
 export const pushStore = {
-  latest: (tx: DbTx, deviceRef: number) => tx.pushRecord.findFirst({ where: { deviceRef }, orderBy: { id: 'desc' } }),
-  count: (tx: DbTx, deviceRef: number) => tx.pushRecord.count({ where: { deviceRef } }),
-  list: (tx: DbTx, deviceRef: number, page: { limit: number; offset: number }) =>
+  record: (tx, data) => tx.pushRecord.create({ data }),
+  latest: (tx, deviceRef) => tx.pushRecord.findFirst({ where: { deviceRef }, orderBy: { id: 'desc' } }),
+  count: (tx, deviceRef) => tx.pushRecord.count({ where: { deviceRef } }),
+  list: (tx, deviceRef, page) =>
     tx.pushRecord.findMany({ where: { deviceRef }, orderBy: { id: 'desc' }, skip: page.offset, take: page.limit }),
+} satisfies PushRecords;
+
+/** Reads the certificates table for reach only; issuing, binding and revoking are the certificates' owner's. */
+export const prismaIdentityCheck: IdentityCheck = {
+  hasUsableIdentity: async (tx: DbTx, deviceRef: number) =>
+    (await tx.deviceCertificate.count({ where: { deviceRef, revoked: false, notAfter: { gt: new Date() } } })) > 0,
 };
+
+export const prismaAuditTrail: AuditTrail = { record: recordAudit };

@@ -1,4 +1,5 @@
 import type { DbTx, Prisma } from '../platform/db/client.js';
+import { deviceStore } from '../devices/store.js';
 
 export const scepStore = {
   createChallenge: (tx: DbTx, data: Prisma.ScepChallengeUncheckedCreateInput) => tx.scepChallenge.create({ data }),
@@ -40,6 +41,7 @@ export const scepStore = {
   revokeCertificates: (tx: DbTx, ids: number[], at: Date) =>
     tx.deviceCertificate.updateMany({ where: { id: { in: ids }, revoked: false }, data: { revoked: true, revokedAt: at } }),
 
-  findDeviceByUuid: (tx: DbTx, uuid: string) => tx.device.findUnique({ where: { uuid }, select: { id: true, uuid: true } }),
-  findDeviceById: (tx: DbTx, id: number) => tx.device.findUnique({ where: { id }, select: { id: true, uuid: true } }),
+  // Device rows through their one owner, the devices store
+  findDeviceByUuid: (tx: DbTx, uuid: string) => deviceStore.refByUuid(tx, uuid),
+  findDeviceById: (tx: DbTx, id: number) => deviceStore.refById(tx, id),
 };

@@ -2,6 +2,7 @@
 import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
 import { recordAudit } from '../audit/store.js';
 import type { Db } from '../platform/db/client.js';
+import { noEvents, type EventPublisher } from '../platform/events.js';
 import { ApiError } from '../platform/http/errors.js';
 import { userStore } from './store.js';
 
@@ -25,10 +26,11 @@ export interface UserInput {
 }
 
 export class UserService {
-  /** Told which devices a user change concerns (a new or deleted user owns none). */
-  listeners: Array<(deviceIds: number[]) => void> = [];
-
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** Told which devices a user change concerns (a new or deleted user owns none). */
+    private readonly events: EventPublisher = noEvents,
+  ) {}
 
   async list(actor: Actor, filter: { search?: string }, page: { limit: number; offset: number }, sortField: string, order: 'asc' | 'desc') {
     requireRead(actor);
@@ -77,7 +79,7 @@ export class UserService {
       await recordAudit(tx, { actor: actor.username, action: 'update', objectType: 'user', objectId: userId, details: { ...input } });
       return { updated, deviceIds: await userStore.deviceIds(tx, existing.id) };
     });
-    if (deviceIds.length) for (const listener of this.listeners) listener(deviceIds);
+    if (deviceIds.length) this.events.publish('users.changed', { deviceIds });
     return userView(u);
   }
 

@@ -19,6 +19,7 @@ import { signCms } from '../../src/lib/pki/cms.js';
 import { CertificateAuthority, generateKeyPair } from '../../src/signing/identity.js';
 import { rawBody, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 import { TestDevice } from '../helpers/device.js';
+import { deviceReply } from '../../src/mdm/routes.js';
 import {
   arrayObject,
   billionLaughsPlist,
@@ -123,6 +124,9 @@ function expectRefused(answer: Answer, statuses: number[], what: string) {
 }
 
 const http_ = () => supertest(t.app as never);
+/** The command endpoint's answer as the route writes it (status, body, device), without HTTP in between. */
+const connect = async (headers: Record<string, string | undefined>, body: Buffer) =>
+  deviceReply(await t.services.mdm.connect(headers, body));
 const signed = (body: Buffer) => signMdmRequest(body, { privateKey: device.key, certificate: device.certificate });
 
 const mdmEndpoints: Array<{ name: string; path: string; contentType: string; limit: number }> = [
@@ -257,14 +261,14 @@ describe('MDM endpoints: signature first, then bounded decoding', () => {
 
   it('says which device answered (DeviceReply.deviceUuid) once it is known, and nothing before', async () => {
     const body = xml({ UDID: device.udid, Status: 'Idle' });
-    const ok = await t.services.mdm.connect({ 'mdm-signature': signed(body) }, body);
+    const ok = await connect({ 'mdm-signature': signed(body) }, body);
     expect(ok).toMatchObject({ status: 200, deviceUuid: device.deviceUuid });
     const malformed = Buffer.from('<plist><dict><key>Status</key>');
-    expect(await t.services.mdm.connect({ 'mdm-signature': signed(malformed) }, malformed)).toMatchObject({
+    expect(await connect({ 'mdm-signature': signed(malformed) }, malformed)).toMatchObject({
       status: 400,
       deviceUuid: device.deviceUuid,
     });
-    const unsigned = await t.services.mdm.connect({}, body);
+    const unsigned = await connect({}, body);
     expect(unsigned.status).toBe(401);
     expect(unsigned.deviceUuid).toBeUndefined();
   });
@@ -275,12 +279,12 @@ describe('MDM endpoints: signature first, then bounded decoding', () => {
       Buffer.from(
         `<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>Status</key><string>Idle</string><key>UDID</key><string>${i.toString(16).padStart(40, '0')}</string></dict></plist>`,
       );
-    for (let i = 0; i < 2000; i++) await t.services.mdm.connect({}, idle(i)); // warm up
+    for (let i = 0; i < 2000; i++) await connect({}, idle(i)); // warm up
     gc();
     const before = process.memoryUsage();
     for (let i = 0; i < 200_000; i++) {
       const headers = i % 2 ? { 'mdm-signature': garbageSignature } : {};
-      const reply = await t.services.mdm.connect(headers, idle(1_000_000 + i));
+      const reply = await connect(headers, idle(1_000_000 + i));
       if (reply.status !== 401) throw new Error(`body ${i}: ${reply.status}`);
     }
     gc();

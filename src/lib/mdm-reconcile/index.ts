@@ -1,4 +1,4 @@
-// What brings a device in line with its policy (pure). The server remembers what the device
+// What brings a device in line with its policy (pure; src/mdm applies it). The server remembers what the device
 // holds (known state, updated when commands are acknowledged) and what is on its way
 // (pending commands, each with a purpose "<slot>#<intent>"). For every slot — the VPN profile,
 // and each app — it compares desired with known and pending, and plans:
@@ -15,6 +15,15 @@
 export interface KnownState {
   vpnProfile?: { identifier: string; hash: string } | null;
   apps?: Record<string, { vpnUuid: string | null }>;
+}
+
+/** A device's known state as stored (JSON in its row); unreadable text reads as nothing known. */
+export function parseKnownState(json: string): KnownState {
+  try {
+    return JSON.parse(json) as KnownState;
+  } catch {
+    return {};
+  }
 }
 
 export interface DesiredState {

@@ -1,0 +1,346 @@
+// Admin actions on devices (MobileIron's v2 device actions), the raw command queue for QA, and
+// the admin's views of a device's queue and pushes.
+import type { DeviceRow } from '../devices/fields.js';
+import { enrollmentProfileIdentifier } from '../enrollment/service.js';
+import { yieldToEventLoop } from '../lib/slices.js';
+import {
+  clearPasscodeCommand,
+  deviceInformationCommand,
+  deviceLockCommand,
+  encodeCommand,
+  eraseDeviceCommand,
+  rawCommand,
+  removeProfileCommand,
+  type MdmCommand,
+} from '../lib/mdm-protocol/index.js';
+import { parseKnownState } from '../lib/mdm-reconcile/index.js';
+import type { PlistDict } from '../lib/plist/index.js';
+import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
+import type { Db, DbTx } from '../platform/db/client.js';
+import { ApiError } from '../platform/http/errors.js';
+import type { AuditTrail, CommandRecords, DeviceRecords, IdentityCheck, PushRecords } from './ports.js';
+import type { PushProvider } from './push.js';
+import type { CommandQueue } from './queue.js';
+import type { Reconciler } from './reconciler.js';
+import type { Retirement } from './retirement.js';
+
+export const deviceActions = ['WAKEUP', 'LOCK', 'UNLOCK_DEVICE_ONLY', 'SEND_MESSAGE', 'UPDATE_DEVICE_INFO', 'WIPE', 'RETIRE'] as const;
+export type DeviceAction = (typeof deviceActions)[number];
+
+export interface ActionOptions {
+  note?: string;
+  message?: string;
+  pin?: string;
+}
+
+export interface ActionResult {
+  deviceUuid: string;
+  status: 'SUCCESS' | 'FAILED';
+  /** Why a device was refused, for clients to act on without parsing the message. */
+  reason?: RefusalReason;
+  message: string;
+  commandUuids?: string[];
+}
+
+/** Why an action was refused for a device (the `reason` of its per-device result). */
+export const refusalReasons = ['NOT_FOUND', 'NOT_ENROLLED', 'NO_IDENTITY', 'RETIRED', 'WIPED', 'NO_UNLOCK_TOKEN'] as const;
+export type RefusalReason = (typeof refusalReasons)[number];
+type Reach = 'REACHABLE' | Extract<RefusalReason, 'NOT_ENROLLED' | 'NO_IDENTITY' | 'RETIRED' | 'WIPED'>;
+
+type ActionPlan =
+  | { kind: 'send'; message: string; commands: MdmCommand[]; cancelPending?: boolean }
+  | { kind: 'retire-now'; message: string }
+  | { kind: 'refuse'; reason: RefusalReason; message: string };
+
+const send = (message: string, commands: MdmCommand[]): ActionPlan => ({ kind: 'send', message, commands });
+const refuse = (reason: RefusalReason, message: string): ActionPlan => ({ kind: 'refuse', reason, message });
+
+const unreachable: Record<Exclude<Reach, 'REACHABLE'>, string> = {
+  NOT_ENROLLED:
+    'the device is not enrolled in MDM (no push token: it never finished enrolling, or began a new enrollment), so it cannot receive commands',
+  NO_IDENTITY: "the device's MDM identity certificate is revoked or expired, so it cannot receive commands",
+  RETIRED: 'the device is RETIRED, so it cannot receive commands',
+  WIPED: 'the device is WIPED, so it cannot receive commands',
+};
+
+/** The options each action takes: any other is refused rather than silently dropped. */
+const actionOptionNames: Record<DeviceAction, ReadonlyArray<'message' | 'pin'>> = {
+  WAKEUP: [],
+  LOCK: ['message'],
+  UNLOCK_DEVICE_ONLY: [],
+  SEND_MESSAGE: ['message'],
+  UPDATE_DEVICE_INFO: [],
+  WIPE: ['pin'],
+  RETIRE: [],
+};
+
+function checkActionOptions(action: DeviceAction, o: ActionOptions): void {
+  for (const name of ['message', 'pin'] as const) {
+    if (o[name] !== undefined && !actionOptionNames[action].includes(name))
+      throw ApiError.validation(name, `${action} does not take a ${name}`);
+  }
+  if (action === 'SEND_MESSAGE' && !o.message?.trim()) throw ApiError.validation('message', 'SEND_MESSAGE needs a message');
+}
+
+export function commandView(c: {
+  commandUuid: string;
+  requestType: string;
+  status: string;
+  origin: string;
+  purpose: string | null;
+  queuedAt: Date;
+  sentAt: Date | null;
+  completedAt: Date | null;
+  attempts: number;
+  errorChain: string | null;
+  result: string | null;
+}) {
+  return {
+    commandUuid: c.commandUuid,
+    requestType: c.requestType,
+    status: c.status,
+    origin: c.origin,
+    purpose: c.purpose,
+    queuedAt: c.queuedAt.toISOString(),
+    sentAt: c.sentAt?.toISOString() ?? null,
+    completedAt: c.completedAt?.toISOString() ?? null,
+    attempts: c.attempts,
+    errorChain: c.errorChain ? (JSON.parse(c.errorChain) as unknown) : null,
+    result: c.result,
+  };
+}
+
+export class MdmActions {
+  constructor(
+    private readonly db: Db,
+    private readonly devices: Pick<DeviceRecords, 'findByUuid'>,
+    private readonly commands: Pick<CommandRecords, 'findByUuid' | 'cancel' | 'cancelAllPending' | 'list' | 'count'>,
+    private readonly pushes: PushRecords,
+    private readonly queue: Pick<CommandQueue, 'create'>,
+    private readonly identities: IdentityCheck,
+    private readonly reconciler: Pick<Reconciler, 'needsReconcile' | 'reconcile'>,
+    private readonly retirement: Pick<Retirement, 'retire'>,
+    private readonly push: PushProvider,
+    /** Opens a sealed UnlockToken (base64). */
+    private readonly openUnlockToken: (sealed: string) => string,
+    private readonly audit: AuditTrail,
+  ) {}
+
+  /** MDM facts for a device's details: enrollment, push and queue state (never tokens). */
+  async detailsFor(device: DeviceRow): Promise<Record<string, string | null>> {
+    const [lastPush, pushes, pending] = await Promise.all([
+      this.pushes.latest(this.db, device.id),
+      this.pushes.count(this.db, device.id),
+      this.commands.count(this.db, device.id, 'Queued'),
+    ]);
+    return {
+      'mdm.enrolled_at': device.enrolledAt?.toISOString() ?? null,
+      'mdm.topic': device.topic,
+      'mdm.push_token_present': String(Boolean(device.pushToken)),
+      'mdm.push_count': String(pushes),
+      'mdm.last_push_at': lastPush?.at.toISOString() ?? null,
+      'mdm.last_push_reason': lastPush?.reason ?? null,
+      'mdm.last_push_outcome': lastPush ? `${lastPush.outcome} (${lastPush.provider})` : null,
+      'mdm.queued_commands': String(pending),
+    };
+  }
+
+  async listPushes(actor: Actor, uuid: string, page: { limit: number; offset: number }) {
+    requireRead(actor);
+    const device = await this.devices.findByUuid(this.db, uuid);
+    if (!device) throw ApiError.notFound('Device', uuid);
+    const [rows, total] = await Promise.all([this.pushes.list(this.db, device.id, page), this.pushes.count(this.db, device.id)]);
+    return { total, results: rows.map((r) => ({ at: r.at.toISOString(), reason: r.reason, provider: r.provider, outcome: r.outcome })) };
+  }
+
+  async listCommands(actor: Actor, uuid: string, page: { limit: number; offset: number }, status?: string) {
+    requireRead(actor);
+    const device = await this.devices.findByUuid(this.db, uuid);
+    if (!device) throw ApiError.notFound('Device', uuid);
+    // The admin view is current: bring the queue in line first.
+    if (device.status === 'ACTIVE' && this.reconciler.needsReconcile(device.id)) await this.reconciler.reconcile(device.id);
+    const [rows, total] = await Promise.all([
+      this.commands.list(this.db, device.id, page, status),
+      this.commands.count(this.db, device.id, status),
+    ]);
+    return { total, results: rows.map(commandView) };
+  }
+
+  async enqueueRaw(actor: Actor, uuid: string, requestType: string, fields: PlistDict) {
+    requireWrite(actor);
+    let built;
+    try {
+      built = rawCommand(requestType, fields);
+    } catch (err) {
+      throw ApiError.badRequest('com.mockiron.messages.mdm.command', (err as Error).message, {
+        field: (err as { field?: string }).field ?? 'RequestType',
+      });
+    }
+    const row = await this.db.$transaction(async (tx) => {
+      const device = await this.devices.findByUuid(tx, uuid);
+      if (!device) throw ApiError.notFound('Device', uuid);
+      const created = await this.queue.create(tx, {
+        commandUuid: built.command.CommandUUID,
+        deviceRef: device.id,
+        requestType,
+        body: encodeCommand(built.command).toString('utf8'),
+        origin: 'admin',
+        purpose: null,
+      });
+      await this.audit.record(tx, {
+        actor: actor.username,
+        action: 'command.enqueue',
+        objectType: 'device',
+        objectId: uuid,
+        details: { requestType, commandUuid: created.commandUuid },
+      });
+      return created;
+    });
+    return { ...commandView(row), warnings: built.warnings };
+  }
+
+  async cancel(actor: Actor, uuid: string, commandUuid: string) {
+    requireWrite(actor);
+    return this.db.$transaction(async (tx) => {
+      const device = await this.devices.findByUuid(tx, uuid);
+      if (!device) throw ApiError.notFound('Device', uuid);
+      const cmd = await this.commands.findByUuid(tx, device.id, commandUuid);
+      if (!cmd) throw ApiError.notFound('Command', commandUuid);
+      if (cmd.status !== 'Queued' && cmd.status !== 'NotNow') {
+        throw ApiError.conflict(
+          'com.mockiron.messages.mdm.notQueued',
+          `Command ${commandUuid} is ${cmd.status}; only queued commands can be cancelled`,
+        );
+      }
+      await this.commands.cancel(tx, device.id, [commandUuid]);
+      await this.audit.record(tx, {
+        actor: actor.username,
+        action: 'command.cancel',
+        objectType: 'device',
+        objectId: uuid,
+        details: { commandUuid },
+      });
+      return { commandUuid, status: 'Canceled' };
+    });
+  }
+
+  /**
+   * MobileIron-style device actions, per device. What happens to each device (commands queued,
+   * retired at once, or refused with a reason) is decided by one rule, `actionPlan`, from where
+   * the device stands; it is applied and audited in one transaction, whatever the outcome, and the
+   * device is pushed once its commands are committed.
+   */
+  async action(actor: Actor, action: DeviceAction, uuids: string[], options: ActionOptions = {}): Promise<ActionResult[]> {
+    requireWrite(actor);
+    checkActionOptions(action, options);
+    const results: ActionResult[] = [];
+    for (const uuid of [...new Set(uuids)]) {
+      // Up to 1,000 devices a request: other requests and timers run between two devices
+      // (awaiting the database alone resolves promises, which never lets I/O in).
+      await yieldToEventLoop();
+      const { device, plan } = await this.db.$transaction(async (tx) => {
+        const device = await this.devices.findByUuid(tx, uuid);
+        const plan = device
+          ? this.actionPlan(action, device, await this.reachOf(tx, device), options)
+          : refuse('NOT_FOUND', `Device ${uuid} not found`);
+        if (device) await this.applyPlan(tx, device, plan);
+        await this.audit.record(tx, {
+          actor: actor.username,
+          action: `device.${action.toLowerCase()}`,
+          objectType: 'device',
+          objectId: uuid,
+          details: {
+            outcome: plan.kind === 'refuse' ? 'FAILED' : 'SUCCESS',
+            ...(plan.kind === 'refuse' ? { reason: plan.reason, message: plan.message } : {}),
+            ...(device ? { deviceStatus: device.status } : {}),
+            ...(plan.kind === 'retire-now' ? { newStatus: 'RETIRED' } : {}),
+            ...(plan.kind === 'send'
+              ? { commands: plan.commands.map((c) => c.Command.RequestType), commandUuids: plan.commands.map((c) => c.CommandUUID) }
+              : {}),
+            ...(options.note !== undefined ? { note: options.note } : {}),
+          },
+        });
+        return { device, plan };
+      });
+      if (plan.kind === 'refuse') {
+        results.push({ deviceUuid: uuid, status: 'FAILED', reason: plan.reason, message: plan.message });
+      } else if (plan.kind === 'retire-now') {
+        results.push({ deviceUuid: uuid, status: 'SUCCESS', message: plan.message, commandUuids: [] });
+      } else {
+        const pushed = await this.push.push(device!, action.toLowerCase());
+        results.push({
+          deviceUuid: uuid,
+          status: 'SUCCESS',
+          message: `${plan.message}; push ${pushed.outcome}`,
+          commandUuids: plan.commands.map((c) => c.CommandUUID),
+        });
+      }
+    }
+    return results;
+  }
+
+  private async applyPlan(tx: DbTx, device: DeviceRow, plan: ActionPlan): Promise<void> {
+    if (plan.kind === 'send') {
+      if (plan.cancelPending) await this.commands.cancelAllPending(tx, device.id);
+      for (const c of plan.commands) {
+        await this.queue.create(tx, {
+          commandUuid: c.CommandUUID,
+          deviceRef: device.id,
+          requestType: c.Command.RequestType,
+          body: encodeCommand(c).toString('utf8'),
+          origin: 'action',
+          purpose: null,
+        });
+      }
+    } else if (plan.kind === 'retire-now') {
+      await this.retirement.retire(tx, device, 'retired by an admin (the device could not receive commands)');
+    }
+  }
+
+  /**
+   * Whether commands can reach a device: it completed an MDM enrollment (TokenUpdate gave its push
+   * token; a new Authenticate clears it), still holds a valid identity to authenticate its polls
+   * with, and is not RETIRED or WIPED. The other statuses an admin may set (LOST, BLOCKED, …)
+   * leave an enrolled device reachable, as in Core, where a lost device is locked or wiped.
+   */
+  private async reachOf(tx: DbTx, device: DeviceRow): Promise<Reach> {
+    if (device.status === 'RETIRED' || device.status === 'WIPED') return device.status;
+    if (!device.pushToken) return 'NOT_ENROLLED';
+    return (await this.identities.hasUsableIdentity(tx, device.id)) ? 'REACHABLE' : 'NO_IDENTITY';
+  }
+
+  /** The one rule: what an action does to a device, from where the device stands. */
+  private actionPlan(action: DeviceAction, device: DeviceRow, reach: Reach, o: ActionOptions): ActionPlan {
+    if (reach !== 'REACHABLE') {
+      // Retiring is the one action that makes sense for a device commands cannot reach: it
+      // becomes RETIRED at once (identity revoked, anything queued canceled), which closes a
+      // registration that never enrolled. Every other action is refused for that device.
+      if (action === 'RETIRE' && reach !== 'RETIRED') return { kind: 'retire-now', message: `retired at once: ${unreachable[reach]}` };
+      return refuse(reach, action === 'RETIRE' ? 'the device is already RETIRED' : unreachable[reach]);
+    }
+    return this.commandPlans[action](device, o);
+  }
+
+  /** What each action sends to a device commands can reach. */
+  private readonly commandPlans: Record<DeviceAction, (device: DeviceRow, o: ActionOptions) => ActionPlan> = {
+    WAKEUP: () => send('wakeup push sent', []),
+    LOCK: (_d, o) => send('DeviceLock queued', [deviceLockCommand({ ...(o.message ? { message: o.message } : {}) })]),
+    UNLOCK_DEVICE_ONLY: (d) =>
+      d.unlockToken
+        ? send('ClearPasscode queued', [clearPasscodeCommand({ unlockToken: Buffer.from(this.openUnlockToken(d.unlockToken), 'base64') })])
+        : refuse('NO_UNLOCK_TOKEN', 'the device never sent an UnlockToken, so its passcode cannot be cleared'),
+    SEND_MESSAGE: (_d, o) =>
+      send('message shown on the lock screen (DeviceLock with Message)', [deviceLockCommand({ message: o.message! })]),
+    UPDATE_DEVICE_INFO: () => send('DeviceInformation queued', [deviceInformationCommand({})]),
+    WIPE: (_d, o) => send('EraseDevice queued', [eraseDeviceCommand({ ...(o.pin ? { pin: o.pin } : {}) })]),
+    RETIRE: (d) => {
+      // Remove what we installed, then the MDM profile itself; the device answers with CheckOut.
+      const known = parseKnownState(d.mdmState);
+      const commands = [
+        ...(known.vpnProfile ? [removeProfileCommand({ identifier: known.vpnProfile.identifier })] : []),
+        removeProfileCommand({ identifier: enrollmentProfileIdentifier(d.uuid) }),
+      ];
+      return { ...send('retire queued (profiles removed, then the MDM profile)', commands), cancelPending: true };
+    },
+  };
+}
