@@ -1,8 +1,12 @@
 import { Reply, type RouteTable } from '../platform/http/route.js';
-import type { DeviceProfileService } from '../profiles/service.js';
 import type { SigningService } from './service.js';
 
-export function registerSigningRoutes(t: RouteTable, signing: SigningService, profiles: DeviceProfileService): void {
+/** What the trust-profile route needs of the profiles capability (which itself depends on signing). */
+export interface TrustProfileSource {
+  trustProfile(): Buffer;
+}
+
+export function registerSigningRoutes(t: RouteTable, signing: SigningService, profiles: TrustProfileSource): void {
   const tag = 'Signing';
   t.add({
     method: 'get',
