@@ -10,6 +10,7 @@ import type { DeviceRow } from '../devices/fields.js';
 import { yieldToEventLoop } from '../lib/slices.js';
 import { deviceStore } from '../devices/store.js';
 import { enrollmentProfileIdentifier } from '../enrollment/service.js';
+import { DomainError } from '../platform/errors/index.js';
 import { ApiError } from '../platform/http/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { DEVICE_BODY_LIMITS } from '../platform/http/device-limits.js';
@@ -493,7 +494,7 @@ export class MdmService {
     try {
       profile = this.profiles.build(policy);
     } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
+      if (!(err instanceof DomainError)) throw err; // the profile service's refusal (e.g. certificate authentication)
       this.logger.warn({ deviceUuid: device.uuid, reason: err.message }, 'cannot build the VPN profile for this device');
     }
     const desired = {
