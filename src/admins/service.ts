@@ -4,7 +4,7 @@ import { LoginLockout } from '../platform/auth/lockout.js';
 import { generatePassword, hashPassword, verifyPassword } from '../platform/auth/passwords.js';
 import { recordAudit } from '../audit/store.js';
 import type { Db } from '../platform/db/client.js';
-import { ApiError } from '../platform/http/errors.js';
+import { DomainError } from '../platform/errors/index.js';
 import type { CredentialChecker } from '../platform/http/basic-auth.js';
 import { adminStore } from './store.js';
 
@@ -53,7 +53,7 @@ export class AdminService implements CredentialChecker {
   async get(actor: Actor, id: number) {
     requireRead(actor);
     const a = await adminStore.findById(this.db, id);
-    if (!a) throw ApiError.notFound('Admin', id);
+    if (!a) throw DomainError.notFound('Admin', id);
     return adminView(a);
   }
 
@@ -62,7 +62,7 @@ export class AdminService implements CredentialChecker {
     const passwordHash = await hashPassword(input.password);
     const created = await this.db.$transaction(async (tx) => {
       if (await adminStore.findByUsername(tx, input.username)) {
-        throw ApiError.conflict('com.mobileiron.vsp.messages.admin.duplicate', `Admin ${input.username} already exists`);
+        throw new DomainError('admin.duplicate', `Admin ${input.username} already exists`);
       }
       const a = await adminStore.create(tx, { username: input.username, passwordHash, role: input.role });
       await recordAudit(tx, {
@@ -82,9 +82,9 @@ export class AdminService implements CredentialChecker {
     const passwordHash = input.password ? await hashPassword(input.password) : undefined;
     const updated = await this.db.$transaction(async (tx) => {
       const a = await adminStore.findById(tx, id);
-      if (!a) throw ApiError.notFound('Admin', id);
+      if (!a) throw DomainError.notFound('Admin', id);
       if (input.role === 'viewer' && a.role === 'admin' && (await adminStore.countByRole(tx, 'admin')) === 1) {
-        throw ApiError.conflict('com.mobileiron.vsp.messages.admin.lastAdmin', 'Cannot demote the last admin');
+        throw new DomainError('admin.lastAdmin', 'Cannot demote the last admin');
       }
       const u = await adminStore.update(tx, id, { ...(passwordHash ? { passwordHash } : {}), ...(input.role ? { role: input.role } : {}) });
       await recordAudit(tx, {
@@ -104,7 +104,7 @@ export class AdminService implements CredentialChecker {
   async unlock(actor: Actor, id: number) {
     requireWrite(actor);
     const a = await adminStore.findById(this.db, id);
-    if (!a) throw ApiError.notFound('Admin', id);
+    if (!a) throw DomainError.notFound('Admin', id);
     const unlocked = this.lockout.unlock(a.username);
     await recordAudit(this.db, {
       actor: actor.username,
@@ -120,9 +120,9 @@ export class AdminService implements CredentialChecker {
     requireWrite(actor);
     await this.db.$transaction(async (tx) => {
       const a = await adminStore.findById(tx, id);
-      if (!a) throw ApiError.notFound('Admin', id);
+      if (!a) throw DomainError.notFound('Admin', id);
       if (a.role === 'admin' && (await adminStore.countByRole(tx, 'admin')) === 1) {
-        throw ApiError.conflict('com.mobileiron.vsp.messages.admin.lastAdmin', 'Cannot delete the last admin');
+        throw new DomainError('admin.lastAdmin', 'Cannot delete the last admin');
       }
       await adminStore.remove(tx, id);
       await recordAudit(tx, {

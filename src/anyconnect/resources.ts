@@ -3,7 +3,7 @@
 // references and what their audit entries carry. The helper does the rest the same way for all.
 import type { DbTx, Prisma } from '../platform/db/client.js';
 import type { CrudDefinition } from '../platform/db/crud.js';
-import { ApiError, type ErrorMessage } from '../platform/http/errors.js';
+import { DomainError, type ErrorDetail } from '../platform/errors/index.js';
 import {
   type ConfigIssue,
   DEFAULT_GROUP_POLICY,
@@ -16,10 +16,6 @@ import {
   validateHeadEndConfig,
 } from '../lib/anyconnect/index.js';
 import { anyconnectStore as store, type DapRecordRow, type GroupPolicyRow, type PerAppPolicyRow, type TunnelGroupRow } from './store.js';
-
-const VALIDATION_KEY = 'com.mobileiron.vsp.messages.validation';
-const DUPLICATE_KEY = 'com.mobileiron.vsp.messages.anyconnect.duplicate';
-const IN_USE_KEY = 'com.mobileiron.vsp.messages.anyconnect.inUse';
 
 // ---- inputs ---------------------------------------------------------------------------------
 
@@ -156,15 +152,14 @@ function dapRecordView(row: DapRecordRow) {
 // ---- checks ---------------------------------------------------------------------------------
 
 /** One 400 carrying every problem: the first as the main message, the rest as further messages, each with its field. */
-export function validationError(issues: Array<{ field: string; message: string }>): ApiError {
+export function validationError(issues: Array<{ field: string; message: string }>): DomainError {
   const [first, ...rest] = issues;
-  const more: ErrorMessage[] = rest.map((i) => ({
-    type: 'Error',
-    messageKey: VALIDATION_KEY,
-    localizedMessage: `${i.field}: ${i.message}`,
-    field: i.field,
+  const more: ErrorDetail[] = rest.map((i) => ({
+    code: 'request.invalid',
+    message: `${i.field}: ${i.message}`,
+    details: { field: i.field },
   }));
-  return new ApiError(400, VALIDATION_KEY, `${first!.field}: ${first!.message}`, { field: first!.field }, more);
+  return new DomainError('request.invalid', `${first!.field}: ${first!.message}`, { field: first!.field }, more);
 }
 
 /** `dapRecords[0].endpointCriteria[1]` → `endpointCriteria.1` (the request body's own field path). */
@@ -199,14 +194,14 @@ function checkRules(rules: unknown[]): PerAppRule[] {
 async function assertPolicyExists(tx: DbTx, setting: PerAppSetting | undefined, field: string): Promise<void> {
   if (setting === undefined || setting === null || setting === 'none') return;
   if (!(await store.perappPolicies.findByName(tx, setting.policy))) {
-    throw ApiError.validation(field, `PerApp policy '${setting.policy}' does not exist; create it first or use "none" / null`);
+    throw DomainError.validation(field, `PerApp policy '${setting.policy}' does not exist; create it first or use "none" / null`);
   }
 }
 
 async function assertGroupPolicyExists(tx: DbTx, name: string | undefined, field: string): Promise<void> {
   if (name === undefined || name === DEFAULT_GROUP_POLICY) return;
   if (!(await store.groupPolicies.findByName(tx, name))) {
-    throw ApiError.validation(
+    throw DomainError.validation(
       field,
       `group policy '${name}' does not exist; create it first or use ${DEFAULT_GROUP_POLICY} (always present on an ASA)`,
     );
@@ -214,7 +209,7 @@ async function assertGroupPolicyExists(tx: DbTx, name: string | undefined, field
 }
 
 function duplicate(what: string) {
-  return { messageKey: DUPLICATE_KEY, message: (name: string) => `A ${what} named ${name} already exists` };
+  return { code: 'anyconnect.duplicate' as const, message: (name: string) => `A ${what} named ${name} already exists` };
 }
 
 // ---- references -----------------------------------------------------------------------------
@@ -253,7 +248,7 @@ export const perappPolicies: CrudDefinition<
   store: store.perappPolicies,
   duplicate: duplicate('PerApp policy'),
   inUse: {
-    messageKey: IN_USE_KEY,
+    code: 'anyconnect.inUse',
     check: async (tx, row) => {
       const usage = (await perappPolicyUsage(tx))(row.name);
       if (usage.groupPolicies.length + usage.dapRecords.length === 0) return null;
@@ -318,7 +313,7 @@ export const groupPolicies: CrudDefinition<
   store: store.groupPolicies,
   duplicate: duplicate('group policy'),
   inUse: {
-    messageKey: IN_USE_KEY,
+    code: 'anyconnect.inUse',
     check: async (tx, row) => {
       // Tunnel groups naming DfltGrpPolicy fall back to the built-in one, so they do not block.
       if (row.name === DEFAULT_GROUP_POLICY) return null;

@@ -7,7 +7,7 @@ import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js
 import { recordAudit } from '../audit/store.js';
 import type { Db, DbTx } from '../platform/db/client.js';
 import { CrudResource } from '../platform/db/crud.js';
-import { ApiError } from '../platform/http/errors.js';
+import { DomainError } from '../platform/errors/index.js';
 import type { PolicyService, ResolvedPolicy } from '../policy/service.js';
 import { DEFAULT_PERAPP_DESCRIPTION } from '../lib/anyconnect/headend.js';
 import {
@@ -186,8 +186,8 @@ export class AnyconnectService {
     const { config } = parseAsa(text);
     // Text with no per-app objects in it is far more likely a wrong paste than a wish to wipe the head-end.
     if (Object.values(counts(config)).every((n) => n === 0)) {
-      throw ApiError.badRequest(
-        'com.mobileiron.vsp.messages.anyconnect.asaImport',
+      throw new DomainError(
+        'anyconnect.asaImport',
         'the text holds no PerApp policy, group policy, tunnel group or DAP record; nothing was imported (delete objects one by one to empty the head-end)',
         { field: 'text' },
       );
@@ -196,11 +196,10 @@ export class AnyconnectService {
     const errors = issues.filter((i) => i.severity === 'error');
     if (errors.length > 0) {
       const err = validationError(errors.map((i) => ({ field: i.path, message: i.message })));
-      throw new ApiError(
-        400,
-        'com.mobileiron.vsp.messages.anyconnect.asaImport',
+      throw new DomainError(
+        'anyconnect.asaImport',
         `the parsed configuration is inconsistent, nothing was imported: ${err.message}`,
-        err.extra,
+        err.details,
         err.more,
       );
     }
@@ -234,7 +233,7 @@ export class AnyconnectService {
       const resolved = await this.policy.forDevice(actor, input.deviceUuid);
       endpoint = { ...deviceEndpoint(resolved), ...endpoint };
     }
-    if (input.tunnelGroup === undefined) throw ApiError.validation('tunnelGroup', 'is required');
+    if (input.tunnelGroup === undefined) throw DomainError.validation('tunnelGroup', 'is required');
     const session: Session = {
       tunnelGroup: input.tunnelGroup,
       aaa: input.aaa ?? {},
@@ -262,12 +261,13 @@ export class AnyconnectService {
     let mdmSource: 'device' | 'request' | 'none' = mdmBinding ? 'request' : 'none';
     if (input.deviceUuid !== undefined) {
       if (input.platform !== undefined)
-        throw ApiError.validation('platform', 'comes from the device record; omit it when deviceUuid is given');
+        throw DomainError.validation('platform', 'comes from the device record; omit it when deviceUuid is given');
       if (input.mdmBinding !== undefined)
-        throw ApiError.validation('mdmBinding', "comes from MobileIron's policy for the device; omit it when deviceUuid is given");
+        throw DomainError.validation('mdmBinding', "comes from MobileIron's policy for the device; omit it when deviceUuid is given");
       const resolved = await this.policy.forDevice(actor, input.deviceUuid);
       const devicePlatform = parsePlatform(resolved.device.platform);
-      if (!devicePlatform) throw ApiError.validation('deviceUuid', `device platform '${resolved.device.platform}' is not iOS or Android`);
+      if (!devicePlatform)
+        throw DomainError.validation('deviceUuid', `device platform '${resolved.device.platform}' is not iOS or Android`);
       platform = devicePlatform;
       endpoint = { ...deviceEndpoint(resolved), ...endpoint };
       const fromPolicy = bindingFromPolicy(resolved, input.app.appId);
@@ -283,11 +283,11 @@ export class AnyconnectService {
       }
     } else {
       if (input.platform === undefined)
-        throw ApiError.validation('platform', "is required ('iOS' or 'Android') unless deviceUuid is given");
+        throw DomainError.validation('platform', "is required ('iOS' or 'Android') unless deviceUuid is given");
       platform = input.platform;
     }
     if (tunnelGroup === undefined)
-      throw ApiError.validation(
+      throw DomainError.validation(
         'tunnelGroup',
         'is required (or use deviceUuid with an app bound to a VPN configuration that names its group)',
       );
@@ -312,8 +312,8 @@ export class AnyconnectService {
 
 // ---- helpers used by the service ------------------------------------------------------------
 
-function decodeError(err: PerAppDecodeError): ApiError {
-  return ApiError.badRequest('com.mobileiron.vsp.messages.anyconnect.perappDecode', `blob (${err.stage} stage): ${err.message}`, {
+function decodeError(err: PerAppDecodeError): DomainError {
+  return new DomainError('anyconnect.perappDecode', `blob (${err.stage} stage): ${err.message}`, {
     field: 'blob',
     stage: err.stage,
   });
@@ -324,7 +324,7 @@ function parseAsa(text: string) {
     return parseAsaCliWithReport(text);
   } catch (err) {
     if (err instanceof AsaCliParseError) {
-      throw ApiError.badRequest('com.mobileiron.vsp.messages.anyconnect.asaParse', err.message, { field: 'text', line: err.line });
+      throw new DomainError('anyconnect.asaParse', err.message, { field: 'text', line: err.line });
     }
     throw err;
   }
@@ -342,7 +342,7 @@ function counts(config: HeadEndConfig) {
 /** ACIDex attributes AnyConnect would report for the device; unknown OS version or model are left out (a missing attribute never matches). */
 function deviceEndpoint(resolved: ResolvedPolicy): Record<string, string> {
   const d = resolved.device;
-  if (!parsePlatform(d.platform)) throw ApiError.validation('deviceUuid', `device platform '${d.platform}' is not iOS or Android`);
+  if (!parsePlatform(d.platform)) throw DomainError.validation('deviceUuid', `device platform '${d.platform}' is not iOS or Android`);
   const all = endpointFromDevice({ platform: d.platform, osVersion: d.osVersion ?? '', model: d.model ?? '' });
   return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== ''));
 }

@@ -12,7 +12,8 @@ import { accessLog, noteSubject } from '../platform/http/access-log.js';
 import { csvMaxBytes } from '../devices/service.js';
 import { BasicAuthenticator } from '../platform/http/basic-auth.js';
 import { deviceBodyParser } from '../platform/http/device-body.js';
-import { ApiError, envelope } from '../platform/http/errors.js';
+import { DomainError } from '../platform/errors/index.js';
+import { ApiError, apiErrorFrom, envelope } from '../platform/http/errors.js';
 import { RouteTable, registerCommonComponents, type Auth } from '../platform/http/route.js';
 import { apiRouteModules, deviceRouteModules, v1RouteModules } from './routes.js';
 
@@ -22,7 +23,7 @@ function rejectNonUtf8(_req: Request, _res: Response, buf: Buffer): void {
   try {
     utf8.decode(buf);
   } catch {
-    throw new ApiError(400, 'com.mobileiron.vsp.messages.encoding', 'Request body is not valid UTF-8');
+    throw new DomainError('request.notUtf8', 'Request body is not valid UTF-8');
   }
 }
 
@@ -116,7 +117,7 @@ export function createApp(opts: AppOptions) {
   app.use(device);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
-    next(new ApiError(404, 'com.mobileiron.vsp.messages.http.404', `No such endpoint: ${req.method} ${req.path}`));
+    next(new DomainError('request.noSuchEndpoint', `No such endpoint: ${req.method} ${req.path}`));
   });
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -131,21 +132,26 @@ export function createApp(opts: AppOptions) {
   return app;
 }
 
-/** Maps anything thrown to the one envelope. Nothing internal (stack, SQL) reaches the client. */
+/**
+ * Maps anything thrown to the one envelope: domain errors by their kind, known library failures
+ * (body parser, Prisma, the secret box) by their catalogue entries. Nothing internal (stack, SQL)
+ * reaches the client.
+ */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof DomainError) return apiErrorFrom(err);
   const e = err as { type?: string; status?: number; code?: string; meta?: { target?: unknown } };
-  if (e?.type === 'entity.parse.failed') return new ApiError(400, 'com.mobileiron.vsp.messages.json', 'Malformed JSON body');
-  if (e?.type === 'entity.too.large') return new ApiError(413, 'com.mobileiron.vsp.messages.http.413', 'Request body too large');
+  if (e?.type === 'entity.parse.failed') return apiErrorFrom(new DomainError('request.malformedJson', 'Malformed JSON body'));
+  if (e?.type === 'entity.too.large') return apiErrorFrom(new DomainError('request.tooLarge', 'Request body too large'));
   if (e?.type === 'charset.unsupported' || e?.type === 'encoding.unsupported')
-    return new ApiError(415, 'com.mobileiron.vsp.messages.http.415', 'Unsupported body encoding');
-  if (e?.code === 'P2002')
-    return new ApiError(409, 'com.mobileiron.vsp.messages.duplicate', 'A record with the same unique value already exists');
-  if (e?.code === 'P2003') return new ApiError(409, 'com.mobileiron.vsp.messages.referenced', 'The record is referenced by others');
-  if (e?.code === 'P2025') return new ApiError(404, 'com.mobileiron.vsp.messages.http.404', 'Record not found');
+    return apiErrorFrom(new DomainError('request.unsupportedMediaType', 'Unsupported body encoding'));
+  if (e?.code === 'P2002') return apiErrorFrom(new DomainError('resource.duplicate', 'A record with the same unique value already exists'));
+  if (e?.code === 'P2003') return apiErrorFrom(new DomainError('resource.referenced', 'The record is referenced by others'));
+  if (e?.code === 'P2025') return apiErrorFrom(new DomainError('resource.notFound', 'Record not found'));
   // The operator's problem (a data directory's key replaced), said plainly; no secret is in it.
-  if (err instanceof SecretBoxError) return new ApiError(500, 'com.mockiron.messages.secrets.undecryptable', err.message);
+  if (err instanceof SecretBoxError) return apiErrorFrom(new DomainError('secrets.undecryptable', err.message));
+  // Any other 4xx of the body parser keeps its status, under Core's key for that status.
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500)
     return new ApiError(e.status, `com.mobileiron.vsp.messages.http.${e.status}`, 'Bad request');
-  return new ApiError(500, 'com.mobileiron.vsp.messages.http.500', 'Internal server error');
+  return apiErrorFrom(new DomainError('server.internal', 'Internal server error'));
 }

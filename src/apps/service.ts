@@ -3,7 +3,7 @@
 import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
 import { recordAudit } from '../audit/store.js';
 import type { Db, DbTx } from '../platform/db/client.js';
-import { ApiError } from '../platform/http/errors.js';
+import { DomainError } from '../platform/errors/index.js';
 import { labelStore } from '../labels/store.js';
 import { vpnStore } from '../vpn/store.js';
 import { appStore } from './store.js';
@@ -56,7 +56,7 @@ export class AppService {
   async get(actor: Actor, id: number) {
     requireRead(actor);
     const a = await appStore.findById(this.db, id);
-    if (!a) throw ApiError.notFound('App', id);
+    if (!a) throw DomainError.notFound('App', id);
     return appView(a);
   }
 
@@ -65,12 +65,9 @@ export class AppService {
     const a = await this.db.$transaction(async (tx) => {
       await assertVpnExists(tx, input.perAppVpnConfigId);
       if (await appStore.findByBundle(tx, input.platform, input.bundleId)) {
-        throw new ApiError(
-          409,
-          'com.mobileiron.vsp.messages.app.duplicate',
-          `bundleId: ${input.platform} app ${input.bundleId} is already in the catalog`,
-          { field: 'bundleId' },
-        );
+        throw new DomainError('app.duplicate', `bundleId: ${input.platform} app ${input.bundleId} is already in the catalog`, {
+          field: 'bundleId',
+        });
       }
       const created = await appStore.create(tx, { ...input });
       await recordAudit(tx, { actor: actor.username, action: 'create', objectType: 'app', objectId: created.id, details: { ...input } });
@@ -83,18 +80,13 @@ export class AppService {
     requireWrite(actor);
     const a = await this.db.$transaction(async (tx) => {
       const existing = await appStore.findById(tx, id);
-      if (!existing) throw ApiError.notFound('App', id);
+      if (!existing) throw DomainError.notFound('App', id);
       await assertVpnExists(tx, input.perAppVpnConfigId);
       const platform = input.platform ?? existing.platform;
       const bundle = input.bundleId ?? existing.bundleId;
       const clash = await appStore.findByBundle(tx, platform, bundle);
       if (clash && clash.id !== id) {
-        throw new ApiError(
-          409,
-          'com.mobileiron.vsp.messages.app.duplicate',
-          `bundleId: ${platform} app ${bundle} is already in the catalog`,
-          { field: 'bundleId' },
-        );
+        throw new DomainError('app.duplicate', `bundleId: ${platform} app ${bundle} is already in the catalog`, { field: 'bundleId' });
       }
       const updated = await appStore.update(tx, id, { ...input });
       await recordAudit(tx, { actor: actor.username, action: 'update', objectType: 'app', objectId: id, details: { ...input } });
@@ -107,7 +99,7 @@ export class AppService {
     requireWrite(actor);
     await this.db.$transaction(async (tx) => {
       const existing = await appStore.findById(tx, id);
-      if (!existing) throw ApiError.notFound('App', id);
+      if (!existing) throw DomainError.notFound('App', id);
       await appStore.remove(tx, id); // label assignments cascade
       await recordAudit(tx, {
         actor: actor.username,
@@ -122,8 +114,8 @@ export class AppService {
   async setLabel(actor: Actor, id: number, labelId: number, applied: boolean) {
     requireWrite(actor);
     await this.db.$transaction(async (tx) => {
-      if (!(await appStore.findById(tx, id))) throw ApiError.notFound('App', id);
-      if (!(await labelStore.findById(tx, labelId))) throw ApiError.notFound('Label', labelId);
+      if (!(await appStore.findById(tx, id))) throw DomainError.notFound('App', id);
+      if (!(await labelStore.findById(tx, labelId))) throw DomainError.notFound('Label', labelId);
       if (applied) await appStore.addLabel(tx, id, labelId);
       else await appStore.removeLabel(tx, id, labelId);
       await recordAudit(tx, {
@@ -140,5 +132,5 @@ export class AppService {
 
 async function assertVpnExists(tx: DbTx, id: number | null | undefined) {
   if (id == null) return;
-  if (!(await vpnStore.findById(tx, id))) throw ApiError.validation('perAppVpnConfigId', `no VPN configuration with id ${id}`);
+  if (!(await vpnStore.findById(tx, id))) throw DomainError.validation('perAppVpnConfigId', `no VPN configuration with id ${id}`);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApiError } from '../platform/http/errors.js';
+import { DomainError } from '../platform/errors/index.js';
 import { listEnvelope, listQuery } from '../platform/http/pagination.js';
 import type { RouteTable } from '../platform/http/route.js';
 import { text } from '../platform/http/validators.js';
@@ -67,7 +67,10 @@ export function registerAuditRoutes(t: RouteTable, audit: AuditService): void {
     handler: async ({ actor, query, req }) => {
       const unknown = unknownParameter(req.query);
       if (unknown !== undefined)
-        throw ApiError.validation(unknown.slice(0, 64), `unknown query parameter; the audit list takes ${[...auditQueryKeys].join(', ')}`);
+        throw DomainError.validation(
+          unknown.slice(0, 64),
+          `unknown query parameter; the audit list takes ${[...auditQueryKeys].join(', ')}`,
+        );
       const { total, results } = await audit.list(
         actor,
         {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEVICE_STATUSES } from '../lib/criteria/fields.js';
 import { listEnvelope, listQuery, spaceId, wholeList } from '../platform/http/pagination.js';
-import { ApiError } from '../platform/http/errors.js';
+import { DomainError } from '../platform/errors/index.js';
 import { Reply, type RouteTable } from '../platform/http/route.js';
 import { intId, text, uuidParam } from '../platform/http/validators.js';
 import { isCustomAttributeName, isProjectableField, sortColumns } from './fields.js';
@@ -265,7 +265,7 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
       // zod drops a "__proto__" key from a record without a word; refuse it like the other reserved names.
       const custom = (req.body as { custom?: unknown } | undefined)?.custom;
       if (custom && typeof custom === 'object' && Object.hasOwn(custom, '__proto__')) {
-        throw ApiError.validation('custom.__proto__', '__proto__, constructor and prototype are reserved names');
+        throw DomainError.validation('custom.__proto__', '__proto__, constructor and prototype are reserved names');
       }
       return { results: await devices.setAttributes(actor, params.uuid, body) };
     },

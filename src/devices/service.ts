@@ -5,7 +5,7 @@ import { recordAudit } from '../audit/store.js';
 import type { Db, DbTx, Prisma } from '../platform/db/client.js';
 import { noEvents, type EventPublisher } from '../platform/events.js';
 import { searchFields } from '../lib/criteria/index.js';
-import { ApiError, type ErrorMessage } from '../platform/http/errors.js';
+import { DomainError, type ErrorDetail } from '../platform/errors/index.js';
 import { compileOrThrow, queryMaxLength } from '../labels/membership.js';
 import type { LabelService } from '../labels/service.js';
 import { labelStore } from '../labels/store.js';
@@ -89,9 +89,9 @@ export class DeviceService {
   async registerCsv(actor: Actor, csv: string, validateRow: CsvRowValidator) {
     requireWrite(actor);
     const records = await parseCsvInSlices(csv, { maxRows: csvMaxRows, maxBytes: csvMaxBytes, header: checkCsvHeader });
-    if (records.length === 0) throw ApiError.badRequest(csvKey, 'CSV has no data rows');
+    if (records.length === 0) throw new DomainError('device.csv', 'CSV has no data rows');
 
-    const errors: ErrorMessage[] = [];
+    const errors: CsvRowError[] = [];
     const rows: CsvDevice[] = [];
     const firstLineOf = { udid: new Map<string, number>(), serialNumber: new Map<string, number>() };
     await forEachInSlices(records, sliceRows, (rec, i) => {
@@ -160,7 +160,7 @@ export class DeviceService {
     requireRead(actor);
     const predicate = q.query !== undefined && q.query.trim() !== '' ? compileOrThrow(q.query, 'query', queryMaxLength) : null;
     const label = q.labelId !== undefined ? await labelStore.findById(this.db, q.labelId) : null;
-    if (q.labelId !== undefined && !label) throw ApiError.notFound('Label', q.labelId);
+    if (q.labelId !== undefined && !label) throw DomainError.notFound('Label', q.labelId);
     const project = (row: DeviceRow) => projectFields(deviceFields(row), q.fields);
 
     const column = q.sortField ? sortColumns[q.sortField] : 'id';
@@ -202,7 +202,7 @@ export class DeviceService {
   async get(actor: Actor, uuid: string): Promise<DeviceRow> {
     requireRead(actor);
     const d = await deviceStore.findByUuid(this.db, uuid);
-    if (!d) throw ApiError.notFound('Device', uuid);
+    if (!d) throw DomainError.notFound('Device', uuid);
     return d;
   }
 
@@ -229,7 +229,7 @@ export class DeviceService {
     requireWrite(actor);
     const row = await this.db.$transaction(async (tx) => {
       const d = await deviceStore.findByUuid(tx, uuid);
-      if (!d) throw ApiError.notFound('Device', uuid);
+      if (!d) throw DomainError.notFound('Device', uuid);
       const { custom, userId, ...fields } = input;
       const data: Prisma.DeviceUncheckedUpdateInput = { ...fields };
       // The serial rule (see assertSerialFree) holds whenever a device ends up not retired.
@@ -245,7 +245,7 @@ export class DeviceService {
           if (v === null) delete merged[k];
           else merged[k] = v;
         }
-        if (Object.keys(merged).length > 200) throw ApiError.validation('custom', 'at most 200 custom attributes per device');
+        if (Object.keys(merged).length > 200) throw DomainError.validation('custom', 'at most 200 custom attributes per device');
         data.customAttributes = JSON.stringify(merged);
       }
       const u = await deviceStore.update(tx, d.id, data);
@@ -260,7 +260,7 @@ export class DeviceService {
     requireWrite(actor);
     const id = await this.db.$transaction(async (tx) => {
       const d = await deviceStore.findByUuid(tx, uuid);
-      if (!d) throw ApiError.notFound('Device', uuid);
+      if (!d) throw DomainError.notFound('Device', uuid);
       // Label memberships cascade with the device.
       await deviceStore.remove(tx, d.id);
       await recordAudit(tx, { actor: actor.username, action: 'delete', objectType: 'device', objectId: uuid });
@@ -273,18 +273,13 @@ export class DeviceService {
 
 async function resolveUser(tx: DbTx, userId: string): Promise<number> {
   const u = await userStore.findByUserId(tx, userId);
-  if (!u) throw ApiError.validation('userId', `no user ${userId}; create it with POST /api/v2/users first`);
+  if (!u) throw DomainError.validation('userId', `no user ${userId}; create it with POST /api/v2/users first`);
   return u.id;
 }
 
 async function createDevice(tx: DbTx, input: DeviceInput): Promise<DeviceRow> {
   if (input.udid && (await deviceStore.findByUdid(tx, input.udid))) {
-    throw new ApiError(
-      409,
-      'com.mobileiron.vsp.messages.device.duplicate',
-      `udid: a device with UDID ${input.udid} is already registered`,
-      { field: 'udid' },
-    );
+    throw new DomainError('device.duplicate', `udid: a device with UDID ${input.udid} is already registered`, { field: 'udid' });
   }
   if (input.serialNumber) await assertSerialFree(tx, input.serialNumber);
   const userRef = input.userId ? await resolveUser(tx, input.userId) : null;
@@ -351,9 +346,8 @@ async function assertSerialFree(tx: DbTx, serialNumber: string, exceptDeviceId?:
   const holders = await deviceStore.activeSerialHolders(tx, [serialKey(serialNumber)!]);
   const holder = holders.find((h) => h.id !== exceptDeviceId);
   if (holder) {
-    throw new ApiError(
-      409,
-      'com.mobileiron.vsp.messages.device.duplicate',
+    throw new DomainError(
+      'device.duplicate',
       `serialNumber: device ${holder.uuid} (${holder.status}) already has serial number ${holder.serialNumber}; retire it first`,
       { field: 'serialNumber' },
     );
@@ -391,25 +385,20 @@ export const csvMaxBytes = 4 * 1024 * 1024;
 const sliceRows = 100;
 /** Per-row messages returned at most; errorCount still counts them all. */
 const maxRowMessages = 200;
-const csvKey = 'com.mobileiron.vsp.messages.csv';
 
 function checkCsvHeader(names: string[]): string[] {
   const allowed = new Set<string>(csvColumns);
   const unknown = names.filter((c) => !allowed.has(c));
-  if (unknown.length) throw ApiError.badRequest(csvKey, `Unknown CSV column(s): ${unknown.join(', ')}; expected ${csvColumns.join(',')}`);
+  if (unknown.length) throw new DomainError('device.csv', `Unknown CSV column(s): ${unknown.join(', ')}; expected ${csvColumns.join(',')}`);
   const repeated = names.filter((c, i) => names.indexOf(c) !== i);
-  if (repeated.length) throw ApiError.badRequest(csvKey, `CSV column(s) named twice: ${[...new Set(repeated)].join(', ')}`);
+  if (repeated.length) throw new DomainError('device.csv', `CSV column(s) named twice: ${[...new Set(repeated)].join(', ')}`);
   return names;
 }
 
-function rowError(line: number, field: string, message: string): ErrorMessage {
-  return {
-    type: 'Error',
-    messageKey: 'com.mobileiron.vsp.messages.csv.row',
-    localizedMessage: `row ${line}: ${field}: ${message}`,
-    row: line,
-    field,
-  };
+type CsvRowError = ErrorDetail & { details: { row: number; field: string } };
+
+function rowError(line: number, field: string, message: string): CsvRowError {
+  return { code: 'device.csvRow', message: `row ${line}: ${field}: ${message}`, details: { row: line, field } };
 }
 
 /**
@@ -417,7 +406,7 @@ function rowError(line: number, field: string, message: string): ErrorMessage {
  * queries of a few hundred keys each, not one query per row.
  */
 async function resolveCsvReferences(tx: DbTx, rows: CsvDevice[]) {
-  const errors: ErrorMessage[] = [];
+  const errors: CsvRowError[] = [];
   const users = new Map<string, UserRow>();
   for (const keys of slices([...new Set(rows.flatMap((r) => (r.userId ? [r.userId] : [])))], sliceRows)) {
     for (const u of await tx.user.findMany({ where: { userId: { in: keys } } })) users.set(u.userId, u);
@@ -464,13 +453,12 @@ async function resolveCsvReferences(tx: DbTx, rows: CsvDevice[]) {
   return { errors, users, labelIds };
 }
 
-function csvErrors(errors: ErrorMessage[]): ApiError {
+function csvErrors(errors: CsvRowError[]): DomainError {
   const [first, ...rest] = errors;
-  return new ApiError(
-    400,
-    first!.messageKey,
-    first!.localizedMessage,
-    { row: first!.row, field: first!.field, errorCount: errors.length },
+  return new DomainError(
+    first!.code,
+    first!.message,
+    { row: first!.details.row, field: first!.details.field, errorCount: errors.length },
     rest.slice(0, maxRowMessages - 1),
   );
 }

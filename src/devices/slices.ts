@@ -2,17 +2,16 @@
 // src/lib/slices.ts): a 10,000-row import never keeps every other request waiting.
 import { Parser as CsvParser } from 'csv-parse';
 import type { Response } from 'express';
-import { ApiError } from '../platform/http/errors.js';
+import { DomainError } from '../platform/errors/index.js';
 import { yieldToEventLoop } from '../lib/slices.js';
 
 export interface CsvLimits {
   maxRows: number;
   maxBytes: number;
-  /** Checks the header; throws an ApiError to refuse it. Returns the column names. */
+  /** Checks the header; throws a DomainError to refuse it. Returns the column names. */
   header: (names: string[]) => string[];
 }
 
-const csvKey = 'com.mobileiron.vsp.messages.csv';
 /** Characters handed to the parser between two yields (about a millisecond of parsing). */
 const charsPerSlice = 8 * 1024;
 
@@ -22,7 +21,7 @@ const charsPerSlice = 8 * 1024;
  */
 export async function parseCsvInSlices(csv: string, limits: CsvLimits): Promise<Record<string, string>[]> {
   if (Buffer.byteLength(csv) > limits.maxBytes) {
-    throw new ApiError(413, csvKey, `CSV is larger than ${limits.maxBytes} bytes; split it`);
+    throw new DomainError('device.csvTooLarge', `CSV is larger than ${limits.maxBytes} bytes; split it`);
   }
   const records: Record<string, string>[] = [];
   let headerError: unknown;
@@ -51,7 +50,7 @@ export async function parseCsvInSlices(csv: string, limits: CsvLimits): Promise<
   });
   parser.on('data', (record: Record<string, string>) => records.push(record));
 
-  const tooMany = () => ApiError.badRequest(csvKey, `CSV has more than ${limits.maxRows} rows; split it`);
+  const tooMany = () => new DomainError('device.csv', `CSV has more than ${limits.maxRows} rows; split it`);
   for (let offset = 0; offset < csv.length && !failure;) {
     let end = Math.min(offset + charsPerSlice, csv.length);
     // Never split a surrogate pair: the parser would see two broken characters.
@@ -68,7 +67,7 @@ export async function parseCsvInSlices(csv: string, limits: CsvLimits): Promise<
   if (!failure) parser.end();
   await done;
   if (headerError !== undefined) throw headerError;
-  if (failure) throw ApiError.badRequest(csvKey, `CSV could not be parsed: ${failure.message}`);
+  if (failure) throw new DomainError('device.csv', `CSV could not be parsed: ${failure.message}`);
   if (records.length > limits.maxRows) throw tooMany();
   return records;
 }

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { noteSubject } from '../platform/http/access-log.js';
-import { ApiError } from '../platform/http/errors.js';
+import { DomainError } from '../platform/errors/index.js';
+import { deviceAnswerFrom } from '../platform/http/errors.js';
 import { listEnvelope, listQuery, spaceId } from '../platform/http/pagination.js';
 import { Reply, type RouteTable } from '../platform/http/route.js';
 import { uuidParam } from '../platform/http/validators.js';
-import { EnrollmentError, type EnrollmentService } from './service.js';
+import type { EnrollmentService } from './service.js';
 
 const invitationBody = {
   userId: z.string().trim().min(1).max(128),
@@ -62,7 +63,7 @@ export function registerEnrollmentV1Routes(t: RouteTable, enrollment: Enrollment
     }),
     handler: async ({ actor, query }) => {
       if (query.platform !== 'I' && query.platform !== 'iOS') {
-        throw new ApiError(400, 'com.mobileiron.vsp.messages.platform', 'only iOS (platform=I) devices enroll over the air here', {
+        throw new DomainError('device.platformNotEnrollable', 'only iOS (platform=I) devices enroll over the air here', {
           field: 'platform',
         });
       }
@@ -80,7 +81,11 @@ export function registerOtaRoutes(t: RouteTable, enrollment: EnrollmentService):
     try {
       return new Reply(200, await work(), { 'Content-Type': 'application/x-apple-aspen-config' });
     } catch (err) {
-      if (err instanceof EnrollmentError) return new Reply(err.status, `${err.message}\n`, { 'Content-Type': 'text/plain; charset=utf-8' });
+      // A device reads the answer's status and a line of text, not the admin API's envelope.
+      if (err instanceof DomainError) {
+        const answer = deviceAnswerFrom(err);
+        return new Reply(answer.status, answer.body, answer.headers);
+      }
       throw err;
     }
   };

@@ -7,7 +7,7 @@ import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js
 import { recordAudit } from '../audit/store.js';
 import type { Db, DbTx } from '../platform/db/client.js';
 import { deviceStore } from '../devices/store.js';
-import { ApiError } from '../platform/http/errors.js';
+import { DomainError } from '../platform/errors/index.js';
 import type { Logger } from '../platform/logger.js';
 import { toXmlPlist } from '../lib/plist/index.js';
 import type { ScepService } from '../scep/service.js';
@@ -24,15 +24,6 @@ import { MdmProtocolError } from '../lib/mdm-protocol/errors.js';
 export const mdmTopic = 'com.apple.mgmt.External.mockiron';
 export const enrollmentProfileIdentifier = (deviceUuid: string) => `com.mockiron.mdm.${deviceUuid.toLowerCase()}`;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-
-export class EnrollmentError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export class EnrollmentService {
   constructor(
@@ -69,12 +60,12 @@ export class EnrollmentService {
     const expiresAt = new Date(Date.now() + (input.expiresInMinutes ?? 60 * 24) * 60_000);
     const inv = await this.db.$transaction(async (tx) => {
       const user = await userStore.findByUserId(tx, input.userId);
-      if (!user) throw ApiError.validation('userId', `no user ${input.userId}; create it with POST /api/v2/users first`);
+      if (!user) throw DomainError.validation('userId', `no user ${input.userId}; create it with POST /api/v2/users first`);
       let deviceRef: number | null = null;
       if (input.deviceUuid) {
         const d = await deviceStore.findByUuid(tx, input.deviceUuid);
-        if (!d) throw ApiError.validation('deviceUuid', `no device ${input.deviceUuid}`);
-        if (d.platform !== 'iOS') throw ApiError.validation('deviceUuid', 'only iOS devices enroll over the air');
+        if (!d) throw DomainError.validation('deviceUuid', `no device ${input.deviceUuid}`);
+        if (d.platform !== 'iOS') throw DomainError.validation('deviceUuid', 'only iOS devices enroll over the air');
         deviceRef = d.id;
       }
       const created = await invitationStore.create(tx, {
@@ -126,10 +117,9 @@ export class EnrollmentService {
   async profileService(token: string): Promise<Buffer> {
     const inv = await invitationStore.findByToken(this.db, token);
     if (!inv || inv.usedAt || inv.expiresAt < new Date()) {
-      throw new EnrollmentError(
-        inv ? 410 : 404,
-        inv ? 'this enrollment invitation has been used or has expired' : 'unknown enrollment invitation',
-      );
+      throw inv
+        ? new DomainError('enrollment.invitationSpent', 'this enrollment invitation has been used or has expired')
+        : new DomainError('enrollment.invitationUnknown', 'unknown enrollment invitation');
     }
     const challenge = this.challengeFor(token);
     const payload = buildProfileServicePayload({
@@ -158,7 +148,7 @@ export class EnrollmentService {
       if (err instanceof CmsVerifyError) {
         // The code is ours; the message may quote OpenSSL, so it goes to the log only
         this.logger.warn({ code: err.code, reason: err.message }, 'OTA phase 2: device attributes not validly signed');
-        throw new EnrollmentError(400, `the device attributes are not a valid CMS signature (${err.code})`);
+        throw new DomainError('enrollment.attributesUnsigned', `the device attributes are not a valid CMS signature (${err.code})`);
       }
       throw err;
     }
@@ -168,7 +158,7 @@ export class EnrollmentService {
     } catch (err) {
       // MdmProtocolError (our words); anything else is not repeated. Cut short: it may quote the device.
       const reason = err instanceof MdmProtocolError ? err.message.slice(0, 200) : 'not a readable property list';
-      throw new EnrollmentError(400, `bad device attributes: ${reason}`);
+      throw new DomainError('enrollment.attributesInvalid', `bad device attributes: ${reason}`);
     }
     const challengeHash = sha256(attrs.challenge!);
     // A server-made identity needs an RSA key: generated before the transaction (on libuv's
@@ -177,12 +167,12 @@ export class EnrollmentService {
     const keyPair = invited?.identityKind === 'pkcs12' && !invited.usedAt ? await generateRsaKeyPair() : undefined;
     const result = await this.db.$transaction(async (tx) => {
       const inv = await invitationStore.findByChallengeHash(tx, challengeHash);
-      if (!inv) throw new EnrollmentError(403, 'unknown enrollment challenge');
-      if (inv.usedAt) throw new EnrollmentError(403, 'this enrollment challenge has already been used');
-      if (inv.expiresAt < new Date()) throw new EnrollmentError(403, 'this enrollment challenge has expired');
+      if (!inv) throw new DomainError('enrollment.challengeRefused', 'unknown enrollment challenge');
+      if (inv.usedAt) throw new DomainError('enrollment.challengeRefused', 'this enrollment challenge has already been used');
+      if (inv.expiresAt < new Date()) throw new DomainError('enrollment.challengeRefused', 'this enrollment challenge has expired');
       const device = await this.upsertDevice(tx, inv.deviceRef, inv.userRef, attrs);
       const claimed = await invitationStore.markUsed(tx, inv.id, device.id);
-      if (claimed.count !== 1) throw new EnrollmentError(403, 'this enrollment challenge has already been used');
+      if (claimed.count !== 1) throw new DomainError('enrollment.challengeRefused', 'this enrollment challenge has already been used');
       const identity = await this.identityFor(tx, inv.identityKind, device, keyPair);
       await recordAudit(tx, {
         actor: `device:${attrs.udid}`,
@@ -231,7 +221,7 @@ export class EnrollmentService {
     const byUdid = await deviceStore.findByUdid(tx, attrs.udid);
     const target = deviceRef ?? byUdid?.id ?? null;
     if (byUdid && deviceRef && byUdid.id !== deviceRef) {
-      throw new EnrollmentError(409, `a different device record already has UDID ${attrs.udid}`);
+      throw new DomainError('enrollment.udidTaken', `a different device record already has UDID ${attrs.udid}`);
     }
     if (target) {
       return deviceStore.beginEnrollment(tx, target, fields, userRef);
@@ -277,7 +267,10 @@ export class EnrollmentService {
   ): Promise<() => Promise<DeviceIdentityInput>> {
     const ca = this.signing.ca;
     if (!ca)
-      throw new EnrollmentError(503, 'device identities need the mockiron CA key, which is not held here (imported signing identity)');
+      throw new DomainError(
+        'enrollment.caUnavailable',
+        'device identities need the mockiron CA key, which is not held here (imported signing identity)',
+      );
     const issued = ca.issueCertificate({
       subject: { commonName: `mockiron device ${device.uuid}`, organization: 'mockiron' },
       publicKey,

@@ -1,8 +1,8 @@
 // Who is in a label. Manual labels: rows in DeviceLabel. Filter (and system) labels: every
 // device whose facts match the criteria, evaluated on read, so membership is always current
 // without bookkeeping on every write. Compiled predicates are cached by criteria text.
-import { compileCriteria, CriteriaError, type DeviceFacts } from '../lib/criteria/index.js';
-import { ApiError } from '../platform/http/errors.js';
+import { compileCriteria, CriteriaError, type CriteriaErrorKey, type DeviceFacts } from '../lib/criteria/index.js';
+import { DomainError, type ErrorCode } from '../platform/errors/index.js';
 
 export type Predicate = (facts: DeviceFacts) => boolean;
 
@@ -15,9 +15,29 @@ export interface LabelLike {
 export const criteriaMaxLength = 2000;
 export const queryMaxLength = 255;
 
-export function criteriaApiError(err: unknown, field: string): never {
+/** The catalogue's code for each problem the criteria parser names. */
+const criteriaErrorCodes: Record<CriteriaErrorKey, ErrorCode> = {
+  'criteria.too_long': 'criteria.tooLong',
+  'criteria.too_deep': 'criteria.tooDeep',
+  'criteria.unterminated_string': 'criteria.unterminatedString',
+  'criteria.unknown_field': 'criteria.unknownField',
+  'criteria.invalid_custom_attribute': 'criteria.invalidCustomAttribute',
+  'criteria.expected_field': 'criteria.expectedField',
+  'criteria.missing_operator': 'criteria.missingOperator',
+  'criteria.unknown_operator': 'criteria.unknownOperator',
+  'criteria.operator_not_allowed': 'criteria.operatorNotAllowed',
+  'criteria.missing_value': 'criteria.missingValue',
+  'criteria.bad_value': 'criteria.badValue',
+  'criteria.unclosed_parenthesis': 'criteria.unclosedParenthesis',
+  'criteria.unmatched_parenthesis': 'criteria.unmatchedParenthesis',
+  'criteria.empty_parentheses': 'criteria.emptyParentheses',
+  'criteria.trailing_garbage': 'criteria.trailingGarbage',
+};
+
+/** Rethrows a criteria parse error as a validation error naming `field`, the column and a caret excerpt. */
+export function criteriaDomainError(err: unknown, field: string): never {
   if (err instanceof CriteriaError) {
-    throw new ApiError(400, `com.mobileiron.vsp.messages.${err.messageKey}`, err.message, {
+    throw new DomainError(criteriaErrorCodes[err.messageKey], err.message, {
       field,
       column: err.column,
       excerpt: err.excerpt,
@@ -28,7 +48,7 @@ export function criteriaApiError(err: unknown, field: string): never {
 
 const cache = new Map<string, Predicate>();
 
-/** Compiles (once) or throws a 400 ApiError naming `field`, with column and caret excerpt. */
+/** Compiles (once) or throws a validation DomainError naming `field`, with column and caret excerpt. */
 export function compileOrThrow(criteria: string, field = 'criteria', maxLength = criteriaMaxLength): Predicate {
   const key = `${maxLength}\u0000${criteria}`;
   let p = cache.get(key);
@@ -36,7 +56,7 @@ export function compileOrThrow(criteria: string, field = 'criteria', maxLength =
     try {
       p = compileCriteria(criteria, { maxLength });
     } catch (err) {
-      criteriaApiError(err, field);
+      criteriaDomainError(err, field);
     }
     if (cache.size > 5000) cache.clear();
     cache.set(key, p);

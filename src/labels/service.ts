@@ -9,7 +9,7 @@ import type { DeviceDirectory, DeviceEntry } from '../devices/directory.js';
 import { deviceFacts, type DeviceRow } from '../devices/fields.js';
 import { slices, yieldToEventLoop } from '../lib/slices.js';
 import { deviceStore } from '../devices/store.js';
-import { ApiError } from '../platform/http/errors.js';
+import { DomainError } from '../platform/errors/index.js';
 import { compileOrThrow, labelPredicate } from './membership.js';
 import { labelStore } from './store.js';
 
@@ -101,7 +101,7 @@ export class LabelService {
   async get(actor: Actor, id: number) {
     requireRead(actor);
     const l = await labelStore.findById(this.db, id);
-    if (!l) throw ApiError.notFound('Label', id);
+    if (!l) throw DomainError.notFound('Label', id);
     const members = await this.memberIds(this.db, l);
     return labelView(l, members.size);
   }
@@ -110,10 +110,10 @@ export class LabelService {
     requireWrite(actor);
     const criteria = input.static ? null : (input.criteria ?? '');
     if (input.static && input.criteria) {
-      throw ApiError.validation('criteria', 'a manual (static) label has no criteria; use "static": false for a filter label');
+      throw DomainError.validation('criteria', 'a manual (static) label has no criteria; use "static": false for a filter label');
     }
     if (!input.static) {
-      if (input.criteria == null) throw ApiError.validation('criteria', 'a filter label needs criteria');
+      if (input.criteria == null) throw DomainError.validation('criteria', 'a filter label needs criteria');
       compileOrThrow(criteria!);
     }
     const created = await this.db.$transaction(async (tx) => {
@@ -135,12 +135,11 @@ export class LabelService {
     requireWrite(actor);
     const updated = await this.db.$transaction(async (tx) => {
       const l = await labelStore.findById(tx, id);
-      if (!l) throw ApiError.notFound('Label', id);
-      if (l.isSystem)
-        throw ApiError.conflict('com.mobileiron.vsp.messages.label.system', `${l.name} is a system label and cannot be changed`);
+      if (!l) throw DomainError.notFound('Label', id);
+      if (l.isSystem) throw new DomainError('label.system', `${l.name} is a system label and cannot be changed`);
       if (input.criteria !== undefined) {
         if (l.isStatic && input.criteria)
-          throw ApiError.validation('criteria', `${l.name} is a manual label; manual labels have no criteria`);
+          throw DomainError.validation('criteria', `${l.name} is a manual label; manual labels have no criteria`);
         if (!l.isStatic) compileOrThrow(input.criteria ?? '');
       }
       if (input.name && input.name.toLowerCase() !== l.nameKey) await assertNameFree(tx, input.name);
@@ -161,13 +160,10 @@ export class LabelService {
       const labels = await labelStore.findManyById(tx, labelIds);
       const found = new Set(labels.map((l) => l.id));
       const missing = labelIds.filter((id) => !found.has(id));
-      if (missing.length) throw ApiError.notFound('Label', missing.join(', '));
+      if (missing.length) throw DomainError.notFound('Label', missing.join(', '));
       const system = labels.filter((l) => l.isSystem);
       if (system.length) {
-        throw ApiError.conflict(
-          'com.mobileiron.vsp.messages.label.system',
-          `System label(s) cannot be deleted: ${system.map((l) => l.name).join(', ')}`,
-        );
+        throw new DomainError('label.system', `System label(s) cannot be deleted: ${system.map((l) => l.name).join(', ')}`);
       }
       // Assignments (devices, VPN configurations, apps) cascade explicitly with the label.
       const results = [];
@@ -194,10 +190,10 @@ export class LabelService {
     requireWrite(actor);
     const { results, ids } = await this.db.$transaction(async (tx) => {
       const label = await labelStore.findByName(tx, labelName);
-      if (!label) throw ApiError.notFound('Label', labelName);
+      if (!label) throw DomainError.notFound('Label', labelName);
       if (!label.isStatic) {
-        throw ApiError.badRequest(
-          'com.mobileiron.vsp.messages.label.notManual',
+        throw new DomainError(
+          'label.notManual',
           `${label.name} is a filter label: its members are the devices matching its criteria (${label.criteria || 'all devices'}); it cannot be applied to devices by hand`,
         );
       }
@@ -254,8 +250,5 @@ function countMatches(facts: DeviceFacts[], p: (f: DeviceFacts) => boolean): num
 async function assertNameFree(tx: DbTx, name: string) {
   const existing = await labelStore.findByName(tx, name);
   if (existing)
-    throw ApiError.conflict(
-      'com.mobileiron.vsp.messages.label.duplicate',
-      `A label named ${existing.name} already exists (label names are case-insensitive)`,
-    );
+    throw new DomainError('label.duplicate', `A label named ${existing.name} already exists (label names are case-insensitive)`);
 }

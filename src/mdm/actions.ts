@@ -17,7 +17,7 @@ import { parseKnownState } from '../lib/mdm-reconcile/index.js';
 import type { PlistDict } from '../lib/plist/index.js';
 import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
 import type { Db, DbTx } from '../platform/db/client.js';
-import { ApiError } from '../platform/http/errors.js';
+import { DomainError } from '../platform/errors/index.js';
 import type { AuditTrail, CommandRecords, DeviceRecords, IdentityCheck, PushRecords } from './ports.js';
 import type { PushProvider } from './push.js';
 import type { CommandQueue } from './queue.js';
@@ -77,9 +77,9 @@ const actionOptionNames: Record<DeviceAction, ReadonlyArray<'message' | 'pin'>> 
 function checkActionOptions(action: DeviceAction, o: ActionOptions): void {
   for (const name of ['message', 'pin'] as const) {
     if (o[name] !== undefined && !actionOptionNames[action].includes(name))
-      throw ApiError.validation(name, `${action} does not take a ${name}`);
+      throw DomainError.validation(name, `${action} does not take a ${name}`);
   }
-  if (action === 'SEND_MESSAGE' && !o.message?.trim()) throw ApiError.validation('message', 'SEND_MESSAGE needs a message');
+  if (action === 'SEND_MESSAGE' && !o.message?.trim()) throw DomainError.validation('message', 'SEND_MESSAGE needs a message');
 }
 
 export function commandView(c: {
@@ -148,7 +148,7 @@ export class MdmActions {
   async listPushes(actor: Actor, uuid: string, page: { limit: number; offset: number }) {
     requireRead(actor);
     const device = await this.devices.findByUuid(this.db, uuid);
-    if (!device) throw ApiError.notFound('Device', uuid);
+    if (!device) throw DomainError.notFound('Device', uuid);
     const [rows, total] = await Promise.all([this.pushes.list(this.db, device.id, page), this.pushes.count(this.db, device.id)]);
     return { total, results: rows.map((r) => ({ at: r.at.toISOString(), reason: r.reason, provider: r.provider, outcome: r.outcome })) };
   }
@@ -156,7 +156,7 @@ export class MdmActions {
   async listCommands(actor: Actor, uuid: string, page: { limit: number; offset: number }, status?: string) {
     requireRead(actor);
     const device = await this.devices.findByUuid(this.db, uuid);
-    if (!device) throw ApiError.notFound('Device', uuid);
+    if (!device) throw DomainError.notFound('Device', uuid);
     // The admin view is current: bring the queue in line first.
     if (device.status === 'ACTIVE' && this.reconciler.needsReconcile(device.id)) await this.reconciler.reconcile(device.id);
     const [rows, total] = await Promise.all([
@@ -172,13 +172,13 @@ export class MdmActions {
     try {
       built = rawCommand(requestType, fields);
     } catch (err) {
-      throw ApiError.badRequest('com.mockiron.messages.mdm.command', (err as Error).message, {
+      throw new DomainError('mdm.command', (err as Error).message, {
         field: (err as { field?: string }).field ?? 'RequestType',
       });
     }
     const row = await this.db.$transaction(async (tx) => {
       const device = await this.devices.findByUuid(tx, uuid);
-      if (!device) throw ApiError.notFound('Device', uuid);
+      if (!device) throw DomainError.notFound('Device', uuid);
       const created = await this.queue.create(tx, {
         commandUuid: built.command.CommandUUID,
         deviceRef: device.id,
@@ -203,14 +203,11 @@ export class MdmActions {
     requireWrite(actor);
     return this.db.$transaction(async (tx) => {
       const device = await this.devices.findByUuid(tx, uuid);
-      if (!device) throw ApiError.notFound('Device', uuid);
+      if (!device) throw DomainError.notFound('Device', uuid);
       const cmd = await this.commands.findByUuid(tx, device.id, commandUuid);
-      if (!cmd) throw ApiError.notFound('Command', commandUuid);
+      if (!cmd) throw DomainError.notFound('Command', commandUuid);
       if (cmd.status !== 'Queued' && cmd.status !== 'NotNow') {
-        throw ApiError.conflict(
-          'com.mockiron.messages.mdm.notQueued',
-          `Command ${commandUuid} is ${cmd.status}; only queued commands can be cancelled`,
-        );
+        throw new DomainError('mdm.notQueued', `Command ${commandUuid} is ${cmd.status}; only queued commands can be cancelled`);
       }
       await this.commands.cancel(tx, device.id, [commandUuid]);
       await this.audit.record(tx, {

@@ -15,7 +15,7 @@ import {
 import { parseKnownState, planReconcile, type PlannedCommand, type SlotCommand } from '../lib/mdm-reconcile/index.js';
 import type { ChangeCounter } from '../platform/db/changes.js';
 import type { Db } from '../platform/db/client.js';
-import { ApiError } from '../platform/http/errors.js';
+import { DomainError } from '../platform/errors/index.js';
 import type { Logger } from '../platform/logger.js';
 import type { PolicyService } from '../policy/service.js';
 import type { DeviceProfileService } from '../profiles/service.js';
@@ -71,7 +71,7 @@ export class Reconciler {
     try {
       profile = this.profiles.build(policy);
     } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
+      if (!(err instanceof DomainError)) throw err;
       this.logger.warn({ deviceUuid: device.uuid, reason: err.message }, 'cannot build the VPN profile for this device');
     }
     const desired = {

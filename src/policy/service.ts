@@ -4,7 +4,7 @@ import { requireRead, type Actor } from '../platform/auth/actor.js';
 import type { Db, DbTx } from '../platform/db/client.js';
 import type { DeviceRow } from '../devices/fields.js';
 import { deviceStore } from '../devices/store.js';
-import { ApiError } from '../platform/http/errors.js';
+import { DomainError } from '../platform/errors/index.js';
 import type { LabelService } from '../labels/service.js';
 import { vpnSpec, type VpnRow } from '../vpn/service.js';
 import { computePolicy, type DevicePolicy } from '../lib/policy/rules.js';
@@ -58,7 +58,7 @@ export class PolicyService {
   async forDevice(actor: Actor, uuid: string): Promise<ResolvedPolicy> {
     requireRead(actor);
     const device = await deviceStore.findByUuid(this.db, uuid);
-    if (!device) throw ApiError.notFound('Device', uuid);
+    if (!device) throw DomainError.notFound('Device', uuid);
     return this.resolve(this.db, device);
   }
 

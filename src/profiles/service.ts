@@ -2,7 +2,7 @@
 // deterministically, then signed. Cached per device until a policy table changes.
 import { requireRead, type Actor } from '../platform/auth/actor.js';
 import type { ChangeCounter } from '../platform/db/changes.js';
-import { ApiError } from '../platform/http/errors.js';
+import { DomainError } from '../platform/errors/index.js';
 import type { PolicyService, ResolvedPolicy } from '../policy/service.js';
 import type { SecretBox } from '../platform/secrets/box.js';
 import { SigningService } from '../signing/service.js';
@@ -42,8 +42,8 @@ export class DeviceProfileService {
     });
     const cert = vpnConfigs.find((v) => v.userAuthentication === 'CERTIFICATE');
     if (cert) {
-      throw ApiError.conflict(
-        'com.mockiron.messages.profile.certificateAuth',
+      throw new DomainError(
+        'profile.certificateAuth',
         `VPN configuration ${cert.name} uses certificate authentication, which needs a per-device identity payload (SCEP); mockiron does not build those into VPN profiles yet`,
       );
     }
@@ -78,9 +78,8 @@ export class DeviceProfileService {
     const p = await this.policy.forDevice(actor, uuid);
     const profile = this.build(p);
     if (!profile) {
-      throw new ApiError(
-        404,
-        'com.mockiron.messages.profile.noVpn',
+      throw new DomainError(
+        'profile.noVpn',
         `Device ${uuid} has no VPN configuration: none of its labels (${p.labels.map((l) => l.name).join(', ')}) has one applied`,
       );
     }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ApiError } from '../platform/http/errors.js';
+import { DomainError } from '../platform/errors/index.js';
+import { deviceAnswerFrom } from '../platform/http/errors.js';
 import { derToPem } from '../lib/pki/x509.js';
 import { listEnvelope, listQuery } from '../platform/http/pagination.js';
 import { Reply, type RouteTable } from '../platform/http/route.js';
@@ -33,7 +34,10 @@ async function guarded(handler: () => Reply | Promise<Reply>): Promise<Reply> {
   try {
     return await handler();
   } catch (err) {
-    if (err instanceof ScepUnavailableError) return textReply(503, err.message);
+    if (err instanceof ScepUnavailableError) {
+      const answer = deviceAnswerFrom(new DomainError('scep.unavailable', err.message));
+      return new Reply(answer.status, answer.body, answer.headers);
+    }
     throw err;
   }
 }
@@ -136,7 +140,7 @@ export function registerScepAdminRoutes(t: RouteTable, scep: ScepService): void 
       try {
         crl = await scep.crl();
       } catch (err) {
-        if (err instanceof ScepUnavailableError) throw new ApiError(503, 'com.mockiron.messages.scep.unavailable', err.message);
+        if (err instanceof ScepUnavailableError) throw new DomainError('scep.unavailable', err.message);
         throw err;
       }
       return query.format === 'pem'

@@ -5,7 +5,7 @@ import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { signMdmRequest } from '../lib/mdm-protocol/index.js';
 import { toXmlPlist } from '../lib/plist/index.js';
 import { respondToCommand, UnanswerableCommandError, type CommandResponse } from './commands.js';
-import { enrollDevice, EnrollmentError, rsaKey, scepRequest, sendCheckin, type EnrollmentArtifacts } from './enroll.js';
+import { enrollDevice, SimulatorEnrollmentError, rsaKey, scepRequest, sendCheckin, type EnrollmentArtifacts } from './enroll.js';
 import type { HttpClient, HttpResponse } from './http.js';
 import { deriveIdentity, DEFAULT_MODEL_MIX, type ModelChoice } from './identity.js';
 import type { Metrics } from './metrics.js';
@@ -171,7 +171,7 @@ export class VirtualDevice {
       metrics?.recordFault('replay-challenge', 200, certRep.status === 'SUCCESS');
       metrics?.noteFault('replay-challenge', `scep-${certRep.status.toLowerCase()}`);
     } catch (err) {
-      const status = err instanceof EnrollmentError && err.httpStatus !== undefined ? err.httpStatus : 'network-error';
+      const status = err instanceof SimulatorEnrollmentError && err.httpStatus !== undefined ? err.httpStatus : 'network-error';
       metrics?.recordFault('replay-challenge', status, false);
       metrics?.noteFault('replay-challenge', 'scep-refused');
     }

@@ -31,7 +31,7 @@ const generateKeyPairAsync = promisify(generateKeyPairCallback);
 
 export type EnrollmentStage = 'ota-profile' | 'ota-attributes' | 'enrollment-profile' | 'scep' | 'pkcs12' | 'authenticate' | 'token-update';
 
-export class EnrollmentError extends Error {
+export class SimulatorEnrollmentError extends Error {
   constructor(
     readonly stage: EnrollmentStage,
     message: string,
@@ -39,7 +39,7 @@ export class EnrollmentError extends Error {
     readonly httpStatus?: number,
   ) {
     super(`${stage}: ${message}`);
-    this.name = 'EnrollmentError';
+    this.name = 'SimulatorEnrollmentError';
   }
 }
 
@@ -83,11 +83,11 @@ async function expectOk(
   try {
     response = await http.request(kind, url, { ...options, dropAfterSend: false });
   } catch (err) {
-    if (err instanceof HttpError) throw new EnrollmentError(stage, err.message);
+    if (err instanceof HttpError) throw new SimulatorEnrollmentError(stage, err.message);
     throw err;
   }
   if (response!.status !== 200) {
-    throw new EnrollmentError(
+    throw new SimulatorEnrollmentError(
       stage,
       `${options.method ?? 'GET'} ${url} answered ${response!.status}: ${response!.body.toString('utf8').slice(0, 200)}`,
       response!.status,
@@ -103,16 +103,19 @@ function readSignedProfile(stage: EnrollmentStage, body: Buffer, trustAnchorsPem
     content = verifyCms(body, { trustAnchors: trustAnchorsPem }).content;
   } catch (err) {
     if (err instanceof CmsVerifyError)
-      throw new EnrollmentError(stage, `the profile's signature does not verify against the server CA (${err.code}: ${err.message})`);
+      throw new SimulatorEnrollmentError(
+        stage,
+        `the profile's signature does not verify against the server CA (${err.code}: ${err.message})`,
+      );
     throw err;
   }
   let value: PlistValue;
   try {
     value = parsePlist(content);
   } catch (err) {
-    throw new EnrollmentError(stage, `the signed content is not a property list: ${(err as Error).message}`);
+    throw new SimulatorEnrollmentError(stage, `the signed content is not a property list: ${(err as Error).message}`);
   }
-  if (!isPlistDict(value)) throw new EnrollmentError(stage, 'the profile is not a dictionary');
+  if (!isPlistDict(value)) throw new SimulatorEnrollmentError(stage, 'the profile is not a dictionary');
   return value;
 }
 
@@ -122,7 +125,7 @@ function payloadsOf(profile: PlistDict): PlistDict[] {
 
 function stringField(stage: EnrollmentStage, dict: PlistDict, key: string, where: string): string {
   const value = dict[key];
-  if (typeof value !== 'string' || value === '') throw new EnrollmentError(stage, `${where}: ${key} is missing`);
+  if (typeof value !== 'string' || value === '') throw new SimulatorEnrollmentError(stage, `${where}: ${key} is missing`);
   return value;
 }
 
@@ -130,9 +133,9 @@ function stringField(stage: EnrollmentStage, dict: PlistDict, key: string, where
 export function findProfileService(profile: PlistDict): { url: string; deviceAttributes: string[]; challenge?: string } {
   const service =
     profile.PayloadType === 'Profile Service' ? profile : payloadsOf(profile).find((p) => p.PayloadType === 'Profile Service');
-  if (!service) throw new EnrollmentError('ota-profile', 'the enrollment profile has no "Profile Service" payload');
+  if (!service) throw new SimulatorEnrollmentError('ota-profile', 'the enrollment profile has no "Profile Service" payload');
   const content = service.PayloadContent;
-  if (!isPlistDict(content)) throw new EnrollmentError('ota-profile', 'Profile Service: PayloadContent is not a dictionary');
+  if (!isPlistDict(content)) throw new SimulatorEnrollmentError('ota-profile', 'Profile Service: PayloadContent is not a dictionary');
   const attributes = Array.isArray(content.DeviceAttributes)
     ? content.DeviceAttributes.filter((a): a is string => typeof a === 'string')
     : [];
@@ -211,10 +214,13 @@ export function readCaCertResponse(response: HttpResponse): { caCert: X509Certif
   try {
     certificates = type.includes('ca-ra-cert') ? readCertsOnly(response.body) : [new X509Certificate(response.body)];
   } catch (err) {
-    throw new EnrollmentError('scep', `GetCACert: unreadable certificate(s) (${type || 'no content type'}): ${(err as Error).message}`);
+    throw new SimulatorEnrollmentError(
+      'scep',
+      `GetCACert: unreadable certificate(s) (${type || 'no content type'}): ${(err as Error).message}`,
+    );
   }
   const caCert = certificates.find((c) => c.ca && isSelfSigned(c)) ?? certificates.find((c) => c.ca) ?? certificates[0];
-  if (!caCert) throw new EnrollmentError('scep', 'GetCACert returned no certificate');
+  if (!caCert) throw new SimulatorEnrollmentError('scep', 'GetCACert returned no certificate');
   const raCert = certificates.find((c) => c !== caCert && !c.ca);
   return raCert ? { caCert, raCert } : { caCert };
 }
@@ -268,14 +274,14 @@ export async function scepRequest(
       expectedRecipientNonce: request.senderNonce,
     });
   } catch (err) {
-    throw new EnrollmentError('scep', `unreadable CertRep: ${(err as Error).message}`);
+    throw new SimulatorEnrollmentError('scep', `unreadable CertRep: ${(err as Error).message}`);
   }
   return { certRep, request };
 }
 
 export async function enrollWithScep(http: HttpClient, payload: PlistDict, identity: DeviceIdentity): Promise<ScepEnrollment> {
   const content = payload.PayloadContent;
-  if (!isPlistDict(content)) throw new EnrollmentError('scep', 'SCEP payload: PayloadContent is not a dictionary');
+  if (!isPlistDict(content)) throw new SimulatorEnrollmentError('scep', 'SCEP payload: PayloadContent is not a dictionary');
   const url = stringField('scep', content, 'URL', 'SCEP payload');
   const challenge = stringField('scep', content, 'Challenge', 'SCEP payload');
   const name = typeof content.Name === 'string' ? content.Name : 'mockiron';
@@ -316,24 +322,24 @@ export async function enrollWithScep(http: HttpClient, payload: PlistDict, ident
         expectedRecipientNonce: poll.senderNonce,
       });
     } catch (err) {
-      throw new EnrollmentError('scep', `unreadable CertRep: ${(err as Error).message}`);
+      throw new SimulatorEnrollmentError('scep', `unreadable CertRep: ${(err as Error).message}`);
     }
     request = { ...request, senderNonce: poll.senderNonce };
   }
   if (certRep.status !== 'SUCCESS') {
     const why =
       certRep.status === 'FAILURE' ? `${certRep.failInfo}${certRep.failInfoText ? ` (${certRep.failInfoText})` : ''}` : 'still PENDING';
-    throw new EnrollmentError('scep', `the CA refused the request: ${why}`);
+    throw new SimulatorEnrollmentError('scep', `the CA refused the request: ${why}`);
   }
   const certificate = certRep.certificates.find((c) => c.checkPrivateKey(privateKey));
-  if (!certificate) throw new EnrollmentError('scep', 'the CertRep holds no certificate for our key');
+  if (!certificate) throw new SimulatorEnrollmentError('scep', 'the CertRep holds no certificate for our key');
   return { privateKey, certificate, artifacts: scep };
 }
 
 export function openPkcs12(payload: PlistDict): { privateKey: KeyObject; certificate: X509Certificate } {
   const data = payload.PayloadContent;
   const password = typeof payload.Password === 'string' ? payload.Password : '';
-  if (!(data instanceof Uint8Array)) throw new EnrollmentError('pkcs12', 'PKCS#12 payload: PayloadContent is not data');
+  if (!(data instanceof Uint8Array)) throw new SimulatorEnrollmentError('pkcs12', 'PKCS#12 payload: PayloadContent is not data');
   try {
     const asn1 = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(data).toString('binary')));
     const p12 = forge.pkcs12.pkcs12FromAsn1(asn1, false, password);
@@ -351,8 +357,8 @@ export function openPkcs12(payload: PlistDict): { privateKey: KeyObject; certifi
     if (!certificate) throw new Error('no certificate for the private key inside');
     return { privateKey, certificate };
   } catch (err) {
-    if (err instanceof EnrollmentError) throw err;
-    throw new EnrollmentError('pkcs12', `cannot open the PKCS#12 payload: ${(err as Error).message}`);
+    if (err instanceof SimulatorEnrollmentError) throw err;
+    throw new SimulatorEnrollmentError('pkcs12', `cannot open the PKCS#12 payload: ${(err as Error).message}`);
   }
 }
 
@@ -407,7 +413,7 @@ export function authenticateMessage(identity: DeviceIdentity, topic: string): Pl
   };
 }
 
-/** Runs the whole OTA enrollment for one device. Throws EnrollmentError naming the failed stage. */
+/** Runs the whole OTA enrollment for one device. Throws SimulatorEnrollmentError naming the failed stage. */
 export async function enrollDevice(
   http: HttpClient,
   identity: DeviceIdentity,
@@ -434,14 +440,14 @@ export async function enrollDevice(
   });
   const profile = readSignedProfile('enrollment-profile', enrollmentResponse.body, trustAnchorsPem);
   const problem = profileProblem(profile);
-  if (problem) throw new EnrollmentError('enrollment-profile', problem);
+  if (problem) throw new SimulatorEnrollmentError('enrollment-profile', problem);
   const payloads = payloadsOf(profile);
   const mdmPayload = payloads.find((p) => p.PayloadType === 'com.apple.mdm');
-  if (!mdmPayload) throw new EnrollmentError('enrollment-profile', 'no com.apple.mdm payload');
+  if (!mdmPayload) throw new SimulatorEnrollmentError('enrollment-profile', 'no com.apple.mdm payload');
   const settings = readMdmPayload(mdmPayload);
   const identityPayload = payloads.find((p) => p.PayloadUUID === settings.identityCertificateUuid);
   if (!identityPayload) {
-    throw new EnrollmentError(
+    throw new SimulatorEnrollmentError(
       'enrollment-profile',
       `IdentityCertificateUUID ${settings.identityCertificateUuid} names no payload of the profile`,
     );
@@ -463,7 +469,10 @@ export async function enrollDevice(
     signer = openPkcs12(identityPayload);
     identitySource = 'pkcs12';
   } else {
-    throw new EnrollmentError('enrollment-profile', `the identity payload is ${String(identityPayload.PayloadType)}, not SCEP or PKCS#12`);
+    throw new SimulatorEnrollmentError(
+      'enrollment-profile',
+      `the identity payload is ${String(identityPayload.PayloadType)}, not SCEP or PKCS#12`,
+    );
   }
 
   // Phase 4: check in
@@ -529,11 +538,11 @@ async function checkinOrFail(
   try {
     response = await sendCheckin(http, kind, mdm, signer, message);
   } catch (err) {
-    if (err instanceof HttpError) throw new EnrollmentError(stage, err.message);
+    if (err instanceof HttpError) throw new SimulatorEnrollmentError(stage, err.message);
     throw err;
   }
   if (response.status !== 200) {
-    throw new EnrollmentError(
+    throw new SimulatorEnrollmentError(
       stage,
       `${mdm.checkInUrl} answered ${response.status}: ${response.body.toString('utf8').slice(0, 200)}`,
       response.status,

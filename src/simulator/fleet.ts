@@ -4,7 +4,7 @@
 
 import { AdminApiError, AdminClient, type AdminCredentials } from './admin.js';
 import { VirtualDevice, newDeviceState, type FaultSettings } from './device.js';
-import { EnrollmentError } from './enroll.js';
+import { SimulatorEnrollmentError } from './enroll.js';
 import { createHttpClient, HttpError } from './http.js';
 import { DEFAULT_MODEL_MIX, type ModelChoice } from './identity.js';
 import { Metrics, type MetricsSummary } from './metrics.js';
@@ -166,7 +166,8 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
         return true;
       } catch (err) {
         metrics.enrollmentFailures++;
-        const kind = err instanceof EnrollmentError ? `enroll:${err.stage}` : err instanceof AdminApiError ? 'enroll:invitation' : 'enroll';
+        const kind =
+          err instanceof SimulatorEnrollmentError ? `enroll:${err.stage}` : err instanceof AdminApiError ? 'enroll:invitation' : 'enroll';
         device.state.lastError = (err as Error).message;
         metrics.recordError(kind, `${device.udid}: ${(err as Error).message}`);
         return false;

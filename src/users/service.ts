@@ -2,8 +2,8 @@
 import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
 import { recordAudit } from '../audit/store.js';
 import type { Db } from '../platform/db/client.js';
+import { DomainError } from '../platform/errors/index.js';
 import { noEvents, type EventPublisher } from '../platform/events.js';
-import { ApiError } from '../platform/http/errors.js';
 import { userStore } from './store.js';
 
 type UserRow = NonNullable<Awaited<ReturnType<typeof userStore.findByUserId>>>;
@@ -53,7 +53,7 @@ export class UserService {
   async get(actor: Actor, userId: string) {
     requireRead(actor);
     const u = await userStore.findByUserId(this.db, userId);
-    if (!u) throw ApiError.notFound('User', userId);
+    if (!u) throw DomainError.notFound('User', userId);
     return userView(u);
   }
 
@@ -61,7 +61,7 @@ export class UserService {
     requireWrite(actor);
     const u = await this.db.$transaction(async (tx) => {
       if (await userStore.findByUserId(tx, input.userId)) {
-        throw ApiError.conflict('com.mobileiron.vsp.messages.user.duplicate', `User ${input.userId} already exists`);
+        throw new DomainError('user.duplicate', `User ${input.userId} already exists`);
       }
       const created = await userStore.create(tx, input);
       await recordAudit(tx, { actor: actor.username, action: 'create', objectType: 'user', objectId: input.userId, details: { ...input } });
@@ -74,7 +74,7 @@ export class UserService {
     requireWrite(actor);
     const { updated: u, deviceIds } = await this.db.$transaction(async (tx) => {
       const existing = await userStore.findByUserId(tx, userId);
-      if (!existing) throw ApiError.notFound('User', userId);
+      if (!existing) throw DomainError.notFound('User', userId);
       const updated = await userStore.update(tx, existing.id, input);
       await recordAudit(tx, { actor: actor.username, action: 'update', objectType: 'user', objectId: userId, details: { ...input } });
       return { updated, deviceIds: await userStore.deviceIds(tx, existing.id) };
@@ -87,13 +87,10 @@ export class UserService {
     requireWrite(actor);
     await this.db.$transaction(async (tx) => {
       const existing = await userStore.findByUserId(tx, userId);
-      if (!existing) throw ApiError.notFound('User', userId);
+      if (!existing) throw DomainError.notFound('User', userId);
       const devices = await userStore.deviceCount(tx, existing.id);
       if (devices > 0) {
-        throw ApiError.conflict(
-          'com.mobileiron.vsp.messages.user.hasDevices',
-          `User ${userId} still owns ${devices} device(s); delete or reassign them first`,
-        );
+        throw new DomainError('user.hasDevices', `User ${userId} still owns ${devices} device(s); delete or reassign them first`);
       }
       await userStore.remove(tx, existing.id);
       await recordAudit(tx, { actor: actor.username, action: 'delete', objectType: 'user', objectId: userId });

@@ -5,7 +5,7 @@ import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js
 import { recordAudit } from '../audit/store.js';
 import type { Db, DbTx } from '../platform/db/client.js';
 import { SEALED_PREFIX, type SecretBox } from '../platform/secrets/box.js';
-import { ApiError } from '../platform/http/errors.js';
+import { DomainError } from '../platform/errors/index.js';
 import { labelStore } from '../labels/store.js';
 import { vpnStore } from './store.js';
 
@@ -95,16 +95,16 @@ export function vpnView(row: VpnRow & { labels?: { labelId: number }[] }) {
 
 function checkRules(v: Required<Pick<VpnInput, 'connectionType'>> & VpnInput) {
   if (v.connectionType === 'CUSTOM_SSL' && !v.providerBundleId) {
-    throw ApiError.validation('providerBundleId', "CUSTOM_SSL connections need the VPN app's provider bundle id");
+    throw DomainError.validation('providerBundleId', "CUSTOM_SSL connections need the VPN app's provider bundle id");
   }
   if (v.connectionType !== 'CUSTOM_SSL' && v.providerBundleId) {
-    throw ApiError.validation('providerBundleId', 'only CUSTOM_SSL connections take a provider bundle id');
+    throw DomainError.validation('providerBundleId', 'only CUSTOM_SSL connections take a provider bundle id');
   }
   if (v.userAuthentication === 'CERTIFICATE' && v.password) {
-    throw ApiError.validation('password', 'certificate authentication does not use a password');
+    throw DomainError.validation('password', 'certificate authentication does not use a password');
   }
   if (v.providerType && !['ANYCONNECT', 'ANYCONNECT_LEGACY', 'CUSTOM_SSL'].includes(v.connectionType)) {
-    throw ApiError.validation('providerType', 'providerType applies to VPN-plugin connections (AnyConnect, custom SSL) only');
+    throw DomainError.validation('providerType', 'providerType applies to VPN-plugin connections (AnyConnect, custom SSL) only');
   }
 }
 
@@ -145,7 +145,7 @@ export class VpnService {
   async get(actor: Actor, id: number) {
     requireRead(actor);
     const row = await vpnStore.withLabels(this.db, id);
-    if (!row) throw ApiError.notFound('VPN configuration', id);
+    if (!row) throw DomainError.notFound('VPN configuration', id);
     return vpnView(row);
   }
 
@@ -171,7 +171,7 @@ export class VpnService {
     requireWrite(actor);
     const row = await this.db.$transaction(async (tx) => {
       const existing = await vpnStore.findById(tx, id);
-      if (!existing) throw ApiError.notFound('VPN configuration', id);
+      if (!existing) throw DomainError.notFound('VPN configuration', id);
       const merged = { ...vpnSpec(existing), ...input };
       // Switching to certificate auth drops a stored password.
       if (input.userAuthentication === 'CERTIFICATE' && input.password === undefined) merged.password = null;
@@ -196,11 +196,11 @@ export class VpnService {
     requireWrite(actor);
     await this.db.$transaction(async (tx) => {
       const existing = await vpnStore.findById(tx, id);
-      if (!existing) throw ApiError.notFound('VPN configuration', id);
+      if (!existing) throw DomainError.notFound('VPN configuration', id);
       const apps = await vpnStore.appsReferencing(tx, id);
       if (apps.length) {
-        throw ApiError.conflict(
-          'com.mobileiron.vsp.messages.vpn.inUse',
+        throw new DomainError(
+          'vpn.inUse',
           `VPN configuration ${existing.name} is the explicit per-app VPN of app(s) ${apps.map((a) => `${a.name} (id ${a.id})`).join(', ')}; change their perAppVpnConfigId first`,
         );
       }
@@ -218,8 +218,8 @@ export class VpnService {
   async setLabel(actor: Actor, id: number, labelId: number, applied: boolean) {
     requireWrite(actor);
     await this.db.$transaction(async (tx) => {
-      if (!(await vpnStore.findById(tx, id))) throw ApiError.notFound('VPN configuration', id);
-      if (!(await labelStore.findById(tx, labelId))) throw ApiError.notFound('Label', labelId);
+      if (!(await vpnStore.findById(tx, id))) throw DomainError.notFound('VPN configuration', id);
+      if (!(await labelStore.findById(tx, labelId))) throw DomainError.notFound('Label', labelId);
       if (applied) await vpnStore.addLabel(tx, id, labelId);
       else await vpnStore.removeLabel(tx, id, labelId);
       await recordAudit(tx, {
@@ -236,6 +236,5 @@ export class VpnService {
 
 async function assertNameFree(tx: DbTx, name: string) {
   const existing = await vpnStore.findByName(tx, name);
-  if (existing)
-    throw ApiError.conflict('com.mobileiron.vsp.messages.vpn.duplicate', `A VPN configuration named ${existing.name} already exists`);
+  if (existing) throw new DomainError('vpn.duplicate', `A VPN configuration named ${existing.name} already exists`);
 }

@@ -3,7 +3,7 @@ import { registerAnyconnectCommands } from '../../anyconnect/cli.js';
 import { registerProfilesCommands } from '../../profiles/cli.js';
 import { registerSigningCommands } from '../../signing/cli.js';
 import { registerSimulatorCommands } from '../../simulator/cli.js';
-import { CliError } from '../../platform/cli/errors.js';
+import { asCliError } from '../../platform/cli/errors.js';
 import { registerServerCommands } from './server-commands.js';
 
 const program = new Command('mockiron')
@@ -23,11 +23,11 @@ try {
   if (err instanceof CommanderError) {
     // help and version are "errors" to commander; their exit code is 0
     process.exitCode = err.exitCode;
-  } else if (err instanceof CliError) {
-    process.stderr.write(`mockiron: ${err.message}\n`);
-    process.exitCode = err.exitCode;
   } else {
-    process.stderr.write(`mockiron: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    // a CliError or a domain error is the user's to fix: its message; anything else is a bug
+    const failure = asCliError(err);
+    if (failure) process.stderr.write(`mockiron: ${failure.message}\n`);
+    else process.stderr.write(`mockiron: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = failure?.exitCode ?? 1;
   }
 }

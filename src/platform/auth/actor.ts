@@ -1,5 +1,5 @@
 // Who is calling. Authorization lives in services: they are given the actor and decide.
-import { ApiError } from '../http/errors.js';
+import { DomainError } from '../errors/index.js';
 
 export type Role = 'admin' | 'viewer';
 
@@ -15,9 +15,9 @@ export const anonymous: Actor = { kind: 'anonymous', username: 'anonymous', role
 export const system: Actor = { kind: 'system', username: 'system', role: 'admin' };
 
 export function requireRead(actor: Actor): void {
-  if (actor.role !== 'admin' && actor.role !== 'viewer') throw ApiError.forbidden('Admin credentials required');
+  if (actor.role !== 'admin' && actor.role !== 'viewer') throw DomainError.forbidden('Admin credentials required');
 }
 
 export function requireWrite(actor: Actor): void {
-  if (actor.role !== 'admin') throw ApiError.forbidden('This operation requires the admin role; viewers are read-only');
+  if (actor.role !== 'admin') throw DomainError.forbidden('This operation requires the admin role; viewers are read-only');
 }

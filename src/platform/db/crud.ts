@@ -6,7 +6,7 @@
 // (before the transaction), then the id (404), the checks that need the stored row, the name
 // (409), and the rows it names (400).
 import { requireRead, requireWrite, type Actor } from '../auth/actor.js';
-import { ApiError } from '../http/errors.js';
+import { DomainError, type ErrorCode } from '../errors/index.js';
 
 /** A row the helper can find by id and by its unique name. */
 export interface NamedRow {
@@ -65,9 +65,9 @@ export interface CrudDefinition<Tx, Row extends NamedRow, View, CreateInput, Upd
   auditType: string;
   store: CrudStore<Tx, Row, CreateData, UpdateData>;
   /** The 409 for a name already taken. */
-  duplicate: { messageKey: string; message: (name: string) => string };
+  duplicate: { code: ErrorCode; message: (name: string) => string };
   /** Rows other rows still name cannot be deleted: `check` says by whom (the 409's message), or null when none does. */
-  inUse?: { messageKey: string; check: (tx: Tx, row: Row) => Promise<string | null> };
+  inUse?: { code: ErrorCode; check: (tx: Tx, row: Row) => Promise<string | null> };
   /** Builds the views of rows; reads once what the views need besides the row (who uses it). */
   viewer(tx: Tx): Promise<(row: Row) => View>;
   /** Checks of the input alone (before the transaction) and the write it makes. */
@@ -114,7 +114,7 @@ export class CrudResource<
   /** The stored row, or the resource's 404. */
   async find(tx: Tx, id: number): Promise<Row> {
     const row = await this.definition.store.findById(tx, id);
-    if (!row) throw ApiError.notFound(this.definition.noun, id);
+    if (!row) throw DomainError.notFound(this.definition.noun, id);
     return row;
   }
 
@@ -163,7 +163,7 @@ export class CrudResource<
       const existing = await this.find(tx, id);
       if (inUse) {
         const usedBy = await inUse.check(tx, existing);
-        if (usedBy !== null) throw ApiError.conflict(inUse.messageKey, usedBy);
+        if (usedBy !== null) throw new DomainError(inUse.code, usedBy);
       }
       await store.remove(tx, id);
       await this.audit(tx, {
@@ -178,8 +178,8 @@ export class CrudResource<
 
   private async assertNameFree(tx: Tx, name: string): Promise<void> {
     if (await this.definition.store.findByName(tx, name)) {
-      const { messageKey, message } = this.definition.duplicate;
-      throw ApiError.conflict(messageKey, message(name));
+      const { code, message } = this.definition.duplicate;
+      throw new DomainError(code, message(name));
     }
   }
 }

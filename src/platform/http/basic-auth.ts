@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import type { Actor, Role } from '../auth/actor.js';
 import { LoginLockout } from '../auth/lockout.js';
-import { ApiError } from './errors.js';
+import { DomainError } from '../errors/index.js';
+import { apiErrorFrom, type ApiError } from './errors.js';
 import type { Logger } from '../logger.js';
 
 export interface CredentialChecker {
@@ -109,11 +110,11 @@ export class BasicAuthenticator {
 }
 
 function tooManyAttempts(retryAfterSeconds: number): ApiError {
-  return new ApiError(429, 'com.mobileiron.vsp.messages.http.429', `Too many failed logins; retry in ${retryAfterSeconds} s`, {
-    retryAfterSeconds,
-  });
+  return apiErrorFrom(
+    new DomainError('auth.tooManyAttempts', `Too many failed logins; retry in ${retryAfterSeconds} s`, { retryAfterSeconds }),
+  );
 }
 
 function unauthorized(message: string): ApiError {
-  return new ApiError(401, 'com.mobileiron.vsp.messages.http.401', message);
+  return apiErrorFrom(new DomainError('auth.unauthenticated', message));
 }

@@ -1,5 +1,9 @@
-// The one error type and envelope: {"messages":[{"type":"Error","messageKey","localizedMessage"}]}.
+// The HTTP rendering of errors: Core's envelope {"messages":[{"type":"Error","messageKey",
+// "localizedMessage"}]} with a status. Domain code throws DomainError (src/platform/errors); this
+// edge maps its kind to a status (admin API: the envelope; device endpoints: plain text).
+// ApiError is the rendered form, thrown directly only for pure HTTP concerns.
 import { z } from 'zod';
+import { errorCatalogue, type DomainError, type ErrorKind } from '../errors/index.js';
 
 export interface ErrorMessage {
   type: 'Error';
@@ -37,6 +41,37 @@ export class ApiError extends Error {
   static forbidden(message = 'This operation requires the admin role') {
     return new ApiError(403, 'com.mobileiron.vsp.messages.http.403', message);
   }
+}
+
+/** The HTTP status of each kind of domain error. */
+export const httpStatusOfKind: Record<ErrorKind, number> = {
+  validation: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  gone: 410,
+  'payload-too-large': 413,
+  'unsupported-media-type': 415,
+  'too-many-requests': 429,
+  internal: 500,
+  unavailable: 503,
+};
+
+/** A domain error as the admin API answers it: the kind's status, Core's envelope. */
+export function apiErrorFrom(err: DomainError): ApiError {
+  const more = err.more.map((m): ErrorMessage => ({
+    type: 'Error',
+    messageKey: errorCatalogue[m.code].messageKey,
+    localizedMessage: m.message,
+    ...m.details,
+  }));
+  return new ApiError(httpStatusOfKind[err.kind], err.messageKey, err.message, err.details, more);
+}
+
+/** A domain error as a device endpoint answers it: the kind's status and the message as one line of text. */
+export function deviceAnswerFrom(err: DomainError): { status: number; body: string; headers: { 'Content-Type': string } } {
+  return { status: httpStatusOfKind[err.kind], body: `${err.message}\n`, headers: { 'Content-Type': 'text/plain; charset=utf-8' } };
 }
 
 export function envelope(err: ApiError): { messages: ErrorMessage[] } {

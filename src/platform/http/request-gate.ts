@@ -3,7 +3,8 @@
 // stop can wait for them. Those 503s are access-logged like any other request.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { AccessLogMiddleware } from './access-log.js';
-import { ApiError, envelope } from './errors.js';
+import { DomainError } from '../errors/index.js';
+import { apiErrorFrom, envelope } from './errors.js';
 
 export class RequestGate {
   private app: RequestListener | undefined;
@@ -51,7 +52,7 @@ function unavailable(req: IncomingMessage, res: ServerResponse, message: string)
   // The body is not wanted; read and drop it so closing the connection does not reset it
   // before the client has read the answer.
   req.resume();
-  const body = JSON.stringify(envelope(new ApiError(503, 'com.mobileiron.vsp.messages.http.503', message)));
+  const body = JSON.stringify(envelope(apiErrorFrom(new DomainError('server.unavailable', message))));
   res.writeHead(503, {
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),

@@ -5,7 +5,8 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { z, type ZodType } from 'zod';
 import type { OpenAPIRegistry, ResponseConfig } from '@asteasolutions/zod-to-openapi';
-import { ApiError, errorEnvelopeSchema } from './errors.js';
+import { DomainError } from '../errors/index.js';
+import { apiErrorFrom, errorEnvelopeSchema, type ApiError } from './errors.js';
 import type { Actor } from '../auth/actor.js';
 
 export type Auth = 'admin' | 'public' | 'device';
@@ -75,7 +76,7 @@ export function zodIssueToApiError(error: z.ZodError, where: string): ApiError {
   const field = issue.path.map(String).join('.') || where;
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') message = `unknown field(s): ${issue.keys.join(', ')}`;
-  return ApiError.validation(field, message);
+  return apiErrorFrom(DomainError.validation(field, message));
 }
 
 function parsePart<T extends ZodType>(schema: T | undefined, value: unknown, where: string): z.output<T> {
@@ -171,9 +172,8 @@ export class RouteTable {
       // No body at all (none, or Content-Length: 0) is for the body schema to refuse with a 400.
       const empty = req.headers['content-length'] === '0' || req.is(accepted) === null;
       if (parsers.length > 0 && !empty && req.is(accepted) === false) {
-        throw new ApiError(
-          415,
-          'com.mobileiron.vsp.messages.http.415',
+        throw new DomainError(
+          'request.unsupportedMediaType',
           `Send the body as ${asList(spec.bodyMediaType).join(' or ') || 'application/json'}`,
         );
       }

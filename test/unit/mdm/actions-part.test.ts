@@ -2,20 +2,22 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCommand } from '../../../src/lib/mdm-protocol/index.js';
 import type { Actor } from '../../../src/platform/auth/actor.js';
-import { ApiError } from '../../../src/platform/http/errors.js';
+import { DomainError } from '../../../src/platform/errors/index.js';
+import { apiErrorFrom, type ApiError } from '../../../src/platform/http/errors.js';
 import { mdmOnMemory } from './memory.js';
 
 const admin: Actor = { kind: 'admin', username: 'alice', role: 'admin' };
 const viewer: Actor = { kind: 'admin', username: 'victor', role: 'viewer' };
 
+/** The domain error a call fails with, as the admin API renders it (status, key, message). */
 async function apiError(p: Promise<unknown>): Promise<ApiError> {
   try {
     await p;
   } catch (err) {
-    if (err instanceof ApiError) return err;
+    if (err instanceof DomainError) return apiErrorFrom(err);
     throw err;
   }
-  throw new Error('expected an ApiError');
+  throw new Error('expected a DomainError');
 }
 
 describe('device actions (memory stores)', () => {

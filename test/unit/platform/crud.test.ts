@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Actor } from '../../../src/platform/auth/actor.js';
 import { CrudResource, type CrudAuditEntry, type CrudDefinition, type CrudStore } from '../../../src/platform/db/crud.js';
-import { ApiError } from '../../../src/platform/http/errors.js';
+import { DomainError } from '../../../src/platform/errors/index.js';
+import { apiErrorFrom, type ApiError } from '../../../src/platform/http/errors.js';
 
 interface Widget {
   id: number;
@@ -79,11 +80,11 @@ const widgetStore: CrudStore<MemoryTx, Widget, WidgetData, Partial<WidgetData>> 
 const gadgetsOf = (state: State, widget: string) => state.gadgets.filter((g) => g.widget === widget).map((g) => g.name);
 
 async function assertColorExists(tx: MemoryTx, color: string | undefined): Promise<void> {
-  if (color !== undefined && !tx.state.colors.includes(color)) throw ApiError.validation('color', `color '${color}' does not exist`);
+  if (color !== undefined && !tx.state.colors.includes(color)) throw DomainError.validation('color', `color '${color}' does not exist`);
 }
 
 function checkSize(size: number | undefined): void {
-  if (size !== undefined && size < 0) throw ApiError.validation('size', 'must not be negative');
+  if (size !== undefined && size < 0) throw DomainError.validation('size', 'must not be negative');
 }
 
 const widgets: CrudDefinition<
@@ -98,9 +99,9 @@ const widgets: CrudDefinition<
   noun: 'Widget',
   auditType: 'widget',
   store: widgetStore,
-  duplicate: { messageKey: 'test.duplicate', message: (name) => `A widget named ${name} already exists` },
+  duplicate: { code: 'resource.duplicate', message: (name) => `A widget named ${name} already exists` },
   inUse: {
-    messageKey: 'test.inUse',
+    code: 'resource.referenced',
     check: async (tx, row) => {
       const users = gadgetsOf(tx.state, row.name);
       return users.length ? `Widget ${row.name} is used by gadgets ${users.join(', ')}` : null;
@@ -121,7 +122,7 @@ const widgets: CrudDefinition<
   draftUpdate: (input) => {
     checkSize(input.size);
     return async (_tx, existing) => {
-      if (existing.frozen) throw ApiError.validation('frozen', `widget ${existing.name} is frozen`);
+      if (existing.frozen) throw DomainError.validation('frozen', `widget ${existing.name} is frozen`);
       return {
         data: { ...input },
         audit: { ...input },
@@ -152,14 +153,14 @@ function setup() {
   return { db, resource };
 }
 
-/** The ApiError a call fails with (and only an ApiError). */
+/** The domain error a call fails with (and only a DomainError), as the admin API renders it. */
 async function apiError(p: Promise<unknown>): Promise<ApiError> {
   const err = await p.then(
     () => null,
     (e: unknown) => e,
   );
-  expect(err).toBeInstanceOf(ApiError);
-  return err as ApiError;
+  expect(err).toBeInstanceOf(DomainError);
+  return apiErrorFrom(err as DomainError);
 }
 
 describe('CrudResource: create', () => {
@@ -178,7 +179,11 @@ describe('CrudResource: create', () => {
     const { db, resource } = setup();
     await resource.create(admin, { name: 'w1', size: 1 });
     const err = await apiError(resource.create(admin, { name: 'w1', size: 2, color: 'nope' }));
-    expect(err).toMatchObject({ status: 409, messageKey: 'test.duplicate', message: 'A widget named w1 already exists' });
+    expect(err).toMatchObject({
+      status: 409,
+      messageKey: 'com.mobileiron.vsp.messages.duplicate',
+      message: 'A widget named w1 already exists',
+    });
     expect(db.state.widgets).toHaveLength(1);
     expect(db.state.audit).toHaveLength(1);
   });
@@ -269,7 +274,11 @@ describe('CrudResource: update', () => {
     await resource.create(admin, { name: 'w1', size: 1 });
     await resource.create(admin, { name: 'w2', size: 1 });
     const err = await apiError(resource.update(admin, 2, { name: 'w1', color: 'green' }));
-    expect(err).toMatchObject({ status: 409, messageKey: 'test.duplicate', message: 'A widget named w1 already exists' });
+    expect(err).toMatchObject({
+      status: 409,
+      messageKey: 'com.mobileiron.vsp.messages.duplicate',
+      message: 'A widget named w1 already exists',
+    });
     expect(db.state.widgets.map((w) => w.name)).toEqual(['w1', 'w2']);
   });
 
@@ -307,7 +316,11 @@ describe('CrudResource: delete', () => {
     await resource.create(admin, { name: 'w1', size: 1 });
     db.state.gadgets.push({ name: 'g1', widget: 'w1' });
     const err = await apiError(resource.remove(admin, 1));
-    expect(err).toMatchObject({ status: 409, messageKey: 'test.inUse', message: 'Widget w1 is used by gadgets g1' });
+    expect(err).toMatchObject({
+      status: 409,
+      messageKey: 'com.mobileiron.vsp.messages.referenced',
+      message: 'Widget w1 is used by gadgets g1',
+    });
     expect(db.state.widgets).toHaveLength(1);
 
     db.state.gadgets = [];

@@ -7,7 +7,7 @@ import { buildProfileServicePayload } from '../../../src/lib/enrollment/payloads
 import { CertificateAuthority } from '../../../src/signing/identity.js';
 import {
   deviceAttributesPlist,
-  EnrollmentError,
+  SimulatorEnrollmentError,
   findProfileService,
   openPkcs12,
   readMdmPayload,
@@ -36,7 +36,7 @@ describe('findProfileService', () => {
   });
 
   it('fails clearly without one', () => {
-    expect(() => findProfileService({ PayloadType: 'Configuration', PayloadContent: [] })).toThrow(EnrollmentError);
+    expect(() => findProfileService({ PayloadType: 'Configuration', PayloadContent: [] })).toThrow(SimulatorEnrollmentError);
   });
 });
 
@@ -103,6 +103,6 @@ describe('openPkcs12', () => {
   });
 
   it('reports a wrong password as an enrollment error', () => {
-    expect(() => openPkcs12({ PayloadContent: p12('secret'), Password: 'wrong' })).toThrow(EnrollmentError);
+    expect(() => openPkcs12({ PayloadContent: p12('secret'), Password: 'wrong' })).toThrow(SimulatorEnrollmentError);
   });
 });
