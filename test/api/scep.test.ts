@@ -17,10 +17,18 @@ import { createLogger } from '../../src/platform/logger.js';
 import { buildPkcsReq, caCaps, parseCertRep, type BuildPkiRequestOptions, type CertRep } from '../../src/lib/scep/index.js';
 import { registerScepRoutes } from '../../src/scep/routes.js';
 import { readCertsOnly } from '../../src/lib/scep/signed-data.js';
-import { canSignCms, certificateFingerprint, hashChallenge, ScepService } from '../../src/scep/service.js';
+import { hashChallenge, ScepService } from '../../src/scep/service.js';
+import { certificateFingerprint } from '../../src/certificates/index.js';
 import { CertificateAuthority } from '../../src/signing/identity.js';
 import { SigningService } from '../../src/signing/service.js';
-import { basicConstraintsExtension, buildCertificate, encodeName, keyUsageExtension, randomSerialNumber } from '../../src/lib/pki/x509.js';
+import {
+  basicConstraintsExtension,
+  buildCertificate,
+  canSignCms,
+  encodeName,
+  keyUsageExtension,
+  randomSerialNumber,
+} from '../../src/lib/pki/x509.js';
 import { adminPassword, rawBody, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 
 const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../fixtures/scep/${name}`, import.meta.url)));
@@ -136,7 +144,13 @@ describe('GetCACaps and GetCACert', () => {
     expect(ext).toContain('Digital Signature, Key Encipherment');
     expect(t.services.scep.signerCertificate.raw.equals(ra!.raw)).toBe(true);
     // A new service on the same CA (a restart) derives the identical RA certificate
-    const restarted = new ScepService(t.services.db, t.services.signing, 'http://mockiron.test', createLogger('silent'));
+    const restarted = new ScepService(
+      t.services.db,
+      t.services.signing,
+      t.services.certificates,
+      'http://mockiron.test',
+      createLogger('silent'),
+    );
     expect(restarted.getCaCert().body.equals(res.body as Buffer)).toBe(true);
   });
 
@@ -157,7 +171,7 @@ describe('GetCACaps and GetCACert', () => {
     expect(canSignCms(ca.certificate)).toBe(true);
     expect(canSignCms(caCert)).toBe(false);
     const signing = new SigningService(t.services.signing.identity, ca);
-    const scep = new ScepService(t.services.db, signing, 'http://mockiron.test', createLogger('silent'));
+    const scep = new ScepService(t.services.db, signing, t.services.certificates, 'http://mockiron.test', createLogger('silent'));
     const served = scep.getCaCert();
     expect(served.contentType).toBe('application/x-x509-ca-cert');
     expect(served.body.equals(der)).toBe(true);
@@ -453,7 +467,13 @@ describe('logging', () => {
         done();
       },
     });
-    const scep = new ScepService(t.services.db, t.services.signing, 'http://mockiron.test', createLogger('info', sink));
+    const scep = new ScepService(
+      t.services.db,
+      t.services.signing,
+      t.services.certificates,
+      'http://mockiron.test',
+      createLogger('info', sink),
+    );
     const app = deviceApp(scep);
     const key = rsaKey();
     const { challenge } = await mint();
@@ -481,7 +501,9 @@ function deviceApp(scep: ScepService) {
 describe('without the CA key (imported signing identity)', () => {
   it('answers every SCEP operation with a 503 saying why', async () => {
     const imported = new SigningService(t.services.signing.identity, undefined);
-    const app = deviceApp(new ScepService(t.services.db, imported, 'http://mockiron.test', createLogger('silent')));
+    const app = deviceApp(
+      new ScepService(t.services.db, imported, t.services.certificates, 'http://mockiron.test', createLogger('silent')),
+    );
     for (const url of ['/scep?operation=GetCACaps', '/scep?operation=GetCACert', '/scep?operation=PKIOperation&message=AAAA']) {
       const res = await supertest(app).get(url);
       expect(res.status, url).toBe(503);

@@ -27,3 +27,4 @@ export {
   type CertRep,
   type ParseCertRepOptions,
 } from './client.js';
+export { scepRaCertificate } from './ra-certificate.js';
