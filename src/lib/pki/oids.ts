@@ -82,6 +82,7 @@ export const OID = {
   clientAuth: '1.3.6.1.5.5.7.3.2',
   codeSigning: '1.3.6.1.5.5.7.3.3',
   emailProtection: '1.3.6.1.5.5.7.3.4',
+  anyExtendedKeyUsage: '2.5.29.37.0',
 } as const;
 
 /** Short names of Name attributes, as OpenSSL and X509Certificate.subject print them. */

@@ -278,7 +278,7 @@ export function splitPemCertificates(pem: string): string[] {
  */
 export function canSignCms(certificate: X509Certificate): boolean {
   const eku = certificate.keyUsage; // node reports the extendedKeyUsage OIDs here
-  if (eku && !eku.includes(OID.emailProtection) && !eku.includes('2.5.29.37.0')) return false;
+  if (eku && !eku.includes(OID.emailProtection) && !eku.includes(OID.anyExtendedKeyUsage)) return false;
   const tbs = children(parseDer(certificate.raw))[0]!;
   const extensions = children(tbs).find((node) => node.tag === 0xa3);
   if (!extensions) return true;
