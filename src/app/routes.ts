@@ -6,6 +6,7 @@ import { registerAuditRoutes } from '../audit/routes.js';
 import { registerAnyconnectRoutes } from '../anyconnect/routes.js';
 import { registerAppRoutes } from '../apps/routes.js';
 import { registerScepAdminRoutes, registerScepRoutes } from '../scep/routes.js';
+import { registerCertificateRoutes, registerCrlRoute } from '../certificates/routes.js';
 import { registerEnrollmentRoutes, registerEnrollmentV1Routes, registerOtaRoutes } from '../enrollment/routes.js';
 import { registerMdmAdminRoutes, registerMdmDeviceRoutes } from '../mdm/routes.js';
 import { registerPolicyRoutes } from '../policy/routes.js';
@@ -27,7 +28,10 @@ export const apiRouteModules: Array<(t: RouteTable, s: Services) => void> = [
   (t, s) => registerProfileRoutes(t, s.profiles),
   (t, s) => registerSigningRoutes(t, s.signing, s.profiles),
   (t, s) => registerEnrollmentRoutes(t, s.enrollment),
+  // CRL, challenges, certificates: the order the OpenAPI document has always listed them in
+  (t, s) => registerCrlRoute(t, s.certificates),
   (t, s) => registerScepAdminRoutes(t, s.scep),
+  (t, s) => registerCertificateRoutes(t, s.certificates),
   (t, s) => registerMdmAdminRoutes(t, s.mdm),
   (t, s) => registerAnyconnectRoutes(t, s.anyconnect),
   (t, s) => registerAuditRoutes(t, s.audit),

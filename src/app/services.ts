@@ -8,6 +8,7 @@ import { AnyconnectService } from '../anyconnect/service.js';
 import { AppService } from '../apps/service.js';
 import { PolicyService } from '../policy/service.js';
 import { ScepService } from '../scep/service.js';
+import { CertificateRegistry } from '../certificates/index.js';
 import { EnrollmentService } from '../enrollment/service.js';
 import { MdmService } from '../mdm/service.js';
 import { RecordingPushProvider, type PushProvider } from '../mdm/push.js';
@@ -43,11 +44,12 @@ export function buildServices(deps: ServiceDeps) {
   const devices = new DeviceService(db, labels, events);
   const policy = new PolicyService(db, labels);
   const profiles = new DeviceProfileService(policy, deps.signing, deps.namespace, changes, secrets);
-  const scep = new ScepService(db, deps.signing, deps.publicUrl, deps.logger);
+  const certificates = new CertificateRegistry(db, deps.signing, deps.logger);
+  const scep = new ScepService(db, deps.signing, certificates, deps.publicUrl, deps.logger);
   const push = deps.push ?? new RecordingPushProvider(db);
   const mdm = new MdmService({
     db,
-    certificates: scep,
+    certificates,
     profiles,
     policy,
     signing: deps.signing,
@@ -66,9 +68,10 @@ export function buildServices(deps: ServiceDeps) {
   const vpn = new VpnService(db, secrets);
   return {
     events,
+    certificates,
     scep,
     push,
-    enrollment: new EnrollmentService(db, deps.signing, scep, deps.namespace, deps.publicUrl, deps.logger),
+    enrollment: new EnrollmentService(db, deps.signing, scep, certificates, deps.namespace, deps.publicUrl, deps.logger),
     mdm,
     signing: deps.signing,
     profiles,

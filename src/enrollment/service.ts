@@ -11,6 +11,7 @@ import { DomainError } from '../platform/errors/index.js';
 import type { Logger } from '../platform/logger.js';
 import { toXmlPlist } from '../lib/plist/index.js';
 import type { ScepService } from '../scep/service.js';
+import type { CertificateRegistry } from '../certificates/index.js';
 import { CmsVerifyError, verifyCms } from '../lib/pki/cms.js';
 import type { SigningService } from '../signing/service.js';
 import { userStore } from '../users/store.js';
@@ -30,6 +31,7 @@ export class EnrollmentService {
     private readonly db: Db,
     private readonly signing: SigningService,
     private readonly scep: ScepService,
+    private readonly certificates: CertificateRegistry,
     private readonly namespace: string,
     private readonly publicUrl: string,
     private readonly logger: Logger,
@@ -278,7 +280,7 @@ export class EnrollmentService {
       validityDays: 365,
       crlUrl: `${this.publicUrl}/api/v2/scep/crl`,
     });
-    await this.scep.recordCertificate(tx, { certificate: issued.certificate, deviceRef: device.id, source: 'pkcs12' });
+    await this.certificates.recordCertificate(tx, { certificate: issued.certificate, deviceRef: device.id, source: 'pkcs12' });
     const password = randomBytes(12).toString('base64url');
     return async () => ({
       kind: 'pkcs12',

@@ -20,7 +20,7 @@ import { CommandQueue } from './queue.js';
 import { Reconciler } from './reconciler.js';
 import { CommandResults } from './results.js';
 import { Retirement } from './retirement.js';
-import { commandStore, prismaAuditTrail, prismaDeviceRecords, prismaIdentityCheck, pushStore } from './store.js';
+import { commandStore, prismaAuditTrail, prismaDeviceRecords, pushStore } from './store.js';
 
 export { deviceActions, refusalReasons, commandView } from './actions.js';
 export type { ActionOptions, ActionResult, DeviceAction, RefusalReason } from './actions.js';
@@ -31,8 +31,8 @@ export const UNLOCK_TOKEN_CONTEXT = 'Device.unlockToken';
 
 export interface MdmDeps {
   db: Db;
-  /** Device identity certificates: ScepService today. */
-  certificates: DeviceCertificates;
+  /** Device identity certificates: the certificates capability's registry. */
+  certificates: DeviceCertificates & IdentityCheck;
   profiles: Pick<DeviceProfileService, 'build'>;
   policy: Pick<PolicyService, 'resolve'>;
   signing: Pick<SigningService, 'trustAnchor' | 'sign'>;
@@ -47,7 +47,6 @@ export interface MdmDeps {
     devices: DeviceRecords;
     commands: CommandRecords;
     pushes: PushRecords;
-    identities: IdentityCheck;
     audit: AuditTrail;
   }>;
 }
@@ -97,7 +96,7 @@ export class MdmService {
       commands,
       deps.stores?.pushes ?? pushStore,
       this.queue,
-      deps.stores?.identities ?? prismaIdentityCheck,
+      deps.certificates,
       this.reconciler,
       retirement,
       deps.push,

@@ -3,8 +3,7 @@
 import { recordAudit } from '../audit/store.js';
 import { deviceStore } from '../devices/store.js';
 import { pendingCommandStatuses } from '../lib/mdm-reconcile/index.js';
-import type { DbTx } from '../platform/db/client.js';
-import type { AuditTrail, CommandRecords, DeviceRecords, IdentityCheck, PushRecords } from './ports.js';
+import type { AuditTrail, CommandRecords, DeviceRecords, PushRecords } from './ports.js';
 
 export const prismaDeviceRecords: DeviceRecords = {
   identityById: deviceStore.identityById,
@@ -74,11 +73,5 @@ export const pushStore = {
   list: (tx, deviceRef, page) =>
     tx.pushRecord.findMany({ where: { deviceRef }, orderBy: { id: 'desc' }, skip: page.offset, take: page.limit }),
 } satisfies PushRecords;
-
-/** Reads the certificates table for reach only; issuing, binding and revoking are the certificates' owner's. */
-export const prismaIdentityCheck: IdentityCheck = {
-  hasUsableIdentity: async (tx: DbTx, deviceRef: number) =>
-    (await tx.deviceCertificate.count({ where: { deviceRef, revoked: false, notAfter: { gt: new Date() } } })) > 0,
-};
 
 export const prismaAuditTrail: AuditTrail = { record: recordAudit };

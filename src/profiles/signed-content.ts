@@ -1,10 +1,11 @@
-import forge from 'node-forge';
-
 // Reads the content of a signed (DER CMS / PKCS#7 SignedData) .mobileconfig without verifying
-// it, and names the signer. This walks the structure with node-forge's DER parser rather than
-// forge.pkcs7.messageFromAsn1, because that refuses any message whose certificates are not RSA
-// ("OID is not RSA") — and ECDSA-signed profiles (Let's Encrypt E-series chains) are common.
-// Verification belongs to src/signing.
+// it, and names the signer, with the one SignedData codec (src/lib/pki/signed-data.ts). Only
+// the structure is read, no certificate is parsed by OpenSSL: any signer (RSA, or ECDSA like
+// Let's Encrypt E-series chains) is named. Verification belongs to src/signing.
+import { children, content, parseDer, TAG } from '../lib/pki/der.js';
+import { readName } from '../lib/pki/names.js';
+import { readSignedDataStructure, readSignerInfo, SignedDataError, signerIdentifierMatches } from '../lib/pki/signed-data.js';
+import { readCertificateFields, type CertificateFields } from '../lib/pki/x509.js';
 
 export class SignedContentError extends Error {
   constructor(message: string) {
@@ -22,112 +23,46 @@ export interface SignedContent {
   certificates: string[];
 }
 
-const SIGNED_DATA_OID = '1.2.840.113549.1.7.2';
-const NAME_ATTRIBUTES: Record<string, string> = {
-  '2.5.4.3': 'CN',
-  '2.5.4.5': 'serialNumber',
-  '2.5.4.6': 'C',
-  '2.5.4.7': 'L',
-  '2.5.4.8': 'ST',
-  '2.5.4.10': 'O',
-  '2.5.4.11': 'OU',
-  '0.9.2342.19200300.100.1.1': 'UID',
-  '1.2.840.113549.1.9.1': 'emailAddress',
-};
-
-type Asn1 = forge.asn1.Asn1;
-const { Class, Type } = forge.asn1;
-
-function children(node: Asn1 | undefined): Asn1[] {
-  return node && Array.isArray(node.value) ? node.value : [];
-}
-
-function bytesOf(node: Asn1): string {
-  // A constructed OCTET STRING (BER-style, which some signers emit) is its pieces concatenated.
-  return Array.isArray(node.value) ? node.value.map(bytesOf).join('') : node.value;
-}
-
-function nameToString(name: Asn1 | undefined): string {
-  const parts: string[] = [];
-  for (const rdn of children(name)) {
-    for (const attr of children(rdn)) {
-      const [oidNode, valueNode] = children(attr);
-      if (!oidNode || !valueNode || typeof oidNode.value !== 'string') continue;
-      const oid = forge.asn1.derToOid(oidNode.value);
-      const raw = typeof valueNode.value === 'string' ? valueNode.value : '';
-      let text = raw;
-      if (valueNode.type === Type.UTF8) {
-        try {
-          text = forge.util.decodeUtf8(raw);
-        } catch {
-          text = raw;
-        }
-      }
-      parts.push(`${NAME_ATTRIBUTES[oid] ?? oid}=${text}`);
-    }
-  }
-  return parts.join(', ');
-}
-
-interface CertificateIds {
-  subject: string;
-  issuer: string;
-  serial: string;
-}
-
-function certificateIds(cert: Asn1): CertificateIds {
-  const tbs = children(children(cert)[0]);
-  // tbsCertificate starts with an optional [0] EXPLICIT version.
-  const i = tbs[0]?.tagClass === Class.CONTEXT_SPECIFIC ? 1 : 0;
-  return {
-    serial: forge.util.bytesToHex(String(tbs[i]?.value ?? '')),
-    issuer: nameToString(tbs[i + 2]),
-    subject: nameToString(tbs[i + 4]),
-  };
-}
-
 /** True when bytes start like a DER SEQUENCE, i.e. could be a CMS message. */
 export function looksLikeDer(bytes: Uint8Array): boolean {
   return bytes.length > 2 && bytes[0] === 0x30;
 }
 
-export function extractSignedContent(der: Uint8Array): SignedContent {
-  let root: Asn1;
-  try {
-    root = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(der).toString('binary')));
-  } catch (err) {
-    throw new SignedContentError(`not a DER CMS message: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const [typeNode, explicitContent] = children(root);
-  if (!typeNode || typeNode.type !== Type.OID || forge.asn1.derToOid(String(typeNode.value)) !== SIGNED_DATA_OID) {
-    throw new SignedContentError('not a CMS SignedData message');
-  }
-  const signedData = children(children(explicitContent)[0]);
-  const encapsulated = children(signedData[2]);
-  const contentNode = children(encapsulated[1])[0];
-  if (!contentNode) throw new SignedContentError('the signed message carries no content (detached signature)');
+interface NamedCertificate {
+  fields: CertificateFields;
+  subject: string;
+}
 
-  const certs = signedData
-    .filter((n) => n.tagClass === Class.CONTEXT_SPECIFIC && n.type === 0)
-    .flatMap(children)
-    .map(certificateIds);
-  const signerInfos = children(signedData[signedData.length - 1]);
-  const signers: string[] = [];
-  for (const info of signerInfos) {
-    const sid = children(info)[1];
-    if (sid && sid.tagClass === Class.UNIVERSAL && sid.type === Type.SEQUENCE) {
-      const [issuer, serial] = children(sid);
-      const issuerText = nameToString(issuer);
-      const serialHex = forge.util.bytesToHex(String(serial?.value ?? ''));
-      const match = certs.find((c) => c.serial === serialHex && c.issuer === issuerText);
-      signers.push(match ? match.subject : `issuer ${issuerText}, serial ${serialHex} (certificate not included)`);
-    } else if (sid) {
-      signers.push(`subject key identifier ${forge.util.bytesToHex(bytesOf(sid))} (certificate not matched)`);
-    }
+function nameText(nameDer: Buffer): string {
+  return readName(parseDer(nameDer)).text;
+}
+
+/** How a signer is shown: the subject of its certificate, or what the SignerIdentifier says. */
+function describeSigner(sid: ReturnType<typeof readSignerInfo>['sid'], certificates: NamedCertificate[]): string {
+  const match = certificates.find((c) => signerIdentifierMatches(sid, c.fields));
+  if (match) return match.subject;
+  if (sid.tag === TAG.SEQUENCE) {
+    const [issuer, serial] = children(sid);
+    return `issuer ${readName(issuer!).text}, serial ${content(serial!).toString('hex')} (certificate not included)`;
   }
-  return {
-    content: Buffer.from(bytesOf(contentNode), 'binary'),
-    signers,
-    certificates: certs.map((c) => c.subject),
-  };
+  return `subject key identifier ${content(sid).toString('hex')} (certificate not matched)`;
+}
+
+export function extractSignedContent(der: Uint8Array): SignedContent {
+  const bytes = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+  try {
+    const structure = readSignedDataStructure(bytes);
+    if (structure.content === undefined) throw new SignedContentError('the signed message carries no content (detached signature)');
+    const certificates = structure.certificateDers.map((certificateDer) => {
+      const fields = readCertificateFields(certificateDer);
+      return { fields, subject: nameText(fields.subjectName) };
+    });
+    const signers = structure.signerInfoNodes.map((node) => describeSigner(readSignerInfo(node).sid, certificates));
+    return { content: structure.content, signers, certificates: certificates.map((c) => c.subject) };
+  } catch (err) {
+    if (err instanceof SignedContentError) throw err;
+    if (err instanceof SignedDataError && err.code === 'NOT_SIGNED_DATA') throw new SignedContentError('not a CMS SignedData message');
+    // DerError, or a certificate field this reader cannot take
+    throw new SignedContentError(`not a DER CMS message: ${(err as Error).message}`);
+  }
 }

@@ -8,39 +8,6 @@ export const scepStore = {
   consumeChallenge: async (tx: DbTx, id: number, at: Date) =>
     (await tx.scepChallenge.updateMany({ where: { id, usedAt: null, expiresAt: { gt: at } }, data: { usedAt: at } })).count,
 
-  createCertificate: (tx: DbTx, data: Prisma.DeviceCertificateUncheckedCreateInput) => tx.deviceCertificate.create({ data }),
-  findCertificateByFingerprint: (tx: DbTx, fingerprintSha256: string) => tx.deviceCertificate.findUnique({ where: { fingerprintSha256 } }),
-  bindUnboundCertificate: async (tx: DbTx, fingerprintSha256: string, deviceRef: number) =>
-    (await tx.deviceCertificate.updateMany({ where: { fingerprintSha256, deviceRef: null }, data: { deviceRef } })).count,
-  findCertificateBySerial: (tx: DbTx, serialNumber: string) => tx.deviceCertificate.findUnique({ where: { serialNumber } }),
-  /** The newest certificate issued for a SCEP transaction (a retried transaction keeps its ID). */
-  latestCertificateForTransaction: (tx: DbTx, transactionId: string) =>
-    tx.deviceCertificate.findFirst({ where: { transactionId, source: 'scep' }, orderBy: { id: 'desc' } }),
-  countCertificates: (tx: DbTx, where: Prisma.DeviceCertificateWhereInput) => tx.deviceCertificate.count({ where }),
-  listCertificates: (
-    tx: DbTx,
-    where: Prisma.DeviceCertificateWhereInput,
-    page: { limit: number; offset: number },
-    orderBy: Record<string, 'asc' | 'desc'>,
-  ) =>
-    tx.deviceCertificate.findMany({
-      where,
-      skip: page.offset,
-      take: page.limit,
-      orderBy: [orderBy, { id: 'asc' }],
-      include: { device: { select: { uuid: true } } },
-    }),
-  revokedCertificates: (tx: DbTx) =>
-    tx.deviceCertificate.findMany({
-      where: { revoked: true },
-      select: { serialNumber: true, revokedAt: true, createdAt: true },
-      orderBy: { id: 'asc' },
-    }),
-  activeCertificatesOfDevice: (tx: DbTx, deviceRef: number) =>
-    tx.deviceCertificate.findMany({ where: { deviceRef, revoked: false }, select: { id: true, serialNumber: true } }),
-  revokeCertificates: (tx: DbTx, ids: number[], at: Date) =>
-    tx.deviceCertificate.updateMany({ where: { id: { in: ids }, revoked: false }, data: { revoked: true, revokedAt: at } }),
-
   // Device rows through their one owner, the devices store
   findDeviceByUuid: (tx: DbTx, uuid: string) => deviceStore.refByUuid(tx, uuid),
   findDeviceById: (tx: DbTx, id: number) => deviceStore.refById(tx, id),

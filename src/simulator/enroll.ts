@@ -21,6 +21,7 @@ import { isPlistDict, parsePlist, toXmlPlist, type PlistDict, type PlistValue } 
 import { buildPkcsReq, parseCertRep, selfSignedCertificate, type BuiltPkiRequest, type CertRep } from '../lib/scep/index.js';
 import { readCertsOnly } from '../lib/scep/signed-data.js';
 import { CmsVerifyError, signCms, verifyCms } from '../lib/pki/cms.js';
+import { OID } from '../lib/pki/oids.js';
 import { derToPem, type SubjectName } from '../lib/pki/x509.js';
 import { headerValue, HttpError, type HttpClient, type HttpResponse } from './http.js';
 import type { DeviceIdentity } from './identity.js';
@@ -168,13 +169,13 @@ export function deviceAttributesPlist(identity: DeviceIdentity, requested: reado
 
 const SUBJECT_KEYS: Record<string, keyof SubjectName> = {
   CN: 'commonName',
-  '2.5.4.3': 'commonName',
+  [OID.commonName]: 'commonName',
   O: 'organization',
-  '2.5.4.10': 'organization',
+  [OID.organizationName]: 'organization',
   OU: 'organizationalUnit',
-  '2.5.4.11': 'organizationalUnit',
+  [OID.organizationalUnitName]: 'organizationalUnit',
   C: 'country',
-  '2.5.4.6': 'country',
+  [OID.countryName]: 'country',
 };
 
 /** The SCEP payload's Subject ([[["O","x"]],[["CN","y"]]]) as a SubjectName; unsupported attributes are left out. */

@@ -17,10 +17,18 @@ import { createLogger } from '../../src/platform/logger.js';
 import { buildPkcsReq, caCaps, parseCertRep, type BuildPkiRequestOptions, type CertRep } from '../../src/lib/scep/index.js';
 import { registerScepRoutes } from '../../src/scep/routes.js';
 import { readCertsOnly } from '../../src/lib/scep/signed-data.js';
-import { canSignCms, certificateFingerprint, hashChallenge, ScepService } from '../../src/scep/service.js';
+import { hashChallenge, ScepService } from '../../src/scep/service.js';
+import { certificateFingerprint } from '../../src/certificates/index.js';
 import { CertificateAuthority } from '../../src/signing/identity.js';
 import { SigningService } from '../../src/signing/service.js';
-import { basicConstraintsExtension, buildCertificate, encodeName, keyUsageExtension, randomSerialNumber } from '../../src/lib/pki/x509.js';
+import {
+  basicConstraintsExtension,
+  buildCertificate,
+  canSignCms,
+  encodeName,
+  keyUsageExtension,
+  randomSerialNumber,
+} from '../../src/lib/pki/x509.js';
 import { adminPassword, rawBody, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 
 const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../fixtures/scep/${name}`, import.meta.url)));
@@ -136,7 +144,13 @@ describe('GetCACaps and GetCACert', () => {
     expect(ext).toContain('Digital Signature, Key Encipherment');
     expect(t.services.scep.signerCertificate.raw.equals(ra!.raw)).toBe(true);
     // A new service on the same CA (a restart) derives the identical RA certificate
-    const restarted = new ScepService(t.services.db, t.services.signing, 'http://mockiron.test', createLogger('silent'));
+    const restarted = new ScepService(
+      t.services.db,
+      t.services.signing,
+      t.services.certificates,
+      'http://mockiron.test',
+      createLogger('silent'),
+    );
     expect(restarted.getCaCert().body.equals(res.body as Buffer)).toBe(true);
   });
 
@@ -157,7 +171,7 @@ describe('GetCACaps and GetCACert', () => {
     expect(canSignCms(ca.certificate)).toBe(true);
     expect(canSignCms(caCert)).toBe(false);
     const signing = new SigningService(t.services.signing.identity, ca);
-    const scep = new ScepService(t.services.db, signing, 'http://mockiron.test', createLogger('silent'));
+    const scep = new ScepService(t.services.db, signing, t.services.certificates, 'http://mockiron.test', createLogger('silent'));
     const served = scep.getCaCert();
     expect(served.contentType).toBe('application/x-x509-ca-cert');
     expect(served.body.equals(der)).toBe(true);
@@ -344,7 +358,7 @@ describe('RenewalReq and GetCertInitial', () => {
     const row = await t.services.db.deviceCertificate.findUniqueOrThrow({ where: { fingerprintSha256: certificateFingerprint(renewed) } });
     expect(row.deviceRef).toBe(deviceId);
     // The renewed certificate stays valid until it expires
-    expect((await t.services.scep.deviceForCertificate(oldCert.fingerprint256))?.revoked).toBe(false);
+    expect((await t.services.certificates.deviceForCertificate(oldCert.fingerprint256))?.revoked).toBe(false);
   });
 
   it('refuses a RenewalReq signed by a certificate the CA did not issue (badCertId)', async () => {
@@ -368,9 +382,9 @@ describe('RenewalReq and GetCertInitial', () => {
   });
 
   it('refuses renewal and polling once the device certificates are revoked', async () => {
-    const revoked = await t.services.db.$transaction((tx) => t.services.scep.revokeDeviceCertificates(tx, deviceId, 'test retire'));
+    const revoked = await t.services.db.$transaction((tx) => t.services.certificates.revokeDeviceCertificates(tx, deviceId, 'test retire'));
     expect(revoked.revoked).toContain(original.rep.certificates[0]!.serialNumber.toUpperCase());
-    const owner = await t.services.scep.deviceForCertificate(original.rep.certificates[0]!.fingerprint256);
+    const owner = await t.services.certificates.deviceForCertificate(original.rep.certificates[0]!.fingerprint256);
     expect(owner).toMatchObject({ deviceRef: deviceId, revoked: true });
     const renewal = await exchange({
       messageType: 'RenewalReq',
@@ -386,7 +400,9 @@ describe('RenewalReq and GetCertInitial', () => {
     });
     expect(poll.rep).toMatchObject({ status: 'FAILURE', failInfo: 'badCertId' });
     // Nothing left to revoke the second time
-    expect((await t.services.db.$transaction((tx) => t.services.scep.revokeDeviceCertificates(tx, deviceId, 'again'))).revoked).toEqual([]);
+    expect(
+      (await t.services.db.$transaction((tx) => t.services.certificates.revokeDeviceCertificates(tx, deviceId, 'again'))).revoked,
+    ).toEqual([]);
   });
 });
 
@@ -432,15 +448,15 @@ describe('service API for enrollment and MDM', () => {
 
   it('records PKCS#12 certificates and finds owners by fingerprint in either notation', async () => {
     const issued = t.services.signing.ca!.issueKeyAndCertificate({ subject: { commonName: 'p12-device' }, profile: 'device' });
-    await t.services.scep.recordCertificate(t.services.db, { certificate: issued.certificate, deviceRef: null, source: 'pkcs12' });
+    await t.services.certificates.recordCertificate(t.services.db, { certificate: issued.certificate, deviceRef: null, source: 'pkcs12' });
     const hex = certificateFingerprint(issued.certificate);
-    expect(await t.services.scep.deviceForCertificate(hex)).toMatchObject({ deviceRef: null, revoked: false });
-    expect(await t.services.scep.deviceForCertificate(issued.certificate.fingerprint256)).toMatchObject({ deviceRef: null });
-    expect(await t.services.scep.deviceForCertificate('00'.repeat(32))).toBeNull();
+    expect(await t.services.certificates.deviceForCertificate(hex)).toMatchObject({ deviceRef: null, revoked: false });
+    expect(await t.services.certificates.deviceForCertificate(issued.certificate.fingerprint256)).toMatchObject({ deviceRef: null });
+    expect(await t.services.certificates.deviceForCertificate('00'.repeat(32))).toBeNull();
     // An unbound certificate binds once, to the first device that authenticates with it
-    expect(await t.services.scep.bindCertificate(issued.certificate.fingerprint256, deviceId)).toBe(true);
-    expect(await t.services.scep.bindCertificate(hex, deviceId + 1000)).toBe(false);
-    expect((await t.services.scep.deviceForCertificate(hex))?.deviceRef).toBe(deviceId);
+    expect(await t.services.certificates.bindCertificate(issued.certificate.fingerprint256, deviceId)).toBe(true);
+    expect(await t.services.certificates.bindCertificate(hex, deviceId + 1000)).toBe(false);
+    expect((await t.services.certificates.deviceForCertificate(hex))?.deviceRef).toBe(deviceId);
   });
 });
 
@@ -453,7 +469,13 @@ describe('logging', () => {
         done();
       },
     });
-    const scep = new ScepService(t.services.db, t.services.signing, 'http://mockiron.test', createLogger('info', sink));
+    const scep = new ScepService(
+      t.services.db,
+      t.services.signing,
+      t.services.certificates,
+      'http://mockiron.test',
+      createLogger('info', sink),
+    );
     const app = deviceApp(scep);
     const key = rsaKey();
     const { challenge } = await mint();
@@ -481,7 +503,9 @@ function deviceApp(scep: ScepService) {
 describe('without the CA key (imported signing identity)', () => {
   it('answers every SCEP operation with a 503 saying why', async () => {
     const imported = new SigningService(t.services.signing.identity, undefined);
-    const app = deviceApp(new ScepService(t.services.db, imported, 'http://mockiron.test', createLogger('silent')));
+    const app = deviceApp(
+      new ScepService(t.services.db, imported, t.services.certificates, 'http://mockiron.test', createLogger('silent')),
+    );
     for (const url of ['/scep?operation=GetCACaps', '/scep?operation=GetCACert', '/scep?operation=PKIOperation&message=AAAA']) {
       const res = await supertest(app).get(url);
       expect(res.status, url).toBe(503);
@@ -523,7 +547,7 @@ describe('admin API', () => {
     const revoke = await t.admin.post(`${api}/certificates/${cert.serialNumber}/revoke`);
     expect(revoke.status).toBe(200);
     expect(revoke.body.results).toMatchObject({ serialNumber: cert.serialNumber.toUpperCase(), revoked: true, deviceUuid });
-    expect((await t.services.scep.deviceForCertificate(cert.fingerprint256))?.revoked).toBe(true);
+    expect((await t.services.certificates.deviceForCertificate(cert.fingerprint256))?.revoked).toBe(true);
     expect((await t.admin.post(`${api}/certificates/ABCDEF0123/revoke`)).status).toBe(404);
 
     // The CRL (public) lists it; openssl verifies the CRL and then refuses the certificate
@@ -568,7 +592,7 @@ describe('admin API', () => {
     expect(free.status).toBe(201);
     const issued = await exchange({ challengePassword: free.body.results.challenge });
     expect(issued.rep.status).toBe('SUCCESS');
-    expect((await t.services.scep.deviceForCertificate(issued.rep.certificates[0]!.fingerprint256))?.deviceRef).toBeNull();
+    expect((await t.services.certificates.deviceForCertificate(issued.rep.certificates[0]!.fingerprint256))?.deviceRef).toBeNull();
 
     expect((await t.admin.post(`${api}/challenges`).send({ ttlMinutes: 0 })).status).toBe(400);
     expect((await t.admin.post(`${api}/challenges`).send({ ttlMinutes: 10_081 })).status).toBe(400);

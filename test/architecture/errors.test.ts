@@ -9,18 +9,6 @@ import { describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const API_ERROR_MODULE = 'src/platform/http/errors.ts';
 
-/**
- * Modules still throwing ApiError because other engineers are rewriting them in parallel
- * (issue #14, step 3): they keep working because the HTTP edge renders both. Empty this list
- * once those branches are merged and converted.
- */
-const ALLOWLIST: readonly string[] = [
-  'src/mdm/', // MDM seams split (branch a-mdm)
-  'src/anyconnect/', // AnyConnect CRUD helper (branch d-anyconnect)
-  'src/scep/service.ts', // certificate registry carved out of scep (branch b-pki)
-  'src/certificates/', // the new registry, born from src/scep/service.ts (branch b-pki)
-];
-
 /** One import of ApiError: which module, and the names it imports from the HTTP errors module. */
 interface ApiErrorImport {
   from: string;
@@ -58,12 +46,7 @@ function apiErrorImports(): ApiErrorImport[] {
 }
 
 function mayImportApiError(file: string): boolean {
-  return (
-    file.startsWith('src/platform/http/') ||
-    file.startsWith('src/app/') ||
-    /^src\/[^/]+\/routes\.ts$/.test(file) ||
-    ALLOWLIST.some((allowed) => file === allowed || (allowed.endsWith('/') && file.startsWith(allowed)))
-  );
+  return file.startsWith('src/platform/http/') || file.startsWith('src/app/') || /^src\/[^/]+\/routes\.ts$/.test(file);
 }
 
 function violations(imports: ApiErrorImport[]): string[] {
@@ -81,7 +64,7 @@ describe('one error model', () => {
     expect(importers).toContain('src/platform/http/route.ts');
   });
 
-  it('holds on src/: only the HTTP kit, the app and route modules (and the allowlist) import ApiError', () => {
+  it('holds on src/: only the HTTP kit, the app and route modules import ApiError', () => {
     expect(violations(real)).toEqual([]);
   });
 
@@ -118,7 +101,6 @@ describe('one error model', () => {
   it.each<[string, ApiErrorImport]>([
     ['a route module', { from: 'src/vpn/routes.ts', names: ['ApiError'] }],
     ['the HTTP kit', { from: 'src/platform/http/pagination.ts', names: ['ApiError'] }],
-    ['an allowlisted module', { from: 'src/mdm/actions.ts', names: ['ApiError'] }],
   ])('lets the edges import it: %s', (_name, planted) => {
     expect(violations([...real, planted])).toEqual([]);
   });

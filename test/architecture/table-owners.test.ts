@@ -13,6 +13,7 @@ const owners = [
   { delegate: 'device', table: 'Device', owner: 'src/devices/store.ts' },
   { delegate: 'mdmCommand', table: 'MdmCommand', owner: 'src/mdm/store.ts' },
   { delegate: 'pushRecord', table: 'PushRecord', owner: 'src/mdm/store.ts' },
+  { delegate: 'deviceCertificate', table: 'DeviceCertificate', owner: 'src/certificates/store.ts' },
 ];
 
 const delegateMethods =
@@ -89,7 +90,7 @@ describe('table owners', () => {
 
   it('does not mistake other tables or plain words for the Device table', () => {
     const innocent = [
-      'await tx.deviceCertificate.count({ where: { deviceRef } });',
+      'await tx.deviceLabel.count({ where: { deviceRef } });',
       'await tx.$queryRawUnsafe(`SELECT * FROM "DeviceLabel"`);',
       'const device = row.device; device.update = 1;',
       "logger.info('update Device records from the directory');",

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { certificateFingerprint } from '../../src/scep/service.js';
+import { certificateFingerprint } from '../../src/certificates/index.js';
 import { removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 
 const run = promisify(execFile);

@@ -5,7 +5,7 @@
 // everything it can read; this module only reads the raw fields it cannot expose (issuer and
 // subject Name bytes, serial bytes, key identifiers), which CMS needs byte-exact.
 
-import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes, sign, type KeyObject, type X509Certificate } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { children, content, der, expectTag, parseDer, raw, readOctetString, readOid, readTime, TAG, type DerNode } from './der.js';
 import { ECDSA_SIGNATURE_OID_FOR_HASH, OID, RSA_SIGNATURE_OID_FOR_HASH, type HashName } from './oids.js';
@@ -269,4 +269,24 @@ export function derToPem(derBytes: Buffer, label = 'CERTIFICATE'): string {
 /** Splits a PEM bundle into its CERTIFICATE blocks (other blocks are ignored). */
 export function splitPemCertificates(pem: string): string[] {
   return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)?.map((b) => `${b}\n`) ?? [];
+}
+
+/**
+ * Whether OpenSSL-based clients (certmonger's PKCS7_verify, smime_sign purpose) accept CMS
+ * signed by this certificate: a keyUsage, if present, must allow digitalSignature, and an
+ * extendedKeyUsage, if present, must allow emailProtection.
+ */
+export function canSignCms(certificate: X509Certificate): boolean {
+  const eku = certificate.keyUsage; // node reports the extendedKeyUsage OIDs here
+  if (eku && !eku.includes(OID.emailProtection) && !eku.includes(OID.anyExtendedKeyUsage)) return false;
+  const tbs = children(parseDer(certificate.raw))[0]!;
+  const extensions = children(tbs).find((node) => node.tag === 0xa3);
+  if (!extensions) return true;
+  for (const extension of children(expectTag(children(extensions)[0], TAG.SEQUENCE, 'Extensions'))) {
+    const parts = children(extension);
+    if (readOid(parts[0]!) !== OID.keyUsage) continue;
+    const bits = content(parseDer(readOctetString(parts[parts.length - 1]!)));
+    return bits.length > 1 && (bits[1]! & 0x80) !== 0; // bit 0: digitalSignature
+  }
+  return true;
 }

@@ -15,7 +15,7 @@ import {
 } from '../pki/x509.js';
 import { SCEP_OID, type ContentEncryption, type FailInfo, type PkiStatus, type RequestMessageType } from './constants.js';
 import { buildCsr } from './csr.js';
-import { buildEnvelopedData, openEnvelopedData } from './enveloped-data.js';
+import { buildEnvelopedData, openEnvelopedData } from '../pki/enveloped-data.js';
 import { ScepMessageError } from './errors.js';
 import {
   readCertsOnly,

@@ -21,7 +21,7 @@ import {
 import { ECDSA_SIGNATURE_OIDS, OID, RSA_PKCS1_SIGNATURE_OIDS, type HashName } from '../pki/oids.js';
 import { certificateSignatureAlgorithm, encodeName, subjectAltNameExtension, type SubjectName } from '../pki/x509.js';
 import { isPrintableString, SCEP_OID } from './constants.js';
-import { readAnyString, readName, type NameAttribute, type SubjectFields } from './names.js';
+import { readAnyString, readName, type NameAttribute, type SubjectFields } from '../pki/names.js';
 import { ownReason } from './errors.js';
 
 export interface BuildCsrOptions {

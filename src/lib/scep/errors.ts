@@ -1,4 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
+import { ownReason as pkiOwnReason } from '../pki/errors.js';
 import { isPrintableString, type FailInfo, type MessageTypeName } from './constants.js';
 
 /** What could be read from a request before it was rejected: enough, ideally, to answer with a CertRep FAILURE. */
@@ -44,13 +45,10 @@ export class ScepMessageError extends Error {
   }
 }
 
-/** The codec's own error types: their messages are our words. */
-const OWN_ERROR_NAMES: ReadonlySet<string> = new Set(['DerError', 'CsrError', 'EnvelopeError', 'SignedMessageError', 'ScepMessageError']);
+/** The SCEP codec's own error types, besides the PKI codecs' (DER, CMS, EnvelopedData). */
+const SCEP_ERROR_NAMES: ReadonlySet<string> = new Set(['CsrError', 'SignedMessageError', 'ScepMessageError']);
 
-/**
- * The reason to pass on (a log line, a CertRep's failInfoText, an HTTP answer): an error of our
- * own says it itself; anything else (OpenSSL via node:crypto, an engine error) is not repeated.
- */
+/** ownReason of src/lib/pki, knowing SCEP's error types too. */
 export function ownReason(err: unknown, otherwise = 'unreadable'): string {
-  return err instanceof Error && OWN_ERROR_NAMES.has(err.name) ? err.message : otherwise;
+  return pkiOwnReason(err, otherwise, SCEP_ERROR_NAMES);
 }

@@ -2,8 +2,8 @@
 export * from './constants.js';
 export { ScepMessageError, type RecoveredRequestFields } from './errors.js';
 export { buildCsr, parseCsr, CsrError, type BuildCsrOptions, type CsrExtension, type ParsedCsr } from './csr.js';
-export type { NameAttribute, ReadName, SubjectFields } from './names.js';
-export type { KeyEncryption } from './enveloped-data.js';
+export type { NameAttribute, ReadName, SubjectFields } from '../pki/names.js';
+export type { KeyEncryption } from '../pki/enveloped-data.js';
 export type { ScepSigner } from './signed-data.js';
 export {
   buildCertRep,
@@ -27,3 +27,4 @@ export {
   type CertRep,
   type ParseCertRepOptions,
 } from './client.js';
+export { scepRaCertificate } from './ra-certificate.js';

@@ -17,9 +17,9 @@ import {
   type RequestMessageType,
 } from './constants.js';
 import { CsrError, parseCsr, type ParsedCsr } from './csr.js';
-import { buildEnvelopedData, EnvelopeError, openEnvelopedData, type KeyEncryption } from './enveloped-data.js';
+import { buildEnvelopedData, EnvelopeError, openEnvelopedData, type KeyEncryption } from '../pki/enveloped-data.js';
 import { ownReason, ScepMessageError, type RecoveredRequestFields } from './errors.js';
-import { readName, type ReadName } from './names.js';
+import { readName, type ReadName } from '../pki/names.js';
 import {
   certsOnlySignedData,
   readMessageType,

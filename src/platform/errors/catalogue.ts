@@ -102,6 +102,8 @@ export const errorCatalogue = {
   'profile.certificateAuth': ours('conflict', 'profile.certificateAuth'),
   'profile.noVpn': ours('not-found', 'profile.noVpn'),
   'scep.unavailable': ours('unavailable', 'scep.unavailable'),
+  // an admin asks for a challenge while SCEP cannot issue: a 409 under Core's form, as always
+  'scep.challengeUnavailable': legacy('conflict', 'scep.unavailable'),
   'secrets.undecryptable': ours('internal', 'secrets.undecryptable'),
   // OTA enrollment: device endpoints answer these in plain text (the key is for logs and docs)
   'enrollment.invitationUnknown': ours('not-found', 'enrollment.invitationUnknown'),

@@ -293,7 +293,7 @@ export function mdmOnMemory(options: { apps?: ResolvedPolicy['apps'] } = {}) {
     changes: new ChangeCounter(),
     logger: createLogger('silent'),
     secrets,
-    stores: { devices, commands, pushes, identities: certificates, audit },
+    stores: { devices, commands, pushes, audit },
   });
 
   /** A certificate issued for `deviceRef` (null: minted without a device, bound on Authenticate). */

@@ -12,7 +12,7 @@ import {
   selfSignedCertificate,
   type FailInfo,
 } from '../../../src/lib/scep/index.js';
-import { buildEnvelopedData } from '../../../src/lib/scep/enveloped-data.js';
+import { buildEnvelopedData } from '../../../src/lib/pki/enveloped-data.js';
 import { certsOnlySignedData, signScepMessage } from '../../../src/lib/scep/signed-data.js';
 import { der } from '../../../src/lib/pki/der.js';
 import { createTestPki, rsaKey, scepFixture, type TestPki } from './helpers.js';

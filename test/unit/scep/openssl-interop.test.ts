@@ -11,7 +11,7 @@ import {
   parsePkiMessage,
   type ContentEncryption,
 } from '../../../src/lib/scep/index.js';
-import { openEnvelopedData } from '../../../src/lib/scep/enveloped-data.js';
+import { openEnvelopedData } from '../../../src/lib/pki/enveloped-data.js';
 import { readCertsOnly } from '../../../src/lib/scep/signed-data.js';
 import { certPem, createTestPki, keyPem, openssl, rsaKey, type OpenSsl, type TestPki } from './helpers.js';
 

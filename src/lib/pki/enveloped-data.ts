@@ -1,4 +1,4 @@
-// CMS EnvelopedData (RFC 5652 §6) with RSA key transport, as SCEP's pkcsPKIEnvelope uses it.
+// CMS EnvelopedData (RFC 5652 §6) with RSA key transport: the one codec (SCEP's pkcsPKIEnvelope uses it).
 //
 // Why not forge.pkcs7: its RSA is pure JS (slow), and node:crypto covers every cipher. Node 20
 // refuses RSA_PKCS1_PADDING in privateDecrypt (CVE-2023-46809, the Marvin attack), yet
@@ -31,12 +31,32 @@ import {
   tlv,
   TAG,
   type DerNode,
-} from '../pki/der.js';
-import { DIGEST_OID_TO_HASH, OID, type HashName } from '../pki/oids.js';
-import { readCertificateFields } from '../pki/x509.js';
-import { CONTENT_ENCRYPTION, contentEncryptionForOid, SCEP_OID, type ContentEncryption } from './constants.js';
-import { readName } from './names.js';
+} from './der.js';
 import { ownReason } from './errors.js';
+import { readName } from './names.js';
+import { DIGEST_OID_TO_HASH, OID, type HashName } from './oids.js';
+import { readCertificateFields } from './x509.js';
+
+export type ContentEncryption = 'aes128' | 'aes192' | 'aes256' | 'des3';
+
+export interface ContentEncryptionSpec {
+  readonly oid: string;
+  /** node:crypto cipher name. */
+  readonly cipher: string;
+  readonly keyLength: number;
+  readonly ivLength: number;
+}
+
+export const CONTENT_ENCRYPTION: Readonly<Record<ContentEncryption, ContentEncryptionSpec>> = {
+  aes128: { oid: OID.aes128Cbc, cipher: 'aes-128-cbc', keyLength: 16, ivLength: 16 },
+  aes192: { oid: OID.aes192Cbc, cipher: 'aes-192-cbc', keyLength: 24, ivLength: 16 },
+  aes256: { oid: OID.aes256Cbc, cipher: 'aes-256-cbc', keyLength: 32, ivLength: 16 },
+  des3: { oid: OID.desEde3Cbc, cipher: 'des-ede3-cbc', keyLength: 24, ivLength: 8 },
+};
+
+export function contentEncryptionForOid(oid: string): ContentEncryption | undefined {
+  return (Object.keys(CONTENT_ENCRYPTION) as ContentEncryption[]).find((name) => CONTENT_ENCRYPTION[name].oid === oid);
+}
 
 export type KeyEncryption = 'rsaes-pkcs1-v1_5' | `rsaes-oaep-${HashName}`;
 
@@ -76,7 +96,7 @@ export function buildEnvelopedData(plaintext: Buffer, recipient: X509Certificate
     der.implicitPrimitive(0, ciphertext),
   );
   const envelopedData = der.sequence(der.smallInteger(0), der.setOf(recipientInfo), encryptedContentInfo);
-  return der.sequence(der.oid(SCEP_OID.envelopedData), der.explicit(0, envelopedData));
+  return der.sequence(der.oid(OID.envelopedData), der.explicit(0, envelopedData));
 }
 
 export interface EnvelopeRecipient {
@@ -131,7 +151,7 @@ function keyTransport(algorithm: DerNode): KeyTransport {
   const [oidNode, parameters] = children(expectTag(algorithm, TAG.SEQUENCE, 'keyEncryptionAlgorithm'));
   const oid = readOid(oidNode!);
   if (oid === OID.rsaEncryption) return { kind: 'rsaes-pkcs1-v1_5' };
-  if (oid === SCEP_OID.rsaesOaep) {
+  if (oid === OID.rsaesOaep) {
     // RSAES-OAEP-params (RFC 4055): SHA-1 and MGF1-SHA-1 by default, empty label
     let hash: HashName = 'sha1';
     let mgfHash: HashName = 'sha1';
@@ -218,7 +238,7 @@ export function openEnvelopedData(envelope: Buffer, recipients: readonly Envelop
   try {
     const contentInfo = children(expectTag(parseDer(envelope), TAG.SEQUENCE, 'ContentInfo'));
     const contentType = readOid(contentInfo[0]!);
-    if (contentType !== SCEP_OID.envelopedData) throw new DerError(`content type is ${contentType}, not envelopedData`);
+    if (contentType !== OID.envelopedData) throw new DerError(`content type is ${contentType}, not envelopedData`);
     const [envelopedData] = children(expectTag(contentInfo[1], 0xa0, 'ContentInfo content'));
     const fields = children(expectTag(envelopedData, TAG.SEQUENCE, 'EnvelopedData'));
     readSmallInteger(fields[0]!);

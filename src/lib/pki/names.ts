@@ -1,6 +1,7 @@
 // Reading X.500 Names and ASN.1 character strings from DER (for CSR subjects, recipients, logs).
 
-import { children, content, DerError, expectTag, readOid, TAG, type DerNode } from '../pki/der.js';
+import { children, content, DerError, expectTag, readOid, TAG, type DerNode } from './der.js';
+import { NAME_ATTRIBUTE_SHORT_NAMES } from './oids.js';
 
 const T61_STRING = 0x14;
 const UNIVERSAL_STRING = 0x1c;
@@ -31,19 +32,6 @@ export function readAnyString(node: DerNode): string {
       throw new DerError(`expected a character string, found tag 0x${node.tag.toString(16)}`);
   }
 }
-
-const SHORT_NAMES: Readonly<Record<string, string>> = {
-  '2.5.4.3': 'CN',
-  '2.5.4.5': 'serialNumber',
-  '2.5.4.6': 'C',
-  '2.5.4.7': 'L',
-  '2.5.4.8': 'ST',
-  '2.5.4.10': 'O',
-  '2.5.4.11': 'OU',
-  '0.9.2342.19200300.100.1.1': 'UID',
-  '0.9.2342.19200300.100.1.25': 'DC',
-  '1.2.840.113549.1.9.1': 'emailAddress',
-};
 
 export interface NameAttribute {
   oid: string;
@@ -83,7 +71,7 @@ export function readName(node: DerNode): ReadName {
       } catch {
         text = `#${content(value).toString('hex')}`; // RFC 4514 style for non-string values
       }
-      attributes.push({ oid, shortName: SHORT_NAMES[oid], value: text });
+      attributes.push({ oid, shortName: NAME_ATTRIBUTE_SHORT_NAMES[oid], value: text });
     }
   }
   const first = (shortName: string) => attributes.find((a) => a.shortName === shortName)?.value;

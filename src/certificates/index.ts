@@ -1,0 +1,11 @@
+// What other capabilities may use of the device-certificate registry.
+export { certificateFingerprint, normalizeFingerprint } from './fingerprints.js';
+export {
+  CertificateRegistry,
+  certificateView,
+  ScepUnavailableError,
+  scepUnavailableReason,
+  type CertificateOwner,
+  type CertificateSource,
+  type RecordCertificateInput,
+} from './service.js';
