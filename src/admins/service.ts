@@ -2,7 +2,7 @@
 import { requireRead, requireWrite, type Actor, type Role } from '../platform/auth/actor.js';
 import { LoginLockout } from '../platform/auth/lockout.js';
 import { generatePassword, hashPassword, verifyPassword } from '../platform/auth/passwords.js';
-import { recordAudit } from '../audit/store.js';
+import { recordAudit } from '../audit/index.js';
 import type { Db } from '../platform/db/client.js';
 import { DomainError } from '../platform/errors/index.js';
 import type { CredentialChecker } from '../platform/http/basic-auth.js';

@@ -4,11 +4,11 @@
 // this layer adds storage, authorization, referential rules, transactions and the audit trail. The
 // four named objects share one CRUD helper (src/platform/db/crud.ts, definitions in resources.ts).
 import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
-import { recordAudit } from '../audit/store.js';
+import { recordAudit } from '../audit/index.js';
 import type { Db, DbTx } from '../platform/db/client.js';
 import { CrudResource } from '../platform/db/crud.js';
 import { DomainError } from '../platform/errors/index.js';
-import type { PolicyService, ResolvedPolicy } from '../policy/service.js';
+import type { PolicyService, ResolvedPolicy } from '../policy/index.js';
 import { DEFAULT_PERAPP_DESCRIPTION } from '../lib/anyconnect/headend.js';
 import {
   AsaCliParseError,

@@ -1,11 +1,11 @@
 // The iOS app catalog. Apps reach devices through labels; an app can also name its per-app
 // VPN explicitly (perAppVpnConfigId).
 import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
-import { recordAudit } from '../audit/store.js';
+import { recordAudit } from '../audit/index.js';
 import type { Db, DbTx } from '../platform/db/client.js';
 import { DomainError } from '../platform/errors/index.js';
-import { labelStore } from '../labels/store.js';
-import { vpnStore } from '../vpn/store.js';
+import { labelStore } from '../labels/index.js';
+import { vpnStore } from '../vpn/index.js';
 import { appStore } from './store.js';
 
 export interface AppInput {

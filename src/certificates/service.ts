@@ -2,13 +2,13 @@
 // PKCS#12), who owns it, binding and revocation, and the CRL. SCEP records what it issues here,
 // enrollment records PKCS#12 identities, and MDM maps a request's signer certificate to a device.
 import type { X509Certificate } from 'node:crypto';
-import { recordAudit } from '../audit/store.js';
+import { recordAudit } from '../audit/index.js';
 import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
 import type { Db, DbTx } from '../platform/db/client.js';
 import { DomainError } from '../platform/errors/index.js';
 import type { Logger } from '../platform/logger.js';
-import type { CertificateAuthority } from '../signing/identity.js';
-import type { SigningService } from '../signing/service.js';
+import type { CertificateAuthority } from '../signing/index.js';
+import type { SigningService } from '../signing/index.js';
 import { certificateFingerprint, normalizeFingerprint } from './fingerprints.js';
 import { certificateStore } from './store.js';
 

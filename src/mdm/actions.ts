@@ -1,7 +1,7 @@
 // Admin actions on devices (MobileIron's v2 device actions), the raw command queue for QA, and
 // the admin's views of a device's queue and pushes.
-import type { DeviceRow } from '../devices/fields.js';
-import { enrollmentProfileIdentifier } from '../enrollment/service.js';
+import type { DeviceRow } from '../devices/index.js';
+import { enrollmentProfileIdentifier } from '../enrollment/index.js';
 import { yieldToEventLoop } from '../lib/slices.js';
 import {
   clearPasscodeCommand,

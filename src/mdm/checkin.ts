@@ -2,7 +2,7 @@
 // TokenUpdate, CheckOut, and the messages we know but do not implement. Dispatch on the message
 // kind goes through a table. The answer is a domain outcome (src/mdm/outcomes.ts).
 import { randomUUID } from 'node:crypto';
-import type { DeviceRow } from '../devices/fields.js';
+import type { DeviceRow } from '../devices/index.js';
 import { decodeCheckin, MdmProtocolError, type CheckinMessage } from '../lib/mdm-protocol/index.js';
 import { plistLimitsForBody } from '../lib/plist/index.js';
 import type { Db } from '../platform/db/client.js';

@@ -2,9 +2,9 @@
 // (in the manner of NanoMDM's storage interfaces). The Prisma implementations are in store.ts;
 // unit tests use in-memory ones. Every operation takes the caller's transaction (or the client)
 // first, so a part composes several of them in one transaction.
-import type { AuditEntry } from '../audit/store.js';
-import type { DeviceRow } from '../devices/fields.js';
-import type { ReportedFacts } from '../devices/store.js';
+import type { AuditEntry } from '../audit/index.js';
+import type { DeviceRow } from '../devices/index.js';
+import type { ReportedFacts } from '../devices/index.js';
 import type { DbTx } from '../platform/db/client.js';
 import type { PushTarget } from './push.js';
 

@@ -2,8 +2,8 @@
 // command, or that it is Idle, and gets its next command. What a result teaches about the
 // device (its facts, what it holds, that it was wiped or left) is applied in the same
 // transaction as the result itself.
-import type { DeviceRow } from '../devices/fields.js';
-import { enrollmentProfileIdentifier } from '../enrollment/service.js';
+import type { DeviceRow } from '../devices/index.js';
+import { enrollmentProfileIdentifier } from '../enrollment/index.js';
 import { yieldToEventLoop } from '../lib/slices.js';
 import {
   IdlePollDecoder,
@@ -17,7 +17,7 @@ import { PlistWriteError, plistLimitsForBody, toXmlPlist } from '../lib/plist/in
 import type { Db, DbTx } from '../platform/db/client.js';
 import { DEVICE_BODY_LIMITS } from '../platform/http/device-limits.js';
 import type { Logger } from '../platform/logger.js';
-import { vpnProfileIdentifier } from '../profiles/service.js';
+import { vpnProfileIdentifier } from '../profiles/index.js';
 import { deviceRowOf } from './checkin.js';
 import type { DeviceAuthenticator, RequestHeaders } from './device-auth.js';
 import { echo, nextCommand, rejected, type DeviceOutcome } from './outcomes.js';

@@ -7,10 +7,10 @@
 import type { ChangeCounter } from '../platform/db/changes.js';
 import type { Db } from '../platform/db/client.js';
 import type { Logger } from '../platform/logger.js';
-import type { PolicyService } from '../policy/service.js';
-import type { DeviceProfileService } from '../profiles/service.js';
+import type { PolicyService } from '../policy/index.js';
+import type { DeviceProfileService } from '../profiles/index.js';
 import { SEALED_PREFIX, type SecretBox } from '../platform/secrets/box.js';
-import type { SigningService } from '../signing/service.js';
+import type { SigningService } from '../signing/index.js';
 import { MdmActions } from './actions.js';
 import { Checkin } from './checkin.js';
 import { DeviceAuthenticator } from './device-auth.js';

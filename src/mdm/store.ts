@@ -1,7 +1,7 @@
 // The Prisma implementations of the MDM ports (src/mdm/ports.ts). Device rows go through their
 // one owner, the devices store; the commands and push records tables are MDM's own.
-import { recordAudit } from '../audit/store.js';
-import { deviceStore } from '../devices/store.js';
+import { recordAudit } from '../audit/index.js';
+import { deviceStore } from '../devices/index.js';
 import { pendingCommandStatuses } from '../lib/mdm-reconcile/index.js';
 import type { AuditTrail, CommandRecords, DeviceRecords, PushRecords } from './ports.js';
 

@@ -2,11 +2,11 @@
 // it through them, and the per-app VPN each app is bound to (rules in rules.ts).
 import { requireRead, type Actor } from '../platform/auth/actor.js';
 import type { Db, DbTx } from '../platform/db/client.js';
-import type { DeviceRow } from '../devices/fields.js';
-import { deviceStore } from '../devices/store.js';
+import type { DeviceRow } from '../devices/index.js';
+import { deviceStore } from '../devices/index.js';
 import { DomainError } from '../platform/errors/index.js';
-import type { LabelService } from '../labels/service.js';
-import { vpnSpec, type VpnRow } from '../vpn/service.js';
+import type { LabelService } from '../labels/index.js';
+import { vpnSpec, type VpnRow } from '../vpn/index.js';
 import { computePolicy, type DevicePolicy } from '../lib/policy/rules.js';
 import { policyStore } from './store.js';
 

@@ -3,3 +3,4 @@
 export { loadProfileSchemas, VENDORED_PROFILE_SCHEMA_DIR } from './schema-loader.js';
 export { ProfileReadError, readProfileBytes, type ReadProfile } from './read-profile.js';
 export { SignedContentError, extractSignedContent, type SignedContent } from './signed-content.js';
+export { type DeviceProfileService, vpnProfileIdentifier } from './service.js';

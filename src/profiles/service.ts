@@ -3,10 +3,10 @@
 import { requireRead, type Actor } from '../platform/auth/actor.js';
 import type { ChangeCounter } from '../platform/db/changes.js';
 import { DomainError } from '../platform/errors/index.js';
-import type { PolicyService, ResolvedPolicy } from '../policy/service.js';
+import type { PolicyService, ResolvedPolicy } from '../policy/index.js';
 import type { SecretBox } from '../platform/secrets/box.js';
-import { SigningService } from '../signing/service.js';
-import { vpnSpec } from '../vpn/service.js';
+import { SigningService } from '../signing/index.js';
+import { vpnSpec } from '../vpn/index.js';
 import { buildConfigurationProfile, buildVpnProfile, toXml } from '../lib/profiles/profile.js';
 import { uuidV5 } from '../lib/profiles/uuid.js';
 import type { VpnConfigSpec } from '../lib/profiles/vpn-payload.js';

@@ -5,12 +5,12 @@
 // SCEP clients understand.
 import { createHash, createPrivateKey, randomInt, X509Certificate, type KeyObject } from 'node:crypto';
 import { requireWrite, type Actor } from '../platform/auth/actor.js';
-import { recordAudit } from '../audit/store.js';
+import { recordAudit } from '../audit/index.js';
 import type { Db, DbTx } from '../platform/db/client.js';
 import { DomainError } from '../platform/errors/index.js';
 import type { Logger } from '../platform/logger.js';
-import type { CertificateAuthority, SubjectName } from '../signing/identity.js';
-import type { SigningService } from '../signing/service.js';
+import type { CertificateAuthority, SubjectName } from '../signing/index.js';
+import type { SigningService } from '../signing/index.js';
 import { canSignCms } from '../lib/pki/x509.js';
 import {
   buildCertRep,

@@ -1,5 +1,5 @@
 import type { DbTx, Prisma } from '../platform/db/client.js';
-import { deviceStore } from '../devices/store.js';
+import { deviceStore } from '../devices/index.js';
 
 export const scepStore = {
   createChallenge: (tx: DbTx, data: Prisma.ScepChallengeUncheckedCreateInput) => tx.scepChallenge.create({ data }),

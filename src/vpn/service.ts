@@ -2,11 +2,11 @@
 // vpnUuid is minted once at creation and never changes: apps on devices are bound to it.
 import { randomUUID } from 'node:crypto';
 import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
-import { recordAudit } from '../audit/store.js';
+import { recordAudit } from '../audit/index.js';
 import type { Db, DbTx } from '../platform/db/client.js';
 import { SEALED_PREFIX, type SecretBox } from '../platform/secrets/box.js';
 import { DomainError } from '../platform/errors/index.js';
-import { labelStore } from '../labels/store.js';
+import { labelStore } from '../labels/index.js';
 import { vpnStore } from './store.js';
 
 export const connectionTypes = ['ANYCONNECT', 'ANYCONNECT_LEGACY', 'IKEV2', 'IPSEC', 'L2TP', 'CUSTOM_SSL'] as const;

@@ -1,0 +1,2 @@
+// What other capabilities may use of the enrollment capability (the only module they import).
+export { enrollmentProfileIdentifier } from './service.js';
