@@ -8,3 +8,14 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 }
+
+/**
+ * Ends a command with a non-zero exit code after it has said all it had to say: an outcome, not
+ * a failure (e.g. `perapp check` → 3 for "denied"). run() prints nothing more for it.
+ */
+export class CliExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+    this.name = 'CliExit';
+  }
+}
