@@ -19,21 +19,20 @@ beforeAll(async () => {
 afterAll(() => server.close());
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'mockiron-sim-cli-'));
-  delete process.env.MOCKIRON_ADMIN_PASSWORD;
 });
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
 /** exitCode: the code the run ends with when it does not fail with an error (CliExit: an outcome such as a failed fleet). */
-async function simulate(args: string[]): Promise<{ stdout: string; error?: unknown; exitCode?: number }> {
+async function simulate(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; error?: unknown; exitCode?: number }> {
   const program = new Command('mockiron').exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
   let stdout = '';
   const io = {
     stdout: { write: (chunk: string | Uint8Array) => (stdout += chunk.toString()) },
     stderr: { write: () => true },
     readStdin: () => '',
-    env: process.env,
+    env, // the admin password comes from MOCKIRON_ADMIN_PASSWORD only when a test sets it here
   };
   registerSimulatorCommands(program, io);
   try {
@@ -143,16 +142,18 @@ describe('simulate: a run and its status', () => {
 
   it('takes the admin password from MOCKIRON_ADMIN_PASSWORD and prints a text summary with percentiles', async () => {
     server.onEnrolled = undefined;
-    process.env.MOCKIRON_ADMIN_PASSWORD = ADMIN_PASSWORD;
-    const run = await simulate(['--server', server.url, '--devices', '1', '--iterations', '1', '--state', path.join(dir, 'one.json')]);
+    const run = await simulate(['--server', server.url, '--devices', '1', '--iterations', '1', '--state', path.join(dir, 'one.json')], {
+      MOCKIRON_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    });
     expect(run.error).toBeUndefined();
     expect(run.stdout).toMatch(/devices: 1 \(enrolled 1/);
     expect(run.stdout).toMatch(/connect-idle\s+1\s+[\d.]+\s+[\d.]+\s+[\d.]+/);
   });
 
   it('fails the run (exit code 1) when devices cannot enroll', async () => {
-    process.env.MOCKIRON_ADMIN_PASSWORD = 'wrong-password';
-    const run = await simulate(['--server', server.url, '--devices', '1', '--state', path.join(dir, 'bad.json'), '--json']);
+    const run = await simulate(['--server', server.url, '--devices', '1', '--state', path.join(dir, 'bad.json'), '--json'], {
+      MOCKIRON_ADMIN_PASSWORD: 'wrong-password',
+    });
     expect(run.error).toBeUndefined();
     expect(JSON.parse(run.stdout).devices.enrollmentFailures).toBe(1);
     expect(run.exitCode).toBe(1);
