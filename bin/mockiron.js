@@ -8,4 +8,6 @@ if (!existsSync(entry)) {
   process.stderr.write('mockiron: dist/ is missing: run `npm run build` (npm install does it)\n');
   process.exit(1);
 }
-await import(entry.href);
+const { run, processIo } = await import(entry.href);
+// An exit code, not process.exit(): `serve` and `simulate` keep the process alive while they run.
+process.exitCode = await run(process.argv.slice(2), processIo());

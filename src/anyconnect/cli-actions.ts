@@ -3,7 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { stringify as toYaml } from 'yaml';
 import { z } from 'zod';
-import { CliError } from '../platform/cli/errors.js';
+import { CliError, CliExit } from '../platform/cli/errors.js';
+import type { CliIo } from '../platform/cli/io.js';
 import { EXIT_DENIED } from './cli.js';
 import { AsaCliParseError, parseAsaCliWithReport, renderAsaCli } from '../lib/anyconnect/asa-cli.js';
 import { PerAppDecodeError, decodePerAppPolicy, encodePerAppPolicy } from '../lib/anyconnect/codec.js';
@@ -21,8 +22,8 @@ import {
 } from '../lib/anyconnect/types.js';
 import { YamlInputError, type YamlSource, describeIssues, parseYamlSource } from '../lib/anyconnect/yaml-input.js';
 
-function readInput(arg: string): { text: string; name: string } {
-  if (arg === '-') return { text: readFileSync(0, 'utf8'), name: '<stdin>' };
+function readInput(arg: string, io: CliIo): { text: string; name: string } {
+  if (arg === '-') return { text: io.readStdin(), name: '<stdin>' };
   try {
     return { text: readFileSync(arg, 'utf8'), name: arg };
   } catch (err) {
@@ -40,8 +41,8 @@ function parseYaml(text: string, name: string): YamlSource {
   }
 }
 
-function write(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+function write(io: CliIo, text: string): void {
+  io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 /** Validates rules from YAML; a bare list at the top level is accepted, so map `rules[i]` paths onto it for line numbers. */
@@ -63,10 +64,10 @@ function decodeOrFail(blob: string, name: string): ReturnType<typeof decodePerAp
 }
 
 /** `--policy` may be a rules YAML file, a file holding a blob, `-`, or the blob itself. */
-function loadPolicyArgument(arg: string): { policy: PerAppPolicy; from: string } {
+function loadPolicyArgument(arg: string, io: CliIo): { policy: PerAppPolicy; from: string } {
   const isFile = arg === '-' || existsSync(arg);
   if (!isFile && /\.(ya?ml|json)$/i.test(arg)) throw new CliError(`cannot read ${arg}: no such file`);
-  const { text, name } = isFile ? readInput(arg) : { text: arg, name: 'the --policy blob' };
+  const { text, name } = isFile ? readInput(arg, io) : { text: arg, name: 'the --policy blob' };
   if (isFile) {
     let source: YamlSource | undefined;
     try {
@@ -89,12 +90,12 @@ function platformOption(value: string | undefined, fallback?: Platform): Platfor
   return platform;
 }
 
-function printConfigIssues(issues: ConfigIssue[], name: string): void {
-  for (const i of issues) process.stderr.write(`${i.severity}: ${name}: ${i.path}: ${i.message}\n`);
+function printConfigIssues(issues: ConfigIssue[], name: string, io: CliIo): void {
+  for (const i of issues) io.stderr.write(`${i.severity}: ${name}: ${i.path}: ${i.message}\n`);
 }
 
-function loadConfigFile(arg: string): { config: HeadEndConfig; issues: ConfigIssue[]; name: string } {
-  const { text, name } = readInput(arg);
+function loadConfigFile(arg: string, io: CliIo): { config: HeadEndConfig; issues: ConfigIssue[]; name: string } {
+  const { text, name } = readInput(arg, io);
   const source = parseYaml(text, name);
   try {
     const config = normalizeHeadEndConfig(source.data);
@@ -105,11 +106,12 @@ function loadConfigFile(arg: string): { config: HeadEndConfig; issues: ConfigIss
   }
 }
 
-function refuseOnErrors(issues: ConfigIssue[], name: string): void {
+function refuseOnErrors(issues: ConfigIssue[], name: string, io: CliIo): void {
   const errors = issues.filter((i) => i.severity === 'error');
   printConfigIssues(
     issues.filter((i) => i.severity === 'warning'),
     name,
+    io,
   );
   if (errors.length > 0) {
     throw new CliError(
@@ -138,20 +140,20 @@ const sessionFileSchema = z.strictObject({
     .default({}),
 });
 
-export function runPerappEncode(rulesArg: string, opts: { compression: string }): void {
+export function runPerappEncode(rulesArg: string, opts: { compression: string }, io: CliIo): void {
   if (!(COMPRESSIONS as readonly string[]).includes(opts.compression))
     throw new CliError(`--compression must be one of ${COMPRESSIONS.join(', ')}`);
-  const { text, name } = readInput(rulesArg);
+  const { text, name } = readInput(rulesArg, io);
   const policy = policyFromYaml(parseYaml(text, name), name);
-  write(encodePerAppPolicy(policy, { compression: opts.compression as Compression }));
+  write(io, encodePerAppPolicy(policy, { compression: opts.compression as Compression }));
 }
 
-export function runPerappDecode(blobArg: string, opts: { json?: boolean; xml?: boolean }): void {
-  const { text, name } = blobArg === '-' || existsSync(blobArg) ? readInput(blobArg) : { text: blobArg, name: 'the blob' };
+export function runPerappDecode(blobArg: string, opts: { json?: boolean; xml?: boolean }, io: CliIo): void {
+  const { text, name } = blobArg === '-' || existsSync(blobArg) ? readInput(blobArg, io) : { text: blobArg, name: 'the blob' };
   const decoded = decodeOrFail(text, name);
-  if (opts.xml) write(decoded.xml);
-  else if (opts.json) write(JSON.stringify(decoded.policy, null, 2));
-  else write(`# compression: ${decoded.compression}\n${toYaml(decoded.policy)}`);
+  if (opts.xml) write(io, decoded.xml);
+  else if (opts.json) write(io, JSON.stringify(decoded.policy, null, 2));
+  else write(io, `# compression: ${decoded.compression}\n${toYaml(decoded.policy)}`);
 }
 
 export interface PerappCheckOptions {
@@ -163,23 +165,23 @@ export interface PerappCheckOptions {
   json?: boolean;
 }
 
-export function runPerappCheck(opts: PerappCheckOptions): void {
-  const { policy, from } = loadPolicyArgument(opts.policy);
+export function runPerappCheck(opts: PerappCheckOptions, io: CliIo): void {
+  const { policy, from } = loadPolicyArgument(opts.policy, io);
   const platform = platformOption(opts.platform);
   const decision = isAppPermitted(policy, { platform, appId: opts.app, appVersion: opts.appVersion, certificateId: opts.certificateId });
-  if (opts.json) write(JSON.stringify({ ...decision, platform, appId: opts.app, policySource: from }, null, 2));
-  else write(`${decision.permitted ? 'PERMITTED' : 'DENIED'}: ${platform} app '${opts.app}'\nreason: ${decision.reason}`);
-  if (!decision.permitted) process.exitCode = EXIT_DENIED;
+  if (opts.json) write(io, JSON.stringify({ ...decision, platform, appId: opts.app, policySource: from }, null, 2));
+  else write(io, `${decision.permitted ? 'PERMITTED' : 'DENIED'}: ${platform} app '${opts.app}'\nreason: ${decision.reason}`);
+  if (!decision.permitted) throw new CliExit(EXIT_DENIED);
 }
 
-export function runAsaRender(configArg: string): void {
-  const { config, issues, name } = loadConfigFile(configArg);
-  refuseOnErrors(issues, name);
-  write(renderAsaCli(config));
+export function runAsaRender(configArg: string, io: CliIo): void {
+  const { config, issues, name } = loadConfigFile(configArg, io);
+  refuseOnErrors(issues, name, io);
+  write(io, renderAsaCli(config));
 }
 
-export function runAsaParse(fileArg: string, opts: { json?: boolean }): void {
-  const { text, name } = readInput(fileArg);
+export function runAsaParse(fileArg: string, opts: { json?: boolean }, io: CliIo): void {
+  const { text, name } = readInput(fileArg, io);
   let report;
   try {
     report = parseAsaCliWithReport(text);
@@ -187,13 +189,13 @@ export function runAsaParse(fileArg: string, opts: { json?: boolean }): void {
     if (err instanceof AsaCliParseError) throw new CliError(`${name} ${err.message}`);
     throw err;
   }
-  refuseOnErrors(validateHeadEndConfig(report.config), name);
+  refuseOnErrors(validateHeadEndConfig(report.config), name, io);
   if (report.ignoredLines.length > 0) {
-    process.stderr.write(
+    io.stderr.write(
       `note: ${report.ignoredLines.length} line(s) outside the per-app model were ignored (first: line ${report.ignoredLines[0]!.line})\n`,
     );
   }
-  write(opts.json ? JSON.stringify(report.config, null, 2) : toYaml(report.config));
+  write(io, opts.json ? JSON.stringify(report.config, null, 2) : toYaml(report.config));
 }
 
 export interface SimulateSessionOptions {
@@ -205,10 +207,10 @@ export interface SimulateSessionOptions {
   json?: boolean;
 }
 
-export function runAnyconnectSimulate(configArg: string, opts: SimulateSessionOptions): void {
-  const { config, issues, name } = loadConfigFile(configArg);
-  printConfigIssues(issues, name); // simulate on purpose: broken references show the fail-closed path
-  const sessionInput = readInput(opts.session);
+export function runAnyconnectSimulate(configArg: string, opts: SimulateSessionOptions, io: CliIo): void {
+  const { config, issues, name } = loadConfigFile(configArg, io);
+  printConfigIssues(issues, name, io); // simulate on purpose: broken references show the fail-closed path
+  const sessionInput = readInput(opts.session, io);
   const source = parseYaml(sessionInput.text, sessionInput.name);
   const parsed = sessionFileSchema.safeParse(source.data ?? {});
   if (!parsed.success)
@@ -242,7 +244,7 @@ export function runAnyconnectSimulate(configArg: string, opts: SimulateSessionOp
     platform,
     ...(s.mdmBindings[opts.app] ? { mdmBinding: s.mdmBindings[opts.app] } : {}),
   });
-  if (opts.json) write(JSON.stringify(decision, null, 2));
-  else write(decision.reasons.map((r, i) => (i === decision.reasons.length - 1 ? r : `  - ${r}`)).join('\n'));
-  if (!decision.tunneled) process.exitCode = EXIT_DENIED;
+  if (opts.json) write(io, JSON.stringify(decision, null, 2));
+  else write(io, decision.reasons.map((r, i) => (i === decision.reasons.length - 1 ? r : `  - ${r}`)).join('\n'));
+  if (!decision.tunneled) throw new CliExit(EXIT_DENIED);
 }

@@ -13,12 +13,13 @@
  */
 import type { Command } from 'commander';
 import type { PerappCheckOptions, SimulateSessionOptions } from './cli-actions.js';
+import type { CliIo } from '../platform/cli/io.js';
 import { COMPRESSIONS } from '../lib/anyconnect/types.js';
 
 /** Exit code for "the app is denied / not tunneled": distinct from 1 (bad input) so scripts can tell them apart. */
 export const EXIT_DENIED = 3;
 
-export function registerAnyconnectCommands(program: Command): void {
+export function registerAnyconnectCommands(program: Command, io: CliIo): void {
   const perapp = program.command('perapp').description('AnyConnect PerApp policies: encode, decode and check (mockiron mock blob format)');
 
   perapp
@@ -26,7 +27,9 @@ export function registerAnyconnectCommands(program: Command): void {
     .description("validate a rules YAML and print the Base64 perapp blob (zlib; mockiron's own pre-compression format)")
     .argument('<rules>', 'rules YAML/JSON file, or - for stdin')
     .option('--compression <kind>', `one of ${COMPRESSIONS.join(', ')}`, 'zlib')
-    .action(async (rulesArg: string, opts: { compression: string }) => (await import('./cli-actions.js')).runPerappEncode(rulesArg, opts));
+    .action(async (rulesArg: string, opts: { compression: string }) =>
+      (await import('./cli-actions.js')).runPerappEncode(rulesArg, opts, io),
+    );
 
   perapp
     .command('decode')
@@ -35,7 +38,7 @@ export function registerAnyconnectCommands(program: Command): void {
     .option('--json', 'print JSON instead of YAML')
     .option('--xml', 'print the decompressed mock XML document')
     .action(async (blobArg: string, opts: { json?: boolean; xml?: boolean }) =>
-      (await import('./cli-actions.js')).runPerappDecode(blobArg, opts),
+      (await import('./cli-actions.js')).runPerappDecode(blobArg, opts, io),
     );
 
   perapp
@@ -47,7 +50,7 @@ export function registerAnyconnectCommands(program: Command): void {
     .option('--app-version <version>', 'the app version (Android minVersion rules)')
     .option('--certificate-id <hex>', 'the app signing-certificate ID (Android certificateId rules)')
     .option('--json', 'print the decision as JSON')
-    .action(async (opts: PerappCheckOptions) => (await import('./cli-actions.js')).runPerappCheck(opts));
+    .action(async (opts: PerappCheckOptions) => (await import('./cli-actions.js')).runPerappCheck(opts, io));
 
   const asa = program.command('asa').description('Cisco ASA head-end CLI for per-app VPN (render and parse)');
 
@@ -55,14 +58,14 @@ export function registerAnyconnectCommands(program: Command): void {
     .command('render')
     .description('render a head-end config YAML as ASA CLI (perapp data split into lines of at most 420 characters)')
     .argument('<config>', 'head-end config YAML/JSON, or - for stdin')
-    .action(async (configArg: string) => (await import('./cli-actions.js')).runAsaRender(configArg));
+    .action(async (configArg: string) => (await import('./cli-actions.js')).runAsaRender(configArg, io));
 
   asa
     .command('parse')
     .description('read ASA CLI (as rendered by asa render) back into a head-end config')
     .argument('<file>', 'ASA CLI text file, or - for stdin')
     .option('--json', 'print JSON instead of YAML')
-    .action(async (fileArg: string, opts: { json?: boolean }) => (await import('./cli-actions.js')).runAsaParse(fileArg, opts));
+    .action(async (fileArg: string, opts: { json?: boolean }) => (await import('./cli-actions.js')).runAsaParse(fileArg, opts, io));
 
   const anyconnect = program.command('anyconnect').description('AnyConnect session simulation against a head-end config');
 
@@ -77,6 +80,6 @@ export function registerAnyconnectCommands(program: Command): void {
     .option('--certificate-id <hex>', 'the app signing-certificate ID')
     .option('--json', 'print the full decision as JSON')
     .action(async (configArg: string, opts: SimulateSessionOptions) =>
-      (await import('./cli-actions.js')).runAnyconnectSimulate(configArg, opts),
+      (await import('./cli-actions.js')).runAnyconnectSimulate(configArg, opts, io),
     );
 }

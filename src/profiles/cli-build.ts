@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { CliError } from '../platform/cli/errors.js';
+import type { CliIo } from '../platform/cli/io.js';
 import { readFileOrFail, render, type OutputFormat } from './cli-files.js';
 import { ProfileBuildError } from '../lib/profiles/errors.js';
 import { buildVpnProfile } from '../lib/profiles/profile.js';
@@ -74,16 +75,16 @@ async function signerFor(opts: BuildOptions): Promise<Signer | undefined> {
   return (xml) => signCms(xml, { privateKey: identity.privateKey, certificate: identity.certificate, chain: [...identity.chain] });
 }
 
-export async function runBuild(input: string, opts: BuildOptions): Promise<void> {
+export async function runBuild(input: string, opts: BuildOptions, io: CliIo): Promise<void> {
   const sign = await signerFor(opts);
   if (opts.namespace !== undefined && !isUuid(opts.namespace)) throw new CliError(`--namespace must be a UUID: ${opts.namespace}`);
   if (!isDirectory(input)) {
     const result = buildSpecFile(input, opts.format, opts.namespace, sign);
     if ('errors' in result) throw new CliError(result.errors.join('\n'));
-    if (opts.output === undefined || opts.output === '-') process.stdout.write(result.text);
+    if (opts.output === undefined || opts.output === '-') io.stdout.write(result.text);
     else {
       writeAtomically(opts.output, result.text);
-      process.stderr.write(`wrote ${opts.output}\n`);
+      io.stderr.write(`wrote ${opts.output}\n`);
     }
     return;
   }
@@ -104,8 +105,9 @@ export async function runBuild(input: string, opts: BuildOptions): Promise<void>
 
   // Build everything first and write only if all specs are good: a half-updated output
   // directory is worse than an untouched one.
-  const bar = process.stderr.isTTY
-    ? new (await import('cli-progress')).SingleBar({ stream: process.stderr, format: 'building {bar} {value}/{total} {file}', hideCursor: true, clearOnComplete: true })
+  // Only on a terminal, where io.stderr is the process's tty stream
+  const bar = io.stderr.isTTY
+    ? new (await import('cli-progress')).SingleBar({ stream: io.stderr as NodeJS.WritableStream, format: 'building {bar} {value}/{total} {file}', hideCursor: true, clearOnComplete: true })
     : undefined;
   bar?.start(specs.length, 0, { file: '' });
   const built: Array<{ out: string; text: string | Buffer }> = [];
@@ -124,5 +126,5 @@ export async function runBuild(input: string, opts: BuildOptions): Promise<void>
   if (errors.length > 0) throw new CliError(`${errors.join('\n')}\nnothing written (${errors.length} problem(s))`);
   mkdirSync(opts.output, { recursive: true });
   for (const { out, text } of built) writeAtomically(out, text);
-  process.stderr.write(`wrote ${built.length} profile(s) to ${opts.output}\n`);
+  io.stderr.write(`wrote ${built.length} profile(s) to ${opts.output}\n`);
 }

@@ -1,4 +1,5 @@
 import { CliError } from '../platform/cli/errors.js';
+import type { CliIo } from '../platform/cli/io.js';
 import { isVersionLike } from '../lib/versions/compare.js';
 import { readFileOrFail, render, type OutputFormat } from './cli-files.js';
 import { hasErrors, lintProfile, type LintFinding } from '../lib/profiles/lint.js';
@@ -33,7 +34,7 @@ export interface LintCliOptions {
   format: 'text' | 'json';
 }
 
-export function runLint(files: string[], opts: LintCliOptions): void {
+export function runLint(files: string[], opts: LintCliOptions, io: CliIo): void {
   if (opts.ios !== undefined && !isVersionLike(opts.ios)) throw new CliError(`--ios must be a version such as 9.3 or 17.4: ${opts.ios}`);
   const schemas = loadProfileSchemas();
   const results: Array<{ file: string; findings?: LintFinding[]; problem?: string }> = [];
@@ -47,17 +48,17 @@ export function runLint(files: string[], opts: LintCliOptions): void {
     }
   }
   if (opts.format === 'json') {
-    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   } else {
     for (const r of results) {
       if (r.problem) {
-        process.stderr.write(`mockiron: ${r.problem}\n`);
+        io.stderr.write(`mockiron: ${r.problem}\n`);
         continue;
       }
       const findings = r.findings ?? [];
-      for (const f of findings) process.stdout.write(`${formatFinding(r.file, f)}\n`);
+      for (const f of findings) io.stdout.write(`${formatFinding(r.file, f)}\n`);
       const count = (s: LintFinding['severity']) => findings.filter((f) => f.severity === s).length;
-      process.stdout.write(
+      io.stdout.write(
         findings.length === 0
           ? `${r.file}: ok\n`
           : `${r.file}: ${count('error')} error(s), ${count('warning')} warning(s), ${count('info')} info\n`,
@@ -73,8 +74,8 @@ export function runLint(files: string[], opts: LintCliOptions): void {
   }
 }
 
-export function runInspect(file: string, opts: { format: OutputFormat }): void {
+export function runInspect(file: string, opts: { format: OutputFormat }, io: CliIo): void {
   const read = readProfileOrFail(file);
-  process.stderr.write(`${describeSource(file, read)}\n`);
-  process.stdout.write(render(read.value, opts.format));
+  io.stderr.write(`${describeSource(file, read)}\n`);
+  io.stdout.write(render(read.value, opts.format));
 }

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import type { BuildOptions } from './cli-build.js';
 import type { OutputFormat } from './cli-files.js';
 import type { LintCliOptions } from './cli-read.js';
+import type { CliIo } from '../platform/cli/io.js';
 
 // `mockiron profile …`: QA tooling for profiles — build from spec files, inspect, lint.
 // Signing commands live in src/signing. Only the definitions are here: each action loads
@@ -12,7 +13,7 @@ function formatOption(): Option {
   return new Option('--format <format>', 'output format').choices(['xml', 'json']).default('xml');
 }
 
-export function registerProfilesCommands(program: Command): void {
+export function registerProfilesCommands(program: Command, io: CliIo): void {
   const profile = program.command('profile').description('build, inspect and lint iOS configuration profiles');
 
   profile
@@ -23,18 +24,18 @@ export function registerProfilesCommands(program: Command): void {
     .addOption(formatOption())
     .option('--namespace <uuid>', "UUID namespace for PayloadUUIDs (overrides the spec's)")
     .option('--sign', 'sign the profile (DER CMS) with the data directory identity, or --key/--cert/--chain')
-    .option('--data-dir <dir>', 'data directory holding the signing identity (env MOCKIRON_DATA_DIR)', process.env.MOCKIRON_DATA_DIR ?? './data')
+    .option('--data-dir <dir>', 'data directory holding the signing identity (env MOCKIRON_DATA_DIR)', io.env.MOCKIRON_DATA_DIR ?? './data')
     .option('--key <pem>', 'signer private key, with --sign')
     .option('--cert <pem>', 'signer certificate, with --key')
     .option('--chain <pem>', 'issuing CA certificates, with --key')
-    .action(async (spec: string, opts: BuildOptions) => (await import('./cli-build.js')).runBuild(spec, opts));
+    .action(async (spec: string, opts: BuildOptions) => (await import('./cli-build.js')).runBuild(spec, opts, io));
 
   profile
     .command('inspect')
     .description('print a profile (signed or unsigned) as XML or JSON; signatures are not verified')
     .argument('<file>', '.mobileconfig file: XML or binary plist, optionally CMS-signed')
     .addOption(formatOption())
-    .action(async (file: string, opts: { format: OutputFormat }) => (await import('./cli-read.js')).runInspect(file, opts));
+    .action(async (file: string, opts: { format: OutputFormat }) => (await import('./cli-read.js')).runInspect(file, opts, io));
 
   profile
     .command('lint')
@@ -42,5 +43,5 @@ export function registerProfilesCommands(program: Command): void {
     .argument('<files...>', '.mobileconfig files (signed or not)')
     .option('--ios <version>', 'target iOS version: report keys introduced later')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (files: string[], opts: LintCliOptions) => (await import('./cli-read.js')).runLint(files, opts));
+    .action(async (files: string[], opts: LintCliOptions) => (await import('./cli-read.js')).runLint(files, opts, io));
 }

@@ -5,6 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
 import { CliError } from '../platform/cli/errors.js';
+import type { CliIo } from '../platform/cli/io.js';
 import { CmsVerifyError, signCms, summarizeCertificate, verifyCms, type CmsVerifyResult } from '../lib/pki/cms.js';
 import { IdentityError, identityFromPem, type SigningIdentity } from './identity.js';
 import {
@@ -146,12 +147,12 @@ export interface SignOptions {
   chain?: string;
 }
 
-export async function runSign(input: string, options: SignOptions): Promise<void> {
+export async function runSign(input: string, options: SignOptions, io: CliIo): Promise<void> {
   const contentBytes = await readInput(input, 'input file');
   const identity = await signingIdentityFor(options);
   const signed = signCms(contentBytes, identity, { detached: options.detached === true });
   await writeFile(options.out, signed);
-  process.stdout.write(
+  io.stdout.write(
     `Signed ${input} -> ${options.out} (${signed.length} bytes${options.detached ? ', detached' : ''}) as ${summarizeCertificate(identity.certificate).subject}\n`,
   );
 }
@@ -166,7 +167,7 @@ export interface VerifyOptions {
   dataDir: string;
 }
 
-export async function runVerify(file: string, options: VerifyOptions): Promise<void> {
+export async function runVerify(file: string, options: VerifyOptions, io: CliIo): Promise<void> {
   const cms = await readInput(file, 'signed file');
   const detachedContent = options.content === undefined ? undefined : await readInput(options.content, 'content file');
   let at: Date | undefined;
@@ -200,7 +201,7 @@ export async function runVerify(file: string, options: VerifyOptions): Promise<v
   if (options.json) {
     const { content: _content, signers: _signers, ...rest } = result;
     const strip = ({ certificatePem: _pem, ...summary }: { certificatePem: string }) => summary;
-    process.stdout.write(
+    io.stdout.write(
       `${JSON.stringify(
         {
           ...rest,
@@ -215,18 +216,18 @@ export async function runVerify(file: string, options: VerifyOptions): Promise<v
       )}\n`,
     );
   } else {
-    process.stdout.write(printVerification(result, sources.join(', ')));
+    io.stdout.write(printVerification(result, sources.join(', ')));
   }
 }
 
-export async function runInit(options: { keyType: 'rsa' | 'ec'; force?: boolean; dataDir: string }): Promise<void> {
+export async function runInit(options: { keyType: 'rsa' | 'ec'; force?: boolean; dataDir: string }, io: CliIo): Promise<void> {
   const stored = await userErrors(() => initSigningIdentity(options.dataDir, { keyType: options.keyType, force: options.force }));
-  process.stdout.write(`Created a signing identity in ${stored.paths.dir}\n${describeIdentity(stored)}`);
+  io.stdout.write(`Created a signing identity in ${stored.paths.dir}\n${describeIdentity(stored)}`);
 }
 
-export async function runShow(options: { json?: boolean; dataDir: string }): Promise<void> {
+export async function runShow(options: { json?: boolean; dataDir: string }, io: CliIo): Promise<void> {
   const stored = await userErrors(() => loadSigningIdentity(options.dataDir));
-  process.stdout.write(options.json ? `${JSON.stringify(identityJson(stored), null, 2)}\n` : describeIdentity(stored));
+  io.stdout.write(options.json ? `${JSON.stringify(identityJson(stored), null, 2)}\n` : describeIdentity(stored));
 }
 
 export interface ImportOptions {
@@ -238,7 +239,7 @@ export interface ImportOptions {
   dataDir: string;
 }
 
-export async function runImport(options: ImportOptions): Promise<void> {
+export async function runImport(options: ImportOptions, io: CliIo): Promise<void> {
   let source: ImportSource;
   if (options.p12 !== undefined) {
     if (options.key !== undefined || options.cert !== undefined || options.chain !== undefined) {
@@ -248,8 +249,8 @@ export async function runImport(options: ImportOptions): Promise<void> {
     if (options.passphraseFile !== undefined) {
       // A trailing newline is an artifact of `echo` and editors, not part of the passphrase
       passphrase = (await readInput(options.passphraseFile, 'passphrase file')).toString('utf8').replace(/\r?\n$/, '');
-    } else if (process.env[PASSPHRASE_ENV] !== undefined) {
-      passphrase = process.env[PASSPHRASE_ENV];
+    } else if (io.env[PASSPHRASE_ENV] !== undefined) {
+      passphrase = io.env[PASSPHRASE_ENV];
     } else {
       throw new CliError(`--p12 needs a passphrase: --passphrase-file FILE or the ${PASSPHRASE_ENV} environment variable`);
     }
@@ -269,5 +270,5 @@ export async function runImport(options: ImportOptions): Promise<void> {
   const identity = await userErrors(() => identityFromImport(source));
   await saveSigningIdentity(options.dataDir, identity, { replace: true });
   const stored = await userErrors(() => loadSigningIdentity(options.dataDir));
-  process.stdout.write(`Imported the signing identity into ${stored.paths.dir}\n${describeIdentity(stored)}`);
+  io.stdout.write(`Imported the signing identity into ${stored.paths.dir}\n${describeIdentity(stored)}`);
 }

@@ -4,6 +4,7 @@
 
 import { type Command, Option } from 'commander';
 import type { ImportOptions, SignOptions, VerifyOptions } from './cli-actions.js';
+import type { CliIo } from '../platform/cli/io.js';
 
 export const PASSPHRASE_ENV = 'MOCKIRON_P12_PASSPHRASE';
 
@@ -15,7 +16,7 @@ function findOrCreateGroup(program: Command, name: string, description: string):
   return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
 }
 
-export function registerSigningCommands(program: Command): void {
+export function registerSigningCommands(program: Command, io: CliIo): void {
   const profile = findOrCreateGroup(program, 'profile', 'configuration profile commands');
 
   profile
@@ -28,7 +29,7 @@ export function registerSigningCommands(program: Command): void {
     .option('--cert <pem>', 'signer certificate, with --key')
     .option('--chain <pem>', 'issuing CA certificates, with --key (the last is the trust anchor)')
     .addOption(dataDirOption())
-    .action(async (input: string, options: SignOptions) => (await import('./cli-actions.js')).runSign(input, options));
+    .action(async (input: string, options: SignOptions) => (await import('./cli-actions.js')).runSign(input, options, io));
 
   profile
     .command('verify')
@@ -41,7 +42,7 @@ export function registerSigningCommands(program: Command): void {
     .option('-o, --out <file>', 'write the verified content here')
     .option('--json', 'print the result as JSON')
     .addOption(dataDirOption())
-    .action(async (file: string, options: VerifyOptions) => (await import('./cli-actions.js')).runVerify(file, options));
+    .action(async (file: string, options: VerifyOptions) => (await import('./cli-actions.js')).runVerify(file, options, io));
 
   const signing = findOrCreateGroup(program, 'signing', 'manage the profile signing identity (CA and signer)');
 
@@ -52,7 +53,7 @@ export function registerSigningCommands(program: Command): void {
     .option('--force', 'replace an existing identity')
     .addOption(dataDirOption())
     .action(async (options: { keyType: 'rsa' | 'ec'; force?: boolean; dataDir: string }) =>
-      (await import('./cli-actions.js')).runInit(options),
+      (await import('./cli-actions.js')).runInit(options, io),
     );
 
   signing
@@ -60,7 +61,7 @@ export function registerSigningCommands(program: Command): void {
     .description('show the signing identity: subjects, validity and SHA-256 fingerprints')
     .option('--json', 'print as JSON')
     .addOption(dataDirOption())
-    .action(async (options: { json?: boolean; dataDir: string }) => (await import('./cli-actions.js')).runShow(options));
+    .action(async (options: { json?: boolean; dataDir: string }) => (await import('./cli-actions.js')).runShow(options, io));
 
   signing
     .command('import')
@@ -73,5 +74,5 @@ export function registerSigningCommands(program: Command): void {
     .option('--p12 <file>', 'PKCS#12 file with key, certificate and chain')
     .option('--passphrase-file <file>', `file holding the PKCS#12 passphrase (or set ${PASSPHRASE_ENV})`)
     .addOption(dataDirOption())
-    .action(async (options: ImportOptions) => (await import('./cli-actions.js')).runImport(options));
+    .action(async (options: ImportOptions) => (await import('./cli-actions.js')).runImport(options, io));
 }

@@ -4,7 +4,8 @@
 import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { CliError } from '../platform/cli/errors.js';
+import { CliError, CliExit } from '../platform/cli/errors.js';
+import type { CliIo } from '../platform/cli/io.js';
 import type { AdminCredentials } from './admin.js';
 import { DEFAULT_STATE_FILE, PASSWORD_ENV } from './cli.js';
 import type { FaultSettings } from './device.js';
@@ -78,7 +79,7 @@ function faultSettings(list: string | undefined, rateText: string): FaultSetting
   return { kinds: new Set(kinds as FaultKind[]), rate: rate(rateText, '--fault-rate') };
 }
 
-async function adminCredentials(opts: SimulateOptions): Promise<AdminCredentials | undefined> {
+async function adminCredentials(opts: SimulateOptions, io: CliIo): Promise<AdminCredentials | undefined> {
   let password: string | undefined;
   if (opts.adminPasswordFile) {
     try {
@@ -88,7 +89,7 @@ async function adminCredentials(opts: SimulateOptions): Promise<AdminCredentials
     }
     if (password === '') throw new CliError(`--admin-password-file ${opts.adminPasswordFile} is empty`, 2);
   } else {
-    password = process.env[PASSWORD_ENV] || undefined;
+    password = io.env[PASSWORD_ENV] || undefined;
   }
   return password === undefined ? undefined : { user: opts.adminUser, password };
 }
@@ -181,7 +182,7 @@ function formatStatus(state: FleetState): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function runSimulate(opts: SimulateOptions): Promise<void> {
+export async function runSimulate(opts: SimulateOptions, io: CliIo): Promise<void> {
   const server = serverUrl(opts.server);
   const devices = positiveInteger(opts.devices, '--devices', { max: 100_000 });
   const concurrency = positiveInteger(opts.concurrency, '--concurrency', { max: 10_000 });
@@ -203,18 +204,19 @@ export async function runSimulate(opts: SimulateOptions): Promise<void> {
   }
   const notNowRate = rate(opts.notNowRate, '--not-now-rate');
   const faults = faultSettings(opts.faults, opts.faultRate);
-  const admin = await adminCredentials(opts);
+  const admin = await adminCredentials(opts, io);
 
   const controller = new AbortController();
   // Every worker waiting between polls listens for the abort: one per unit of concurrency.
   setMaxListeners(0, controller.signal);
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nstopping: finishing the requests in flight and saving the state (Ctrl-C again to quit now)\n');
+    io.stderr.write('\nstopping: finishing the requests in flight and saving the state (Ctrl-C again to quit now)\n');
     controller.abort();
   };
   process.on('SIGINT', onSigint);
-  const tty = process.stderr.isTTY === true;
+  const tty = io.stderr.isTTY === true;
+  let failed = false;
   try {
     const { summary } = await runFleet({
       server,
@@ -230,23 +232,24 @@ export async function runSimulate(opts: SimulateOptions): Promise<void> {
       ...(faults && { faults }),
       ...(admin && { admin }),
       ...(opts.enrollmentUrl !== undefined && { enrollmentUrl: opts.enrollmentUrl }),
-      ...(tty && { onProgress: (p: FleetProgress) => process.stderr.write(`\r\x1b[2K${formatProgress(p)}`) }),
+      ...(tty && { onProgress: (p: FleetProgress) => io.stderr.write(`\r\x1b[2K${formatProgress(p)}`) }),
       signal: controller.signal,
     });
-    if (tty) process.stderr.write('\r\x1b[2K');
-    process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+    if (tty) io.stderr.write('\r\x1b[2K');
+    io.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
     // A run where devices could not enroll or the server misbehaved is a failed run
-    if (summary.devices.enrollmentFailures > 0 || summary.errors.total > 0) process.exitCode = 1;
+    failed = summary.devices.enrollmentFailures > 0 || summary.errors.total > 0;
   } catch (err) {
-    if (tty) process.stderr.write('\r\x1b[2K');
+    if (tty) io.stderr.write('\r\x1b[2K');
     if (err instanceof FleetError || err instanceof StateFileError) throw new CliError(err.message);
     throw err;
   } finally {
     process.off('SIGINT', onSigint);
   }
+  if (failed) throw new CliExit(1);
 }
 
-export async function runSimulateStatus(local: { state?: string; json?: boolean }, command: Command): Promise<void> {
+export async function runSimulateStatus(local: { state?: string; json?: boolean }, command: Command, io: CliIo): Promise<void> {
   // `simulate` has the same options and commander lets the parent take them even after
   // "status", so an explicitly given parent value counts as ours
   const parent = command.parent!;
@@ -264,8 +267,8 @@ export async function runSimulateStatus(local: { state?: string; json?: boolean 
   if (!state) throw new CliError(`no state file at ${opts.state} (run \`mockiron simulate\` first, or pass --state)`);
   if (opts.json) {
     const view = { server: state.server, seed: state.seed, updatedAt: state.updatedAt, devices: state.devices.map(deviceStatusView) };
-    process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
   } else {
-    process.stdout.write(formatStatus(state));
+    io.stdout.write(formatStatus(state));
   }
 }

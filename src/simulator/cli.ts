@@ -4,12 +4,13 @@
 
 import type { Command } from 'commander';
 import type { SimulateOptions } from './cli-actions.js';
+import type { CliIo } from '../platform/cli/io.js';
 import { FAULT_KINDS } from './fault-kinds.js';
 
 export const DEFAULT_STATE_FILE = './simulator-state.json';
 export const PASSWORD_ENV = 'MOCKIRON_ADMIN_PASSWORD';
 
-export function registerSimulatorCommands(program: Command): void {
+export function registerSimulatorCommands(program: Command, io: CliIo): void {
   const simulate = program
     .command('simulate')
     .description('run a fleet of virtual iOS devices that enroll in and poll a mockiron server over the real MDM protocol')
@@ -29,7 +30,7 @@ export function registerSimulatorCommands(program: Command): void {
     .option('--faults <list>', `inject faults: ${FAULT_KINDS.join(',')}`)
     .option('--fault-rate <r>', 'probability (0..1) of each fault at each opportunity', '0.1')
     .option('--json', 'print the summary as JSON')
-    .action(async (opts: SimulateOptions) => (await import('./cli-actions.js')).runSimulate(opts));
+    .action(async (opts: SimulateOptions) => (await import('./cli-actions.js')).runSimulate(opts, io));
 
   simulate
     .command('status')
@@ -37,6 +38,6 @@ export function registerSimulatorCommands(program: Command): void {
     .option('--state <file>', `state file (default ${DEFAULT_STATE_FILE})`)
     .option('--json', 'print JSON')
     .action(async (local: { state?: string; json?: boolean }, command: Command) =>
-      (await import('./cli-actions.js')).runSimulateStatus(local, command),
+      (await import('./cli-actions.js')).runSimulateStatus(local, command, io),
     );
 }

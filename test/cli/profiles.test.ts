@@ -2,29 +2,17 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT, runCli, type CliRun } from '../helpers/cli.js';
 
-// Runs the real binary, as a user would: node bin/mockiron.js profile …
-// the repository root, wherever it was cloned
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+// Runs `mockiron profile …` command lines in-process through run(argv, io) (test/cli/smoke.test.ts
+// runs the real binary).
 const FIXTURES = 'test/fixtures/signed-profiles';
 const tmp = mkdtempSync(join(tmpdir(), 'mockiron-profile-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function mockiron(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile('node', ['bin/mockiron.js', ...args], { cwd: ROOT, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+function mockiron(...args: string[]): Promise<CliRun> {
+  return runCli(args);
 }
 
 const SPEC = `profile:

@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../platform/config.js';
 import type { RunningServer } from '../server.js';
 import { CliError } from '../../platform/cli/errors.js';
+import type { CliIo } from '../../platform/cli/io.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-export function registerServerCommands(program: Command): void {
+export function registerServerCommands(program: Command, io: CliIo): void {
   program
     .command('serve')
     .description('start the mockiron server (what `npm start` runs)')
@@ -31,7 +32,7 @@ export function registerServerCommands(program: Command): void {
       }) => {
         let config;
         try {
-          config = loadConfig(opts);
+          config = loadConfig(opts, io.env);
         } catch (err) {
           throw new CliError((err as Error).message, 2);
         }
@@ -71,10 +72,10 @@ export function registerServerCommands(program: Command): void {
     .description('apply pending migrations to the data dir database')
     .option('--data-dir <dir>', 'data directory (env MOCKIRON_DATA_DIR, default ./data)')
     .action(async (opts: { dataDir?: string }) => {
-      const config = loadConfig(opts);
+      const config = loadConfig(opts, io.env);
       mkdirSync(path.dirname(config.dbFile), { recursive: true, mode: 0o700 });
       const { applyMigrations } = await import('../../platform/db/schema-engine.js');
       const applied = await applyMigrations(config.dbFile);
-      process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+      io.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
     });
 }

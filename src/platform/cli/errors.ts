@@ -48,3 +48,14 @@ export function asCliError(err: unknown): CliError | undefined {
 function isDomainError(err: unknown): err is DomainError {
   return err instanceof Error && err.name === 'DomainError' && Object.hasOwn(exitCodeOfKind, (err as { kind?: unknown }).kind as string);
 }
+
+/**
+ * Ends a command with a non-zero exit code after it has said all it had to say: an outcome, not
+ * a failure (e.g. `perapp check` → 3 for "denied"). run() prints nothing more for it.
+ */
+export class CliExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+    this.name = 'CliExit';
+  }
+}

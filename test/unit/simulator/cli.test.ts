@@ -1,11 +1,11 @@
-// `mockiron simulate` and `simulate status`, parsed by commander in-process (the lead wires
-// registerSimulatorCommands into src/app/cli/main.ts; the e2e test runs the real binary).
+// `mockiron simulate` and `simulate status`, parsed by commander in-process with the commands'
+// own io (src/app/cli/main.ts's run() wires them the same way; the e2e test runs the real binary).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CliError } from '../../../src/platform/cli/errors.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CliError, CliExit } from '../../../src/platform/cli/errors.js';
 import { installApplicationCommand } from '../../../src/lib/mdm-protocol/index.js';
 import { registerSimulatorCommands } from '../../../src/simulator/cli.js';
 import { ADMIN_PASSWORD, startFakeServer, type FakeServer } from './fake-server.js';
@@ -19,29 +19,28 @@ beforeAll(async () => {
 afterAll(() => server.close());
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'mockiron-sim-cli-'));
-  delete process.env.MOCKIRON_ADMIN_PASSWORD;
 });
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
 });
 
-async function simulate(args: string[]): Promise<{ stdout: string; error?: unknown }> {
+/** exitCode: the code the run ends with when it does not fail with an error (CliExit: an outcome such as a failed fleet). */
+async function simulate(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; error?: unknown; exitCode?: number }> {
   const program = new Command('mockiron').exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
-  registerSimulatorCommands(program);
   let stdout = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
+  const io = {
+    stdout: { write: (chunk: string | Uint8Array) => (stdout += chunk.toString()) },
+    stderr: { write: () => true },
+    readStdin: () => '',
+    env, // the admin password comes from MOCKIRON_ADMIN_PASSWORD only when a test sets it here
+  };
+  registerSimulatorCommands(program, io);
   try {
     await program.parseAsync(['simulate', ...args], { from: 'user' });
-    return { stdout };
+    return { stdout, exitCode: 0 };
   } catch (error) {
+    if (error instanceof CliExit) return { stdout, exitCode: error.exitCode };
     return { stdout, error };
-  } finally {
-    vi.mocked(process.stdout.write).mockRestore();
   }
 }
 
@@ -120,7 +119,7 @@ describe('simulate: a run and its status', () => {
     expect(summary.devices).toMatchObject({ total: 2, enrolled: 2 });
     expect(summary.commands).toEqual({ InstallApplication: { Acknowledged: 2 } });
     expect(summary.latency['connect-idle']).toMatchObject({ p50: expect.any(Number), p90: expect.any(Number), p99: expect.any(Number) });
-    expect(process.exitCode).toBeUndefined();
+    expect(run.exitCode).toBe(0);
 
     const status = await simulate(['status', '--state', state, '--json']);
     expect(status.error).toBeUndefined();
@@ -143,18 +142,20 @@ describe('simulate: a run and its status', () => {
 
   it('takes the admin password from MOCKIRON_ADMIN_PASSWORD and prints a text summary with percentiles', async () => {
     server.onEnrolled = undefined;
-    process.env.MOCKIRON_ADMIN_PASSWORD = ADMIN_PASSWORD;
-    const run = await simulate(['--server', server.url, '--devices', '1', '--iterations', '1', '--state', path.join(dir, 'one.json')]);
+    const run = await simulate(['--server', server.url, '--devices', '1', '--iterations', '1', '--state', path.join(dir, 'one.json')], {
+      MOCKIRON_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    });
     expect(run.error).toBeUndefined();
     expect(run.stdout).toMatch(/devices: 1 \(enrolled 1/);
     expect(run.stdout).toMatch(/connect-idle\s+1\s+[\d.]+\s+[\d.]+\s+[\d.]+/);
   });
 
   it('fails the run (exit code 1) when devices cannot enroll', async () => {
-    process.env.MOCKIRON_ADMIN_PASSWORD = 'wrong-password';
-    const run = await simulate(['--server', server.url, '--devices', '1', '--state', path.join(dir, 'bad.json'), '--json']);
+    const run = await simulate(['--server', server.url, '--devices', '1', '--state', path.join(dir, 'bad.json'), '--json'], {
+      MOCKIRON_ADMIN_PASSWORD: 'wrong-password',
+    });
     expect(run.error).toBeUndefined();
     expect(JSON.parse(run.stdout).devices.enrollmentFailures).toBe(1);
-    expect(process.exitCode).toBe(1);
+    expect(run.exitCode).toBe(1);
   });
 });
