@@ -40,8 +40,9 @@ export function buildServices(deps: ServiceDeps) {
   const { db, changes } = deps;
   const secrets = SecretBox.open(deps.dataDir);
   const events = new EventBus(deps.logger);
-  const labels = new LabelService(db, new DeviceDirectory(db, changes), events);
-  const devices = new DeviceService(db, labels, events);
+  const directory = new DeviceDirectory(db, changes);
+  const labels = new LabelService(db, directory, events);
+  const devices = new DeviceService(db, directory, labels, events);
   const policy = new PolicyService(db, labels);
   const profiles = new DeviceProfileService(policy, deps.signing, deps.namespace, changes, secrets);
   const certificates = new CertificateRegistry(db, deps.signing, deps.logger);
