@@ -7,6 +7,7 @@ import { noEvents, type EventPublisher } from '../platform/events.js';
 import { searchFields } from '../lib/criteria/index.js';
 import { DomainError, type ErrorDetail } from '../platform/errors/index.js';
 import { userStore } from '../users/store.js';
+import type { UserDevices } from '../users/service.js';
 import { compileOrThrow, queryMaxLength } from './criteria.js';
 import type { DeviceDirectory, DeviceEntry } from './directory.js';
 import { customAttributes, deviceFields, sortColumns, type DeviceRow } from './fields.js';
@@ -79,6 +80,12 @@ export interface DeviceLabels {
   /** Labels a device is in: manual, matching filter, system. */
   labelsOfDevice(tx: DbTx, device: DeviceRow): Promise<DeviceLabel[]>;
 }
+
+/** A user's devices, as the users capability asks for them (its UserDevices port). */
+export const devicesOfUsers: UserDevices = {
+  count: (tx, userRef) => deviceStore.count(tx, { userRef }),
+  ids: (tx, userRef) => deviceStore.idsOfUser(tx, userRef),
+};
 
 export class DeviceService {
   detailSources: DetailSource[] = [];
