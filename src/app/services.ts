@@ -16,7 +16,7 @@ import { DeviceProfileService } from '../profiles/service.js';
 import type { SigningService } from '../signing/service.js';
 import { VpnService } from '../vpn/service.js';
 import { DeviceDirectory } from '../devices/directory.js';
-import { DeviceService } from '../devices/service.js';
+import { DeviceService, devicesOfUsers } from '../devices/service.js';
 import { LabelService } from '../labels/service.js';
 import { UserService } from '../users/service.js';
 import { SecretBox } from '../platform/secrets/box.js';
@@ -40,8 +40,9 @@ export function buildServices(deps: ServiceDeps) {
   const { db, changes } = deps;
   const secrets = SecretBox.open(deps.dataDir);
   const events = new EventBus(deps.logger);
-  const labels = new LabelService(db, new DeviceDirectory(db, changes), events);
-  const devices = new DeviceService(db, labels, events);
+  const directory = new DeviceDirectory(db, changes);
+  const labels = new LabelService(db, directory, events);
+  const devices = new DeviceService(db, directory, labels, events);
   const policy = new PolicyService(db, labels);
   const profiles = new DeviceProfileService(policy, deps.signing, deps.namespace, changes, secrets);
   const certificates = new CertificateRegistry(db, deps.signing, deps.logger);
@@ -64,7 +65,7 @@ export function buildServices(deps: ServiceDeps) {
   for (const event of ['devices.changed', 'labels.membershipChanged', 'users.changed'] as const) {
     events.subscribe(event, ({ deviceIds }) => mdm.markDirty(deviceIds));
   }
-  const users = new UserService(db, events);
+  const users = new UserService(db, devicesOfUsers, events);
   const vpn = new VpnService(db, secrets);
   return {
     events,

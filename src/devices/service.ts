@@ -6,10 +6,10 @@ import type { Db, DbTx, Prisma } from '../platform/db/client.js';
 import { noEvents, type EventPublisher } from '../platform/events.js';
 import { searchFields } from '../lib/criteria/index.js';
 import { DomainError, type ErrorDetail } from '../platform/errors/index.js';
-import { compileOrThrow, queryMaxLength } from '../labels/membership.js';
-import type { LabelService } from '../labels/service.js';
-import { labelStore } from '../labels/store.js';
 import { userStore } from '../users/store.js';
+import type { UserDevices } from '../users/service.js';
+import { compileOrThrow, queryMaxLength } from './criteria.js';
+import type { DeviceDirectory, DeviceEntry } from './directory.js';
 import { customAttributes, deviceFields, sortColumns, type DeviceRow } from './fields.js';
 import { forEachInSlices, slices, yieldToEventLoop } from '../lib/slices.js';
 import { parseCsvInSlices } from './slices.js';
@@ -56,12 +56,44 @@ export interface DeviceListQuery {
 /** Adds name/value pairs to a device's details (e.g. MDM enrollment and push state). */
 export type DetailSource = (device: DeviceRow) => Promise<Record<string, string | null>>;
 
+/** A label as devices see it: listing by label, a device's labels, labels a CSV row names. */
+export interface DeviceLabel {
+  id: number;
+  name: string;
+  /** The lower-cased name labels are unique by. */
+  nameKey: string;
+  isStatic: boolean;
+  isSystem: boolean;
+  criteria: string | null;
+}
+
+/**
+ * What devices need of labels. Labels are computed from device facts, so the labels capability
+ * depends on devices, not the reverse: it implements this port (wired in src/app/services.ts).
+ */
+export interface DeviceLabels {
+  findById(tx: DbTx, id: number): Promise<DeviceLabel | null>;
+  /** Labels by name key (lower-cased name), for the bulk import. */
+  findByNameKeys(tx: DbTx, nameKeys: string[]): Promise<DeviceLabel[]>;
+  /** Device ids in a label, computed from the given (or all) devices. */
+  memberIds(tx: DbTx, label: DeviceLabel, devices?: DeviceEntry[]): Promise<Set<number>>;
+  /** Labels a device is in: manual, matching filter, system. */
+  labelsOfDevice(tx: DbTx, device: DeviceRow): Promise<DeviceLabel[]>;
+}
+
+/** A user's devices, as the users capability asks for them (its UserDevices port). */
+export const devicesOfUsers: UserDevices = {
+  count: (tx, userRef) => deviceStore.count(tx, { userRef }),
+  ids: (tx, userRef) => deviceStore.idsOfUser(tx, userRef),
+};
+
 export class DeviceService {
   detailSources: DetailSource[] = [];
 
   constructor(
     private readonly db: Db,
-    private readonly labels: LabelService,
+    private readonly directory: DeviceDirectory,
+    private readonly labels: DeviceLabels,
     /** Told after any committed device change that can alter policy ('devices.changed'). */
     private readonly events: EventPublisher = noEvents,
   ) {}
@@ -118,7 +150,7 @@ export class DeviceService {
     const created = await this.db.$transaction(
       async (tx) => {
         // Checked inside the transaction so that nothing registered meanwhile slips through.
-        const refs = await resolveCsvReferences(tx, rows);
+        const refs = await resolveCsvReferences(tx, rows, this.labels);
         if (refs.errors.length) throw csvErrors(refs.errors);
         const out: DeviceRow[] = [];
         const registeredAt = new Date();
@@ -136,7 +168,7 @@ export class DeviceService {
           out.push(...devices);
         }
         // The inserts above bypass the counting client: tell the device caches.
-        this.labels.directory.noteWrite();
+        this.directory.noteWrite();
         await yieldToEventLoop();
         await recordAudit(tx, {
           actor: actor.username,
@@ -159,7 +191,7 @@ export class DeviceService {
   async list(actor: Actor, q: DeviceListQuery) {
     requireRead(actor);
     const predicate = q.query !== undefined && q.query.trim() !== '' ? compileOrThrow(q.query, 'query', queryMaxLength) : null;
-    const label = q.labelId !== undefined ? await labelStore.findById(this.db, q.labelId) : null;
+    const label = q.labelId !== undefined ? await this.labels.findById(this.db, q.labelId) : null;
     if (q.labelId !== undefined && !label) throw DomainError.notFound('Label', q.labelId);
     const project = (row: DeviceRow) => projectFields(deviceFields(row), q.fields);
 
@@ -174,7 +206,7 @@ export class DeviceService {
       return { total, results: rows.map(project) };
     }
     // Criteria involved: evaluate over the in-memory directory, then sort and page.
-    let entries = await this.labels.directory.all();
+    let entries = await this.directory.all();
     if (label) {
       const members = await this.labels.memberIds(this.db, label, entries);
       entries = entries.filter((e) => members.has(e.row.id));
@@ -195,7 +227,7 @@ export class DeviceService {
     // From the in-memory directory: reading every device's attributes through Prisma would
     // hold the event loop for about 0.2 ms a device.
     const names = new Set<string>();
-    for (const { facts } of await this.labels.directory.all()) for (const k of Object.keys(facts.custom)) names.add(k);
+    for (const { facts } of await this.directory.all()) for (const k of Object.keys(facts.custom)) names.add(k);
     return searchFields({ customAttributeNames: [...names].sort() });
   }
 
@@ -266,7 +298,7 @@ export class DeviceService {
       await recordAudit(tx, { actor: actor.username, action: 'delete', objectType: 'device', objectId: uuid });
       return d.id;
     });
-    this.labels.directory.forget(id);
+    this.directory.forget(id);
     this.changed([id]);
   }
 }
@@ -405,7 +437,7 @@ function rowError(line: number, field: string, message: string): CsvRowError {
  * Users and labels the rows name, and conflicts with devices already registered: a few short
  * queries of a few hundred keys each, not one query per row.
  */
-async function resolveCsvReferences(tx: DbTx, rows: CsvDevice[]) {
+async function resolveCsvReferences(tx: DbTx, rows: CsvDevice[], labels: DeviceLabels) {
   const errors: CsvRowError[] = [];
   const users = new Map<string, UserRow>();
   for (const keys of slices([...new Set(rows.flatMap((r) => (r.userId ? [r.userId] : [])))], sliceRows)) {
@@ -415,7 +447,7 @@ async function resolveCsvReferences(tx: DbTx, rows: CsvDevice[]) {
   const labelProblems = new Map<string, string>();
   const labelKeys = [...new Set(rows.flatMap((r) => r.labels.map((l) => l.toLowerCase())))];
   for (const keys of slices(labelKeys, sliceRows)) {
-    for (const l of await tx.label.findMany({ where: { nameKey: { in: keys } } })) {
+    for (const l of await labels.findByNameKeys(tx, keys)) {
       if (l.isStatic) labelIds.set(l.nameKey, l.id);
       else labelProblems.set(l.nameKey, `${l.name} is a filter label and cannot be applied by hand`);
     }

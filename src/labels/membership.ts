@@ -1,67 +1,12 @@
 // Who is in a label. Manual labels: rows in DeviceLabel. Filter (and system) labels: every
 // device whose facts match the criteria, evaluated on read, so membership is always current
-// without bookkeeping on every write. Compiled predicates are cached by criteria text.
-import { compileCriteria, CriteriaError, type CriteriaErrorKey, type DeviceFacts } from '../lib/criteria/index.js';
-import { DomainError, type ErrorCode } from '../platform/errors/index.js';
-
-export type Predicate = (facts: DeviceFacts) => boolean;
+// without bookkeeping on every write.
+import { compileOrThrow, type Predicate } from '../devices/criteria.js';
 
 export interface LabelLike {
   id: number;
   isStatic: boolean;
   criteria: string | null;
-}
-
-export const criteriaMaxLength = 2000;
-export const queryMaxLength = 255;
-
-/** The catalogue's code for each problem the criteria parser names. */
-const criteriaErrorCodes: Record<CriteriaErrorKey, ErrorCode> = {
-  'criteria.too_long': 'criteria.tooLong',
-  'criteria.too_deep': 'criteria.tooDeep',
-  'criteria.unterminated_string': 'criteria.unterminatedString',
-  'criteria.unknown_field': 'criteria.unknownField',
-  'criteria.invalid_custom_attribute': 'criteria.invalidCustomAttribute',
-  'criteria.expected_field': 'criteria.expectedField',
-  'criteria.missing_operator': 'criteria.missingOperator',
-  'criteria.unknown_operator': 'criteria.unknownOperator',
-  'criteria.operator_not_allowed': 'criteria.operatorNotAllowed',
-  'criteria.missing_value': 'criteria.missingValue',
-  'criteria.bad_value': 'criteria.badValue',
-  'criteria.unclosed_parenthesis': 'criteria.unclosedParenthesis',
-  'criteria.unmatched_parenthesis': 'criteria.unmatchedParenthesis',
-  'criteria.empty_parentheses': 'criteria.emptyParentheses',
-  'criteria.trailing_garbage': 'criteria.trailingGarbage',
-};
-
-/** Rethrows a criteria parse error as a validation error naming `field`, the column and a caret excerpt. */
-export function criteriaDomainError(err: unknown, field: string): never {
-  if (err instanceof CriteriaError) {
-    throw new DomainError(criteriaErrorCodes[err.messageKey], err.message, {
-      field,
-      column: err.column,
-      excerpt: err.excerpt,
-    });
-  }
-  throw err;
-}
-
-const cache = new Map<string, Predicate>();
-
-/** Compiles (once) or throws a validation DomainError naming `field`, with column and caret excerpt. */
-export function compileOrThrow(criteria: string, field = 'criteria', maxLength = criteriaMaxLength): Predicate {
-  const key = `${maxLength}\u0000${criteria}`;
-  let p = cache.get(key);
-  if (!p) {
-    try {
-      p = compileCriteria(criteria, { maxLength });
-    } catch (err) {
-      criteriaDomainError(err, field);
-    }
-    if (cache.size > 5000) cache.clear();
-    cache.set(key, p);
-  }
-  return p;
 }
 
 /** Predicate for a filter label; manual labels have none (membership is stored). */

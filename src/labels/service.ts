@@ -7,10 +7,12 @@ import type { Db, DbTx } from '../platform/db/client.js';
 import { noEvents, type EventPublisher } from '../platform/events.js';
 import type { DeviceDirectory, DeviceEntry } from '../devices/directory.js';
 import { deviceFacts, type DeviceRow } from '../devices/fields.js';
+import type { DeviceLabels } from '../devices/service.js';
 import { slices, yieldToEventLoop } from '../lib/slices.js';
 import { deviceStore } from '../devices/store.js';
 import { DomainError } from '../platform/errors/index.js';
-import { compileOrThrow, labelPredicate } from './membership.js';
+import { compileOrThrow } from '../devices/criteria.js';
+import { labelPredicate, type LabelLike } from './membership.js';
 import { labelStore } from './store.js';
 
 type LabelRow = NonNullable<Awaited<ReturnType<typeof labelStore.findById>>>;
@@ -46,7 +48,7 @@ export interface ApplyResult {
   message: string;
 }
 
-export class LabelService {
+export class LabelService implements DeviceLabels {
   constructor(
     private readonly db: Db,
     readonly directory: DeviceDirectory,
@@ -68,8 +70,16 @@ export class LabelService {
     }
   }
 
+  findById(tx: DbTx, id: number): Promise<LabelRow | null> {
+    return labelStore.findById(tx, id);
+  }
+
+  findByNameKeys(tx: DbTx, nameKeys: string[]): Promise<LabelRow[]> {
+    return labelStore.findManyByNameKey(tx, nameKeys);
+  }
+
   /** Device ids in a label, computed from the given (or all) devices. */
-  async memberIds(tx: DbTx, label: LabelRow, devices?: DeviceEntry[]): Promise<Set<number>> {
+  async memberIds(tx: DbTx, label: LabelLike, devices?: DeviceEntry[]): Promise<Set<number>> {
     const predicate = labelPredicate(label);
     if (!predicate) return new Set(await labelStore.manualMemberIds(tx, label.id));
     const ids = new Set<number>();

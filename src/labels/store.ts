@@ -5,6 +5,7 @@ export const labelStore = {
   findById: (tx: DbTx, id: number) => tx.label.findUnique({ where: { id } }),
   findByName: (tx: DbTx, name: string) => tx.label.findUnique({ where: { nameKey: name.toLowerCase() } }),
   findManyById: (tx: DbTx, ids: number[]) => tx.label.findMany({ where: { id: { in: ids } } }),
+  findManyByNameKey: (tx: DbTx, nameKeys: string[]) => tx.label.findMany({ where: { nameKey: { in: nameKeys } } }),
   all: (tx: DbTx) => tx.label.findMany({ orderBy: { id: 'asc' } }),
   filterLabels: (tx: DbTx) => tx.label.findMany({ where: { isStatic: false }, orderBy: { id: 'asc' } }),
   create: (tx: DbTx, data: { name: string; description: string; isStatic: boolean; isSystem?: boolean; criteria: string | null }) =>

@@ -1,7 +1,7 @@
 // Users own devices. userId is the unique, human-chosen key (as in MobileIron).
 import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
 import { recordAudit } from '../audit/store.js';
-import type { Db } from '../platform/db/client.js';
+import type { Db, DbTx } from '../platform/db/client.js';
 import { DomainError } from '../platform/errors/index.js';
 import { noEvents, type EventPublisher } from '../platform/events.js';
 import { userStore } from './store.js';
@@ -25,9 +25,20 @@ export interface UserInput {
   displayName?: string | null;
 }
 
+/**
+ * What users need to know of their devices (a user's id is the Device row's userRef). A device
+ * belongs to a user, so devices depend on users, not the reverse: the devices capability
+ * provides this port (wired in src/app/services.ts).
+ */
+export interface UserDevices {
+  count(tx: DbTx, userRef: number): Promise<number>;
+  ids(tx: DbTx, userRef: number): Promise<number[]>;
+}
+
 export class UserService {
   constructor(
     private readonly db: Db,
+    private readonly devices: UserDevices,
     /** Told which devices a user change concerns (a new or deleted user owns none). */
     private readonly events: EventPublisher = noEvents,
   ) {}
@@ -77,7 +88,7 @@ export class UserService {
       if (!existing) throw DomainError.notFound('User', userId);
       const updated = await userStore.update(tx, existing.id, input);
       await recordAudit(tx, { actor: actor.username, action: 'update', objectType: 'user', objectId: userId, details: { ...input } });
-      return { updated, deviceIds: await userStore.deviceIds(tx, existing.id) };
+      return { updated, deviceIds: await this.devices.ids(tx, existing.id) };
     });
     if (deviceIds.length) this.events.publish('users.changed', { deviceIds });
     return userView(u);
@@ -88,7 +99,7 @@ export class UserService {
     await this.db.$transaction(async (tx) => {
       const existing = await userStore.findByUserId(tx, userId);
       if (!existing) throw DomainError.notFound('User', userId);
-      const devices = await userStore.deviceCount(tx, existing.id);
+      const devices = await this.devices.count(tx, existing.id);
       if (devices > 0) {
         throw new DomainError('user.hasDevices', `User ${userId} still owns ${devices} device(s); delete or reassign them first`);
       }

@@ -1,5 +1,4 @@
 import type { DbTx } from '../platform/db/client.js';
-import { deviceStore } from '../devices/store.js';
 
 export const userStore = {
   findByUserId: (tx: DbTx, userId: string) => tx.user.findUnique({ where: { userId } }),
@@ -15,7 +14,4 @@ export const userStore = {
   create: (tx: DbTx, data: { userId: string; email?: string | null; displayName?: string | null }) => tx.user.create({ data }),
   update: (tx: DbTx, id: number, data: { email?: string | null; displayName?: string | null }) => tx.user.update({ where: { id }, data }),
   remove: (tx: DbTx, id: number) => tx.user.delete({ where: { id } }),
-  // The Device table is the devices store's (its one owner)
-  deviceCount: (tx: DbTx, id: number) => deviceStore.count(tx, { userRef: id }),
-  deviceIds: (tx: DbTx, id: number) => deviceStore.idsOfUser(tx, id),
 };
