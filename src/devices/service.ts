@@ -1,13 +1,13 @@
 // Devices: registration (single and CSV bulk), listing and search, details, attributes.
 import { randomUUID } from 'node:crypto';
 import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
-import { recordAudit } from '../audit/store.js';
+import { recordAudit } from '../audit/index.js';
 import type { Db, DbTx, Prisma } from '../platform/db/client.js';
 import { noEvents, type EventPublisher } from '../platform/events.js';
 import { searchFields } from '../lib/criteria/index.js';
 import { DomainError, type ErrorDetail } from '../platform/errors/index.js';
-import { userStore } from '../users/store.js';
-import type { UserDevices } from '../users/service.js';
+import { userStore } from '../users/index.js';
+import type { UserDevices } from '../users/index.js';
 import { compileOrThrow, queryMaxLength } from './criteria.js';
 import type { DeviceDirectory, DeviceEntry } from './directory.js';
 import { customAttributes, deviceFields, sortColumns, type DeviceRow } from './fields.js';

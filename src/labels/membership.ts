@@ -1,7 +1,7 @@
 // Who is in a label. Manual labels: rows in DeviceLabel. Filter (and system) labels: every
 // device whose facts match the criteria, evaluated on read, so membership is always current
 // without bookkeeping on every write.
-import { compileOrThrow, type Predicate } from '../devices/criteria.js';
+import { compileOrThrow, type Predicate } from '../devices/index.js';
 
 export interface LabelLike {
   id: number;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { pageArray, spaceId, wholeList } from '../platform/http/pagination.js';
 import { Reply, type RouteTable } from '../platform/http/route.js';
 import { intId, name, text, uuidParam } from '../platform/http/validators.js';
-import { deviceFields } from '../devices/fields.js';
+import { deviceFields } from '../devices/index.js';
 import type { LabelService } from './service.js';
 
 const labelResult = z.object({

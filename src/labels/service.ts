@@ -1,17 +1,17 @@
 // Manual labels (membership stored), filter labels (membership = criteria match, evaluated on
 // read) and the system labels every installation has.
 import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
-import { recordAudit } from '../audit/store.js';
+import { recordAudit } from '../audit/index.js';
 import type { DeviceFacts } from '../lib/criteria/index.js';
 import type { Db, DbTx } from '../platform/db/client.js';
 import { noEvents, type EventPublisher } from '../platform/events.js';
-import type { DeviceDirectory, DeviceEntry } from '../devices/directory.js';
-import { deviceFacts, type DeviceRow } from '../devices/fields.js';
-import type { DeviceLabels } from '../devices/service.js';
+import type { DeviceDirectory, DeviceEntry } from '../devices/index.js';
+import { deviceFacts, type DeviceRow } from '../devices/index.js';
+import type { DeviceLabels } from '../devices/index.js';
 import { slices, yieldToEventLoop } from '../lib/slices.js';
-import { deviceStore } from '../devices/store.js';
+import { deviceStore } from '../devices/index.js';
 import { DomainError } from '../platform/errors/index.js';
-import { compileOrThrow } from '../devices/criteria.js';
+import { compileOrThrow } from '../devices/index.js';
 import { labelPredicate, type LabelLike } from './membership.js';
 import { labelStore } from './store.js';
 

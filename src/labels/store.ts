@@ -1,5 +1,5 @@
 import type { DbTx } from '../platform/db/client.js';
-import { deviceStore } from '../devices/store.js';
+import { deviceStore } from '../devices/index.js';
 
 export const labelStore = {
   findById: (tx: DbTx, id: number) => tx.label.findUnique({ where: { id } }),

@@ -70,7 +70,7 @@ type Signer = (xml: Buffer) => Buffer;
 async function signerFor(opts: BuildOptions): Promise<Signer | undefined> {
   if (!opts.sign) return undefined;
   if (opts.format === 'json') throw new CliError('--sign makes a signed .mobileconfig; it cannot be combined with --format json');
-  const [{ signingIdentityFor }, { signCms }] = await Promise.all([import('../signing/cli-actions.js'), import('../lib/pki/cms.js')]);
+  const [{ signingIdentityFor }, { signCms }] = await Promise.all([import('../signing/index.js'), import('../lib/pki/cms.js')]);
   const identity = await signingIdentityFor(opts);
   return (xml) => signCms(xml, { privateKey: identity.privateKey, certificate: identity.certificate, chain: [...identity.chain] });
 }

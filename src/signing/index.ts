@@ -1,3 +1,4 @@
 // What other capabilities may use of the signing capability (the only module they import).
 export { type CertificateAuthority, type SubjectName } from './identity.js';
 export { SigningService } from './service.js';
+export { signingIdentityFor } from './cli-actions.js';

@@ -1,6 +1,6 @@
 // Users own devices. userId is the unique, human-chosen key (as in MobileIron).
 import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
-import { recordAudit } from '../audit/store.js';
+import { recordAudit } from '../audit/index.js';
 import type { Db, DbTx } from '../platform/db/client.js';
 import { DomainError } from '../platform/errors/index.js';
 import { noEvents, type EventPublisher } from '../platform/events.js';

@@ -67,8 +67,15 @@ export function violations(edges: ImportEdge[]): string[] {
     if (rank[target] > rank[source]) out.push(`${from} → ${to}: ${source} may not import ${target} (imports point down)`);
     else if (source === 'simulator' && target === 'capability') out.push(`${from} → ${to}: the simulator imports src/lib only`);
     else if (source === 'capability' && target === 'simulator') out.push(`${from} → ${to}: a capability may not import the simulator`);
+    else if (source === 'capability' && target === 'capability' && folderOf(from) !== folderOf(to) && path.basename(to) !== 'index.ts')
+      out.push(`${from} → ${to}: a capability imports another only through its index.ts`);
     else if (source === 'simulator' && target === 'platform' && !to.startsWith('src/platform/cli/'))
       out.push(`${from} → ${to}: the simulator imports src/lib (and the CLI kit) only`);
   }
   return out;
+}
+
+/** The top-level folder of src/ a file is in: `src/mdm/service.ts` → `mdm`. */
+export function folderOf(file: string): string {
+  return file.split('/')[1]!;
 }

@@ -27,6 +27,11 @@ describe('layers', () => {
 
   it.each<[string, ImportEdge, RegExp]>([
     [
+      "a capability importing another's internals",
+      { from: 'src/mdm/results.ts', to: 'src/profiles/service.ts', kind: 'file' },
+      /imports another only through its index\.ts/,
+    ],
+    [
       'lib importing platform',
       { from: 'src/lib/plist/parse.ts', to: 'src/platform/logger.ts', kind: 'file' },
       /lib may not import platform/,
