@@ -4,9 +4,10 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // - unit: pure modules and in-memory fakes. One module graph shared by every file of a worker
 //   thread (isolate: false): most of a unit file's cost is loading and transforming modules, so
 //   loading them once instead of per file is where the time goes.
-// - integration: a real app on SQLite, real HTTP, spawned binaries, process signals. Each file in
-//   its own child process (forks, isolated), as before: one file's server, timers or environment
-//   cannot leak into another's.
+// - integration: a real app on SQLite, real HTTP, spawned binaries. Child processes (forks), so a
+//   file may change process-wide state (umask, signals); the files of one process share its
+//   module graph too (isolate: false), since every file builds its own app on its own data
+//   directory (a copy of the template the global setup made) and closes it when done.
 const UNIT = ['test/unit/**/*.test.ts', 'test/architecture/**/*.test.ts'];
 /** Unit test files that change process-wide state (umask) and so need a process of their own. */
 const NEEDS_PROCESS = ['test/unit/signing/identity-store.test.ts'];
@@ -36,6 +37,7 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...UNIT],
           pool: 'forks',
+          isolate: false,
         },
       },
       { test: { ...TIMEOUTS, name: 'unit-process', include: NEEDS_PROCESS, pool: 'forks' } },

@@ -1,13 +1,15 @@
 // A real mockiron app on a temporary SQLite database, driven over HTTP with supertest.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import supertest from 'supertest';
+import { inject } from 'vitest';
 import { loadConfig } from '../../src/platform/config.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { bootstrap } from '../../src/app/server.js';
+import { adminPassword } from './admin-password.js';
 
-export const adminPassword = 'test-admin-password-1';
+export { adminPassword };
 
 export interface TestApp {
   dataDir: string;
@@ -30,8 +32,24 @@ function authed(app: unknown, user: string, password: string) {
   };
 }
 
+/** Settings that change only how the app runs, not what its first start writes to the data directory. */
+const RUNTIME_ONLY_ENV = new Set(['MOCKIRON_CLIENT_CERT_HEADER']);
+
+/**
+ * A new data directory for an app. By default a copy of the one the global setup made with a real
+ * first start (database migrated, signing identity generated, initial admin with
+ * `adminPassword`): the state a fresh start would write, without paying for its RSA keys and
+ * migrations in every test. Tests of the first start itself pass their own `dataDir`.
+ */
+function newDataDir(env: Record<string, string> = {}): string {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'mockiron-test-'));
+  const template = inject('templateDataDir');
+  if (template && Object.keys(env).every((k) => RUNTIME_ONLY_ENV.has(k))) cpSync(template, dataDir, { recursive: true });
+  return dataDir;
+}
+
 export async function startTestApp(opts: { dataDir?: string; env?: Record<string, string> } = {}): Promise<TestApp> {
-  const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'mockiron-test-'));
+  const dataDir = opts.dataDir ?? newDataDir(opts.env);
   const config = loadConfig({ dataDir, port: 0 }, { MOCKIRON_ADMIN_PASSWORD: adminPassword, ...opts.env });
   const { app, services } = await bootstrap(config, createLogger(process.env.MOCKIRON_TEST_LOG ?? 'silent'));
   return {
