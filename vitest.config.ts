@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 // Two kinds of test files, run the way each is cheapest and still honest:
@@ -18,6 +19,10 @@ export default defineConfig({
   test: {
     // Once for the run, not per project (the projects do not extend this config).
     globalSetup: ['test/global-setup.ts'],
+    // vitest's default is one worker fewer than the cores: one worker on a 2-core machine. Test
+    // files spend much of their time waiting (servers starting, grace periods, spawned
+    // binaries), so as many workers as cores keeps both busy.
+    maxWorkers: Math.max(2, availableParallelism()),
     projects: [
       {
         test: {
