@@ -201,10 +201,14 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
     path: '/devices/count',
     tag,
     errors: [404],
-    summary: 'Count devices matching query= and/or labelId=',
+    summary: 'Count devices matching query= and/or labelId= (the count at the top level, where Core clients read it, and in results)',
     query: z.object({ adminDeviceSpaceId: spaceId, ...searchQuery }),
-    results: z.object({ totalCount: z.number() }),
-    handler: async ({ actor, query }) => ({ results: { totalCount: await devices.count(actor, query) } }),
+    topLevel: { totalCount: z.number().int() },
+    results: z.object({ totalCount: z.number().int() }),
+    handler: async ({ actor, query }) => {
+      const totalCount = await devices.count(actor, query);
+      return { totalCount, results: { totalCount } };
+    },
   });
   t.add({
     method: 'get',

@@ -42,6 +42,8 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
   bodyMediaType?: string | readonly string[];
   /** OpenAPI description of the success response's `results`. */
   results?: ZodType;
+  /** Fields of the answer beside `results` (Core puts some at the top level, e.g. a count's `totalCount`). */
+  topLevel?: Readonly<Record<string, ZodType>>;
   /** The answer is the Core list envelope {totalCount,resultCount,hasMore,results}; implied by a limit/offset query. */
   list?: boolean;
   /** Media type(s) of the success answer when it is not JSON. */
@@ -248,7 +250,7 @@ export class RouteTable {
       const results = spec.results instanceof z.ZodArray ? spec.results : z.array(spec.results ?? z.unknown());
       schema = z.object({ totalCount: z.number().int(), resultCount: z.number().int(), hasMore: z.boolean(), results });
     } else {
-      schema = spec.results ? z.object({ results: spec.results }) : z.object({ results: z.unknown() });
+      schema = z.object({ ...spec.topLevel, results: spec.results ?? z.unknown() });
     }
     return { 'application/json': { schema } };
   }
