@@ -1,0 +1,37 @@
+// The prefixes public Core clients put before the v2 API (docs/research/core-clients.md):
+// - /rest/api/v2, MobileIron Connected Cloud's: the Axonius adapter (hshmilov/mongomock,
+//   adapters/mobileiron_adapter/connection.py, always that prefix), Siemplify's MobileIronManager
+//   when "connected cloud" is set;
+// - /api/V2/ping, with a capital V: Siemplify's MobileIronManager (Python 2; the search index
+//   does not name its repository, see docs/research/core-clients.md section I) pings so.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeDir, startTestApp, type TestApp } from '../helpers/app.js';
+
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await startTestApp();
+});
+
+afterAll(async () => {
+  await t.close();
+  removeDir(t.dataDir);
+});
+
+describe('v2 API prefixes used by Core clients', () => {
+  it.each(['/rest/api/v2/ping', '/api/V2/ping', '/api/v2/ping'])('%s answers results.apiVersion and vspVersion', async (path) => {
+    const res = await t.admin.get(path);
+    expect(res.status).toBe(200);
+    expect(res.body.results.apiVersion).toBe(2);
+    expect(typeof res.body.results.vspVersion).toBe('string');
+  });
+
+  it('/rest/api/v2/devices pages like /api/v2/devices, behind the same authentication', async () => {
+    const created = await t.admin.post('/api/v2/devices').send({ platform: 'iOS', deviceName: 'prefixed' });
+    expect(created.status).toBe(201);
+    const res = await t.admin.get('/rest/api/v2/devices?adminDeviceSpaceId=1&limit=200&offset=0&query=');
+    expect(res.status).toBe(200);
+    expect(res.body.results.map((d: Record<string, unknown>) => d['common.uuid'])).toContain(created.body.results['common.uuid']);
+    expect((await t.anon.get('/rest/api/v2/devices?adminDeviceSpaceId=1')).status).toBe(401);
+  });
+});
