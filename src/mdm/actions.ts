@@ -122,6 +122,11 @@ const refuse = (reason: RefusalReason, message: string): ActionPlan => ({ kind: 
 const setting = (item: 'VoiceRoaming' | 'DataRoaming' | 'PersonalHotspot', enabled: boolean): ActionPlan =>
   send(`Settings ${item} ${enabled ? 'on' : 'off'} queued`, [settingsCommand({ settings: [enabledSetting(item, enabled)] })]);
 
+const appConnectRefusal = refuse(
+  'NOT_SUPPORTED',
+  'UNLOCK_APP_CONNECT_CONTAINER unlocks an Android AppConnect container; no iOS MDM command does this',
+);
+
 const unreachable: Record<Exclude<Reach, 'REACHABLE'>, string> = {
   NOT_ENROLLED:
     'the device is not enrolled in MDM (no push token: it never finished enrolling, or began a new enrollment), so it cannot receive commands',
@@ -385,10 +390,9 @@ export class MdmActions {
 
   /** The one rule: what an action does to a device, from where the device stands. */
   private actionPlan(action: DeviceAction, device: DeviceRow, reach: Reach, o: ActionOptions): ActionPlan {
-    if (action === 'UNLOCK_APP_CONNECT_CONTAINER') {
-      // Core unlocks the AppConnect container of its Android client; iOS MDM has no such command.
-      return refuse('NOT_SUPPORTED', 'UNLOCK_APP_CONNECT_CONTAINER unlocks an Android AppConnect container; no iOS MDM command does this');
-    }
+    // Core unlocks the AppConnect container of its Android client; iOS MDM has no such command, so
+    // every device is refused, whatever its state.
+    if (action === 'UNLOCK_APP_CONNECT_CONTAINER') return appConnectRefusal;
     if (reach !== 'REACHABLE') {
       // Retiring is the one action that makes sense for a device commands cannot reach: it
       // becomes RETIRED at once (identity revoked, anything queued canceled), which closes a
@@ -435,7 +439,7 @@ export class MdmActions {
     ENABLE_PERSONAL_HOTSPOT: () => setting('PersonalHotspot', true),
     DISABLE_PERSONAL_HOTSPOT: () => setting('PersonalHotspot', false),
     UPDATE_OS: () => send('ScheduleOSUpdate queued', [scheduleOsUpdateCommand({})]),
-    UNLOCK_APP_CONNECT_CONTAINER: () => refuse('NOT_SUPPORTED', 'no iOS MDM command unlocks an AppConnect container'),
+    UNLOCK_APP_CONNECT_CONTAINER: () => appConnectRefusal,
   };
 }
 
