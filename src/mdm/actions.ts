@@ -417,7 +417,7 @@ export class MdmActions {
       const mode = o.mode ?? 'pns';
       return {
         kind: 'notify',
-        message: `message recorded as a ${mode} notification`,
+        message: `notification to the user recorded (${mode})`,
         notification: { mode, subject: o.subject || null, message: o.message! },
       };
     },

@@ -268,7 +268,7 @@ describe.each(states)('a device $name', (state) => {
       expect(result).toMatchObject({
         deviceUuid: uuid,
         status: 'SUCCESS',
-        message: 'message recorded as a email notification',
+        message: 'notification to the user recorded (email)',
         commandUuids: [],
       });
       expect(after).toEqual(before);

@@ -48,7 +48,7 @@ describe('device actions (memory stores)', () => {
     expect(result).toMatchObject({
       deviceUuid: uuid,
       status: 'SUCCESS',
-      message: 'message recorded as a sms notification',
+      message: 'notification to the user recorded (sms)',
       commandUuids: [],
     });
     expect(m.commands.rows.length).toBe(commandsBefore);
