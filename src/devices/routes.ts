@@ -203,8 +203,7 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
     errors: [404],
     summary: 'Count devices matching query= and/or labelId= (the count at the top level, where Core clients read it, and in results)',
     query: z.object({ adminDeviceSpaceId: spaceId, ...searchQuery }),
-    topLevel: { totalCount: z.number().int() },
-    results: z.object({ totalCount: z.number().int() }),
+    answer: z.object({ totalCount: z.number().int(), results: z.object({ totalCount: z.number().int() }) }),
     handler: async ({ actor, query }) => {
       const totalCount = await devices.count(actor, query);
       return { totalCount, results: { totalCount } };

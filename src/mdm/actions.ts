@@ -7,10 +7,13 @@ import {
   clearPasscodeCommand,
   deviceInformationCommand,
   deviceLockCommand,
+  enabledSetting,
   encodeCommand,
   eraseDeviceCommand,
   rawCommand,
   removeProfileCommand,
+  scheduleOsUpdateCommand,
+  settingsCommand,
   type MdmCommand,
 } from '../lib/mdm-protocol/index.js';
 import { parseKnownState } from '../lib/mdm-reconcile/index.js';
@@ -24,14 +27,74 @@ import type { CommandQueue } from './queue.js';
 import type { Reconciler } from './reconciler.js';
 import type { Retirement } from './retirement.js';
 
-export const deviceActions = ['WAKEUP', 'LOCK', 'UNLOCK_DEVICE_ONLY', 'SEND_MESSAGE', 'UPDATE_DEVICE_INFO', 'WIPE', 'RETIRE'] as const;
+/** The device actions by mockiron's own names (its audit entries are `device.<name in lower case>`). */
+export const deviceActions = [
+  'WAKEUP',
+  'LOCK',
+  'UNLOCK_DEVICE_ONLY',
+  'SEND_MESSAGE',
+  'UPDATE_DEVICE_INFO',
+  'WIPE',
+  'ENABLE_VOICE_ROAMING',
+  'DISABLE_VOICE_ROAMING',
+  'ENABLE_DATA_ROAMING',
+  'DISABLE_DATA_ROAMING',
+  'ENABLE_PERSONAL_HOTSPOT',
+  'DISABLE_PERSONAL_HOTSPOT',
+  'UPDATE_OS',
+  'UNLOCK_APP_CONNECT_CONTAINER',
+  // Last: the one action that can change a device's state (tests run the list in order).
+  'RETIRE',
+] as const;
 export type DeviceAction = (typeof deviceActions)[number];
+
+/** Core's name where it differs from ours; answers carry Core's name. LOCK is ours (Core's v2 has no lock action type). */
+const coreNames: Partial<Record<DeviceAction, string>> = { WAKEUP: 'WAKE_UP', WIPE: 'WIPE_DEVICE' };
+export const coreActionType = (action: DeviceAction): string => coreNames[action] ?? action;
+
+/** Every accepted `actionType`: Core's names first, then mockiron's older names as aliases. */
+export const actionTypeNames = [...new Set([...deviceActions.map(coreActionType), ...deviceActions])] as [string, ...string[]];
+
+/** The action an accepted `actionType` names (Core's name or our alias). */
+export function actionOfType(actionType: string): DeviceAction {
+  const action = deviceActions.find((a) => a === actionType || coreActionType(a) === actionType);
+  if (!action) throw DomainError.validation('actionType', `must be one of ${actionTypeNames.join(', ')}`);
+  return action;
+}
+
+/** How SEND_MESSAGE reaches the user in Core: push notification through the client app, SMS or email. */
+export const messageModes = ['pns', 'sms', 'email'] as const;
+export type MessageMode = (typeof messageModes)[number];
 
 export interface ActionOptions {
   note?: string;
   message?: string;
   pin?: string;
+  mode?: MessageMode;
+  subject?: string;
 }
+
+/** What each action does, for the listing of action types. */
+export const actionDescriptions: Record<DeviceAction, { platforms: string[]; does: string }> = {
+  WAKEUP: { platforms: ['iOS'], does: 'an MDM push, so the device checks in' },
+  LOCK: { platforms: ['iOS'], does: 'DeviceLock (optional message on the lock screen); mockiron extension' },
+  UNLOCK_DEVICE_ONLY: { platforms: ['iOS'], does: "ClearPasscode with the device's UnlockToken" },
+  SEND_MESSAGE: { platforms: ['iOS'], does: 'a notification to the user, recorded (pns, sms or email); no MDM command' },
+  UPDATE_DEVICE_INFO: { platforms: ['iOS'], does: 'DeviceInformation' },
+  WIPE: { platforms: ['iOS'], does: 'EraseDevice' },
+  RETIRE: { platforms: ['iOS'], does: 'RemoveProfile of what mockiron installed, then of the MDM profile' },
+  ENABLE_VOICE_ROAMING: { platforms: ['iOS'], does: 'Settings VoiceRoaming Enabled=true' },
+  DISABLE_VOICE_ROAMING: { platforms: ['iOS'], does: 'Settings VoiceRoaming Enabled=false' },
+  ENABLE_DATA_ROAMING: { platforms: ['iOS'], does: 'Settings DataRoaming Enabled=true' },
+  DISABLE_DATA_ROAMING: { platforms: ['iOS'], does: 'Settings DataRoaming Enabled=false' },
+  ENABLE_PERSONAL_HOTSPOT: { platforms: ['iOS'], does: 'Settings PersonalHotspot Enabled=true' },
+  DISABLE_PERSONAL_HOTSPOT: { platforms: ['iOS'], does: 'Settings PersonalHotspot Enabled=false' },
+  UPDATE_OS: { platforms: ['iOS'], does: 'ScheduleOSUpdate (InstallAction Default)' },
+  UNLOCK_APP_CONNECT_CONTAINER: {
+    platforms: ['Android'],
+    does: 'refused per device (NOT_SUPPORTED): an Android AppConnect feature, no iOS MDM command exists',
+  },
+};
 
 export interface ActionResult {
   deviceUuid: string;
@@ -43,17 +106,26 @@ export interface ActionResult {
 }
 
 /** Why an action was refused for a device (the `reason` of its per-device result). */
-export const refusalReasons = ['NOT_FOUND', 'NOT_ENROLLED', 'NO_IDENTITY', 'RETIRED', 'WIPED', 'NO_UNLOCK_TOKEN'] as const;
+export const refusalReasons = ['NOT_FOUND', 'NOT_ENROLLED', 'NO_IDENTITY', 'RETIRED', 'WIPED', 'NO_UNLOCK_TOKEN', 'NOT_SUPPORTED'] as const;
 export type RefusalReason = (typeof refusalReasons)[number];
 type Reach = 'REACHABLE' | Extract<RefusalReason, 'NOT_ENROLLED' | 'NO_IDENTITY' | 'RETIRED' | 'WIPED'>;
 
 type ActionPlan =
   | { kind: 'send'; message: string; commands: MdmCommand[]; cancelPending?: boolean }
   | { kind: 'retire-now'; message: string }
+  | { kind: 'notify'; message: string; notification: { mode: MessageMode; subject: string | null; message: string } }
   | { kind: 'refuse'; reason: RefusalReason; message: string };
 
 const send = (message: string, commands: MdmCommand[]): ActionPlan => ({ kind: 'send', message, commands });
 const refuse = (reason: RefusalReason, message: string): ActionPlan => ({ kind: 'refuse', reason, message });
+
+const setting = (item: 'VoiceRoaming' | 'DataRoaming' | 'PersonalHotspot', enabled: boolean): ActionPlan =>
+  send(`Settings ${item} ${enabled ? 'on' : 'off'} queued`, [settingsCommand({ settings: [enabledSetting(item, enabled)] })]);
+
+const appConnectRefusal = refuse(
+  'NOT_SUPPORTED',
+  'UNLOCK_APP_CONNECT_CONTAINER unlocks an Android AppConnect container; no iOS MDM command does this',
+);
 
 const unreachable: Record<Exclude<Reach, 'REACHABLE'>, string> = {
   NOT_ENROLLED:
@@ -64,18 +136,27 @@ const unreachable: Record<Exclude<Reach, 'REACHABLE'>, string> = {
 };
 
 /** The options each action takes: any other is refused rather than silently dropped. */
-const actionOptionNames: Record<DeviceAction, ReadonlyArray<'message' | 'pin'>> = {
+type OptionName = 'message' | 'pin' | 'mode' | 'subject';
+const actionOptionNames: Record<DeviceAction, ReadonlyArray<OptionName>> = {
   WAKEUP: [],
   LOCK: ['message'],
   UNLOCK_DEVICE_ONLY: [],
-  SEND_MESSAGE: ['message'],
+  SEND_MESSAGE: ['message', 'mode', 'subject'],
   UPDATE_DEVICE_INFO: [],
   WIPE: ['pin'],
   RETIRE: [],
+  ENABLE_VOICE_ROAMING: [],
+  DISABLE_VOICE_ROAMING: [],
+  ENABLE_DATA_ROAMING: [],
+  DISABLE_DATA_ROAMING: [],
+  ENABLE_PERSONAL_HOTSPOT: [],
+  DISABLE_PERSONAL_HOTSPOT: [],
+  UPDATE_OS: [],
+  UNLOCK_APP_CONNECT_CONTAINER: [],
 };
 
 function checkActionOptions(action: DeviceAction, o: ActionOptions): void {
-  for (const name of ['message', 'pin'] as const) {
+  for (const name of ['message', 'pin', 'mode', 'subject'] as const) {
     if (o[name] !== undefined && !actionOptionNames[action].includes(name))
       throw DomainError.validation(name, `${action} does not take a ${name}`);
   }
@@ -251,6 +332,7 @@ export class MdmActions {
             ...(plan.kind === 'refuse' ? { reason: plan.reason, message: plan.message } : {}),
             ...(device ? { deviceStatus: device.status } : {}),
             ...(plan.kind === 'retire-now' ? { newStatus: 'RETIRED' } : {}),
+            ...(plan.kind === 'notify' ? { notification: plan.notification } : {}),
             ...(plan.kind === 'send'
               ? { commands: plan.commands.map((c) => c.Command.RequestType), commandUuids: plan.commands.map((c) => c.CommandUUID) }
               : {}),
@@ -261,7 +343,7 @@ export class MdmActions {
       });
       if (plan.kind === 'refuse') {
         results.push({ deviceUuid: uuid, status: 'FAILED', reason: plan.reason, message: plan.message });
-      } else if (plan.kind === 'retire-now') {
+      } else if (plan.kind === 'retire-now' || plan.kind === 'notify') {
         results.push({ deviceUuid: uuid, status: 'SUCCESS', message: plan.message, commandUuids: [] });
       } else {
         const pushed = await this.push.push(device!, action.toLowerCase());
@@ -308,6 +390,9 @@ export class MdmActions {
 
   /** The one rule: what an action does to a device, from where the device stands. */
   private actionPlan(action: DeviceAction, device: DeviceRow, reach: Reach, o: ActionOptions): ActionPlan {
+    // Core unlocks the AppConnect container of its Android client; iOS MDM has no such command, so
+    // every device is refused, whatever its state.
+    if (action === 'UNLOCK_APP_CONNECT_CONTAINER') return appConnectRefusal;
     if (reach !== 'REACHABLE') {
       // Retiring is the one action that makes sense for a device commands cannot reach: it
       // becomes RETIRED at once (identity revoked, anything queued canceled), which closes a
@@ -326,8 +411,16 @@ export class MdmActions {
       d.unlockToken
         ? send('ClearPasscode queued', [clearPasscodeCommand({ unlockToken: Buffer.from(this.openUnlockToken(d.unlockToken), 'base64') })])
         : refuse('NO_UNLOCK_TOKEN', 'the device never sent an UnlockToken, so its passcode cannot be cleared'),
-    SEND_MESSAGE: (_d, o) =>
-      send('message shown on the lock screen (DeviceLock with Message)', [deviceLockCommand({ message: o.message! })]),
+    // In Core a message is a notification to the user (client app push, SMS or email), never a lock:
+    // mockiron records it in the audit trail and queues nothing.
+    SEND_MESSAGE: (_d, o) => {
+      const mode = o.mode ?? 'pns';
+      return {
+        kind: 'notify',
+        message: `notification to the user recorded (${mode})`,
+        notification: { mode, subject: o.subject || null, message: o.message! },
+      };
+    },
     UPDATE_DEVICE_INFO: () => send('DeviceInformation queued', [deviceInformationCommand({})]),
     WIPE: (_d, o) => send('EraseDevice queued', [eraseDeviceCommand({ ...(o.pin ? { pin: o.pin } : {}) })]),
     RETIRE: (d) => {
@@ -339,5 +432,33 @@ export class MdmActions {
       ];
       return { ...send('retire queued (profiles removed, then the MDM profile)', commands), cancelPending: true };
     },
+    ENABLE_VOICE_ROAMING: () => setting('VoiceRoaming', true),
+    DISABLE_VOICE_ROAMING: () => setting('VoiceRoaming', false),
+    ENABLE_DATA_ROAMING: () => setting('DataRoaming', true),
+    DISABLE_DATA_ROAMING: () => setting('DataRoaming', false),
+    ENABLE_PERSONAL_HOTSPOT: () => setting('PersonalHotspot', true),
+    DISABLE_PERSONAL_HOTSPOT: () => setting('PersonalHotspot', false),
+    UPDATE_OS: () => send('ScheduleOSUpdate queued', [scheduleOsUpdateCommand({})]),
+    UNLOCK_APP_CONNECT_CONTAINER: () => appConnectRefusal,
+  };
+}
+
+/** Core's message key for a device the action succeeded for. */
+export const actionSuccessfulKey = 'com.mobileiron.vsp.messages.device.action.successful';
+/** A refused device's key: Core's failure key followed by our reason, e.g. `…device.action.failed.NOT_ENROLLED`. */
+export const actionFailedKey = (reason: RefusalReason) => `com.mobileiron.vsp.messages.device.action.failed.${reason}`;
+
+/**
+ * Core's v2 action answer: `deviceResults` maps each device to a message key, `successful` is true
+ * only when every device succeeded; `results` keeps mockiron's per-device detail (clients ignore it).
+ */
+export function coreActionAnswer(action: DeviceAction, results: ActionResult[]) {
+  return {
+    actionType: coreActionType(action),
+    deviceResults: Object.fromEntries(
+      results.map((r) => [r.deviceUuid, r.status === 'SUCCESS' ? actionSuccessfulKey : actionFailedKey(r.reason ?? 'NOT_FOUND')]),
+    ),
+    successful: results.every((r) => r.status === 'SUCCESS'),
+    results,
   };
 }

@@ -1,10 +1,21 @@
 import { z } from 'zod';
 import { noteSubject } from '../platform/http/access-log.js';
-import { listEnvelope, listQuery, wholeList } from '../platform/http/pagination.js';
-import { Reply, type RouteTable } from '../platform/http/route.js';
+import { listEnvelope, listQuery, spaceId, wholeList } from '../platform/http/pagination.js';
+import { Reply, zodIssueToApiError, type RouteTable } from '../platform/http/route.js';
 import { text, uuidParam } from '../platform/http/validators.js';
 import type { PlistDict } from '../lib/plist/index.js';
-import { deviceActions, refusalReasons, type DeviceOutcome, type MdmService } from './service.js';
+import {
+  actionDescriptions,
+  actionOfType,
+  actionTypeNames,
+  coreActionAnswer,
+  coreActionType,
+  deviceActions,
+  messageModes,
+  refusalReasons,
+  type DeviceOutcome,
+  type MdmService,
+} from './service.js';
 
 const checkinType = 'application/x-apple-aspen-mdm-checkin';
 
@@ -143,16 +154,46 @@ export function registerMdmAdminRoutes(t: RouteTable, mdm: MdmService): void {
       commandUuids: z.array(z.string()).optional().describe('Commands queued for this device (SUCCESS only)'),
     }),
   );
+  // Core's answer (shape from demisto/content Packs/MobileIronUEM/Integrations/MobileIronCORE/test_data/action_response.json).
+  const actionAnswer = z.object({
+    actionType: z.string().describe("Core's name of the action, e.g. WAKE_UP"),
+    deviceResults: z
+      .record(z.string(), z.string())
+      .describe(
+        'Per device: com.mobileiron.vsp.messages.device.action.successful, or com.mobileiron.vsp.messages.device.action.failed.<reason>',
+      ),
+    successful: z.boolean().describe('True only if the action succeeded for every device'),
+    results: actionResults.describe("mockiron's per-device detail (message, reason, queued commands)"),
+  });
+  const additionalParameters = z.strictObject({
+    message: text(1024).optional(),
+    mode: z.enum(messageModes).optional().describe('How the message reaches the user (default pns)'),
+    subject: text(255).nullable().optional(),
+  });
   const actionBody = z.strictObject({
     deviceUuids: uuids,
     note: text(1024).optional(),
-    message: text(1024).optional().describe('LOCK (optional) and SEND_MESSAGE (required) only'),
+    message: text(1024).optional().describe('LOCK (optional) and SEND_MESSAGE (or additionalParameters.message) only'),
     pin: z
       .string()
       .regex(/^\d{6}$/)
       .optional()
       .describe('WIPE only'),
+    additionalParameters: additionalParameters.optional().describe('SEND_MESSAGE: {message, mode, subject}, as Core takes them'),
   });
+  type ActionBody = z.output<typeof actionBody>;
+  /** The options an action takes, from the body, with Core's additionalParameters winning over our flat message. */
+  const optionsOf = (b: Omit<ActionBody, 'deviceUuids'>) => {
+    const extra = b.additionalParameters ?? {};
+    const message = extra.message ?? b.message;
+    return {
+      ...(b.note !== undefined ? { note: b.note } : {}),
+      ...(message !== undefined ? { message } : {}),
+      ...(b.pin !== undefined ? { pin: b.pin } : {}),
+      ...(extra.mode !== undefined ? { mode: extra.mode } : {}),
+      ...(extra.subject ? { subject: extra.subject } : {}),
+    };
+  };
   for (const [path, action] of [
     ['wipe', 'WIPE'],
     ['retire', 'RETIRE'],
@@ -162,28 +203,66 @@ export function registerMdmAdminRoutes(t: RouteTable, mdm: MdmService): void {
       method: 'put',
       path: `/devices/${path}`,
       tag,
-      summary: `${action} devices (Core v2): queues the commands and pushes; per-device results (FAILED with a reason for a device the action cannot apply to)`,
+      summary: `${coreActionType(action)} devices (Core v2): queues the commands and pushes; Core's answer, with a failure key for a device the action cannot apply to`,
+      // Core clients also name the action in the query (XSOAR sends actionType=WIPE_DEVICE to /devices/wipe).
+      query: z.object({
+        adminDeviceSpaceId: spaceId.optional(),
+        actionType: z.enum([coreActionType(action), action]).optional(),
+      }),
       body: actionBody,
-      results: actionResults,
-      list: true,
-      handler: async ({ actor, body }) => {
-        const results = await mdm.action(actor, action, body.deviceUuids, body);
-        return wholeList(results);
-      },
+      answer: actionAnswer,
+      handler: async ({ actor, body }) => coreActionAnswer(action, await mdm.action(actor, action, body.deviceUuids, optionsOf(body))),
     });
   }
+  const queryList = z.union([z.string(), z.array(z.string())]);
   t.add({
     method: 'post',
     path: '/devices/action',
     tag,
-    summary: `Device action (Core v2): actionType one of ${deviceActions.join(', ')}`,
-    query: z.object({ actionType: z.enum(deviceActions) }),
-    body: actionBody,
-    results: actionResults,
-    list: true,
+    summary: `Device action (Core v2): actionType one of ${actionTypeNames.join(', ')}; parameters in the body or the query string`,
+    query: z.object({
+      adminDeviceSpaceId: spaceId.optional(),
+      actionType: z.enum(actionTypeNames),
+      deviceUuids: queryList.optional().describe('Without a body: comma-separated or repeated'),
+      note: text(1024).optional(),
+      message: text(1024).optional(),
+      mode: z.enum(messageModes).optional(),
+      subject: text(255).optional(),
+    }),
+    body: actionBody.optional(),
+    answer: actionAnswer,
     handler: async ({ actor, query, body }) => {
-      const results = await mdm.action(actor, query.actionType, body.deviceUuids, body);
-      return wholeList(results);
+      const action = actionOfType(query.actionType);
+      if (body) return coreActionAnswer(action, await mdm.action(actor, action, body.deviceUuids, optionsOf(body)));
+      // No body: Core clients (Chronicle SOAR's MobileIronManager) put everything in the query string.
+      const listed = (Array.isArray(query.deviceUuids) ? query.deviceUuids : [query.deviceUuids ?? ''])
+        .flatMap((v) => v.split(','))
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
+      const parsed = uuids.safeParse(listed);
+      if (!parsed.success) throw zodIssueToApiError(parsed.error, 'deviceUuids');
+      const { note, message, mode, subject } = query;
+      const options = optionsOf({ note, additionalParameters: { message, mode, subject } });
+      return coreActionAnswer(action, await mdm.action(actor, action, parsed.data, options));
     },
+  });
+  t.add({
+    method: 'get',
+    path: '/devices/action_types',
+    tag,
+    summary: 'The device action types: Core name, accepted aliases, platforms, and what each does here',
+    results: z.array(
+      z.object({ actionType: z.string(), aliases: z.array(z.string()), platforms: z.array(z.string()), description: z.string() }),
+    ),
+    list: true,
+    handler: () =>
+      wholeList(
+        deviceActions.map((action) => ({
+          actionType: coreActionType(action),
+          aliases: coreActionType(action) === action ? [] : [action],
+          platforms: actionDescriptions[action].platforms,
+          description: actionDescriptions[action].does,
+        })),
+      ),
   });
 }

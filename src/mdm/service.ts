@@ -22,7 +22,17 @@ import { CommandResults } from './results.js';
 import { Retirement } from './retirement.js';
 import { commandStore, prismaAuditTrail, prismaDeviceRecords, pushStore } from './store.js';
 
-export { deviceActions, refusalReasons, commandView } from './actions.js';
+export {
+  actionDescriptions,
+  actionOfType,
+  actionTypeNames,
+  coreActionAnswer,
+  coreActionType,
+  deviceActions,
+  messageModes,
+  refusalReasons,
+  commandView,
+} from './actions.js';
 export type { ActionOptions, ActionResult, DeviceAction, RefusalReason } from './actions.js';
 export type { DeviceOutcome } from './outcomes.js';
 

@@ -2,9 +2,11 @@
 // enrolled over the real OTA/SCEP/check-in endpoints. One rule: commands go only to a device
 // they can reach (enrolled, with a valid identity, not RETIRED or WIPED); any other device is
 // refused per device with a reason, except RETIRE, which retires it at once (a retired device is
-// refused). Every outcome leaves exactly one audit entry; a refusal changes nothing else.
+// refused). SEND_MESSAGE is a recorded notification, never a command; UNLOCK_APP_CONNECT_CONTAINER
+// (Android only) is refused for every device. Every outcome leaves exactly one audit entry; a
+// refusal changes nothing else. Answers are Core's: actionType, deviceResults, successful.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deviceActions, type DeviceAction } from '../../src/mdm/service.js';
+import { coreActionType, deviceActions, type DeviceAction } from '../../src/mdm/service.js';
 import type { PlistDict } from '../../src/lib/plist/index.js';
 import { removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 import { TestDevice } from '../helpers/device.js';
@@ -59,14 +61,17 @@ async function status(uuid: string): Promise<string> {
   return details.body.results.find((f: { name: string }) => f.name === 'common.status').value;
 }
 
-async function act(action: DeviceAction, deviceUuids: string[], options: Record<string, string> = {}) {
+const successKey = 'com.mobileiron.vsp.messages.device.action.successful';
+const failedKey = (reason: string) => `com.mobileiron.vsp.messages.device.action.failed.${reason}`;
+
+async function act(action: DeviceAction, deviceUuids: string[], options: Record<string, unknown> = {}) {
   return t.admin
     .post('/api/v2/devices/action')
     .query({ actionType: action })
     .send({ deviceUuids, ...options });
 }
 
-type Reason = 'NOT_ENROLLED' | 'NO_IDENTITY' | 'RETIRED' | 'WIPED';
+type Reason = 'NOT_ENROLLED' | 'NO_IDENTITY' | 'RETIRED' | 'WIPED' | 'NOT_SUPPORTED';
 
 interface State {
   name: string;
@@ -123,7 +128,7 @@ const states: State[] = [
     status: 'RETIRED',
     make: async () => {
       const d = await enrolled();
-      expect((await t.admin.put('/api/v2/devices/retire').send({ deviceUuids: [d.deviceUuid] })).body.results[0].status).toBe('SUCCESS');
+      expect((await t.admin.put('/api/v2/devices/retire').send({ deviceUuids: [d.deviceUuid] })).body.successful).toBe(true);
       await d.drain();
       return d.deviceUuid;
     },
@@ -134,7 +139,7 @@ const states: State[] = [
     status: 'WIPED',
     make: async () => {
       const d = await enrolled();
-      expect((await t.admin.put('/api/v2/devices/wipe').send({ deviceUuids: [d.deviceUuid] })).body.results[0].status).toBe('SUCCESS');
+      expect((await t.admin.put('/api/v2/devices/wipe').send({ deviceUuids: [d.deviceUuid] })).body.successful).toBe(true);
       await d.drain();
       return d.deviceUuid;
     },
@@ -146,20 +151,46 @@ const queues: Record<DeviceAction, string[]> = {
   WAKEUP: [],
   LOCK: ['DeviceLock'],
   UNLOCK_DEVICE_ONLY: ['ClearPasscode'],
-  SEND_MESSAGE: ['DeviceLock'],
+  SEND_MESSAGE: [],
   UPDATE_DEVICE_INFO: ['DeviceInformation'],
   WIPE: ['EraseDevice'],
+  ENABLE_VOICE_ROAMING: ['Settings'],
+  DISABLE_VOICE_ROAMING: ['Settings'],
+  ENABLE_DATA_ROAMING: ['Settings'],
+  DISABLE_DATA_ROAMING: ['Settings'],
+  ENABLE_PERSONAL_HOTSPOT: ['Settings'],
+  DISABLE_PERSONAL_HOTSPOT: ['Settings'],
+  UPDATE_OS: ['ScheduleOSUpdate'],
+  UNLOCK_APP_CONNECT_CONTAINER: [],
   RETIRE: ['RemoveProfile'],
 };
 
-const options: Record<DeviceAction, Record<string, string>> = {
+const options: Record<DeviceAction, Record<string, unknown>> = {
   WAKEUP: { note: 'matrix' },
   LOCK: { note: 'matrix', message: 'Call IT' },
   UNLOCK_DEVICE_ONLY: { note: 'matrix' },
-  SEND_MESSAGE: { note: 'matrix', message: 'Please return this device' },
+  SEND_MESSAGE: { note: 'matrix', additionalParameters: { message: 'Please return this device', mode: 'email', subject: 'Lost device' } },
   UPDATE_DEVICE_INFO: { note: 'matrix' },
   WIPE: { note: 'matrix', pin: '123456' },
+  ENABLE_VOICE_ROAMING: { note: 'matrix' },
+  DISABLE_VOICE_ROAMING: { note: 'matrix' },
+  ENABLE_DATA_ROAMING: { note: 'matrix' },
+  DISABLE_DATA_ROAMING: { note: 'matrix' },
+  ENABLE_PERSONAL_HOTSPOT: { note: 'matrix' },
+  DISABLE_PERSONAL_HOTSPOT: { note: 'matrix' },
+  UPDATE_OS: { note: 'matrix' },
+  UNLOCK_APP_CONNECT_CONTAINER: { note: 'matrix' },
   RETIRE: { note: 'matrix' },
+};
+
+/** What each Settings action asks for (Apple's Settings command: Item and Enabled). */
+const settingsOf: Partial<Record<DeviceAction, { Item: string; Enabled: boolean }>> = {
+  ENABLE_VOICE_ROAMING: { Item: 'VoiceRoaming', Enabled: true },
+  DISABLE_VOICE_ROAMING: { Item: 'VoiceRoaming', Enabled: false },
+  ENABLE_DATA_ROAMING: { Item: 'DataRoaming', Enabled: true },
+  DISABLE_DATA_ROAMING: { Item: 'DataRoaming', Enabled: false },
+  ENABLE_PERSONAL_HOTSPOT: { Item: 'PersonalHotspot', Enabled: true },
+  DISABLE_PERSONAL_HOTSPOT: { Item: 'PersonalHotspot', Enabled: false },
 };
 
 /** Everything an action could change about a device, read straight from the database. */
@@ -208,8 +239,12 @@ describe.each(states)('a device $name', (state) => {
     const auditBefore = await auditOf(action, uuid);
     const res = await act(action, [uuid], options[action]);
     expect(res.status).toBe(200);
-    expect(res.body.resultCount).toBe(1);
+    expect(res.body.actionType).toBe(coreActionType(action));
+    expect(Object.keys(res.body.deviceResults)).toEqual([uuid]);
+    expect(res.body.results).toHaveLength(1);
     const result = res.body.results[0];
+    expect(res.body.successful).toBe(result.status === 'SUCCESS');
+    expect(res.body.deviceResults[uuid]).toBe(result.status === 'SUCCESS' ? successKey : failedKey(result.reason));
     const after = await snapshot(uuid);
     const entries = await auditOf(action, uuid);
     expect(entries.length, 'one audit entry per outcome').toBe(auditBefore.length + 1);
@@ -218,7 +253,31 @@ describe.each(states)('a device $name', (state) => {
     expect(entry.details).toMatchObject({ deviceStatus: state.status, note: 'matrix' });
     expect(JSON.stringify(entry.details)).not.toContain('123456'); // the wipe PIN is not logged
 
-    if (state.refusal === null) {
+    if (action === 'UNLOCK_APP_CONNECT_CONTAINER') {
+      // Android only: refused for every device, whatever its state, and nothing changes.
+      expect(result).toMatchObject({
+        deviceUuid: uuid,
+        status: 'FAILED',
+        reason: 'NOT_SUPPORTED',
+        message: expect.stringMatching(/AppConnect/),
+      });
+      expect(after).toEqual(before);
+      expect(entry.details).toMatchObject({ outcome: 'FAILED', reason: 'NOT_SUPPORTED' });
+    } else if (state.refusal === null && action === 'SEND_MESSAGE') {
+      // A message is a notification to the user, recorded in the audit trail: no command (no DeviceLock), no push.
+      expect(result).toMatchObject({
+        deviceUuid: uuid,
+        status: 'SUCCESS',
+        message: 'notification to the user recorded (email)',
+        commandUuids: [],
+      });
+      expect(after).toEqual(before);
+      expect(entry.details).toMatchObject({
+        outcome: 'SUCCESS',
+        notification: { mode: 'email', subject: 'Lost device', message: 'Please return this device' },
+      });
+      expect(entry.details.commands).toBeUndefined();
+    } else if (state.refusal === null) {
       // Reachable: the action's commands are queued (RETIRE first cancels what was pending) and pushed.
       const queued = after.commands.filter((c) => !before.commands.some((b) => b.commandUuid === c.commandUuid));
       expect(result).toMatchObject({ deviceUuid: uuid, status: 'SUCCESS', message: expect.stringMatching(/push recorded$/) });
@@ -231,6 +290,12 @@ describe.each(states)('a device $name', (state) => {
         expect(after.commands.filter((c) => c.status === 'Queued').map((c) => c.requestType)).toEqual(['RemoveProfile']);
       }
       expect(entry.details).toMatchObject({ outcome: 'SUCCESS', commands: queues[action], commandUuids: result.commandUuids });
+      const sent = await t.services.db.mdmCommand.findMany({ where: { commandUuid: { in: result.commandUuids } }, select: { body: true } });
+      if (settingsOf[action]) {
+        expect(sent[0]!.body).toContain(`<string>${settingsOf[action].Item}</string>`);
+        expect(sent[0]!.body).toMatch(new RegExp(`<key>Enabled</key>\\s*<${settingsOf[action].Enabled}/>`));
+      }
+      if (action === 'UPDATE_OS') expect(sent[0]!.body).toMatch(/<key>InstallAction<\/key>\s*<string>Default<\/string>/);
     } else if (action === 'RETIRE' && state.refusal !== 'RETIRED') {
       // Unreachable but not retired: RETIRE retires it at once, with nothing queued or pushed.
       expect(result).toMatchObject({ deviceUuid: uuid, status: 'SUCCESS', commandUuids: [] });
@@ -257,9 +322,8 @@ describe.each(states)('a device $name', (state) => {
 describe('around the matrix', () => {
   it('a queued retire is what the device receives: earlier pending commands are canceled, and its confirmation retires it', async () => {
     const d = await enrolled();
-    for (const action of ['LOCK', 'UPDATE_DEVICE_INFO'] as const)
-      expect((await act(action, [d.deviceUuid])).body.results[0].status).toBe('SUCCESS');
-    expect((await act('RETIRE', [d.deviceUuid])).body.results[0].status).toBe('SUCCESS');
+    for (const action of ['LOCK', 'UPDATE_DEVICE_INFO'] as const) expect((await act(action, [d.deviceUuid])).body.successful).toBe(true);
+    expect((await act('RETIRE', [d.deviceUuid])).body.successful).toBe(true);
     const received = await d.drain();
     expect(received.map((c) => (c.Command as PlistDict).RequestType)).toEqual(['RemoveProfile']);
     expect(await status(d.deviceUuid)).toBe('RETIRED');
@@ -292,6 +356,12 @@ describe('around the matrix', () => {
     const never = await registered();
     const missing = '0badc0de-0000-4000-8000-000000000000';
     const res = await act('LOCK', [active, never, missing, active]);
+    expect(res.body).toMatchObject({
+      actionType: 'LOCK',
+      successful: false,
+      deviceResults: { [active]: successKey, [never]: failedKey('NOT_ENROLLED'), [missing]: failedKey('NOT_FOUND') },
+    });
+    expect(Object.keys(res.body.deviceResults)).toEqual([active, never, missing]);
     expect(
       res.body.results.map((r: { deviceUuid: string; status: string; reason?: string }) => [r.deviceUuid, r.status, r.reason]),
     ).toEqual([
@@ -308,8 +378,35 @@ describe('around the matrix', () => {
     expect((await auditOf('LOCK', missing))[0]!.details).toMatchObject({ outcome: 'FAILED', reason: 'NOT_FOUND' });
   }, 60_000);
 
+  it('parameters in the query string with no body work as in the body (comma-separated or repeated deviceUuids)', async () => {
+    const a = (await enrolled()).deviceUuid;
+    const b = (await enrolled()).deviceUuid;
+    const csv = await t.admin.post(`/api/v2/devices/action?actionType=WAKE_UP&adminDeviceSpaceId=1&deviceUuids=${a},${b}`);
+    expect(csv.status).toBe(200);
+    expect(csv.body).toMatchObject({ actionType: 'WAKE_UP', successful: true, deviceResults: { [a]: successKey, [b]: successKey } });
+    const repeated = await t.admin.post(
+      `/api/v2/devices/action?actionType=SEND_MESSAGE&deviceUuids=${a}&deviceUuids=${b}&message=Hello&mode=sms&subject=IT&note=q`,
+    );
+    expect(repeated.status).toBe(200);
+    expect(Object.keys(repeated.body.deviceResults)).toEqual([a, b]);
+    expect((await auditOf('SEND_MESSAGE', b))[0]!.details).toMatchObject({
+      note: 'q',
+      notification: { mode: 'sms', subject: 'IT', message: 'Hello' },
+    });
+    const none = await t.admin.post('/api/v2/devices/action?actionType=WAKE_UP');
+    expect(none.status).toBe(400);
+    expect(none.body.messages[0]).toMatchObject({ field: 'deviceUuids' });
+    const bad = await t.admin.post('/api/v2/devices/action?actionType=WAKE_UP&deviceUuids=not-a-uuid');
+    expect(bad.status).toBe(400);
+  }, 60_000);
+
   it('the Core-style PUT routes follow the same rule (wipe refused, retire at once, wakeup refused)', async () => {
     const never = await registered();
+    expect((await t.admin.put('/api/v2/devices/wipe').send({ deviceUuids: [never] })).body).toMatchObject({
+      actionType: 'WIPE_DEVICE',
+      successful: false,
+      deviceResults: { [never]: failedKey('NOT_ENROLLED') },
+    });
     expect((await t.admin.put('/api/v2/devices/wipe').send({ deviceUuids: [never] })).body.results[0]).toMatchObject({
       status: 'FAILED',
       reason: 'NOT_ENROLLED',
@@ -328,12 +425,18 @@ describe('around the matrix', () => {
     });
     const entries = await auditOf('RETIRE', never);
     expect(entries.map((e) => e.details.outcome)).toEqual(['FAILED', 'SUCCESS']);
+    expect((await auditOf('WIPE', never)).length).toBe(2);
   });
 
   describe('a request an action cannot take is refused whole (400 naming the field), touching nothing', () => {
-    const cases: Array<[DeviceAction, Record<string, string>, string]> = [
+    const cases: Array<[DeviceAction, Record<string, unknown>, string]> = [
       ['SEND_MESSAGE', {}, 'message'],
       ['SEND_MESSAGE', { message: '   ' }, 'message'],
+      ['SEND_MESSAGE', { additionalParameters: { message: 'hi', mode: 'fax' } }, 'additionalParameters.mode'],
+      ['SEND_MESSAGE', { additionalParameters: { message: 'hi', priority: 'high' } }, 'additionalParameters'],
+      ['LOCK', { additionalParameters: { message: 'hi', mode: 'sms' } }, 'mode'],
+      ['ENABLE_DATA_ROAMING', { message: 'x' }, 'message'],
+      ['UPDATE_OS', { pin: '123456' }, 'pin'],
       ['LOCK', { pin: '123456' }, 'pin'],
       ['WIPE', { message: 'bye' }, 'message'],
       ['RETIRE', { pin: '123456' }, 'pin'],
@@ -367,7 +470,8 @@ describe('around the matrix', () => {
       const res = await act(action, uuids);
       timings[action] = Math.round(performance.now() - start);
       expect(res.status).toBe(200);
-      expect(res.body.resultCount).toBe(1000);
+      expect(Object.keys(res.body.deviceResults)).toHaveLength(1000);
+      expect(res.body.successful).toBe(action === 'RETIRE');
       expect(new Set(res.body.results.map((r: { status: string }) => r.status))).toEqual(
         new Set([action === 'LOCK' ? 'FAILED' : 'SUCCESS']),
       );
@@ -380,6 +484,16 @@ describe('around the matrix', () => {
 });
 
 describe('the OpenAPI document', () => {
+  it('lists every action type, Core names with our older names as aliases', async () => {
+    const res = await t.admin.get('/api/v2/devices/action_types');
+    expect(res.status).toBe(200);
+    const types = res.body.results as Array<{ actionType: string; aliases: string[] }>;
+    expect(types.map((x) => x.actionType)).toEqual(deviceActions.map(coreActionType));
+    expect(types.find((x) => x.actionType === 'WAKE_UP')!.aliases).toEqual(['WAKEUP']);
+    expect(types.find((x) => x.actionType === 'WIPE_DEVICE')!.aliases).toEqual(['WIPE']);
+    expect(res.body.totalCount).toBe(types.length);
+  });
+
   it('lists the per-device result of every action route, with each refusal reason', async () => {
     const doc = (await t.admin.get('/api/v2/openapi.json')).body;
     for (const [path, method] of [
@@ -396,8 +510,13 @@ describe('the OpenAPI document', () => {
         'RETIRED',
         'WIPED',
         'NO_UNLOCK_TOKEN',
+        'NOT_SUPPORTED',
       ]);
       expect(results.items.properties.status.enum, path).toEqual(['SUCCESS', 'FAILED']);
+      const answer = doc.paths[path][method].responses['200'].content['application/json'].schema;
+      expect(answer.properties.successful.type, path).toBe('boolean');
+      expect(answer.properties.deviceResults.type, path).toBe('object');
+      expect(answer.required, path).toEqual(expect.arrayContaining(['actionType', 'deviceResults', 'successful', 'results']));
     }
   });
 });

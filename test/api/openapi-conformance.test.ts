@@ -184,7 +184,13 @@ const cases: Record<string, Case> = {
   'PUT /api/v2/devices/wipe': { phase: 1, calls: () => [{ body: { deviceUuids: [f.device] } }] },
   'PUT /api/v2/devices/retire': { phase: 1, calls: () => [{ body: { deviceUuids: [f.device] } }] },
   'PUT /api/v2/devices/wakeup': { calls: () => [{ body: { deviceUuids: [f.enrolled] } }] },
-  'POST /api/v2/devices/action': { calls: () => [{ query: { actionType: 'WAKEUP' }, body: { deviceUuids: [f.enrolled] } }] },
+  'POST /api/v2/devices/action': {
+    calls: (): Call[] => [
+      { query: { actionType: 'WAKEUP' }, body: { deviceUuids: [f.enrolled] } },
+      { query: { actionType: 'WAKE_UP', deviceUuids: f.enrolled } },
+    ],
+  },
+  'GET /api/v2/devices/action_types': { calls: () => [{}] },
   'POST /api/v2/anyconnect/perapp-policies': {
     calls: () => [{ body: { name: 'P_second', rules: [{ platform: 'Android', appId: 'com.example.android' }] } }],
   },

@@ -256,7 +256,7 @@ describe('the device simulator against a real server', () => {
     const enrolledUuids = [...before.values()].map((d) => d.uuid);
     // Commands to deliver while faults fly: DeviceInformation and a lock message for every device
     await apiOk('POST', '/api/v2/devices/action?actionType=UPDATE_DEVICE_INFO', { deviceUuids: enrolledUuids });
-    await apiOk('POST', '/api/v2/devices/action?actionType=SEND_MESSAGE', { deviceUuids: enrolledUuids, message: 'fault drill' });
+    await apiOk('POST', '/api/v2/devices/action?actionType=LOCK', { deviceUuids: enrolledUuids, message: 'fault drill' });
 
     // Three more devices enroll during the run, so replayed OTA and SCEP challenges are exercised too
     const faulty = expectOk(

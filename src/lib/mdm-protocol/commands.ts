@@ -228,6 +228,24 @@ export function settingsCommand(input: { settings: SettingsItem[] } & CommandOpt
   return makeCommand('Settings', { Settings: input.settings }, input);
 }
 
+/** A Settings item that turns an on/off setting such as VoiceRoaming, DataRoaming or PersonalHotspot on or off. */
+export function enabledSetting(item: 'VoiceRoaming' | 'DataRoaming' | 'PersonalHotspot', enabled: boolean): SettingsItem {
+  return { Item: item, Enabled: enabled };
+}
+
+/** How ScheduleOSUpdate applies an update (Apple's InstallAction values). */
+export type OsUpdateInstallAction = 'Default' | 'DownloadOnly' | 'InstallASAP' | 'NotifyOnly' | 'InstallLater' | 'InstallForceRestart';
+
+/** One update to schedule; without a ProductKey the device takes the update it is offered. */
+export function scheduleOsUpdateCommand(
+  input: { installAction?: OsUpdateInstallAction; productKey?: string; productVersion?: string } & CommandOptions = {},
+): MdmCommand<'ScheduleOSUpdate'> {
+  const update: PlistDict = { InstallAction: input.installAction ?? 'Default' };
+  if (input.productKey !== undefined) update.ProductKey = nonEmpty(input.productKey, 'ScheduleOSUpdate', 'ProductKey');
+  if (input.productVersion !== undefined) update.ProductVersion = nonEmpty(input.productVersion, 'ScheduleOSUpdate', 'ProductVersion');
+  return makeCommand('ScheduleOSUpdate', { Updates: [update] }, input);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Information
 

@@ -42,8 +42,8 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
   bodyMediaType?: string | readonly string[];
   /** OpenAPI description of the success response's `results`. */
   results?: ZodType;
-  /** Fields of the answer beside `results` (Core puts some at the top level, e.g. a count's `totalCount`). */
-  topLevel?: Readonly<Record<string, ZodType>>;
+  /** The whole success answer, when it is not a `results` envelope (Core's device-action answer). */
+  answer?: ZodType;
   /** The answer is the Core list envelope {totalCount,resultCount,hasMore,results}; implied by a limit/offset query. */
   list?: boolean;
   /** Media type(s) of the success answer when it is not JSON. */
@@ -227,7 +227,12 @@ export class RouteTable {
         ...(spec.params ? { params: spec.params } : {}),
         ...(spec.query ? { query: spec.query } : {}),
         ...(spec.body
-          ? { body: { required: true, content: Object.fromEntries(bodyTypes.map((t) => [t, { schema: spec.body }])) } }
+          ? {
+              body: {
+                required: !spec.body.safeParse(undefined).success,
+                content: Object.fromEntries(bodyTypes.map((t) => [t, { schema: spec.body }])),
+              },
+            }
           : spec.bodyMediaType
             ? {
                 body: {
@@ -246,11 +251,13 @@ export class RouteTable {
     if (mediaTypes.length > 0) return Object.fromEntries(mediaTypes.map((t) => [t, { schema: stringSchema(t) }]));
     const list = spec.list ?? isListQuery(spec.query);
     let schema: ZodType;
-    if (list) {
+    if (spec.answer) {
+      schema = spec.answer;
+    } else if (list) {
       const results = spec.results instanceof z.ZodArray ? spec.results : z.array(spec.results ?? z.unknown());
       schema = z.object({ totalCount: z.number().int(), resultCount: z.number().int(), hasMore: z.boolean(), results });
     } else {
-      schema = z.object({ ...spec.topLevel, results: spec.results ?? z.unknown() });
+      schema = z.object({ results: spec.results ?? z.unknown() });
     }
     return { 'application/json': { schema } };
   }

@@ -39,6 +39,48 @@ describe('device actions (memory stores)', () => {
     });
   });
 
+  it('SEND_MESSAGE records a notification for the user: no command (never a DeviceLock), no push', async () => {
+    const m = mdmOnMemory();
+    const { uuid } = await m.enrolledDevice();
+    const commandsBefore = m.commands.rows.length;
+    const pushesBefore = m.pushes.rows.length;
+    const [result] = await m.mdm.action(admin, 'SEND_MESSAGE', [uuid], { message: 'Return the device', mode: 'sms' });
+    expect(result).toMatchObject({
+      deviceUuid: uuid,
+      status: 'SUCCESS',
+      message: 'notification to the user recorded (sms)',
+      commandUuids: [],
+    });
+    expect(m.commands.rows.length).toBe(commandsBefore);
+    expect(m.pushes.rows.length).toBe(pushesBefore);
+    expect(m.audit.entries.at(-1)).toMatchObject({
+      action: 'device.send_message',
+      details: { outcome: 'SUCCESS', notification: { mode: 'sms', subject: null, message: 'Return the device' } },
+    });
+  });
+
+  it('maps Core action types to MDM commands: roaming and hotspot to Settings, UPDATE_OS to ScheduleOSUpdate', async () => {
+    const m = mdmOnMemory();
+    const { uuid } = await m.enrolledDevice();
+    const sent = async (action: Parameters<typeof m.mdm.action>[1]) => {
+      const [result] = await m.mdm.action(admin, action, [uuid]);
+      return decodeCommand(m.commands.rows.find((c) => c.commandUuid === result!.commandUuids![0])!.body).command;
+    };
+    expect(await sent('DISABLE_DATA_ROAMING')).toMatchObject({
+      RequestType: 'Settings',
+      Settings: [{ Item: 'DataRoaming', Enabled: false }],
+    });
+    expect(await sent('ENABLE_VOICE_ROAMING')).toMatchObject({
+      RequestType: 'Settings',
+      Settings: [{ Item: 'VoiceRoaming', Enabled: true }],
+    });
+    expect(await sent('ENABLE_PERSONAL_HOTSPOT')).toMatchObject({
+      RequestType: 'Settings',
+      Settings: [{ Item: 'PersonalHotspot', Enabled: true }],
+    });
+    expect(await sent('UPDATE_OS')).toMatchObject({ RequestType: 'ScheduleOSUpdate', Updates: [{ InstallAction: 'Default' }] });
+  });
+
   it('refuses each device with the reason it cannot be reached, and audits the refusal', async () => {
     const m = mdmOnMemory();
     const neverEnrolled = m.devices.add({ udid: 'a'.repeat(40) });

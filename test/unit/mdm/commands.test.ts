@@ -8,6 +8,7 @@ import {
   decodeCommand,
   deviceInformationCommand,
   deviceLockCommand,
+  enabledSetting,
   encodeCommand,
   eraseDeviceCommand,
   installApplicationCommand,
@@ -19,6 +20,7 @@ import {
   rawCommand,
   removeApplicationCommand,
   removeProfileCommand,
+  scheduleOsUpdateCommand,
   securityInfoCommand,
   settingsCommand,
   validateCommandFields,
@@ -69,6 +71,18 @@ const BUILT: [string, () => MdmCommand][] = [
           { Item: 'DataRoaming', Enabled: false },
         ],
       }),
+  ],
+  [
+    'Settings (roaming and hotspot switches)',
+    () =>
+      settingsCommand({
+        settings: [enabledSetting('VoiceRoaming', true), enabledSetting('DataRoaming', false), enabledSetting('PersonalHotspot', true)],
+      }),
+  ],
+  ['ScheduleOSUpdate', () => scheduleOsUpdateCommand()],
+  [
+    'ScheduleOSUpdate (a given update)',
+    () => scheduleOsUpdateCommand({ installAction: 'InstallASAP', productKey: 'iOSUpdate21A5291h', productVersion: '17.0' }),
   ],
   ['ManagedApplicationAttributes', () => managedApplicationAttributesCommand({ identifiers: ['com.cisco.anyconnect', 'com.example.app'] })],
   ['InstalledApplicationList', () => installedApplicationListCommand()],
