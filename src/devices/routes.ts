@@ -169,7 +169,11 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
     },
   });
   const searchQuery = {
-    labelId: intId.optional(),
+    // Core's admin portal and clients written against it send labelId=-1 for "no label filter".
+    labelId: z
+      .union([z.literal('-1').transform(() => undefined), intId])
+      .optional()
+      .describe('A label id to filter by; -1 (as Core clients send) means no label filter'),
     query: z
       .string()
       .max(2000)

@@ -35,3 +35,18 @@ describe('v2 API prefixes used by Core clients', () => {
     expect((await t.anon.get('/rest/api/v2/devices?adminDeviceSpaceId=1')).status).toBe(401);
   });
 });
+
+describe('labelId=-1', () => {
+  // Core's own Admin Portal sends labelId=-1 for "no label filter": the URL it captured is kept in
+  // a comment of sebastienle/mobile_iron_incomplete, Public/Get-MIAppsOnDevice.ps1
+  // (@494ff55d82cf5ef136ef7db98abf95307d2370c0), for scripts that copy it.
+  it('lists and counts every device, as without labelId', async () => {
+    const all = await t.admin.get('/api/v2/devices?adminDeviceSpaceId=1&limit=200');
+    const minusOne = await t.admin.get('/api/v2/devices?adminDeviceSpaceId=1&labelId=-1&limit=200&offset=0');
+    expect(minusOne.status).toBe(200);
+    expect(minusOne.body.totalCount).toBe(all.body.totalCount);
+    expect(all.body.totalCount).toBeGreaterThan(0);
+    expect((await t.admin.get('/api/v2/devices/count?adminDeviceSpaceId=1&labelId=-1')).body.totalCount).toBe(all.body.totalCount);
+    expect((await t.admin.get('/api/v2/devices?adminDeviceSpaceId=1&labelId=-2')).status).toBe(400);
+  });
+});
