@@ -13,9 +13,9 @@ import {
   deviceActions,
   messageModes,
   refusalReasons,
-  type DeviceOutcome,
-  type MdmService,
-} from './service.js';
+} from './actions.js';
+import type { DeviceOutcome } from './outcomes.js';
+import type { MdmService } from './service.js';
 
 const checkinType = 'application/x-apple-aspen-mdm-checkin';
 

@@ -22,20 +22,6 @@ import { CommandResults } from './results.js';
 import { Retirement } from './retirement.js';
 import { commandStore, prismaAuditTrail, prismaDeviceRecords, pushStore } from './store.js';
 
-export {
-  actionDescriptions,
-  actionOfType,
-  actionTypeNames,
-  coreActionAnswer,
-  coreActionType,
-  deviceActions,
-  messageModes,
-  refusalReasons,
-  commandView,
-} from './actions.js';
-export type { ActionOptions, ActionResult, DeviceAction, RefusalReason } from './actions.js';
-export type { DeviceOutcome } from './outcomes.js';
-
 /** Where a device's UnlockToken is sealed (see SecretBox). */
 export const UNLOCK_TOKEN_CONTEXT = 'Device.unlockToken';
 

@@ -6,7 +6,7 @@
 // (Android only) is refused for every device. Every outcome leaves exactly one audit entry; a
 // refusal changes nothing else. Answers are Core's: actionType, deviceResults, successful.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coreActionType, deviceActions, type DeviceAction } from '../../src/mdm/service.js';
+import { coreActionType, deviceActions, type DeviceAction } from '../../src/mdm/actions.js';
 import type { PlistDict } from '../../src/lib/plist/index.js';
 import { removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 import { TestDevice } from '../helpers/device.js';
