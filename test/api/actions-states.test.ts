@@ -398,6 +398,15 @@ describe('around the matrix', () => {
     expect(none.body.messages[0]).toMatchObject({ field: 'deviceUuids' });
     const bad = await t.admin.post('/api/v2/devices/action?actionType=WAKE_UP&deviceUuids=not-a-uuid');
     expect(bad.status).toBe(400);
+    // without credentials the query is never acted on
+    const before = await t.services.db.mdmCommand.count();
+    expect((await t.anon.post(`/api/v2/devices/action?actionType=WAKE_UP&deviceUuids=${a}`)).status).toBe(401);
+    // 1,001 UUIDs in the query (37 KB): refused, by the header size limit before the list limit, nothing queued
+    const many = Array.from({ length: 1001 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`).join(',');
+    const tooMany = await t.admin.post(`/api/v2/devices/action?actionType=WAKE_UP&deviceUuids=${many}`);
+    expect(tooMany.status).toBeGreaterThanOrEqual(400);
+    expect(tooMany.status).toBeLessThan(500);
+    expect(await t.services.db.mdmCommand.count()).toBe(before);
   }, 60_000);
 
   it('the Core-style PUT routes follow the same rule (wipe refused, retire at once, wakeup refused)', async () => {
