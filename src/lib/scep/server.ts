@@ -88,8 +88,8 @@ export function caCertResponse(caCertDer: Buffer, raCertDers: readonly Buffer[] 
 /**
  * What a PKIOperation may be encrypted with unless the caller says otherwise: AES (what
  * `SCEPStandard` and `AES` in GetCACaps promise) and triple DES (`DES3`). Single DES is left out:
- * its 56-bit key falls to brute force, and RFC 8894 clients use it only when the CA advertises
- * neither (§3.5.2).
+ * its 56-bit key falls to brute force. Clients send it when GetCACaps lists neither (certmonger
+ * before AES support) or whatever it lists (Go's pkcs7 default, as micromdm/scep uses it).
  */
 export const DEFAULT_CONTENT_ENCRYPTIONS: readonly ContentEncryption[] = ['aes128', 'aes192', 'aes256', 'des3'];
 
