@@ -77,6 +77,7 @@ function servicesFor(state: OpenedState, config: Config, logger: Logger, publicU
     signing,
     namespace,
     clientCertHeader: config.clientCertHeader,
+    scepAllowDes: config.scepAllowDes,
   });
 }
 

@@ -34,6 +34,8 @@ export interface ServiceDeps {
   push?: PushProvider;
   /** Header a TLS-terminating proxy forwards the client certificate in, if any. */
   clientCertHeader?: string;
+  /** SCEP accepts single DES-CBC (`--scep-allow-des`). */
+  scepAllowDes?: boolean;
 }
 
 export function buildServices(deps: ServiceDeps) {
@@ -46,7 +48,7 @@ export function buildServices(deps: ServiceDeps) {
   const policy = new PolicyService(db, labels);
   const profiles = new DeviceProfileService(policy, deps.signing, deps.namespace, changes, secrets);
   const certificates = new CertificateRegistry(db, deps.signing, deps.logger);
-  const scep = new ScepService(db, deps.signing, certificates, deps.publicUrl, deps.logger);
+  const scep = new ScepService(db, deps.signing, certificates, deps.publicUrl, deps.logger, { allowDes: deps.scepAllowDes });
   const push = deps.push ?? new RecordingPushProvider(db);
   const mdm = new MdmService({
     db,

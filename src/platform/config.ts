@@ -23,6 +23,8 @@ export interface Config {
   bodyLimit: number;
   /** How long a verified Basic credential stays cached in memory, ms. */
   credentialCacheMs: number;
+  /** SCEP accepts single DES-CBC (56-bit) from clients that use nothing else; off by default. */
+  scepAllowDes: boolean;
 }
 
 export interface ConfigOverrides {
@@ -33,7 +35,10 @@ export interface ConfigOverrides {
   publicUrl?: string;
   keyType?: string;
   tls?: boolean;
+  scepAllowDes?: boolean;
 }
+
+const isOn = (value: string | undefined) => ['1', 'true', 'yes'].includes((value ?? '').toLowerCase());
 
 function parsePort(value: string | number | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
@@ -46,7 +51,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const port = parsePort(overrides.port ?? env.MOCKIRON_PORT, 8080);
   const host = overrides.host ?? env.MOCKIRON_HOST ?? '0.0.0.0';
   const dataDir = path.resolve(overrides.dataDir ?? env.MOCKIRON_DATA_DIR ?? './data');
-  const tls = overrides.tls ?? ['1', 'true', 'yes'].includes((env.MOCKIRON_TLS ?? '').toLowerCase());
+  const tls = overrides.tls ?? isOn(env.MOCKIRON_TLS);
   const publicUrl = (overrides.publicUrl ?? env.MOCKIRON_PUBLIC_URL ?? `${tls ? 'https' : 'http'}://localhost:${port}`).replace(/\/+$/, '');
   try {
     new URL(publicUrl);
@@ -70,5 +75,6 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     logLevel: overrides.logLevel ?? env.MOCKIRON_LOG_LEVEL ?? 'info',
     bodyLimit: 1024 * 1024,
     credentialCacheMs: 60_000,
+    scepAllowDes: overrides.scepAllowDes ?? isOn(env.MOCKIRON_SCEP_ALLOW_DES),
   };
 }

@@ -16,6 +16,8 @@ import {
   buildCertRep,
   caCaps,
   caCertResponse,
+  CONTENT_ENCRYPTION,
+  DEFAULT_CONTENT_ENCRYPTIONS,
   parsePkiMessage,
   scepRaCertificate,
   ScepMessageError,
@@ -87,6 +89,14 @@ const signerOf = (authority: Authority) => ({ privateKey: authority.privateKey, 
 
 type Decision = { issued: X509Certificate; serialNumber: string; deviceRef: number | null } | Refusal;
 
+export interface ScepServiceOptions {
+  /** Accept single DES-CBC in PKIOperation requests (`--scep-allow-des`); off, such a request is refused with badAlg. */
+  allowDes?: boolean;
+}
+
+/** How an operator turns single DES on: named in the refusal logged when it is off. */
+export const ALLOW_DES_SETTING = '--scep-allow-des / MOCKIRON_SCEP_ALLOW_DES=1';
+
 export class ScepService {
   #authority: Authority | undefined;
 
@@ -96,7 +106,12 @@ export class ScepService {
     readonly certificates: CertificateRegistry,
     readonly publicUrl: string,
     readonly logger: Logger,
+    readonly options: ScepServiceOptions = {},
   ) {}
+
+  private get contentEncryptions() {
+    return this.options.allowDes ? [...DEFAULT_CONTENT_ENCRYPTIONS, 'des' as const] : DEFAULT_CONTENT_ENCRYPTIONS;
+  }
 
   /** The SCEP URL devices are given. */
   get url(): string {
@@ -153,6 +168,7 @@ export class ScepService {
         caCert: authority.certificate,
         caKey: authority.privateKey,
         ...(authority.ra ? { raCert: authority.ra, raKey: authority.privateKey } : {}),
+        contentEncryptions: this.contentEncryptions,
       });
     } catch (err) {
       if (!(err instanceof ScepMessageError)) throw err;
@@ -161,6 +177,16 @@ export class ScepService {
         return { kind: 'unanswerable', message: `not a SCEP PKIMessage this CA can answer: ${err.message}` };
       }
       const transactionID = err.transactionID!;
+      if (err.recovered.contentEncryption === 'des') {
+        // The one refusal an operator can lift: the line says with what
+        const { cipher, oid } = CONTENT_ENCRYPTION.des;
+        this.logger.warn(
+          { scep: { messageType: err.recovered.messageType, transactionID, failInfo: err.failInfo, contentEncryption: cipher, oid } },
+          `SCEP request refused: single DES-CBC (${cipher}, ${oid}) is not accepted; ${ALLOW_DES_SETTING} accepts it`,
+        );
+        const text = 'single DES-CBC is not accepted: use AES or DES3 (GetCACaps)';
+        return this.failure(authority, transactionID, err.senderNonce!, err.failInfo, text);
+      }
       this.logRefusal(err.recovered.messageType, transactionID, err.failInfo, err.message);
       return this.failure(authority, transactionID, err.senderNonce!, err.failInfo, err.message);
     }
@@ -188,6 +214,8 @@ export class ScepService {
           serialNumber: decision.serialNumber,
           subject: decision.issued.subject.replace(/\n/g, ', '),
           deviceRef: decision.deviceRef,
+          // The CertRep mirrors it: what the client can read
+          contentEncryption: CONTENT_ENCRYPTION[request.contentEncryption].cipher,
         },
       },
       request.messageType === 'GetCertInitial' ? 'SCEP certificate re-sent' : 'SCEP certificate issued',

@@ -1,7 +1,9 @@
 // The independent judge of our SCEP server: Debian's certmonger (getcert + scep-submit, OpenSSL
 // inside) enrolling against a real listening mockiron. certmonger runs with its state in a temp
 // directory and a private listening socket (-L -P), so it needs neither the system's state nor a
-// D-Bus daemon, and leaves nothing behind.
+// D-Bus daemon, and leaves nothing behind. Its default cipher is read from our log (Debian's 0.79
+// sends AES-256-CBC when GetCACaps lists AES; older versions chose DES3 when listed, else single
+// DES: certmonger's src/scepgen-o.c).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, randomUUID, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,6 +11,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateFingerprint } from '../../src/certificates/index.js';
@@ -34,6 +37,8 @@ let env: NodeJS.ProcessEnv;
 let daemon: ChildProcess | undefined;
 let daemonLog = '';
 let scepSubmit: string;
+/** The app's log lines (JSON): which cipher certmonger's requests used. */
+const appLog: string[] = [];
 const nickname = `mockiron-${randomUUID().slice(0, 8)}`;
 let deviceUuid: string;
 let deviceId: number;
@@ -94,7 +99,7 @@ beforeAll(async () => {
   }
   scepSubmit = found;
 
-  t = await startTestApp();
+  t = await startTestApp({ logTo: new Writable({ write: (chunk: Buffer, _encoding, done) => (appLog.push(chunk.toString()), done()) }) });
   server = await new Promise<Server>((resolve, reject) => {
     const s = t.app.listen(0, '127.0.0.1', () => resolve(s));
     s.once('error', reject);
@@ -177,6 +182,13 @@ describe('certmonger against mockiron SCEP', () => {
     const row = await t.services.db.deviceCertificate.findUnique({ where: { fingerprintSha256: certificateFingerprint(issued) } });
     expect(row).toMatchObject({ source: 'scep', deviceRef: deviceId, revoked: false });
     expect(await certificateCount()).toBe(before + 1);
+    // certmonger picks its cipher from GetCACaps (AES listed: an AES-CBC); the CertRep mirrors it,
+    // and certmonger reading it is the MONITORING above
+    const issuedLine = appLog
+      .flatMap((chunk) => chunk.split('\n').filter(Boolean))
+      .map((line) => JSON.parse(line) as { msg?: string; scep?: { subject?: string; contentEncryption?: string } })
+      .find((line) => line.msg === 'SCEP certificate issued' && line.scep?.subject === 'CN=certmonger-device');
+    expect(issuedLine?.scep?.contentEncryption).toMatch(/^aes-(128|192|256)-cbc$/);
 
     // The spent challenge does not enroll a second key
     const replay = await request('replay', challenge, 'certmonger-replay');

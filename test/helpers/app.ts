@@ -33,7 +33,7 @@ function authed(app: unknown, user: string, password: string) {
 }
 
 /** Settings that change only how the app runs, not what its first start writes to the data directory. */
-const RUNTIME_ONLY_ENV = new Set(['MOCKIRON_CLIENT_CERT_HEADER']);
+const RUNTIME_ONLY_ENV = new Set(['MOCKIRON_CLIENT_CERT_HEADER', 'MOCKIRON_SCEP_ALLOW_DES']);
 
 /**
  * A new data directory for an app. By default a copy of the one the global setup made with a real
@@ -48,10 +48,14 @@ function newDataDir(env: Record<string, string> = {}): string {
   return dataDir;
 }
 
-export async function startTestApp(opts: { dataDir?: string; env?: Record<string, string> } = {}): Promise<TestApp> {
+/** `logTo`: the app's log lines (JSON, level info) go there, for tests that check what it logs. */
+export async function startTestApp(
+  opts: { dataDir?: string; env?: Record<string, string>; logTo?: NodeJS.WritableStream } = {},
+): Promise<TestApp> {
   const dataDir = opts.dataDir ?? newDataDir(opts.env);
   const config = loadConfig({ dataDir, port: 0 }, { MOCKIRON_ADMIN_PASSWORD: adminPassword, ...opts.env });
-  const { app, services } = await bootstrap(config, createLogger(process.env.MOCKIRON_TEST_LOG ?? 'silent'));
+  const logger = opts.logTo ? createLogger('info', opts.logTo) : createLogger(process.env.MOCKIRON_TEST_LOG ?? 'silent');
+  const { app, services } = await bootstrap(config, logger);
   return {
     dataDir,
     app,

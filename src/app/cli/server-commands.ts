@@ -20,6 +20,10 @@ export function registerServerCommands(program: Command, io: CliIo): void {
       'key type of the signing identity created on first start: rsa (RSA-2048) or ec (P-256) (env MOCKIRON_KEY_TYPE)',
     )
     .option('--tls', 'serve HTTPS with a certificate issued by the mockiron CA for the public host name (env MOCKIRON_TLS=1)')
+    .option(
+      '--scep-allow-des',
+      'SCEP also accepts single DES-CBC (56-bit, weak) from clients that use nothing else (env MOCKIRON_SCEP_ALLOW_DES=1)',
+    )
     .action(
       async (opts: {
         port?: string;
@@ -29,6 +33,7 @@ export function registerServerCommands(program: Command, io: CliIo): void {
         logLevel?: string;
         keyType?: string;
         tls?: boolean;
+        scepAllowDes?: boolean;
       }) => {
         let config;
         try {

@@ -5,6 +5,10 @@
 // PKCS#1 v1.5 is what every SCEP client uses; so the RSA operation runs without padding here and
 // the padding is checked below, answering a bad one with a random key (RFC 3218 §2.3.2) so that
 // callers see one failure whatever went wrong.
+//
+// Single DES-CBC is not in Node's default OpenSSL provider (only in the legacy one, which a
+// process would have to load for everything): node-forge's DES, in pure JS, runs it instead. It
+// is decrypted only when the caller lists it among the accepted algorithms.
 
 import {
   constants,
@@ -32,18 +36,20 @@ import {
   TAG,
   type DerNode,
 } from './der.js';
+import forge from 'node-forge';
 import { ownReason } from './errors.js';
 import { readName } from './names.js';
 import { DIGEST_OID_TO_HASH, OID, type HashName } from './oids.js';
 import { readCertificateFields } from './x509.js';
 
-export type ContentEncryption = 'aes128' | 'aes192' | 'aes256' | 'des3';
+export type ContentEncryption = 'aes128' | 'aes192' | 'aes256' | 'des3' | 'des';
 
 export interface ContentEncryptionSpec {
   readonly oid: string;
-  /** node:crypto cipher name. */
+  /** OpenSSL's name for the cipher (node:crypto's, except single DES, which node-forge runs). */
   readonly cipher: string;
   readonly keyLength: number;
+  /** The IV is one block: the block size too. */
   readonly ivLength: number;
 }
 
@@ -52,10 +58,63 @@ export const CONTENT_ENCRYPTION: Readonly<Record<ContentEncryption, ContentEncry
   aes192: { oid: OID.aes192Cbc, cipher: 'aes-192-cbc', keyLength: 24, ivLength: 16 },
   aes256: { oid: OID.aes256Cbc, cipher: 'aes-256-cbc', keyLength: 32, ivLength: 16 },
   des3: { oid: OID.desEde3Cbc, cipher: 'des-ede3-cbc', keyLength: 24, ivLength: 8 },
+  des: { oid: OID.desCbc, cipher: 'des-cbc', keyLength: 8, ivLength: 8 },
 };
 
+/** Every algorithm this codec can decrypt; callers narrow it (SCEP leaves single DES out unless a setting allows it). */
+export const ALL_CONTENT_ENCRYPTIONS: readonly ContentEncryption[] = Object.keys(CONTENT_ENCRYPTION) as ContentEncryption[];
+
 export function contentEncryptionForOid(oid: string): ContentEncryption | undefined {
-  return (Object.keys(CONTENT_ENCRYPTION) as ContentEncryption[]).find((name) => CONTENT_ENCRYPTION[name].oid === oid);
+  return ALL_CONTENT_ENCRYPTIONS.find((name) => CONTENT_ENCRYPTION[name].oid === oid);
+}
+
+const binary = (bytes: Buffer) => forge.util.createBuffer(bytes.toString('binary'));
+
+/** A fresh content key; DES keys get odd parity (FIPS 46-3), which some implementations check. */
+function newContentKey(encryption: ContentEncryption): Buffer {
+  const key = randomBytes(CONTENT_ENCRYPTION[encryption].keyLength);
+  if (encryption === 'des' || encryption === 'des3') {
+    for (let i = 0; i < key.length; i++) {
+      const high = key[i]! & 0xfe;
+      let ones = 0;
+      for (let bit = high; bit; bit >>= 1) ones += bit & 1;
+      key[i] = high | (ones % 2 === 0 ? 1 : 0);
+    }
+  }
+  return key;
+}
+
+/** CBC with PKCS#7 padding (RFC 5652 §6.3). */
+function encryptContent(encryption: ContentEncryption, key: Buffer, iv: Buffer, plaintext: Buffer): Buffer {
+  const spec = CONTENT_ENCRYPTION[encryption];
+  if (encryption !== 'des') {
+    const cipher = createCipheriv(spec.cipher, key, iv);
+    return Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  }
+  const cipher = forge.cipher.createCipher('DES-CBC', binary(key));
+  cipher.start({ iv: binary(iv) });
+  cipher.update(binary(plaintext));
+  cipher.finish();
+  return Buffer.from(cipher.output.getBytes(), 'binary');
+}
+
+/** The plaintext, or undefined when the ciphertext is not whole blocks or its padding is wrong. */
+function decryptContent(encryption: ContentEncryption, key: Buffer, iv: Buffer, ciphertext: Buffer): Buffer | undefined {
+  const spec = CONTENT_ENCRYPTION[encryption];
+  if (ciphertext.length === 0 || ciphertext.length % spec.ivLength !== 0) return undefined;
+  try {
+    if (encryption !== 'des') {
+      const decipher = createDecipheriv(spec.cipher, key, iv);
+      return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+    }
+    const decipher = forge.cipher.createDecipher('DES-CBC', binary(key));
+    decipher.start({ iv: binary(iv) });
+    decipher.update(binary(ciphertext));
+    // forge checks the padding as RFC 5652 §6.3 spells it: 1 to 8 bytes, each holding the count
+    return decipher.finish() ? Buffer.from(decipher.output.getBytes(), 'binary') : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export type KeyEncryption = 'rsaes-pkcs1-v1_5' | `rsaes-oaep-${HashName}`;
@@ -66,6 +125,8 @@ export class EnvelopeError extends Error {
   constructor(
     readonly kind: EnvelopeErrorKind,
     message: string,
+    /** A content encryption this codec knows but the caller did not accept (e.g. single DES). */
+    readonly refusedEncryption?: ContentEncryption,
   ) {
     super(message);
     this.name = 'EnvelopeError';
@@ -78,10 +139,9 @@ export function buildEnvelopedData(plaintext: Buffer, recipient: X509Certificate
   if (recipient.publicKey.asymmetricKeyType !== 'rsa') {
     throw new RangeError(`cannot encrypt to a ${recipient.publicKey.asymmetricKeyType ?? 'unknown'} key: SCEP key transport needs RSA`);
   }
-  const key = randomBytes(spec.keyLength);
+  const key = newContentKey(encryption);
   const iv = randomBytes(spec.ivLength);
-  const cipher = createCipheriv(spec.cipher, key, iv);
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const ciphertext = encryptContent(encryption, key, iv, plaintext);
   const encryptedKey = publicEncrypt({ key: recipient.publicKey, padding: constants.RSA_PKCS1_PADDING }, key);
   const fields = readCertificateFields(recipient.raw);
   const recipientInfo = der.sequence(
@@ -226,12 +286,21 @@ function unwrapKey(encryptedKey: Buffer, privateKey: KeyObject, transport: KeyTr
   }
 }
 
+export interface OpenEnvelopeOptions {
+  /** Content encryptions to decrypt; others are refused (unsupportedAlgorithm) before any key is used. Default: all. */
+  accept?: readonly ContentEncryption[];
+}
+
 /**
  * Decrypts a DER ContentInfo(EnvelopedData) for the first of `recipients` it names. Errors:
- * malformed structure, unsupported algorithms, not addressed to any recipient, or undecryptable
- * (wrong key, corrupted key or content: deliberately indistinguishable).
+ * malformed structure, unsupported or unaccepted algorithms, not addressed to any recipient, or
+ * undecryptable (wrong key, corrupted key or content: deliberately indistinguishable).
  */
-export function openEnvelopedData(envelope: Buffer, recipients: readonly EnvelopeRecipient[]): OpenedEnvelope {
+export function openEnvelopedData(
+  envelope: Buffer,
+  recipients: readonly EnvelopeRecipient[],
+  options: OpenEnvelopeOptions = {},
+): OpenedEnvelope {
   let recipientInfos: DerNode[];
   let contentAlgorithm: DerNode;
   let encryptedContentNode: DerNode | undefined;
@@ -258,6 +327,9 @@ export function openEnvelopedData(envelope: Buffer, recipients: readonly Envelop
   const encryption = contentEncryptionForOid(oid);
   if (!encryption) throw new EnvelopeError('unsupportedAlgorithm', `unsupported content encryption algorithm ${oid}`);
   const spec = CONTENT_ENCRYPTION[encryption];
+  if (options.accept && !options.accept.includes(encryption)) {
+    throw new EnvelopeError('unsupportedAlgorithm', `content encryption ${spec.cipher} (${oid}) is not accepted here`, encryption);
+  }
   if (!ivNode || ivNode.tag !== TAG.OCTET_STRING || content(ivNode).length !== spec.ivLength) {
     throw new EnvelopeError('malformed', `${spec.cipher} needs a ${spec.ivLength}-byte IV parameter`);
   }
@@ -289,15 +361,14 @@ export function openEnvelopedData(envelope: Buffer, recipients: readonly Envelop
     }
     const transport = keyTransport(algorithm);
     const unwrapped = unwrapKey(encryptedKey, recipients[recipientIndex]!.privateKey, transport, spec.keyLength);
-    let plaintext: Buffer;
+    let ciphertext: Buffer;
     try {
-      const decipher = createDecipheriv(spec.cipher, unwrapped.key, content(ivNode));
-      plaintext = Buffer.concat([decipher.update(readOctetString(encryptedContentNode)), decipher.final()]);
-    } catch {
-      unwrapped.failed = true;
-      plaintext = Buffer.alloc(0);
+      ciphertext = readOctetString(encryptedContentNode);
+    } catch (err) {
+      throw new EnvelopeError('malformed', `unreadable encrypted content: ${ownReason(err)}`);
     }
-    if (unwrapped.failed) throw new EnvelopeError('decryptionFailed', 'the EnvelopedData does not decrypt with our key');
+    const plaintext = decryptContent(encryption, unwrapped.key, content(ivNode), ciphertext);
+    if (unwrapped.failed || !plaintext) throw new EnvelopeError('decryptionFailed', 'the EnvelopedData does not decrypt with our key');
     return { content: plaintext, encryption, keyEncryption: transport.kind, recipientIndex };
   }
   throw new EnvelopeError(

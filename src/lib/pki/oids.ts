@@ -31,6 +31,8 @@ export const OID = {
   aes192Cbc: '2.16.840.1.101.3.4.1.22',
   aes256Cbc: '2.16.840.1.101.3.4.1.42',
   desEde3Cbc: '1.2.840.113549.3.7',
+  /** Single DES-CBC (OIW): what some SCEP clients still send; accepted only when a setting allows it. */
+  desCbc: '1.3.14.3.2.7',
 
   // Digests
   sha1: '1.3.14.3.2.26',

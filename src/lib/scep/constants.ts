@@ -21,6 +21,7 @@ export const SCEP_OID = {
   aes192Cbc: OID.aes192Cbc,
   aes256Cbc: OID.aes256Cbc,
   desEde3Cbc: OID.desEde3Cbc,
+  desCbc: OID.desCbc,
 } as const;
 
 /** RFC 8894 §3.2.1.2 messageType values (sent as decimal PrintableStrings). */
@@ -46,7 +47,13 @@ export type PkiStatus = keyof typeof PKI_STATUS_CODE;
 export const FAIL_INFO_CODE = { badAlg: 0, badMessageCheck: 1, badRequest: 2, badTime: 3, badCertId: 4 } as const;
 export type FailInfo = keyof typeof FAIL_INFO_CODE;
 
-export { CONTENT_ENCRYPTION, contentEncryptionForOid, type ContentEncryption, type ContentEncryptionSpec } from '../pki/enveloped-data.js';
+export {
+  ALL_CONTENT_ENCRYPTIONS,
+  CONTENT_ENCRYPTION,
+  contentEncryptionForOid,
+  type ContentEncryption,
+  type ContentEncryptionSpec,
+} from '../pki/enveloped-data.js';
 
 /** RFC 8894 sends transactionID as a PrintableString, so only these characters can be echoed back. */
 export function isPrintableString(text: string): boolean {

@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { ownReason as pkiOwnReason } from '../pki/errors.js';
-import { isPrintableString, type FailInfo, type MessageTypeName } from './constants.js';
+import { isPrintableString, type ContentEncryption, type FailInfo, type MessageTypeName } from './constants.js';
 
 /** What could be read from a request before it was rejected: enough, ideally, to answer with a CertRep FAILURE. */
 export interface RecoveredRequestFields {
@@ -8,6 +8,8 @@ export interface RecoveredRequestFields {
   senderNonce?: Buffer;
   messageType?: MessageTypeName | number;
   signerCertificate?: X509Certificate;
+  /** The pkcsPKIEnvelope's content encryption, when it was refused as not accepted (single DES unless allowed). */
+  contentEncryption?: ContentEncryption;
   /**
    * True once the signature over the signed attributes verified, i.e. transactionID and
    * senderNonce above are the requester's own and not whatever a forger put there.

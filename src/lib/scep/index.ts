@@ -9,6 +9,7 @@ export {
   buildCertRep,
   caCaps,
   caCertResponse,
+  DEFAULT_CONTENT_ENCRYPTIONS,
   parsePkiMessage,
   type BuildCertRepOptions,
   type CaCapsOptions,

@@ -85,6 +85,14 @@ export function caCertResponse(caCertDer: Buffer, raCertDers: readonly Buffer[] 
 // ---------------------------------------------------------------------------------------------
 // PKIOperation requests
 
+/**
+ * What a PKIOperation may be encrypted with unless the caller says otherwise: AES (what
+ * `SCEPStandard` and `AES` in GetCACaps promise) and triple DES (`DES3`). Single DES is left out:
+ * its 56-bit key falls to brute force. Clients send it when GetCACaps lists neither (certmonger
+ * before AES support) or whatever it lists (Go's pkcs7 default, as micromdm/scep uses it).
+ */
+export const DEFAULT_CONTENT_ENCRYPTIONS: readonly ContentEncryption[] = ['aes128', 'aes192', 'aes256', 'des3'];
+
 export interface ParsePkiMessageOptions {
   caCert: X509Certificate;
   caKey: KeyObject;
@@ -98,6 +106,8 @@ export interface ParsePkiMessageOptions {
    * wrong clock are common and RFC 8894 does not require the check.
    */
   maxClockSkewMs?: number;
+  /** Content encryptions accepted; anything else is badAlg. Default DEFAULT_CONTENT_ENCRYPTIONS. */
+  contentEncryptions?: readonly ContentEncryption[];
 }
 
 interface ScepRequestBase {
@@ -233,8 +243,9 @@ export function parsePkiMessage(derBytes: Buffer, options: ParsePkiMessageOption
   ];
   let opened;
   try {
-    opened = openEnvelopedData(message.content, recipients);
+    opened = openEnvelopedData(message.content, recipients, { accept: options.contentEncryptions ?? DEFAULT_CONTENT_ENCRYPTIONS });
   } catch (err) {
+    if (err instanceof EnvelopeError && err.refusedEncryption) recovered.contentEncryption = err.refusedEncryption;
     const kind = err instanceof EnvelopeError ? err.kind : 'malformed';
     const failInfo: FailInfo = kind === 'unsupportedAlgorithm' ? 'badAlg' : kind === 'malformed' ? 'badRequest' : 'badMessageCheck';
     return reject(failInfo, ownReason(err));
