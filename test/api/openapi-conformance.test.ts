@@ -254,6 +254,7 @@ const cases: Record<string, Case> = {
   },
   'GET /api/v2/audit': { calls: () => [{}, { query: { objectType: 'user', sortOrder: 'asc' } }] },
   'PUT /api/v1/dm/register': { calls: () => [{ query: { userId: 'alice', platform: 'I' } }] },
+  'GET /status/status.html': { calls: () => [{ as: 'none' }, { as: 'admin' }] },
   'GET /scep': {
     expect: [200, 400],
     calls: (): Call[] => [
