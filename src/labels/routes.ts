@@ -176,8 +176,8 @@ export function registerLabelRoutes(t: RouteTable, labels: LabelService): void {
     }),
     results: labelResult,
     handler: async ({ actor, params, body }) => {
-      const { name, description, criteria, id, deviceSpaceId, deviceSpaceName, deviceSpacePath, rowType, isSystem } = body;
-      const readOnly = { id, isStatic: labelKind(body), isSystem, rowType, deviceSpaceId, deviceSpaceName, deviceSpacePath };
+      // Every other field is read-only (the kind under each of its names, compared one by one); deviceCount is ignored.
+      const { name, description, criteria, deviceCount: _ignored, ...readOnly } = body;
       return { results: await labels.update(actor, params.id, { name, description: description ?? undefined, criteria, readOnly }) };
     },
   });

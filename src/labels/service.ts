@@ -55,7 +55,10 @@ export function deviceLabelView(l: LabelRow) {
 /** Fields a GET answers that a PUT may send back but not change (deviceCount is ignored: it moves as devices come and go). */
 export interface LabelReadOnly {
   id?: number;
+  /** The kind, under any of Core's three names, each compared on its own. */
+  static?: boolean;
   isStatic?: boolean;
+  staticLabel?: boolean;
   isSystem?: boolean;
   rowType?: string;
   deviceSpaceId?: number;
@@ -332,8 +335,19 @@ function countMatches(facts: DeviceFacts[], p: (f: DeviceFacts) => boolean): num
 
 /** A read-only field sent back must be what a GET answers now; the first that is not is named. */
 function assertReadOnlyUnchanged(l: LabelRow, sent: LabelReadOnly) {
-  const current = labelView(l);
-  for (const field of ['id', 'isStatic', 'isSystem', 'rowType', 'deviceSpaceId', 'deviceSpaceName', 'deviceSpacePath'] as const) {
+  const current = { ...labelView(l), static: l.isStatic };
+  const fields = [
+    'id',
+    'static',
+    'isStatic',
+    'staticLabel',
+    'isSystem',
+    'rowType',
+    'deviceSpaceId',
+    'deviceSpaceName',
+    'deviceSpacePath',
+  ] as const;
+  for (const field of fields) {
     const value = sent[field];
     if (value !== undefined && value !== current[field]) {
       throw DomainError.validation(
