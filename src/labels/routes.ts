@@ -20,6 +20,7 @@ const labelResult = z.object({
   rowType: z.enum(['ADMIN', 'SYSTEM']).describe('SYSTEM for the pre-defined labels, ADMIN for those an admin made'),
   isSystem: z.boolean(),
 });
+const inSpace = z.object({ adminDeviceSpaceId: spaceId });
 const criteria = z.string().max(2000, 'criteria must be at most 2000 characters');
 const labelName = name(64).refine((s) => !/[/\\?#%]/.test(s), 'must not contain / \\ ? # or %');
 const deviceSpaceId = z
@@ -70,7 +71,7 @@ export function registerLabelRoutes(t: RouteTable, labels: LabelService): void {
     path: '/labels',
     tag,
     summary: 'Create a manual (static:true) or filter (static:false, criteria) label; isStatic and staticLabel are accepted for static',
-    query: z.object({ adminDeviceSpaceId: spaceId }),
+    query: inSpace,
     body: z.strictObject({
       name: labelName,
       description: text(1024).nullish(),
@@ -127,6 +128,7 @@ export function registerLabelRoutes(t: RouteTable, labels: LabelService): void {
     path: '/labels',
     tag,
     errors: [404],
+    query: inSpace,
     summary:
       'Delete labels (assignments to devices, VPN configurations and apps go with them); Core clients send DELETE /labels/ with deviceSpaceId',
     body: z.strictObject({
@@ -143,6 +145,7 @@ export function registerLabelRoutes(t: RouteTable, labels: LabelService): void {
     tag,
     summary: 'Get a label with its device count',
     params,
+    query: inSpace,
     results: labelResult,
     handler: async ({ actor, params }) => ({ results: await labels.get(actor, params.id) }),
   });
@@ -153,6 +156,7 @@ export function registerLabelRoutes(t: RouteTable, labels: LabelService): void {
     summary:
       'Rename a label or change its description or criteria. A label as GET answered it may be sent back: read-only fields must be unchanged (deviceCount is ignored)',
     params,
+    query: inSpace,
     body: z.strictObject({
       name: labelName.optional(),
       description: text(1024).nullish(),
@@ -190,7 +194,7 @@ export function registerLabelRoutes(t: RouteTable, labels: LabelService): void {
         (op === 'add' ? 'Apply a manual label (by name) to devices' : 'Remove a manual label (by name) from devices') +
         ": Core's answer, successful and a record per device",
       params: z.object({ labelName: z.string().min(1).max(64) }),
-      query: z.object({ adminDeviceSpaceId: spaceId }),
+      query: inSpace,
       body: z.strictObject({ deviceUuids: z.array(uuidParam).min(1).max(1000) }),
       answer: applyAnswer,
       handler: async ({ actor, params, body }) => {
