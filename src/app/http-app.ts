@@ -16,6 +16,7 @@ import { DomainError } from '../platform/errors/index.js';
 import { ApiError, apiErrorFrom, envelope } from '../platform/http/errors.js';
 import { RouteTable, registerCommonComponents, type Auth } from '../platform/http/route.js';
 import { apiRouteModules, deviceRouteModules, v1RouteModules } from './routes.js';
+import { registerStatusPage } from './status-page.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -95,6 +96,7 @@ export function createApp(opts: AppOptions) {
   device.use(deviceBodyParser(opts.deviceBodyLimit));
   const deviceTable = new RouteTable(device, registry, '', authenticate);
   for (const register of deviceRouteModules) register(deviceTable, services);
+  registerStatusPage(deviceTable, services.db);
 
   let openApiDoc: object | undefined;
   const document = () =>

@@ -15,6 +15,7 @@ import { registerSigningRoutes } from '../signing/routes.js';
 import { registerVpnRoutes } from '../vpn/routes.js';
 import { registerDeviceRoutes } from '../devices/routes.js';
 import { registerLabelRoutes } from '../labels/routes.js';
+import { registerDeviceSpaceRoutes } from '../device-spaces/routes.js';
 import { registerUserRoutes } from '../users/routes.js';
 
 export const apiRouteModules: Array<(t: RouteTable, s: Services) => void> = [
@@ -22,6 +23,7 @@ export const apiRouteModules: Array<(t: RouteTable, s: Services) => void> = [
   (t, s) => registerUserRoutes(t, s.users),
   (t, s) => registerDeviceRoutes(t, s.devices),
   (t, s) => registerLabelRoutes(t, s.labels),
+  (t, s) => registerDeviceSpaceRoutes(t, s.deviceSpaces),
   (t, s) => registerVpnRoutes(t, s.vpn),
   (t, s) => registerAppRoutes(t, s.apps),
   (t, s) => registerPolicyRoutes(t, s.policy),

@@ -18,6 +18,7 @@ import { VpnService } from '../vpn/service.js';
 import { DeviceDirectory } from '../devices/directory.js';
 import { DeviceService, devicesOfUsers } from '../devices/service.js';
 import { LabelService } from '../labels/service.js';
+import { DeviceSpaceService } from '../device-spaces/service.js';
 import { UserService } from '../users/service.js';
 import { SecretBox } from '../platform/secrets/box.js';
 import { EventBus } from '../platform/events.js';
@@ -46,6 +47,10 @@ export function buildServices(deps: ServiceDeps) {
   const labels = new LabelService(db, directory, events);
   const devices = new DeviceService(db, directory, labels, events);
   const policy = new PolicyService(db, labels);
+  const deviceSpaces = new DeviceSpaceService({
+    count: (actor) => devices.count(actor, {}),
+    searchFields: (actor) => devices.searchFields(actor),
+  });
   const profiles = new DeviceProfileService(policy, deps.signing, deps.namespace, changes, secrets);
   const certificates = new CertificateRegistry(db, deps.signing, deps.logger);
   const scep = new ScepService(db, deps.signing, certificates, deps.publicUrl, deps.logger, { allowDes: deps.scepAllowDes });
@@ -82,6 +87,7 @@ export function buildServices(deps: ServiceDeps) {
     anyconnect: new AnyconnectService(db, policy),
     labels,
     devices,
+    deviceSpaces,
     vpn,
     apps: new AppService(db),
     db,

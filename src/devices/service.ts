@@ -79,6 +79,8 @@ export interface DeviceLabels {
   memberIds(tx: DbTx, label: DeviceLabel, devices?: DeviceEntry[]): Promise<Set<number>>;
   /** Labels a device is in: manual, matching filter, system. */
   labelsOfDevice(tx: DbTx, device: DeviceRow): Promise<DeviceLabel[]>;
+  /** The same labels as GET /devices/{uuid}/labels answers them (shaped by the labels capability, in Core's names). */
+  deviceLabelViews(tx: DbTx, device: DeviceRow): Promise<object[]>;
 }
 
 /** A user's devices, as the users capability asks for them (its UserDevices port). */
@@ -249,12 +251,7 @@ export class DeviceService {
 
   async labelsOf(actor: Actor, uuid: string) {
     const d = await this.get(actor, uuid);
-    return (await this.labels.labelsOfDevice(this.db, d)).map((l) => ({
-      id: l.id,
-      name: l.name,
-      isStatic: l.isStatic,
-      isSystem: l.isSystem,
-    }));
+    return this.labels.deviceLabelViews(this.db, d);
   }
 
   async setAttributes(actor: Actor, uuid: string, input: DeviceAttributesInput) {

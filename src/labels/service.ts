@@ -12,6 +12,7 @@ import { slices, yieldToEventLoop } from '../lib/slices.js';
 import { deviceStore } from '../devices/index.js';
 import { DomainError } from '../platform/errors/index.js';
 import { compileOrThrow } from '../devices/index.js';
+import { globalSpace } from '../device-spaces/index.js';
 import { labelPredicate, type LabelLike } from './membership.js';
 import { labelStore } from './store.js';
 
@@ -23,29 +24,76 @@ export const systemLabels = [
   { name: 'Android', description: 'All Android devices', criteria: 'common.platform = "Android"' },
 ] as const;
 
+/**
+ * A label in Core's names (label_summary, GET /labels/{id}): `isStatic`, and `staticLabel` as
+ * Core answers a create; the space fields of the one space; `rowType` SYSTEM or ADMIN. `isSystem`
+ * is ours.
+ */
 export function labelView(l: LabelRow, deviceCount?: number) {
   return {
     id: l.id,
     name: l.name,
     description: l.description,
     isStatic: l.isStatic,
-    isSystem: l.isSystem,
+    staticLabel: l.isStatic,
     criteria: l.isStatic ? null : (l.criteria ?? ''),
     ...(deviceCount === undefined ? {} : { deviceCount }),
+    deviceSpaceId: globalSpace.id,
+    deviceSpaceName: globalSpace.name,
+    deviceSpacePath: globalSpace.path,
+    rowType: l.isSystem ? ('SYSTEM' as const) : ('ADMIN' as const),
+    isSystem: l.isSystem,
   };
 }
+
+/** A label as GET /devices/{uuid}/labels answers it: the id as a string, as Core answers there. */
+export function deviceLabelView(l: LabelRow) {
+  const { deviceSpaceId: _space, deviceSpaceName: _name, deviceSpacePath: _path, ...view } = labelView(l);
+  return { ...view, id: String(l.id) };
+}
+
+/** Fields a GET answers that a PUT may send back but not change (deviceCount is ignored: it moves as devices come and go). */
+export interface LabelReadOnly {
+  id?: number;
+  /** The kind, under any of Core's three names, each compared on its own. */
+  static?: boolean;
+  isStatic?: boolean;
+  staticLabel?: boolean;
+  isSystem?: boolean;
+  rowType?: string;
+  deviceSpaceId?: number;
+  deviceSpaceName?: string;
+  deviceSpacePath?: string;
+}
+
+export type LabelSortField = 'id' | 'name' | 'description' | 'isStatic' | 'deviceCount' | 'rowType';
 
 export interface LabelInput {
   name: string;
   description?: string;
-  static: boolean;
+  /** Manual (true) or filter (false); when not said, a label with criteria is a filter label. */
+  static?: boolean;
   criteria?: string | null;
 }
 
+export interface LabelUpdate {
+  name?: string;
+  description?: string;
+  criteria?: string | null;
+  /** Read-only fields sent back from a GET: accepted when unchanged. */
+  readOnly?: LabelReadOnly;
+}
+
+/** One device's outcome of applying or removing a manual label, in Core's record shape. */
+export interface ApplyRecord {
+  label: string;
+  device: { uuid: string; status: 'SUCCESS' | 'FAILED'; message: string; failureCode: string | null };
+}
+
 export interface ApplyResult {
-  deviceUuid: string;
-  status: 'SUCCESS' | 'FAILED';
-  message: string;
+  /** Every named device was handled. */
+  successful: boolean;
+  records: ApplyRecord[];
 }
 
 export class LabelService implements DeviceLabels {
@@ -94,7 +142,12 @@ export class LabelService implements DeviceLabels {
     return (await labelStore.all(tx)).filter((l) => (l.isStatic ? manual.has(l.id) : labelPredicate(l)!(facts)));
   }
 
-  async summary(actor: Actor) {
+  /** The labels a device is in, as GET /devices/{uuid}/labels answers them. */
+  async deviceLabelViews(tx: DbTx, device: DeviceRow) {
+    return (await this.labelsOfDevice(tx, device)).map(deviceLabelView);
+  }
+
+  async summary(actor: Actor, sort: { field: LabelSortField; order: 'asc' | 'desc' } = { field: 'id', order: 'asc' }) {
     requireRead(actor);
     const [labels, manualCounts, devices] = await Promise.all([
       labelStore.all(this.db),
@@ -102,9 +155,20 @@ export class LabelService implements DeviceLabels {
       this.directory.all(),
     ]);
     const facts = devices.map((d) => d.facts);
-    return labels.map((l) => {
+    const views = labels.map((l) => {
       const p = labelPredicate(l);
       return labelView(l, p ? countMatches(facts, p) : (manualCounts.get(l.id) ?? 0));
+    });
+    const sign = sort.order === 'desc' ? -1 : 1;
+    const key = (v: (typeof views)[number]) => {
+      const k = v[sort.field];
+      return typeof k === 'string' ? k.toLowerCase() : Number(k);
+    };
+    // Ties keep id order, so pages of a sorted list do not overlap.
+    return views.sort((a, b) => {
+      const ka = key(a);
+      const kb = key(b);
+      return (ka < kb ? -sign : ka > kb ? sign : 0) || a.id - b.id;
     });
   }
 
@@ -118,17 +182,18 @@ export class LabelService implements DeviceLabels {
 
   async create(actor: Actor, input: LabelInput) {
     requireWrite(actor);
-    const criteria = input.static ? null : (input.criteria ?? '');
-    if (input.static && input.criteria) {
+    const isStatic = input.static ?? input.criteria == null;
+    const criteria = isStatic ? null : (input.criteria ?? '');
+    if (isStatic && input.criteria) {
       throw DomainError.validation('criteria', 'a manual (static) label has no criteria; use "static": false for a filter label');
     }
-    if (!input.static) {
+    if (!isStatic) {
       if (input.criteria == null) throw DomainError.validation('criteria', 'a filter label needs criteria');
       compileOrThrow(criteria!);
     }
     const created = await this.db.$transaction(async (tx) => {
       await assertNameFree(tx, input.name);
-      const l = await labelStore.create(tx, { name: input.name, description: input.description ?? '', isStatic: input.static, criteria });
+      const l = await labelStore.create(tx, { name: input.name, description: input.description ?? '', isStatic, criteria });
       await recordAudit(tx, {
         actor: actor.username,
         action: 'create',
@@ -141,24 +206,33 @@ export class LabelService implements DeviceLabels {
     return labelView(created, created.isStatic ? 0 : (await this.memberIds(this.db, created)).size);
   }
 
-  async update(actor: Actor, id: number, input: { name?: string; description?: string; criteria?: string | null }) {
+  /**
+   * Changes name, description or criteria. A label as a GET answered it may be sent back: its
+   * read-only fields must be unchanged (400 naming the first that is not), and a PUT that changes
+   * nothing writes nothing (a system label too), so it neither bumps the policy tables nor audits.
+   */
+  async update(actor: Actor, id: number, input: LabelUpdate) {
     requireWrite(actor);
     const updated = await this.db.$transaction(async (tx) => {
       const l = await labelStore.findById(tx, id);
       if (!l) throw DomainError.notFound('Label', id);
-      if (l.isSystem) throw new DomainError('label.system', `${l.name} is a system label and cannot be changed`);
-      if (input.criteria !== undefined) {
-        if (l.isStatic && input.criteria)
-          throw DomainError.validation('criteria', `${l.name} is a manual label; manual labels have no criteria`);
-        if (!l.isStatic) compileOrThrow(input.criteria ?? '');
+      assertReadOnlyUnchanged(l, input.readOnly ?? {});
+      const currentCriteria = l.isStatic ? null : (l.criteria ?? '');
+      const changes: { name?: string; description?: string; criteria?: string } = {};
+      if (input.name !== undefined && input.name !== l.name) changes.name = input.name;
+      if (input.description !== undefined && input.description !== l.description) changes.description = input.description;
+      // A manual label's criteria are null ("" too); a filter label's null criteria are "" (every device).
+      const sentCriteria = input.criteria === undefined ? undefined : l.isStatic ? input.criteria || null : (input.criteria ?? '');
+      if (sentCriteria !== undefined && sentCriteria !== currentCriteria) {
+        if (l.isStatic) throw DomainError.validation('criteria', `${l.name} is a manual label; manual labels have no criteria`);
+        changes.criteria = sentCriteria!;
       }
-      if (input.name && input.name.toLowerCase() !== l.nameKey) await assertNameFree(tx, input.name);
-      const u = await labelStore.update(tx, id, {
-        ...(input.name ? { name: input.name } : {}),
-        ...(input.description !== undefined ? { description: input.description } : {}),
-        ...(input.criteria !== undefined && !l.isStatic ? { criteria: input.criteria ?? '' } : {}),
-      });
-      await recordAudit(tx, { actor: actor.username, action: 'update', objectType: 'label', objectId: id, details: { ...input } });
+      if (Object.keys(changes).length === 0) return l;
+      if (l.isSystem) throw new DomainError('label.system', `${l.name} is a system label and cannot be changed`);
+      if (changes.criteria !== undefined) compileOrThrow(changes.criteria);
+      if (changes.name !== undefined && changes.name.toLowerCase() !== l.nameKey) await assertNameFree(tx, changes.name);
+      const u = await labelStore.update(tx, id, changes);
+      await recordAudit(tx, { actor: actor.username, action: 'update', objectType: 'label', objectId: id, details: { ...changes } });
       return u;
     });
     return labelView(updated, (await this.memberIds(this.db, updated)).size);
@@ -195,10 +269,10 @@ export class LabelService implements DeviceLabels {
     });
   }
 
-  /** MobileIron applies manual labels by name; results are per device. */
-  async apply(actor: Actor, labelName: string, deviceUuids: string[], op: 'add' | 'remove'): Promise<ApplyResult[]> {
+  /** MobileIron applies manual labels by name; the answer has a record per device named. */
+  async apply(actor: Actor, labelName: string, deviceUuids: string[], op: 'add' | 'remove'): Promise<ApplyResult> {
     requireWrite(actor);
-    const { results, ids } = await this.db.$transaction(async (tx) => {
+    const { records, ids } = await this.db.$transaction(async (tx) => {
       const label = await labelStore.findByName(tx, labelName);
       if (!label) throw DomainError.notFound('Label', labelName);
       if (!label.isStatic) {
@@ -227,19 +301,21 @@ export class LabelService implements DeviceLabels {
         objectId: label.id,
         details: { name: label.name, deviceUuids: devices.map((d) => d.uuid) },
       });
-      const results = deviceUuids.map((uuid) =>
-        byUuid.has(uuid)
+      const records: ApplyRecord[] = deviceUuids.map((uuid) => ({
+        label: label.name,
+        device: byUuid.has(uuid)
           ? {
-              deviceUuid: uuid,
+              uuid,
               status: 'SUCCESS' as const,
               message: op === 'add' ? `Label ${label.name} applied` : `Label ${label.name} removed`,
+              failureCode: null,
             }
-          : { deviceUuid: uuid, status: 'FAILED' as const, message: `Device ${uuid} not found` },
-      );
-      return { results, ids };
+          : { uuid, status: 'FAILED' as const, message: `Device ${uuid} not found`, failureCode: 'DEVICE_NOT_FOUND' },
+      }));
+      return { records, ids };
     });
     this.events.publish('labels.membershipChanged', { deviceIds: ids });
-    return results;
+    return { successful: records.every((r) => r.device.status === 'SUCCESS'), records };
   }
 
   /** Try criteria before saving: the match count and the first matching devices. */
@@ -255,6 +331,31 @@ function countMatches(facts: DeviceFacts[], p: (f: DeviceFacts) => boolean): num
   let n = 0;
   for (const f of facts) if (p(f)) n++;
   return n;
+}
+
+/** A read-only field sent back must be what a GET answers now; the first that is not is named. */
+function assertReadOnlyUnchanged(l: LabelRow, sent: LabelReadOnly) {
+  const current = { ...labelView(l), static: l.isStatic };
+  const fields = [
+    'id',
+    'static',
+    'isStatic',
+    'staticLabel',
+    'isSystem',
+    'rowType',
+    'deviceSpaceId',
+    'deviceSpaceName',
+    'deviceSpacePath',
+  ] as const;
+  for (const field of fields) {
+    const value = sent[field];
+    if (value !== undefined && value !== current[field]) {
+      throw DomainError.validation(
+        field,
+        `${field} is read-only: it is ${JSON.stringify(current[field])} for label ${l.name}, not ${JSON.stringify(value)}`,
+      );
+    }
+  }
 }
 
 async function assertNameFree(tx: DbTx, name: string) {

@@ -114,7 +114,15 @@ const cases: Record<string, Case> = {
   'GET /api/v2/labels/label_summary': { calls: () => [{}] },
   'POST /api/v2/labels/preview': { calls: () => [{ body: { criteria: 'common.platform = "iOS"' } }] },
   'GET /api/v2/labels/{id}': { calls: () => [{ params: { id: f.label.id } }] },
-  'PUT /api/v2/labels/{id}': { calls: () => [{ params: { id: f.label.id }, body: { description: 'changed' } }] },
+  'PUT /api/v2/labels/{id}': {
+    calls: () => [
+      { params: { id: f.label.id }, body: { description: 'changed' } },
+      { params: { id: f.label.id }, body: { ...f.label, description: 'changed again', deviceCount: 7 } },
+    ],
+  },
+  'GET /api/v2/device_spaces/mine': { calls: () => [{}, { as: 'viewer' }] },
+  'GET /api/v2/device_spaces': { calls: () => [{}, { query: { adminDeviceSpaceId: '1', excludeDeviceCount: 'true' } }] },
+  'GET /api/v2/device_spaces/criteria': { calls: () => [{ query: { adminDeviceSpaceId: '1' } }] },
   'PUT /api/v2/devices/labels/{labelName}/add': {
     calls: () => [{ params: { labelName: f.label.name }, body: { deviceUuids: [f.device] } }],
   },
@@ -246,6 +254,7 @@ const cases: Record<string, Case> = {
   },
   'GET /api/v2/audit': { calls: () => [{}, { query: { objectType: 'user', sortOrder: 'asc' } }] },
   'PUT /api/v1/dm/register': { calls: () => [{ query: { userId: 'alice', platform: 'I' } }] },
+  'GET /status/status.html': { calls: () => [{ as: 'none' }, { as: 'admin' }] },
   'GET /scep': {
     expect: [200, 400],
     calls: (): Call[] => [

@@ -145,10 +145,23 @@ describe('manual and system labels', () => {
       .put('/api/v2/devices/labels/vpndemo-external/add')
       .send({ deviceUuids: [id, '99999999-9999-9999-9999-999999999999'] });
     expect(add.status).toBe(200);
-    expect(add.body.results).toEqual([
-      { deviceUuid: id, status: 'SUCCESS', message: expect.any(String) },
-      { deviceUuid: '99999999-9999-9999-9999-999999999999', status: 'FAILED', message: expect.stringMatching(/not found/) },
-    ]);
+    expect(add.body).toEqual({
+      successful: false,
+      results: {
+        records: [
+          { label: 'vpndemo-external', device: { uuid: id, status: 'SUCCESS', message: expect.any(String), failureCode: null } },
+          {
+            label: 'vpndemo-external',
+            device: {
+              uuid: '99999999-9999-9999-9999-999999999999',
+              status: 'FAILED',
+              message: expect.stringMatching(/not found/),
+              failureCode: 'DEVICE_NOT_FOUND',
+            },
+          },
+        ],
+      },
+    });
     const labels = await t.admin.get(`/api/v2/devices/${id}/labels`);
     expect(labels.body.results.map((l: { name: string }) => l.name)).toContain('vpndemo-external');
     const summary = await t.admin.get('/api/v2/labels/label_summary');
