@@ -17,6 +17,8 @@ import type { SigningService } from '../signing/service.js';
 import { VpnService } from '../vpn/service.js';
 import { DeviceDirectory } from '../devices/directory.js';
 import { DeviceService, devicesOfUsers } from '../devices/service.js';
+import { InventoryService } from '../inventory/service.js';
+import { deviceAppStore } from '../inventory/store.js';
 import { LabelService } from '../labels/service.js';
 import { UserService } from '../users/service.js';
 import { SecretBox } from '../platform/secrets/box.js';
@@ -61,6 +63,15 @@ export function buildServices(deps: ServiceDeps) {
     clientCertHeader: deps.clientCertHeader,
   });
   devices.detailSources.push((d) => mdm.detailsFor(d));
+  // InstalledApplicationList answers become the device's app inventory.
+  mdm.results.appInventory = deviceAppStore;
+  const inventory = new InventoryService(db, {
+    all: async () => (await directory.all()).map(({ row }) => row),
+    search: async (actor, query) => {
+      const found = await devices.list(actor, { query, fields: ['common.uuid'], page: { limit: 1000, offset: 0 }, order: 'asc' });
+      return found.results.map((d) => String(d['common.uuid']));
+    },
+  });
   // A device's own changes concern only that device: reconcile it, not the fleet.
   for (const event of ['devices.changed', 'labels.membershipChanged', 'users.changed'] as const) {
     events.subscribe(event, ({ deviceIds }) => mdm.markDirty(deviceIds));
@@ -80,6 +91,7 @@ export function buildServices(deps: ServiceDeps) {
     anyconnect: new AnyconnectService(db, policy),
     labels,
     devices,
+    inventory,
     vpn,
     apps: new AppService(db),
     db,
