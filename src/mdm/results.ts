@@ -181,6 +181,15 @@ export class CommandResults {
         imei: data.imei,
       });
     },
+    ProfileList: async (tx, device, { data }) => {
+      // A VPN profile we believe installed but the device does not list: forget it, so it is reinstalled.
+      const fresh = (await this.devices.findById(tx, device.id))!;
+      const known = parseKnownState(fresh.mdmState);
+      const listed = new Set(data.profiles.map((p) => p.identifier));
+      if (known.vpnProfile && !listed.has(known.vpnProfile.identifier)) {
+        await this.devices.setMdmState(tx, device.id, JSON.stringify({ ...known, vpnProfile: null }));
+      }
+    },
     InstalledApplicationList: async (tx, device, { data }) => {
       if (!this.appInventory) return;
       // What we installed ourselves is managed; of the rest the answer does not tell.
@@ -194,15 +203,6 @@ export class CommandResults {
         managed: app.identifier !== undefined && Object.hasOwn(ours, app.identifier) ? true : null,
       }));
       await this.appInventory.replace(tx, device.id, apps, new Date());
-    },
-    ProfileList: async (tx, device, { data }) => {
-      // A VPN profile we believe installed but the device does not list: forget it, so it is reinstalled.
-      const fresh = (await this.devices.findById(tx, device.id))!;
-      const known = parseKnownState(fresh.mdmState);
-      const listed = new Set(data.profiles.map((p) => p.identifier));
-      if (known.vpnProfile && !listed.has(known.vpnProfile.identifier)) {
-        await this.devices.setMdmState(tx, device.id, JSON.stringify({ ...known, vpnProfile: null }));
-      }
     },
   };
 }
