@@ -16,6 +16,7 @@ import { DeviceProfileService } from '../profiles/service.js';
 import type { SigningService } from '../signing/service.js';
 import { VpnService } from '../vpn/service.js';
 import { DeviceDirectory } from '../devices/directory.js';
+import { deviceStore } from '../devices/index.js';
 import { DeviceService, devicesOfUsers } from '../devices/service.js';
 import { InventoryService } from '../inventory/service.js';
 import { deviceAppStore } from '../inventory/store.js';
@@ -66,6 +67,7 @@ export function buildServices(deps: ServiceDeps) {
   // InstalledApplicationList answers become the device's app inventory.
   mdm.results.appInventory = deviceAppStore;
   const inventory = new InventoryService(db, {
+    byUuids: async (uuids) => (await Promise.all(uuids.map((uuid) => deviceStore.findByUuid(db, uuid)))).filter((d) => d !== null),
     all: async () => (await directory.all()).map(({ row }) => row),
     search: async (actor, query) => {
       const found = await devices.list(actor, { query, fields: ['common.uuid'], page: { limit: 1000, offset: 0 }, order: 'asc' });

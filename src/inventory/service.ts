@@ -19,6 +19,8 @@ export interface InventoryDevice {
  * src/app/services.ts): the devices themselves, and its criteria search for lookups by Wi-Fi MAC.
  */
 export interface InventoryDevices {
+  /** The devices with these uuids (lower case); unknown ones are left out. */
+  byUuids(uuids: string[]): Promise<InventoryDevice[]>;
   /** Every device, current as of the call. */
   all(): Promise<InventoryDevice[]>;
   /** The uuids of the devices a criteria query (Core's query language) matches, as `actor` may list them. */
@@ -103,22 +105,27 @@ export class InventoryService {
    */
   async ofDevices(actor: Actor, ask: { deviceUuids: string[]; wifiMacs: string[] }): Promise<DeviceInventory[]> {
     requireRead(actor);
-    const all = await this.devices.all();
-    const byUuid = new Map(all.map((d) => [d.uuid.toLowerCase(), d]));
-    const wanted: Array<{ device: InventoryDevice | undefined; uuid: string | null; wifiMacAddress?: string }> = ask.deviceUuids.map(
-      (uuid) => ({ device: byUuid.get(uuid.toLowerCase()), uuid }),
-    );
+    const asked: Array<{ uuid: string | null; wifiMacAddress?: string }> = ask.deviceUuids.map((uuid) => ({ uuid }));
     for (const mac of ask.wifiMacs) {
       // Validated here too: the address goes into a criteria string literal.
       if (!WIFI_MAC.test(mac)) throw DomainError.validation('wifimacs', `${mac.slice(0, 32)} is not a Wi-Fi MAC address`);
       const uuids = await this.devices.search(actor, `common.wifi_mac_address = "${mac}"`);
-      if (uuids.length === 0) wanted.push({ device: undefined, uuid: null, wifiMacAddress: mac });
-      for (const uuid of uuids) wanted.push({ device: byUuid.get(uuid.toLowerCase()), uuid, wifiMacAddress: mac });
+      if (uuids.length === 0) asked.push({ uuid: null, wifiMacAddress: mac });
+      for (const uuid of uuids) asked.push({ uuid, wifiMacAddress: mac });
     }
-    const found = [...new Set(wanted.flatMap((w) => (w.device ? [w.device.id] : [])))];
-    const rows = await deviceAppStore.ofDevices(this.db, found);
+    const uuids = [...new Set(asked.flatMap(({ uuid }) => (uuid === null ? [] : [uuid.toLowerCase()])))];
+    const byUuid = new Map((await this.devices.byUuids(uuids)).map((d) => [d.uuid.toLowerCase(), d]));
+    const wanted = asked.map((a) => ({ ...a, device: a.uuid === null ? undefined : byUuid.get(a.uuid.toLowerCase()) }));
+    const rows = await deviceAppStore.ofDevices(
+      this.db,
+      [...byUuid.values()].map((d) => d.id),
+    );
     const appsOf = new Map<number, DeviceAppRow[]>();
-    for (const row of rows) appsOf.set(row.deviceRef, [...(appsOf.get(row.deviceRef) ?? []), row]);
+    for (const row of rows) {
+      const apps = appsOf.get(row.deviceRef);
+      if (apps) apps.push(row);
+      else appsOf.set(row.deviceRef, [row]);
+    }
     return wanted.map(({ device, uuid, wifiMacAddress }) => {
       const apps = device ? (appsOf.get(device.id) ?? []) : [];
       const latest = apps.reduce<Date | null>((at, a) => (at === null || a.reportedAt > at ? a.reportedAt : at), null);
