@@ -90,6 +90,28 @@ describe('InstalledApplicationList fills the app inventory', () => {
     expect(apps.find((a) => a.name === 'Set Info')).toMatchObject({ appId: null, version: null, shortVersion: null, longVersion: null });
   });
 
+  it('a big answer (1,200 apps, one listed twice, one name of 10,000 characters) is stored whole, once each, names capped', async () => {
+    const many: PlistDict[] = Array.from({ length: 1200 }, (_, i) => ({
+      Identifier: `com.example.bulk${i}`,
+      Name: `Bulk ${String(i).padStart(4, '0')}`,
+      ShortVersion: `1.${i}`,
+      Version: String(i),
+      BundleSize: 5_000_000_000 + i,
+    }));
+    many.push({ ...many[7]! }, { Identifier: 'com.example.long', Name: 'N'.repeat(10_000), ShortVersion: '1.0', Version: '1' });
+    await reportApps(t, d, many);
+    const first = (await inventoryOf(d.deviceUuid)).appInventory;
+    expect(first).toHaveLength(1201);
+    expect(first.filter((a) => a.appId === 'com.example.bulk7')).toHaveLength(1);
+    // Sizes beyond 32 bits survive (a big game is several GB).
+    expect(first.find((a) => a.appId === 'com.example.bulk1199')!.bundleSize).toBe(5_000_001_199);
+    expect(first.find((a) => a.appId === 'com.example.long')!.name).toBe('N'.repeat(512));
+    // The same answer again keeps every row.
+    await reportApps(t, d, many);
+    const again = (await inventoryOf(d.deviceUuid)).appInventory;
+    expect(again.map((a) => a.inventoryId)).toEqual(first.map((a) => a.inventoryId));
+  });
+
   it('an Error answer leaves the inventory as it was', async () => {
     const before = (await inventoryOf(d.deviceUuid)).appInventory;
     const queued = await t.admin.post(`/api/v2/devices/${d.deviceUuid}/commands`).send({ RequestType: 'InstalledApplicationList' });
