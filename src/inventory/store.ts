@@ -1,5 +1,6 @@
 // The one module that reads and writes the DeviceApp table (test/architecture/table-owners.test.ts):
 // each device's installed apps, as its last InstalledApplicationList answer listed them.
+import { slices, yieldToEventLoop } from '../lib/slices.js';
 import type { DbTx, Prisma } from '../platform/db/client.js';
 
 /** An app as a device reported it (the shape of MDM's ReportedApp port type). */
@@ -26,8 +27,11 @@ export interface DeviceAppRow {
 
 /** What a device may put in a text field is bounded by its 2 MiB answer only: stored values are capped. */
 const MAX_TEXT = 512;
-/** Rows per statement: far below SQLite's bound-parameter limit. */
-const INSERT_SLICE = 500;
+/**
+ * Rows per statement, with a yield to the event loop before each: a real iPad's answer lists a
+ * few thousand apps, too many to write without letting other requests run in between.
+ */
+const SLICE = 100;
 
 const capped = (s: string | null) => (s === null ? null : s.slice(0, MAX_TEXT));
 
@@ -79,6 +83,7 @@ export const deviceAppStore = {
     const seen = new Set<string>();
     const fresh: Prisma.DeviceAppCreateManyInput[] = [];
     const keptIds: number[] = [];
+    let updates = 0;
     for (const app of apps) {
       const name = capped(app.name) ?? '';
       const row = {
@@ -96,19 +101,28 @@ export const deviceAppStore = {
       if (before) {
         keptIds.push(before.id);
         // Most answers repeat the last one: only what changed is written, one row at a time.
-        if (before.bundleSize !== bundleSize || before.managed !== app.managed)
+        if (before.bundleSize !== bundleSize || before.managed !== app.managed) {
+          if (++updates % SLICE === 0) await yieldToEventLoop();
           await tx.deviceApp.update({ where: { id: before.id }, data: { bundleSize, managed: app.managed } });
+        }
       } else {
         fresh.push({ ...row, nameKey: name.toLowerCase(), deviceRef, bundleSize, managed: app.managed, reportedAt: at });
       }
     }
     const keptSet = new Set(keptIds);
     const gone = existing.filter((r) => !keptSet.has(r.id)).map((r) => r.id);
-    for (let i = 0; i < gone.length; i += INSERT_SLICE)
-      await tx.deviceApp.deleteMany({ where: { id: { in: gone.slice(i, i + INSERT_SLICE) } } });
-    for (let i = 0; i < keptIds.length; i += INSERT_SLICE)
-      await tx.deviceApp.updateMany({ where: { id: { in: keptIds.slice(i, i + INSERT_SLICE) } }, data: { reportedAt: at } });
-    for (let i = 0; i < fresh.length; i += INSERT_SLICE) await tx.deviceApp.createMany({ data: fresh.slice(i, i + INSERT_SLICE) });
+    for (const ids of slices(gone, SLICE)) {
+      await yieldToEventLoop();
+      await tx.deviceApp.deleteMany({ where: { id: { in: ids } } });
+    }
+    for (const ids of slices(keptIds, SLICE)) {
+      await yieldToEventLoop();
+      await tx.deviceApp.updateMany({ where: { id: { in: ids } }, data: { reportedAt: at } });
+    }
+    for (const rows of slices(fresh, SLICE)) {
+      await yieldToEventLoop();
+      await tx.deviceApp.createMany({ data: rows });
+    }
   },
 
   /** The inventories of these devices, each by name. */
