@@ -2,6 +2,7 @@
 // its InstalledApplicationList answer, per device (devices/appinventory) and per app
 // (appinventory/devices). MDM stores the answers through its AppInventoryRecords port, which
 // deviceAppStore implements; this service only reads.
+import { yieldToEventLoop } from '../lib/slices.js';
 import { requireRead, type Actor } from '../platform/auth/actor.js';
 import type { Db } from '../platform/db/client.js';
 import { DomainError } from '../platform/errors/index.js';
@@ -116,15 +117,11 @@ export class InventoryService {
     const uuids = [...new Set(asked.flatMap(({ uuid }) => (uuid === null ? [] : [uuid.toLowerCase()])))];
     const byUuid = new Map((await this.devices.byUuids(uuids)).map((d) => [d.uuid.toLowerCase(), d]));
     const wanted = asked.map((a) => ({ ...a, device: a.uuid === null ? undefined : byUuid.get(a.uuid.toLowerCase()) }));
-    const rows = await deviceAppStore.ofDevices(
-      this.db,
-      [...byUuid.values()].map((d) => d.id),
-    );
+    // Device by device, letting other requests run in between: 25 iPads hold ~100,000 apps.
     const appsOf = new Map<number, DeviceAppRow[]>();
-    for (const row of rows) {
-      const apps = appsOf.get(row.deviceRef);
-      if (apps) apps.push(row);
-      else appsOf.set(row.deviceRef, [row]);
+    for (const device of byUuid.values()) {
+      await yieldToEventLoop();
+      appsOf.set(device.id, await deviceAppStore.ofDevices(this.db, [device.id]));
     }
     return wanted.map(({ device, uuid, wifiMacAddress }) => {
       const apps = device ? (appsOf.get(device.id) ?? []) : [];
