@@ -14,6 +14,7 @@ import { registerProfileRoutes } from '../profiles/routes.js';
 import { registerSigningRoutes } from '../signing/routes.js';
 import { registerVpnRoutes } from '../vpn/routes.js';
 import { registerDeviceRoutes } from '../devices/routes.js';
+import { registerInventoryRoutes } from '../inventory/routes.js';
 import { registerLabelRoutes } from '../labels/routes.js';
 import { registerDeviceSpaceRoutes } from '../device-spaces/routes.js';
 import { registerUserRoutes } from '../users/routes.js';
@@ -21,6 +22,8 @@ import { registerUserRoutes } from '../users/routes.js';
 export const apiRouteModules: Array<(t: RouteTable, s: Services) => void> = [
   (t, s) => registerAdminRoutes(t, s.admins),
   (t, s) => registerUserRoutes(t, s.users),
+  // Before the devices' routes: /devices/appinventory must never reach a /devices/:uuid route.
+  (t, s) => registerInventoryRoutes(t, s.inventory),
   (t, s) => registerDeviceRoutes(t, s.devices),
   (t, s) => registerLabelRoutes(t, s.labels),
   (t, s) => registerDeviceSpaceRoutes(t, s.deviceSpaces),

@@ -16,7 +16,10 @@ import { DeviceProfileService } from '../profiles/service.js';
 import type { SigningService } from '../signing/service.js';
 import { VpnService } from '../vpn/service.js';
 import { DeviceDirectory } from '../devices/directory.js';
+import { deviceStore } from '../devices/index.js';
 import { DeviceService, devicesOfUsers } from '../devices/service.js';
+import { InventoryService } from '../inventory/service.js';
+import { deviceAppStore } from '../inventory/store.js';
 import { LabelService } from '../labels/service.js';
 import { DeviceSpaceService } from '../device-spaces/service.js';
 import { UserService } from '../users/service.js';
@@ -68,6 +71,16 @@ export function buildServices(deps: ServiceDeps) {
     clientCertHeader: deps.clientCertHeader,
   });
   devices.detailSources.push((d) => mdm.detailsFor(d));
+  // InstalledApplicationList answers become the device's app inventory.
+  mdm.results.appInventory = deviceAppStore;
+  const inventory = new InventoryService(db, {
+    byUuids: async (uuids) => (await Promise.all(uuids.map((uuid) => deviceStore.findByUuid(db, uuid)))).filter((d) => d !== null),
+    all: async () => (await directory.all()).map(({ row }) => row),
+    search: async (actor, query) => {
+      const found = await devices.list(actor, { query, fields: ['common.uuid'], page: { limit: 1000, offset: 0 }, order: 'asc' });
+      return found.results.map((d) => String(d['common.uuid']));
+    },
+  });
   // A device's own changes concern only that device: reconcile it, not the fleet.
   for (const event of ['devices.changed', 'labels.membershipChanged', 'users.changed'] as const) {
     events.subscribe(event, ({ deviceIds }) => mdm.markDirty(deviceIds));
@@ -88,6 +101,7 @@ export function buildServices(deps: ServiceDeps) {
     labels,
     devices,
     deviceSpaces,
+    inventory,
     vpn,
     apps: new AppService(db),
     db,

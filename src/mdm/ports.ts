@@ -125,3 +125,22 @@ export interface IdentityCheck {
 export interface AuditTrail {
   record(tx: DbTx, entry: AuditEntry): Promise<unknown>;
 }
+
+/** An app as a device reported it in an InstalledApplicationList answer. */
+export interface ReportedApp {
+  identifier: string | null;
+  name: string | null;
+  version: string | null;
+  shortVersion: string | null;
+  bundleSize: number | null;
+  /** Installed by this server's MDM (known from the device's reconciled state); null when not known. */
+  managed: boolean | null;
+}
+
+/**
+ * Where a device's app inventory goes: the inventory capability implements it, wired in
+ * src/app/services.ts (MDM does not depend on it). The answer replaces the previous inventory.
+ */
+export interface AppInventoryRecords {
+  replace(tx: DbTx, deviceRef: number, apps: ReportedApp[], at: Date): Promise<unknown>;
+}

@@ -21,7 +21,7 @@ import { vpnProfileIdentifier } from '../profiles/index.js';
 import { deviceRowOf } from './checkin.js';
 import type { DeviceAuthenticator, RequestHeaders } from './device-auth.js';
 import { echo, nextCommand, rejected, type DeviceOutcome } from './outcomes.js';
-import type { AuthenticatedDevice, CommandRecords, DeviceRecords } from './ports.js';
+import type { AppInventoryRecords, AuthenticatedDevice, CommandRecords, DeviceRecords } from './ports.js';
 import type { CommandQueue } from './queue.js';
 import type { Reconciler } from './reconciler.js';
 import type { Retirement } from './retirement.js';
@@ -32,6 +32,8 @@ const CONNECT_PLIST_LIMITS = plistLimitsForBody(DEVICE_BODY_LIMITS.connect);
 export class CommandResults {
   private readonly lastSeenWrite = new Map<number, number>();
   private readonly decoder = new IdlePollDecoder();
+  /** Where InstalledApplicationList answers go (the inventory capability, set by src/app/services.ts); null: not kept. */
+  appInventory: AppInventoryRecords | null = null;
 
   constructor(
     private readonly db: Db,
@@ -187,6 +189,20 @@ export class CommandResults {
       if (known.vpnProfile && !listed.has(known.vpnProfile.identifier)) {
         await this.devices.setMdmState(tx, device.id, JSON.stringify({ ...known, vpnProfile: null }));
       }
+    },
+    InstalledApplicationList: async (tx, device, { data }) => {
+      if (!this.appInventory) return;
+      // What we installed ourselves is managed; of the rest the answer does not tell.
+      const ours = parseKnownState(device.mdmState).apps ?? {};
+      const apps = data.applications.map((app) => ({
+        identifier: app.identifier ?? null,
+        name: app.name ?? null,
+        version: app.version ?? null,
+        shortVersion: app.shortVersion ?? null,
+        bundleSize: app.bundleSize ?? null,
+        managed: app.identifier !== undefined && Object.hasOwn(ours, app.identifier) ? true : null,
+      }));
+      await this.appInventory.replace(tx, device.id, apps, new Date());
     },
   };
 }

@@ -103,6 +103,12 @@ const cases: Record<string, Case> = {
   'POST /api/v2/devices/bulk': { calls: () => [{ raw: 'userId,platform,serialNumber\nalice,iOS,CONF-BULK-1\n', type: 'text/csv' }] },
   'GET /api/v2/devices/count': { calls: () => [{ query: { query: 'common.platform = "iOS"' } }] },
   'GET /api/v2/devices/search_fields': { calls: () => [{}] },
+  'GET /api/v2/devices/appinventory': {
+    calls: () => [{ query: { adminDeviceSpaceId: '1', deviceUuids: `${f.device},00000000-0000-4000-8000-000000000000` } }],
+  },
+  'GET /api/v2/appinventory/devices': {
+    calls: (): Call[] => [{ query: { appName: '1Password', platformType: 'iOS' } }, { query: { appId: 'com.example.app' } }],
+  },
   'GET /api/v2/devices/{uuid}/details': { calls: () => [{ params: { uuid: f.device } }] },
   'GET /api/v2/devices/{uuid}/labels': { calls: () => [{ params: { uuid: f.device } }] },
   'PUT /api/v2/devices/{uuid}/attributes': {

@@ -14,6 +14,7 @@ const owners = [
   { delegate: 'mdmCommand', table: 'MdmCommand', owner: 'src/mdm/store.ts' },
   { delegate: 'pushRecord', table: 'PushRecord', owner: 'src/mdm/store.ts' },
   { delegate: 'deviceCertificate', table: 'DeviceCertificate', owner: 'src/certificates/store.ts' },
+  { delegate: 'deviceApp', table: 'DeviceApp', owner: 'src/inventory/store.ts' },
 ];
 
 const delegateMethods =
