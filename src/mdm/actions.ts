@@ -10,6 +10,7 @@ import {
   enabledSetting,
   encodeCommand,
   eraseDeviceCommand,
+  installedApplicationListCommand,
   rawCommand,
   removeProfileCommand,
   scheduleOsUpdateCommand,
@@ -76,11 +77,14 @@ export interface ActionOptions {
 
 /** What each action does, for the listing of action types. */
 export const actionDescriptions: Record<DeviceAction, { platforms: string[]; does: string }> = {
-  WAKEUP: { platforms: ['iOS'], does: 'an MDM push, so the device checks in' },
+  WAKEUP: {
+    platforms: ['iOS'],
+    does: "Core's Force Device Check-in: DeviceInformation and InstalledApplicationList (details and app inventory refreshed), and an MDM push",
+  },
   LOCK: { platforms: ['iOS'], does: 'DeviceLock (optional message on the lock screen); mockiron extension' },
   UNLOCK_DEVICE_ONLY: { platforms: ['iOS'], does: "ClearPasscode with the device's UnlockToken" },
   SEND_MESSAGE: { platforms: ['iOS'], does: 'a notification to the user, recorded (pns, sms or email); no MDM command' },
-  UPDATE_DEVICE_INFO: { platforms: ['iOS'], does: 'DeviceInformation' },
+  UPDATE_DEVICE_INFO: { platforms: ['iOS'], does: 'DeviceInformation and InstalledApplicationList' },
   WIPE: { platforms: ['iOS'], does: 'EraseDevice' },
   RETIRE: { platforms: ['iOS'], does: 'RemoveProfile of what mockiron installed, then of the MDM profile' },
   ENABLE_VOICE_ROAMING: { platforms: ['iOS'], does: 'Settings VoiceRoaming Enabled=true' },
@@ -118,6 +122,9 @@ type ActionPlan =
 
 const send = (message: string, commands: MdmCommand[]): ActionPlan => ({ kind: 'send', message, commands });
 const refuse = (reason: RefusalReason, message: string): ActionPlan => ({ kind: 'refuse', reason, message });
+
+/** What refreshes the device's details and its app inventory (GET devices/appinventory). */
+const refreshCommands = (): MdmCommand[] => [deviceInformationCommand({}), installedApplicationListCommand({})];
 
 const setting = (item: 'VoiceRoaming' | 'DataRoaming' | 'PersonalHotspot', enabled: boolean): ActionPlan =>
   send(`Settings ${item} ${enabled ? 'on' : 'off'} queued`, [settingsCommand({ settings: [enabledSetting(item, enabled)] })]);
@@ -405,7 +412,8 @@ export class MdmActions {
 
   /** What each action sends to a device commands can reach. */
   private readonly commandPlans: Record<DeviceAction, (device: DeviceRow, o: ActionOptions) => ActionPlan> = {
-    WAKEUP: () => send('wakeup push sent', []),
+    // Core's Force Device Check-in syncs the device: its details and app inventory come back fresh.
+    WAKEUP: () => send('check-in requested: DeviceInformation and InstalledApplicationList queued', refreshCommands()),
     LOCK: (_d, o) => send('DeviceLock queued', [deviceLockCommand({ ...(o.message ? { message: o.message } : {}) })]),
     UNLOCK_DEVICE_ONLY: (d) =>
       d.unlockToken
@@ -421,7 +429,7 @@ export class MdmActions {
         notification: { mode, subject: o.subject || null, message: o.message! },
       };
     },
-    UPDATE_DEVICE_INFO: () => send('DeviceInformation queued', [deviceInformationCommand({})]),
+    UPDATE_DEVICE_INFO: () => send('DeviceInformation and InstalledApplicationList queued', refreshCommands()),
     WIPE: (_d, o) => send('EraseDevice queued', [eraseDeviceCommand({ ...(o.pin ? { pin: o.pin } : {}) })]),
     RETIRE: (d) => {
       // Remove what we installed, then the MDM profile itself; the device answers with CheckOut.

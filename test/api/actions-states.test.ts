@@ -148,11 +148,11 @@ const states: State[] = [
 
 /** What each action queues on a device it can reach. */
 const queues: Record<DeviceAction, string[]> = {
-  WAKEUP: [],
+  WAKEUP: ['DeviceInformation', 'InstalledApplicationList'],
   LOCK: ['DeviceLock'],
   UNLOCK_DEVICE_ONLY: ['ClearPasscode'],
   SEND_MESSAGE: [],
-  UPDATE_DEVICE_INFO: ['DeviceInformation'],
+  UPDATE_DEVICE_INFO: ['DeviceInformation', 'InstalledApplicationList'],
   WIPE: ['EraseDevice'],
   ENABLE_VOICE_ROAMING: ['Settings'],
   DISABLE_VOICE_ROAMING: ['Settings'],

@@ -72,6 +72,8 @@ describe('XSOAR MobileIronCORE device actions', () => {
     });
     const pushes = await t.admin.get(`/api/v2/devices/${device.deviceUuid}/pushes`);
     expect(pushes.body.results[0]).toMatchObject({ reason: 'wakeup' });
+    // Force Device Check-in refreshes the device's details and app inventory.
+    expect(requestTypes(await device.drain())).toEqual(['DeviceInformation', 'InstalledApplicationList']);
   });
 
   // Each POST action and what it means on an iOS device.

@@ -183,7 +183,7 @@ describe('the raw queue and its views (memory stores)', () => {
     expect(details).toMatchObject({
       'mdm.push_count': '2',
       'mdm.last_push_reason': 'lock',
-      'mdm.queued_commands': '1',
+      'mdm.queued_commands': '3',
       'mdm.push_token_present': 'true',
     });
     const pushes = await m.mdm.pushes(viewer, uuid, { limit: 10, offset: 0 });
