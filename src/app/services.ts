@@ -17,6 +17,7 @@ import type { SigningService } from '../signing/service.js';
 import { VpnService } from '../vpn/service.js';
 import { DeviceDirectory } from '../devices/directory.js';
 import { DeviceService, devicesOfUsers } from '../devices/service.js';
+import { deviceStore } from '../devices/index.js';
 import { LabelService } from '../labels/service.js';
 import { UserService } from '../users/service.js';
 import { SecretBox } from '../platform/secrets/box.js';
@@ -66,6 +67,19 @@ export function buildServices(deps: ServiceDeps) {
     events.subscribe(event, ({ deviceIds }) => mdm.markDirty(deviceIds));
   }
   const users = new UserService(db, devicesOfUsers, events);
+  // Core's app notification: the app's devices are reconciled now and pushed.
+  const apps = new AppService(db, labels, {
+    async deliver(deviceIds, what) {
+      const targets = await deviceStore.activePushTargets(db, deviceIds);
+      let commands = 0;
+      let pushed = 0;
+      for (const d of targets) {
+        if (what.reconcile) commands += await mdm.reconcile(d.id);
+        if (what.push && (await push.push(d, 'app notification')).outcome !== 'no-token') pushed++;
+      }
+      return { devices: targets.length, commands, pushed };
+    },
+  });
   const vpn = new VpnService(db, secrets);
   return {
     events,
@@ -81,7 +95,7 @@ export function buildServices(deps: ServiceDeps) {
     labels,
     devices,
     vpn,
-    apps: new AppService(db),
+    apps,
     db,
     admins: new AdminService(db),
     users,
