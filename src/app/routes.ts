@@ -15,9 +15,10 @@ import { registerSigningRoutes } from '../signing/routes.js';
 import { registerVpnRoutes } from '../vpn/routes.js';
 import { registerDeviceRoutes } from '../devices/routes.js';
 import { registerLabelRoutes } from '../labels/routes.js';
-import { registerUserRoutes } from '../users/routes.js';
+import { registerLdapRoutes, registerUserRoutes } from '../users/routes.js';
 
 export const apiRouteModules: Array<(t: RouteTable, s: Services) => void> = [
+  (t, s) => registerLdapRoutes(t, s.users),
   (t, s) => registerAdminRoutes(t, s.admins),
   (t, s) => registerUserRoutes(t, s.users),
   (t, s) => registerDeviceRoutes(t, s.devices),

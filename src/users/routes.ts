@@ -76,30 +76,6 @@ export function registerUserRoutes(t: RouteTable, users: UserService): void {
     },
   });
   t.add({
-    method: 'get',
-    path: '/admins/ldap_entities',
-    tag,
-    summary:
-      'LDAP lookup as MobileIron Core does it. mockiron has no LDAP directory: type=user answers the local users that match query, group and ou answer none',
-    query: listQuery(['id', 'userId']).extend({ type: z.enum(['user', 'group', 'ou']).default('user'), query: coreQuery }),
-    results: z.array(coreUserResult.extend({ type: z.literal('user') })),
-    handler: async ({ actor, query }) => {
-      const { total, results } = await users.ldapEntities(
-        actor,
-        query.type,
-        query.query?.trim() || undefined,
-        query,
-        query.sortField ?? 'id',
-        query.sortOrder === 'DESC' ? 'desc' : 'asc',
-      );
-      return listEnvelope(
-        results.map((u) => ({ type: 'user' as const, ...coreUserView(u) })),
-        total,
-        query,
-      );
-    },
-  });
-  t.add({
     method: 'post',
     status: 201,
     path: '/users',
@@ -157,6 +133,38 @@ export function registerUserRoutes(t: RouteTable, users: UserService): void {
     handler: async ({ actor, params }) => {
       await users.remove(actor, params.userId);
       return { results: { userId: params.userId, deleted: true } };
+    },
+  });
+}
+
+/**
+ * Core's LDAP lookup, under /admins: registered before the admin routes, whose /admins/:id would
+ * otherwise take the path.
+ */
+export function registerLdapRoutes(t: RouteTable, users: UserService): void {
+  const tag = 'Users';
+  t.add({
+    method: 'get',
+    path: '/admins/ldap_entities',
+    tag,
+    summary:
+      'LDAP lookup as MobileIron Core does it. mockiron has no LDAP directory: type=user answers the local users that match query, group and ou answer none',
+    query: listQuery(['id', 'userId']).extend({ type: z.enum(['user', 'group', 'ou']).default('user'), query: coreQuery }),
+    results: z.array(coreUserResult.extend({ type: z.literal('user') })),
+    handler: async ({ actor, query }) => {
+      const { total, results } = await users.ldapEntities(
+        actor,
+        query.type,
+        query.query?.trim() || undefined,
+        query,
+        query.sortField ?? 'id',
+        query.sortOrder === 'DESC' ? 'desc' : 'asc',
+      );
+      return listEnvelope(
+        results.map((u) => ({ type: 'user' as const, ...coreUserView(u) })),
+        total,
+        query,
+      );
     },
   });
 }

@@ -58,9 +58,11 @@ export function multipartBody(limits: MultipartLimits): RequestHandler {
           // One over each bound, so that passing it is seen (busboy truncates silently at the bound).
           fileSize: maxFile + 1,
           fieldSize: maxField + 1,
-          files: Object.keys(limits.files).length,
-          fields: Object.keys(limits.fields).length,
-          parts: names.length,
+          // Parts beyond the named ones are refused as unexpected or repeated (below); these
+          // bounds, one over, only stop a flood of them.
+          files: Object.keys(limits.files).length + 1,
+          fields: Object.keys(limits.fields).length + 1,
+          parts: names.length + 1,
           headerPairs: 16,
           fieldNameSize: 100,
         },
