@@ -71,6 +71,7 @@ export function multipartBody(limits: MultipartLimits): RequestHandler {
       return next(DomainError.validation('body', 'malformed multipart/form-data (no boundary)'));
     }
     const body: Record<string, string | UploadedFile> = Object.create(null);
+    const seen = new Set<string>();
     let settled = false;
     const fail = (err: DomainError) => {
       if (settled) return;
@@ -81,7 +82,7 @@ export function multipartBody(limits: MultipartLimits): RequestHandler {
       next(err);
     };
     const known = (name: string, kind: 'file' | 'field') => {
-      if (!(name in (kind === 'file' ? limits.files : limits.fields))) {
+      if (!Object.hasOwn(kind === 'file' ? limits.files : limits.fields, name)) {
         const expected = kind === 'file' ? Object.keys(limits.files) : Object.keys(limits.fields);
         fail(
           DomainError.validation(
@@ -91,10 +92,11 @@ export function multipartBody(limits: MultipartLimits): RequestHandler {
         );
         return false;
       }
-      if (name in body) {
+      if (seen.has(name)) {
         fail(DomainError.validation(name, 'sent more than once'));
         return false;
       }
+      seen.add(name);
       return true;
     };
     let received = 0;
@@ -103,6 +105,8 @@ export function multipartBody(limits: MultipartLimits): RequestHandler {
       if (received > limits.maxBytes) fail(tooLarge('The request body', limits.maxBytes));
     });
     parser.on('file', (name, stream, info) => {
+      // A body cut short fails the open part's stream too; the parser's own 'error' answers it.
+      stream.on('error', () => {});
       if (settled || !known(name, 'file')) return stream.resume();
       const max = limits.files[name]!;
       const chunks: Buffer[] = [];
