@@ -129,6 +129,8 @@ export function createApp(opts: AppOptions) {
     const apiError = toApiError(err);
     if (apiError.status >= 500) logger.error({ err, method: req.method, path: req.path }, 'request failed');
     if (apiError.status === 401) res.set('WWW-Authenticate', 'Basic realm="mockiron", charset="UTF-8"');
+    // A refused request whose body is still arriving (an anonymous upload): close rather than drain it.
+    if (!req.complete) res.set('Connection', 'close');
     if (apiError.status === 429 && typeof apiError.extra.retryAfterSeconds === 'number')
       res.set('Retry-After', String(apiError.extra.retryAfterSeconds));
     res.status(apiError.status).json(envelope(apiError));

@@ -17,9 +17,10 @@ import { registerDeviceRoutes } from '../devices/routes.js';
 import { registerInventoryRoutes } from '../inventory/routes.js';
 import { registerLabelRoutes } from '../labels/routes.js';
 import { registerDeviceSpaceRoutes } from '../device-spaces/routes.js';
-import { registerUserRoutes } from '../users/routes.js';
+import { registerLdapRoutes, registerUserRoutes } from '../users/routes.js';
 
 export const apiRouteModules: Array<(t: RouteTable, s: Services) => void> = [
+  (t, s) => registerLdapRoutes(t, s.users),
   (t, s) => registerAdminRoutes(t, s.admins),
   (t, s) => registerUserRoutes(t, s.users),
   // Before the devices' routes: /devices/appinventory must never reach a /devices/:uuid route.

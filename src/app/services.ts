@@ -86,6 +86,19 @@ export function buildServices(deps: ServiceDeps) {
     events.subscribe(event, ({ deviceIds }) => mdm.markDirty(deviceIds));
   }
   const users = new UserService(db, devicesOfUsers, events);
+  // Core's app notification: the app's devices are reconciled now and pushed.
+  const apps = new AppService(db, labels, {
+    async deliver(deviceIds, what) {
+      const targets = await deviceStore.activePushTargets(db, deviceIds);
+      let commands = 0;
+      let pushed = 0;
+      for (const d of targets) {
+        if (what.reconcile) commands += await mdm.reconcile(d.id);
+        if (what.push && (await push.push(d, 'app notification')).outcome !== 'no-token') pushed++;
+      }
+      return { devices: targets.length, commands, pushed };
+    },
+  });
   const vpn = new VpnService(db, secrets);
   return {
     events,
@@ -103,7 +116,7 @@ export function buildServices(deps: ServiceDeps) {
     deviceSpaces,
     inventory,
     vpn,
-    apps: new AppService(db),
+    apps,
     db,
     admins: new AdminService(db),
     users,

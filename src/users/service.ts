@@ -61,6 +61,23 @@ export class UserService {
     return { total, results: rows.map(userView) };
   }
 
+  /**
+   * Core's LDAP lookup. mockiron has no LDAP directory; its users play that part: users are the
+   * local users matching `search`; there are no groups or organisational units.
+   */
+  async ldapEntities(
+    actor: Actor,
+    type: 'user' | 'group' | 'ou',
+    search: string | undefined,
+    page: { limit: number; offset: number },
+    sortField: string,
+    order: 'asc' | 'desc',
+  ) {
+    requireRead(actor);
+    if (type !== 'user') return { total: 0, results: [] };
+    return this.list(actor, { search }, page, sortField, order);
+  }
+
   async get(actor: Actor, userId: string) {
     requireRead(actor);
     const u = await userStore.findByUserId(this.db, userId);

@@ -15,6 +15,7 @@ import { readCertsOnly } from '../../src/lib/scep/signed-data.js';
 import { verifyCms } from '../../src/lib/pki/cms.js';
 import { generateKeyPair } from '../../src/signing/identity.js';
 import { dataFingerprint, DocumentChecker, fillPath, type Answer, type Json, type Operation } from '../helpers/openapi.js';
+import { buildIpa, rubyMultipart, type Part } from '../helpers/ipa.js';
 
 type Who = 'admin' | 'viewer' | 'none' | 'intruder';
 
@@ -83,6 +84,13 @@ const post = async (url: string, body: unknown) => {
   expect(res.status, `${url} ${res.text}`).toBe(201);
   return res.body.results;
 };
+
+/** A multipart/form-data call (the app store's uploads). */
+function multipart(parts: Part[]): Call {
+  const { contentType, body } = rubyMultipart(parts);
+  return { raw: body, type: contentType };
+}
+const installerPart: Part = { name: 'installer', filename: 'Conformance.ipa', contentType: 'application/octet-stream', data: buildIpa() };
 
 // One valid request per operation, keyed as the document names it. A route with no case fails the test.
 const cases: Record<string, Case> = {
@@ -154,6 +162,17 @@ const cases: Record<string, Case> = {
   'DELETE /api/v2/appstore/apps/{appId}/labels/{labelId}': {
     phase: 1,
     calls: () => [{ params: { appId: f.app.id, labelId: f.label.id } }],
+  },
+  'POST /api/v2/appstore/inhouse': { calls: () => [multipart([installerPart])] },
+  'POST /api/v2/appstore/apps/{id}': {
+    calls: () => [{ params: { id: f.app.id }, ...multipart([{ name: 'appData', value: '{"description":"conformance"}' }]) }],
+  },
+  'POST /api/v2/appstore/apps/{appId}/message': {
+    calls: () => [{ params: { appId: f.app.id }, body: { installIncluded: true, updateIncluded: true, pushApp: true } }],
+  },
+  'GET /api/v2/authorized/users': { calls: () => [{}, { query: { query: 'ali' } }] },
+  'GET /api/v2/admins/ldap_entities': {
+    calls: () => [{ query: { type: 'user', query: 'ali' } }, { query: { type: 'group', query: 'Sales' } }],
   },
   'GET /api/v2/devices/{uuid}/policy': { calls: () => [{ params: { uuid: f.device } }] },
   'GET /api/v2/devices/{uuid}/profiles/vpn': {
@@ -401,6 +420,7 @@ function invalidValue(schema: Json): string | undefined {
 
 const paramsOf = (op: Operation, where: 'path' | 'query'): Json[] => (op.spec.parameters ?? []).filter((p: Json) => p.in === where);
 const acceptsJson = (op: Operation) => !!op.spec.requestBody?.content?.['application/json'];
+const acceptsMultipart = (op: Operation) => !!op.spec.requestBody?.content?.['multipart/form-data'];
 const isAdminOp = (op: Operation) => (op.spec.security ?? []).length > 0;
 const isDeviceOp = (op: Operation) => !op.path.startsWith('/api/');
 
@@ -442,11 +462,14 @@ function refusals(op: Operation, valid: Call): Array<{ name: string; call: Call;
     }
     out.push({
       name: 'too large',
-      call: {
-        ...strip,
-        raw: `"${'x'.repeat(acceptsJson(op) ? 1100 * 1024 : 4200 * 1024)}"`,
-        type: acceptsJson(op) ? 'application/json' : 'text/csv',
-      },
+      call: acceptsMultipart(op)
+        ? // A text part far over any part's bound (each multipart route takes adminDeviceSpaceId).
+          { ...strip, ...multipart([{ name: 'adminDeviceSpaceId', value: 'x'.repeat(4200 * 1024) }]) }
+        : {
+            ...strip,
+            raw: `"${'x'.repeat(acceptsJson(op) ? 1100 * 1024 : 4200 * 1024)}"`,
+            type: acceptsJson(op) ? 'application/json' : 'text/csv',
+          },
       expect: 413,
     });
     out.push({ name: 'another media type', call: { ...strip, raw: '<x/>', type: 'application/xml' }, expect: 415 });

@@ -40,6 +40,8 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
   body?: B;
   /** Media type(s) of the request body when it is not JSON (e.g. text/csv); a body of another type is refused with 415. */
   bodyMediaType?: string | readonly string[];
+  /** Parsers of this route's body instead of the table's (multipart uploads, with their own limits); they too run after authentication. */
+  bodyParsers?: RequestHandler[];
   /** OpenAPI description of the success response's `results`. */
   results?: ZodType;
   /** The whole success answer, when it is not a `results` envelope (Core's device-action answer). */
@@ -167,7 +169,7 @@ export class RouteTable {
 
   add<P extends ZodType = ZodType, Q extends ZodType = ZodType, B extends ZodType = ZodType>(spec: RouteSpec<P, Q, B>): void {
     const auth = spec.auth ?? 'admin';
-    const parsers = spec.body ? (this.options.bodyParsers ?? []) : [];
+    const parsers = spec.body ? (spec.bodyParsers ?? this.options.bodyParsers ?? []) : [];
     const accepted = acceptedBodyTypes(spec);
     this.router[spec.method](spec.path, async (req: Request, res: Response) => {
       const actor = await this.authenticate(auth, req);
