@@ -177,7 +177,24 @@ export class CommandResults {
         deviceName: data.deviceName,
         serialNumber: data.serialNumber,
         imei: data.imei,
+        wifiMac: data.wifiMac,
+        phoneNumber: data.phoneNumber,
+        // Every scalar answer, for the Core fields read from it (src/lib/criteria/fields.ts)
+        reported: { DeviceInformation: data.queryResponses },
       });
+    },
+    SecurityInfo: async (tx, device, { data }) => {
+      // ManagementStatus's keys flattened beside the others, as the field catalogue reads them
+      const { ManagementStatus: management, ...rest } = data.securityInfo;
+      const flat =
+        management &&
+        typeof management === 'object' &&
+        !Array.isArray(management) &&
+        !ArrayBuffer.isView(management) &&
+        !(management instanceof Date)
+          ? { ...rest, ...management }
+          : rest;
+      await this.devices.recordInformation(tx, device.id, { reported: { SecurityInfo: flat } });
     },
     ProfileList: async (tx, device, { data }) => {
       // A VPN profile we believe installed but the device does not list: forget it, so it is reinstalled.
