@@ -211,7 +211,13 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
       .string()
       .max(2000)
       .optional()
-      .describe('Criteria expression, e.g. common.platform = "iOS" AND common.os_version >= 9.3 (max 255 characters)'),
+      .describe(
+        'Criteria expression, e.g. common.platform = "iOS" AND common.os_version >= 9.3 (max 255 characters). Field names may be quoted ' +
+          '("common.status"="ACTIVE") or written without their namespace when only one field has that name ("SerialNumber", retired); ' +
+          'booleans may be quoted and capitalised ("True"). On GET /devices, a lone word or quoted text (query=samsung) is a free-text ' +
+          'search (also on /devices/count): it matches devices whose uuid, platform name, model, manufacturer, serial number, IMEI, Wi-Fi MAC, IP address, ' +
+          'phone number, device name, user id, email or display name contains it, ignoring case. Empty: every device.',
+      ),
   };
   t.add({
     method: 'get',
@@ -261,7 +267,7 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
     query: z.object({ adminDeviceSpaceId: spaceId, ...searchQuery, fields: z.string().max(16_000).optional().describe('Ignored') }),
     answer: z.object({ totalCount: z.number().int(), results: z.object({ totalCount: z.number().int() }) }),
     handler: async ({ actor, query }) => {
-      const totalCount = await devices.count(actor, query);
+      const totalCount = await devices.count(actor, { labelId: query.labelId, query: query.query });
       return { totalCount, results: { totalCount } };
     },
   });

@@ -256,7 +256,7 @@ export class DeviceService {
   }
 
   async count(actor: Actor, q: { labelId?: number; query?: string }) {
-    const { total } = await this.list(actor, { ...q, page: { limit: 1, offset: 0 }, order: 'asc' });
+    const { total } = await this.list(actor, { labelId: q.labelId, query: q.query, page: { limit: 1, offset: 0 }, order: 'asc' });
     return total;
   }
 
