@@ -237,7 +237,7 @@ export class DeviceService {
       entries = entries.filter((e) => members.has(e.row.id));
     }
     if (predicate) entries = entries.filter((e) => predicate(e.facts));
-    const sorted = [...entries].sort(compareBy(sort, q.order));
+    const sorted = sortEntries(entries, sort, q.order);
     return {
       total: sorted.length,
       results: sorted.slice(q.page.offset, q.page.offset + q.page.limit).map((e) => output(e.row, e.facts)),
@@ -567,21 +567,29 @@ function checkedProjection(names: string[]): Projection {
   return projection;
 }
 
-/** In-memory order matching the database's: the sort column (or the user's), then id. */
-function compareBy(sort: FieldSort, order: 'asc' | 'desc') {
+/**
+ * Entries in the database's order: the sort column (or the user's), nulls last, then id. Each
+ * entry's key is read once, not once per comparison (10,000 devices: ~140,000 comparisons).
+ */
+function sortEntries(entries: DeviceEntry[], sort: FieldSort, order: 'asc' | 'desc'): DeviceEntry[] {
   const dir = order === 'asc' ? 1 : -1;
-  const value = (e: DeviceEntry): unknown =>
-    'column' in sort
-      ? sort.column === 'osVersionKey'
-        ? versionSortKey(e.row.osVersion)
-        : (e.row as unknown as Record<string, unknown>)[sort.column]
-      : (e.row.user as Record<string, unknown> | null)?.[sort.userColumn];
-  return (a: DeviceEntry, b: DeviceEntry) => {
-    const x = value(a);
-    const y = value(b);
-    if (x === y || (x == null && y == null)) return (a.row.id - b.row.id) * dir;
+  const keyOf = (e: DeviceEntry): unknown => {
+    const value =
+      'column' in sort
+        ? sort.column === 'osVersionKey'
+          ? versionSortKey(e.row.osVersion)
+          : (e.row as unknown as Record<string, unknown>)[sort.column]
+        : (e.row.user as Record<string, unknown> | null)?.[sort.userColumn];
+    return value instanceof Date ? value.getTime() : value;
+  };
+  const keyed = entries.map((entry) => ({ entry, key: keyOf(entry) as string | number | boolean | null | undefined }));
+  keyed.sort((a, b) => {
+    const x = a.key;
+    const y = b.key;
+    if (x === y || (x == null && y == null)) return (a.entry.row.id - b.entry.row.id) * dir;
     if (x == null) return 1;
     if (y == null) return -1;
-    return ((x as number) < (y as number) ? -1 : 1) * dir;
-  };
+    return (x < y ? -1 : 1) * dir;
+  });
+  return keyed.map((k) => k.entry);
 }
