@@ -130,11 +130,39 @@ describe('an iPad answers DeviceInformation and SecurityInfo (iOS 11.3.1)', () =
     });
   });
 
+  it('reads ManagementStatus (iOS 13+) flattened beside the other SecurityInfo values', async () => {
+    const queued = await t.admin.post(`/api/v2/devices/${device.deviceUuid}/commands`).send({ RequestType: 'SecurityInfo' });
+    expect(queued.status).toBe(201);
+    const sent = (await device.connect()).command!;
+    const body = Buffer.from(
+      `<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>UDID</key><string>${device.udid}</string>` +
+        `<key>CommandUUID</key><string>${sent.CommandUUID as string}</string><key>Status</key><string>Acknowledged</string>` +
+        '<key>SecurityInfo</key><dict><key>PasscodePresent</key><true/><key>ManagementStatus</key><dict>' +
+        '<key>EnrolledViaDEP</key><true/><key>UserApprovedEnrollment</key><true/></dict></dict></dict></plist>',
+    );
+    const signature = signMdmRequest(body, { privateKey: device.key, certificate: device.certificate });
+    const res = await t.anon
+      .put('/mdm/connect')
+      .set('content-type', 'application/x-apple-aspen-mdm')
+      .set('Mdm-Signature', signature)
+      .send(body);
+    expect(res.status).toBe(200);
+    expect(
+      await fieldsOfDevice(['ios.EnrolledViaDEP', 'ios.PasscodePresent', 'common.data_protection_enabled', 'ios.HardwareEncryptionCaps']),
+    ).toEqual({
+      'ios.EnrolledViaDEP': true,
+      'ios.PasscodePresent': true,
+      // HardwareEncryptionCaps from the earlier answer is kept: file-level encryption and now a passcode
+      'common.data_protection_enabled': true,
+      'ios.HardwareEncryptionCaps': 3,
+    });
+  });
+
   it('criteria and details read the same values', async () => {
     const count = async (query: string) => (await t.admin.get('/api/v2/devices/count').query({ query })).body.totalCount;
     expect(await count('common.storage_capacity > 26 AND common.storage_capacity < 27')).toBe(1);
     expect(await count('"ios.BuildVersion" = "15E302" AND common.device_encrypted = true')).toBe(1);
-    expect(await count('common.data_protection_enabled = true')).toBe(0);
+    expect(await count('common.data_protection_enabled = true')).toBe(1);
     expect(await count('common.wifi_mac_address = "00:00:00:00:00:00"')).toBe(1);
     const details = await t.admin.get(`/api/v2/devices/${device.deviceUuid}/details`);
     const byName = new Map((details.body.results as Array<{ name: string; value: string | null }>).map((d) => [d.name, d.value]));

@@ -104,6 +104,15 @@ describe('hostile input', () => {
     expect(res.body.messages[0]).toMatchObject({ type: 'Error', messageKey: expect.any(String), localizedMessage: expect.any(String) });
   });
 
+  it('a list of only unknown names is refused with the closest catalogue name', async () => {
+    const res = await t.admin.get('/api/v2/devices').query({ fields: ' common.platfrom \n' });
+    expect(res.status).toBe(400);
+    expect(res.body.messages[0]).toMatchObject({
+      field: 'fields',
+      localizedMessage: expect.stringContaining('"common.platfrom"; did you mean common.platform?'),
+    });
+  });
+
   it.each([
     ['wifiMac', 'not a mac'],
     ['ipAddress', '10.0.0.1; DROP TABLE'],
