@@ -101,8 +101,9 @@ function reported(f: ReportedFacts): Omit<ReportedFacts, 'reported'> & { osVersi
     ...(f.osVersion ? { osVersion: f.osVersion, osVersionKey: versionSortKey(f.osVersion) } : {}),
     ...(f.deviceName ? { deviceName: f.deviceName } : {}),
     ...(f.imei ? { imei: f.imei } : {}),
-    ...(f.wifiMac ? { wifiMac: f.wifiMac } : {}),
-    ...(f.phoneNumber ? { phoneNumber: f.phoneNumber } : {}),
+    // Searched columns: bounded, whatever a device sends
+    ...(f.wifiMac ? { wifiMac: f.wifiMac.slice(0, 64) } : {}),
+    ...(f.phoneNumber ? { phoneNumber: f.phoneNumber.slice(0, 64) } : {}),
   };
 }
 
@@ -204,7 +205,7 @@ export const deviceStore = {
   // ---- the device's side of enrollment and MDM
 
   /** OTA phase 2 on a known record: a new enrollment begins (VERIFICATION_PENDING, nothing known held). */
-  beginEnrollment: (tx: DbTx, id: number, fields: ReportedFacts & { udid: string }, userRef: number | null) =>
+  beginEnrollment: (tx: DbTx, id: number, fields: Omit<ReportedFacts, 'reported'> & { udid: string }, userRef: number | null) =>
     tx.device.update({
       where: { id },
       data: withSortKeys({ ...fields, status: 'VERIFICATION_PENDING', userRef: userRef ?? undefined, mdmState: '{}' }),
