@@ -62,16 +62,20 @@ async function pages(query: string, fields = standardFields.join(',')): Promise<
   }
 }
 
-/** The integration's severity rule: each of the three keys is indexed directly. */
-function judge(device: Record<string, unknown>): string[] {
-  for (const key of ['common.security_state', 'common.compliant', 'common.quarantined']) {
+/**
+ * The integration's severity rule (resolve_device_incident_severity): the three keys indexed
+ * directly, in this order; a device showing none of the three issues is a ValueError.
+ */
+function severity(device: Record<string, unknown>): string {
+  const index = (key: string) => {
     if (!Object.hasOwn(device, key)) throw new Error(`KeyError: ${key}`);
-  }
-  const issues: string[] = [];
-  if (device['common.security_state'] !== 'Ok') issues.push('security state');
-  if (device['common.compliant'] === false) issues.push('non-compliant');
-  if (device['common.quarantined'] === true) issues.push('quarantined');
-  return issues;
+    return device[key];
+  };
+  const securityState = index('common.security_state');
+  if (securityState !== 'Ok') return `Security State - ${String(securityState)}`;
+  if (!index('common.compliant')) return 'Non-Compliant device';
+  if (index('common.quarantined')) return 'Quarantined device';
+  throw new Error('ValueError: Unable to determine severity');
 }
 
 const uuids: Record<string, string> = {};
@@ -106,12 +110,12 @@ afterAll(async () => {
 });
 
 describe('XSOAR MobileIronCORE: fetch-incidents', () => {
-  it('the fixed fetch query finds the ACTIVE devices with an issue, and every result can be judged', async () => {
+  it('the fixed fetch query finds the ACTIVE devices with an issue, and each gets the severity the integration computes', async () => {
     const found = await pages(fetchQuery);
     expect(found.map((d) => d['common.uuid']).sort()).toEqual([uuids.noncompliant, uuids.quarantined].sort());
-    expect(Object.fromEntries(found.map((d) => [d['common.uuid'], judge(d)]))).toEqual({
-      [uuids.noncompliant!]: ['non-compliant'],
-      [uuids.quarantined!]: ['quarantined'],
+    expect(Object.fromEntries(found.map((d) => [d['common.uuid'], severity(d)]))).toEqual({
+      [uuids.noncompliant!]: 'Non-Compliant device',
+      [uuids.quarantined!]: 'Quarantined device',
     });
   });
 
@@ -123,7 +127,9 @@ describe('XSOAR MobileIronCORE: fetch-incidents', () => {
     expect(all).toHaveLength(64);
     for (const device of all) {
       expect(Object.keys(device).sort()).toEqual([...new Set(standardFields)].sort());
-      judge(device);
+      // every key the rule reads is there: a healthy device reaches the rule's ValueError, never a KeyError
+      if (device['common.compliant'] && !device['common.quarantined']) expect(() => severity(device)).toThrow('ValueError');
+      else expect(severity(device)).toMatch(/device$/);
     }
     const jane = all.find((d) => d['common.uuid'] === uuids.quarantined)!;
     expect(jane).toMatchObject({
