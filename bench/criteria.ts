@@ -110,6 +110,13 @@ export function syntheticDevices(count: number, seed = 42): DeviceFacts[] {
       userId: `user${i % 5000}`,
       email: next() < 0.05 ? null : `user${i % 5000}@${next() < 0.8 ? 'example.com' : 'corp.test'}`,
       displayName: `User ${i % 5000}`,
+      adminDeviceSpaceId: 1,
+      wifiMac: null,
+      ipAddress: null,
+      phoneNumber: null,
+      mdmEnrolled: true,
+      info: {},
+      security: {},
       custom: next() < 0.3 ? { costCenter: pick(['R&D', 'Sales', 'Ops']) } : {},
     });
   }

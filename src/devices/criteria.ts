@@ -42,13 +42,16 @@ export function criteriaDomainError(err: unknown, field: string): never {
 
 const cache = new Map<string, Predicate>();
 
-/** Compiles (once) or throws a validation DomainError naming `field`, with column and caret excerpt. */
-export function compileOrThrow(criteria: string, field = 'criteria', maxLength = criteriaMaxLength): Predicate {
-  const key = `${maxLength}\u0000${criteria}`;
+/**
+ * Compiles (once) or throws a validation DomainError naming `field`, with column and caret
+ * excerpt. `freeText`: a lone word is a free-text search (device search's query=, not labels).
+ */
+export function compileOrThrow(criteria: string, field = 'criteria', maxLength = criteriaMaxLength, freeText = false): Predicate {
+  const key = `${maxLength}\u0000${freeText ? 't' : 'c'}\u0000${criteria}`;
   let p = cache.get(key);
   if (!p) {
     try {
-      p = compileCriteria(criteria, { maxLength });
+      p = compileCriteria(criteria, { maxLength, freeText });
     } catch (err) {
       criteriaDomainError(err, field);
     }

@@ -4,7 +4,7 @@ import { listEnvelope, listQuery, spaceId, wholeList } from '../platform/http/pa
 import { DomainError } from '../platform/errors/index.js';
 import { Reply, type RouteTable } from '../platform/http/route.js';
 import { intId, text, uuidParam } from '../platform/http/validators.js';
-import { isCustomAttributeName, isProjectableField, sortColumns } from './fields.js';
+import { isCustomAttributeName, sortColumns } from './fields.js';
 import type { DeviceInput, DeviceService } from './service.js';
 import { sendJsonInSlices } from './slices.js';
 
@@ -26,6 +26,18 @@ const imei = z
   .trim()
   .regex(/^[0-9 ]{14,19}$/, 'must be 14 to 17 digits');
 const owner = z.enum(['COMPANY', 'EMPLOYEE']);
+const wifiMac = z
+  .string()
+  .trim()
+  .regex(/^[0-9A-Fa-f]{2}([:-]?[0-9A-Fa-f]{2}){5}$/, 'must be a MAC address such as a4:83:e7:12:34:56');
+const ipAddress = z
+  .string()
+  .trim()
+  .regex(/^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:.]{2,45})$/, 'must be an IPv4 or IPv6 address');
+const phoneNumber = z
+  .string()
+  .trim()
+  .regex(/^\+?[0-9 ()./-]{3,32}$/, 'must be a phone number (digits, spaces, + ( ) . / -, max 32)');
 const platform = z
   .string()
   .transform((s) => s.trim())
@@ -46,6 +58,9 @@ export const deviceBody = z.strictObject({
   serialNumber: serialNumber.nullish(),
   udid: udid.nullish(),
   imei: imei.nullish(),
+  wifiMac: wifiMac.nullish(),
+  ipAddress: ipAddress.nullish(),
+  phoneNumber: phoneNumber.nullish(),
   owner: owner.optional(),
   userId: userIdRef.nullish(),
 });
@@ -115,25 +130,43 @@ function validateCsvRow(rec: Record<string, string>) {
   return { ok: true as const, value: { ...rest, owner: ownership } as DeviceInput & { labels: string[] } };
 }
 
-// Unknown names (and prototype keys such as __proto__) are refused, naming the first one, rather
-// than answered with null or an inherited value.
+/** Core's documented bounds on fields= (1 to 512 names of at most 320 characters each). */
+const maxFieldNames = 512;
+const maxFieldNameLength = 320;
+
+// Names are trimmed (Chronicle's list has newlines between names) and blanks dropped; which
+// names are known is the service's business (unknown ones are warned about, see DeviceService.list).
 const fieldsParam = z
   .string()
-  .max(2000)
+  // Under Node's 16 KB header limit, so an over-long list gets this envelope rather than a bare 431
+  .max(12_000)
   .transform((s) =>
     s
       .split(',')
       .map((f) => f.trim())
       .filter(Boolean),
   )
-  .superRefine((names, ctx) => {
-    const unknown = names.find((name) => !isProjectableField(name));
-    if (unknown !== undefined) {
-      ctx.addIssue({ code: 'custom', message: `unknown field ${JSON.stringify(unknown)}; see GET /api/v2/devices/search_fields` });
-    }
-  })
+  .pipe(
+    z
+      .array(z.string().max(maxFieldNameLength, `a field name is at most ${maxFieldNameLength} characters`))
+      .max(maxFieldNames, `at most ${maxFieldNames} field names`),
+  )
   .optional()
-  .describe('Comma-separated field names to return, e.g. common.uuid,common.model');
+  .describe(
+    'Comma-separated field names to return, e.g. common.uuid,common.model (whitespace around names ignored, duplicates answered once). ' +
+      'Every known name requested is in every result (null when unknown). Names not in the catalogue are reported in messages[] ' +
+      '(type WARN, with a suggestion) and left out; if none is known, or one is __proto__/constructor/prototype, the answer is 400.',
+  );
+
+/** Parameters Core's own admin portal sends with a device search; accepted and ignored. */
+const portalParams = {
+  adminDeviceSpace: z.string().max(32).optional().describe("Sent by Core's admin portal; ignored"),
+  count: z.string().max(32).optional().describe("Sent by Core's admin portal and older clients; ignored (use limit)"),
+  page: z.string().max(32).optional().describe("Sent by Core's admin portal; ignored (use offset)"),
+  start: z.string().max(32).optional().describe("Sent by Core's admin portal; ignored (use offset)"),
+};
+
+const warning = z.object({ type: z.literal('WARN'), messageKey: z.string(), localizedMessage: z.string(), field: z.string() });
 
 const deviceFieldsResult = z.record(z.string(), z.unknown()).describe('Flat object keyed by MobileIron field names');
 
@@ -178,18 +211,32 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
       .string()
       .max(2000)
       .optional()
-      .describe('Criteria expression, e.g. common.platform = "iOS" AND common.os_version >= 9.3 (max 255 characters)'),
+      .describe(
+        'Criteria expression, e.g. common.platform = "iOS" AND common.os_version >= 9.3 (max 255 characters). Field names may be quoted ' +
+          '("common.status"="ACTIVE") or written without their namespace when only one field has that name ("SerialNumber", retired); ' +
+          'booleans may be quoted and capitalised ("True"). On GET /devices, a lone word or quoted text (query=samsung) is a free-text ' +
+          'search (also on /devices/count): it matches devices whose uuid, platform name, model, manufacturer, serial number, IMEI, Wi-Fi MAC, IP address, ' +
+          'phone number, device name, user id, email or display name contains it, ignoring case. Empty: every device.',
+      ),
   };
   t.add({
     method: 'get',
     path: '/devices',
     tag,
     errors: [404],
-    summary: 'List or search devices (fields= projection, labelId= filter, query= criteria)',
-    query: listQuery(Object.keys(sortColumns) as [string, ...string[]]).extend({ fields: fieldsParam, ...searchQuery }),
-    results: z.array(deviceFieldsResult),
+    summary:
+      'List or search devices (fields= projection, labelId= filter, query= criteria or free text, sortField= any sortable catalogue field; ' +
+      'version fields sort as versions). Unknown fields= names are reported in messages[] as warnings; all unknown answers 400',
+    query: listQuery([...sortColumns.keys()] as [string, ...string[]]).extend({ fields: fieldsParam, ...searchQuery, ...portalParams }),
+    answer: z.object({
+      totalCount: z.number().int(),
+      resultCount: z.number().int(),
+      hasMore: z.boolean(),
+      results: z.array(deviceFieldsResult),
+      messages: z.array(warning).optional().describe('A WARN entry per fields= name not in the catalogue'),
+    }),
     handler: async ({ actor, query }) => {
-      const { total, results } = await devices.list(actor, {
+      const { total, results, unknownFields } = await devices.list(actor, {
         labelId: query.labelId,
         query: query.query,
         fields: query.fields,
@@ -197,7 +244,17 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
         sortField: query.sortField,
         order: query.sortOrder === 'DESC' ? 'desc' : 'asc',
       });
-      return listEnvelope(results, total, query);
+      const envelope = listEnvelope(results, total, query);
+      if (unknownFields.length === 0) return envelope;
+      return {
+        ...envelope,
+        messages: unknownFields.map(({ name, suggestion }) => ({
+          type: 'WARN' as const,
+          messageKey: 'com.mockiron.messages.devices.unknownField',
+          localizedMessage: `fields: unknown field ${JSON.stringify(name)} left out${suggestion ? `; did you mean ${suggestion}?` : ''}`,
+          field: name,
+        })),
+      };
     },
   });
   t.add({
@@ -206,10 +263,11 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
     tag,
     errors: [404],
     summary: 'Count devices matching query= and/or labelId= (the count at the top level, where Core clients read it, and in results)',
-    query: z.object({ adminDeviceSpaceId: spaceId, ...searchQuery }),
+    // Clients send fields= with a count too (infoklog's XSOAR draft): accepted, ignored.
+    query: z.object({ adminDeviceSpaceId: spaceId, ...searchQuery, fields: z.string().max(16_000).optional().describe('Ignored') }),
     answer: z.object({ totalCount: z.number().int(), results: z.object({ totalCount: z.number().int() }) }),
     handler: async ({ actor, query }) => {
-      const totalCount = await devices.count(actor, query);
+      const totalCount = await devices.count(actor, { labelId: query.labelId, query: query.query });
       return { totalCount, results: { totalCount } };
     },
   });
@@ -217,9 +275,22 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
     method: 'get',
     path: '/devices/search_fields',
     tag,
-    summary: 'Fields usable in criteria and search, with their types',
-    query: z.object({ adminDeviceSpaceId: spaceId }),
+    summary:
+      'The device field catalogue: every field usable in query=, fields= and filter labels, with its type, enum values, what fills it here, and whether it sorts',
+    // Clients send query= here too (the Axonius adapter): accepted, ignored.
+    query: z.object({ adminDeviceSpaceId: spaceId, query: z.string().max(2000).optional().describe('Ignored') }),
     list: true,
+    results: z.array(
+      z.object({
+        name: z.string(),
+        type: z.enum(['string', 'number', 'boolean', 'enum', 'version', 'date']),
+        description: z.string(),
+        values: z.array(z.string()).optional(),
+        filledBy: z.enum(['registration', 'DeviceInformation', 'SecurityInfo', 'derived', 'not reported']),
+        source: z.string(),
+        sortable: z.boolean(),
+      }),
+    ),
     handler: async ({ actor }) => {
       const fields = await devices.searchFields(actor);
       return wholeList(fields);
@@ -260,6 +331,9 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
       deviceName: text(128).nullish(),
       serialNumber: serialNumber.nullish(),
       imei: imei.nullish(),
+      wifiMac: wifiMac.nullish(),
+      ipAddress: ipAddress.nullish(),
+      phoneNumber: phoneNumber.nullish(),
       owner: owner.optional(),
       status: z.enum(DEVICE_STATUSES).optional(),
       compliant: z.boolean().optional(),

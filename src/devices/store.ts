@@ -1,5 +1,5 @@
 import type { DbTx, Prisma } from '../platform/db/client.js';
-import type { DeviceRow } from './fields.js';
+import { reportedInfo, versionSortKey, type DeviceRow, type ReportedInfo, type ReportedValue } from './fields.js';
 
 /** Columns the bulk insert writes, in order: every column, so no database default applies. */
 const insertColumns = [
@@ -28,6 +28,11 @@ const insertColumns = [
   'pushMagic',
   'unlockToken',
   'mdmState',
+  'wifiMac',
+  'ipAddress',
+  'phoneNumber',
+  'osVersionKey',
+  'reportedInfo',
 ] as const satisfies ReadonlyArray<keyof DeviceRow>;
 
 const withUser = { user: true } as const;
@@ -79,17 +84,56 @@ export interface ReportedFacts {
   osVersion?: string;
   deviceName?: string;
   imei?: string;
+  wifiMac?: string;
+  phoneNumber?: string;
+  /** Every scalar a DeviceInformation (QueryResponses) or SecurityInfo answer carried, merged into what was known. */
+  reported?: Partial<Record<keyof ReportedInfo, Record<string, unknown>>>;
 }
 
-/** Only the facts present: a device that leaves one out does not erase it. */
-function reported(f: ReportedFacts): ReportedFacts {
+/** Bounds on what a device may leave in reportedInfo: a hostile device cannot grow its row without limit. */
+const reportedLimits = { keys: 200, keyLength: 64, textLength: 256 } as const;
+
+/** Only the column facts present: a device that leaves one out does not erase it. */
+function reported(f: ReportedFacts): Omit<ReportedFacts, 'reported'> & { osVersionKey?: string | null } {
   return {
     ...(f.serialNumber ? { serialNumber: f.serialNumber } : {}),
     ...(f.model ? { model: f.model } : {}),
-    ...(f.osVersion ? { osVersion: f.osVersion } : {}),
+    ...(f.osVersion ? { osVersion: f.osVersion, osVersionKey: versionSortKey(f.osVersion) } : {}),
     ...(f.deviceName ? { deviceName: f.deviceName } : {}),
     ...(f.imei ? { imei: f.imei } : {}),
+    // Searched columns: bounded, whatever a device sends
+    ...(f.wifiMac ? { wifiMac: f.wifiMac.slice(0, 64) } : {}),
+    ...(f.phoneNumber ? { phoneNumber: f.phoneNumber.slice(0, 64) } : {}),
   };
+}
+
+/** `known` with the scalars of `sent` merged in (dates as ISO text), within reportedLimits. */
+function mergeReported(known: ReportedInfo, sent: NonNullable<ReportedFacts['reported']>): ReportedInfo {
+  const out: ReportedInfo = { DeviceInformation: { ...known.DeviceInformation }, SecurityInfo: { ...known.SecurityInfo } };
+  for (const section of ['DeviceInformation', 'SecurityInfo'] as const) {
+    for (const [k, v] of Object.entries(sent[section] ?? {})) {
+      if (k.length > reportedLimits.keyLength || k === '__proto__') continue;
+      const value: ReportedValue | undefined =
+        typeof v === 'string'
+          ? v.slice(0, reportedLimits.textLength)
+          : typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))
+            ? v
+            : v instanceof Date && !Number.isNaN(v.getTime())
+              ? v.toISOString()
+              : undefined;
+      if (value === undefined) continue;
+      if (!Object.hasOwn(out[section], k) && Object.keys(out[section]).length >= reportedLimits.keys) continue;
+      out[section][k] = value;
+    }
+  }
+  return out;
+}
+
+/** The sort keys a write must carry along: osVersionKey follows osVersion wherever it is set. */
+function withSortKeys<T extends { osVersion?: unknown }>(data: T): T & { osVersionKey?: string | null } {
+  if (data.osVersion === undefined) return data;
+  const version = typeof data.osVersion === 'string' ? data.osVersion : null;
+  return { ...data, osVersionKey: versionSortKey(version) };
 }
 
 /** What ends a device's MDM enrollment: tokens and what we knew it held are gone. */
@@ -118,10 +162,36 @@ export const deviceStore = {
           )
           .then((rows) => rows.map((r) => ({ id: Number(r.id), uuid: r.uuid }))),
   count: (tx: DbTx, where: Prisma.DeviceWhereInput = {}) => tx.device.count({ where }),
-  page: (tx: DbTx, where: Prisma.DeviceWhereInput, page: { limit: number; offset: number }, orderBy: Record<string, 'asc' | 'desc'>) =>
-    tx.device.findMany({ where, include: withUser, skip: page.offset, take: page.limit, orderBy: [orderBy, { id: 'asc' }] }),
-  create: (tx: DbTx, data: Prisma.DeviceUncheckedCreateInput) => tx.device.create({ data, include: withUser }),
-  update: (tx: DbTx, id: number, data: Prisma.DeviceUncheckedUpdateInput) => tx.device.update({ where: { id }, data, include: withUser }),
+  /** A page in the order of a Device column or of a column of the device's user (user.display_name), then id. */
+  page: (
+    tx: DbTx,
+    where: Prisma.DeviceWhereInput,
+    page: { limit: number; offset: number },
+    sort: { column: string } | { userColumn: string },
+    order: 'asc' | 'desc',
+  ) =>
+    tx.device.findMany({
+      where,
+      include: withUser,
+      skip: page.offset,
+      take: page.limit,
+      orderBy: ['column' in sort ? { [sort.column]: order } : { user: { [sort.userColumn]: order } }, { id: 'asc' }],
+    }),
+  create: (tx: DbTx, data: Prisma.DeviceUncheckedCreateInput) => tx.device.create({ data: withSortKeys(data), include: withUser }),
+  update: (tx: DbTx, id: number, data: Prisma.DeviceUncheckedUpdateInput) =>
+    tx.device.update({ where: { id }, data: withSortKeys(data), include: withUser }),
+  /**
+   * Fills osVersionKey where a database written before the column existed left it empty (the
+   * migration copies rows; the key needs the version parsed). Returns how many rows it filled.
+   */
+  fillMissingSortKeys: async (tx: DbTx): Promise<number> => {
+    const rows = await tx.device.findMany({
+      where: { osVersion: { not: null }, osVersionKey: null },
+      select: { id: true, osVersion: true },
+    });
+    for (const r of rows) await tx.device.update({ where: { id: r.id }, data: { osVersionKey: versionSortKey(r.osVersion) } });
+    return rows.length;
+  },
   remove: (tx: DbTx, id: number) => tx.device.delete({ where: { id } }),
   /** The ids of a user's devices. */
   idsOfUser: async (tx: DbTx, userRef: number) => (await tx.device.findMany({ where: { userRef }, select: { id: true } })).map((d) => d.id),
@@ -135,10 +205,10 @@ export const deviceStore = {
   // ---- the device's side of enrollment and MDM
 
   /** OTA phase 2 on a known record: a new enrollment begins (VERIFICATION_PENDING, nothing known held). */
-  beginEnrollment: (tx: DbTx, id: number, fields: ReportedFacts & { udid: string }, userRef: number | null) =>
+  beginEnrollment: (tx: DbTx, id: number, fields: Omit<ReportedFacts, 'reported'> & { udid: string }, userRef: number | null) =>
     tx.device.update({
       where: { id },
-      data: { ...fields, status: 'VERIFICATION_PENDING', userRef: userRef ?? undefined, mdmState: '{}' },
+      data: withSortKeys({ ...fields, status: 'VERIFICATION_PENDING', userRef: userRef ?? undefined, mdmState: '{}' }),
       include: withUser,
     }),
   /** MDM Authenticate: the device's facts and topic; a new enrollment, so tokens and known state are reset. */
@@ -162,8 +232,15 @@ export const deviceStore = {
     }),
   /** The device polled: when it was last heard from. */
   recordSeen: (tx: DbTx, id: number, at: Date) => tx.device.update({ where: { id }, data: { lastConnectedAt: at } }),
-  /** A DeviceInformation answer: the facts it reported. */
-  recordInformation: (tx: DbTx, id: number, facts: ReportedFacts) => tx.device.update({ where: { id }, data: reported(facts) }),
+  /** A DeviceInformation or SecurityInfo answer: the facts it reported, merged into what was known. */
+  recordInformation: async (tx: DbTx, id: number, facts: ReportedFacts) => {
+    const data: Prisma.DeviceUncheckedUpdateInput = reported(facts);
+    if (facts.reported) {
+      const known = await tx.device.findUnique({ where: { id }, select: { reportedInfo: true } });
+      if (known) data.reportedInfo = JSON.stringify(mergeReported(reportedInfo(known), facts.reported));
+    }
+    return tx.device.update({ where: { id }, data });
+  },
   /** What the server knows the device holds (JSON, see src/lib/mdm-reconcile). */
   setMdmState: (tx: DbTx, id: number, mdmState: string) => tx.device.update({ where: { id }, data: { mdmState } }),
   markRetired: (tx: DbTx, id: number) => tx.device.update({ where: { id }, data: { status: 'RETIRED', ...enrollmentEnded } }),
@@ -227,7 +304,7 @@ export const deviceStore = {
     const placeholders = `(${insertColumns.map(() => '?').join(',')})`;
     const returned = await tx.$queryRawUnsafe<Array<{ id: number | bigint; uuid: string }>>(
       `INSERT INTO "Device" (${insertColumns.map((c) => `"${c}"`).join(',')}) VALUES ${rows.map(() => placeholders).join(',')} RETURNING id, uuid`,
-      ...rows.flatMap((r) => insertColumns.map((c) => r[c])),
+      ...rows.flatMap((r) => insertColumns.map((c) => (c === 'osVersionKey' ? versionSortKey(r.osVersion) : r[c]))),
     );
     const idByUuid = new Map(returned.map((r) => [r.uuid, Number(r.id)]));
     return rows.map((r) => idByUuid.get(r.uuid)!);

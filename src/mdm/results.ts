@@ -13,7 +13,15 @@ import {
   type ResultPayload,
 } from '../lib/mdm-protocol/index.js';
 import { applyAcknowledged, parseKnownState } from '../lib/mdm-reconcile/index.js';
-import { PlistWriteError, plistLimitsForBody, toXmlPlist } from '../lib/plist/index.js';
+import {
+  PlistReal,
+  PlistWriteError,
+  isPlistDict,
+  plistLimitsForBody,
+  plistToJson,
+  toXmlPlist,
+  type PlistDict,
+} from '../lib/plist/index.js';
 import type { Db, DbTx } from '../platform/db/client.js';
 import { DEVICE_BODY_LIMITS } from '../platform/http/device-limits.js';
 import type { Logger } from '../platform/logger.js';
@@ -179,7 +187,17 @@ export class CommandResults {
         deviceName: data.deviceName,
         serialNumber: data.serialNumber,
         imei: data.imei,
+        wifiMac: data.wifiMac,
+        phoneNumber: data.phoneNumber,
+        // Every scalar answer, for the Core fields read from it (src/lib/criteria/fields.ts)
+        reported: { DeviceInformation: reportedScalars(data.queryResponses) },
       });
+    },
+    SecurityInfo: async (tx, device, { data }) => {
+      // ManagementStatus's keys flattened beside the others, as the field catalogue reads them
+      const { ManagementStatus: management, ...rest } = data.securityInfo;
+      const flat = { ...reportedScalars(rest), ...(isPlistDict(management) ? reportedScalars(management) : {}) };
+      await this.devices.recordInformation(tx, device.id, { reported: { SecurityInfo: flat } });
     },
     ProfileList: async (tx, device, { data }) => {
       // A VPN profile we believe installed but the device does not list: forget it, so it is reinstalled.
@@ -205,4 +223,20 @@ export class CommandResults {
       await this.appInventory.replace(tx, device.id, apps, new Date());
     },
   };
+}
+
+/** The scalar values of a device's answer (reals and big integers as numbers, dates as text); data and nested values left out. */
+function reportedScalars(dict: PlistDict): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(dict)) {
+    const scalar =
+      typeof v === 'string' ||
+      typeof v === 'number' ||
+      typeof v === 'boolean' ||
+      typeof v === 'bigint' ||
+      v instanceof PlistReal ||
+      v instanceof Date;
+    if (scalar) out[k] = plistToJson(v);
+  }
+  return out;
 }

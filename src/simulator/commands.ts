@@ -81,7 +81,7 @@ const DEFERRABLE = new Set([
   'SecurityInfo',
 ]);
 
-/** Settings items accepted (and, apart from DeviceName and ApplicationAttributes, ignored). */
+/** Settings items accepted (and, apart from DeviceName, ApplicationAttributes and the roaming/hotspot items, ignored). */
 const ACCEPTED_SETTINGS = new Set([
   'ApplicationAttributes',
   'DeviceName',
@@ -95,6 +95,13 @@ const ACCEPTED_SETTINGS = new Set([
   'OrganizationInfo',
   'ApplicationConfiguration',
 ]);
+
+/** Settings items the device remembers and reports in DeviceInformation, by the state key that keeps them. */
+const NETWORK_SETTINGS: Readonly<Record<string, 'dataRoaming' | 'voiceRoaming' | 'personalHotspot'>> = {
+  DataRoaming: 'dataRoaming',
+  VoiceRoaming: 'voiceRoaming',
+  PersonalHotspot: 'personalHotspot',
+};
 
 class CommandFormat extends Error {}
 
@@ -320,6 +327,8 @@ const settings: Handler = (state, command) => {
       app.attributes = item.Attributes ? jsonSafe(item.Attributes) : {};
     } else if (item.Item === 'DeviceName' && typeof item.DeviceName === 'string' && item.DeviceName !== '') {
       state.identity.deviceName = item.DeviceName;
+    } else if (NETWORK_SETTINGS[item.Item] && typeof item.Enabled === 'boolean') {
+      state.network = { ...state.network, [NETWORK_SETTINGS[item.Item]!]: item.Enabled };
     }
     answers.push({ Status: 'Acknowledged' });
   }
@@ -399,6 +408,10 @@ function deviceInformationValues(state: DeviceState): PlistDict {
     IsCloudBackupEnabled: false,
     IsMDMLostModeEnabled: false,
     IsRoaming: false,
+    // What the server last set with Settings; iOS's defaults otherwise
+    DataRoamingEnabled: state.network?.dataRoaming ?? false,
+    VoiceRoamingEnabled: state.network?.voiceRoaming ?? true,
+    PersonalHotspotEnabled: state.network?.personalHotspot ?? false,
     AwaitingConfiguration: major >= 9 ? false : undefined,
     Languages: ['en'],
     Locales: ['en_US'],

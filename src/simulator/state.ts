@@ -83,6 +83,8 @@ export interface DeviceState {
   /** By identifier. */
   apps: Record<string, InstalledAppState>;
   lock?: { lockedAt: string; message?: string; phoneNumber?: string };
+  /** Settings the server changed (Settings DataRoaming/VoiceRoaming/PersonalHotspot), answered back in DeviceInformation. */
+  network?: { dataRoaming?: boolean; voiceRoaming?: boolean; personalHotspot?: boolean };
   erasedAt?: string;
   /** Position of the device's NotNow random sequence, so a resumed run continues it. */
   rngState: number;

@@ -10,6 +10,17 @@ export { formatCriteria } from './format.js';
 export { CriteriaError, type CriteriaErrorKey } from './errors.js';
 export {
   searchFields,
+  builtInFields,
+  lookupField,
+  suggestFieldName,
+  sortableFields,
+  fieldReader,
+  FREE_TEXT_FIELDS,
+  CUSTOM_ATTRIBUTE_NAME,
+  type FieldDefinition,
+  type FieldFill,
+  type FieldReader,
+  type FieldSort,
   DEVICE_STATUSES,
   PLATFORMS,
   OWNERSHIP_TYPES,

@@ -19,13 +19,18 @@ import {
   type Operator,
 } from './ast.js';
 import { CriteriaError, quoteForMessage, type CriteriaErrorKey } from './errors.js';
-import { CUSTOM_DEVICE_PREFIX, lookupField, type FieldDefinition } from './fields.js';
+import { CUSTOM_DEVICE_PREFIX, FREE_TEXT_FIELDS, lookupField, type FieldDefinition } from './fields.js';
 import { tokenize, type Token } from './lexer.js';
 import { typeValue } from './values.js';
 
 export interface ParseOptions {
   /** Longest accepted criteria text, in characters. Default 2000; search queries use 255. */
   maxLength?: number;
+  /**
+   * A criteria that is one word or one quoted text and nothing else is a free-text search
+   * (Core's portal search box: query=samsung) over FREE_TEXT_FIELDS. Off for label criteria.
+   */
+  freeText?: boolean;
 }
 
 export const DEFAULT_MAX_LENGTH = 2000;
@@ -45,7 +50,8 @@ export function parseCriteria(text: string, options: ParseOptions = {}): Ast {
       maxLength + 1,
     );
   }
-  return new Parser(text).parseAll();
+  const parser = new Parser(text);
+  return (options.freeText ? parser.parseFreeText() : undefined) ?? parser.parseAll();
 }
 
 class Parser {
@@ -57,6 +63,18 @@ class Parser {
 
   constructor(private readonly text: string) {
     this.tokens = tokenize(text);
+  }
+
+  /** The free-text search a lone word or quoted text stands for, or undefined when it is not one. */
+  parseFreeText(): Ast | undefined {
+    const [only, end] = this.tokens;
+    if (this.tokens.length !== 2 || end?.kind !== 'eof' || (only?.kind !== 'word' && only?.kind !== 'string')) return undefined;
+    const text = only.text.trim();
+    if (text === '' || ['and', 'or', 'not'].includes(text.toLowerCase())) return undefined;
+    return {
+      type: 'or',
+      operands: FREE_TEXT_FIELDS.map((field) => ({ type: 'comparison', field, operator: 'contains', value: text })),
+    };
   }
 
   parseAll(): Ast {

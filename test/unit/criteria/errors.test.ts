@@ -18,8 +18,9 @@ describe('CriteriaError for each kind of mistake', () => {
     // [criteria, messageKey, column, message fragment]
     ['common.platfrom = iOS', 'criteria.unknown_field', 1, 'did you mean common.platform?'],
     ['common.id = 1 AND COMMON.MODLE = x', 'criteria.unknown_field', 19, 'did you mean common.model?'],
-    ['platform = iOS', 'criteria.unknown_field', 1, 'did you mean common.platform?'],
-    ['serialnumber = x', 'criteria.unknown_field', 1, 'did you mean common.SerialNumber?'],
+    // A bare name resolves only when one field has it (SerialNumber does); model is both common.model and ios.Model.
+    ['model = x', 'criteria.unknown_field', 1, 'did you mean common.model?'],
+    ['serial_number = x', 'criteria.unknown_field', 1, 'did you mean common.SerialNumber?'],
     ['wibble = 1', 'criteria.unknown_field', 1, 'Unknown field "wibble"'],
     ['ios.iPhone UDID = x', 'criteria.unknown_field', 1, 'must be quoted: "ios.iPhone UDID"'],
     ['custom.device.x/y = 1', 'criteria.invalid_custom_attribute', 1, '"x/y"'],

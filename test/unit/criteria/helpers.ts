@@ -4,6 +4,7 @@ import type { DeviceFacts } from '../../../src/lib/criteria/index.js';
 export function device(overrides: Partial<DeviceFacts> = {}): DeviceFacts {
   return {
     id: 7,
+    adminDeviceSpaceId: 1,
     uuid: 'A1B2C3D4-0000-4000-8000-000000000007',
     platform: 'iOS',
     osVersion: '9.3.1',
@@ -23,6 +24,12 @@ export function device(overrides: Partial<DeviceFacts> = {}): DeviceFacts {
     email: 'alice@example.com',
     displayName: 'Alice Example',
     custom: { costCenter: 'R&D', site: 'Berlin' },
+    wifiMac: 'a4:83:e7:12:34:56',
+    ipAddress: '10.0.0.17',
+    phoneNumber: '+49 30 1234567',
+    mdmEnrolled: true,
+    info: { BatteryLevel: 0.87, IsSupervised: true, DeviceCapacity: 64, AvailableDeviceCapacity: 20.5, CurrentMCC: '262' },
+    security: { HardwareEncryptionCaps: 3, PasscodePresent: true },
     ...overrides,
   };
 }

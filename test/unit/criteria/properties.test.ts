@@ -22,9 +22,34 @@ const TEXT_POOL = ['iPad', 'ipad air', 'IPAD AIR', 'iPhone', 'Pixel 8', 'a"b', '
 const VERSION_POOL = ['9', '9.3', '9.3.0', '9.3.1', '9.10', '10.0', '17.4.1'];
 const DATE_POOL = ['2024-03-01', '2024-03-01T10:30:00.000Z', '2024-03-02T00:00:00.000Z', '2023-12-31'];
 
+// The fields the reference evaluator reads (the catalogue's others are the same source kinds).
+const READERS: Record<string, (d: DeviceFacts) => unknown> = {
+  'common.id': (d) => d.id,
+  'common.uuid': (d) => d.uuid,
+  'common.platform': (d) => d.platform,
+  'common.os_version': (d) => d.osVersion,
+  'common.model': (d) => d.model,
+  'common.manufacturer': (d) => d.manufacturer,
+  'common.SerialNumber': (d) => d.serialNumber,
+  'common.imei': (d) => d.imei,
+  'common.owner': (d) => d.owner,
+  'common.status': (d) => d.status,
+  'common.compliant': (d) => d.compliant,
+  'common.quarantined': (d) => d.quarantined,
+  'common.retired': (d) => d.status === 'RETIRED',
+  'common.registration_date': (d) => d.registrationDate,
+  'common.last_connected_at': (d) => d.lastConnectedAt,
+  'ios.DeviceName': (d) => d.deviceName,
+  'ios.iPhone UDID': (d) => d.udid,
+  'user.user_id': (d) => d.userId,
+  'user.email_address': (d) => d.email,
+  'user.display_name': (d) => d.displayName,
+};
+
 const fieldsByType = (() => {
   const byType = new Map<FieldType, string[]>();
   for (const field of searchFields({ customAttributeNames: ['costCenter', 'site'] })) {
+    if (!Object.hasOwn(READERS, field.name) && !field.name.startsWith('custom.device.')) continue;
     byType.set(field.type, [...(byType.get(field.type) ?? []), field.name]);
   }
   return byType;
@@ -116,29 +141,6 @@ describe('formatCriteria / parseCriteria round trip', () => {
 });
 
 // ---- reference evaluator ------------------------------------------------------------------
-
-const READERS: Record<string, (d: DeviceFacts) => unknown> = {
-  'common.id': (d) => d.id,
-  'common.uuid': (d) => d.uuid,
-  'common.platform': (d) => d.platform,
-  'common.os_version': (d) => d.osVersion,
-  'common.model': (d) => d.model,
-  'common.manufacturer': (d) => d.manufacturer,
-  'common.SerialNumber': (d) => d.serialNumber,
-  'common.imei': (d) => d.imei,
-  'common.owner': (d) => d.owner,
-  'common.status': (d) => d.status,
-  'common.compliant': (d) => d.compliant,
-  'common.quarantined': (d) => d.quarantined,
-  'common.retired': (d) => d.status === 'RETIRED',
-  'common.registration_date': (d) => d.registrationDate,
-  'common.last_connected_at': (d) => d.lastConnectedAt,
-  'ios.DeviceName': (d) => d.deviceName,
-  'ios.iPhone UDID': (d) => d.udid,
-  'user.user_id': (d) => d.userId,
-  'user.email_address': (d) => d.email,
-  'user.display_name': (d) => d.displayName,
-};
 
 function typeOf(field: string): FieldType {
   return field.startsWith('custom.device.') ? 'string' : searchFields().find((f) => f.name === field)!.type;
@@ -245,6 +247,13 @@ const deviceFacts: fc.Arbitrary<DeviceFacts> = fc.record({
   email: maybe(textValue),
   displayName: maybe(textValue),
   custom: fc.dictionary(fc.constantFrom('costCenter', 'site'), textValue),
+  adminDeviceSpaceId: fc.constant(1),
+  wifiMac: fc.constant(null),
+  ipAddress: fc.constant(null),
+  phoneNumber: fc.constant(null),
+  mdmEnrolled: fc.boolean(),
+  info: fc.constant({}),
+  security: fc.constant({}),
 });
 
 describe('compiled predicate', () => {

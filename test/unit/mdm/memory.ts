@@ -72,6 +72,11 @@ export class MemoryDevices implements DeviceRecords {
       pushMagic: null,
       unlockToken: null,
       mdmState: '{}',
+      wifiMac: null,
+      ipAddress: null,
+      phoneNumber: null,
+      osVersionKey: null,
+      reportedInfo: '{}',
       user: null,
       ...fields,
     };

@@ -21,6 +21,7 @@ import {
   securityInfoCommand,
   settingsCommand,
   applicationAttributesSetting,
+  enabledSetting,
   type CommandResult,
   type MdmCommand,
 } from '../../../src/lib/mdm-protocol/index.js';
@@ -218,6 +219,23 @@ describe('applications', () => {
 });
 
 describe('information commands', () => {
+  it('DeviceInformation reports the roaming and hotspot settings the server last set', () => {
+    const ask = () =>
+      payload(
+        run(deviceInformationCommand({ queries: ['DataRoamingEnabled', 'VoiceRoamingEnabled', 'PersonalHotspotEnabled'] })),
+        'DeviceInformation',
+      ).queryResponses;
+    expect(ask()).toEqual({ DataRoamingEnabled: false, VoiceRoamingEnabled: true, PersonalHotspotEnabled: false });
+    const set = run(
+      settingsCommand({
+        settings: [enabledSetting('DataRoaming', true), enabledSetting('VoiceRoaming', false), enabledSetting('PersonalHotspot', true)],
+      }),
+    );
+    expect(set.raw.Settings).toEqual([{ Status: 'Acknowledged' }, { Status: 'Acknowledged' }, { Status: 'Acknowledged' }]);
+    expect(ask()).toEqual({ DataRoamingEnabled: true, VoiceRoamingEnabled: false, PersonalHotspotEnabled: true });
+    expect(device.state.network).toEqual({ dataRoaming: true, voiceRoaming: false, personalHotspot: true });
+  });
+
   it('DeviceInformation answers with real key names and leaves out queries it cannot answer', () => {
     const id = device.state.identity;
     const result = run(
