@@ -16,6 +16,7 @@ import { registerVpnRoutes } from '../vpn/routes.js';
 import { registerDeviceRoutes } from '../devices/routes.js';
 import { registerLabelRoutes } from '../labels/routes.js';
 import { registerUserRoutes } from '../users/routes.js';
+import { registerCoreV1Routes } from '../core-v1/routes.js';
 
 export const apiRouteModules: Array<(t: RouteTable, s: Services) => void> = [
   (t, s) => registerAdminRoutes(t, s.admins),
@@ -45,4 +46,7 @@ export const deviceRouteModules: Array<(t: RouteTable, s: Services) => void> = [
 ];
 
 /** MobileIron Core v1 endpoints that Core scripts still call, under /api/v1. */
-export const v1RouteModules: Array<(t: RouteTable, s: Services) => void> = [(t, s) => registerEnrollmentV1Routes(t, s.enrollment)];
+export const v1RouteModules: Array<(t: RouteTable, s: Services) => void> = [
+  (t, s) => registerEnrollmentV1Routes(t, s.enrollment),
+  (t, s) => registerCoreV1Routes(t, s.coreV1),
+];

@@ -19,6 +19,7 @@ import { DeviceDirectory } from '../devices/directory.js';
 import { DeviceService, devicesOfUsers } from '../devices/service.js';
 import { LabelService } from '../labels/service.js';
 import { UserService } from '../users/service.js';
+import { CoreV1Service } from '../core-v1/service.js';
 import { SecretBox } from '../platform/secrets/box.js';
 import { EventBus } from '../platform/events.js';
 
@@ -85,6 +86,8 @@ export function buildServices(deps: ServiceDeps) {
     db,
     admins: new AdminService(db),
     users,
+    // Core's v1 API shares the v2 services through its ports.
+    coreV1: new CoreV1Service(devices, labels, users, mdm),
     audit: new AuditService(db),
     init: async () => {
       await labels.seedSystemLabels();
