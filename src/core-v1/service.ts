@@ -2,7 +2,7 @@
 // the mdm actions answer here in Core's v1 shapes. Shapes from the clients that read them:
 // splunk-soar-connectors/mobileiron (v1 device fields, `devices.device` an object when there is
 // one), Kraktorist/PSMobileIron and mjdibella/MICore.PSHelper (docs/research/core-clients.md E, F, H).
-import type { Actor } from '../platform/auth/actor.js';
+import { requireWrite, type Actor } from '../platform/auth/actor.js';
 import { DomainError } from '../platform/errors/index.js';
 import { quoteString } from '../lib/criteria/lexer.js';
 import { DEVICE_STATUSES } from '../lib/criteria/fields.js';
@@ -224,6 +224,7 @@ export class CoreV1Service {
    * devices are checked first, so a bad one leaves nothing half applied.
    */
   async applyLabels(actor: Actor, labelNames: string[], uuids: string[], op: 'apply' | 'remove') {
+    requireWrite(actor); // before any lookup: a viewer learns nothing from a write it may not make
     const all = await this.labels.summary(actor);
     const byKey = new Map(all.map((l) => [l.name.toLowerCase(), l]));
     const labels = [...new Set(labelNames)].map((name) => {
@@ -245,6 +246,7 @@ export class CoreV1Service {
 
   /** lock, unlock, wipe, retire of one device, with v1's `reason` kept as the action's note. */
   async act(actor: Actor, action: Exclude<V1Action, 'SEND_MESSAGE'>, target: { uuid: string } | { mac: string }, reason?: string) {
+    requireWrite(actor);
     const uuid = 'uuid' in target ? target.uuid : await this.uuidOfMac(actor, target.mac);
     // A device that does not exist is a 404 before anything is recorded.
     await this.devices.details(actor, uuid);
@@ -257,6 +259,7 @@ export class CoreV1Service {
     actor: Actor,
     input: { mode: 'pns' | 'sms' | 'email'; message: string; subject?: string; uuids: string[]; macs: string[] },
   ) {
+    requireWrite(actor);
     const uuids = [...input.uuids];
     for (const mac of input.macs) uuids.push(await this.uuidOfMac(actor, mac));
     if (uuids.length === 0) throw DomainError.validation('deviceUuid', 'name at least one device (deviceUuid or deviceWiFiMacAddress)');
