@@ -169,9 +169,14 @@ export class CoreV1Service {
     return { messages: messages('1 device returned.'), device: v1Device({ ...fields, ...typed.results[0] }, details), totalCount: 1 };
   }
 
-  /** The devices whose Wi-Fi MAC is `mac` (the criteria field common.wifi_mac_address). */
+  /**
+   * The devices whose Wi-Fi MAC is `mac` (the criteria field common.wifi_mac_address), however it
+   * was written down: with colons, dashes or bare (comparisons ignore case).
+   */
   private async byMac(actor: Actor, mac: string): Promise<FieldMap[]> {
-    const found = await this.search(actor, `common.wifi_mac_address = ${quoteString(normaliseMac(mac))}`);
+    const colons = normaliseMac(mac);
+    const spellings = [colons, colons.replace(/:/g, '-'), colons.replace(/:/g, '')];
+    const found = await this.search(actor, spellings.map((m) => `common.wifi_mac_address = ${quoteString(m)}`).join(' OR '));
     return found.results;
   }
 
