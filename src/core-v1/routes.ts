@@ -76,9 +76,9 @@ const actionAnswer = z.object({
 });
 const notFound = [404];
 
-/** The raw (still percent-encoded) path segment at `index`, for lists whose names may hold an escaped comma. */
+/** The raw (still percent-encoded) path segment `fromEnd` places before the last, for lists whose names may hold an escaped comma. */
 function rawSegment(req: Request, fromEnd: number): string {
-  const parts = req.path.split('/');
+  const parts = req.path.replace(/\/+$/, '').split('/');
   return parts[parts.length - 1 - fromEnd] ?? '';
 }
 

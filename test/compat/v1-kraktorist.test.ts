@@ -157,7 +157,8 @@ describe('PSMobileIron labels', () => {
   });
 
   it('Remove-MILabel: PUT …?action=remove', async () => {
-    const res = await invoke('put', `${base}/dm/labels/${encodeURIComponent('Field Sales')}/${devices.active2}?action=remove`);
+    // (with a trailing slash, which Core's paths tolerate)
+    const res = await invoke('put', `${base}/dm/labels/${encodeURIComponent('Field Sales')}/${devices.active2}/?action=remove`);
     expect(res.status).toBe(200);
     expect(res.body.messages.message).toBe('1 label removed from 1 device.');
     const own = await t.admin.get(`/api/v2/devices/${devices.active2}/labels`);
