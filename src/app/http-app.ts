@@ -87,7 +87,7 @@ export function createApp(opts: AppOptions) {
   for (const register of apiRouteModules) register(table, services);
 
   const v1 = express.Router();
-  const v1Table = new RouteTable(v1, registry, '/api/v1', authenticate, { bodyParsers: [jsonBodies] });
+  const v1Table = new RouteTable(v1, registry, '/api/v1', authenticate, { bodyParsers: [jsonBodies], caseInsensitiveQuery: true });
   for (const register of v1RouteModules) register(v1Table, services);
 
   // Device-facing protocol endpoints (/ota, /scep, /mdm): raw bodies, each handler
@@ -133,7 +133,10 @@ export function createApp(opts: AppOptions) {
     if (!req.complete) res.set('Connection', 'close');
     if (apiError.status === 429 && typeof apiError.extra.retryAfterSeconds === 'number')
       res.set('Retry-After', String(apiError.extra.retryAfterSeconds));
-    res.status(apiError.status).json(envelope(apiError));
+    const body = envelope(apiError);
+    // Core v1 clients read the reason as messages.message (PowerShell collects it from each message).
+    if (req.originalUrl.startsWith('/api/v1/')) for (const m of body.messages) m.message = m.localizedMessage;
+    res.status(apiError.status).json(body);
   });
 
   return app;

@@ -18,6 +18,7 @@ import { registerInventoryRoutes } from '../inventory/routes.js';
 import { registerLabelRoutes } from '../labels/routes.js';
 import { registerDeviceSpaceRoutes } from '../device-spaces/routes.js';
 import { registerLdapRoutes, registerUserRoutes } from '../users/routes.js';
+import { registerCoreV1Routes } from '../core-v1/routes.js';
 
 export const apiRouteModules: Array<(t: RouteTable, s: Services) => void> = [
   (t, s) => registerLdapRoutes(t, s.users),
@@ -51,4 +52,7 @@ export const deviceRouteModules: Array<(t: RouteTable, s: Services) => void> = [
 ];
 
 /** MobileIron Core v1 endpoints that Core scripts still call, under /api/v1. */
-export const v1RouteModules: Array<(t: RouteTable, s: Services) => void> = [(t, s) => registerEnrollmentV1Routes(t, s.enrollment)];
+export const v1RouteModules: Array<(t: RouteTable, s: Services) => void> = [
+  (t, s) => registerEnrollmentV1Routes(t, s.enrollment),
+  (t, s) => registerCoreV1Routes(t, s.coreV1),
+];

@@ -23,6 +23,7 @@ import { deviceAppStore } from '../inventory/store.js';
 import { LabelService } from '../labels/service.js';
 import { DeviceSpaceService } from '../device-spaces/service.js';
 import { UserService } from '../users/service.js';
+import { CoreV1Service } from '../core-v1/service.js';
 import { SecretBox } from '../platform/secrets/box.js';
 import { EventBus } from '../platform/events.js';
 
@@ -120,6 +121,8 @@ export function buildServices(deps: ServiceDeps) {
     db,
     admins: new AdminService(db),
     users,
+    // Core's v1 API shares the v2 services through its ports.
+    coreV1: new CoreV1Service(devices, labels, users, mdm),
     audit: new AuditService(db),
     init: async () => {
       await labels.seedSystemLabels();

@@ -100,7 +100,16 @@ export interface DeviceLabels {
   /** Labels a device is in: manual, matching filter, system. */
   labelsOfDevice(tx: DbTx, device: DeviceRow): Promise<DeviceLabel[]>;
   /** The same labels as GET /devices/{uuid}/labels answers them (shaped by the labels capability, in Core's names). */
-  deviceLabelViews(tx: DbTx, device: DeviceRow): Promise<object[]>;
+  deviceLabelViews(tx: DbTx, device: DeviceRow): Promise<DeviceLabelView[]>;
+}
+
+/** A label as a device's label list answers it: Core's label object, its id a string (as Core clients compare it). */
+export interface DeviceLabelView {
+  id: string;
+  name: string;
+  isStatic: boolean;
+  isSystem: boolean;
+  [field: string]: unknown;
 }
 
 /** A user's devices, as the users capability asks for them (its UserDevices port). */

@@ -4,7 +4,7 @@ import { DomainError } from '../platform/errors/index.js';
 import { deviceAnswerFrom } from '../platform/http/errors.js';
 import { listEnvelope, listQuery, spaceId } from '../platform/http/pagination.js';
 import { Reply, type RouteTable } from '../platform/http/route.js';
-import { uuidParam } from '../platform/http/validators.js';
+import { text, uuidParam } from '../platform/http/validators.js';
 import type { EnrollmentService } from './service.js';
 
 const invitationBody = {
@@ -49,17 +49,62 @@ export function registerEnrollmentRoutes(t: RouteTable, enrollment: EnrollmentSe
   });
 }
 
-/** MobileIron Core v1: PUT /api/v1/dm/register?userId=..&platform=I (mounted under /api/v1). */
+/** Core's v1 booleans arrive as true/false in any case (PowerShell sends True/False). */
+const v1Flag = z
+  .string()
+  .regex(/^(true|false)$/i, 'must be true or false')
+  .transform((s) => s.toLowerCase() === 'true');
+
+/**
+ * MobileIron Core v1: PUT /api/v1/dm/register (mounted under /api/v1; query names in any case).
+ * Parameters as Kraktorist/PSMobileIron and mjdibella/MICore.PSHelper send them; the answer's
+ * root is Core's `registration` ({status: "SUCCESS", deviceUuid}).
+ */
 export function registerEnrollmentV1Routes(t: RouteTable, enrollment: EnrollmentService): void {
   t.add({
     method: 'put',
     path: '/dm/register',
     tag: 'Enrollment',
-    summary: 'Core v1 registration: creates an enrollment invitation for an iOS device (platform=I)',
+    summary:
+      'Core v1 registration: a device record for the user (created locally when unknown) and an enrollment invitation for it; iOS (platform=I) only. Phone number, operator, country, device type and notifications are accepted and echoed, not acted on',
     query: z.object({
       userId: z.string().trim().min(1).max(128),
-      platform: z.enum(['I', 'iOS', 'A', 'Android']).default('I'),
+      platform: z
+        .enum(['I', 'iOS', 'A', 'Android', 'E', 'M', 'L'])
+        .default('I')
+        .describe('I iOS, A Android, E Windows, M Windows Phone, L macOS'),
+      phoneNumber: text(32).optional().describe('Digits, or "pda" for a device without a phone'),
+      countryCode: text(8).optional(),
+      operator: text(64).optional(),
+      deviceType: z
+        .string()
+        .transform((s) => s.toLowerCase())
+        .pipe(z.enum(['phone', 'pda']))
+        .optional()
+        .describe('Phone or PDA'),
+      isEmployeeOwned: v1Flag.optional().describe("true: the device is the employee's (owner EMPLOYEE)"),
+      importUserFromLdap: v1Flag.optional().describe('Accepted; there is no LDAP here: an unknown user is created locally'),
+      userFirstName: text(64).optional(),
+      userLastName: text(64).optional(),
+      userEmailAddress: z.email().max(254).optional(),
+      notifyUser: v1Flag.optional().describe('Accepted; no email is sent (the invitation URL is in the answer)'),
+      notifyUserBySms: v1Flag.optional().describe('Accepted; no SMS is sent'),
       adminDeviceSpaceId: spaceId,
+    }),
+    answer: z.object({
+      registration: z
+        .object({
+          status: z.literal('SUCCESS'),
+          deviceUuid: z.string(),
+          userId: z.string(),
+          platform: z.string(),
+          phoneNumber: z.string().nullable(),
+          url: z.string().describe('mockiron: the enrollment URL to open on the device'),
+          challenge: z.string(),
+          expiresAt: z.string(),
+          invitationId: z.number(),
+        })
+        .loose(),
     }),
     handler: async ({ actor, query }) => {
       if (query.platform !== 'I' && query.platform !== 'iOS') {
@@ -67,9 +112,32 @@ export function registerEnrollmentV1Routes(t: RouteTable, enrollment: Enrollment
           field: 'platform',
         });
       }
-      const inv = await enrollment.createInvitation(actor, { userId: query.userId });
+      const done = await enrollment.registerV1(actor, {
+        userId: query.userId,
+        ...(query.isEmployeeOwned !== undefined ? { isEmployeeOwned: query.isEmployeeOwned } : {}),
+        ...(query.userFirstName ? { userFirstName: query.userFirstName } : {}),
+        ...(query.userLastName ? { userLastName: query.userLastName } : {}),
+        ...(query.userEmailAddress ? { userEmailAddress: query.userEmailAddress } : {}),
+      });
       return {
-        results: { userId: query.userId, platform: 'I', url: inv.url, challenge: inv.challenge, expiresAt: inv.expiresAt, id: inv.id },
+        registration: {
+          status: 'SUCCESS' as const,
+          deviceUuid: done.deviceUuid,
+          userId: query.userId,
+          platform: 'I',
+          phoneNumber: query.phoneNumber ?? null,
+          countryCode: query.countryCode ?? null,
+          operator: query.operator ?? null,
+          deviceType: query.deviceType ?? null,
+          employeeOwned: query.isEmployeeOwned ?? false,
+          userCreated: done.userCreated,
+          // What Core would do and mockiron cannot: the client reads these to know.
+          userNotified: false,
+          url: done.url,
+          challenge: done.challenge,
+          expiresAt: done.expiresAt,
+          invitationId: done.invitationId,
+        },
       };
     },
   });

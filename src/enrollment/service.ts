@@ -26,6 +26,15 @@ export const mdmTopic = 'com.apple.mgmt.External.mockiron';
 export const enrollmentProfileIdentifier = (deviceUuid: string) => `com.mockiron.mdm.${deviceUuid.toLowerCase()}`;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/** What Core's v1 register call carries that mockiron keeps (the rest is accepted and echoed). */
+export interface V1Registration {
+  userId: string;
+  isEmployeeOwned?: boolean;
+  userFirstName?: string;
+  userLastName?: string;
+  userEmailAddress?: string;
+}
+
 export class EnrollmentService {
   constructor(
     private readonly db: Db,
@@ -90,6 +99,66 @@ export class EnrollmentService {
     });
     // The only time the token (and the URL carrying it) is told: only its hash is stored.
     return { ...this.invitationView(inv), url: this.enrollUrl(token), token, challenge };
+  }
+
+  /**
+   * Core v1 registration (PUT /api/v1/dm/register): the user (created locally when unknown, as
+   * Core creates a local user from the names given), a device record waiting for enrollment,
+   * and an invitation bound to it, in one transaction. What Core does beyond that (LDAP import,
+   * SMS or email to the user) cannot be done here; the answer says what was done.
+   */
+  async registerV1(actor: Actor, input: V1Registration) {
+    requireWrite(actor);
+    const token = randomBytes(18).toString('base64url');
+    const challenge = this.challengeFor(token);
+    const expiresAt = new Date(Date.now() + 60 * 24 * 60_000);
+    const { inv, device, userCreated } = await this.db.$transaction(async (tx) => {
+      let user = await userStore.findByUserId(tx, input.userId);
+      const userCreated = !user;
+      if (!user) {
+        const displayName = [input.userFirstName, input.userLastName].filter(Boolean).join(' ') || null;
+        user = await userStore.create(tx, { userId: input.userId, email: input.userEmailAddress ?? null, displayName });
+        await recordAudit(tx, {
+          actor: actor.username,
+          action: 'create',
+          objectType: 'user',
+          objectId: input.userId,
+          details: { via: 'v1 register' },
+        });
+      }
+      const device = await deviceStore.create(tx, {
+        uuid: randomUUID(),
+        platform: 'iOS',
+        manufacturer: 'Apple',
+        owner: input.isEmployeeOwned ? 'EMPLOYEE' : 'COMPANY',
+        userRef: user.id,
+      });
+      const inv = await invitationStore.create(tx, {
+        tokenHash: invitationTokenHash(token),
+        challengeHash: sha256(challenge),
+        userRef: user.id,
+        deviceRef: device.id,
+        identityKind: 'scep',
+        expiresAt,
+        createdBy: actor.username,
+      });
+      await recordAudit(tx, {
+        actor: actor.username,
+        action: 'register',
+        objectType: 'device',
+        objectId: device.uuid,
+        details: { ...input, invitationId: inv.id },
+      });
+      return { inv, device, userCreated };
+    });
+    return {
+      deviceUuid: device.uuid,
+      userCreated,
+      invitationId: inv.id,
+      url: this.enrollUrl(token),
+      challenge,
+      expiresAt: expiresAt.toISOString(),
+    };
   }
 
   private enrollUrl(token: string): string {

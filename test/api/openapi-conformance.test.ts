@@ -280,6 +280,57 @@ const cases: Record<string, Case> = {
   'GET /api/v2/audit': { calls: () => [{}, { query: { objectType: 'user', sortOrder: 'asc' } }] },
   'PUT /api/v1/dm/register': { calls: () => [{ query: { userId: 'alice', platform: 'I' } }] },
   'GET /status/status.html': { calls: () => [{ as: 'none' }, { as: 'admin' }] },
+  // Core v1 (src/core-v1). MAC and phone lookups search common.wifi_mac_address and
+  // common.current_phone_number: the first MAC case gives the two spare devices theirs.
+  'GET /api/v1/dm/devices': {
+    calls: (): Call[] => [
+      { query: { status: 'VERIFICATION_PENDING' } },
+      { query: { status: 'verification_pending', offset: '0', limit: '1' } },
+    ],
+  },
+  'GET /api/v1/dm/devices/{uuid}': { calls: () => [{ params: { uuid: f.device } }] },
+  'GET /api/v1/dm/devices/mac/{mac}': {
+    base: () => ({ params: { mac: 'a4:83:e7:00:00:99' } }),
+    run: async () => {
+      for (const [uuid, wifiMac] of [
+        [f.device, 'a4:83:e7:00:00:0c'],
+        [f.spareDevice, 'A4-83-E7-00-00-0D'],
+      ] as const) {
+        const set = await admin()
+          .put(`/api/v2/devices/${uuid}/attributes`)
+          .auth('admin', adminPassword)
+          .send({ wifiMac, phoneNumber: '+1 415 555 0199' });
+        expect(set.status, set.text).toBe(200);
+      }
+      const op = checker.operation('get', '/api/v1/dm/devices/mac/{mac}');
+      const answers = [await send(op, { params: { mac: 'A483E700000C' } }), await send(op, { params: { mac: 'a4:83:e7:00:00:99' } })];
+      expect(answers.map((a) => a.status)).toEqual([200, 404]);
+      return answers;
+    },
+  },
+  'GET /api/v1/dm/phones/{phone}': {
+    expect: [200, 404],
+    calls: () => [{ params: { phone: '+1 415 555 0199' } }, { params: { phone: '4155550000' } }],
+  },
+  'GET /api/v1/dm/users/{userId}': { calls: () => [{ params: { userId: 'alice' } }] },
+  'GET /api/v1/dm/labels': { calls: () => [{}] },
+  'GET /api/v1/dm/labels/devices/{uuid}': { calls: () => [{ params: { uuid: f.device } }] },
+  'GET /api/v1/dm/labels/{label}': { calls: () => [{ params: { label: 'All-Smartphones' } }] },
+  'PUT /api/v1/dm/labels/{labels}/{uuids}': {
+    calls: () => [{ params: { labels: f.label.name, uuids: f.device }, query: { action: 'apply' } }],
+  },
+  'PUT /api/v1/dm/devices/lock/{uuid}': { calls: () => [{ params: { uuid: f.device }, query: { Reason: 'conformance' } }] },
+  'PUT /api/v1/dm/devices/wipe/{uuid}': { calls: () => [{ params: { uuid: f.spareDevice }, query: { reason: 'conformance' } }] },
+  'PUT /api/v1/dm/devices/retire/{uuid}': { calls: () => [{ params: { uuid: f.spareDevice } }] },
+  'GET /api/v1/dm/devices/unlock/{uuid}': { calls: () => [{ params: { uuid: f.device } }] },
+  'PUT /api/v1/dm/devices/lock/mac/{mac}': { calls: () => [{ params: { mac: 'a4:83:e7:00:00:0c' } }] },
+  'PUT /api/v1/dm/devices/wipe/mac/{mac}': { calls: () => [{ params: { mac: 'a4-83-e7-00-00-0d' } }] },
+  'PUT /api/v1/dm/devices/retire/mac/{mac}': { calls: () => [{ params: { mac: 'A483E700000D' } }] },
+  'GET /api/v1/dm/devices/unlock/mac/{mac}': { calls: () => [{ params: { mac: 'a4:83:e7:00:00:0c' } }] },
+  'POST /api/v1/dm/bulk/sendmessage': {
+    calls: () => [{ query: { mode: 'email', message: 'conformance', subject: 'hi', deviceUuid: f.device } }],
+  },
+  'GET /api/v1/sm/users/{userId}': { calls: () => [{ params: { userId: 'alice' } }] },
   'GET /scep': {
     expect: [200, 400],
     calls: (): Call[] => [

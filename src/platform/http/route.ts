@@ -73,6 +73,11 @@ export interface RouteTableOptions {
    * without body parsers is the device router's, whose protocol handlers answer in plain text.
    */
   textErrors?: boolean;
+  /**
+   * Query parameter names match the declared ones whatever their case: Core's v1 API takes
+   * `Reason=` as `reason=` and `phonenumber=` as `phoneNumber=` (PowerShell clients send both).
+   */
+  caseInsensitiveQuery?: boolean;
 }
 
 export function zodIssueToApiError(error: z.ZodError, where: string): ApiError {
@@ -88,6 +93,21 @@ function parsePart<T extends ZodType>(schema: T | undefined, value: unknown, whe
   const result = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
   if (!result.success) throw zodIssueToApiError(result.error, where);
   return result.data;
+}
+
+/** The query with each name spelled as the schema declares it, compared without case; an exact name wins over another spelling. */
+function withDeclaredNames(query: Record<string, unknown>, schema: ZodType | undefined): Record<string, unknown> {
+  const shape = (schema as { shape?: Record<string, unknown> } | undefined)?.shape;
+  if (!shape) return query;
+  const declared = new Map(Object.keys(shape).map((k) => [k.toLowerCase(), k]));
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(query)) {
+    const name = declared.get(key.toLowerCase()) ?? key;
+    // defineProperty: a `__proto__` name stays a plain key, never the object's prototype.
+    if (name === key || !Object.hasOwn(out, name))
+      Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 function runMiddleware(handler: RequestHandler, req: Request, res: Response): Promise<void> {
@@ -183,7 +203,11 @@ export class RouteTable {
       }
       for (const parse of parsers) await runMiddleware(parse, req, res);
       const params = parsePart(spec.params, req.params, 'path');
-      const query = parsePart(spec.query, req.query, 'query');
+      const query = parsePart(
+        spec.query,
+        this.options.caseInsensitiveQuery ? withDeclaredNames(req.query, spec.query) : req.query,
+        'query',
+      );
       const body = parsePart(spec.body, req.body, 'body');
       const out = await spec.handler({ params, query, body, actor, req, res });
       if (res.headersSent) return;
