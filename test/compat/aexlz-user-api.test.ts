@@ -29,11 +29,9 @@ afterAll(async () => {
   removeDir(t.dataDir);
 });
 
-// The script's URL, pre-encoded as it is, less two names this branch's field catalogue lacks:
-// common.miclient_last_connected_at and common.platform_name (the device-field work of issue #15
-// adds them and replays the whole list). This test is about users, then their devices.
+// The script's URL, pre-encoded as it is, every field name included.
 const devicesUrl =
-  '/api/v2/devices?adminDeviceSpaceId=1&fields=user.display_name%2Ccommon.uuid%2Ccommon.registration_date%2Ccommon.quarantined%2Ccommon.last_connected_at%2Ccommon.manufacturer%2Ccommon.model%2Cuser.user_id%2Ccommon.platform%2Ccommon.os_version&query=common.status=%22ACTIVE%22';
+  '/api/v2/devices?adminDeviceSpaceId=1&fields=user.display_name%2Ccommon.uuid%2Ccommon.registration_date%2Ccommon.quarantined%2Ccommon.miclient_last_connected_at%2Ccommon.last_connected_at%2Ccommon.manufacturer%2Ccommon.model%2Ccommon.platform_name%2Cuser.user_id%2Ccommon.platform%2Ccommon.os_version&query=common.status=%22ACTIVE%22';
 
 describe('aexlz userAPI.py', () => {
   it('finds the user by id, then the user’s ACTIVE devices, reading every field it indexes', async () => {
@@ -50,7 +48,8 @@ describe('aexlz userAPI.py', () => {
     expect(devices.status).toBe(200);
     const mine = (devices.body.results as Array<Record<string, unknown>>).filter((d) => d['user.user_id'] === max.principal);
     expect(mine).toHaveLength(1);
-    for (const key of ['common.last_connected_at', 'common.quarantined', 'common.registration_date']) {
+    expect(devices.body.messages ?? []).toEqual([]);
+    for (const key of ['common.last_connected_at', 'common.quarantined', 'common.registration_date', 'common.platform_name']) {
       expect(mine[0], key).toHaveProperty(key);
     }
     expect(mine[0]!['common.platform']).toBe('iOS');
