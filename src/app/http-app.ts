@@ -116,8 +116,10 @@ export function createApp(opts: AppOptions) {
   app.use('/api/v2/docs', swaggerUi.serve, swaggerUi.setup(undefined, { swaggerOptions: { url: '/api/v2/openapi.json' } }));
   app.use('/api/v2', api);
   // MobileIron Connected Cloud serves the same v2 API under /rest/api/v2; clients written for it
-  // (the Axonius adapter, the npm `mobileiron` client) keep that prefix.
+  // (the Axonius adapter, the npm `mobileiron` client) keep that prefix, some after a tenant
+  // segment (`https://xx.mobileiron.net/company/rest`, the npm client's README).
   app.use('/rest/api/v2', api);
+  app.use(/^\/[A-Za-z0-9_-]{1,64}\/rest\/api\/v2(?=\/|$)/, api);
   app.use('/api/v1', v1);
   app.use(device);
 

@@ -2,6 +2,9 @@
 // - /rest/api/v2, MobileIron Connected Cloud's: the Axonius adapter (hshmilov/mongomock,
 //   adapters/mobileiron_adapter/connection.py, always that prefix), Siemplify's MobileIronManager
 //   when "connected cloud" is set;
+// - /<tenant>/rest/api/v2: the npm `mobileiron` client (mathiasringhof/mobileiron, README.md and
+//   lib/index.js @10737d840d61b0b60fb61f652d01b664f251c99d) takes a base URL such as
+//   https://xx.mobileiron.net/company/rest and appends /api/v2/…;
 // - /api/V2/ping, with a capital V: Siemplify's MobileIronManager (Python 2; the search index
 //   does not name its repository, see docs/research/core-clients.md section I) pings so.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,12 +22,15 @@ afterAll(async () => {
 });
 
 describe('v2 API prefixes used by Core clients', () => {
-  it.each(['/rest/api/v2/ping', '/api/V2/ping', '/api/v2/ping'])('%s answers results.apiVersion and vspVersion', async (path) => {
-    const res = await t.admin.get(path);
-    expect(res.status).toBe(200);
-    expect(res.body.results.apiVersion).toBe(2);
-    expect(typeof res.body.results.vspVersion).toBe('string');
-  });
+  it.each(['/rest/api/v2/ping', '/api/V2/ping', '/api/v2/ping', '/company/rest/api/v2/ping'])(
+    '%s answers results.apiVersion and vspVersion',
+    async (path) => {
+      const res = await t.admin.get(path);
+      expect(res.status).toBe(200);
+      expect(res.body.results.apiVersion).toBe(2);
+      expect(typeof res.body.results.vspVersion).toBe('string');
+    },
+  );
 
   it('/rest/api/v2/devices pages like /api/v2/devices, behind the same authentication', async () => {
     const created = await t.admin.post('/api/v2/devices').send({ platform: 'iOS', deviceName: 'prefixed' });
@@ -48,5 +54,14 @@ describe('labelId=-1', () => {
     expect(all.body.totalCount).toBeGreaterThan(0);
     expect((await t.admin.get('/api/v2/devices/count?adminDeviceSpaceId=1&labelId=-1')).body.totalCount).toBe(all.body.totalCount);
     expect((await t.admin.get('/api/v2/devices?adminDeviceSpaceId=1&labelId=-2')).status).toBe(400);
+  });
+
+  it('a tenant segment before /rest/api/v2 reaches the same API, behind the same authentication; other prefixes do not', async () => {
+    const res = await t.admin.get('/company/rest/api/v2/devices/count?adminDeviceSpaceId=1');
+    expect(res.status).toBe(200);
+    expect(typeof res.body.totalCount).toBe('number');
+    expect((await t.anon.get('/company/rest/api/v2/devices/count?adminDeviceSpaceId=1')).status).toBe(401);
+    expect((await t.admin.get('/company/rest/api/v2x/ping')).status).toBe(404);
+    expect((await t.admin.get('/a/b/rest/api/v2/ping')).status).toBe(404);
   });
 });
