@@ -57,6 +57,11 @@ export function registerAdminRoutes(t: RouteTable, admins: AdminService): void {
     tag,
     summary: "Change an admin user's password or role",
     params,
+    echoed: {
+      readOnly: ['id', 'username'],
+      ignored: ['createdAt', 'updatedAt', 'lockedUntil', 'failedLogins'],
+      current: ({ params, actor }) => admins.get(actor, params.id),
+    },
     body: z.strictObject({ password: password.optional(), role: role.optional() }),
     results: adminResult,
     handler: async ({ actor, params, body }) => ({ results: await admins.update(actor, params.id, body) }),

@@ -121,6 +121,11 @@ export function registerUserRoutes(t: RouteTable, users: UserService): void {
     summary: 'Update a user',
     params,
     body: z.strictObject({ email, displayName }),
+    echoed: {
+      readOnly: ['id', 'userId'],
+      ignored: ['createdAt', 'updatedAt', 'deviceCount'],
+      current: ({ params, actor }) => users.get(actor, params.userId),
+    },
     results: userResult,
     handler: async ({ actor, params, body }) => ({ results: await users.update(actor, params.userId, body) }),
   });

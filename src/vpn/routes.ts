@@ -88,6 +88,12 @@ export function registerVpnRoutes(t: RouteTable, vpn: VpnService): void {
     tag,
     summary: 'Update a VPN configuration (vpnUuid never changes)',
     params,
+    echoed: {
+      readOnly: ['id', 'vpnUuid', 'labelIds'],
+      // passwordSet follows the password: sending a new one changes it
+      ignored: ['passwordSet', 'createdAt', 'updatedAt'],
+      current: ({ params, actor }) => vpn.get(actor, params.id),
+    },
     body: z.strictObject({
       ...fields,
       name: fields.name.optional(),

@@ -10,7 +10,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { buildPkcsReq, parseCertRep } from '../../src/lib/scep/index.js';
 import { readCertsOnly } from '../../src/lib/scep/signed-data.js';
 import { generateKeyPair } from '../../src/signing/identity.js';
@@ -101,6 +101,8 @@ describe('mockiron serve --scep-allow-des', () => {
       const refused = await desRequest(await plain.url);
       expect(refused.certRep).toMatchObject({ status: 'FAILURE', failInfo: 'badAlg' });
       expect(refused.certRep.failInfoText).toMatch(/single DES/);
+      // The log line is written by another stream than the answer: wait for it rather than race it.
+      await vi.waitFor(() => expect(plain.output()).toContain(refused.transactionID), { timeout: 5000, interval: 50 });
       const lines = plain
         .output()
         .split('\n')
@@ -121,7 +123,10 @@ describe('mockiron serve --scep-allow-des', () => {
       expect(accepted.certRep.status).toBe('SUCCESS');
       expect(accepted.certRep.contentEncryption).toBe('des');
       expect(accepted.certRep.certificates[0]!.subject).toBe('CN=go-simulator');
-      expect(allowing.output()).toMatch(/"contentEncryption":"des-cbc"[^\n]*"msg":"SCEP certificate issued"/);
+      await vi.waitFor(() => expect(allowing.output()).toMatch(/"contentEncryption":"des-cbc"[^\n]*"msg":"SCEP certificate issued"/), {
+        timeout: 5000,
+        interval: 50,
+      });
     } finally {
       expect(await allowing.stop()).toBe(0);
     }

@@ -52,6 +52,17 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
   responseMediaType?: string | readonly string[];
   /** Success status when it is not 200 (201 for a create). */
   status?: number;
+  /**
+   * What a GET answers that clients send back in a PUT (Core clients round-trip whole objects):
+   * read-only fields are accepted when equal to the current value (read with `current`) and
+   * refused with a 400 naming the first one that differs; moving values (timestamps, counts) are
+   * accepted and ignored. Neither is ever written.
+   */
+  echoed?: {
+    readOnly: readonly string[];
+    ignored?: readonly string[];
+    current: (input: { params: z.output<P>; actor: Actor }) => Promise<object>;
+  };
   /** Error statuses beyond the derived ones (auth → 401/429, writes → 403/409, input → 400, path params → 404, body → 413/415). */
   errors?: readonly number[];
   /** A POST that only reads (a preview, a parse): viewers may call it, nothing conflicts. */
@@ -118,6 +129,31 @@ function runMiddleware(handler: RequestHandler, req: Request, res: Response): Pr
 
 const openApiPath = (p: string) => p.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 const asList = (v: string | readonly string[] | undefined): string[] => (v === undefined ? [] : typeof v === 'string' ? [v] : [...v]);
+
+/** The body less its echoed fields, once every read-only one is found equal to the current value. */
+async function withoutEchoed(
+  body: unknown,
+  echoed: { readOnly: readonly string[]; ignored?: readonly string[] },
+  current: () => Promise<object>,
+): Promise<unknown> {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
+  // No prototype: a "__proto__" key stays a plain key, for the strict schema to refuse.
+  const kept = Object.create(null) as Record<string, unknown>;
+  const sentReadOnly: Array<[string, unknown]> = [];
+  for (const [key, value] of Object.entries(body)) {
+    if (echoed.readOnly.includes(key)) sentReadOnly.push([key, value]);
+    else if (!echoed.ignored?.includes(key)) kept[key] = value;
+  }
+  if (sentReadOnly.length > 0) {
+    const now = (await current()) as Record<string, unknown>;
+    for (const [key, value] of sentReadOnly) {
+      if (JSON.stringify(value) !== JSON.stringify(now[key] ?? null)) {
+        throw DomainError.validation(key, `is read-only: it is ${JSON.stringify(now[key] ?? null)} and cannot be changed`);
+      }
+    }
+  }
+  return kept;
+}
 
 /** Media types accepted for a declared body: JSON also as application/*+json, CSV also as text/plain. */
 function acceptedBodyTypes(spec: RouteSpec<any, any, any>): string[] {
@@ -208,7 +244,11 @@ export class RouteTable {
         this.options.caseInsensitiveQuery ? withDeclaredNames(req.query, spec.query) : req.query,
         'query',
       );
-      const body = parsePart(spec.body, req.body, 'body');
+      const body = parsePart(
+        spec.body,
+        spec.echoed ? await withoutEchoed(req.body, spec.echoed, () => spec.echoed!.current({ params, actor })) : req.body,
+        'body',
+      );
       const out = await spec.handler({ params, query, body, actor, req, res });
       if (res.headersSent) return;
       if (out instanceof Reply) {
@@ -247,6 +287,13 @@ export class RouteTable {
       method: spec.method,
       path: openApiPath(this.prefix + spec.path),
       summary: spec.summary,
+      ...(spec.echoed
+        ? {
+            description:
+              `What a GET answers can be sent back. Read-only fields (${spec.echoed.readOnly.join(', ')}) are accepted when unchanged, a 400 when changed` +
+              (spec.echoed.ignored?.length ? `; ${spec.echoed.ignored.join(', ')} are ignored.` : '.'),
+          }
+        : {}),
       tags: [spec.tag],
       security: auth === 'admin' ? [{ basicAuth: [] }] : [],
       request: {
