@@ -206,6 +206,48 @@ describe('GET /mdm/enroll?token= (direct enrollment profile)', () => {
     const other = new TestDevice(t.app);
     expect((await other.scep(scepPayload.PayloadContent as PlistDict)).status).toBe('FAILURE');
   });
+
+  it('an invitation naming a device with a UDID binds the identity to that record: Authenticate from another UDID is refused', async () => {
+    const owner = new TestDevice(t.app);
+    const created = await t.admin.post('/api/v2/devices').send({ platform: 'iOS', udid: owner.udid, serialNumber: owner.serial });
+    expect(created.status, JSON.stringify(created.body)).toBeLessThan(300);
+    const uuid = created.body.results['common.uuid'] as string;
+    const inv = await invite(t, { deviceUuid: uuid });
+    const res = await t.anon.get(`/mdm/enroll?token=${inv.token}&signed=false`).buffer(true).parse(rawBody);
+    const profile = parsePlist(res.body as Buffer) as PlistDict;
+    expect(profile.PayloadIdentifier).toBe(`com.mockiron.mdm.${uuid}`);
+    const scepPayload = (profile.PayloadContent as PlistDict[]).find((p) => p.PayloadType === 'com.apple.security.scep')!;
+    expect((await owner.scep(scepPayload.PayloadContent as PlistDict)).status).toBe('SUCCESS');
+    // the same identity, presented by a device with another UDID
+    const impostor = new TestDevice(t.app);
+    impostor.key = owner.key;
+    impostor.certificate = owner.certificate;
+    expect((await impostor.authenticate()).status).toBe(401);
+    expect((await owner.authenticate()).status).toBe(200);
+    expect((await owner.tokenUpdate()).status).toBe(200);
+    expect((await deviceByUdid(t, owner.udid))[0]).toMatchObject({ 'common.uuid': uuid, 'common.status': 'ACTIVE' });
+  });
+
+  it('a PKCS#12 invitation: the profile carries an identity openssl opens with its password, and Authenticate binds it by UDID', async () => {
+    const inv = await invite(t, { identity: 'pkcs12' });
+    const res = await t.anon.get(`/mdm/enroll?token=${inv.token}&signed=false`).buffer(true).parse(rawBody);
+    expect(res.status).toBe(200);
+    const profile = parsePlist(res.body as Buffer) as PlistDict;
+    const p12 = (profile.PayloadContent as PlistDict[]).find((p) => p.PayloadType === 'com.apple.security.pkcs12')!;
+    const pem = run(
+      'openssl',
+      ['pkcs12', '-nodes', '-passin', `pass:${p12.Password as string}`],
+      Buffer.from(p12.PayloadContent as Uint8Array),
+    ).toString();
+    const device = new TestDevice(t.app);
+    device.key = createPrivateKey(pem);
+    device.certificate = new X509Certificate(pem.slice(pem.indexOf('-----BEGIN CERTIFICATE-----')));
+    expect(device.certificate.subject).toContain(`CN=mockiron invitation ${inv.id}`);
+    expect(device.certificate.checkPrivateKey(device.key)).toBe(true);
+    expect((await device.authenticate()).status).toBe(200);
+    expect((await device.tokenUpdate()).status).toBe(200);
+    expect((await deviceByUdid(t, device.udid))[0]).toMatchObject({ 'common.status': 'ACTIVE' });
+  });
 });
 
 describe('GET /api/v2/enrollments/{id}/profile', () => {
