@@ -301,6 +301,26 @@ describe('POST /mdm/enroll (MachineInfo signed by openssl)', () => {
     expect(read.identifier).toBe(`com.mockiron.mdm.${row!['common.uuid']}`);
   });
 
+  it('reads MachineInfo as Apple writes it: plistlib XML (Apple DOCTYPE) and binary plist, with every documented key', async () => {
+    for (const format of ['FMT_XML', 'FMT_BINARY']) {
+      const id = udid();
+      const script = [
+        'import plistlib, sys',
+        'info = {"UDID": sys.argv[1], "SERIAL": sys.argv[2], "PRODUCT": "iPad13,1", "VERSION": "21A329", "OS_VERSION": "17.0",',
+        '  "SUPPLEMENTAL_BUILD_VERSION": "21A329", "SUPPLEMENTAL_OS_VERSION_EXTRA": "", "IMEI": "35 123456 789012 3",',
+        '  "MEID": "35123456789012", "LANGUAGE": "en", "MDM_CAN_REQUEST_SOFTWARE_UPDATE": True,',
+        '  "PAIRING_TOKEN": bytes(range(32)), "SOFTWARE_UPDATE_DEVICE_ID": "J307AP"}',
+        `sys.stdout.buffer.write(plistlib.dumps(info, fmt=plistlib.${format}))`,
+      ].join('\n');
+      const plist = run('python3', ['-c', script, id, serial()]);
+      if (format === 'FMT_XML') expect(plist.toString()).toContain('<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN"');
+      else expect(plist.subarray(0, 8).toString()).toBe('bplist00');
+      const res = await postMachineInfo(open, opensslSigned(plist));
+      expect(res.status, `${format}: ${(res.body as Buffer).toString()}`).toBe(200);
+      expect((await deviceByUdid(open, id))[0]).toMatchObject({ 'common.model': 'iPad13,1', 'common.os_version': '17.0' });
+    }
+  });
+
   it('binds a pre-registered serial number to its device record, plain with signed=false, and enrolls over SCEP', async () => {
     const device = new TestDevice(t.app, 'iPad8,1', '17.0');
     const created = await t.admin.post('/api/v2/devices').send({ platform: 'iOS', serialNumber: device.serial, userId: 'direct-user' });
