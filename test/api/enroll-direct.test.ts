@@ -10,9 +10,14 @@
 // - Apple, "Device Enrollment Program / Automated Device Enrollment": the device POSTs the
 //   CMS-signed MachineInfo to the profile's URL (Content-Type application/pkcs7-signature) and
 //   receives the enrollment profile (application/x-apple-aspen-config).
-// - micromdm/micromdm (platform/device enroll endpoint): the enrollment profile served at
-//   /mdm/enroll, GET for a plain fetch, POST for MachineInfo; the SCEP challenge is the server's,
-//   the device record binds at Authenticate by UDID. Its behaviour was read, not its code copied.
+// - MicroMDM's documentation (Enrollment): "an enrollment handler at its /mdm/enroll URL ... used
+//   both for user and DEP enrollments", fetched with `curl -o enroll.mobileconfig .../mdm/enroll`,
+//   unsigned by default; its SCEP challenge is the server's and the device binds at Authenticate.
+// - Zentral (zentralopensource/zentral, contrib/mdm DEP enrollment view) and Commandment
+//   (cmdmnt/commandment, dep_app with verify_cms_signers) verify the CMS over MachineInfo before
+//   reading it; Zentral also checks the signer is issued by Apple's iPhone Device CA, which a
+//   mock cannot hold: here the signature is verified, the chain is not (docs/enrollment.md).
+// Their behaviour was read, not their code copied.
 import { spawnSync } from 'node:child_process';
 import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
