@@ -78,6 +78,8 @@ function servicesFor(state: OpenedState, config: Config, logger: Logger, publicU
     namespace,
     clientCertHeader: config.clientCertHeader,
     scepAllowDes: config.scepAllowDes,
+    enrollUnknownDevices: config.enrollUnknownDevices,
+    installProfileUnsigned: config.installProfileUnsigned,
   });
 }
 

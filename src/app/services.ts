@@ -41,6 +41,10 @@ export interface ServiceDeps {
   clientCertHeader?: string;
   /** SCEP accepts single DES-CBC (`--scep-allow-des`). */
   scepAllowDes?: boolean;
+  /** MachineInfo enrollment accepts devices no record knows (`--enroll-unknown-devices`). */
+  enrollUnknownDevices?: boolean;
+  /** InstallProfile carries plain XML, not CMS (`--install-profile-unsigned`). */
+  installProfileUnsigned?: boolean;
 }
 
 export function buildServices(deps: ServiceDeps) {
@@ -70,6 +74,7 @@ export function buildServices(deps: ServiceDeps) {
     logger: deps.logger,
     secrets,
     clientCertHeader: deps.clientCertHeader,
+    installProfileUnsigned: deps.installProfileUnsigned,
   });
   devices.detailSources.push((d) => mdm.detailsFor(d));
   // InstalledApplicationList answers become the device's app inventory.
@@ -106,7 +111,9 @@ export function buildServices(deps: ServiceDeps) {
     certificates,
     scep,
     push,
-    enrollment: new EnrollmentService(db, deps.signing, scep, certificates, deps.namespace, deps.publicUrl, deps.logger),
+    enrollment: new EnrollmentService(db, deps.signing, scep, certificates, deps.namespace, deps.publicUrl, deps.logger, {
+      enrollUnknownDevices: deps.enrollUnknownDevices ?? false,
+    }),
     mdm,
     signing: deps.signing,
     profiles,

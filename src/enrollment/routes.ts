@@ -19,6 +19,14 @@ const invitationBody = {
     .describe('Default 1440 (one day)'),
   identity: z.enum(['scep', 'pkcs12']).optional().describe('How the device gets its identity: SCEP (default) or a server-made PKCS#12'),
 };
+/** `?signed=false`: the enrollment profile as plain XML rather than CMS-signed (the default). */
+const signedQuery = z
+  .enum(['true', 'false'])
+  .default('true')
+  .describe('false: the plain XML profile, for tools that read only unsigned profiles')
+  .transform((v) => v === 'true');
+const enrollmentProfileType = 'application/x-apple-aspen-config';
+
 const invitationResult = z
   .object({ id: z.number(), url: z.string(), token: z.string(), challenge: z.string(), expiresAt: z.string() })
   .loose();
@@ -35,6 +43,27 @@ export function registerEnrollmentRoutes(t: RouteTable, enrollment: EnrollmentSe
     body: z.strictObject(invitationBody),
     results: invitationResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await enrollment.createInvitation(actor, body) }),
+  });
+  t.add({
+    method: 'get',
+    path: '/enrollments/:id/profile',
+    tag,
+    summary:
+      "An invitation's enrollment profile (CA, SCEP identity, MDM payload) to hand to a device or tool; spends the invitation. Signed unless signed=false",
+    params: z.object({
+      id: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(2 ** 31 - 1),
+    }),
+    query: z.object({ signed: signedQuery }),
+    responseMediaType: enrollmentProfileType,
+    errors: [403, 410],
+    handler: async ({ actor, params, query }) => {
+      const { profile } = await enrollment.directProfile({ id: params.id, actor }, { signed: query.signed });
+      return new Reply(200, profile, { 'Content-Type': enrollmentProfileType });
+    },
   });
   t.add({
     method: 'get',
@@ -147,7 +176,7 @@ export function registerOtaRoutes(t: RouteTable, enrollment: EnrollmentService):
   const tag = 'Device protocol';
   const toReply = async (work: () => Promise<Buffer>) => {
     try {
-      return new Reply(200, await work(), { 'Content-Type': 'application/x-apple-aspen-config' });
+      return new Reply(200, await work(), { 'Content-Type': enrollmentProfileType });
     } catch (err) {
       // A device reads the answer's status and a line of text, not the admin API's envelope.
       if (err instanceof DomainError) {
@@ -167,6 +196,47 @@ export function registerOtaRoutes(t: RouteTable, enrollment: EnrollmentService):
     responseMediaType: 'application/x-apple-aspen-config',
     errors: [404, 410],
     handler: ({ query }) => toReply(() => enrollment.profileService(query.token)),
+  });
+  t.add({
+    method: 'get',
+    path: '/mdm/enroll',
+    tag,
+    auth: 'public',
+    summary: "Direct enrollment profile: an invitation's enrollment profile at once (no Profile Service round trip); one use",
+    query: z.object({
+      token: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'not an enrollment token'),
+      signed: signedQuery,
+    }),
+    responseMediaType: enrollmentProfileType,
+    errors: [404, 410],
+    handler: ({ req, query }) =>
+      toReply(async () => {
+        const done = await enrollment.directProfile({ token: query.token }, { signed: query.signed });
+        noteSubject(req, `invitation:${done.invitationId}`);
+        return done.profile;
+      }),
+  });
+  t.add({
+    method: 'post',
+    path: '/mdm/enroll',
+    tag,
+    auth: 'public',
+    bodyMediaType: 'application/pkcs7-signature',
+    query: z.object({ signed: signedQuery }),
+    summary:
+      "Automated-enrollment style: the device's CMS-signed MachineInfo plist in, its enrollment profile out (pre-registered serial numbers; others per --enroll-unknown-devices)",
+    responseMediaType: enrollmentProfileType,
+    errors: [403, 409],
+    handler: ({ req, query }) => {
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      if (body.length === 0)
+        return new Reply(400, 'empty body: expected a CMS-signed MachineInfo plist\n', { 'Content-Type': 'text/plain' });
+      return toReply(async () => {
+        const done = await enrollment.enrollWithMachineInfo(body, { signed: query.signed });
+        noteSubject(req, `device:${done.deviceUuid}`);
+        return done.profile;
+      });
+    },
   });
   t.add({
     method: 'post',

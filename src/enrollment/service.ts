@@ -1,6 +1,12 @@
 // Over-the-air enrollment: an admin invitation → the device fetches a signed Profile Service
 // profile → it posts its CMS-signed attributes → it gets a signed MDM enrollment profile (our
 // CA, a device identity by SCEP or PKCS#12, com.apple.mdm).
+// Two shorter paths give the same enrollment profile (docs/enrollment.md):
+// - direct: an invitation's token (or an admin) fetches it at once; no device is known yet, so
+//   the device identity is bound to a device record at Authenticate, by UDID;
+// - MachineInfo (automated-enrollment style): the device POSTs its CMS-signed MachineInfo; a
+//   pre-registered serial number binds to its record, an unknown device enrolls only when the
+//   server allows it (--enroll-unknown-devices).
 import { createHash, createHmac, generateKeyPair as generateKeyPairAsync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
@@ -17,7 +23,8 @@ import type { SigningService } from '../signing/index.js';
 import { userStore } from '../users/index.js';
 import { isVersionLike } from '../lib/versions/compare.js';
 import { buildEnrollmentProfile, buildProfileServicePayload, scepSubject, type DeviceIdentityInput } from '../lib/enrollment/payloads.js';
-import { parseDeviceAttributes } from './device-attributes.js';
+import type { MachineInfo } from '../lib/enrollment/machine-info.js';
+import { parseDeviceAttributes, parseMachineInfo } from './device-attributes.js';
 import { invitationStore, invitationTokenHash } from './store.js';
 import { buildPkcs12 } from './pkcs12.js';
 import { MdmProtocolError } from '../lib/mdm-protocol/errors.js';
@@ -44,6 +51,7 @@ export class EnrollmentService {
     private readonly namespace: string,
     private readonly publicUrl: string,
     private readonly logger: Logger,
+    private readonly settings: { enrollUnknownDevices: boolean } = { enrollUnknownDevices: false },
   ) {}
 
   /**
@@ -255,10 +263,18 @@ export class EnrollmentService {
       return { device, identity };
     });
     const identity = typeof result.identity === 'function' ? await result.identity() : result.identity;
+    this.logger.info({ deviceUuid: result.device.uuid, udid: attrs.udid }, 'device completed OTA enrollment');
+    // Carries a one-time SCEP challenge or a PKCS#12 password: signed once, never cached.
+    const xml = this.enrollmentProfileXml(enrollmentProfileIdentifier(result.device.uuid), identity);
+    return { profile: this.signing.signOnce(xml), deviceUuid: result.device.uuid };
+  }
+
+  /** The MDM enrollment profile (CA, identity, com.apple.mdm) as XML: what every enrollment path hands out. */
+  private enrollmentProfileXml(identifier: string, identity: DeviceIdentityInput): Buffer {
     const plist = buildEnrollmentProfile({
       namespace: this.namespace,
       profile: {
-        identifier: enrollmentProfileIdentifier(result.device.uuid),
+        identifier,
         displayName: 'mockiron MDM',
         description: 'Device management by mockiron',
         organization: 'mockiron',
@@ -273,9 +289,151 @@ export class EnrollmentService {
         checkOutWhenRemoved: true,
       },
     });
-    this.logger.info({ deviceUuid: result.device.uuid, udid: attrs.udid }, 'device completed OTA enrollment');
+    return Buffer.from(toXmlPlist(plist));
+  }
+
+  /**
+   * A direct enrollment profile: the enrollment profile of an invitation without the Profile
+   * Service round trip, for a device or tool that starts from the profile itself. Spends the
+   * invitation, as OTA phase 2 does; `find` is its token (GET /mdm/enroll) or, for an admin, its
+   * id. No device has spoken yet: the SCEP challenge is minted for this invitation, bound to the
+   * invitation's device when that record already has a UDID (Authenticate from another UDID is
+   * then refused), otherwise unbound, and Authenticate binds the certificate to the device record
+   * of its UDID (found or created), as for an admin-minted challenge.
+   */
+  async directProfile(
+    find: { token: string } | { id: number; actor: Actor },
+    options: { signed: boolean },
+  ): Promise<{ profile: Buffer; invitationId: number }> {
+    if ('actor' in find) requireWrite(find.actor);
+    const lookup = (tx: DbTx) => ('token' in find ? invitationStore.findByToken(tx, find.token) : invitationStore.findById(tx, find.id));
+    const refuse = (inv: Awaited<ReturnType<typeof lookup>>) => {
+      if (!inv) {
+        throw 'token' in find
+          ? new DomainError('enrollment.invitationUnknown', 'unknown enrollment invitation')
+          : DomainError.notFound('Enrollment', String(find.id));
+      }
+      if (inv.usedAt || inv.expiresAt < new Date())
+        throw new DomainError('enrollment.invitationSpent', 'this enrollment invitation has been used or has expired');
+      return inv;
+    };
+    const first = refuse(await lookup(this.db));
+    const keyPair = first.identityKind === 'pkcs12' ? await generateRsaKeyPair() : undefined;
+    const result = await this.db.$transaction(async (tx) => {
+      const inv = refuse(await lookup(tx));
+      const device = inv.device?.udid ? inv.device : null;
+      const claimed = await invitationStore.markUsed(tx, inv.id, device?.id ?? null);
+      if (claimed.count !== 1)
+        throw new DomainError('enrollment.invitationSpent', 'this enrollment invitation has been used or has expired');
+      const identity = await this.identityFor(tx, inv.identityKind, device ?? { invitationId: inv.id }, keyPair);
+      await recordAudit(tx, {
+        actor: 'actor' in find ? find.actor.username : 'invitation-token',
+        action: 'enroll.direct',
+        objectType: 'enrollment',
+        objectId: inv.id,
+        details: { identity: inv.identityKind, deviceUuid: device?.uuid ?? null, signed: options.signed },
+      });
+      return { inv, device, identity };
+    });
+    const identity = typeof result.identity === 'function' ? await result.identity() : result.identity;
+    // With no device record yet, the profile is named after the invitation.
+    const identifier = result.device ? enrollmentProfileIdentifier(result.device.uuid) : `com.mockiron.mdm.invitation-${result.inv.id}`;
+    const xml = this.enrollmentProfileXml(identifier, identity);
+    this.logger.info(
+      { invitation: result.inv.id, deviceUuid: result.device?.uuid, signed: options.signed },
+      'direct enrollment profile handed out',
+    );
     // Carries a one-time SCEP challenge or a PKCS#12 password: signed once, never cached.
-    return { profile: this.signing.signOnce(Buffer.from(toXmlPlist(plist))), deviceUuid: result.device.uuid };
+    return { profile: options.signed ? this.signing.signOnce(xml) : xml, invitationId: result.inv.id };
+  }
+
+  /**
+   * Automated-enrollment style: the device's CMS-signed MachineInfo in, its enrollment profile
+   * out. The signature must be valid over exactly these bytes (Apple signs with the device
+   * identity, which chains to Apple's device CA, not ours: the chain is not checked), so
+   * MachineInfo is a claim, not a proof: a pre-registered serial number (or a known UDID) is
+   * what admits a device, and any other only with --enroll-unknown-devices.
+   */
+  async enrollWithMachineInfo(body: Buffer, options: { signed: boolean }): Promise<{ profile: Buffer; deviceUuid: string }> {
+    let content: Buffer;
+    try {
+      content = verifyCms(body, {}).content;
+    } catch (err) {
+      if (err instanceof CmsVerifyError) {
+        this.logger.warn({ code: err.code, reason: err.message }, 'MachineInfo enrollment: MachineInfo not validly signed');
+        throw new DomainError('enrollment.attributesUnsigned', `MachineInfo is not a valid CMS signature (${err.code})`);
+      }
+      throw err;
+    }
+    let info;
+    try {
+      info = parseMachineInfo(content);
+    } catch (err) {
+      const reason = err instanceof MdmProtocolError ? err.message.slice(0, 200) : 'not a readable property list';
+      throw new DomainError('enrollment.attributesInvalid', `bad MachineInfo: ${reason}`);
+    }
+    const result = await this.db.$transaction(async (tx) => {
+      const { target, known } = await this.machineInfoTarget(tx, info);
+      const fields = {
+        udid: info.udid,
+        serialNumber: info.serial,
+        model: info.product,
+        ...(info.osVersion && isVersionLike(info.osVersion) ? { osVersion: info.osVersion } : {}),
+        ...(info.imei ? { imei: info.imei } : {}),
+      };
+      const device = target
+        ? await deviceStore.beginEnrollment(tx, target, fields, null)
+        : await deviceStore.create(tx, { uuid: randomUUID(), platform: 'iOS', manufacturer: 'Apple', owner: 'COMPANY', ...fields });
+      const identity = await this.identityFor(tx, 'scep', device);
+      await recordAudit(tx, {
+        actor: `device:${info.udid}`,
+        action: 'enroll.machineinfo',
+        objectType: 'device',
+        objectId: device.uuid,
+        details: { serialNumber: info.serial, known, signed: options.signed },
+      });
+      return { device, identity: identity as DeviceIdentityInput };
+    });
+    const xml = this.enrollmentProfileXml(enrollmentProfileIdentifier(result.device.uuid), result.identity);
+    this.logger.info({ deviceUuid: result.device.uuid, udid: info.udid, serialNumber: info.serial }, 'device enrolled with MachineInfo');
+    return { profile: options.signed ? this.signing.signOnce(xml) : xml, deviceUuid: result.device.uuid };
+  }
+
+  /** The device record MachineInfo enrolls: the one with its UDID, else the one pre-registered with its serial number. */
+  private async machineInfoTarget(tx: DbTx, info: MachineInfo): Promise<{ target: number | null; known: boolean }> {
+    const byUdid = await deviceStore.findByUdid(tx, info.udid);
+    const bySerial = await deviceStore.page(tx, { serialNumber: info.serial }, { limit: 2, offset: 0 }, { column: 'id' }, 'asc');
+    if (byUdid) {
+      const other = bySerial.find((d) => d.id !== byUdid.id);
+      if (other && byUdid.serialNumber !== info.serial) {
+        throw new DomainError(
+          'enrollment.udidTaken',
+          `serial number ${info.serial} is registered to another device record than UDID ${info.udid}`,
+        );
+      }
+      return { target: byUdid.id, known: true };
+    }
+    if (bySerial.length > 1) {
+      throw new DomainError('enrollment.serialAmbiguous', `more than one device record has serial number ${info.serial}`);
+    }
+    const registered = bySerial[0];
+    if (registered) {
+      if (registered.udid && registered.udid.toLowerCase() !== info.udid.toLowerCase()) {
+        throw new DomainError('enrollment.serialAmbiguous', `the device record of serial number ${info.serial} has another UDID`);
+      }
+      return { target: registered.id, known: true };
+    }
+    if (!this.settings.enrollUnknownDevices) {
+      this.logger.warn(
+        { serialNumber: info.serial, udid: info.udid, setting: '--enroll-unknown-devices / MOCKIRON_ENROLL_UNKNOWN_DEVICES' },
+        'MachineInfo enrollment refused: no device record has this serial number or UDID',
+      );
+      throw new DomainError(
+        'enrollment.deviceUnknown',
+        `no device is registered with serial number ${info.serial}; register it first (POST /api/v2/devices) or start the server with --enroll-unknown-devices`,
+      );
+    }
+    return { target: null, known: false };
   }
 
   private async upsertDevice(tx: DbTx, deviceRef: number | null, userRef: number | null, attrs: ReturnType<typeof parseDeviceAttributes>) {
@@ -307,22 +465,27 @@ export class EnrollmentService {
     });
   }
 
+  /** The device identity: for a device record, or (direct profile) for an invitation whose device binds at Authenticate. */
   private async identityFor(
     tx: DbTx,
     kind: string,
-    device: { id: number; uuid: string; udid: string | null },
+    owner: { id: number; uuid: string } | { invitationId: number },
     keyPair?: RsaKeyPair,
   ): Promise<DeviceIdentityInput | (() => Promise<DeviceIdentityInput>)> {
+    const device = 'uuid' in owner ? owner : null;
+    const commonName = device
+      ? `mockiron device ${device.uuid}`
+      : `mockiron invitation ${(owner as { invitationId: number }).invitationId}`;
     const subject = scepSubject([
       ['O', 'mockiron'],
-      ['CN', `mockiron device ${device.uuid}`],
+      ['CN', commonName],
     ]);
-    if (kind === 'pkcs12') return this.pkcs12Identity(tx, device, keyPair ?? (await generateRsaKeyPair()));
+    if (kind === 'pkcs12') return this.pkcs12Identity(tx, device, commonName, keyPair ?? (await generateRsaKeyPair()));
     const { challenge } = await this.scep.mintChallenge(tx, {
       purpose: 'enrollment',
-      deviceRef: device.id,
+      deviceRef: device?.id ?? null,
       ttlMinutes: 60,
-      createdBy: 'ota',
+      createdBy: device ? 'ota' : 'direct',
     });
     return { kind: 'scep', url: `${this.publicUrl}/scep`, name: 'mockiron', subject, challenge, keysize: 2048, keyUsage: 5 };
   }
@@ -333,7 +496,8 @@ export class EnrollmentService {
    */
   private async pkcs12Identity(
     tx: DbTx,
-    device: { id: number; uuid: string },
+    device: { id: number } | null,
+    commonName: string,
     { privateKey, publicKey }: RsaKeyPair,
   ): Promise<() => Promise<DeviceIdentityInput>> {
     const ca = this.signing.ca;
@@ -343,13 +507,13 @@ export class EnrollmentService {
         'device identities need the mockiron CA key, which is not held here (imported signing identity)',
       );
     const issued = ca.issueCertificate({
-      subject: { commonName: `mockiron device ${device.uuid}`, organization: 'mockiron' },
+      subject: { commonName, organization: 'mockiron' },
       publicKey,
       profile: 'device',
       validityDays: 365,
       crlUrl: `${this.publicUrl}/api/v2/scep/crl`,
     });
-    await this.certificates.recordCertificate(tx, { certificate: issued.certificate, deviceRef: device.id, source: 'pkcs12' });
+    await this.certificates.recordCertificate(tx, { certificate: issued.certificate, deviceRef: device?.id ?? null, source: 'pkcs12' });
     const password = randomBytes(12).toString('base64url');
     return async () => ({
       kind: 'pkcs12',

@@ -19,10 +19,15 @@ export const invitationStore = {
   ) => tx.enrollmentInvitation.create({ data, include: { user: true, device: true } }),
   findByToken: (tx: DbTx, token: string) =>
     tx.enrollmentInvitation.findUnique({ where: { tokenHash: invitationTokenHash(token) }, include: { user: true, device: true } }),
+  findById: (tx: DbTx, id: number) => tx.enrollmentInvitation.findUnique({ where: { id }, include: { user: true, device: true } }),
   findByChallengeHash: (tx: DbTx, challengeHash: string) =>
     tx.enrollmentInvitation.findFirst({ where: { challengeHash }, include: { user: true, device: true } }),
-  markUsed: (tx: DbTx, id: number, deviceRef: number) =>
-    tx.enrollmentInvitation.updateMany({ where: { id, usedAt: null }, data: { usedAt: new Date(), deviceRef } }),
+  /** Spends the invitation; `deviceRef` null (a direct profile whose device binds later) keeps the one it named. */
+  markUsed: (tx: DbTx, id: number, deviceRef: number | null) =>
+    tx.enrollmentInvitation.updateMany({
+      where: { id, usedAt: null },
+      data: { usedAt: new Date(), ...(deviceRef !== null ? { deviceRef } : {}) },
+    }),
   list: (tx: DbTx, page: { limit: number; offset: number }) =>
     tx.enrollmentInvitation.findMany({
       skip: page.offset,

@@ -43,6 +43,12 @@ export class Reconciler {
     private readonly push: PushProvider,
     private readonly changes: Pick<ChangeCounter, 'shared'>,
     private readonly logger: Logger,
+    /**
+     * Unsigned: InstallProfile carries the profile's XML as is. iOS installs both; some device
+     * simulators read only plain profiles. The plan compares profiles by the hash of that XML,
+     * so a device reconciled in one mode is up to date in the other.
+     */
+    private readonly delivery: { unsignedProfiles: boolean } = { unsignedProfiles: false },
   ) {}
 
   /** A device's policy may have moved: a shared change since its last reconciliation, or its own. */
@@ -103,7 +109,7 @@ export class Reconciler {
   private buildPlanned(p: PlannedCommand, profileXml: Buffer | undefined) {
     switch (p.kind) {
       case 'install-profile':
-        return installProfileCommand({ profile: this.signer.sign(profileXml!) });
+        return installProfileCommand({ profile: this.delivery.unsignedProfiles ? profileXml! : this.signer.sign(profileXml!) });
       case 'remove-profile':
         return removeProfileCommand({ identifier: p.identifier });
       case 'install-app':

@@ -38,6 +38,8 @@ export interface MdmDeps {
   secrets: SecretBox;
   /** Header a TLS-terminating proxy forwards the client certificate in, if any. */
   clientCertHeader?: string;
+  /** InstallProfile carries the profile's plain XML rather than its CMS signature (`--install-profile-unsigned`). */
+  installProfileUnsigned?: boolean;
   /** Storage; Prisma by default. */
   stores?: Partial<{
     devices: DeviceRecords;
@@ -73,6 +75,7 @@ export class MdmService {
       deps.push,
       deps.changes,
       logger,
+      { unsignedProfiles: deps.installProfileUnsigned ?? false },
     );
     const retirement = new Retirement(devices, commands, deps.certificates, logger);
     this.checkins = new Checkin(

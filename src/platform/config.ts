@@ -25,6 +25,10 @@ export interface Config {
   credentialCacheMs: number;
   /** SCEP accepts single DES-CBC (56-bit) from clients that use nothing else; off by default. */
   scepAllowDes: boolean;
+  /** MachineInfo enrollment (POST /mdm/enroll) also enrolls devices whose serial number and UDID no record holds; off by default. */
+  enrollUnknownDevices: boolean;
+  /** Profiles delivered by InstallProfile go out as plain XML rather than CMS-signed; off (signed) by default. */
+  installProfileUnsigned: boolean;
 }
 
 export interface ConfigOverrides {
@@ -36,6 +40,8 @@ export interface ConfigOverrides {
   keyType?: string;
   tls?: boolean;
   scepAllowDes?: boolean;
+  enrollUnknownDevices?: boolean;
+  installProfileUnsigned?: boolean;
 }
 
 const isOn = (value: string | undefined) => ['1', 'true', 'yes'].includes((value ?? '').toLowerCase());
@@ -76,5 +82,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     bodyLimit: 1024 * 1024,
     credentialCacheMs: 60_000,
     scepAllowDes: overrides.scepAllowDes ?? isOn(env.MOCKIRON_SCEP_ALLOW_DES),
+    enrollUnknownDevices: overrides.enrollUnknownDevices ?? isOn(env.MOCKIRON_ENROLL_UNKNOWN_DEVICES),
+    installProfileUnsigned: overrides.installProfileUnsigned ?? isOn(env.MOCKIRON_INSTALL_PROFILE_UNSIGNED),
   };
 }

@@ -10,6 +10,7 @@ import type { AdminCredentials } from './admin.js';
 import { DEFAULT_STATE_FILE, PASSWORD_ENV } from './cli.js';
 import type { FaultSettings } from './device.js';
 import { FAULT_KINDS, type FaultKind } from './fault-kinds.js';
+import { ENROLL_MODES, isEnrollMode } from './enroll-modes.js';
 import { FleetError, runFleet, type FleetProgress } from './fleet.js';
 import { ModelMixError, parseModelMix, type ModelChoice } from './identity.js';
 import type { MetricsSummary } from './metrics.js';
@@ -27,6 +28,7 @@ export interface SimulateOptions {
   adminUser: string;
   adminPasswordFile?: string;
   enrollmentUrl?: string;
+  enrollMode?: string;
   models?: string;
   notNowRate: string;
   faults?: string;
@@ -198,8 +200,11 @@ export async function runSimulate(opts: SimulateOptions, io: CliIo): Promise<voi
     if (err instanceof ModelMixError) throw new CliError(err.message, 2);
     throw err;
   }
+  const enrollMode = opts.enrollMode ?? 'ota';
+  if (!isEnrollMode(enrollMode)) throw new CliError(`--enroll-mode must be one of ${ENROLL_MODES.join(', ')}, got "${enrollMode}"`, 2);
   if (opts.enrollmentUrl !== undefined) {
-    if (devices !== 1) throw new CliError('--enrollment-url enrolls a single device: use it with --devices 1', 2);
+    if (devices !== 1 && enrollMode !== 'machine-info')
+      throw new CliError('--enrollment-url enrolls a single device: use it with --devices 1 (or --enroll-mode machine-info)', 2);
     if (!URL.canParse(opts.enrollmentUrl)) throw new CliError(`--enrollment-url is not a URL: "${opts.enrollmentUrl}"`, 2);
   }
   const notNowRate = rate(opts.notNowRate, '--not-now-rate');
@@ -232,6 +237,7 @@ export async function runSimulate(opts: SimulateOptions, io: CliIo): Promise<voi
       ...(faults && { faults }),
       ...(admin && { admin }),
       ...(opts.enrollmentUrl !== undefined && { enrollmentUrl: opts.enrollmentUrl }),
+      enrollMode,
       ...(tty && { onProgress: (p: FleetProgress) => io.stderr.write(`\r\x1b[2K${formatProgress(p)}`) }),
       signal: controller.signal,
     });

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { SimulateOptions } from './cli-actions.js';
 import type { CliIo } from '../platform/cli/io.js';
 import { FAULT_KINDS } from './fault-kinds.js';
+import { ENROLL_MODES } from './enroll-modes.js';
 
 export const DEFAULT_STATE_FILE = './simulator-state.json';
 export const PASSWORD_ENV = 'MOCKIRON_ADMIN_PASSWORD';
@@ -24,7 +25,15 @@ export function registerSimulatorCommands(program: Command, io: CliIo): void {
     .option('--seed <text>', 'seed the device identities derive from (kept in the state file)')
     .option('--admin-user <user>', 'admin user that creates the enrollment invitations', 'admin')
     .option('--admin-password-file <file>', `file holding the admin password (default: env ${PASSWORD_ENV})`)
-    .option('--enrollment-url <url>', 'an invitation URL created elsewhere (only with --devices 1)')
+    .option(
+      '--enroll-mode <mode>',
+      `how devices get their enrollment profile: ${ENROLL_MODES.join(', ')} (ota: invitation URL and Profile Service; direct: GET /mdm/enroll?token=; machine-info: POST signed MachineInfo to /mdm/enroll)`,
+      'ota',
+    )
+    .option(
+      '--enrollment-url <url>',
+      'ota: an invitation URL, direct: a direct profile URL, both created elsewhere (only with --devices 1); machine-info: where MachineInfo goes',
+    )
     .option('--models <mix>', 'product:version list the fleet cycles through, e.g. "iPad4,1:9.3.1,iPhone8,1:10.3.3"')
     .option('--not-now-rate <r>', 'share (0..1) of commands answered NotNow', '0')
     .option('--faults <list>', `inject faults: ${FAULT_KINDS.join(',')}`)

@@ -5,6 +5,7 @@ import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { signMdmRequest } from '../lib/mdm-protocol/index.js';
 import { toXmlPlist } from '../lib/plist/index.js';
 import { respondToCommand, UnanswerableCommandError, type CommandResponse } from './commands.js';
+import type { EnrollMode } from './enroll-modes.js';
 import { enrollDevice, SimulatorEnrollmentError, rsaKey, scepRequest, sendCheckin, type EnrollmentArtifacts } from './enroll.js';
 import type { HttpClient, HttpResponse } from './http.js';
 import { deriveIdentity, DEFAULT_MODEL_MIX, type ModelChoice } from './identity.js';
@@ -130,10 +131,17 @@ export class VirtualDevice {
     return response;
   }
 
-  /** OTA enrollment through `enrollmentUrl`. On failure the device stays 'new' with lastError set. */
-  async enroll(enrollmentUrl: string): Promise<void> {
+  /** Enrollment through `enrollmentUrl`, the way `mode` says. On failure the device stays 'new' with lastError set. */
+  async enroll(enrollmentUrl: string, mode: EnrollMode = 'ota'): Promise<void> {
     try {
-      const result = await enrollDevice(this.#http(), this.state.identity, enrollmentUrl, this.state.trustAnchorsPem, () => this.#now());
+      const result = await enrollDevice(
+        this.#http(),
+        this.state.identity,
+        enrollmentUrl,
+        this.state.trustAnchorsPem,
+        () => this.#now(),
+        mode,
+      );
       this.state.mdm = result.mdm;
       this.state.profiles[result.profile.identifier] = result.profile;
       for (const pem of result.rootCertificatesPem) if (!this.state.trustAnchorsPem.includes(pem)) this.state.trustAnchorsPem.push(pem);
@@ -152,17 +160,26 @@ export class VirtualDevice {
     const metrics = this.#options.metrics;
     const artifacts = this.#artifacts;
     if (!artifacts) return;
-    // The OTA challenge is single-use: the same signed attributes again must not yield a profile
-    try {
-      const response = await this.#http().request('fault-replay-ota', artifacts.profileServiceUrl, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/pkcs7-signature' },
-        body: artifacts.signedAttributes,
-      });
-      metrics?.recordFault('replay-challenge', response.status, response.status === 200);
-      metrics?.noteFault('replay-challenge', 'ota');
-    } catch {
-      metrics?.recordFault('replay-challenge', 'network-error', false);
+    // The OTA challenge is single-use: the same signed attributes again must not yield a profile;
+    // a direct profile URL is one use too: fetched again, it must not yield one either
+    const replay =
+      artifacts.profileServiceUrl && artifacts.signedAttributes
+        ? {
+            kind: 'ota',
+            url: artifacts.profileServiceUrl,
+            options: { method: 'POST', headers: { 'Content-Type': 'application/pkcs7-signature' }, body: artifacts.signedAttributes },
+          }
+        : artifacts.directProfileUrl
+          ? { kind: 'direct', url: artifacts.directProfileUrl, options: {} }
+          : undefined;
+    if (replay) {
+      try {
+        const response = await this.#http().request(`fault-replay-${replay.kind}`, replay.url, replay.options);
+        metrics?.recordFault('replay-challenge', response.status, response.status === 200);
+        metrics?.noteFault('replay-challenge', replay.kind);
+      } catch {
+        metrics?.recordFault('replay-challenge', 'network-error', false);
+      }
     }
     if (!artifacts.scep) return;
     try {

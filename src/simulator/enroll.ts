@@ -1,7 +1,10 @@
-// OTA enrollment as an iOS device performs it against the public endpoints:
-//   1. GET the enrollment URL → a signed profile with a "Profile Service" payload;
-//   2. POST the requested device attributes, CMS-signed by the device key, to its URL → the
-//      signed enrollment profile (root CA, SCEP or PKCS#12 identity, com.apple.mdm);
+// Enrollment as an iOS device performs it against the public endpoints. The enrollment profile
+// (root CA, SCEP or PKCS#12 identity, com.apple.mdm) comes one of three ways (enroll-modes.ts):
+//   ota:  1. GET the enrollment URL → a signed profile with a "Profile Service" payload;
+//         2. POST the requested device attributes, CMS-signed by the device key, to its URL;
+//   direct: GET a direct enrollment profile URL → the profile itself, signed or plain XML;
+//   machine-info: POST MachineInfo, CMS-signed by the device key, to the enrollment URL;
+// then, every way:
 //   3. obtain the identity (SCEP PKCSReq, or open the PKCS#12);
 //   4. Authenticate and TokenUpdate on the CheckInURL, signed with that identity.
 
@@ -17,7 +20,7 @@ import {
 import { promisify } from 'node:util';
 import forge from 'node-forge';
 import { signMdmRequest } from '../lib/mdm-protocol/index.js';
-import { isPlistDict, parsePlist, toXmlPlist, type PlistDict, type PlistValue } from '../lib/plist/index.js';
+import { detectPlistFormat, isPlistDict, parsePlist, toXmlPlist, type PlistDict, type PlistValue } from '../lib/plist/index.js';
 import { buildPkcsReq, parseCertRep, selfSignedCertificate, type BuiltPkiRequest, type CertRep } from '../lib/scep/index.js';
 import { readCertsOnly } from '../lib/scep/signed-data.js';
 import { CmsVerifyError, signCms, verifyCms } from '../lib/pki/cms.js';
@@ -27,10 +30,20 @@ import { headerValue, HttpError, type HttpClient, type HttpResponse } from './ht
 import type { DeviceIdentity } from './identity.js';
 import type { InstalledProfileState, MdmEnrollmentState } from './state.js';
 import { profileProblem } from './commands.js';
+import type { EnrollMode } from './enroll-modes.js';
 
 const generateKeyPairAsync = promisify(generateKeyPairCallback);
 
-export type EnrollmentStage = 'ota-profile' | 'ota-attributes' | 'enrollment-profile' | 'scep' | 'pkcs12' | 'authenticate' | 'token-update';
+export type EnrollmentStage =
+  | 'ota-profile'
+  | 'ota-attributes'
+  | 'direct-profile'
+  | 'machine-info'
+  | 'enrollment-profile'
+  | 'scep'
+  | 'pkcs12'
+  | 'authenticate'
+  | 'token-update';
 
 export class SimulatorEnrollmentError extends Error {
   constructor(
@@ -46,9 +59,12 @@ export class SimulatorEnrollmentError extends Error {
 
 /** Kept in memory after an enrollment so the replay-challenge fault can send the same things again. */
 export interface EnrollmentArtifacts {
-  profileServiceUrl: string;
-  /** The exact signed attributes body POSTed in phase 2 (its CHALLENGE is now used up). */
-  signedAttributes: Buffer;
+  /** OTA: where phase 2 went. */
+  profileServiceUrl?: string;
+  /** OTA: the exact signed attributes body POSTed in phase 2 (its CHALLENGE is now used up). */
+  signedAttributes?: Buffer;
+  /** Direct: the one-use profile URL, now spent. */
+  directProfileUrl?: string;
   scep?: {
     url: string;
     challenge: string;
@@ -99,9 +115,26 @@ async function expectOk(
 
 /** Verifies a signed profile against the trusted CAs and returns its plist. */
 function readSignedProfile(stage: EnrollmentStage, body: Buffer, trustAnchorsPem: readonly string[]): PlistDict {
+  return readProfile(stage, body, trustAnchorsPem, { allowPlain: false }).profile;
+}
+
+/**
+ * A profile as iOS reads it: CMS-signed (verified against the trusted CAs) or, where the
+ * server may hand it out plain (a direct profile with signed=false), a bare plist.
+ */
+function readProfile(
+  stage: EnrollmentStage,
+  body: Buffer,
+  trustAnchorsPem: readonly string[],
+  options: { allowPlain: boolean },
+): { profile: PlistDict; content: Buffer; signerCertificatePem?: string } {
+  if (options.allowPlain && detectPlistFormat(body)) return { profile: plistDictOf(stage, body, 'the profile'), content: body };
   let content: Buffer;
+  let signerCertificatePem: string;
   try {
-    content = verifyCms(body, { trustAnchors: trustAnchorsPem }).content;
+    const verified = verifyCms(body, { trustAnchors: trustAnchorsPem });
+    content = verified.content;
+    signerCertificatePem = verified.signer.certificatePem;
   } catch (err) {
     if (err instanceof CmsVerifyError)
       throw new SimulatorEnrollmentError(
@@ -110,11 +143,15 @@ function readSignedProfile(stage: EnrollmentStage, body: Buffer, trustAnchorsPem
       );
     throw err;
   }
+  return { profile: plistDictOf(stage, content, 'the signed content'), content, signerCertificatePem };
+}
+
+function plistDictOf(stage: EnrollmentStage, bytes: Buffer, what: string): PlistDict {
   let value: PlistValue;
   try {
-    value = parsePlist(content);
+    value = parsePlist(bytes);
   } catch (err) {
-    throw new SimulatorEnrollmentError(stage, `the signed content is not a property list: ${(err as Error).message}`);
+    throw new SimulatorEnrollmentError(stage, `${what} is not a property list: ${(err as Error).message}`);
   }
   if (!isPlistDict(value)) throw new SimulatorEnrollmentError(stage, 'the profile is not a dictionary');
   return value;
@@ -414,32 +451,91 @@ export function authenticateMessage(identity: DeviceIdentity, topic: string): Pl
   };
 }
 
-/** Runs the whole OTA enrollment for one device. Throws SimulatorEnrollmentError naming the failed stage. */
+/** MachineInfo as an iOS device sends it (Apple's other/machineinfo.yaml), before it is signed. */
+export function machineInfoPlist(identity: DeviceIdentity): PlistDict {
+  const dict: PlistDict = {
+    UDID: identity.udid,
+    SERIAL: identity.serialNumber,
+    PRODUCT: identity.productName,
+    // the build, e.g. "13E238"; OS_VERSION is the dotted version (sent from iOS 17 on, harmless before)
+    VERSION: identity.buildVersion,
+    OS_VERSION: identity.osVersion,
+    LANGUAGE: 'en',
+  };
+  if (identity.imei) dict.IMEI = identity.imei;
+  return dict;
+}
+
+/** The device's own signing key for OTA attributes and MachineInfo: iOS uses one Apple's device CA issued; the server only checks the signature. */
+async function deviceSigned(identity: DeviceIdentity, content: Buffer): Promise<Buffer> {
+  const key = await rsaKey(2048);
+  const certificate = selfSignedCertificate(key, { commonName: identity.udid, organization: 'Apple iPhone Device (mockiron simulator)' });
+  return signCms(content, { privateKey: key, certificate });
+}
+
+/**
+ * Runs the whole enrollment for one device, getting the enrollment profile the way `mode` says
+ * from `enrollmentUrl`. Throws SimulatorEnrollmentError naming the failed stage.
+ */
 export async function enrollDevice(
   http: HttpClient,
   identity: DeviceIdentity,
   enrollmentUrl: string,
   trustAnchorsPem: readonly string[],
   now: () => Date = () => new Date(),
+  mode: EnrollMode = 'ota',
 ): Promise<EnrollmentResult> {
+  if (mode === 'direct') {
+    const response = await expectOk(http, 'direct-profile', 'direct-profile', enrollmentUrl, {
+      headers: { Accept: 'application/x-apple-aspen-config' },
+    });
+    return finishEnrollment(http, identity, response.body, trustAnchorsPem, now, { directProfileUrl: enrollmentUrl }, true);
+  }
+  if (mode === 'machine-info') {
+    const body = await deviceSigned(identity, Buffer.from(toXmlPlist(machineInfoPlist(identity)), 'utf8'));
+    const response = await expectOk(http, 'machine-info', 'machine-info', enrollmentUrl, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/pkcs7-signature' },
+      body,
+    });
+    return finishEnrollment(http, identity, response.body, trustAnchorsPem, now, {}, true);
+  }
   // Phase 1: the Profile Service profile
   const otaProfile = await expectOk(http, 'ota-profile', 'ota-profile', enrollmentUrl, {
     headers: { Accept: 'application/x-apple-aspen-config' },
   });
   const service = findProfileService(readSignedProfile('ota-profile', otaProfile.body, trustAnchorsPem));
 
-  // Phase 2: signed device attributes, answered by the enrollment profile. iOS signs with a
-  // key whose certificate Apple's device CA issued; the server only checks the signature.
-  const otaKey = await rsaKey(2048);
-  const otaCert = selfSignedCertificate(otaKey, { commonName: identity.udid, organization: 'Apple iPhone Device (mockiron simulator)' });
+  // Phase 2: signed device attributes, answered by the enrollment profile.
   const attributes = Buffer.from(toXmlPlist(deviceAttributesPlist(identity, service.deviceAttributes, service.challenge)), 'utf8');
-  const signedAttributes = signCms(attributes, { privateKey: otaKey, certificate: otaCert });
+  const signedAttributes = await deviceSigned(identity, attributes);
   const enrollmentResponse = await expectOk(http, 'ota-attributes', 'ota-attributes', service.url, {
     method: 'POST',
     headers: { 'Content-Type': 'application/pkcs7-signature' },
     body: signedAttributes,
   });
-  const profile = readSignedProfile('enrollment-profile', enrollmentResponse.body, trustAnchorsPem);
+  return finishEnrollment(
+    http,
+    identity,
+    enrollmentResponse.body,
+    trustAnchorsPem,
+    now,
+    { profileServiceUrl: service.url, signedAttributes },
+    false,
+  );
+}
+
+/** Phases 3 and 4 from the enrollment profile's bytes: the identity, then Authenticate and TokenUpdate. */
+async function finishEnrollment(
+  http: HttpClient,
+  identity: DeviceIdentity,
+  profileBody: Buffer,
+  trustAnchorsPem: readonly string[],
+  now: () => Date,
+  artifacts: Omit<EnrollmentArtifacts, 'scep'>,
+  allowPlain: boolean,
+): Promise<EnrollmentResult> {
+  const { profile, content, signerCertificatePem } = readProfile('enrollment-profile', profileBody, trustAnchorsPem, { allowPlain });
   const problem = profileProblem(profile);
   if (problem) throw new SimulatorEnrollmentError('enrollment-profile', problem);
   const payloads = payloadsOf(profile);
@@ -502,13 +598,12 @@ export async function enrollDevice(
     UnlockToken: unlockToken,
   });
 
-  const content = verifyCms(enrollmentResponse.body, { trustAnchors: trustAnchorsPem });
   const installed: InstalledProfileState = {
     identifier: profile.PayloadIdentifier as string,
     uuid: profile.PayloadUUID as string,
-    contentSha256: createHash('sha256').update(content.content).digest('hex'),
+    contentSha256: createHash('sha256').update(content).digest('hex'),
     source: 'enrollment',
-    signerCertificateDer: new X509Certificate(content.signer.certificatePem).raw.toString('base64'),
+    ...(signerCertificatePem && { signerCertificateDer: new X509Certificate(signerCertificatePem).raw.toString('base64') }),
     installedAt: now().toISOString(),
     payloads: payloads.map((p) => ({
       type: String(p.PayloadType),
@@ -523,7 +618,7 @@ export async function enrollDevice(
     mdm,
     profile: installed,
     rootCertificatesPem,
-    artifacts: { profileServiceUrl: service.url, signedAttributes, ...(scepArtifacts && { scep: scepArtifacts }) },
+    artifacts: { ...artifacts, ...(scepArtifacts && { scep: scepArtifacts }) },
   };
 }
 

@@ -5,6 +5,7 @@
 import { AdminApiError, AdminClient, type AdminCredentials } from './admin.js';
 import { VirtualDevice, newDeviceState, type FaultSettings } from './device.js';
 import { SimulatorEnrollmentError } from './enroll.js';
+import type { EnrollMode } from './enroll-modes.js';
 import { createHttpClient, HttpError } from './http.js';
 import { DEFAULT_MODEL_MIX, type ModelChoice } from './identity.js';
 import { Metrics, type MetricsSummary } from './metrics.js';
@@ -27,7 +28,13 @@ export interface FleetOptions {
   notNowRate?: number;
   faults?: FaultSettings;
   admin?: AdminCredentials;
-  /** An invitation URL created elsewhere (a single device only). */
+  /**
+   * How devices get their enrollment profile (default ota). ota and direct need an invitation
+   * each (admin credentials) unless enrollmentUrl gives one (a single device); machine-info
+   * needs none: it POSTs to enrollmentUrl, by default the server's /mdm/enroll.
+   */
+  enrollMode?: EnrollMode;
+  /** ota: an invitation URL created elsewhere; direct: a direct profile URL (a single device only); machine-info: where MachineInfo goes. */
   enrollmentUrl?: string;
   onProgress?: (progress: FleetProgress) => void;
   progressIntervalMs?: number;
@@ -114,7 +121,10 @@ export async function prepareFleetState(options: {
 
 export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   if (options.iterations === undefined && options.durationSeconds === undefined) throw new FleetError('give iterations or a duration');
-  if (options.enrollmentUrl && options.devices !== 1) throw new FleetError('an enrollment URL can enroll one device only (--devices 1)');
+  const mode = options.enrollMode ?? 'ota';
+  // An invitation's URL is one use; the MachineInfo URL takes every device.
+  if (options.enrollmentUrl && options.devices !== 1 && mode !== 'machine-info')
+    throw new FleetError('an enrollment URL can enroll one device only (--devices 1)');
   const metrics = new Metrics();
   const http = createHttpClient({ metrics, maxSockets: Math.max(4, options.concurrency * 2) });
   const admin = new AdminClient(http, options.server, options.admin);
@@ -130,7 +140,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     const state = await prepareFleetState({ ...options, caPem });
     const writer = new StateWriter(options.stateFile, () => ({ ...state, updatedAt: new Date().toISOString() }));
     const selected = state.devices.filter((d) => d.identity.index < options.devices);
-    if (selected.some((d) => d.status === 'new') && !options.enrollmentUrl && !admin.hasCredentials) {
+    if (selected.some((d) => d.status === 'new') && !options.enrollmentUrl && !admin.hasCredentials && mode !== 'machine-info') {
       throw new FleetError(
         'devices need enrolling: give admin credentials (--admin-user with --admin-password-file or MOCKIRON_ADMIN_PASSWORD) or --enrollment-url',
       );
@@ -153,14 +163,16 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     const stopped = () => options.signal?.aborted || performance.now() >= deadline;
 
     async function enroll(device: VirtualDevice): Promise<boolean> {
-      let url = options.enrollmentUrl;
+      let url = options.enrollmentUrl ?? (mode === 'machine-info' ? `${state.server}/mdm/enroll` : undefined);
       try {
         if (!url) {
           const userId = `sim-${device.state.identity.serialNumber}`;
           await admin.ensureUser(userId);
-          url = (await admin.createEnrollment(userId)).url;
+          const invitation = await admin.createEnrollment(userId);
+          if (mode === 'direct' && !invitation.token) throw new AdminApiError('POST /api/v2/enrollments: the answer has no results.token');
+          url = mode === 'direct' ? `${state.server}/mdm/enroll?token=${encodeURIComponent(invitation.token!)}` : invitation.url;
         }
-        await device.enroll(url);
+        await device.enroll(url, mode);
         metrics.enrolledThisRun++;
         writer.saveSoon();
         return true;

@@ -1,5 +1,5 @@
 // Hostile bodies against every device endpoint (/mdm/checkin, /mdm/connect, /mdm, /ota/profile,
-// /scep GET and POST), unsigned and signed by an enrolled device: each is refused with a plain
+// POST /mdm/enroll, /scep GET and POST), unsigned and signed by an enrolled device: each is refused with a plain
 // text 4xx in bounded time, in our own words, and leaves the data as it was. Authentication comes
 // before parsing, so unauthenticated bodies cost one signature check and are never remembered.
 // Hostile plists: test/helpers/hostile-plists.ts (bplist00 layout from Apple's CFBinaryPList.c).
@@ -375,6 +375,46 @@ describe('OTA phase 2: the CMS is verified before the attributes inside are pars
     }
     times.sort((a, b) => a - b);
     console.info(`OTA signed fan-out depth 30: median ${times[7]!.toFixed(1)} ms, worst ${times[14]!.toFixed(1)} ms`);
+    expect(times[7], times.join(' ')).toBeLessThan(50);
+  });
+});
+
+describe('MachineInfo enrollment (POST /mdm/enroll): the CMS is verified before MachineInfo is parsed', () => {
+  const postEnroll = (body: Buffer) =>
+    timedRequest(http_().post('/mdm/enroll').set('content-type', 'application/pkcs7-signature').send(body));
+
+  it('refuses garbage and truncated CMS, and every hostile plist inside a valid CMS, with 400 (413 when too large), changing nothing', async () => {
+    const before = await snapshot();
+    const honest = signCms(xml({ UDID: 'u', SERIAL: 's', PRODUCT: 'iPad8,1', VERSION: '21A329' }), otaSigner());
+    const cmsCases: Array<[string, Buffer]> = [
+      ['random bytes', randomBytes(2048)],
+      ['a truncated CMS', honest.subarray(0, honest.length - 100)],
+      ['a CMS cut after its header', honest.subarray(0, 20)],
+      ['deep BER nesting', Buffer.concat([Buffer.alloc(4000).map((_, i) => (i % 2 ? 0x80 : 0x30)), Buffer.alloc(4000)])],
+      ['an empty body', Buffer.alloc(0)],
+    ];
+    for (const [name, body] of cmsCases) expectRefused(await postEnroll(body), [400], `MachineInfo, ${name}`);
+    for (const [name, machineInfo] of plistCorpus()) {
+      if (machineInfo.length === 0) continue;
+      const body = signCms(machineInfo, otaSigner());
+      const answer = await postEnroll(body);
+      expectRefused(answer, body.length > 64 * 1024 ? [413] : [400], `MachineInfo, signed ${name}`);
+      expect(answer.ms, name).toBeLessThan(2000);
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('refuses the signed depth-30 fan-out in under 50 ms', async () => {
+    const body = signCms(fanOutBplist(30), otaSigner());
+    await postEnroll(body);
+    const times: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const answer = await postEnroll(body);
+      expectRefused(answer, [400], 'MachineInfo fan-out');
+      expect(answer.text).toMatch(/bad MachineInfo/);
+      times.push(answer.ms);
+    }
+    times.sort((a, b) => a - b);
     expect(times[7], times.join(' ')).toBeLessThan(50);
   });
 });

@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminPassword, rawBody, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 import { TestDevice } from '../helpers/device.js';
 import { parsePlist, toXmlPlist, type PlistDict } from '../../src/lib/plist/index.js';
-import { buildPkcsReq } from '../../src/lib/scep/index.js';
+import { buildPkcsReq, selfSignedCertificate } from '../../src/lib/scep/index.js';
 import { readCertsOnly } from '../../src/lib/scep/signed-data.js';
-import { verifyCms } from '../../src/lib/pki/cms.js';
+import { signCms, verifyCms } from '../../src/lib/pki/cms.js';
 import { generateKeyPair } from '../../src/signing/identity.js';
 import { dataFingerprint, DocumentChecker, fillPath, type Answer, type Json, type Operation } from '../helpers/openapi.js';
 import { buildIpa, rubyMultipart, type Part } from '../helpers/ipa.js';
@@ -191,6 +191,9 @@ const cases: Record<string, Case> = {
   'GET /api/v2/signing/trust.mobileconfig': { calls: () => [{ as: 'none' }] },
   'POST /api/v2/enrollments': { calls: () => [{ body: { userId: 'alice' } }] },
   'GET /api/v2/enrollments': { calls: () => [{}] },
+  'GET /api/v2/enrollments/{id}/profile': {
+    calls: () => [{ params: { id: f.directInvitations[0].id }, query: { signed: 'false' } }, { params: { id: f.directInvitations[1].id } }],
+  },
   'GET /api/v2/scep/crl': { calls: () => [{ as: 'none' }, { as: 'none', query: { format: 'pem' } }] },
   'POST /api/v2/scep/challenges': { calls: () => [{ body: { ttlMinutes: 5 } }] },
   'GET /api/v2/scep/certificates': { calls: () => [{}, { query: { revoked: 'false', sortField: 'notAfter' } }] },
@@ -378,6 +381,35 @@ const cases: Record<string, Case> = {
       { as: 'none', query: { token: f.invitation.token } },
       { as: 'none', query: { token: 'AAAAAAAAAAAAAAAA' } },
     ],
+  },
+  'GET /mdm/enroll': {
+    expect: [200, 404],
+    calls: (): Call[] => [
+      { as: 'none', query: { token: f.directInvitations[2].token, signed: 'true' } },
+      { as: 'none', query: { token: f.directInvitations[3].token, signed: 'false' } },
+      { as: 'none', query: { token: 'AAAAAAAAAAAAAAAA' } },
+    ],
+  },
+  'POST /mdm/enroll': {
+    base: () => ({ as: 'none' }),
+    run: async () => {
+      const op = checker.operation('post', '/mdm/enroll');
+      const other = new TestDevice(t.app);
+      const { privateKey } = generateKeyPair('rsa');
+      const signer = { privateKey, certificate: selfSignedCertificate(privateKey, { commonName: 'Apple iPhone Device' }) };
+      const machineInfo = signCms(
+        Buffer.from(toXmlPlist({ UDID: other.udid, SERIAL: other.serial, PRODUCT: 'iPad8,1', VERSION: '21A329' })),
+        signer,
+      );
+      const send_ = (raw: Buffer) => send(op, { as: 'none', raw, type: 'application/pkcs7-signature' });
+      const unknown = await send_(machineInfo);
+      await post('/api/v2/devices', { platform: 'iOS', serialNumber: other.serial });
+      const registered = await send_(machineInfo);
+      const garbage = await send_(Buffer.from('not cms'));
+      const empty = await send(op, { as: 'none' });
+      expect([unknown.status, registered.status, garbage.status, empty.status]).toEqual([403, 200, 400, 400]);
+      return [unknown, registered, garbage, empty];
+    },
   },
   'POST /ota/profile': {
     base: () => ({ as: 'none' }),
@@ -571,6 +603,8 @@ beforeAll(async () => {
   f.asaConfig = (await admin().get(`${ac}/asa-config`).auth('admin', adminPassword)).text;
   // A real enrolled device (OTA, SCEP) for the device protocol and the certificate operations.
   f.invitation = await post('/api/v2/enrollments', { userId: 'alice' });
+  f.directInvitations = [];
+  for (let i = 0; i < 4; i++) f.directInvitations.push(await post('/api/v2/enrollments', { userId: 'alice' }));
   device = new TestDevice(t.app);
   await device.enroll((await post('/api/v2/enrollments', { userId: 'alice' })).url);
   expect((await device.authenticate()).status).toBe(200);

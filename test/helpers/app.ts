@@ -33,7 +33,12 @@ function authed(app: unknown, user: string, password: string) {
 }
 
 /** Settings that change only how the app runs, not what its first start writes to the data directory. */
-const RUNTIME_ONLY_ENV = new Set(['MOCKIRON_CLIENT_CERT_HEADER', 'MOCKIRON_SCEP_ALLOW_DES']);
+const RUNTIME_ONLY_ENV = new Set([
+  'MOCKIRON_CLIENT_CERT_HEADER',
+  'MOCKIRON_SCEP_ALLOW_DES',
+  'MOCKIRON_ENROLL_UNKNOWN_DEVICES',
+  'MOCKIRON_INSTALL_PROFILE_UNSIGNED',
+]);
 
 /**
  * A new data directory for an app. By default a copy of the one the global setup made with a real

@@ -24,6 +24,14 @@ export function registerServerCommands(program: Command, io: CliIo): void {
       '--scep-allow-des',
       'SCEP also accepts single DES-CBC (56-bit, weak) from clients that use nothing else (env MOCKIRON_SCEP_ALLOW_DES=1)',
     )
+    .option(
+      '--enroll-unknown-devices',
+      'MachineInfo enrollment (POST /mdm/enroll) also enrolls devices no record knows by serial number or UDID (env MOCKIRON_ENROLL_UNKNOWN_DEVICES=1)',
+    )
+    .option(
+      '--install-profile-unsigned',
+      'InstallProfile carries profiles as plain XML instead of CMS-signed (env MOCKIRON_INSTALL_PROFILE_UNSIGNED=1)',
+    )
     .action(
       async (opts: {
         port?: string;
@@ -34,6 +42,8 @@ export function registerServerCommands(program: Command, io: CliIo): void {
         keyType?: string;
         tls?: boolean;
         scepAllowDes?: boolean;
+        enrollUnknownDevices?: boolean;
+        installProfileUnsigned?: boolean;
       }) => {
         let config;
         try {

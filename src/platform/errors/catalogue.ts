@@ -113,6 +113,8 @@ export const errorCatalogue = {
   'enrollment.challengeRefused': ours('forbidden', 'enrollment.challengeRefused'),
   'enrollment.udidTaken': ours('conflict', 'enrollment.udidTaken'),
   'enrollment.caUnavailable': ours('unavailable', 'enrollment.caUnavailable'),
+  'enrollment.deviceUnknown': ours('forbidden', 'enrollment.deviceUnknown'),
+  'enrollment.serialAmbiguous': ours('conflict', 'enrollment.serialAmbiguous'),
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -11,6 +11,8 @@ export const DEVICE_BODY_LIMITS = {
   connect: 2 * 1024 * KiB,
   /** OTA phase 2: a small attributes plist, CMS-signed with the device's certificate chain. */
   otaProfile: 64 * KiB,
+  /** MachineInfo enrollment (POST /mdm/enroll): a small plist, CMS-signed with the device's certificate chain. */
+  mdmEnroll: 64 * KiB,
   /** SCEP PKIOperation: a CMS envelope around a CSR. */
   scep: 64 * KiB,
   /** Everything else on the device router (GETs, unknown paths). */
@@ -27,6 +29,8 @@ export function deviceBodyLimit(path: string, connectLimit: number = DEVICE_BODY
       return connectLimit;
     case '/ota/profile':
       return DEVICE_BODY_LIMITS.otaProfile;
+    case '/mdm/enroll':
+      return DEVICE_BODY_LIMITS.mdmEnroll;
     case '/scep':
       return DEVICE_BODY_LIMITS.scep;
     default:
