@@ -16,7 +16,7 @@
 // (DES3 is what a client uses when AES is not its choice); Apple's MDM protocol: the Mdm-Signature
 // header is a base64 detached CMS signature over the body; micromdm/scep and mozilla-services/pkcs7
 // (the Go device simulator of issue #16 envelopes with single DES-CBC whatever GetCACaps says).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes, createPrivateKey, X509Certificate } from 'node:crypto';
 import os from 'node:os';
@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { signScepMessage } from '../../src/lib/scep/signed-data.js';
 import { adminPassword } from '../helpers/admin-password.js';
+import { spawnServe } from '../helpers/serve.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixtures = path.join(root, 'test/fixtures/device-messages/nanomdm');
@@ -54,31 +55,8 @@ function curl(args: string[]): { status: number; body: Buffer } {
   return { status: Number(status), body: readFileSync(out) };
 }
 
-function serve(flags: string[]) {
-  const child = spawn('node', ['bin/mockiron.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...flags], {
-    cwd: root,
-    env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: adminPassword, MOCKIRON_SCEP_ALLOW_DES: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (b) => (out += b));
-  child.stderr.on('data', (b) => (out += b));
-  const url = new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
-      if (m) {
-        clearInterval(timer);
-        resolve(m[1]!);
-      }
-    }, 50);
-    child.once('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`exited ${code}: ${out}`));
-    });
-  });
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { url, stop: () => (child.kill('SIGTERM'), exit), output: () => out };
-}
+const serve = (flags: string[]) =>
+  spawnServe(dataDir, { flags, env: { MOCKIRON_ADMIN_PASSWORD: adminPassword, MOCKIRON_SCEP_ALLOW_DES: '' } });
 
 interface PlainProfile {
   scep: { URL: string; Challenge: string; Subject: string[][][] };

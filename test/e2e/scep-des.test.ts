@@ -5,49 +5,20 @@
 // Sources: mozilla-services/pkcs7 encrypt.go (Go's default content encryption is DES-CBC) and
 // micromdm/scep scep/scep.go NewCSRRequest, which envelopes with it: the client of issue #16;
 // RFC 8894 §3.2.1.4 (failInfo badAlg = 0: "unrecognized or unsupported algorithm").
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { buildPkcsReq, parseCertRep } from '../../src/lib/scep/index.js';
 import { readCertsOnly } from '../../src/lib/scep/signed-data.js';
 import { generateKeyPair } from '../../src/signing/identity.js';
 import { adminPassword } from '../helpers/admin-password.js';
+import { spawnServe } from '../helpers/serve.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const authorization = `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}`;
 
-function serve(dataDir: string, flags: string[]) {
-  const child = spawn('node', ['bin/mockiron.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...flags], {
-    cwd: root,
-    env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: adminPassword, MOCKIRON_SCEP_ALLOW_DES: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (b) => (out += b));
-  child.stderr.on('data', (b) => (out += b));
-  const url = new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
-      if (m) {
-        clearInterval(timer);
-        resolve(m[1]!);
-      }
-    }, 50);
-    child.once('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`exited ${code}: ${out}`));
-    });
-  });
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const stop = async () => {
-    child.kill('SIGTERM');
-    return exit;
-  };
-  return { url, stop, output: () => out };
-}
+const serve = (dataDir: string, flags: string[]) =>
+  spawnServe(dataDir, { flags, env: { MOCKIRON_ADMIN_PASSWORD: adminPassword, MOCKIRON_SCEP_ALLOW_DES: '' } });
 
 /** A DES-enveloped PKCSReq to the RA that GetCACert serves, with a fresh challenge from the admin API. */
 async function desRequest(url: string) {

@@ -1,39 +1,12 @@
 // `mockiron serve` as a newcomer runs it: the first admin's generated password is printed once
 // (never logged), the server answers, and SIGTERM stops it cleanly.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { spawnServe } from '../helpers/serve.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-function serve(dataDir: string, env: Record<string, string> = {}) {
-  const child = spawn('node', ['bin/mockiron.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
-    cwd: root,
-    env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (b) => (out += b));
-  child.stderr.on('data', (b) => (out += b));
-  const url = new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
-      if (m) {
-        clearInterval(timer);
-        resolve(m[1]!);
-      }
-    }, 50);
-    child.once('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`exited ${code}: ${out}`));
-    });
-  });
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, url, exit, output: () => out };
-}
+const serve = (dataDir: string, env: Record<string, string> = {}) => spawnServe(dataDir, { env: { MOCKIRON_ADMIN_PASSWORD: '', ...env } });
 
 describe('mockiron serve', () => {
   it('prints a generated admin password once, serves, and exits 0 on SIGTERM; the password works after a restart', async () => {
