@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlistDict } from '../../src/lib/plist/index.js';
 import { adminPassword, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
-import { TestDevice } from '../helpers/device.js';
+import { enrolledDevice, type TestDevice } from '../helpers/device.js';
 
 let t: TestApp;
 const base = '/api/v1';
@@ -35,17 +35,7 @@ async function register(body: Record<string, unknown>, status?: Record<string, u
   return uuid;
 }
 
-async function enrolled(): Promise<TestDevice> {
-  const inv = (await t.admin.post('/api/v2/enrollments').send({ userId: 'kraktorist' })).body.results;
-  const d = new TestDevice(t.app);
-  await d.enroll(inv.url);
-  expect((await d.authenticate()).status).toBe(200);
-  expect((await d.tokenUpdate()).status).toBe(200);
-  const found = await t.admin.get('/api/v2/devices').query({ query: `"ios.iPhone UDID" = "${d.udid}"`, fields: 'common.uuid' });
-  d.deviceUuid = found.body.results[0]['common.uuid'];
-  await d.drain();
-  return d;
-}
+const enrolled = () => enrolledDevice(t, 'kraktorist');
 
 const devices: Record<string, string> = {};
 beforeAll(async () => {

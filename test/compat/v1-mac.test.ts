@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlistDict } from '../../src/lib/plist/index.js';
 import { adminPassword, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
-import { TestDevice } from '../helpers/device.js';
+import { enrolledDevice, type TestDevice } from '../helpers/device.js';
 
 let t: TestApp;
 const base = '/api/v1';
@@ -28,14 +28,7 @@ const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
 
 /** An enrolled iPhone that answers DeviceInformation with its Wi-Fi MAC and phone number. */
 async function iphone(wifiMac: string, phone: string): Promise<TestDevice> {
-  const inv = (await t.admin.post('/api/v2/enrollments').send({ userId: 'mac-user' })).body.results;
-  const d = new TestDevice(t.app);
-  await d.enroll(inv.url);
-  expect((await d.authenticate()).status).toBe(200);
-  expect((await d.tokenUpdate()).status).toBe(200);
-  const found = await t.admin.get('/api/v2/devices').query({ query: `"ios.iPhone UDID" = "${d.udid}"`, fields: 'common.uuid' });
-  d.deviceUuid = found.body.results[0]['common.uuid'];
-  await d.drain();
+  const d = await enrolledDevice(t, 'mac-user');
   const asked = await t.admin
     .post('/api/v2/devices/action')
     .query({ actionType: 'UPDATE_DEVICE_INFO' })

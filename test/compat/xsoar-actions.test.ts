@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlistDict } from '../../src/lib/plist/index.js';
 import { adminPassword, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
-import { TestDevice } from '../helpers/device.js';
+import { enrolledDevice, type TestDevice } from '../helpers/device.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -23,17 +23,7 @@ afterAll(async () => {
 const adminDeviceSpaceId = '1'; // the integration's default "admin_space_id"
 const note = 'Message sent through XSOAR-Integration';
 
-async function enrolled(): Promise<TestDevice> {
-  const inv = (await t.admin.post('/api/v2/enrollments').send({ userId: 'xsoar-user', identity: 'scep' })).body.results;
-  const d = new TestDevice(t.app);
-  await d.enroll(inv.url);
-  expect((await d.authenticate()).status).toBe(200);
-  expect((await d.tokenUpdate()).status).toBe(200);
-  const found = await t.admin.get('/api/v2/devices').query({ query: `"ios.iPhone UDID" = "${d.udid}"`, fields: 'common.uuid' });
-  d.deviceUuid = found.body.results[0]['common.uuid'];
-  await d.drain();
-  return d;
-}
+const enrolled = () => enrolledDevice(t, 'xsoar-user');
 
 /** The integration's PUT wipe/retire/wakeup commands. */
 function put(path: string, actionType: string, uuid: string) {

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { parsePlist, type PlistDict } from '../../src/lib/plist/index.js';
 import type { TestApp } from './app.js';
-import { TestDevice } from './device.js';
+import type { TestDevice } from './device.js';
+export { enrolledDevice } from './device.js';
 
 const fixtureDir = new URL('../fixtures/device-messages/commandment/InstalledApplicationList/', import.meta.url);
 
@@ -13,20 +14,6 @@ const fixtureDir = new URL('../fixtures/device-messages/commandment/InstalledApp
 export function fixtureApps(name: 'iOS-12.1' | 'iOS-11.3.1' | '10.11.x'): PlistDict[] {
   const answer = parsePlist(readFileSync(new URL(`${name}.xml`, fixtureDir))) as PlistDict;
   return answer.InstalledApplicationList as PlistDict[];
-}
-
-/** An enrolled device with nothing left in its queue; `userId` must exist. */
-export async function enrolledDevice(t: TestApp, userId: string): Promise<TestDevice> {
-  const invitation = await t.admin.post('/api/v2/enrollments').send({ userId, identity: 'scep' });
-  expect(invitation.status).toBe(201);
-  const d = new TestDevice(t.app);
-  await d.enroll(invitation.body.results.url);
-  expect((await d.authenticate()).status).toBe(200);
-  expect((await d.tokenUpdate()).status).toBe(200);
-  const found = await t.admin.get('/api/v2/devices').query({ query: `"ios.iPhone UDID" = "${d.udid}"`, fields: 'common.uuid' });
-  d.deviceUuid = found.body.results[0]['common.uuid'];
-  await d.drain();
-  return d;
 }
 
 /**

@@ -9,7 +9,7 @@ import { buildPkcsReq, parseCertRep, selfSignedCertificate } from '../../src/lib
 import { readCertsOnly } from '../../src/lib/scep/signed-data.js';
 import { signCms, verifyCms } from '../../src/lib/pki/cms.js';
 import { generateKeyPair } from '../../src/signing/identity.js';
-import { rawBody } from './app.js';
+import { rawBody, type TestApp } from './app.js';
 
 export class TestDevice {
   readonly udid = randomBytes(20).toString('hex');
@@ -148,4 +148,18 @@ export class TestDevice {
     }
     return seen;
   }
+}
+
+/** A device enrolled over OTA and SCEP (Authenticate, TokenUpdate), its uuid known and its queue drained; `userId` must exist. */
+export async function enrolledDevice(t: TestApp, userId: string): Promise<TestDevice> {
+  const invitation = await t.admin.post('/api/v2/enrollments').send({ userId, identity: 'scep' });
+  expect(invitation.status).toBe(201);
+  const d = new TestDevice(t.app);
+  await d.enroll(invitation.body.results.url);
+  expect((await d.authenticate()).status).toBe(200);
+  expect((await d.tokenUpdate()).status).toBe(200);
+  const found = await t.admin.get('/api/v2/devices').query({ query: `"ios.iPhone UDID" = "${d.udid}"`, fields: 'common.uuid' });
+  d.deviceUuid = found.body.results[0]['common.uuid'];
+  await d.drain();
+  return d;
 }
