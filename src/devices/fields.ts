@@ -104,15 +104,31 @@ export function deviceFacts(row: DeviceRow): DeviceFacts {
 
 const allReaders: readonly FieldReader[] = builtInFields().map((definition) => fieldReader(definition));
 
+/**
+ * What a device answers without fields=: the fields registration fills or that are derived, and
+ * those with a column; not the dozens a device reports (or never does) — ask for those by name,
+ * or read them all in details. Core itself answers only the fields= asked for.
+ */
+const summaryReaders = allReaders.filter((r) => r.definition.sort !== undefined || ['registration', 'derived'].includes(r.definition.fill));
+
 /** Every catalogue field of a device, in catalogue order, then its custom.device.* attributes. */
 export function deviceFields(row: DeviceRow): Record<string, unknown> {
-  return fieldsOf(deviceFacts(row));
+  return fieldsFrom(allReaders, deviceFacts(row));
 }
 
-/** deviceFields from facts already built (the device directory keeps them). */
-export function fieldsOf(facts: DeviceFacts): Record<string, unknown> {
+/** A device's summary fields (see summaryReaders) and its custom.device.* attributes. */
+export function deviceSummary(row: DeviceRow): Record<string, unknown> {
+  return summaryOf(deviceFacts(row));
+}
+
+/** deviceSummary from facts already built (the device directory keeps them). */
+export function summaryOf(facts: DeviceFacts): Record<string, unknown> {
+  return fieldsFrom(summaryReaders, facts);
+}
+
+function fieldsFrom(readers: readonly FieldReader[], facts: DeviceFacts): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
-  for (const reader of allReaders) fields[reader.definition.name] = reader.read(facts);
+  for (const reader of readers) fields[reader.definition.name] = reader.read(facts);
   for (const [k, v] of Object.entries(facts.custom)) fields[`${CUSTOM_DEVICE_PREFIX}${k}`] = v;
   return fields;
 }

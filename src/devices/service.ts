@@ -14,7 +14,8 @@ import {
   customAttributes,
   deviceFacts,
   deviceFields,
-  fieldsOf,
+  summaryOf,
+  deviceSummary,
   project,
   reservedKeys,
   resolveProjection,
@@ -141,7 +142,7 @@ export class DeviceService {
       return d;
     });
     this.changed([row.id]);
-    return deviceFields(row);
+    return deviceSummary(row);
   }
 
   /**
@@ -215,7 +216,7 @@ export class DeviceService {
     );
     this.changed(created.map((d) => d.id));
     const results: Record<string, unknown>[] = [];
-    await forEachInSlices(created, sliceRows * 4, (d) => results.push(deviceFields(d)));
+    await forEachInSlices(created, sliceRows * 4, (d) => results.push(deviceSummary(d)));
     return results;
   }
 
@@ -230,7 +231,7 @@ export class DeviceService {
     const predicate = q.query !== undefined && q.query.trim() !== '' ? compileOrThrow(q.query, 'query', queryMaxLength, true) : null;
     const label = q.labelId !== undefined ? await this.labels.findById(this.db, q.labelId) : null;
     if (q.labelId !== undefined && !label) throw DomainError.notFound('Label', q.labelId);
-    const output = (row: DeviceRow, facts = deviceFacts(row)) => (projection ? project(projection, facts) : fieldsOf(facts));
+    const output = (row: DeviceRow, facts = deviceFacts(row)) => (projection ? project(projection, facts) : summaryOf(facts));
     const unknownFields = projection?.unknown ?? [];
 
     const sort = (q.sortField ? sortColumns.get(q.sortField) : undefined) ?? { column: 'id' };
@@ -331,7 +332,7 @@ export class DeviceService {
       return u;
     });
     this.changed([row.id]);
-    return deviceFields(row);
+    return deviceSummary(row);
   }
 
   async remove(actor: Actor, uuid: string) {
