@@ -211,6 +211,25 @@ export const deviceStore = {
       data: withSortKeys({ ...fields, status: 'VERIFICATION_PENDING', userRef: userRef ?? undefined, mdmState: '{}' }),
       include: withUser,
     }),
+  /**
+   * A direct enrollment profile handed out for this record: a new enrollment begins, for the
+   * invitation's user (VERIFICATION_PENDING, nothing known held); the UDID comes at Authenticate.
+   */
+  awaitEnrollment: (tx: DbTx, id: number, userRef: number | null) =>
+    tx.device.update({
+      where: { id },
+      data: { status: 'VERIFICATION_PENDING', userRef: userRef ?? undefined, mdmState: '{}' },
+      include: withUser,
+    }),
+  /**
+   * Authenticate on a record made before its device spoke: the UDID it names is the record's
+   * from now on. `releasedBy`, a record whose enrollment ended (RETIRED, WIPED) that held the
+   * UDID, gives it up first (the UDID is unique); that record keeps the rest of its history.
+   */
+  assignUdid: async (tx: DbTx, id: number, udid: string, releasedBy: number | null) => {
+    if (releasedBy !== null) await tx.device.update({ where: { id: releasedBy }, data: { udid: null } });
+    return tx.device.update({ where: { id }, data: { udid }, include: withUser });
+  },
   /** MDM Authenticate: the device's facts and topic; a new enrollment, so tokens and known state are reset. */
   recordAuthenticate: (tx: DbTx, id: number, facts: ReportedFacts & { topic: string }, at: Date) =>
     tx.device.update({

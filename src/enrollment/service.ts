@@ -2,8 +2,8 @@
 // profile → it posts its CMS-signed attributes → it gets a signed MDM enrollment profile (our
 // CA, a device identity by SCEP or PKCS#12, com.apple.mdm).
 // Two shorter paths give the same enrollment profile (docs/enrollment.md):
-// - direct: an invitation's token (or an admin) fetches it at once; no device is known yet, so
-//   the device identity is bound to a device record at Authenticate, by UDID;
+// - direct: an invitation's token (or an admin) fetches it at once; no device has spoken yet, so
+//   the invitation's device record is made (or reused) without a UDID, and Authenticate gives it one;
 // - MachineInfo (automated-enrollment style): the device POSTs its CMS-signed MachineInfo; a
 //   pre-registered serial number binds to its record, an unknown device enrolls only when the
 //   server allows it (--enroll-unknown-devices).
@@ -252,7 +252,7 @@ export class EnrollmentService {
       const device = await this.upsertDevice(tx, inv.deviceRef, inv.userRef, attrs);
       const claimed = await invitationStore.markUsed(tx, inv.id, device.id);
       if (claimed.count !== 1) throw new DomainError('enrollment.challengeRefused', 'this enrollment challenge has already been used');
-      const identity = await this.identityFor(tx, inv.identityKind, device, keyPair);
+      const identity = await this.identityFor(tx, inv.identityKind, device, 'ota', keyPair);
       await recordAudit(tx, {
         actor: `device:${attrs.udid}`,
         action: 'enroll.ota',
@@ -296,15 +296,16 @@ export class EnrollmentService {
    * A direct enrollment profile: the enrollment profile of an invitation without the Profile
    * Service round trip, for a device or tool that starts from the profile itself. Spends the
    * invitation, as OTA phase 2 does; `find` is its token (GET /mdm/enroll) or, for an admin, its
-   * id. No device has spoken yet: the SCEP challenge is minted for this invitation, bound to the
-   * invitation's device when that record already has a UDID (Authenticate from another UDID is
-   * then refused), otherwise unbound, and Authenticate binds the certificate to the device record
-   * of its UDID (found or created), as for an admin-minted challenge.
+   * id. No device has spoken yet, so the invitation's device record is made here when it names
+   * none (VERIFICATION_PENDING, the invitation's user, no UDID yet): the profile is named after
+   * that record, as every enrollment profile is (RETIRE's RemoveProfile names it), and the SCEP
+   * challenge is bound to it. Authenticate then tells the record its UDID; when the record
+   * already has one, Authenticate from another UDID is refused.
    */
   async directProfile(
     find: { token: string } | { id: number; actor: Actor },
     options: { signed: boolean },
-  ): Promise<{ profile: Buffer; invitationId: number }> {
+  ): Promise<{ profile: Buffer; invitationId: number; deviceUuid: string }> {
     if ('actor' in find) requireWrite(find.actor);
     const lookup = (tx: DbTx) => ('token' in find ? invitationStore.findByToken(tx, find.token) : invitationStore.findById(tx, find.id));
     const refuse = (inv: Awaited<ReturnType<typeof lookup>>) => {
@@ -321,30 +322,41 @@ export class EnrollmentService {
     const keyPair = first.identityKind === 'pkcs12' ? await generateRsaKeyPair() : undefined;
     const result = await this.db.$transaction(async (tx) => {
       const inv = refuse(await lookup(tx));
-      const device = inv.device?.udid ? inv.device : null;
-      const claimed = await invitationStore.markUsed(tx, inv.id, device?.id ?? null);
+      const device = inv.device
+        ? await deviceStore.awaitEnrollment(tx, inv.device.id, inv.userRef)
+        : await deviceStore.create(tx, {
+            uuid: randomUUID(),
+            platform: 'iOS',
+            manufacturer: 'Apple',
+            owner: 'COMPANY',
+            status: 'VERIFICATION_PENDING',
+            userRef: inv.userRef,
+          });
+      const claimed = await invitationStore.markUsed(tx, inv.id, device.id);
       if (claimed.count !== 1)
         throw new DomainError('enrollment.invitationSpent', 'this enrollment invitation has been used or has expired');
-      const identity = await this.identityFor(tx, inv.identityKind, device ?? { invitationId: inv.id }, keyPair);
+      const identity = await this.identityFor(tx, inv.identityKind, device, 'direct', keyPair);
       await recordAudit(tx, {
         actor: 'actor' in find ? find.actor.username : 'invitation-token',
         action: 'enroll.direct',
         objectType: 'enrollment',
         objectId: inv.id,
-        details: { identity: inv.identityKind, deviceUuid: device?.uuid ?? null, signed: options.signed },
+        details: { identity: inv.identityKind, deviceUuid: device.uuid, created: !inv.device, signed: options.signed },
       });
       return { inv, device, identity };
     });
     const identity = typeof result.identity === 'function' ? await result.identity() : result.identity;
-    // With no device record yet, the profile is named after the invitation.
-    const identifier = result.device ? enrollmentProfileIdentifier(result.device.uuid) : `com.mockiron.mdm.invitation-${result.inv.id}`;
-    const xml = this.enrollmentProfileXml(identifier, identity);
+    const xml = this.enrollmentProfileXml(enrollmentProfileIdentifier(result.device.uuid), identity);
     this.logger.info(
-      { invitation: result.inv.id, deviceUuid: result.device?.uuid, signed: options.signed },
+      { invitation: result.inv.id, deviceUuid: result.device.uuid, signed: options.signed },
       'direct enrollment profile handed out',
     );
     // Carries a one-time SCEP challenge or a PKCS#12 password: signed once, never cached.
-    return { profile: options.signed ? this.signing.signOnce(xml) : xml, invitationId: result.inv.id };
+    return {
+      profile: options.signed ? this.signing.signOnce(xml) : xml,
+      invitationId: result.inv.id,
+      deviceUuid: result.device.uuid,
+    };
   }
 
   /**
@@ -384,7 +396,7 @@ export class EnrollmentService {
       const device = target
         ? await deviceStore.beginEnrollment(tx, target, fields, null)
         : await deviceStore.create(tx, { uuid: randomUUID(), platform: 'iOS', manufacturer: 'Apple', owner: 'COMPANY', ...fields });
-      const identity = await this.identityFor(tx, 'scep', device);
+      const identity = await this.identityFor(tx, 'scep', device, 'machine-info');
       await recordAudit(tx, {
         actor: `device:${info.udid}`,
         action: 'enroll.machineinfo',
@@ -465,17 +477,15 @@ export class EnrollmentService {
     });
   }
 
-  /** The device identity: for a device record, or (direct profile) for an invitation whose device binds at Authenticate. */
+  /** The device identity of a device record: a SCEP challenge bound to it, or a PKCS#12 issued to it. */
   private async identityFor(
     tx: DbTx,
     kind: string,
-    owner: { id: number; uuid: string } | { invitationId: number },
+    device: { id: number; uuid: string },
+    via: 'ota' | 'direct' | 'machine-info',
     keyPair?: RsaKeyPair,
   ): Promise<DeviceIdentityInput | (() => Promise<DeviceIdentityInput>)> {
-    const device = 'uuid' in owner ? owner : null;
-    const commonName = device
-      ? `mockiron device ${device.uuid}`
-      : `mockiron invitation ${(owner as { invitationId: number }).invitationId}`;
+    const commonName = `mockiron device ${device.uuid}`;
     const subject = scepSubject([
       ['O', 'mockiron'],
       ['CN', commonName],
@@ -483,9 +493,9 @@ export class EnrollmentService {
     if (kind === 'pkcs12') return this.pkcs12Identity(tx, device, commonName, keyPair ?? (await generateRsaKeyPair()));
     const { challenge } = await this.scep.mintChallenge(tx, {
       purpose: 'enrollment',
-      deviceRef: device?.id ?? null,
+      deviceRef: device.id,
       ttlMinutes: 60,
-      createdBy: device ? 'ota' : 'direct',
+      createdBy: via,
     });
     return { kind: 'scep', url: `${this.publicUrl}/scep`, name: 'mockiron', subject, challenge, keysize: 2048, keyUsage: 5 };
   }
@@ -496,7 +506,7 @@ export class EnrollmentService {
    */
   private async pkcs12Identity(
     tx: DbTx,
-    device: { id: number } | null,
+    device: { id: number },
     commonName: string,
     { privateKey, publicKey }: RsaKeyPair,
   ): Promise<() => Promise<DeviceIdentityInput>> {
@@ -513,7 +523,7 @@ export class EnrollmentService {
       validityDays: 365,
       crlUrl: `${this.publicUrl}/api/v2/scep/crl`,
     });
-    await this.certificates.recordCertificate(tx, { certificate: issued.certificate, deviceRef: device?.id ?? null, source: 'pkcs12' });
+    await this.certificates.recordCertificate(tx, { certificate: issued.certificate, deviceRef: device.id, source: 'pkcs12' });
     const password = randomBytes(12).toString('base64url');
     return async () => ({
       kind: 'pkcs12',

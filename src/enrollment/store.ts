@@ -22,12 +22,9 @@ export const invitationStore = {
   findById: (tx: DbTx, id: number) => tx.enrollmentInvitation.findUnique({ where: { id }, include: { user: true, device: true } }),
   findByChallengeHash: (tx: DbTx, challengeHash: string) =>
     tx.enrollmentInvitation.findFirst({ where: { challengeHash }, include: { user: true, device: true } }),
-  /** Spends the invitation; `deviceRef` null (a direct profile whose device binds later) keeps the one it named. */
-  markUsed: (tx: DbTx, id: number, deviceRef: number | null) =>
-    tx.enrollmentInvitation.updateMany({
-      where: { id, usedAt: null },
-      data: { usedAt: new Date(), ...(deviceRef !== null ? { deviceRef } : {}) },
-    }),
+  /** Spends the invitation, naming the device record it enrolled. */
+  markUsed: (tx: DbTx, id: number, deviceRef: number) =>
+    tx.enrollmentInvitation.updateMany({ where: { id, usedAt: null }, data: { usedAt: new Date(), deviceRef } }),
   list: (tx: DbTx, page: { limit: number; offset: number }) =>
     tx.enrollmentInvitation.findMany({
       skip: page.offset,

@@ -30,7 +30,7 @@ export class Checkin {
     private readonly auth: DeviceAuthenticator,
     private readonly devices: Pick<
       DeviceRecords,
-      'findById' | 'findByUdid' | 'createEnrolling' | 'recordAuthenticate' | 'recordTokenUpdate'
+      'findById' | 'findByUdid' | 'createEnrolling' | 'assignUdid' | 'recordAuthenticate' | 'recordTokenUpdate'
     >,
     private readonly certificates: Pick<DeviceCertificates, 'bindCertificate'>,
     private readonly reconciler: Pick<Reconciler, 'forget' | 'reconcile'>,
@@ -72,7 +72,13 @@ export class Checkin {
     ) => Promise<DeviceOutcome>;
   } = {
     Authenticate: async (m, device, fingerprint) => {
-      const row = device ?? (await this.bindCertificate(m.udid, fingerprint));
+      const bound = device
+        ? device.udid
+          ? device
+          : await this.assignUdid(device, m.udid)
+        : await this.bindCertificate(m.udid, fingerprint);
+      if ('kind' in bound) return bound;
+      const row = bound;
       // A new enrollment: tokens and what we knew the device held are gone.
       await this.devices.recordAuthenticate(
         this.db,
@@ -126,6 +132,34 @@ export class Checkin {
       return rejected(`unknown MessageType ${echo(m.messageType, 64)}`);
     },
   };
+
+  /**
+   * A certificate bound to a record whose device had not spoken (a direct enrollment profile, a
+   * record registered without UDID): Authenticate tells the record its UDID. A record whose
+   * enrollment ended (RETIRED, WIPED) gives the UDID up; one still enrolled or enrolling keeps
+   * it, and this Authenticate is refused: two records cannot be the same device.
+   */
+  private async assignUdid(device: DeviceRow, udid: string): Promise<DeviceRow | DeviceOutcome> {
+    const refusal = await this.db.$transaction(async (tx) => {
+      const holder = await this.devices.findByUdid(tx, udid);
+      if (holder && holder.id !== device.id && holder.status !== 'RETIRED' && holder.status !== 'WIPED') return holder;
+      await this.devices.assignUdid(tx, device.id, udid, holder && holder.id !== device.id ? holder.id : null);
+      return null;
+    });
+    if (refusal) {
+      this.logger.warn(
+        { deviceUuid: device.uuid, udid: echo(udid, 64), heldBy: refusal.uuid, heldByStatus: refusal.status },
+        'Authenticate refused: another device record holds this UDID',
+      );
+      return {
+        kind: 'refused',
+        reason: `UDID ${echo(udid, 64)} belongs to another device record (${refusal.uuid}, ${refusal.status}); retire it first`,
+      };
+    }
+    // The certificate's cached device had no UDID: what it may claim is read again.
+    this.auth.devicesChanged([device.id]);
+    return { ...device, udid };
+  }
 
   /** A certificate issued without a device (admin-minted SCEP challenge): bind it on Authenticate. */
   private async bindCertificate(udid: string, fingerprint: string): Promise<DeviceRow> {

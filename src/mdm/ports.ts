@@ -25,6 +25,8 @@ export interface DeviceRecords {
   findByUdid(tx: DbTx, udid: string): Promise<DeviceRow | null>;
   /** A record for a device that enrolled with a certificate minted without one (Authenticate binds it). */
   createEnrolling(tx: DbTx, device: { uuid: string; udid: string }): Promise<DeviceRow>;
+  /** Authenticate on a record without a UDID: it takes the UDID; `releasedBy`, an ended record that held it, gives it up. */
+  assignUdid(tx: DbTx, id: number, udid: string, releasedBy: number | null): Promise<DeviceRow>;
   recordAuthenticate(tx: DbTx, id: number, facts: ReportedFacts & { topic: string }, at: Date): Promise<unknown>;
   recordTokenUpdate(
     tx: DbTx,

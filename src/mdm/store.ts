@@ -11,6 +11,7 @@ export const prismaDeviceRecords: DeviceRecords = {
   findByUuid: deviceStore.findByUuid,
   findByUdid: deviceStore.findByUdid,
   createEnrolling: (tx, { uuid, udid }) => deviceStore.create(tx, { uuid, platform: 'iOS', udid, manufacturer: 'Apple', owner: 'COMPANY' }),
+  assignUdid: deviceStore.assignUdid,
   recordAuthenticate: deviceStore.recordAuthenticate,
   recordTokenUpdate: deviceStore.recordTokenUpdate,
   recordSeen: deviceStore.recordSeen,

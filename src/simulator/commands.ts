@@ -58,7 +58,6 @@ const ERRORS = {
   profileInstallFailed: (name: string) => errorEntry(4001, 'MCInstallationErrorDomain', `Profile “${name}” could not be installed.`),
   malformedProfile: (why: string) => errorEntry(1000, 'MCProfileErrorDomain', `The profile is not properly formatted: ${why}`),
   badSignature: (why: string) => errorEntry(1004, 'MCProfileErrorDomain', `The profile signature could not be verified: ${why}`),
-  unsigned: () => errorEntry(1012, 'MCProfileErrorDomain', 'The profile is not signed.'),
   untrusted: (why: string) => errorEntry(1013, 'MCProfileErrorDomain', `The profile is signed by an untrusted certificate: ${why}`),
   profileNotManaged: (id: string) => errorEntry(12013, 'MCMDMErrorDomain', `The profile “${id}” is not managed by MDM.`),
   invalidRequestType: (type: string) => errorEntry(12021, 'MCMDMErrorDomain', `“${type}” is not a valid request type.`),
@@ -176,24 +175,14 @@ function stringList(command: PlistDict, key: string): string[] | undefined {
   return value as string[];
 }
 
-const installProfile: Handler = (state, command, now) => {
-  const payload = command.Payload as Uint8Array;
-  const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  if (detectPlistFormat(bytes)) {
-    // A plain plist: iOS itself would install it, but this server signs every profile, so an
-    // unsigned one means the signing step was skipped
-    let name = 'Profile';
-    try {
-      const value = parsePlist(bytes);
-      if (isPlistDict(value)) name = profileName(value);
-    } catch {
-      // the name is only for the message
-    }
-    return error(ERRORS.profileInstallFailed(name), ERRORS.unsigned());
-  }
-  let verified;
+/** An InstallProfile payload's profile bytes and, when it was CMS-signed, the signer; or why it cannot be read. */
+function profileContent(bytes: Buffer, trustAnchorsPem: DeviceState['trustAnchorsPem']): { content: Buffer; signerPem?: string } | Outcome {
+  // iOS installs a plain profile (XML or binary plist) delivered by MDM as well as a signed one:
+  // the MDM channel, authenticated by the device identity, is what vouches for it.
+  if (detectPlistFormat(bytes)) return { content: bytes };
   try {
-    verified = verifyCms(bytes, { trustAnchors: state.trustAnchorsPem });
+    const verified = verifyCms(bytes, { trustAnchors: trustAnchorsPem });
+    return { content: verified.content, signerPem: verified.signer.certificatePem };
   } catch (err) {
     if (err instanceof CmsVerifyError) {
       const entry = err.code === 'UNTRUSTED_CHAIN' ? ERRORS.untrusted(err.message) : ERRORS.badSignature(`${err.code}: ${err.message}`);
@@ -202,9 +191,15 @@ const installProfile: Handler = (state, command, now) => {
     if (err instanceof RangeError) return error(ERRORS.profileInstallFailed('Profile'), ERRORS.untrusted(err.message));
     throw err;
   }
+}
+
+const installProfile: Handler = (state, command, now) => {
+  const payload = command.Payload as Uint8Array;
+  const read = profileContent(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), state.trustAnchorsPem);
+  if ('status' in read) return read;
   let profile: PlistValue;
   try {
-    profile = parsePlist(verified.content);
+    profile = parsePlist(read.content);
   } catch (err) {
     return error(ERRORS.profileInstallFailed('Profile'), ERRORS.malformedProfile((err as Error).message));
   }
@@ -220,9 +215,9 @@ const installProfile: Handler = (state, command, now) => {
   const installed: InstalledProfileState = {
     identifier,
     uuid: dict.PayloadUUID as string,
-    contentSha256: createHash('sha256').update(verified.content).digest('hex'),
+    contentSha256: createHash('sha256').update(read.content).digest('hex'),
     source: 'mdm',
-    signerCertificateDer: new X509Certificate(verified.signer.certificatePem).raw.toString('base64'),
+    ...(read.signerPem && { signerCertificateDer: new X509Certificate(read.signerPem).raw.toString('base64') }),
     installedAt: iso(now),
     payloads: payloadSummaries(dict),
   };

@@ -126,6 +126,12 @@ async function invite(app: TestApp, body: Record<string, unknown> = {}) {
   return res.body.results as { id: number; token: string; url: string };
 }
 
+/** The invitation as GET /api/v2/enrollments lists it. */
+async function invitationListed(app: TestApp, id: number): Promise<{ deviceUuid: string | null; usedAt: string | null; userId: string }> {
+  const res = await app.admin.get('/api/v2/enrollments?limit=200');
+  return res.body.results.find((r: { id: number }) => r.id === id);
+}
+
 async function deviceByUdid(app: TestApp, udid: string) {
   const res = await app.admin.get('/api/v2/devices').query({
     query: `"ios.iPhone UDID" = "${udid}"`,
@@ -179,7 +185,10 @@ describe('GET /mdm/enroll?token= (direct enrollment profile)', () => {
     expect(body.subarray(0, 5).toString()).toBe('<?xml');
     const read = plistlibRead(body);
     expect(read.types).toEqual(['com.apple.security.root', 'com.apple.security.scep', 'com.apple.mdm']);
-    expect(read.identifier).toBe(`com.mockiron.mdm.invitation-${inv.id}`);
+    // named after the device record the hand-out made for the invitation
+    const listed = await invitationListed(t, inv.id);
+    expect(listed.deviceUuid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(read.identifier).toBe(`com.mockiron.mdm.${listed.deviceUuid}`);
     expect(read.scep.Challenge).toMatch(/^\S{16,}$/);
   });
 
@@ -247,7 +256,7 @@ describe('GET /mdm/enroll?token= (direct enrollment profile)', () => {
     const device = new TestDevice(t.app);
     device.key = createPrivateKey(pem);
     device.certificate = new X509Certificate(pem.slice(pem.indexOf('-----BEGIN CERTIFICATE-----')));
-    expect(device.certificate.subject).toContain(`CN=mockiron invitation ${inv.id}`);
+    expect(device.certificate.subject).toContain(`CN=mockiron device ${(await invitationListed(t, inv.id)).deviceUuid}`);
     expect(device.certificate.checkPrivateKey(device.key)).toBe(true);
     expect((await device.authenticate()).status).toBe(200);
     expect((await device.tokenUpdate()).status).toBe(200);

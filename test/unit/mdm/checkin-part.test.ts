@@ -24,6 +24,44 @@ describe('check-in (memory stores)', () => {
     expect(m.certificates.certificateGeneration).toBe(generation + 1);
   });
 
+  it('Authenticate on a record made before its device spoke (a direct profile) gives it the UDID; the identity is held to it from then on', async () => {
+    const m = mdmOnMemory();
+    const record = m.devices.add({ userRef: 7 });
+    const who = m.identity(record.id);
+    expect(await m.checkin(who, { MessageType: 'Authenticate', UDID, Topic: TOPIC })).toEqual({
+      kind: 'accepted',
+      deviceUuid: record.uuid,
+    });
+    expect(m.devices.get(record.id)).toMatchObject({ udid: UDID, userRef: 7 });
+    expect(m.devices.rows.size).toBe(1);
+    // The certificate's answer was cached while the record had no UDID: another UDID is refused now
+    const other = 'f'.repeat(40);
+    expect(await m.connect(who, { UDID: other, Status: 'Idle' })).toMatchObject({ kind: 'refused' });
+    expect(await m.checkin(who, { MessageType: 'Authenticate', UDID: other, Topic: TOPIC })).toMatchObject({ kind: 'refused' });
+    expect(m.devices.get(record.id).udid).toBe(UDID);
+  });
+
+  it('the UDID of a RETIRED or WIPED record moves to the new record; that of a record still enrolled stays, and Authenticate is refused', async () => {
+    for (const status of ['RETIRED', 'WIPED']) {
+      const m = mdmOnMemory();
+      const old = m.devices.add({ udid: UDID, status, userRef: 1 });
+      const record = m.devices.add({ userRef: 2 });
+      const outcome = await m.checkin(m.identity(record.id), { MessageType: 'Authenticate', UDID, Topic: TOPIC });
+      expect(outcome, status).toEqual({ kind: 'accepted', deviceUuid: record.uuid });
+      expect(m.devices.get(record.id).udid).toBe(UDID);
+      expect(m.devices.get(old.id)).toMatchObject({ udid: null, status, userRef: 1 });
+    }
+    for (const status of ['ACTIVE', 'VERIFICATION_PENDING', 'LOST']) {
+      const m = mdmOnMemory();
+      const holder = m.devices.add({ udid: UDID, status });
+      const record = m.devices.add();
+      const outcome = await m.checkin(m.identity(record.id), { MessageType: 'Authenticate', UDID, Topic: TOPIC });
+      expect(outcome, status).toMatchObject({ kind: 'refused', reason: expect.stringContaining(holder.uuid) });
+      expect(m.devices.get(record.id).udid).toBeNull();
+      expect(m.devices.get(holder.id).udid).toBe(UDID);
+    }
+  });
+
   it('a new Authenticate resets what the last enrollment left (tokens, known state) and keeps facts it does not send', async () => {
     const m = mdmOnMemory();
     const { who, udid, id } = await m.enrolledDevice();

@@ -108,6 +108,10 @@ export class MemoryDevices implements DeviceRecords {
   findByUuid = (_tx: DbTx, uuid: string) => this.find((d) => d.uuid === uuid);
   findByUdid = (_tx: DbTx, udid: string) => this.find((d) => d.udid === udid);
   createEnrolling = async (_tx: DbTx, device: { uuid: string; udid: string }) => this.add(device);
+  assignUdid = async (_tx: DbTx, id: number, udid: string, releasedBy: number | null) => {
+    if (releasedBy !== null) await this.update(releasedBy, { udid: null });
+    return this.update(id, { udid });
+  };
   recordAuthenticate = (_tx: DbTx, id: number, facts: ReportedFacts & { topic: string }, at: Date) =>
     this.update(id, {
       ...reported(facts),

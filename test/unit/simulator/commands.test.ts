@@ -1,5 +1,6 @@
 // The device side in isolation: commands built with src/lib/mdm-protocol's builders go in, results
 // come out and are read back with decodeCommandResult / parseResultPayload, as the server will.
+import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -79,6 +80,9 @@ function payload<T extends string>(result: CommandResult, requestType: T) {
   return parsed!.data as any;
 }
 
+const toBinary =
+  'import plistlib, sys; sys.stdout.buffer.write(plistlib.dumps(plistlib.loads(sys.stdin.buffer.read()), fmt=plistlib.FMT_BINARY))';
+
 describe('InstallProfile', () => {
   it('installs a profile signed under a trusted CA, remembers it with its content hash, and lists it', () => {
     const profile = vpnProfile();
@@ -115,11 +119,45 @@ describe('InstallProfile', () => {
     expect(device.state.profiles['com.example.vpn.perapp']!.uuid).toBe(second.PayloadUUID);
   });
 
-  it('refuses an unsigned profile with an MCProfileErrorDomain error chain and holds nothing', () => {
-    const result = run(installProfileCommand({ profile: Buffer.from(toXmlPlist(vpnProfile()), 'utf8') }));
-    expect(result.status).toBe('Error');
-    expect(result.errorChain.map((e) => e.errorDomain)).toEqual(['MCInstallationErrorDomain', 'MCProfileErrorDomain']);
-    expect(result.errorChain[1]!.localizedDescription).toMatch(/not signed/);
+  // Apple's InstallProfile: Payload is "the profile to install", signed or not; an MDM-delivered
+  // profile need not be signed (the MDM channel is authenticated by the device identity).
+  it('installs a plain profile (XML and binary plist) as iOS does: the same content hash as signed, no signer listed', () => {
+    const profile = vpnProfile();
+    const xml = Buffer.from(toXmlPlist(profile), 'utf8');
+    const result = run(installProfileCommand({ profile: xml }));
+    expect(result.status).toBe('Acknowledged');
+    const held = device.state.profiles['com.example.vpn.perapp']!;
+    expect(held).toMatchObject({ uuid: profile.PayloadUUID, source: 'mdm', contentSha256: createHash('sha256').update(xml).digest('hex') });
+    expect(held.signerCertificateDer).toBeUndefined();
+    expect(held.payloads).toEqual([expect.objectContaining({ type: 'com.apple.vpn.managed.applayer', vpnUuid: VPN_UUID })]);
+    // the same bytes signed: the device holds the same content
+    const signedDevice = new VirtualDevice(newDeviceState('unit-seed', 1, undefined, [trusted.ca.certificatePem]));
+    expect(run(installProfileCommand({ profile: signCms(xml, trusted.identity) }), signedDevice).status).toBe('Acknowledged');
+    expect(signedDevice.state.profiles['com.example.vpn.perapp']!.contentSha256).toBe(held.contentSha256);
+    const list = payload(run(profileListCommand()), 'ProfileList');
+    expect(list.profiles).toEqual([expect.objectContaining({ identifier: 'com.example.vpn.perapp', uuid: profile.PayloadUUID })]);
+
+    const binary = vpnProfile('com.example.vpn.binary');
+    // written by Python's plistlib, as a binary .mobileconfig is
+    const bplist = execFileSync('python3', ['-c', toBinary], { input: toXmlPlist(binary) });
+    expect(bplist.subarray(0, 8).toString()).toBe('bplist00');
+    expect(run(installProfileCommand({ profile: bplist })).status).toBe('Acknowledged');
+    expect(device.state.profiles['com.example.vpn.binary']!.uuid).toBe(binary.PayloadUUID);
+  });
+
+  it('refuses a plain profile that is not one (bad plist, wrong PayloadType, a payload without identifier) and holds nothing', () => {
+    const noIdentifier = vpnProfile();
+    delete (noIdentifier.PayloadContent as PlistDict[])[0]!.PayloadIdentifier;
+    for (const body of [
+      '<?xml version="1.0"?><plist><dict><key>PayloadType</key>',
+      toXmlPlist({ ...vpnProfile(), PayloadType: 'Profile Service' }),
+      toXmlPlist(noIdentifier),
+    ]) {
+      const result = run(installProfileCommand({ profile: Buffer.from(body, 'utf8') }));
+      expect(result.status, body.slice(0, 80)).toBe('Error');
+      expect(result.errorChain.map((e) => e.errorDomain)).toEqual(['MCInstallationErrorDomain', 'MCProfileErrorDomain']);
+      expect(result.errorChain[1]!.errorCode).toBe(1000);
+    }
     expect(device.state.profiles).toEqual({});
   });
 
