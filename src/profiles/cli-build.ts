@@ -62,21 +62,27 @@ export interface BuildOptions {
   key?: string;
   cert?: string;
   chain?: string;
+  signingTime?: string;
 }
 
 /** Turns the unsigned XML into a signed DER CMS profile. */
 type Signer = (xml: Buffer) => Buffer;
 
-async function signerFor(opts: BuildOptions): Promise<Signer | undefined> {
-  if (!opts.sign) return undefined;
+async function signerFor(opts: BuildOptions, io: CliIo): Promise<Signer | undefined> {
+  if (!opts.sign) {
+    if (opts.signingTime !== undefined) throw new CliError('--signing-time applies to signing: add --sign');
+    return undefined;
+  }
   if (opts.format === 'json') throw new CliError('--sign makes a signed .mobileconfig; it cannot be combined with --format json');
-  const [{ signingIdentityFor }, { signCms }] = await Promise.all([import('../signing/index.js'), import('../lib/pki/cms.js')]);
+  const [{ signingIdentityFor, resolveSigningTime }, { signCms }] = await Promise.all([import('../signing/index.js'), import('../lib/pki/cms.js')]);
+  const signingTime = resolveSigningTime(opts.signingTime, io.env);
   const identity = await signingIdentityFor(opts);
-  return (xml) => signCms(xml, { privateKey: identity.privateKey, certificate: identity.certificate, chain: [...identity.chain] });
+  return (xml) =>
+    signCms(xml, { privateKey: identity.privateKey, certificate: identity.certificate, chain: [...identity.chain] }, { signingTime });
 }
 
 export async function runBuild(input: string, opts: BuildOptions, io: CliIo): Promise<void> {
-  const sign = await signerFor(opts);
+  const sign = await signerFor(opts, io);
   if (opts.namespace !== undefined && !isUuid(opts.namespace)) throw new CliError(`--namespace must be a UUID: ${opts.namespace}`);
   if (!isDirectory(input)) {
     const result = buildSpecFile(input, opts.format, opts.namespace, sign);

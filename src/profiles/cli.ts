@@ -28,6 +28,10 @@ export function registerProfilesCommands(program: Command, io: CliIo): void {
     .option('--key <pem>', 'signer private key, with --sign')
     .option('--cert <pem>', 'signer certificate, with --key')
     .option('--chain <pem>', 'issuing CA certificates, with --key')
+    .option(
+      '--signing-time <iso|none>',
+      'with --sign: signing time (ISO 8601), or "none" to leave it out; default: $SOURCE_DATE_EPOCH when set, else now',
+    )
     .action(async (spec: string, opts: BuildOptions) => (await import('./cli-build.js')).runBuild(spec, opts, io));
 
   profile
