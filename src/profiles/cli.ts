@@ -35,6 +35,15 @@ export function registerProfilesCommands(program: Command, io: CliIo): void {
     .action(async (spec: string, opts: BuildOptions) => (await import('./cli-build.js')).runBuild(spec, opts, io));
 
   profile
+    .command('app-commands')
+    .description(
+      "the app side of per-app VPN from a spec's apps: InstallApplication and Settings (ApplicationAttributes) commands with Attributes.VPNUUID, checked against Apple's command schemas",
+    )
+    .argument('<spec>', 'spec file (YAML/JSON) with an apps: section')
+    .addOption(formatOption())
+    .action(async (spec: string, opts: { format: OutputFormat }) => (await import('./cli-apps.js')).runAppCommands(spec, opts, io));
+
+  profile
     .command('inspect')
     .description('print a profile (signed or unsigned) as XML or JSON; signatures are not verified')
     .argument('<file>', '.mobileconfig file: XML or binary plist, optionally CMS-signed')
