@@ -107,3 +107,69 @@ describe("the check against Apple's command schemas", () => {
 function readText(path: string): string {
   return readFileSync(join(ROOT, path), 'utf8');
 }
+
+describe('one spec drives the profile and the AnyConnect session', () => {
+  const readme = readFileSync(join(ROOT, 'examples/seed-vpndemo/README.md'), 'utf8');
+  const specCommands = readme
+    .split('\n')
+    .filter((line) => line.startsWith('mockiron anyconnect simulate') && line.includes('--spec'))
+    .map((line) => line.split(' ').slice(1));
+
+  it('the README’s --spec commands, run as written, agree with the seed session (exit 0, then 3)', async () => {
+    expect(specCommands).toHaveLength(2);
+    const codes = [];
+    for (const args of specCommands) {
+      const withSpec = await runCli(args);
+      const withSession = await runCli(
+        args
+          .map((a) => (a === 'examples/seed-vpndemo/ipad.yaml' ? 'examples/seed-vpndemo/session-ipad.yaml' : a))
+          .filter((a, i, all) => a !== '--spec' && all[i - 1] !== '--spec'),
+      );
+      expect(withSpec.code).toBe(withSession.code);
+      expect(withSpec.stdout).toBe(withSession.stdout);
+      expect(withSpec.stderr).toContain("tunnel group 'vpndemo' from VPN configuration 'vpndemo-external'");
+      codes.push(withSpec.code);
+    }
+    expect(codes).toEqual([0, 3]);
+  });
+
+  it('the seed session’s VPNUUIDs are the profile’s, and --json shows the spec’s binding', async () => {
+    const profile = plistlib((await runCli(['profile', 'build', 'profiles/vpndemo-external.yaml'])).stdoutBytes);
+    const session = readFileSync(join(ROOT, 'examples/seed-vpndemo/session-ipad.yaml'), 'utf8');
+    const uuids = [...session.matchAll(/vpnUuid: (\S+)/g)].map((m) => m[1]);
+    expect(uuids).toEqual([profile.PayloadContent[0].VPNUUID, profile.PayloadContent[0].VPNUUID]);
+    const json = await runCli([...specCommands[0]!, '--json']);
+    expect(JSON.parse(json.stdout).mdm.binding).toEqual({
+      managed: true,
+      vpnUuid: profile.PayloadContent[0].VPNUUID,
+      vpnConfigName: 'vpndemo-external',
+    });
+  });
+
+  it('bindings in both the session and the spec are refused; no tunnel group anywhere is an error', async () => {
+    const both = await runCli([
+      'anyconnect',
+      'simulate',
+      'examples/seed-vpndemo/headend.yaml',
+      '--session',
+      'examples/seed-vpndemo/session-ipad.yaml',
+      '--spec',
+      'profiles/vpndemo-external.yaml',
+      '--app',
+      'com.google.chrome.ios',
+    ]);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain('mdmBindings come from --spec');
+    const none = await runCli([
+      'anyconnect',
+      'simulate',
+      'examples/seed-vpndemo/headend.yaml',
+      '--session',
+      'examples/seed-vpndemo/ipad.yaml',
+      '--app',
+      'x.y',
+    ]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('tunnelGroup (the connection profile name) is required');
+  });
+});
