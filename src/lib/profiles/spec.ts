@@ -92,6 +92,22 @@ export const profileSpecSchema = z
     certificatePayloadUuid: uuid('certificatePayloadUuid').optional(),
     vpnConfigurations: z.array(vpnConfigurationSchema).min(1, 'must list at least one VPN configuration'),
     apps: z.array(appSchema).default([]),
+    /** A test matrix: one profile per connection type × authentication, linted for each iOS version (matrix.ts). */
+    matrix: z
+      .strictObject({
+        connectionType: z
+          .array(z.enum(VPN_CONNECTION_TYPES as [VpnConfigSpec['connectionType'], ...VpnConfigSpec['connectionType'][]]))
+          .min(1)
+          .max(VPN_CONNECTION_TYPES.length)
+          .optional(),
+        userAuthentication: z.array(z.enum(['PASSWORD', 'CERTIFICATE'])).min(1).max(2).optional(),
+        ios: z
+          .array(z.string().regex(/^\d{1,2}(?:\.\d{1,2}){0,2}$/, 'must be an iOS version such as 9.3 or 17.4'))
+          .min(1)
+          .max(20)
+          .default([]),
+      })
+      .optional(),
   })
   .superRefine((spec, ctx) => {
     const names = new Map<string, number>();
