@@ -184,7 +184,7 @@ export interface SignOptions {
 
 export async function runSign(input: string, options: SignOptions, io: CliIo): Promise<void> {
   const output = outputOption(options);
-  if (output === undefined) throw new CliError('say where the signed profile goes: -o FILE, or -o - for standard output');
+  if (output === undefined) throw new CliError('say where the signed profile goes: -o FILE, or -o - for standard output', 2);
   const signingTime = resolveSigningTime(options.signingTime, io.env);
   const contentBytes = await readInput(input, 'input file');
   const identity = await signingIdentityFor(options);

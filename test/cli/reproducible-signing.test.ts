@@ -126,6 +126,9 @@ describe('reproducible signing', () => {
       expect(r.code, bad).toBe(1);
       expect(r.stderr).toContain('SOURCE_DATE_EPOCH');
     }
+    const nowhere = await mockiron(['profile', 'sign', 'profiles/ikev2.mobileconfig', ...KEY_ARGS]);
+    expect(nowhere.code).toBe(2); // a usage error: no -o
+    expect(nowhere.stderr).toContain('-o FILE, or -o - for standard output');
     const unsigned = await mockiron(['profile', 'build', 'profiles/ikev2.yaml', '--signing-time', PINNED]);
     expect(unsigned.code).toBe(1);
     expect(unsigned.stderr).toContain('add --sign');
