@@ -20,6 +20,8 @@ import {
   type PerAppPolicy,
   type Platform,
 } from '../lib/anyconnect/types.js';
+import { appVpnUuids } from '../lib/profiles/app-commands.js';
+import { parseProfileSpec, SpecError } from '../lib/profiles/spec.js';
 import { YamlInputError, type YamlSource, describeIssues, parseYamlSource } from '../lib/anyconnect/yaml-input.js';
 
 function readInput(arg: string, io: CliIo): { text: string; name: string } {
@@ -121,7 +123,8 @@ function refuseOnErrors(issues: ConfigIssue[], name: string, io: CliIo): void {
 }
 
 const sessionFileSchema = z.strictObject({
-  tunnelGroup: z.string({ error: 'tunnelGroup (the connection profile name) is required' }),
+  /** Optional with --spec: then the group of the spec's VPN configuration. */
+  tunnelGroup: z.string({ error: 'tunnelGroup (the connection profile name) must be a string' }).optional(),
   aaa: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
   endpoint: z.record(z.string(), z.string()).default({}),
   device: z
@@ -200,6 +203,7 @@ export function runAsaParse(fileArg: string, opts: { json?: boolean }, io: CliIo
 
 export interface SimulateSessionOptions {
   session: string;
+  spec?: string;
   app: string;
   platform?: string;
   appVersion?: string;
@@ -233,18 +237,67 @@ export function runAnyconnectSimulate(configArg: string, opts: SimulateSessionOp
         ? 'Android'
         : undefined;
   const platform = platformOption(opts.platform, fromSession);
+  let bindings: Record<string, MdmBindingInput> = s.mdmBindings;
+  let tunnelGroup = s.tunnelGroup;
+  if (opts.spec !== undefined) {
+    const fromSpec = specSession(opts.spec, opts.app, io);
+    // One spec drives the profile, the app commands and this session: a second source of bindings could only disagree
+    if (Object.keys(s.mdmBindings).length > 0)
+      throw new CliError(`${sessionInput.name}: mdmBindings come from --spec ${opts.spec}; remove them from the session`);
+    bindings = fromSpec.bindings;
+    if (tunnelGroup === undefined && fromSpec.tunnelGroup !== undefined) {
+      tunnelGroup = fromSpec.tunnelGroup.group;
+      io.stderr.write(`tunnel group '${tunnelGroup}' from VPN configuration '${fromSpec.tunnelGroup.from}' in ${opts.spec}\n`);
+    }
+  }
+  if (tunnelGroup === undefined)
+    throw new CliError(
+      `${sessionInput.name}: tunnelGroup (the connection profile name) is required, or --spec with a VPN configuration that names its group`,
+    );
   const decision = decideTunnel({
     config,
-    session: { tunnelGroup: s.tunnelGroup, aaa: s.aaa, endpoint, ...(s.userPerapp !== undefined ? { userPerapp: s.userPerapp } : {}) },
+    session: { tunnelGroup, aaa: s.aaa, endpoint, ...(s.userPerapp !== undefined ? { userPerapp: s.userPerapp } : {}) },
     app: {
       appId: opts.app,
       ...(opts.appVersion ? { version: opts.appVersion } : {}),
       ...(opts.certificateId ? { certificateId: opts.certificateId } : {}),
     },
     platform,
-    ...(s.mdmBindings[opts.app] ? { mdmBinding: s.mdmBindings[opts.app] } : {}),
+    ...(bindings[opts.app] ? { mdmBinding: bindings[opts.app] } : {}),
   });
   if (opts.json) write(io, JSON.stringify(decision, null, 2));
   else write(io, decision.reasons.map((r, i) => (i === decision.reasons.length - 1 ? r : `  - ${r}`)).join('\n'));
   if (!decision.tunneled) throw new CliExit(EXIT_DENIED);
+}
+
+type MdmBindingInput = { managed: boolean; vpnUuid: string | null; vpnConfigName?: string };
+
+/**
+ * What a profile spec says about the session: its apps are the MDM's bindings (managed, with the
+ * VPNUUID the profile carries), and the tunnel group is the group of the app's VPN configuration,
+ * else of the spec's one AnyConnect configuration that names a group (the device connects with it).
+ */
+function specSession(
+  file: string,
+  appId: string,
+  io: CliIo,
+): { bindings: Record<string, MdmBindingInput>; tunnelGroup?: { group: string; from: string } } {
+  const { text, name } = readInput(file, io);
+  let spec;
+  try {
+    spec = parseProfileSpec(text, name);
+  } catch (err) {
+    if (err instanceof SpecError) throw new CliError(err.message);
+    throw err;
+  }
+  const bindings: Record<string, MdmBindingInput> = {};
+  for (const app of appVpnUuids(spec))
+    bindings[app.bundleId] = { managed: true, vpnUuid: app.vpnUuid, vpnConfigName: app.vpnConfiguration };
+  const anyconnect = spec.vpnConfigurations.filter(
+    (c) => (c.connectionType === 'ANYCONNECT' || c.connectionType === 'ANYCONNECT_LEGACY') && c.group,
+  );
+  const own = anyconnect.find((c) => c.name === bindings[appId]?.vpnConfigName);
+  const groups = new Set(anyconnect.map((c) => c.group));
+  const chosen = own ?? (groups.size === 1 ? anyconnect[0] : undefined);
+  return { bindings, ...(chosen?.group ? { tunnelGroup: { group: chosen.group, from: chosen.name } } : {}) };
 }

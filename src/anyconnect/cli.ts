@@ -74,6 +74,10 @@ export function registerAnyconnectCommands(program: Command, io: CliIo): void {
     .description(`resolve a session (DAP, precedence) and decide whether an app tunnels; exit 0 tunneled, ${EXIT_DENIED} not tunneled`)
     .argument('<config>', 'head-end config YAML/JSON')
     .requiredOption('--session <file>', 'session YAML: tunnelGroup, aaa, endpoint and/or device, mdmBindings')
+    .option(
+      '--spec <file>',
+      "profile spec (as for profile build): its apps are the MDM bindings and its VPN configuration's group the tunnel group",
+    )
     .requiredOption('--app <appId>', 'the app ID')
     .option('--platform <platform>', 'iOS or Android (default: from the session)')
     .option('--app-version <version>', 'the app version')

@@ -280,6 +280,19 @@ export class AnyconnectService {
       if (tunnelGroup === undefined && fromPolicy.group) {
         tunnelGroup = fromPolicy.group;
         notes.push(`tunnel group '${tunnelGroup}' taken from the group of VPN configuration '${fromPolicy.binding.vpnConfigName}'`);
+      } else if (tunnelGroup === undefined) {
+        // An unbound app still runs on a device whose AnyConnect connects with its VPN
+        // configuration's group: the question "would this app tunnel?" has the same session.
+        const fromDevice = deviceTunnelGroup(resolved);
+        if (fromDevice.group !== undefined) {
+          tunnelGroup = fromDevice.group;
+          notes.push(`tunnel group '${tunnelGroup}' taken from the device's AnyConnect VPN configuration${fromDevice.names}`);
+        } else if (fromDevice.names) {
+          throw DomainError.validation(
+            'tunnelGroup',
+            `is required: the device's AnyConnect VPN configurations name different groups${fromDevice.names}`,
+          );
+        }
       }
     } else {
       if (input.platform === undefined)
@@ -289,7 +302,7 @@ export class AnyconnectService {
     if (tunnelGroup === undefined)
       throw DomainError.validation(
         'tunnelGroup',
-        'is required (or use deviceUuid with an app bound to a VPN configuration that names its group)',
+        'is required (or use deviceUuid for a device with an AnyConnect VPN configuration that names its group)',
       );
     const session: Session = {
       tunnelGroup,
@@ -345,6 +358,17 @@ function deviceEndpoint(resolved: ResolvedPolicy): Record<string, string> {
   if (!parsePlatform(d.platform)) throw DomainError.validation('deviceUuid', `device platform '${d.platform}' is not iOS or Android`);
   const all = endpointFromDevice({ platform: d.platform, osVersion: d.osVersion ?? '', model: d.model ?? '' });
   return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== ''));
+}
+
+/**
+ * The tunnel group of the AnyConnect VPN configurations reaching the device, when they agree on
+ * one; `names` lists them (" 'a' (group X), …") for the note or the error.
+ */
+function deviceTunnelGroup(resolved: ResolvedPolicy): { group?: string; names: string } {
+  const rows = resolved.vpnRows.filter((v) => ANYCONNECT_TYPES.has(v.connectionType) && v.group);
+  const groups = new Set(rows.map((r) => r.group!));
+  const names = rows.length ? ` ${rows.map((r) => `'${r.name}' (group ${r.group})`).join(', ')}` : '';
+  return groups.size === 1 ? { group: [...groups][0]!, names } : { names: groups.size > 1 ? names : '' };
 }
 
 /**

@@ -7,6 +7,7 @@ import { ProfileBuildError } from '../lib/profiles/errors.js';
 import { buildVpnProfile } from '../lib/profiles/profile.js';
 import { parseProfileSpec, SpecError, specToBuildInput } from '../lib/profiles/spec.js';
 import { isUuid } from '../lib/profiles/uuid.js';
+import { expandMatrix } from '../lib/profiles/matrix.js';
 
 // What `mockiron profile build` does; its definition (options, help) is in cli.ts, which loads
 // this module only when it runs. Signing and the progress bar are loaded only when used.
@@ -33,15 +34,56 @@ function writeAtomically(path: string, text: string | Buffer): void {
   }
 }
 
-/** Builds one spec file to text; returns the messages instead when the spec is wrong. */
-function buildSpecFile(file: string, format: OutputFormat, namespace: string | undefined, sign?: Signer): { text: string | Buffer } | { errors: string[] } {
+/** One built profile: `cell` names the matrix cell ('' for a spec without a matrix). */
+interface BuiltProfile {
+  cell: string;
+  text: string | Buffer;
+}
+
+/**
+ * Builds one spec file — every cell of its matrix — to text, linting each cell for the matrix's
+ * iOS versions; returns the messages instead when the spec or a cell is wrong. Lint warnings go
+ * to `warnings`.
+ */
+async function buildSpecFile(
+  file: string,
+  format: OutputFormat,
+  namespace: string | undefined,
+  sign: Signer | undefined,
+  warnings: string[],
+): Promise<{ outputs: BuiltProfile[] } | { errors: string[] }> {
   const text = readFileOrFail(file).toString('utf8');
   try {
     const spec = parseProfileSpec(text, file);
-    const input = specToBuildInput(spec);
-    if (namespace) input.namespace = namespace;
-    const rendered = render(buildVpnProfile(input), format);
-    return { text: sign ? sign(Buffer.from(rendered)) : rendered };
+    const expanded = expandMatrix(spec);
+    if ('problems' in expanded) return { errors: expanded.problems.map((p) => `${file}: matrix cell ${p.cell}: ${p.message}`) };
+    const iosVersions = spec.matrix?.ios ?? [];
+    // Lint and Apple's schemas are loaded only for a matrix that asks for them
+    const lint =
+      iosVersions.length > 0
+        ? await Promise.all([import('../lib/profiles/lint.js'), import('./schema-loader.js')]).then(([l, loader]) => ({
+            lintProfile: l.lintProfile,
+            schemas: loader.loadProfileSchemas(),
+          }))
+        : undefined;
+    const outputs: BuiltProfile[] = [];
+    const errors: string[] = [];
+    for (const cell of expanded.cells) {
+      const input = specToBuildInput(cell.spec);
+      if (namespace) input.namespace = namespace;
+      const profile = buildVpnProfile(input);
+      const where = cell.name ? `${file} [${cell.name}]` : file;
+      for (const ios of iosVersions) {
+        for (const f of lint!.lintProfile(profile, lint!.schemas, { iosVersion: ios })) {
+          const line = `${where} iOS ${ios}: ${f.severity} ${f.path || '(profile)'}: ${f.message}`;
+          if (f.severity === 'error') errors.push(line);
+          else warnings.push(line);
+        }
+      }
+      const rendered = render(profile, format);
+      outputs.push({ cell: cell.name, text: sign ? sign(Buffer.from(rendered)) : rendered });
+    }
+    return errors.length > 0 ? { errors } : { outputs };
   } catch (err) {
     if (err instanceof SpecError) return { errors: err.message.split('\n') };
     if (err instanceof ProfileBuildError) return { errors: [`${file}: ${err.message}`] };
@@ -49,8 +91,8 @@ function buildSpecFile(file: string, format: OutputFormat, namespace: string | u
   }
 }
 
-function outputName(specFile: string, format: OutputFormat): string {
-  return `${basename(specFile, extname(specFile))}.${format === 'json' ? 'json' : 'mobileconfig'}`;
+function outputName(specFile: string, format: OutputFormat, cell = ''): string {
+  return `${basename(specFile, extname(specFile))}${cell ? `-${cell}` : ''}.${format === 'json' ? 'json' : 'mobileconfig'}`;
 }
 
 export interface BuildOptions {
@@ -62,30 +104,48 @@ export interface BuildOptions {
   key?: string;
   cert?: string;
   chain?: string;
+  signingTime?: string;
 }
 
 /** Turns the unsigned XML into a signed DER CMS profile. */
 type Signer = (xml: Buffer) => Buffer;
 
-async function signerFor(opts: BuildOptions): Promise<Signer | undefined> {
-  if (!opts.sign) return undefined;
+async function signerFor(opts: BuildOptions, io: CliIo): Promise<Signer | undefined> {
+  if (!opts.sign) {
+    if (opts.signingTime !== undefined) throw new CliError('--signing-time applies to signing: add --sign');
+    return undefined;
+  }
   if (opts.format === 'json') throw new CliError('--sign makes a signed .mobileconfig; it cannot be combined with --format json');
-  const [{ signingIdentityFor }, { signCms }] = await Promise.all([import('../signing/index.js'), import('../lib/pki/cms.js')]);
+  const [{ signingIdentityFor, resolveSigningTime }, { signCms }] = await Promise.all([import('../signing/index.js'), import('../lib/pki/cms.js')]);
+  const signingTime = resolveSigningTime(opts.signingTime, io.env);
   const identity = await signingIdentityFor(opts);
-  return (xml) => signCms(xml, { privateKey: identity.privateKey, certificate: identity.certificate, chain: [...identity.chain] });
+  return (xml) =>
+    signCms(xml, { privateKey: identity.privateKey, certificate: identity.certificate, chain: [...identity.chain] }, { signingTime });
 }
 
 export async function runBuild(input: string, opts: BuildOptions, io: CliIo): Promise<void> {
-  const sign = await signerFor(opts);
+  const sign = await signerFor(opts, io);
   if (opts.namespace !== undefined && !isUuid(opts.namespace)) throw new CliError(`--namespace must be a UUID: ${opts.namespace}`);
+  const warnings: string[] = [];
+  const report = () => warnings.forEach((w) => io.stderr.write(`${w}\n`));
   if (!isDirectory(input)) {
-    const result = buildSpecFile(input, opts.format, opts.namespace, sign);
+    const result = await buildSpecFile(input, opts.format, opts.namespace, sign, warnings);
+    report();
     if ('errors' in result) throw new CliError(result.errors.join('\n'));
-    if (opts.output === undefined || opts.output === '-') io.stdout.write(result.text);
-    else {
-      writeAtomically(opts.output, result.text);
-      io.stderr.write(`wrote ${opts.output}\n`);
+    const [only] = result.outputs;
+    if (result.outputs.length === 1 && only!.cell === '') {
+      if (opts.output === undefined || opts.output === '-') io.stdout.write(only!.text);
+      else {
+        writeAtomically(opts.output, only!.text);
+        io.stderr.write(`wrote ${opts.output}\n`);
+      }
+      return;
     }
+    // A matrix makes several profiles: they go to a directory
+    if (opts.output === undefined || opts.output === '-') throw new CliError(`${input} has a matrix of ${result.outputs.length} profiles: give -o OUTDIR`);
+    mkdirSync(opts.output, { recursive: true });
+    for (const { cell, text } of result.outputs) writeAtomically(join(opts.output, outputName(input, opts.format, cell)), text);
+    io.stderr.write(`wrote ${result.outputs.length} profile(s) to ${opts.output}\n`);
     return;
   }
 
@@ -96,12 +156,6 @@ export async function runBuild(input: string, opts: BuildOptions, io: CliIo): Pr
     .map((f) => join(input, f));
   if (specs.length === 0) throw new CliError(`${input}: no spec files (*.yaml, *.yml, *.json)`);
   const names = new Map<string, string>();
-  for (const spec of specs) {
-    const out = outputName(spec, opts.format);
-    const clash = names.get(out);
-    if (clash) throw new CliError(`${clash} and ${spec} would both be written to ${out}`);
-    names.set(out, spec);
-  }
 
   // Build everything first and write only if all specs are good: a half-updated output
   // directory is worse than an untouched one.
@@ -115,14 +169,23 @@ export async function runBuild(input: string, opts: BuildOptions, io: CliIo): Pr
   try {
     for (const spec of specs) {
       bar?.update({ file: basename(spec) });
-      const result = buildSpecFile(spec, opts.format, opts.namespace, sign);
+      const result = await buildSpecFile(spec, opts.format, opts.namespace, sign, warnings);
       if ('errors' in result) errors.push(...result.errors);
-      else built.push({ out: join(opts.output, outputName(spec, opts.format)), text: result.text });
+      else {
+        for (const { cell, text } of result.outputs) {
+          const out = outputName(spec, opts.format, cell);
+          const clash = names.get(out);
+          if (clash) errors.push(`${clash} and ${spec} would both be written to ${out}`);
+          names.set(out, spec);
+          built.push({ out: join(opts.output, out), text });
+        }
+      }
       bar?.increment();
     }
   } finally {
     bar?.stop();
   }
+  report();
   if (errors.length > 0) throw new CliError(`${errors.join('\n')}\nnothing written (${errors.length} problem(s))`);
   mkdirSync(opts.output, { recursive: true });
   for (const { out, text } of built) writeAtomically(out, text);

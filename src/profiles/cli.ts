@@ -28,7 +28,20 @@ export function registerProfilesCommands(program: Command, io: CliIo): void {
     .option('--key <pem>', 'signer private key, with --sign')
     .option('--cert <pem>', 'signer certificate, with --key')
     .option('--chain <pem>', 'issuing CA certificates, with --key')
+    .option(
+      '--signing-time <iso|none>',
+      'with --sign: signing time (ISO 8601), or "none" to leave it out; default: $SOURCE_DATE_EPOCH when set, else now',
+    )
     .action(async (spec: string, opts: BuildOptions) => (await import('./cli-build.js')).runBuild(spec, opts, io));
+
+  profile
+    .command('app-commands')
+    .description(
+      "the app side of per-app VPN from a spec's apps: InstallApplication and Settings (ApplicationAttributes) commands with Attributes.VPNUUID, checked against Apple's command schemas",
+    )
+    .argument('<spec>', 'spec file (YAML/JSON) with an apps: section')
+    .addOption(formatOption())
+    .action(async (spec: string, opts: { format: OutputFormat }) => (await import('./cli-apps.js')).runAppCommands(spec, opts, io));
 
   profile
     .command('inspect')

@@ -19,7 +19,39 @@ import {
   type StoredSigningIdentity,
 } from './identity-store.js';
 import { PASSPHRASE_ENV } from './cli.js';
+import { resolveSigningTime } from './signing-time.js';
 import { splitPemCertificates } from '../lib/pki/x509.js';
+
+/** `profile verify` exits with this for input that is not signed at all (documented in `mockiron help exit-codes`). */
+export const NOT_SIGNED_EXIT = 7;
+
+/** What an unsigned profile is, by its first bytes, or undefined when it does not look like a plist. */
+function unsignedPlistKind(bytes: Buffer): string | undefined {
+  if (bytes.subarray(0, 8).toString('latin1') === 'bplist00') return 'binary plist';
+  const head = bytes
+    .subarray(0, 512)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart();
+  if (head.startsWith('<?xml') || head.startsWith('<!DOCTYPE plist') || head.startsWith('<plist')) return 'XML plist';
+  return undefined;
+}
+
+/** --output, or the hidden --out it replaced. */
+function outputOption(options: { output?: string; out?: string }): string | undefined {
+  if (options.output !== undefined && options.out !== undefined && options.output !== options.out) {
+    throw new CliError('give -o/--output once (--out is its old spelling)');
+  }
+  return options.output ?? options.out;
+}
+
+async function writeOutput(path: string, bytes: Buffer): Promise<void> {
+  try {
+    await writeFile(path, bytes);
+  } catch (err) {
+    throw new CliError(`${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
 
 async function readInput(path: string, what: string): Promise<Buffer> {
   try {
@@ -139,8 +171,11 @@ function printVerification(result: CmsVerifyResult, anchorSource: string | undef
 }
 
 export interface SignOptions {
-  out: string;
+  output?: string;
+  /** The hidden old spelling of --output. */
+  out?: string;
   detached?: boolean;
+  signingTime?: string;
   dataDir: string;
   key?: string;
   cert?: string;
@@ -148,12 +183,18 @@ export interface SignOptions {
 }
 
 export async function runSign(input: string, options: SignOptions, io: CliIo): Promise<void> {
+  const output = outputOption(options);
+  if (output === undefined) throw new CliError('say where the signed profile goes: -o FILE, or -o - for standard output', 2);
+  const signingTime = resolveSigningTime(options.signingTime, io.env);
   const contentBytes = await readInput(input, 'input file');
   const identity = await signingIdentityFor(options);
-  const signed = signCms(contentBytes, identity, { detached: options.detached === true });
-  await writeFile(options.out, signed);
-  io.stdout.write(
-    `Signed ${input} -> ${options.out} (${signed.length} bytes${options.detached ? ', detached' : ''}) as ${summarizeCertificate(identity.certificate).subject}\n`,
+  const signed = signCms(contentBytes, identity, { detached: options.detached === true, signingTime });
+  // The report goes where it does not mix with the signed bytes
+  const report = output === '-' ? io.stderr : io.stdout;
+  if (output === '-') io.stdout.write(signed);
+  else await writeOutput(output, signed);
+  report.write(
+    `Signed ${input} -> ${output === '-' ? 'standard output' : output} (${signed.length} bytes${options.detached ? ', detached' : ''}) as ${summarizeCertificate(identity.certificate).subject}\n`,
   );
 }
 
@@ -162,6 +203,7 @@ export interface VerifyOptions {
   systemRoots?: boolean;
   content?: string;
   at?: string;
+  output?: string;
   out?: string;
   json?: boolean;
   dataDir: string;
@@ -194,14 +236,23 @@ export async function runVerify(file: string, options: VerifyOptions, io: CliIo)
   try {
     result = verifyCms(cms, { trustAnchors: anchors, detachedContent, at });
   } catch (err) {
-    if (err instanceof CmsVerifyError) throw new CliError(`verification failed [${err.code}]: ${err.message}`);
+    if (err instanceof CmsVerifyError) {
+      const plist = err.code === 'MALFORMED' || err.code === 'NOT_SIGNED_DATA' ? unsignedPlistKind(cms) : undefined;
+      if (plist)
+        throw new CliError(`${file}: not signed: it is an unsigned ${plist} (sign it with \`mockiron profile sign\`)`, NOT_SIGNED_EXIT);
+      throw new CliError(`verification failed [${err.code}]: ${err.message}`);
+    }
     throw err;
   }
-  if (options.out !== undefined) await writeFile(options.out, result.content);
+  const output = outputOption(options);
+  if (output === '-') io.stdout.write(result.content);
+  else if (output !== undefined) await writeOutput(output, result.content);
+  // With the content on standard output, the report goes to standard error
+  const report = output === '-' ? io.stderr : io.stdout;
   if (options.json) {
     const { content: _content, signers: _signers, ...rest } = result;
     const strip = ({ certificatePem: _pem, ...summary }: { certificatePem: string }) => summary;
-    io.stdout.write(
+    report.write(
       `${JSON.stringify(
         {
           ...rest,
@@ -216,7 +267,7 @@ export async function runVerify(file: string, options: VerifyOptions, io: CliIo)
       )}\n`,
     );
   } else {
-    io.stdout.write(printVerification(result, sources.join(', ')));
+    report.write(printVerification(result, sources.join(', ')));
   }
 }
 

@@ -12,6 +12,14 @@ function dataDirOption(): Option {
   return new Option('--data-dir <dir>', 'data directory holding signing/').env('MOCKIRON_DATA_DIR').default('./data');
 }
 
+/** Shared with `profile build --sign`: what the signature's signingTime attribute says. */
+export function signingTimeOption(): Option {
+  return new Option(
+    '--signing-time <iso|none>',
+    'signing time to sign with (ISO 8601), or "none" to leave it out; default: $SOURCE_DATE_EPOCH when set, else now. Pinned, the same input signs to the same bytes (RSA)',
+  );
+}
+
 function findOrCreateGroup(program: Command, name: string, description: string): Command {
   return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
 }
@@ -23,8 +31,11 @@ export function registerSigningCommands(program: Command, io: CliIo): void {
     .command('sign')
     .description('sign a configuration profile (CMS SignedData, DER)')
     .argument('<in>', 'profile to sign (.mobileconfig plist)')
-    .requiredOption('-o, --out <file>', 'where to write the signed profile')
+    .option('-o, --output <file>', 'where to write the signed profile; - for standard output')
+    // the old spelling, kept for scripts written against it
+    .addOption(new Option('--out <file>').hideHelp())
     .option('--detached', 'leave the content out of the signature (detached CMS)')
+    .addOption(signingTimeOption())
     .option('--key <pem>', 'signer private key (instead of the data directory identity)')
     .option('--cert <pem>', 'signer certificate, with --key')
     .option('--chain <pem>', 'issuing CA certificates, with --key (the last is the trust anchor)')
@@ -39,7 +50,8 @@ export function registerSigningCommands(program: Command, io: CliIo): void {
     .option('--system-roots', "also trust Node's bundled public root CAs")
     .option('--content <file>', 'the signed content, for detached signatures')
     .option('--at <date>', 'judge certificate validity at this time (ISO 8601) instead of now')
-    .option('-o, --out <file>', 'write the verified content here')
+    .option('-o, --output <file>', 'write the verified content here; - for standard output (the report then goes to standard error)')
+    .addOption(new Option('--out <file>').hideHelp())
     .option('--json', 'print the result as JSON')
     .addOption(dataDirOption())
     .action(async (file: string, options: VerifyOptions) => (await import('./cli-actions.js')).runVerify(file, options, io));

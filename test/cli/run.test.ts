@@ -20,7 +20,7 @@ describe('run(argv, io)', () => {
       expect((await runCli(['--help'])).code).toBe(0);
       expect((await runCli(['perapp', 'check', '--policy', 'examples/perapp-rules.yaml', '--app', 'com.example.unlisted'])).code).toBe(3);
       expect((await runCli(['profile', 'build', join(tmp, 'missing.yaml')])).code).toBe(1);
-      expect((await runCli(['no-such-command'])).code).toBe(1);
+      expect((await runCli(['no-such-command'])).code).toBe(2); // a usage error (mockiron help exit-codes)
       expect(stdoutWrite).not.toHaveBeenCalled();
       expect(stderrWrite).not.toHaveBeenCalled();
     } finally {

@@ -31,13 +31,13 @@ describe('mockiron, the real binary', () => {
     expect({ ...spawned }).toEqual({ code: inProcess.code, stdout: inProcess.stdout, stderr: inProcess.stderr });
   });
 
-  it('an unknown command and a bad option value: exit 1, the error and the usage on stderr, nothing on stdout', async () => {
+  it('an unknown command and a bad option value: exit 2 (usage), the error and the usage on stderr, nothing on stdout', async () => {
     const unknown = await spawnMockiron(['frobnicate']);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.stdout).toBe('');
     expect(unknown.stderr).toMatch(/^error: unknown command 'frobnicate'\n/);
     const badChoice = await spawnMockiron(['profile', 'build', '--format', 'yaml', 'x.yaml']);
-    expect(badChoice.code).toBe(1);
+    expect(badChoice.code).toBe(2);
     expect(badChoice.stderr).toMatch(
       /^error: option '--format <format>' argument 'yaml' is invalid. Allowed choices are xml, json.\n\nUsage: mockiron profile build /,
     );

@@ -88,7 +88,8 @@ class CodeGenerator {
     const lookup = lookupField(node.field);
     if (lookup.kind !== 'builtin' && lookup.kind !== 'custom') throw new Error(`unchecked field ${node.field}`);
     const field = lookup.definition;
-    const read = lookup.kind === 'custom' ? `f.custom[${this.constant(lookup.attribute)}]` : field.source;
+    const read =
+      lookup.kind === 'custom' ? `${this.constant(readCustomAttribute)}(f.custom, ${this.constant(lookup.attribute)})` : field.source;
     const value = this.temporary();
     const { present, operand } = this.presence(field, value, read);
 
@@ -187,4 +188,21 @@ class CodeGenerator {
 function numberLiteral(value: number): string {
   if (!Number.isFinite(value)) throw new Error(`non-finite number ${value}`);
   return `(${String(value)})`;
+}
+
+/**
+ * A device's custom attribute by name: the exact name first, else the one name that differs only
+ * in case — `custom.device.costcenter` finds `costCenter` instead of silently matching nothing.
+ * Own properties only: a name such as `constructor` is not the prototype's.
+ */
+export function readCustomAttribute(custom: Readonly<Record<string, string>>, name: string): string | undefined {
+  if (Object.hasOwn(custom, name)) return custom[name];
+  const lower = name.toLowerCase();
+  let found: string | undefined;
+  for (const key of Object.keys(custom)) {
+    if (key.toLowerCase() !== lower) continue;
+    if (found !== undefined) return undefined; // two spellings differ only in case: neither is the one meant
+    found = key;
+  }
+  return found === undefined ? undefined : custom[found];
 }

@@ -20,7 +20,7 @@ import {
 } from './ast.js';
 import { CriteriaError, quoteForMessage, type CriteriaErrorKey } from './errors.js';
 import { CUSTOM_DEVICE_PREFIX, FREE_TEXT_FIELDS, lookupField, type FieldDefinition } from './fields.js';
-import { tokenize, type Token } from './lexer.js';
+import { quoteString, tokenize, type Token } from './lexer.js';
 import { typeValue } from './values.js';
 
 export interface ParseOptions {
@@ -165,6 +165,17 @@ class Parser {
         'criteria.missing_value',
         `Missing value after ${field.name} ${operator}${found}${hint}`,
         valueToken.kind === 'eof' ? operatorEnd : valueToken.start,
+      );
+    }
+    // Core quotes strings with double quotes only; a single-quoted value would be the bare word
+    // with its quotes ('iPhone' matching nothing), a silent trap, so it is refused.
+    if (valueToken.kind === 'word' && valueToken.text.startsWith("'")) {
+      const close = this.text.indexOf("'", valueToken.start + 1);
+      const quoted = close === -1 ? valueToken.text : this.text.slice(valueToken.start, close + 1);
+      this.fail(
+        'criteria.bad_value',
+        `Single quotes are not string quotes in criteria: ${quoted} would be compared with its quote marks; use double quotes: ${quoteString(quoted.replace(/^'|'$/g, ''))}`,
+        valueToken.start,
       );
     }
     this.advance();

@@ -29,8 +29,8 @@ export type CmsSigner = SignedDataSigner;
 export interface SignCmsOptions {
   /** Leave the content out of the structure (e.g. Mdm-Signature over a request body). */
   detached?: boolean;
-  /** Defaults to now. */
-  signingTime?: Date;
+  /** Defaults to now; null leaves the attribute out. */
+  signingTime?: Date | null;
   digest?: 'sha256' | 'sha384' | 'sha512';
 }
 

@@ -122,8 +122,12 @@ export interface SignedDataSigner {
 export interface BuildSignedDataOptions {
   /** Leave the content out of the structure (e.g. Mdm-Signature over a request body). */
   detached?: boolean;
-  /** Defaults to now; whole seconds are signed. */
-  signingTime?: Date;
+  /**
+   * Defaults to now; whole seconds are signed. null leaves the signingTime attribute out (it is
+   * optional, RFC 5652 §11.3): with a deterministic signature (RSA PKCS#1 v1.5) the output then
+   * depends only on the content and the signer, which reproducible builds need.
+   */
+  signingTime?: Date | null;
   /** Defaults to SHA-256. */
   digest?: HashName;
   /** Signed after contentType, signingTime and messageDigest (e.g. SCEP's transaction attributes). */
@@ -182,11 +186,12 @@ function prepareSigner(signer: SignedDataSigner, hash: HashName): PreparedSigner
 export function buildSignedData(contentBytes: Buffer, signer: SignedDataSigner, options: BuildSignedDataOptions = {}): Buffer {
   const hash = options.digest ?? 'sha256';
   const prepared = prepareSigner(signer, hash);
-  const signingTime = new Date(Math.floor((options.signingTime ?? new Date()).getTime() / 1000) * 1000);
+  const signingTime =
+    options.signingTime === null ? null : new Date(Math.floor((options.signingTime ?? new Date()).getTime() / 1000) * 1000);
   // The signature covers the attributes encoded as a SET; they are stored under [0] IMPLICIT
   const signedAttributesSet = der.setOf(
     signedAttribute(OID.contentType, der.oid(OID.data)),
-    signedAttribute(OID.signingTime, der.time(signingTime)),
+    ...(signingTime ? [signedAttribute(OID.signingTime, der.time(signingTime))] : []),
     signedAttribute(OID.messageDigest, der.octetString(createHash(hash).update(contentBytes).digest())),
     ...(options.extraSignedAttributes ?? []),
   );

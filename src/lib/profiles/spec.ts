@@ -1,6 +1,8 @@
 import { LineCounter, isMap, isScalar, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import type { BuildVpnProfileInput } from './profile.js';
+import { findJsonSyntaxError } from './json-syntax.js';
+import { uuidV5 } from './uuid.js';
 import { VPN_CONNECTION_TYPES, type VpnConfigSpec } from './vpn-payload.js';
 
 // The QA spec file (YAML or JSON — JSON is parsed as YAML so both get line numbers): profile
@@ -9,6 +11,22 @@ import { VPN_CONNECTION_TYPES, type VpnConfigSpec } from './vpn-payload.js';
 
 /** Used when a spec names no namespace. Fixed so example builds are reproducible anywhere. */
 export const DEFAULT_SPEC_NAMESPACE = '6f2e5f0c-5a3b-4c1e-9d3a-7b1f2c4d5e6f';
+
+/**
+ * The namespace of derived vpnUuids: UUIDv5 of the DNS name `vpnuuid.mockiron.invalid` in RFC 9562's
+ * DNS namespace (6ba7b810-9dad-11d1-80b4-00c04fd430c8), so anyone can recompute it (Python:
+ * `uuid.uuid5(uuid.NAMESPACE_DNS, 'vpnuuid.mockiron.invalid')`).
+ */
+export const VPN_UUID_NAMESPACE = 'cbc5ce48-fdd7-5f79-8f9e-c9faab1572e8';
+
+/**
+ * The VPNUUID of a configuration whose spec gives none: UUIDv5 of `<profile identifier>/<configuration
+ * name>` in VPN_UUID_NAMESPACE, upper case. It does not depend on the spec's PayloadUUID namespace,
+ * so --namespace never moves an app's binding. (A reverse-DNS identifier holds no '/', so the name is unambiguous.)
+ */
+export function derivedVpnUuid(profileIdentifier: string, configurationName: string): string {
+  return uuidV5(VPN_UUID_NAMESPACE, `${profileIdentifier}/${configurationName}`).toUpperCase();
+}
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
@@ -45,7 +63,8 @@ const vpnConfigurationSchema = z
     password: z.string().nullish(),
     providerType: z.enum(['packet-tunnel', 'app-proxy']).nullish(),
     customData: z.record(z.string(), z.string()).default({}),
-    vpnUuid: uuid('vpnUuid'),
+    /** Derived from the profile identifier and the name when absent (derivedVpnUuid). */
+    vpnUuid: uuid('vpnUuid').optional(),
   })
   .superRefine((c, ctx) => {
     if (c.connectionType === 'CUSTOM_SSL' && !c.providerBundleId) {
@@ -73,6 +92,22 @@ export const profileSpecSchema = z
     certificatePayloadUuid: uuid('certificatePayloadUuid').optional(),
     vpnConfigurations: z.array(vpnConfigurationSchema).min(1, 'must list at least one VPN configuration'),
     apps: z.array(appSchema).default([]),
+    /** A test matrix: one profile per connection type × authentication, linted for each iOS version (matrix.ts). */
+    matrix: z
+      .strictObject({
+        connectionType: z
+          .array(z.enum(VPN_CONNECTION_TYPES as [VpnConfigSpec['connectionType'], ...VpnConfigSpec['connectionType'][]]))
+          .min(1)
+          .max(VPN_CONNECTION_TYPES.length)
+          .optional(),
+        userAuthentication: z.array(z.enum(['PASSWORD', 'CERTIFICATE'])).min(1).max(2).optional(),
+        ios: z
+          .array(z.string().regex(/^\d{1,2}(?:\.\d{1,2}){0,2}$/, 'must be an iOS version such as 9.3 or 17.4'))
+          .min(1)
+          .max(20)
+          .default([]),
+      })
+      .optional(),
   })
   .superRefine((spec, ctx) => {
     const names = new Map<string, number>();
@@ -80,8 +115,9 @@ export const profileSpecSchema = z
     spec.vpnConfigurations.forEach((c, i) => {
       if (names.has(c.name)) ctx.addIssue({ code: 'custom', path: ['vpnConfigurations', i, 'name'], message: `duplicate name "${c.name}"` });
       names.set(c.name, i);
-      const u = c.vpnUuid.toLowerCase();
-      if (uuids.has(u)) ctx.addIssue({ code: 'custom', path: ['vpnConfigurations', i, 'vpnUuid'], message: `duplicate vpnUuid ${c.vpnUuid}` });
+      const vpnUuid = c.vpnUuid ?? derivedVpnUuid(spec.profile.identifier, c.name);
+      const u = vpnUuid.toLowerCase();
+      if (uuids.has(u)) ctx.addIssue({ code: 'custom', path: ['vpnConfigurations', i, 'vpnUuid'], message: `duplicate vpnUuid ${vpnUuid}` });
       uuids.set(u, i);
       if (c.userAuthentication === 'CERTIFICATE' && !spec.certificatePayloadUuid) {
         ctx.addIssue({
@@ -100,7 +136,11 @@ export const profileSpecSchema = z
         });
       }
     });
-  });
+  })
+  .transform((spec) => ({
+    ...spec,
+    vpnConfigurations: spec.vpnConfigurations.map((c) => ({ ...c, vpnUuid: c.vpnUuid ?? derivedVpnUuid(spec.profile.identifier, c.name) })),
+  }));
 
 export type ProfileSpec = z.output<typeof profileSpecSchema>;
 
@@ -140,6 +180,18 @@ export function parseProfileSpec(text: string, file: string): ProfileSpec {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
+  // JSON first in JSON's own words: as YAML, `{"a": 1,}` is an error about flow collections
+  if (/\.json$/i.test(file)) {
+    try {
+      JSON.parse(text);
+    } catch {
+      const found = findJsonSyntaxError(text) ?? { offset: 0, message: 'not valid JSON' };
+      const before = text.slice(0, found.offset);
+      const line = before.split('\n').length;
+      const column = found.offset - (before.lastIndexOf('\n') + 1) + 1;
+      throw new SpecError(file, [{ path: '', line, column, message: `JSON syntax error: ${found.message}` }]);
+    }
+  }
   if (doc.errors.length > 0) {
     throw new SpecError(
       file,
