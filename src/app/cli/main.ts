@@ -5,6 +5,7 @@ import { registerAnyconnectCommands } from '../../anyconnect/cli.js';
 import { registerProfilesCommands } from '../../profiles/cli.js';
 import { registerSigningCommands } from '../../signing/cli.js';
 import { registerSimulatorCommands } from '../../simulator/cli.js';
+import { registerApnsCommands } from '../../mdm/cli.js';
 import { asCliError, CliExit } from '../../platform/cli/errors.js';
 import type { CliIo, CliOutput } from '../../platform/cli/io.js';
 import { registerServerCommands } from './server-commands.js';
@@ -60,6 +61,7 @@ function buildProgram(io: CliIo): Command {
   registerSigningCommands(program, io);
   registerAnyconnectCommands(program, io);
   registerSimulatorCommands(program, io);
+  registerApnsCommands(program, io);
   program.hook('preAction', (_program, action) => applyIoEnv(action, io));
   return program;
 }
