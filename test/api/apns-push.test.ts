@@ -20,7 +20,7 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import { startTestApp, removeDir, type TestApp } from '../helpers/app.js';
 import { TestDevice } from '../helpers/device.js';
-import { startApnsStandIn, type ApnsStandIn } from '../helpers/apns-stand-in.js';
+import { selfSignedPushCertificate, startApnsStandIn, type ApnsStandIn } from '../helpers/apns-stand-in.js';
 import type { PlistDict } from '../../src/lib/plist/index.js';
 
 const TOPIC = 'com.apple.mgmt.External.mockiron';
@@ -287,4 +287,50 @@ describe('pushes through the APNs stand-in', () => {
     console.log(`/mdm/connect p99: ${baseline.toFixed(1)} ms baseline, ${hanging.toFixed(1)} ms with APNs never answering`);
     expect(hanging).toBeLessThan(Math.max(baseline * 4, baseline + 100));
   }, 60_000);
+});
+
+describe('certificate and topic refusals at push time', () => {
+  it('records 403 BadCertificate when APNs does not accept the certificate, and does not retry', async () => {
+    const d = await enrolledDevice();
+    const token = tokenOf(d);
+    // Not issued by the stand-in's CA: its TLS layer takes it, its HTTP answer refuses it.
+    const foreign = selfSignedPushCertificate(TOPIC);
+    expect(
+      (await t.admin.put('/api/v2/apns/certificate').send({ certificate: foreign.certificatePem, privateKey: foreign.keyPem })).status,
+    ).toBe(200);
+    await queueCommand(d);
+    const o = await until(
+      () => outcomes(d),
+      (x) => x[0]?.outcome.startsWith('certificate-refused') ?? false,
+    );
+    expect(o[0]!.outcome).toBe('certificate-refused: BadCertificate');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(pushesTo(token)).toHaveLength(1);
+  });
+
+  it("does not push a device whose Topic is not the certificate's (uploaded with force)", async () => {
+    const d = await enrolledDevice();
+    const other = apns.pushCertificate('com.apple.mgmt.External.99999999-8888-7777-6666-555555555555');
+    const refused = await t.admin.put('/api/v2/apns/certificate').send({ certificate: other.certificatePem, privateKey: other.keyPem });
+    expect(refused.status).toBe(409);
+    const forced = await t.admin
+      .put('/api/v2/apns/certificate')
+      .send({ certificate: other.certificatePem, privateKey: other.keyPem, force: true });
+    expect(forced.status).toBe(200);
+    const before = apns.received.length;
+    await queueCommand(d);
+    expect(
+      (
+        await until(
+          () => outcomes(d),
+          (x) => x[0]?.outcome === 'topic-mismatch',
+        )
+      )[0]!.outcome,
+    ).toBe('topic-mismatch');
+    expect(apns.received.length).toBe(before);
+    // Removed: recorded only again.
+    expect((await t.admin.delete('/api/v2/apns/certificate')).body.results).toEqual({ deleted: true });
+    await queueCommand(d);
+    expect((await outcomes(d))[0]).toMatchObject({ provider: 'recording', outcome: 'recorded' });
+  });
 });
