@@ -84,20 +84,22 @@ it('wakes a simulated device by push; the command it was pushed for is answered'
   );
   const [port, pushPort] = [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${port}`;
-  server = spawn(
-    process.execPath,
-    [BIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--public-url', url, '--data-dir', path.join(dir, 'data')],
-    {
-      env: {
-        ...process.env,
-        MOCKIRON_ADMIN_PASSWORD: ADMIN_PASSWORD,
-        MOCKIRON_LOG_LEVEL: 'info',
-        MOCKIRON_APNS_URL: `https://127.0.0.1:${pushPort}`,
-        MOCKIRON_APNS_CA_FILE: path.join(dir, 'listener.pem'),
+  const startServer = () =>
+    spawn(
+      process.execPath,
+      [BIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--public-url', url, '--data-dir', path.join(dir, 'data')],
+      {
+        env: {
+          ...process.env,
+          MOCKIRON_ADMIN_PASSWORD: ADMIN_PASSWORD,
+          MOCKIRON_LOG_LEVEL: 'info',
+          MOCKIRON_APNS_URL: `https://127.0.0.1:${pushPort}`,
+          MOCKIRON_APNS_CA_FILE: path.join(dir, 'listener.pem'),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+    );
+  server = startServer();
   server.stdout!.on('data', (c: Buffer) => (serverLog += c.toString()));
   server.stderr!.on('data', (c: Buffer) => (serverLog += c.toString()));
   await until(
@@ -169,4 +171,24 @@ it('wakes a simulated device by push; the command it was pushed for is answered'
   await simDone;
   const summary = JSON.parse(simOut.slice(simOut.indexOf('{'))) as { pushes: { delivered: number; refused: number } };
   expect(summary.pushes).toEqual({ delivered: 1, refused: 0 });
+
+  // Started again with the certificate stored, the log says pushes go to APNs, and with which topic.
+  const stopped = new Promise((resolve) => server!.once('exit', resolve));
+  server.kill('SIGTERM');
+  await stopped;
+  serverLog = '';
+  server = startServer();
+  server.stdout!.on('data', (c: Buffer) => (serverLog += c.toString()));
+  server.stderr!.resume();
+  await until(
+    async () => serverLog,
+    (log) => log.includes('mockiron listening'),
+    60_000,
+  );
+  const line = serverLog.split('\n').find((l) => l.includes('push provider'));
+  expect(JSON.parse(line!)).toMatchObject({
+    msg: 'push provider: APNs (pushes are sent)',
+    provider: 'apns',
+    topic: 'com.apple.mgmt.External.mockiron',
+  });
 }, 150_000);
