@@ -252,7 +252,9 @@ export class ApnsPushProvider implements PushProvider {
       await record(`failed: ${why} after ${item.attempts} attempts`).catch(() => {});
       return;
     }
-    const failures = global ? ++this.consecutiveFailures : item.attempts;
+    // Pushes in flight when the service fails all fail together: that is one failure, not many.
+    if (global && Date.now() >= this.pausedUntil) this.consecutiveFailures++;
+    const failures = global ? Math.max(1, this.consecutiveFailures) : item.attempts;
     const exponential = Math.min(this.s.backoffMaxMs, this.s.backoffBaseMs * 2 ** (failures - 1));
     // Full jitter between half and all of it: many devices throttled at once do not retry in step.
     const wait = Math.round(exponential * (0.5 + Math.random() * 0.5));

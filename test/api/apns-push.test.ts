@@ -254,6 +254,28 @@ describe('pushes through the APNs stand-in', () => {
     ).toBe('sent');
   }, 20_000);
 
+  it('pauses every push after a 503 ServiceUnavailable, then delivers', async () => {
+    const d = await enrolledDevice();
+    const token = tokenOf(d);
+    apns.behaviour = (tok, attempt) => (tok === token && attempt === 1 ? 'server-error' : 'ok');
+    await queueCommand(d);
+    const got = await until(
+      () => pushesTo(token),
+      (p) => p.length === 2,
+      10_000,
+    );
+    expect(got.map((p) => p.status)).toEqual([503, 200]);
+    expect(got[1]!.at - got[0]!.at).toBeGreaterThanOrEqual(450);
+    expect(
+      (
+        await until(
+          () => outcomes(d),
+          (o) => o[0]?.outcome === 'sent',
+        )
+      )[0]!.outcome,
+    ).toBe('sent');
+  }, 20_000);
+
   it('a stand-in that never answers does not slow /mdm/connect (p99 within a generous bound of the baseline)', async () => {
     const devices = [await enrolledDevice(), await enrolledDevice(), await enrolledDevice()];
     const p99 = async (n: number, during?: () => Promise<unknown>) => {
