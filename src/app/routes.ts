@@ -9,6 +9,7 @@ import { registerScepAdminRoutes, registerScepRoutes } from '../scep/routes.js';
 import { registerCertificateRoutes, registerCrlRoute } from '../certificates/routes.js';
 import { registerEnrollmentRoutes, registerEnrollmentV1Routes, registerOtaRoutes } from '../enrollment/routes.js';
 import { registerMdmAdminRoutes, registerMdmDeviceRoutes } from '../mdm/routes.js';
+import { registerPushCertificateRoutes } from '../mdm/push-certificate-routes.js';
 import { registerPolicyRoutes } from '../policy/routes.js';
 import { registerProfileRoutes } from '../profiles/routes.js';
 import { registerSigningRoutes } from '../signing/routes.js';
@@ -40,6 +41,7 @@ export const apiRouteModules: Array<(t: RouteTable, s: Services) => void> = [
   (t, s) => registerScepAdminRoutes(t, s.scep),
   (t, s) => registerCertificateRoutes(t, s.certificates),
   (t, s) => registerMdmAdminRoutes(t, s.mdm),
+  (t, s) => registerPushCertificateRoutes(t, s.pushCertificates),
   (t, s) => registerAnyconnectRoutes(t, s.anyconnect),
   (t, s) => registerAuditRoutes(t, s.audit),
 ];

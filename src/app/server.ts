@@ -2,6 +2,7 @@
 // before listening when the port is known (with port 0, the app after); a gate in front answers
 // 503 until ready and while stopping. Graceful stop: 503 for new requests, those in flight
 // finish (bounded), connections closed, then background work and the database.
+import { readFileSync } from 'node:fs';
 import http, { type RequestListener, type Server } from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo, type Socket } from 'node:net';
@@ -80,7 +81,15 @@ function servicesFor(state: OpenedState, config: Config, logger: Logger, publicU
     scepAllowDes: config.scepAllowDes,
     enrollUnknownDevices: config.enrollUnknownDevices,
     installProfileUnsigned: config.installProfileUnsigned,
+    apns: { url: config.apnsUrl, ca: config.apnsCaFile ? readFileSync(config.apnsCaFile, 'utf8') : undefined },
   });
+}
+
+/** Which push provider is active, said once at start (docs/real-devices.md). */
+function announcePushProvider(services: Services, config: Config, logger: Logger): void {
+  const identity = services.pushCertificates.current();
+  if (identity) logger.info({ provider: 'apns', url: config.apnsUrl, topic: identity.topic }, 'push provider: APNs (pushes are sent)');
+  else logger.info({ provider: 'recording' }, 'push provider: recording only (no push certificate: pushes are recorded, not sent)');
 }
 
 /** Services with the first admin and seeded data (database work only: the URL plays no part). */
@@ -98,6 +107,7 @@ async function prepare(state: OpenedState, config: Config, logger: Logger, annou
     }
   }
   await services.init();
+  announcePushProvider(services, config, logger);
   return services;
 }
 

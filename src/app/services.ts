@@ -11,7 +11,10 @@ import { ScepService } from '../scep/service.js';
 import { CertificateRegistry } from '../certificates/index.js';
 import { EnrollmentService } from '../enrollment/service.js';
 import { MdmService } from '../mdm/service.js';
-import { RecordingPushProvider, type PushProvider } from '../mdm/push.js';
+import type { PushProvider } from '../mdm/push.js';
+import { ApnsPushProvider, type ApnsSettings } from '../mdm/apns.js';
+import { PushCertificateService } from '../mdm/push-certificate.js';
+import { mdmTopic } from '../enrollment/service.js';
 import { DeviceProfileService } from '../profiles/service.js';
 import type { SigningService } from '../signing/service.js';
 import { VpnService } from '../vpn/service.js';
@@ -37,6 +40,8 @@ export interface ServiceDeps {
   /** Per-installation UUID namespace for derived PayloadUUIDs. */
   namespace: string;
   push?: PushProvider;
+  /** Where pushes go once a push certificate is uploaded (default: Apple's production host). */
+  apns?: ApnsSettings;
   /** Header a TLS-terminating proxy forwards the client certificate in, if any. */
   clientCertHeader?: string;
   /** SCEP accepts single DES-CBC (`--scep-allow-des`). */
@@ -62,7 +67,25 @@ export function buildServices(deps: ServiceDeps) {
   const profiles = new DeviceProfileService(policy, deps.signing, deps.namespace, changes, secrets);
   const certificates = new CertificateRegistry(db, deps.signing, deps.logger);
   const scep = new ScepService(db, deps.signing, certificates, deps.publicUrl, deps.logger, { allowDes: deps.scepAllowDes });
-  const push = deps.push ?? new RecordingPushProvider(db);
+  // The push certificate decides: none, pushes are recorded; one, they go to APNs.
+  const pushCertificates = new PushCertificateService(
+    db,
+    secrets,
+    {
+      async enrolledTopics() {
+        const topics = new Map<string, number>();
+        for (const d of await deviceStore.activePushTargets(db))
+          if (d.pushToken && d.topic) topics.set(d.topic, (topics.get(d.topic) ?? 0) + 1);
+        return topics;
+      },
+    },
+    deps.logger,
+    mdmTopic,
+  );
+  const apns = deps.push
+    ? undefined
+    : new ApnsPushProvider(db, deps.logger, () => pushCertificates.current(), deps.apns ?? { url: 'https://api.push.apple.com' });
+  const push: PushProvider = deps.push ?? apns!;
   const mdm = new MdmService({
     db,
     certificates,
@@ -111,8 +134,11 @@ export function buildServices(deps: ServiceDeps) {
     certificates,
     scep,
     push,
+    apns,
+    pushCertificates,
     enrollment: new EnrollmentService(db, deps.signing, scep, certificates, deps.namespace, deps.publicUrl, deps.logger, {
       enrollUnknownDevices: deps.enrollUnknownDevices ?? false,
+      topic: () => pushCertificates.topic(),
     }),
     mdm,
     signing: deps.signing,
@@ -133,6 +159,8 @@ export function buildServices(deps: ServiceDeps) {
     audit: new AuditService(db),
     init: async () => {
       await labels.seedSystemLabels();
+      await pushCertificates.load();
+      await apns?.load();
       const sealed = await vpn.sealLegacyPasswords();
       const tokens = await mdm.sealLegacyUnlockTokens();
       if (sealed || tokens)

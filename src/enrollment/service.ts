@@ -51,7 +51,8 @@ export class EnrollmentService {
     private readonly namespace: string,
     private readonly publicUrl: string,
     private readonly logger: Logger,
-    private readonly settings: { enrollUnknownDevices: boolean } = { enrollUnknownDevices: false },
+    // topic: the MDM push certificate's, once one is uploaded (APNs wakes devices only on it)
+    private readonly settings: { enrollUnknownDevices: boolean; topic?: () => string } = { enrollUnknownDevices: false },
   ) {}
 
   /**
@@ -284,7 +285,7 @@ export class EnrollmentService {
       mdm: {
         serverUrl: `${this.publicUrl}/mdm/connect`,
         checkInUrl: `${this.publicUrl}/mdm/checkin`,
-        topic: mdmTopic,
+        topic: this.settings.topic?.() ?? mdmTopic,
         signMessage: true,
         checkOutWhenRemoved: true,
       },

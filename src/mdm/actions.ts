@@ -282,9 +282,11 @@ export class MdmActions {
         objectId: uuid,
         details: { requestType, commandUuid: created.commandUuid },
       });
-      return created;
+      return { created, device };
     });
-    return { ...commandView(row), warnings: built.warnings };
+    // Wake the device for it (with APNs this only queues the push: the answer does not wait).
+    await this.push.push(row.device, 'command');
+    return { ...commandView(row.created), warnings: built.warnings };
   }
 
   async cancel(actor: Actor, uuid: string, commandUuid: string) {

@@ -1,6 +1,6 @@
-// Push notifications. APNs is unreachable here, so the default provider records each push
-// (visible in the device's details and its push list); a real APNs client would implement
-// the same interface.
+// Push notifications. Without an MDM push certificate the provider records each push (visible
+// in the device's details and its push list); with one, ApnsPushProvider (apns.ts) queues it
+// for Apple's service and records the outcome when APNs answers.
 import type { Db } from '../platform/db/client.js';
 import { pushStore } from './store.js';
 
@@ -13,7 +13,10 @@ export interface PushTarget {
 
 export interface PushProvider {
   readonly name: string;
-  push(device: PushTarget, reason: string): Promise<{ outcome: 'recorded' | 'sent' | 'no-token' | 'failed' }>;
+  /** `queued`: handed to the APNs queue (its outcome is recorded when APNs answers). */
+  /** Stops background sending (the server is stopping). */
+  stop?(): void;
+  push(device: PushTarget, reason: string): Promise<{ outcome: 'recorded' | 'sent' | 'queued' | 'no-token' | 'failed' }>;
 }
 
 export class RecordingPushProvider implements PushProvider {

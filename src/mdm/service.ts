@@ -156,6 +156,7 @@ export class MdmService {
 
   stop(): void {
     this.reconciler.stop();
+    this.deps.push.stop?.();
   }
 
   /** Devices' own records, manual labels or user changed: reconcile them, and read their certificates' answers again. */

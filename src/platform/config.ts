@@ -29,6 +29,10 @@ export interface Config {
   enrollUnknownDevices: boolean;
   /** Profiles delivered by InstallProfile go out as plain XML rather than CMS-signed; off (signed) by default. */
   installProfileUnsigned: boolean;
+  /** Where pushes go once a push certificate is uploaded: Apple's production or development host, or another (a stand-in). */
+  apnsUrl: string;
+  /** PEM trust anchors for that host (a stand-in's CA); Apple's hosts are trusted by the system store. */
+  apnsCaFile: string | undefined;
 }
 
 export interface ConfigOverrides {
@@ -42,6 +46,27 @@ export interface ConfigOverrides {
   scepAllowDes?: boolean;
   enrollUnknownDevices?: boolean;
   installProfileUnsigned?: boolean;
+  apnsEnvironment?: string;
+  apnsUrl?: string;
+}
+
+/** Apple's APNs provider API hosts ("Sending notification requests to APNs"). */
+export const apnsHosts = { production: 'https://api.push.apple.com', development: 'https://api.sandbox.push.apple.com' } as const;
+
+function apnsUrlFrom(environment: string, url: string | undefined): string {
+  if (url) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new Error(`invalid APNs URL: ${url}`);
+    }
+    if (parsed.protocol !== 'https:') throw new Error(`invalid APNs URL: ${url} (APNs is HTTPS)`);
+    return parsed.origin;
+  }
+  if (environment !== 'production' && environment !== 'development')
+    throw new Error(`invalid APNs environment: ${environment} (production or development)`);
+  return apnsHosts[environment];
 }
 
 const isOn = (value: string | undefined) => ['1', 'true', 'yes'].includes((value ?? '').toLowerCase());
@@ -84,5 +109,10 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     scepAllowDes: overrides.scepAllowDes ?? isOn(env.MOCKIRON_SCEP_ALLOW_DES),
     enrollUnknownDevices: overrides.enrollUnknownDevices ?? isOn(env.MOCKIRON_ENROLL_UNKNOWN_DEVICES),
     installProfileUnsigned: overrides.installProfileUnsigned ?? isOn(env.MOCKIRON_INSTALL_PROFILE_UNSIGNED),
+    apnsUrl: apnsUrlFrom(
+      (overrides.apnsEnvironment ?? env.MOCKIRON_APNS_ENVIRONMENT ?? 'production').toLowerCase(),
+      overrides.apnsUrl ?? (env.MOCKIRON_APNS_URL || undefined),
+    ),
+    apnsCaFile: env.MOCKIRON_APNS_CA_FILE || undefined,
   };
 }

@@ -33,7 +33,31 @@ export interface SimulateOptions {
   notNowRate: string;
   faults?: string;
   faultRate: string;
+  wakeOnPush?: string;
+  pushTlsCert?: string;
+  pushTlsKey?: string;
   json?: boolean;
+}
+
+/** --wake-on-push host:port with the listener's TLS certificate and key. */
+async function wakeOnPushOptions(
+  opts: SimulateOptions,
+): Promise<{ host: string; port: number; certPem: string; keyPem: string } | undefined> {
+  if (opts.wakeOnPush === undefined) return undefined;
+  const match = /^(.{1,253}):(\d{1,5})$/.exec(opts.wakeOnPush);
+  if (!match || Number(match[2]) > 65535) throw new CliError(`--wake-on-push must be host:port, got "${opts.wakeOnPush}"`, 2);
+  if (!opts.pushTlsCert || !opts.pushTlsKey) throw new CliError('--wake-on-push needs --push-tls-cert and --push-tls-key (PEM files)', 2);
+  if (opts.duration === undefined) throw new CliError('--wake-on-push needs --duration: devices wait for pushes until it is up', 2);
+  const read = (file: string, flag: string) =>
+    readFile(file, 'utf8').catch((err: Error) => {
+      throw new CliError(`${flag}: ${err.message}`, 2);
+    });
+  return {
+    host: match[1]!,
+    port: Number(match[2]),
+    certPem: await read(opts.pushTlsCert, '--push-tls-cert'),
+    keyPem: await read(opts.pushTlsKey, '--push-tls-key'),
+  };
 }
 
 function positiveInteger(value: string | undefined, flag: string, options: { min?: number; max?: number } = {}): number {
@@ -210,6 +234,7 @@ export async function runSimulate(opts: SimulateOptions, io: CliIo): Promise<voi
   const notNowRate = rate(opts.notNowRate, '--not-now-rate');
   const faults = faultSettings(opts.faults, opts.faultRate);
   const admin = await adminCredentials(opts, io);
+  const wakeOnPush = await wakeOnPushOptions(opts);
 
   const controller = new AbortController();
   // Every worker waiting between polls listens for the abort: one per unit of concurrency.
@@ -223,7 +248,7 @@ export async function runSimulate(opts: SimulateOptions, io: CliIo): Promise<voi
   const tty = io.stderr.isTTY === true;
   let failed = false;
   try {
-    const { summary } = await runFleet({
+    const { summary, pushes } = await runFleet({
       server,
       devices,
       concurrency,
@@ -238,11 +263,16 @@ export async function runSimulate(opts: SimulateOptions, io: CliIo): Promise<voi
       ...(admin && { admin }),
       ...(opts.enrollmentUrl !== undefined && { enrollmentUrl: opts.enrollmentUrl }),
       enrollMode,
+      ...(wakeOnPush && {
+        wakeOnPush,
+        onPushListening: (port: number) => io.stderr.write(`waiting for pushes on ${wakeOnPush.host}:${port}\n`),
+      }),
       ...(tty && { onProgress: (p: FleetProgress) => io.stderr.write(`\r\x1b[2K${formatProgress(p)}`) }),
       signal: controller.signal,
     });
     if (tty) io.stderr.write('\r\x1b[2K');
-    io.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+    io.stdout.write(opts.json ? `${JSON.stringify(pushes ? { ...summary, pushes } : summary, null, 2)}\n` : formatSummary(summary));
+    if (pushes && !opts.json) io.stdout.write(`pushes: ${pushes.delivered} woke a device, ${pushes.refused} refused\n`);
     // A run where devices could not enroll or the server misbehaved is a failed run
     failed = summary.devices.enrollmentFailures > 0 || summary.errors.total > 0;
   } catch (err) {

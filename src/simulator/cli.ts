@@ -38,6 +38,12 @@ export function registerSimulatorCommands(program: Command, io: CliIo): void {
     .option('--not-now-rate <r>', 'share (0..1) of commands answered NotNow', '0')
     .option('--faults <list>', `inject faults: ${FAULT_KINDS.join(',')}`)
     .option('--fault-rate <r>', 'probability (0..1) of each fault at each opportunity', '0.1')
+    .option(
+      '--wake-on-push <host:port>',
+      'wake on push instead of polling: stand in for APNs here (point the server at it with MOCKIRON_APNS_URL and MOCKIRON_APNS_CA_FILE); needs --duration',
+    )
+    .option('--push-tls-cert <pem>', "with --wake-on-push: the listener's TLS certificate (the server must trust it)")
+    .option('--push-tls-key <pem>', 'with --wake-on-push: its private key')
     .option('--json', 'print the summary as JSON')
     .action(async (opts: SimulateOptions) => (await import('./cli-actions.js')).runSimulate(opts, io));
 

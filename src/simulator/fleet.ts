@@ -10,6 +10,7 @@ import { createHttpClient, HttpError } from './http.js';
 import { DEFAULT_MODEL_MIX, type ModelChoice } from './identity.js';
 import { Metrics, type MetricsSummary } from './metrics.js';
 import { loadFleetState, StateWriter, STATE_FILE_VERSION, type FleetState } from './state.js';
+import { startPushListener, type PushListener } from './push-listener.js';
 
 export interface FleetOptions {
   /** Server base URL, e.g. http://localhost:8080. */
@@ -36,6 +37,14 @@ export interface FleetOptions {
   enrollMode?: EnrollMode;
   /** ota: an invitation URL created elsewhere; direct: a direct profile URL (a single device only); machine-info: where MachineInfo goes. */
   enrollmentUrl?: string;
+  /**
+   * Wake on push instead of polling: the fleet listens for mockiron's APNs pushes here (mockiron's
+   * MOCKIRON_APNS_URL points at it) and a device connects only when a push for its token comes.
+   * Needs durationSeconds.
+   */
+  wakeOnPush?: { host: string; port: number; certPem: string; keyPem: string };
+  /** Called once the push listener listens (its port, when port 0 was asked for). */
+  onPushListening?: (port: number) => void;
   onProgress?: (progress: FleetProgress) => void;
   progressIntervalMs?: number;
   /** Stops scheduling new work; the run then saves its state and returns. */
@@ -54,6 +63,8 @@ export interface FleetProgress {
 export interface FleetResult {
   summary: MetricsSummary;
   state: FleetState;
+  /** With wakeOnPush: pushes that woke a device, and pushes refused. */
+  pushes?: { delivered: number; refused: number };
 }
 
 /** Problems with the run's inputs or the server as a whole (not one device's failure). */
@@ -157,10 +168,49 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
 
     const deadline = options.durationSeconds !== undefined ? performance.now() + options.durationSeconds * 1000 : Infinity;
     const cyclesThisRun = new Map<VirtualDevice, number>();
-    const queue: { device: VirtualDevice; due: number }[] = devices.map((device) => ({ device, due: 0 }));
+    const queue: { device: VirtualDevice; due: number; woken?: boolean }[] = devices.map((device) => ({ device, due: 0 }));
     const finished = (device: VirtualDevice) =>
       !device.polling || (options.iterations !== undefined && (cyclesThisRun.get(device) ?? 0) >= options.iterations);
     const stopped = () => options.signal?.aborted || performance.now() >= deadline;
+    const wake = options.wakeOnPush;
+    if (wake && options.durationSeconds === undefined)
+      throw new FleetError('wake on push needs --duration: devices wait for pushes until it is up');
+    // Workers with nothing to do wait here for a push (wake mode), or the end of the run.
+    const waiting = new Set<() => void>();
+    const workArrived = () => {
+      for (const resolve of waiting) resolve();
+      waiting.clear();
+    };
+    const nextWork = () =>
+      new Promise<void>((resolve) => {
+        waiting.add(resolve);
+        setTimeout(resolve, Math.max(0, Math.min(deadline - performance.now(), 1000))).unref?.();
+        options.signal?.addEventListener('abort', () => resolve(), { once: true });
+      });
+    let listener: PushListener | undefined;
+    if (wake) {
+      const byToken = new Map(devices.map((d) => [Buffer.from(d.state.mdm?.pushToken ?? '', 'base64').toString('hex'), d] as const));
+      listener = await startPushListener({
+        ...wake,
+        lookup(tokenHex) {
+          let device = byToken.get(tokenHex);
+          // enrolled during this run: its token is new
+          if (!device)
+            device = devices.find((d) => d.state.mdm && Buffer.from(d.state.mdm.pushToken, 'base64').toString('hex') === tokenHex);
+          const mdm = device?.state.mdm;
+          if (!device || !mdm || !device.polling) return undefined;
+          return {
+            topic: mdm.topic,
+            pushMagic: mdm.pushMagic,
+            wake() {
+              if (!queue.some((q) => q.device === device)) queue.push({ device: device!, due: 0, woken: true });
+              workArrived();
+            },
+          };
+        },
+      });
+      options.onPushListening?.(listener.port);
+    }
 
     async function enroll(device: VirtualDevice): Promise<boolean> {
       let url = options.enrollmentUrl ?? (mode === 'machine-info' ? `${state.server}/mdm/enroll` : undefined);
@@ -190,13 +240,22 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
       for (;;) {
         if (stopped()) return;
         const item = queue.shift();
-        if (!item) return;
+        if (!item) {
+          if (!wake) return;
+          await nextWork();
+          continue;
+        }
         const wait = item.due - performance.now();
         if (wait > 0) await sleep(Math.min(wait, deadline - performance.now()), options.signal);
         if (stopped()) return;
         const { device } = item;
         if (device.state.status === 'new') {
           if (!(await enroll(device))) continue;
+          // Enrolled: from now on it connects when a push wakes it.
+          if (wake) continue;
+        } else if (wake && !item.woken) {
+          // An enrolled device at the start of a wake-on-push run waits for its first push.
+          continue;
         } else {
           try {
             await device.poll();
@@ -205,7 +264,8 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
           }
           cyclesThisRun.set(device, (cyclesThisRun.get(device) ?? 0) + 1);
         }
-        if (!finished(device)) queue.push({ device, due: performance.now() + (cyclesThisRun.has(device) ? options.pollIntervalMs : 0) });
+        if (!wake && !finished(device))
+          queue.push({ device, due: performance.now() + (cyclesThisRun.has(device) ? options.pollIntervalMs : 0) });
       }
     }
 
@@ -227,6 +287,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     } finally {
       clearInterval(progress);
       clearInterval(autosave);
+      await listener?.close();
     }
     state.updatedAt = new Date().toISOString();
     await writer.save();
@@ -236,7 +297,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
       unenrolled: selected.filter((d) => d.status === 'unenrolled').length,
       erased: selected.filter((d) => d.status === 'erased').length,
     });
-    return { summary, state };
+    return { summary, state, ...(listener && { pushes: { delivered: listener.delivered, refused: listener.refused } }) };
   } finally {
     http.close();
   }

@@ -16,6 +16,7 @@ import { signCms, verifyCms } from '../../src/lib/pki/cms.js';
 import { generateKeyPair } from '../../src/signing/identity.js';
 import { dataFingerprint, DocumentChecker, fillPath, type Answer, type Json, type Operation } from '../helpers/openapi.js';
 import { buildIpa, rubyMultipart, type Part } from '../helpers/ipa.js';
+import { selfSignedPushCertificate } from '../helpers/apns-stand-in.js';
 
 type Who = 'admin' | 'viewer' | 'none' | 'intruder';
 
@@ -186,6 +187,11 @@ const cases: Record<string, Case> = {
       return [signed, plain, again];
     },
   },
+  'PUT /api/v2/apns/certificate': {
+    calls: () => [{ body: { certificate: f.pushCertificate.certificatePem, privateKey: f.pushCertificate.keyPem, force: true } }],
+  },
+  'GET /api/v2/apns/certificate': { phase: 1, calls: () => [{}] },
+  'DELETE /api/v2/apns/certificate': { phase: 1, calls: () => [{}] },
   'GET /api/v2/signing/ca.pem': { calls: () => [{ as: 'none' }] },
   'GET /api/v2/signing/ca.der': { calls: () => [{ as: 'none' }] },
   'GET /api/v2/signing/trust.mobileconfig': { calls: () => [{ as: 'none' }] },
@@ -568,7 +574,8 @@ function refusals(op: Operation, valid: Call): Array<{ name: string; call: Call;
 }
 
 beforeAll(async () => {
-  t = await startTestApp();
+  // Once the push certificate is uploaded, pushes go to APNs: here a closed local port, never Apple.
+  t = await startTestApp({ env: { MOCKIRON_APNS_URL: 'https://127.0.0.1:1' } });
   server = t.app.listen(0);
   checker = new DocumentChecker((await admin().get('/api/v2/openapi.json')).body);
   f.viewer = await post('/api/v2/admins', { username: 'viewer1', password: viewerPassword, role: 'viewer' });
@@ -578,6 +585,7 @@ beforeAll(async () => {
   f.device = (
     await post('/api/v2/devices', { platform: 'iOS', serialNumber: 'CONF-1', model: 'iPad4,1', osVersion: '9.3.1', userId: 'alice' })
   )['common.uuid'];
+  f.pushCertificate = selfSignedPushCertificate('com.apple.mgmt.External.mockiron') as unknown as Json;
   f.spareDevice = (await post('/api/v2/devices', { platform: 'Android', serialNumber: 'CONF-2' }))['common.uuid'];
   f.label = await post('/api/v2/labels', { name: 'Conformance', static: true });
   f.spareLabel = await post('/api/v2/labels', { name: 'Spare', static: true });

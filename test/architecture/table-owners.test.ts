@@ -15,6 +15,8 @@ const owners = [
   { delegate: 'pushRecord', table: 'PushRecord', owner: 'src/mdm/store.ts' },
   { delegate: 'deviceCertificate', table: 'DeviceCertificate', owner: 'src/certificates/store.ts' },
   { delegate: 'deviceApp', table: 'DeviceApp', owner: 'src/inventory/store.ts' },
+  { delegate: 'pushCertificate', table: 'PushCertificate', owner: 'src/mdm/push-certificate.ts' },
+  { delegate: 'deadPushToken', table: 'DeadPushToken', owner: 'src/mdm/push-certificate.ts' },
 ];
 
 const delegateMethods =

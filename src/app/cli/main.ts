@@ -6,6 +6,7 @@ import { registerAnyconnectCommands } from '../../anyconnect/cli.js';
 import { registerProfilesCommands } from '../../profiles/cli.js';
 import { registerSigningCommands } from '../../signing/cli.js';
 import { registerSimulatorCommands } from '../../simulator/cli.js';
+import { registerApnsCommands } from '../../mdm/cli.js';
 import { asCliError, CliError, CliExit } from '../../platform/cli/errors.js';
 import type { CliIo, CliOutput } from '../../platform/cli/io.js';
 import { registerServerCommands } from './server-commands.js';
@@ -197,6 +198,7 @@ function buildProgram(io: CliIo, stdout: SwitchableStdout): Command {
   registerSigningCommands(program, io);
   registerAnyconnectCommands(program, io);
   registerSimulatorCommands(program, io);
+  registerApnsCommands(program, io);
 
   program
     .command('completion')

@@ -32,6 +32,11 @@ export function registerServerCommands(program: Command, io: CliIo): void {
       '--install-profile-unsigned',
       'InstallProfile carries profiles as plain XML instead of CMS-signed (env MOCKIRON_INSTALL_PROFILE_UNSIGNED=1)',
     )
+    .option(
+      '--apns-environment <env>',
+      "APNs host pushes go to once a push certificate is uploaded: production or development (Apple's sandbox) (env MOCKIRON_APNS_ENVIRONMENT, default production)",
+    )
+    .option('--apns-url <url>', 'another APNs host (an https origin), e.g. a stand-in for tests (env MOCKIRON_APNS_URL)')
     .action(
       async (opts: {
         port?: string;
@@ -44,6 +49,8 @@ export function registerServerCommands(program: Command, io: CliIo): void {
         scepAllowDes?: boolean;
         enrollUnknownDevices?: boolean;
         installProfileUnsigned?: boolean;
+        apnsEnvironment?: string;
+        apnsUrl?: string;
       }) => {
         let config;
         try {

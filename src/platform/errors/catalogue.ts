@@ -97,6 +97,9 @@ export const errorCatalogue = {
   'anyconnect.asaImport': legacy('validation', 'anyconnect.asaImport'),
   'mdm.command': ours('validation', 'mdm.command'),
   'mdm.notQueued': ours('conflict', 'mdm.notQueued'),
+  // the MDM push certificate (APNs)
+  'apns.certificateInvalid': ours('validation', 'apns.certificateInvalid'),
+  'apns.topicMismatch': ours('conflict', 'apns.topicMismatch'),
   'vpn.duplicate': legacy('conflict', 'vpn.duplicate'),
   'vpn.inUse': legacy('conflict', 'vpn.inUse'),
   'profile.certificateAuth': ours('conflict', 'profile.certificateAuth'),
