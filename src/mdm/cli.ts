@@ -12,7 +12,7 @@ export function registerApnsCommands(program: Command, io: CliIo): void {
     .description(
       "make the private key and certificate signing request for an MDM push certificate: an MDM vendor signs the CSR, you upload the signed request at Apple's Push Certificates Portal, then upload Apple's certificate and this key with PUT /api/v2/apns/certificate",
     )
-    .requiredOption('-o, --out-dir <dir>', 'where to write push.key (mode 0600) and push.csr (PEM)')
+    .requiredOption('-d, --out-dir <dir>', 'where to write push.key (mode 0600) and push.csr (PEM)')
     .option('--common-name <name>', 'subject CN of the request', 'mockiron MDM push')
     .option('--email <address>', 'subject emailAddress (the Apple ID that will own the certificate)')
     .option('--organization <name>', 'subject O')

@@ -49,17 +49,17 @@ describe('mockiron apns csr', () => {
 
   it('does not overwrite an existing key unless --force, and refuses bad subject fields', async () => {
     const out = path.join(dir, 'b');
-    expect((await runCli(['apns', 'csr', '-o', out])).code).toBe(0);
+    expect((await runCli(['apns', 'csr', '-d', out])).code).toBe(0);
     const key = readFileSync(path.join(out, 'push.key'), 'utf8');
-    const again = await runCli(['apns', 'csr', '-o', out]);
+    const again = await runCli(['apns', 'csr', '-d', out]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/exists \(use --force/);
     expect(readFileSync(path.join(out, 'push.key'), 'utf8')).toBe(key);
-    expect((await runCli(['apns', 'csr', '-o', out, '--force'])).code).toBe(0);
+    expect((await runCli(['apns', 'csr', '-d', out, '--force'])).code).toBe(0);
     expect(readFileSync(path.join(out, 'push.key'), 'utf8')).not.toBe(key);
-    const bad = await runCli(['apns', 'csr', '-o', path.join(dir, 'c'), '--country', 'Germany']);
+    const bad = await runCli(['apns', 'csr', '-d', path.join(dir, 'c'), '--country', 'Germany']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--country/);
-    expect((await runCli(['apns', 'csr', '-o', path.join(dir, 'd'), '--common-name', 'x'.repeat(65)])).code).toBe(2);
+    expect((await runCli(['apns', 'csr', '-d', path.join(dir, 'd'), '--common-name', 'x'.repeat(65)])).code).toBe(2);
   });
 });
