@@ -1,7 +1,7 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { registerAnyconnectCommands } from '../../anyconnect/cli.js';
 import { registerProfilesCommands } from '../../profiles/cli.js';
 import { registerSigningCommands } from '../../signing/cli.js';
@@ -133,6 +133,32 @@ function addOutputOptions(command: Command, outputs: Map<Command, true>): void {
   }
 }
 
+/**
+ * One flag vocabulary, the output format: every command with `--json` (and `--xml`) takes
+ * `--format` — `json`, `xml` where it has one, or its default (`yaml` where it prints YAML, else
+ * `text`). `--json`/`--xml` keep working, hidden from help; the format maps onto them.
+ */
+function addFormatOptions(command: Command, formats: Map<Command, string>): void {
+  for (const sub of command.commands) {
+    const json = sub.options.find((o) => o.long === '--json');
+    const own = sub.options.some((o) => o.long === '--format');
+    if (json && !own) {
+      const xml = sub.options.find((o) => o.long === '--xml');
+      const natural = /YAML/.test(json.description) ? 'yaml' : 'text';
+      const choices = [natural, 'json', ...(xml ? ['xml'] : [])];
+      sub.addOption(
+        new Option('--format <format>', `output format (${xml ? '--json and --xml also work' : '--json also works'})`)
+          .choices(choices)
+          .default(natural),
+      );
+      json.hidden = true;
+      if (xml) xml.hidden = true;
+      formats.set(sub, natural);
+    }
+    addFormatOptions(sub, formats);
+  }
+}
+
 /** A bash/zsh completion script for the program's commands and options, generated from their definitions. */
 function completionScript(program: Command, shell: string): string {
   const cases: string[] = [];
@@ -211,8 +237,19 @@ function buildProgram(io: CliIo, stdout: SwitchableStdout): Command {
 
   const outputs = new Map<Command, true>();
   addOutputOptions(program, outputs);
+  const formats = new Map<Command, string>();
+  addFormatOptions(program, formats);
   program.hook('preAction', (_program, action) => {
     applyIoEnv(action, io);
+    const natural = formats.get(action);
+    if (natural !== undefined) {
+      const { format, json, xml } = action.opts() as { format: string; json?: boolean; xml?: boolean };
+      if (format !== natural && (json || xml) && !(format === 'json' ? json : xml)) {
+        throw new CliError(`--format ${format} and --${json ? 'json' : 'xml'} disagree: give one`, 2);
+      }
+      if (format === 'json') action.setOptionValue('json', true);
+      if (format === 'xml') action.setOptionValue('xml', true);
+    }
     const output = outputs.has(action) ? (action.opts() as { output?: string }).output : undefined;
     if (output !== undefined && output !== '-') {
       if (output.length === 0) throw new CliError('-o/--output needs a file name, or - for standard output', 2);
