@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminPassword } from '../helpers/admin-password.js';
+import { runMockiron, type RunResult } from '../helpers/serve.js';
 
 const BIN = fileURLToPath(new URL('../../bin/mockiron.js', import.meta.url));
 const AUTH = `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}`;
@@ -22,34 +23,9 @@ let serverProcess: ChildProcess | undefined;
 let serverUrl: string;
 let serverLog = '';
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the real binary; `env` replaces the admin password variable (empty: no credentials). */
-function mockiron(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: adminPassword, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mockiron ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const mockiron = (args: string[], env: Record<string, string> = {}) =>
+  runMockiron(args, { env: { MOCKIRON_ADMIN_PASSWORD: adminPassword, ...env } });
 
 function expectOk(result: RunResult): RunResult {
   expect(result.code, `stderr: ${result.stderr}\nstdout: ${result.stdout}\nserver log tail: ${serverLog.slice(-3000)}`).toBe(0);

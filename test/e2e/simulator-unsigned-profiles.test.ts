@@ -15,12 +15,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminPassword } from '../helpers/admin-password.js';
+import { freePort, runMockiron, type RunResult } from '../helpers/serve.js';
 
 const BIN = fileURLToPath(new URL('../../bin/mockiron.js', import.meta.url));
 const AUTH = `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}`;
@@ -34,44 +34,7 @@ let serverUrl: string;
 let serverLog = '';
 let vpnUuid: string;
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-function mockiron(args: string[]): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: adminPassword },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mockiron ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const mockiron = (args: string[]) => runMockiron(args, { env: { MOCKIRON_ADMIN_PASSWORD: adminPassword } });
 
 function expectOk(result: RunResult): RunResult {
   expect(result.code, `stderr: ${result.stderr}\nstdout: ${result.stdout}\nserver log tail: ${serverLog.slice(-3000)}`).toBe(0);

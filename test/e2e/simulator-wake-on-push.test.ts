@@ -7,12 +7,12 @@
 // topic, {"mdm": PushMagic}); certificates made with the openssl command line.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { selfSignedPushCertificate } from '../helpers/apns-stand-in.js';
+import { freePort } from '../helpers/serve.js';
 
 const BIN = fileURLToPath(new URL('../../bin/mockiron.js', import.meta.url));
 const ADMIN_PASSWORD = 'e2e-wake-on-push-admin-password';
@@ -27,17 +27,6 @@ afterAll(() => {
   server?.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function api(url: string, method: string, pathname: string, body?: unknown): Promise<any> {
   const res = await fetch(`${url}${pathname}`, {

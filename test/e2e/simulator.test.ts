@@ -5,11 +5,11 @@
 // with Chrome and Microsoft RDP bound to its VPNUUID.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, runMockiron, type RunResult } from '../helpers/serve.js';
 
 const BIN = fileURLToPath(new URL('../../bin/mockiron.js', import.meta.url));
 const ADMIN_PASSWORD = 'e2e-simulator-admin-password';
@@ -25,45 +25,8 @@ let serverUrl: string;
 let serverLog = '';
 let vpnUuid: string;
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** Runs the real binary without blocking this process (the server's log pipe must keep draining). */
-function mockiron(args: string[], timeoutMs = 240_000): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: ADMIN_PASSWORD },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mockiron ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const mockiron = (args: string[], timeoutMs = 240_000) =>
+  runMockiron(args, { env: { MOCKIRON_ADMIN_PASSWORD: ADMIN_PASSWORD }, timeoutMs });
 
 function expectOk(result: RunResult): RunResult {
   expect(result.code, `stderr: ${result.stderr}\nstdout: ${result.stdout}\nserver log tail: ${serverLog.slice(-4000)}`).toBe(0);
