@@ -30,11 +30,7 @@ beforeAll(() => {
 });
 afterAll(() => ssl.cleanup());
 
-function ok(args: string[]): string {
-  const result = ssl.run(args);
-  if (result.status !== 0) throw new Error(`openssl ${args.join(' ')} failed:\n${result.stderr}`);
-  return result.stdout + result.stderr;
-}
+const ok = (args: string[]) => ssl.ok(args);
 
 /** `openssl cms -encrypt -des` of `plaintext` to our CA certificate. */
 function opensslDesEnvelope(plaintext: Buffer): Buffer {

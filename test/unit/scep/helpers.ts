@@ -41,6 +41,8 @@ export interface OpenSsl {
   read(name: string): Buffer;
   path(name: string): string;
   run(args: string[]): { status: number | null; stdout: string; stderr: string };
+  /** run, throwing with openssl's stderr unless it exits 0; its stdout and stderr together. */
+  ok(args: string[]): string;
   cleanup(): void;
 }
 
@@ -59,6 +61,11 @@ export function openssl(): OpenSsl {
       const result = spawnSync('openssl', args, { encoding: 'utf8' });
       if (result.error) throw result.error;
       return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+    },
+    ok(args) {
+      const result = this.run(args);
+      if (result.status !== 0) throw new Error(`openssl ${args.join(' ')} failed:\n${result.stderr}`);
+      return result.stdout + result.stderr;
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
