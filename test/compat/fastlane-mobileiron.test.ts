@@ -98,6 +98,11 @@ describe('fastlane mobileiron action', () => {
   });
 
   it('appstore_apps_labels: PUT /appstore/apps/{appId}/labels/{labelId}?adminDeviceSpaceId=1 → messages[0].messageKey contains "success"', async () => {
+    const policyPushes = async () =>
+      ((await get(`/api/v2/devices/${device.deviceUuid}/pushes`)).body.results as { reason: string }[]).filter(
+        (p) => p.reason === 'policy changed',
+      ).length;
+    const policyPushesBefore = await policyPushes();
     const res = await t.anon
       .put(`/api/v2/appstore/apps/${app.id}/labels/${labelId}`)
       .auth('admin', adminPassword)
@@ -107,6 +112,9 @@ describe('fastlane mobileiron action', () => {
     expect(isSuccess(first)).toBe(true);
     expect(first.type).toBe('Info');
     expect(typeof first.localizedMessage).toBe('string');
+    // The assignment is a policy change: the background reconciler queues InstallApplication and
+    // pushes the device on its own. Wait for that push so the next step counts only its own.
+    await expect.poll(policyPushes, { timeout: 10_000, interval: 100 }).toBe(policyPushesBefore + 1);
   });
 
   it('appstore_apps_message: POST /appstore/apps/{appId}/message {installIncluded, updateIncluded, pushApp} → messages[0] success; the device is pushed and installs the app', async () => {
