@@ -307,7 +307,7 @@ describe('every real document reads as it did with the package', () => {
 });
 
 describe('reading a big document is linear and fast', () => {
-  it('a 1.9 MB InstalledApplicationList (3,800 apps) reads as the package read it, and in well under 100 ms once warm', () => {
+  it('a 1.9 MB InstalledApplicationList (3,800 apps) reads as the package read it, many times faster than the package (a ratio measured in the same run)', () => {
     const apps = Array.from({ length: 3800 }, (_, i) => ({
       Identifier: `com.example.app${i}`,
       Name: `App ${i} & <more>`,
@@ -322,13 +322,18 @@ describe('reading a big document is linear and fast', () => {
     const body = Buffer.from(toXmlPlist({ UDID: 'u', CommandUUID: 'c', Status: 'Acknowledged', InstalledApplicationList: apps }));
     expect(body.length).toBeGreaterThan(1_800_000);
     const value = parsePlist(body);
-    expect(value).toEqual(parseXmlPlistWithPackage(body.toString('utf8')));
+    const packageStart = performance.now();
+    const packageValue = parseXmlPlistWithPackage(body.toString('utf8'));
+    const packageMs = performance.now() - packageStart;
+    expect(value).toEqual(packageValue);
     const runs = Array.from({ length: 5 }, () => {
       const start = performance.now();
       parsePlist(body);
       return performance.now() - start;
     }).sort((a, b) => a - b);
-    // the package took ~1.2 s for this; the median of five warm runs is ~15-25 ms here
-    expect(runs[2]).toBeLessThan(100);
+    // The package took ~1.2 s for this and ours ~15-25 ms (about 50x) on an idle machine. A ratio
+    // against the package in the same run holds under load, where an absolute bound would not;
+    // a reader that went quadratic would lose it. Absolute figures: bench/.
+    expect(runs[2] * 5, `ours ${runs.map((r) => r.toFixed(1)).join('/')} ms, package ${packageMs.toFixed(0)} ms`).toBeLessThan(packageMs);
   });
 });
