@@ -1,7 +1,8 @@
 // `npm run bench`: every benchmark, each reported against a baseline measured in the same run.
 //   npm run bench                 all sections
-//   npm run bench -- criteria     one section (criteria, membership, signing, peer, http)
+//   npm run bench -- criteria     one section (criteria, membership, signing, firstbuild, peer, http)
 import { benchCriteriaEval } from './criteria.js';
+import { benchFirstBuild } from './firstbuild.js';
 import { benchHttp } from './http.js';
 import { benchMembership } from './membership.js';
 import { benchPeer } from './peer.js';
@@ -11,6 +12,7 @@ const sections: Record<string, () => Promise<BenchRow[]>> = {
   criteria: benchCriteriaEval,
   membership: () => benchMembership(),
   signing: () => benchSigning(),
+  firstbuild: () => benchFirstBuild(),
   peer: benchPeer,
   http: () => benchHttp(),
 };

@@ -59,7 +59,7 @@ export function buildServices(deps: ServiceDeps) {
   const directory = new DeviceDirectory(db, changes);
   const labels = new LabelService(db, directory, events);
   const devices = new DeviceService(db, directory, labels, events);
-  const policy = new PolicyService(db, labels);
+  const policy = new PolicyService(db, changes);
   const deviceSpaces = new DeviceSpaceService({
     count: (actor) => devices.count(actor, {}),
     searchFields: (actor) => devices.searchFields(actor),

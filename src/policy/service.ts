@@ -3,9 +3,10 @@
 import { requireRead, type Actor } from '../platform/auth/actor.js';
 import type { Db, DbTx } from '../platform/db/client.js';
 import type { DeviceRow } from '../devices/index.js';
-import { deviceStore } from '../devices/index.js';
+import { deviceFacts, deviceStore } from '../devices/index.js';
 import { DomainError } from '../platform/errors/index.js';
-import type { LabelService } from '../labels/index.js';
+import { labelPredicate, labelStore } from '../labels/index.js';
+import type { ChangeCounter } from '../platform/db/changes.js';
 import { vpnSpec, type VpnRow } from '../vpn/index.js';
 import { computePolicy, type DevicePolicy } from '../lib/policy/rules.js';
 import { policyStore } from './store.js';
@@ -17,16 +18,47 @@ export interface ResolvedPolicy extends DevicePolicy {
   vpnRows: VpnRow[];
 }
 
+/** The tables every device's policy reads, as of one value of the shared change counter. */
+interface SharedPolicyTables {
+  at: number;
+  labels: Awaited<ReturnType<typeof labelStore.all>>;
+  vpnRows: Awaited<ReturnType<typeof policyStore.allVpnConfigs>>;
+  appRows: Awaited<ReturnType<typeof policyStore.allApps>>;
+}
+
 export class PolicyService {
+  private shared: SharedPolicyTables | undefined;
+
   constructor(
     private readonly db: Db,
-    private readonly labels: LabelService,
+    private readonly changes: Pick<ChangeCounter, 'shared'>,
   ) {}
 
+  /**
+   * Labels, VPN configurations and apps with their assignments: read once per shared change, not
+   * once per device (a fleet's first profiles would otherwise cost four queries each). The count
+   * is taken before reading, so a write committed meanwhile makes the next call read again.
+   */
+  private async sharedTables(tx: DbTx): Promise<SharedPolicyTables> {
+    const at = this.changes.shared;
+    if (this.shared?.at === at) return this.shared;
+    const [labels, vpnRows, appRows] = await Promise.all([labelStore.all(tx), policyStore.allVpnConfigs(tx), policyStore.allApps(tx)]);
+    const tables = { at, labels, vpnRows, appRows };
+    // Inside a transaction the rows may include its uncommitted writes: use them, keep nothing.
+    if (tx === this.db) this.shared = tables;
+    return tables;
+  }
+
   async resolve(tx: DbTx, device: DeviceRow): Promise<ResolvedPolicy> {
-    const labels = await this.labels.labelsOfDevice(tx, device);
+    const [tables, manualIds] = await Promise.all([this.sharedTables(tx), deviceStore.manualLabelIds(tx, device.id)]);
+    const manual = new Set(manualIds);
+    const facts = deviceFacts(device);
+    const labels = tables.labels.filter((l) => (l.isStatic ? manual.has(l.id) : labelPredicate(l)!(facts)));
     const labelIds = labels.map((l) => l.id);
-    const [vpnRows, appRows] = await Promise.all([policyStore.vpnConfigsOnLabels(tx, labelIds), policyStore.appsOnLabels(tx, labelIds)]);
+    const inLabels = new Set(labelIds);
+    const onDeviceLabels = (assigned: { labelId: number }[]) => assigned.some((a) => inLabels.has(a.labelId));
+    const vpnRows = tables.vpnRows.filter((v) => onDeviceLabels(v.labels));
+    const appRows = tables.appRows.filter((a) => onDeviceLabels(a.labels));
     const policy = computePolicy({
       platform: device.platform,
       deviceLabelIds: labelIds,

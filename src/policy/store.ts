@@ -1,18 +1,8 @@
 import type { DbTx } from '../platform/db/client.js';
 
 export const policyStore = {
-  /** VPN configurations applied to any of the given labels, with all their label ids. */
-  vpnConfigsOnLabels: (tx: DbTx, labelIds: number[]) =>
-    tx.vpnConfiguration.findMany({
-      where: { labels: { some: { labelId: { in: labelIds } } } },
-      include: { labels: { select: { labelId: true } } },
-      orderBy: { id: 'asc' },
-    }),
-  /** Apps applied to any of the given labels, with all their label ids. */
-  appsOnLabels: (tx: DbTx, labelIds: number[]) =>
-    tx.app.findMany({
-      where: { labels: { some: { labelId: { in: labelIds } } } },
-      include: { labels: { select: { labelId: true } } },
-      orderBy: { id: 'asc' },
-    }),
+  /** Every VPN configuration with its label ids (the shared part of every device's policy). */
+  allVpnConfigs: (tx: DbTx) => tx.vpnConfiguration.findMany({ include: { labels: { select: { labelId: true } } }, orderBy: { id: 'asc' } }),
+  /** Every app with its label ids. */
+  allApps: (tx: DbTx) => tx.app.findMany({ include: { labels: { select: { labelId: true } } }, orderBy: { id: 'asc' } }),
 };

@@ -23,6 +23,8 @@ export const vpnProfileIdentifier = (deviceUuid: string) => `com.mockiron.vpn.${
 
 export class DeviceProfileService {
   private cache = new Map<string, { changes: number; profile: DeviceProfile }>();
+  /** VPN configurations with their password opened, per row version: opening costs more than building. */
+  private specs = new Map<string, VpnConfigSpec>();
 
   constructor(
     private readonly policy: PolicyService,
@@ -36,10 +38,7 @@ export class DeviceProfileService {
   build(p: ResolvedPolicy): DeviceProfile | null {
     if (p.vpnRows.length === 0) return null;
     const d = p.device;
-    const vpnConfigs: VpnConfigSpec[] = p.vpnRows.map((row) => {
-      const spec = vpnSpec(row, this.secrets);
-      return { ...spec, description: spec.description || undefined };
-    });
+    const vpnConfigs: VpnConfigSpec[] = p.vpnRows.map((row) => this.spec(row));
     const cert = vpnConfigs.find((v) => v.userAuthentication === 'CERTIFICATE');
     if (cert) {
       throw new DomainError(
@@ -64,6 +63,18 @@ export class DeviceProfileService {
     });
     const xml = Buffer.from(toXml(plist));
     return { xml, hash: SigningService.contentHash(xml), identifier, deviceUuid: d.uuid };
+  }
+
+  private spec(row: ResolvedPolicy['vpnRows'][number]): VpnConfigSpec {
+    const key = `${row.id}/${row.updatedAt.getTime()}/${row.password ?? ''}`;
+    let spec = this.specs.get(key);
+    if (!spec) {
+      const opened = vpnSpec(row, this.secrets);
+      spec = { ...opened, description: opened.description || undefined };
+      if (this.specs.size > 1000) this.specs.clear();
+      this.specs.set(key, spec);
+    }
+    return spec;
   }
 
   /** The device's VPN profile, from cache while no policy table has changed. */
