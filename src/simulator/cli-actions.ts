@@ -299,8 +299,29 @@ function subcommandOptions(local: { state?: string; json?: boolean }, command: C
   const parent = command.parent!;
   return {
     state: local.state ?? (parent.getOptionValueSource('state') === 'cli' ? (parent.opts().state as string) : DEFAULT_STATE_FILE),
-    json: local.json ?? parent.opts().json === true,
+    // `--format json` after the subcommand may land on the parent, which also has it
+    json: local.json === true || parent.opts().json === true || parent.opts().format === 'json',
   };
+}
+
+/**
+ * Prints a subcommand's output. `-o FILE` after `simulate status|identity` lands on `simulate`
+ * (which has -o too), where the CLI's generic writer does not look: write that file here.
+ */
+async function writeOutput(text: string, command: Command, io: CliIo): Promise<void> {
+  const parent = command.parent!;
+  const own = (command.opts() as { output?: string }).output;
+  const parentOutput = parent.getOptionValueSource('output') === 'cli' ? (parent.opts().output as string) : undefined;
+  if (own !== undefined || parentOutput === undefined || parentOutput === '-') {
+    io.stdout.write(text);
+    return;
+  }
+  if (parentOutput === '') throw new CliError('-o/--output needs a file name, or - for standard output', 2);
+  try {
+    await writeFile(parentOutput, text);
+  } catch (err) {
+    throw new CliError(`-o ${parentOutput}: ${(err as Error).message}`);
+  }
 }
 
 async function existingState(file: string): Promise<FleetState> {
@@ -320,9 +341,9 @@ export async function runSimulateStatus(local: { state?: string; json?: boolean 
   const state = await existingState(opts.state);
   if (opts.json) {
     const view = { server: state.server, seed: state.seed, updatedAt: state.updatedAt, devices: state.devices.map(deviceStatusView) };
-    io.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+    await writeOutput(`${JSON.stringify(view, null, 2)}\n`, command, io);
   } else {
-    io.stdout.write(formatStatus(state));
+    await writeOutput(formatStatus(state), command, io);
   }
 }
 
@@ -368,9 +389,11 @@ export async function runSimulateIdentity(local: SimulateIdentityOptions, comman
     }
     io.stderr.write(`wrote ${local.keyOut} (private key, mode 0600)\n`);
   }
-  io.stdout.write(
+  await writeOutput(
     opts.json
       ? `${JSON.stringify({ udid: found.udid, ...found.view, certificatePem: found.certificatePem }, null, 2)}\n`
       : found.certificatePem,
+    command,
+    io,
   );
 }
