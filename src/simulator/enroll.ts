@@ -543,7 +543,7 @@ export async function enrollWithScep(http: HttpClient, payload: PlistDict, ident
 
 /** Bounds on a PKCS#12 payload: forge derives keys synchronously, so a huge iteration count would stall every device. */
 const MAX_PKCS12_BYTES = 64 * 1024;
-const MAX_PKCS12_MAC_ITERATIONS = 1_000_000;
+const MAX_PKCS12_MAC_ITERATIONS = 200_000;
 
 /** MacData's iteration count (RFC 7292 §4: PFX ::= SEQUENCE { version, authSafe, macData { mac, macSalt, iterations DEFAULT 1 } }). */
 function macIterations(pfx: forge.asn1.Asn1): number {
