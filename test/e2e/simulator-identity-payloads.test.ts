@@ -270,6 +270,10 @@ describe('a SCEP identity payload in InstallProfile', () => {
     const keyFile = path.join(dir, 'vpn-key.pem');
     expectOk(await mockiron(['simulate', 'identity', '--state', stateFile, '--vpn-uuid', VPN_UUID, '-o', certFile, '--key-out', keyFile]));
     expect(openssl(['verify', '-CAfile', caFile, certFile])).toContain(': OK');
+    // The CA docs/qa.md tells QA to fetch is the same one
+    const signingCa = path.join(dir, 'signing-ca.pem');
+    writeFileSync(signingCa, Buffer.from(await (await fetch(`${serverUrl}/api/v2/signing/ca.pem`)).arrayBuffer()));
+    expect(openssl(['verify', '-CAfile', signingCa, certFile])).toContain(': OK');
     expect(openssl(['x509', '-in', certFile, '-noout', '-serial']).trim()).toBe(`serial=${firstSerial}`);
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     // The key is the certificate's: the same public key from both
