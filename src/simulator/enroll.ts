@@ -303,15 +303,23 @@ export async function scepRequest(
   scep: NonNullable<EnrollmentArtifacts['scep']>,
   privateKey: KeyObject,
 ): Promise<{ certRep: CertRep; request: BuiltPkiRequest }> {
-  const request = buildPkcsReq({
-    caCert: scep.caCert,
-    ...(scep.raCert && { recipientCert: scep.raCert }),
-    privateKey,
-    subject: scep.subject,
-    ...(scep.challenge !== undefined && { challengePassword: scep.challenge }),
-    ...(scep.sans?.length && { sans: scep.sans }),
-    encryption: scep.encryption,
-  });
+  let request: BuiltPkiRequest;
+  try {
+    request = buildPkcsReq({
+      caCert: scep.caCert,
+      ...(scep.raCert && { recipientCert: scep.raCert }),
+      privateKey,
+      subject: scep.subject,
+      ...(scep.challenge !== undefined && { challengePassword: scep.challenge }),
+      ...(scep.sans?.length && { sans: scep.sans }),
+      encryption: scep.encryption,
+    });
+  } catch (err) {
+    // The codec refuses what it cannot encode (a name, a CA key that is not RSA): the request is never sent
+    if (err instanceof RangeError)
+      throw new SimulatorEnrollmentError('scep', `cannot build the request: ${err.message}`, undefined, 'payload');
+    throw err;
+  }
   const response = await sendPkiOperation(http, kind, scep.url, request, scep.postSupported);
   let certRep: CertRep;
   try {
@@ -358,10 +366,14 @@ function payloadProblem(message: string, problem: IdentityProblem = 'payload'): 
   return new SimulatorEnrollmentError('scep', message, undefined, problem);
 }
 
+const DNS_NAME = /^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?$/;
+
 /**
  * SubjectAltName: each key holds a string or an array of strings. The CSR builder tells the kinds
  * apart by their form (e-mail "@", URI "://", else a DNS name), so a value whose form does not
- * match its key is refused rather than requested as the wrong kind.
+ * match its key is refused rather than requested as the wrong kind. An ntPrincipalName (an
+ * otherName) is checked but not requested: the CSR builder cannot encode one, and the CA's own
+ * template decides what the certificate carries.
  */
 function subjectAltNames(value: PlistValue | undefined): string[] {
   if (value === undefined) return [];
@@ -377,12 +389,15 @@ function subjectAltNames(value: PlistValue | undefined): string[] {
         `SCEP payload: SubjectAltName.${key} must be a string or an array of strings (1..${MAX_NAME_LENGTH} characters)`,
       );
     }
+    if (key === 'ntPrincipalName') continue;
     for (const name of list as string[]) {
       const fits =
-        key === 'rfc822Name' ? name.includes('@') : key === 'uniformResourceIdentifier' ? name.includes('://') : key === 'dNSName';
-      if (key === 'ntPrincipalName' || !fits || (key === 'dNSName' && (name.includes('@') || name.includes('://')))) {
-        throw payloadProblem(`SCEP payload: SubjectAltName.${key} "${name}" cannot be requested by this simulator`);
-      }
+        key === 'rfc822Name'
+          ? name.includes('@') && !name.includes('://')
+          : key === 'uniformResourceIdentifier'
+            ? name.includes('://')
+            : DNS_NAME.test(name);
+      if (!fits) throw payloadProblem(`SCEP payload: SubjectAltName.${key} "${name}" is not a valid ${key}`);
       names.push(name);
     }
   }
@@ -400,7 +415,7 @@ function optionalString(content: PlistDict, key: string): string | undefined {
 
 function boundedInteger(content: PlistDict, key: string, fallback: number, max: number): number {
   const value = content[key];
-  if (value === undefined) return fallback;
+  if (value === undefined) return Math.min(fallback, max);
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
     throw payloadProblem(`SCEP payload: ${key} must be a non-negative integer`);
   return Math.min(value, max);

@@ -31,7 +31,8 @@ export function identityProvisioner(http: HttpClient | undefined, identity: Devi
         if (err instanceof SimulatorEnrollmentError) {
           return { ok: false, problem: err.problem ?? 'payload', reason: err.message.replace(/^(scep|pkcs12): /, '') };
         }
-        throw err;
+        // Whatever else a hostile payload provokes fails this install, not the device's poll loop
+        return { ok: false, problem: 'payload', reason: `the simulator could not process the payload: ${(err as Error).message}` };
       }
     },
   };

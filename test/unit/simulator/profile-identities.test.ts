@@ -25,6 +25,7 @@ import { signCms } from '../../../src/lib/pki/cms.js';
 import { toXmlPlist, type PlistDict } from '../../../src/lib/plist/index.js';
 import { createSigningIdentity } from '../../../src/signing/identity.js';
 import { MAX_IDENTITY_PAYLOADS } from '../../../src/simulator/commands.js';
+import { readScepPayload } from '../../../src/simulator/enroll.js';
 import { newDeviceState, VirtualDevice } from '../../../src/simulator/device.js';
 import { createHttpClient, type HttpClient } from '../../../src/simulator/http.js';
 
@@ -122,7 +123,9 @@ describe('identity payloads that are refused before any request', () => {
     ['a Keysize Apple does not list (no 65536-bit key is generated)', { Keysize: 65536 }, 22001, 'MCSCEPErrorDomain'],
     ['a key type other than RSA', { 'Key Type': 'EC' }, 22001, 'MCSCEPErrorDomain'],
     ['a Key Usage bit other than 1 and 4', { 'Key Usage': 2 }, 22000, 'MCSCEPErrorDomain'],
-    ['an ntPrincipalName the CSR cannot carry', { SubjectAltName: { ntPrincipalName: 'user@EXAMPLE' } }, 2000, 'MCPayloadErrorDomain'],
+    ['a URI without a scheme', { SubjectAltName: { uniformResourceIdentifier: 'device-1' } }, 2000, 'MCPayloadErrorDomain'],
+    ['a dNSName that is not a host name', { SubjectAltName: { dNSName: 'not a host' } }, 2000, 'MCPayloadErrorDomain'],
+    ['a SubjectAltName key Apple does not define', { SubjectAltName: { iPAddress: '10.0.0.1' } }, 2000, 'MCPayloadErrorDomain'],
     ['an rfc822Name that is not an address', { SubjectAltName: { rfc822Name: 'nobody' } }, 2000, 'MCPayloadErrorDomain'],
     [
       'more than 16 SubjectAltName values',
@@ -174,6 +177,30 @@ describe('identity payloads that are refused before any request', () => {
     const entry = cause(await install(newDevice(), profile([pkcs12('com.example.id.big', readFileSync(big))])));
     expect(entry).toMatchObject({ ErrorCode: 9005, ErrorDomain: 'MCCertificateErrorDomain' });
     expect(entry.USEnglishDescription).toMatch(/iteration/);
+  });
+});
+
+describe('readScepPayload', () => {
+  it("reads Apple's keys with Apple's defaults; an ntPrincipalName is checked but not requested", () => {
+    const settings = readScepPayload(
+      scep({
+        Keysize: undefined,
+        'Key Usage': undefined,
+        SubjectAltName: {
+          ntPrincipalName: 'user@EXAMPLE.COM',
+          rfc822Name: ['a@example.com', 'b@example.com'],
+          dNSName: 'dev.example.com',
+          uniformResourceIdentifier: 'https://example.com/device/1',
+        },
+      }),
+      'fallback-cn',
+    );
+    expect(settings).toMatchObject({ keysize: 1024, keyUsage: 0, retries: 3, retryDelaySeconds: 2, subject: { commonName: 'unit' } });
+    expect(settings.sans).toEqual(['a@example.com', 'b@example.com', 'dev.example.com', 'https://example.com/device/1']);
+    expect(readScepPayload(scep({ Subject: undefined, Retries: 1e9 }), 'fallback-cn')).toMatchObject({
+      subject: { commonName: 'fallback-cn' },
+      retries: 5,
+    });
   });
 });
 
