@@ -367,13 +367,17 @@ function payloadProblem(message: string, problem: IdentityProblem = 'payload'): 
 }
 
 const DNS_NAME = /^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?$/;
+const EMAIL = /^[\x21-\x7e]+@[\x21-\x7e]+$/;
+/** RFC 3986: a scheme, a colon, then printable ASCII. */
+const URI = /^[A-Za-z][A-Za-z0-9+.-]*:[\x21-\x7e]+$/;
+const NT_PRINCIPAL_NAME = /^[^\s@]+@[^\s@]+$/;
 
 /**
  * SubjectAltName: each key holds a string or an array of strings. The CSR builder tells the kinds
  * apart by their form (e-mail "@", URI "://", else a DNS name), so a value whose form does not
  * match its key is refused rather than requested as the wrong kind. An ntPrincipalName (an
- * otherName) is checked but not requested: the CSR builder cannot encode one, and the CA's own
- * template decides what the certificate carries.
+ * otherName) and a URI without "://" (urn:…) are checked but not requested: the CSR builder cannot
+ * encode them as such, and the CA's own template decides what the certificate carries.
  */
 function subjectAltNames(value: PlistValue | undefined): string[] {
   if (value === undefined) return [];
@@ -384,20 +388,23 @@ function subjectAltNames(value: PlistValue | undefined): string[] {
       throw payloadProblem(`SCEP payload: SubjectAltName.${key} is not a key Apple defines`);
     const entry = value[key];
     const list = typeof entry === 'string' ? [entry] : Array.isArray(entry) ? entry : undefined;
-    if (!list || list.some((v) => typeof v !== 'string' || v === '' || v.length > MAX_NAME_LENGTH)) {
+    if (!list || list.length > MAX_SUBJECT_ALT_NAMES || list.some((v) => typeof v !== 'string' || v === '' || v.length > MAX_NAME_LENGTH)) {
       throw payloadProblem(
-        `SCEP payload: SubjectAltName.${key} must be a string or an array of strings (1..${MAX_NAME_LENGTH} characters)`,
+        `SCEP payload: SubjectAltName.${key} must be a string or an array of at most ${MAX_SUBJECT_ALT_NAMES} strings (1..${MAX_NAME_LENGTH} characters)`,
       );
     }
-    if (key === 'ntPrincipalName') continue;
     for (const name of list as string[]) {
-      const fits =
+      const valid =
         key === 'rfc822Name'
-          ? name.includes('@') && !name.includes('://')
-          : key === 'uniformResourceIdentifier'
-            ? name.includes('://')
-            : DNS_NAME.test(name);
-      if (!fits) throw payloadProblem(`SCEP payload: SubjectAltName.${key} "${name}" is not a valid ${key}`);
+          ? EMAIL.test(name) && !name.includes('://')
+          : key === 'dNSName'
+            ? DNS_NAME.test(name)
+            : key === 'uniformResourceIdentifier'
+              ? URI.test(name)
+              : NT_PRINCIPAL_NAME.test(name);
+      if (!valid) throw payloadProblem(`SCEP payload: SubjectAltName.${key} "${name}" is not a valid ${key}`);
+      // The CSR builder tells URIs by "://" and has no otherName: those are left to the CA's template
+      if (key === 'ntPrincipalName' || (key === 'uniformResourceIdentifier' && !name.includes('://'))) continue;
       names.push(name);
     }
   }

@@ -124,6 +124,7 @@ describe('identity payloads that are refused before any request', () => {
     ['a key type other than RSA', { 'Key Type': 'EC' }, 22001, 'MCSCEPErrorDomain'],
     ['a Key Usage bit other than 1 and 4', { 'Key Usage': 2 }, 22000, 'MCSCEPErrorDomain'],
     ['a URI without a scheme', { SubjectAltName: { uniformResourceIdentifier: 'device-1' } }, 2000, 'MCPayloadErrorDomain'],
+    ['an ntPrincipalName that is not user@domain', { SubjectAltName: { ntPrincipalName: 'user' } }, 2000, 'MCPayloadErrorDomain'],
     ['a dNSName that is not a host name', { SubjectAltName: { dNSName: 'not a host' } }, 2000, 'MCPayloadErrorDomain'],
     ['a SubjectAltName key Apple does not define', { SubjectAltName: { iPAddress: '10.0.0.1' } }, 2000, 'MCPayloadErrorDomain'],
     ['an rfc822Name that is not an address', { SubjectAltName: { rfc822Name: 'nobody' } }, 2000, 'MCPayloadErrorDomain'],
@@ -181,7 +182,7 @@ describe('identity payloads that are refused before any request', () => {
 });
 
 describe('readScepPayload', () => {
-  it("reads Apple's keys with Apple's defaults; an ntPrincipalName is checked but not requested", () => {
+  it("reads Apple's keys with Apple's defaults; an ntPrincipalName and a urn: URI are checked but not requested", () => {
     const settings = readScepPayload(
       scep({
         Keysize: undefined,
@@ -190,7 +191,7 @@ describe('readScepPayload', () => {
           ntPrincipalName: 'user@EXAMPLE.COM',
           rfc822Name: ['a@example.com', 'b@example.com'],
           dNSName: 'dev.example.com',
-          uniformResourceIdentifier: 'https://example.com/device/1',
+          uniformResourceIdentifier: ['https://example.com/device/1', 'urn:uuid:6d1f3c2a-9b4e-4f57-8a2c-1e0d9c8b7a65'],
         },
       }),
       'fallback-cn',
