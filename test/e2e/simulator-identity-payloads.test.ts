@@ -281,6 +281,20 @@ describe('a SCEP identity payload in InstallProfile', () => {
 
     const byName = expectOk(await mockiron(['simulate', 'identity', '--state', stateFile, '--vpn-name', VPN_NAME]));
     expect(byName.stdout).toBe(readFileSync(certFile, 'utf8'));
+    const asJson = JSON.parse(
+      expectOk(await mockiron(['simulate', 'identity', '--state', stateFile, '--vpn-uuid', VPN_UUID.toLowerCase(), '--format', 'json']))
+        .stdout,
+    );
+    expect(asJson).toMatchObject({ serialNumber: firstSerial, vpnUuids: [VPN_UUID], certificatePem: byName.stdout });
+    expect(asJson.privateKeyPem).toBeUndefined();
+
+    // The text status names the identity, its serial and the VPN using it; -o after the subcommand writes the file
+    const statusFile = path.join(dir, 'status.txt');
+    expectOk(await mockiron(['simulate', 'status', '--state', stateFile, '-o', statusFile]));
+    const text = readFileSync(statusFile, 'utf8');
+    expect(text).toContain(`identity com.example.vpn.cert / com.example.vpn.cert.identity (scep)  serial ${firstSerial}`);
+    expect(text).toContain(`used by VPNUUID ${VPN_UUID}`);
+    expect(text).not.toContain('PRIVATE KEY');
     const unknown = await mockiron(['simulate', 'identity', '--state', stateFile, '--vpn-uuid', randomUUID()]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no identity certificate/);
