@@ -1,8 +1,8 @@
-// What `mockiron simulate` and `mockiron simulate status` do; their definitions (options, help)
-// are in cli.ts, which loads this module only when one of them runs.
+// What `mockiron simulate`, `simulate status` and `simulate identity` do; their definitions
+// (options, help) are in cli.ts, which loads this module only when one of them runs.
 
 import { setMaxListeners } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { CliError, CliExit } from '../platform/cli/errors.js';
 import type { CliIo } from '../platform/cli/io.js';
@@ -13,6 +13,7 @@ import { FAULT_KINDS, type FaultKind } from './fault-kinds.js';
 import { ENROLL_MODES, isEnrollMode } from './enroll-modes.js';
 import { FleetError, runFleet, type FleetProgress } from './fleet.js';
 import { ModelMixError, parseModelMix, type ModelChoice } from './identity.js';
+import { findVpnIdentity, identityCertificateViews, IdentityLookupError } from './identity-certificates.js';
 import type { MetricsSummary } from './metrics.js';
 import { loadFleetState, StateFileError, type DeviceState, type FleetState } from './state.js';
 
@@ -182,6 +183,7 @@ export function deviceStatusView(device: DeviceState) {
       payloadTypes: p.payloads.map((payload) => payload.type),
       vpnUuids: p.payloads.flatMap((payload) => (payload.vpnUuid ? [payload.vpnUuid] : [])),
     })),
+    identityCertificates: identityCertificateViews(device),
     apps: Object.fromEntries(
       Object.values(device.apps).map((a) => [
         a.identifier,
@@ -203,6 +205,13 @@ function formatStatus(state: FleetState): string {
       lines.push(
         `  profile ${p.identifier}${p.vpnUuids.length ? `  VPNUUID ${p.vpnUuids.join(', ')}` : ''}${p.source === 'enrollment' ? '  (MDM enrollment)' : ''}`,
       );
+    for (const c of view.identityCertificates) {
+      lines.push(
+        `  identity ${c.profile} / ${c.payloadIdentifier} (${c.source})  serial ${c.serialNumber}  ${c.notBefore} → ${c.notAfter}`,
+        `    subject ${c.subject}${c.subjectAltNames.length ? `  SAN ${c.subjectAltNames.join(', ')}` : ''}`,
+        `    issuer ${c.issuer}  used by VPNUUID ${c.vpnUuids.join(', ') || '(none)'}`,
+      );
+    }
     for (const [bundleId, app] of Object.entries(view.apps)) lines.push(`  app ${bundleId} → ${app.vpnUuid ?? '(no VPN)'}`);
   }
   return `${lines.join('\n')}\n`;
@@ -285,26 +294,106 @@ export async function runSimulate(opts: SimulateOptions, io: CliIo): Promise<voi
   if (failed) throw new CliExit(1);
 }
 
-export async function runSimulateStatus(local: { state?: string; json?: boolean }, command: Command, io: CliIo): Promise<void> {
-  // `simulate` has the same options and commander lets the parent take them even after
-  // "status", so an explicitly given parent value counts as ours
+/** --state and --json of a `simulate` subcommand: commander lets the parent take them even after the subcommand, so an explicitly given parent value counts as ours. */
+function subcommandOptions(local: { state?: string; json?: boolean }, command: Command): { state: string; json: boolean } {
   const parent = command.parent!;
-  const opts = {
+  return {
     state: local.state ?? (parent.getOptionValueSource('state') === 'cli' ? (parent.opts().state as string) : DEFAULT_STATE_FILE),
-    json: local.json ?? parent.opts().json === true,
+    // `--format json` after the subcommand may land on the parent, which also has it
+    json: local.json === true || parent.opts().json === true || parent.opts().format === 'json',
   };
+}
+
+/**
+ * Prints a subcommand's output. `-o FILE` after `simulate status|identity` lands on `simulate`
+ * (which has -o too), where the CLI's generic writer does not look: write that file here.
+ */
+async function writeOutput(text: string, command: Command, io: CliIo): Promise<void> {
+  const parent = command.parent!;
+  const own = (command.opts() as { output?: string }).output;
+  const parentOutput = parent.getOptionValueSource('output') === 'cli' ? (parent.opts().output as string) : undefined;
+  if (own !== undefined || parentOutput === undefined || parentOutput === '-') {
+    io.stdout.write(text);
+    return;
+  }
+  if (parentOutput === '') throw new CliError('-o/--output needs a file name, or - for standard output', 2);
+  try {
+    await writeFile(parentOutput, text);
+  } catch (err) {
+    throw new CliError(`-o ${parentOutput}: ${(err as Error).message}`);
+  }
+}
+
+async function existingState(file: string): Promise<FleetState> {
   let state: FleetState | undefined;
   try {
-    state = await loadFleetState(opts.state);
+    state = await loadFleetState(file);
   } catch (err) {
     if (err instanceof StateFileError) throw new CliError(err.message);
     throw err;
   }
-  if (!state) throw new CliError(`no state file at ${opts.state} (run \`mockiron simulate\` first, or pass --state)`);
+  if (!state) throw new CliError(`no state file at ${file} (run \`mockiron simulate\` first, or pass --state)`);
+  return state;
+}
+
+export async function runSimulateStatus(local: { state?: string; json?: boolean }, command: Command, io: CliIo): Promise<void> {
+  const opts = subcommandOptions(local, command);
+  const state = await existingState(opts.state);
   if (opts.json) {
     const view = { server: state.server, seed: state.seed, updatedAt: state.updatedAt, devices: state.devices.map(deviceStatusView) };
-    io.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+    await writeOutput(`${JSON.stringify(view, null, 2)}\n`, command, io);
   } else {
-    io.stdout.write(formatStatus(state));
+    await writeOutput(formatStatus(state), command, io);
   }
+}
+
+export interface SimulateIdentityOptions {
+  state?: string;
+  vpnUuid?: string;
+  vpnName?: string;
+  device?: string;
+  keyOut?: string;
+  json?: boolean;
+}
+
+export async function runSimulateIdentity(local: SimulateIdentityOptions, command: Command, io: CliIo): Promise<void> {
+  const opts = subcommandOptions(local, command);
+  if ((local.vpnUuid === undefined) === (local.vpnName === undefined)) throw new CliError('give --vpn-uuid or --vpn-name (one of them)', 2);
+  for (const [flag, value] of [
+    ['--vpn-uuid', local.vpnUuid],
+    ['--vpn-name', local.vpnName],
+    ['--device', local.device],
+  ] as const) {
+    if (value !== undefined && (value === '' || value.length > 256)) throw new CliError(`${flag} must be 1 to 256 characters`, 2);
+  }
+  if (local.keyOut === '') throw new CliError('--key-out needs a file name', 2);
+  const state = await existingState(opts.state);
+  let found;
+  try {
+    found = findVpnIdentity(state, {
+      ...(local.vpnUuid !== undefined && { vpnUuid: local.vpnUuid }),
+      ...(local.vpnName !== undefined && { vpnName: local.vpnName }),
+      ...(local.device !== undefined && { udid: local.device }),
+    });
+  } catch (err) {
+    if (err instanceof IdentityLookupError) throw new CliError(err.message);
+    throw err;
+  }
+  if (local.keyOut !== undefined) {
+    try {
+      await writeFile(local.keyOut, found.privateKeyPem, { mode: 0o600 });
+      // mode applies only to a new file: an existing one is narrowed too
+      await chmod(local.keyOut, 0o600);
+    } catch (err) {
+      throw new CliError(`--key-out ${local.keyOut}: ${(err as Error).message}`);
+    }
+    io.stderr.write(`wrote ${local.keyOut} (private key, mode 0600)\n`);
+  }
+  await writeOutput(
+    opts.json
+      ? `${JSON.stringify({ udid: found.udid, ...found.view, certificatePem: found.certificatePem }, null, 2)}\n`
+      : found.certificatePem,
+    command,
+    io,
+  );
 }

@@ -1,9 +1,10 @@
-// CLI: `mockiron simulate` (run a fleet) and `mockiron simulate status` (what the devices hold).
+// CLI: `mockiron simulate` (run a fleet), `mockiron simulate status` (what the devices hold) and
+// `mockiron simulate identity` (the identity certificate a VPN authenticates with, for QA).
 // Only the definitions are here: each action loads ./cli-actions.js (the fleet, the device's
 // crypto and protocol) when it runs, so `mockiron --help` does not load them.
 
 import type { Command } from 'commander';
-import type { SimulateOptions } from './cli-actions.js';
+import type { SimulateIdentityOptions, SimulateOptions } from './cli-actions.js';
 import type { CliIo } from '../platform/cli/io.js';
 import { FAULT_KINDS } from './fault-kinds.js';
 import { ENROLL_MODES } from './enroll-modes.js';
@@ -49,10 +50,25 @@ export function registerSimulatorCommands(program: Command, io: CliIo): void {
 
   simulate
     .command('status')
-    .description('show what each simulated device holds: status, profiles and per-app VPN bindings')
+    .description('show what each simulated device holds: status, profiles, identity certificates and per-app VPN bindings')
     .option('--state <file>', `state file (default ${DEFAULT_STATE_FILE})`)
     .option('--json', 'print JSON')
     .action(async (local: { state?: string; json?: boolean }, command: Command) =>
       (await import('./cli-actions.js')).runSimulateStatus(local, command, io),
+    );
+
+  simulate
+    .command('identity')
+    .description(
+      'print the identity certificate (PEM) a VPN authenticates with on a simulated device, e.g. for `mockiron anyconnect simulate --client-cert`',
+    )
+    .option('--state <file>', `state file (default ${DEFAULT_STATE_FILE})`)
+    .option('--vpn-uuid <uuid>', "the VPN payload's VPNUUID")
+    .option('--vpn-name <name>', 'or its name (the VPN configuration name, UserDefinedName in the profile)')
+    .option('--device <udid>', 'the device, when more than one holds an identity for that VPN')
+    .option('--key-out <file>', 'also write its private key (PKCS#8 PEM) to this file, mode 0600')
+    .option('--json', 'print the certificate details and PEM as JSON')
+    .action(async (local: SimulateIdentityOptions, command: Command) =>
+      (await import('./cli-actions.js')).runSimulateIdentity(local, command, io),
     );
 }

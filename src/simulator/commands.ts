@@ -1,13 +1,14 @@
 // How a virtual device answers the commands an MDM server sends, the way iOS does: the result
 // dictionary (Status, ErrorChain, the payload under Apple's key names) plus the change to the
-// device's state. Pure apart from the clock: the network side lives in device.ts.
+// device's state. Pure apart from the clock: the network side (SCEP for a profile's identity
+// payloads) is behind CommandContext.identities, which device.ts provides.
 
 import { createHash, X509Certificate } from 'node:crypto';
 import { decodeCommand, MdmProtocolError, validateCommandFields, type DecodedCommand } from '../lib/mdm-protocol/index.js';
 import { detectPlistFormat, isPlistDict, parsePlist, PlistReal, toXmlPlist, type PlistDict, type PlistValue } from '../lib/plist/index.js';
 import { CmsVerifyError, verifyCms } from '../lib/pki/cms.js';
 import type { SeededRandom } from './random.js';
-import type { DeviceState, InstalledAppState, InstalledProfileState, ProfilePayloadState } from './state.js';
+import type { DeviceState, InstalledAppState, InstalledProfileState, ProfileIdentityState, ProfilePayloadState } from './state.js';
 
 export interface ErrorChainEntry extends PlistDict {
   ErrorCode: number;
@@ -41,11 +42,37 @@ export class UnanswerableCommandError extends Error {
   }
 }
 
+/** Why an identity payload gave no identity; each maps to the ErrorChain entry iOS reports. */
+export type IdentityProblem =
+  | 'payload'
+  | 'keysize'
+  | 'key-usage'
+  | 'network'
+  | 'ca-response'
+  | 'ca-fingerprint'
+  | 'refused'
+  | 'pki-response'
+  | 'certificate'
+  | 'pkcs12-password'
+  | 'pkcs12-malformed'
+  | 'pkcs12-no-identity';
+
+export type IdentityAttempt =
+  | { ok: true; source: 'scep' | 'pkcs12'; privateKeyPem: string; certificatePem: string }
+  | { ok: false; problem: IdentityProblem; reason: string };
+
+/** Obtains the identity a com.apple.security.scep or com.apple.security.pkcs12 payload describes. */
+export interface IdentityProvisioner {
+  obtain(payload: PlistDict): Promise<IdentityAttempt>;
+}
+
 export interface CommandContext {
   /** Share (0..1) of deferrable commands answered NotNow, as a locked device does. */
   notNowRate: number;
   random: SeededRandom;
   now?: () => Date;
+  /** For InstallProfile with identity payloads; without it such a profile fails as on a device with no network. */
+  identities?: IdentityProvisioner;
 }
 
 function errorEntry(code: number, domain: string, description: string): ErrorChainEntry {
@@ -63,13 +90,40 @@ const ERRORS = {
   invalidRequestType: (type: string) => errorEntry(12021, 'MCMDMErrorDomain', `“${type}” is not a valid request type.`),
   appNotManaged: (id: string) => errorEntry(12029, 'MCMDMErrorDomain', `The app “${id}” is not managed.`),
   unknownSetting: (item: string) => errorEntry(12066, 'MCMDMErrorDomain', `The setting “${item}” is not supported.`),
+  // Apple's MDM protocol reference, "Error Codes": MCPayloadErrorDomain 2000, MCVPNErrorDomain 15003,
+  // MCCertificateErrorDomain 9000/9005/9006, MCSCEPErrorDomain 22000..22013
+  malformedPayload: (why: string) => errorEntry(2000, 'MCPayloadErrorDomain', `The payload is not properly formatted: ${why}`),
+  vpnCertificate: (why: string) => errorEntry(15003, 'MCVPNErrorDomain', `The VPN certificate is invalid: ${why}`),
+  tooManyIdentities: (max: number) => errorEntry(9001, 'MCCertificateErrorDomain', `The profile has more than ${max} identity payloads.`),
 } as const;
+
+/** The ErrorChain entry for an identity that could not be obtained, as iOS reports each cause. */
+const IDENTITY_ERRORS: Readonly<Record<IdentityProblem, [code: number, domain: string, what: string]>> = {
+  payload: [2000, 'MCPayloadErrorDomain', 'The payload is not properly formatted'],
+  keysize: [22001, 'MCSCEPErrorDomain', 'Cannot generate the key pair'],
+  'key-usage': [22000, 'MCSCEPErrorDomain', 'Invalid key usage'],
+  network: [22005, 'MCSCEPErrorDomain', 'The SCEP server could not be reached'],
+  'ca-response': [22002, 'MCSCEPErrorDomain', 'The SCEP server returned an invalid CA certificate'],
+  'ca-fingerprint': [22002, 'MCSCEPErrorDomain', 'The CA certificate does not match the fingerprint'],
+  refused: [22013, 'MCSCEPErrorDomain', 'The SCEP server refused the request'],
+  'pki-response': [22013, 'MCSCEPErrorDomain', 'The SCEP server returned an invalid response'],
+  certificate: [22007, 'MCSCEPErrorDomain', 'The SCEP server returned an invalid signed certificate'],
+  'pkcs12-password': [9000, 'MCCertificateErrorDomain', 'The password for the certificate is incorrect'],
+  'pkcs12-malformed': [9005, 'MCCertificateErrorDomain', 'The certificate is malformed'],
+  'pkcs12-no-identity': [9006, 'MCCertificateErrorDomain', 'The certificate is not an identity'],
+};
+
+function identityError(problem: IdentityProblem, payloadName: string, reason: string): ErrorChainEntry {
+  const [code, domain, what] = IDENTITY_ERRORS[problem];
+  return errorEntry(code, domain, `${what} (“${payloadName}”): ${reason}`);
+}
 
 /** Commands a locked or busy iOS device may defer; DeviceLock and EraseDevice never are. */
 const DEFERRABLE = new Set([
   'InstallProfile',
   'RemoveProfile',
   'ProfileList',
+  'CertificateList',
   'InstallApplication',
   'RemoveApplication',
   'InstalledApplicationList',
@@ -128,6 +182,8 @@ function payloadSummaries(profile: PlistDict): ProfilePayloadState[] {
     if (typeof payload.PayloadUUID === 'string') summary.uuid = payload.PayloadUUID;
     if (typeof payload.PayloadDisplayName === 'string') summary.displayName = payload.PayloadDisplayName;
     if (typeof payload.VPNUUID === 'string') summary.vpnUuid = payload.VPNUUID;
+    const certificateUuid = vpnCertificateUuid(payload);
+    if (certificateUuid) summary.certificateUuid = certificateUuid;
     return summary;
   });
 }
@@ -160,7 +216,7 @@ interface Outcome {
 const ack = (fields?: PlistDict, after?: AfterAnswer): Outcome => ({ status: 'Acknowledged', fields, after });
 const error = (...errorChain: ErrorChainEntry[]): Outcome => ({ status: 'Error', errorChain });
 
-type Handler = (state: DeviceState, command: PlistDict, now: () => Date) => Outcome;
+type Handler = (state: DeviceState, command: PlistDict, now: () => Date, context: CommandContext) => Outcome | Promise<Outcome>;
 
 function requiredString(command: PlistDict, key: string): string {
   const value = command[key];
@@ -193,7 +249,46 @@ function profileContent(bytes: Buffer, trustAnchorsPem: DeviceState['trustAnchor
   }
 }
 
-const installProfile: Handler = (state, command, now) => {
+/** At most this many identity payloads per profile: each may mean a key generation and a SCEP round trip. */
+export const MAX_IDENTITY_PAYLOADS = 8;
+const IDENTITY_PAYLOAD_TYPES: ReadonlySet<string> = new Set(['com.apple.security.scep', 'com.apple.security.pkcs12']);
+const VPN_PAYLOAD_TYPES: ReadonlySet<string> = new Set(['com.apple.vpn.managed', 'com.apple.vpn.managed.applayer']);
+/** The dictionaries of a VPN payload that may carry AuthenticationMethod and PayloadCertificateUUID (Apple's com.apple.vpn.managed.yaml). */
+const VPN_AUTH_DICTS = ['VPN', 'IKEv2', 'IPSec'] as const;
+
+/** A VPN payload's PayloadCertificateUUID (in its VPN, IKEv2 or IPSec dictionary), if it names one. */
+export function vpnCertificateUuid(payload: PlistDict): string | undefined {
+  if (!VPN_PAYLOAD_TYPES.has(String(payload.PayloadType))) return undefined;
+  for (const key of VPN_AUTH_DICTS) {
+    const dict = payload[key];
+    if (isPlistDict(dict) && typeof dict.PayloadCertificateUUID === 'string' && dict.PayloadCertificateUUID !== '')
+      return dict.PayloadCertificateUUID;
+  }
+  return undefined;
+}
+
+/** What is wrong with a VPN payload's certificate reference in this profile, if anything. */
+function vpnCertificateProblem(payload: PlistDict, identityPayloads: readonly PlistDict[]): string | undefined {
+  if (!VPN_PAYLOAD_TYPES.has(String(payload.PayloadType))) return undefined;
+  const uuid = vpnCertificateUuid(payload);
+  const where = `“${String(payload.PayloadIdentifier)}”`;
+  if (uuid === undefined) {
+    const wantsCertificate = VPN_AUTH_DICTS.some((key) => {
+      const dict = payload[key];
+      return isPlistDict(dict) && dict.AuthenticationMethod === 'Certificate';
+    });
+    return wantsCertificate ? `${where} authenticates with a certificate but has no PayloadCertificateUUID` : undefined;
+  }
+  const named = identityPayloads.some((p) => String(p.PayloadUUID).toUpperCase() === uuid.toUpperCase());
+  return named ? undefined : `PayloadCertificateUUID ${uuid} of ${where} names no SCEP or PKCS#12 payload in this profile`;
+}
+
+function payloadLabel(payload: PlistDict): string {
+  const name = payload.PayloadDisplayName ?? payload.PayloadIdentifier;
+  return typeof name === 'string' ? name : String(payload.PayloadType);
+}
+
+const installProfile: Handler = async (state, command, now, context) => {
   const payload = command.Payload as Uint8Array;
   const read = profileContent(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), state.trustAnchorsPem);
   if ('status' in read) return read;
@@ -208,9 +303,42 @@ const installProfile: Handler = (state, command, now) => {
     return error(ERRORS.profileInstallFailed(profileName(isPlistDict(profile) ? profile : undefined)), ERRORS.malformedProfile(problem));
   const dict = profile as PlistDict;
   const identifier = dict.PayloadIdentifier as string;
+  const failed = ERRORS.profileInstallFailed(profileName(dict));
   const existing = state.profiles[identifier];
   if (existing?.source === 'enrollment') {
-    return error(ERRORS.profileInstallFailed(profileName(dict)), ERRORS.profileNotManaged(identifier));
+    return error(failed, ERRORS.profileNotManaged(identifier));
+  }
+  const payloads = (dict.PayloadContent as PlistDict[] | undefined) ?? [];
+  const identityPayloads = payloads.filter((p) => IDENTITY_PAYLOAD_TYPES.has(p.PayloadType as string));
+  if (identityPayloads.length > MAX_IDENTITY_PAYLOADS) return error(failed, ERRORS.tooManyIdentities(MAX_IDENTITY_PAYLOADS));
+  // Checked before any SCEP request, so a broken profile spends no challenge
+  for (const p of payloads) {
+    const why = vpnCertificateProblem(p, identityPayloads);
+    if (why) return error(failed, ERRORS.vpnCertificate(why));
+  }
+  const identities: ProfileIdentityState[] = [];
+  for (const p of identityPayloads) {
+    const attempt: IdentityAttempt = context.identities
+      ? await context.identities.obtain(p)
+      : { ok: false, problem: 'network', reason: 'this device has no network' };
+    // iOS installs all of a profile or nothing: the profile installed before (if any) stays
+    if (!attempt.ok) return error(failed, identityError(attempt.problem, payloadLabel(p), attempt.reason));
+    const uuid = String(p.PayloadUUID);
+    identities.push({
+      payloadUuid: uuid,
+      payloadIdentifier: String(p.PayloadIdentifier),
+      source: attempt.source,
+      privateKeyPem: attempt.privateKeyPem,
+      certificatePem: attempt.certificatePem,
+      obtainedAt: iso(now),
+      vpns: payloads
+        .filter((v) => vpnCertificateUuid(v)?.toUpperCase() === uuid.toUpperCase())
+        .map((v) => ({
+          payloadUuid: String(v.PayloadUUID),
+          ...(typeof v.VPNUUID === 'string' && { vpnUuid: v.VPNUUID }),
+          ...(typeof v.UserDefinedName === 'string' && { name: v.UserDefinedName }),
+        })),
+    });
   }
   const installed: InstalledProfileState = {
     identifier,
@@ -224,6 +352,8 @@ const installProfile: Handler = (state, command, now) => {
   if (typeof dict.PayloadDisplayName === 'string') installed.displayName = dict.PayloadDisplayName;
   if (typeof dict.PayloadOrganization === 'string') installed.organization = dict.PayloadOrganization;
   if (typeof dict.PayloadVersion === 'number') installed.version = dict.PayloadVersion;
+  // Replacing a profile replaces its identities: those of the old version go with it
+  if (identities.length > 0) installed.identities = identities;
   state.profiles[identifier] = installed;
   return ack();
 };
@@ -444,6 +574,26 @@ const deviceLock: Handler = (state, command, now) => {
 
 const eraseDevice: Handler = () => ack(undefined, 'erase');
 
+function certificateListItem(pem: string, isIdentity: boolean): PlistDict {
+  const certificate = new X509Certificate(pem);
+  const commonName = /^CN=(.*)$/m.exec(certificate.subject)?.[1] ?? certificate.subject.replace(/\n/g, ', ');
+  return { CommonName: commonName, IsIdentity: isIdentity, Data: certificate.raw };
+}
+
+/**
+ * CertificateList (Apple's certificate.list.yaml): the MDM identity, the identities profiles
+ * installed, and the trusted roots. Everything a simulated device holds came through MDM or its
+ * enrollment profile, so ManagedOnly leaves the list as it is.
+ */
+const certificateList: Handler = (state) => {
+  const items: PlistDict[] = [];
+  if (state.mdm) items.push(certificateListItem(state.mdm.identityCertificatePem, true));
+  for (const profile of Object.values(state.profiles))
+    for (const identity of profile.identities ?? []) items.push(certificateListItem(identity.certificatePem, true));
+  for (const pem of state.trustAnchorsPem) items.push(certificateListItem(pem, false));
+  return ack({ CertificateList: items });
+};
+
 export const COMMAND_HANDLERS: Readonly<Record<string, Handler>> = {
   InstallProfile: installProfile,
   RemoveProfile: removeProfile,
@@ -458,6 +608,7 @@ export const COMMAND_HANDLERS: Readonly<Record<string, Handler>> = {
   SecurityInfo: securityInfo,
   DeviceLock: deviceLock,
   EraseDevice: eraseDevice,
+  CertificateList: certificateList,
 };
 
 function buildResponse(
@@ -495,10 +646,10 @@ function salvageCommandUuid(body: Uint8Array | string): string | undefined {
 }
 
 /**
- * Answers one command body (the /mdm/connect response) and applies it to `state`. Throws
+ * Answers one command body (the /mdm/connect response) and applies it to `state`. Rejects with
  * UnanswerableCommandError when the body has no readable CommandUUID.
  */
-export function respondToCommand(state: DeviceState, body: Uint8Array | string, context: CommandContext): CommandResponse {
+export async function respondToCommand(state: DeviceState, body: Uint8Array | string, context: CommandContext): Promise<CommandResponse> {
   const now = context.now ?? (() => new Date());
   let decoded: DecodedCommand;
   try {
@@ -520,7 +671,7 @@ export function respondToCommand(state: DeviceState, body: Uint8Array | string, 
   }
   let outcome: Outcome;
   try {
-    outcome = handler(state, command, now);
+    outcome = await handler(state, command, now, context);
   } catch (err) {
     if (err instanceof CommandFormat) outcome = { status: 'CommandFormatError' };
     else throw err;

@@ -10,6 +10,7 @@ import { enrollDevice, SimulatorEnrollmentError, rsaKey, scepRequest, sendChecki
 import type { HttpClient, HttpResponse } from './http.js';
 import { deriveIdentity, DEFAULT_MODEL_MIX, type ModelChoice } from './identity.js';
 import type { Metrics } from './metrics.js';
+import { identityProvisioner } from './profile-identities.js';
 import { derive, SeededRandom } from './random.js';
 import type { DeviceState } from './state.js';
 import type { FaultKind } from './fault-kinds.js';
@@ -120,12 +121,16 @@ export class VirtualDevice {
     return !!faults && faults.kinds.has(kind) && this.#faultRandom.chance(faults.rate);
   }
 
-  /** Answers one command body and applies it to the device's state (no network). */
-  respond(body: Uint8Array | string): CommandResponse {
-    const response = respondToCommand(this.state, body, {
+  /**
+   * Answers one command body and applies it to the device's state. The network is used only for
+   * what the command itself needs: SCEP for an InstallProfile's identity payloads.
+   */
+  async respond(body: Uint8Array | string): Promise<CommandResponse> {
+    const response = await respondToCommand(this.state, body, {
       notNowRate: this.#options.notNowRate ?? 0,
       random: this.#random,
       now: this.#options.now,
+      identities: identityProvisioner(this.#options.http, this.state.identity),
     });
     this.state.rngState = this.#random.state;
     return response;
@@ -309,7 +314,7 @@ export class VirtualDevice {
       if (commands.length >= limit) return { commands, stopped: 'command-limit' };
       let answer: CommandResponse;
       try {
-        answer = this.respond(response.body);
+        answer = await this.respond(response.body);
       } catch (err) {
         if (err instanceof UnanswerableCommandError) {
           metrics?.recordError('unreadable-command', err.message);

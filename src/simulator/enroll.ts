@@ -25,11 +25,12 @@ import { buildPkcsReq, parseCertRep, selfSignedCertificate, type BuiltPkiRequest
 import { readCertsOnly } from '../lib/scep/signed-data.js';
 import { CmsVerifyError, signCms, verifyCms } from '../lib/pki/cms.js';
 import { OID } from '../lib/pki/oids.js';
+import type { ContentEncryption } from '../lib/pki/enveloped-data.js';
 import { derToPem, type SubjectName } from '../lib/pki/x509.js';
 import { headerValue, HttpError, type HttpClient, type HttpResponse } from './http.js';
 import type { DeviceIdentity } from './identity.js';
 import type { InstalledProfileState, MdmEnrollmentState } from './state.js';
-import { profileProblem } from './commands.js';
+import { profileProblem, type IdentityProblem } from './commands.js';
 import type { EnrollMode } from './enroll-modes.js';
 
 const generateKeyPairAsync = promisify(generateKeyPairCallback);
@@ -51,6 +52,8 @@ export class SimulatorEnrollmentError extends Error {
     message: string,
     /** The HTTP status the server answered, when it answered. */
     readonly httpStatus?: number,
+    /** For the identity stages: what went wrong, so a device can answer with the ErrorChain iOS would. */
+    readonly problem?: IdentityProblem,
   ) {
     super(`${stage}: ${message}`);
     this.name = 'SimulatorEnrollmentError';
@@ -67,11 +70,15 @@ export interface EnrollmentArtifacts {
   directProfileUrl?: string;
   scep?: {
     url: string;
-    challenge: string;
+    /** Absent when the payload had none (Apple makes it optional; our server then refuses). */
+    challenge?: string;
     subject: SubjectName;
+    sans?: string[];
     caCert: X509Certificate;
     raCert?: X509Certificate;
     postSupported: boolean;
+    /** What GetCACaps allowed: AES when advertised, else DES3 (RFC 8894 §3.5.2). */
+    encryption: ContentEncryption;
   };
 }
 
@@ -100,7 +107,7 @@ async function expectOk(
   try {
     response = await http.request(kind, url, { ...options, dropAfterSend: false });
   } catch (err) {
-    if (err instanceof HttpError) throw new SimulatorEnrollmentError(stage, err.message);
+    if (err instanceof HttpError) throw new SimulatorEnrollmentError(stage, err.message, undefined, 'network');
     throw err;
   }
   if (response!.status !== 200) {
@@ -108,6 +115,7 @@ async function expectOk(
       stage,
       `${options.method ?? 'GET'} ${url} answered ${response!.status}: ${response!.body.toString('utf8').slice(0, 200)}`,
       response!.status,
+      'network',
     );
   }
   return response!;
@@ -255,10 +263,12 @@ export function readCaCertResponse(response: HttpResponse): { caCert: X509Certif
     throw new SimulatorEnrollmentError(
       'scep',
       `GetCACert: unreadable certificate(s) (${type || 'no content type'}): ${(err as Error).message}`,
+      undefined,
+      'ca-response',
     );
   }
   const caCert = certificates.find((c) => c.ca && isSelfSigned(c)) ?? certificates.find((c) => c.ca) ?? certificates[0];
-  if (!caCert) throw new SimulatorEnrollmentError('scep', 'GetCACert returned no certificate');
+  if (!caCert) throw new SimulatorEnrollmentError('scep', 'GetCACert returned no certificate', undefined, 'ca-response');
   const raCert = certificates.find((c) => c !== caCert && !c.ca);
   return raCert ? { caCert, raCert } : { caCert };
 }
@@ -293,13 +303,23 @@ export async function scepRequest(
   scep: NonNullable<EnrollmentArtifacts['scep']>,
   privateKey: KeyObject,
 ): Promise<{ certRep: CertRep; request: BuiltPkiRequest }> {
-  const request = buildPkcsReq({
-    caCert: scep.caCert,
-    ...(scep.raCert && { recipientCert: scep.raCert }),
-    privateKey,
-    subject: scep.subject,
-    challengePassword: scep.challenge,
-  });
+  let request: BuiltPkiRequest;
+  try {
+    request = buildPkcsReq({
+      caCert: scep.caCert,
+      ...(scep.raCert && { recipientCert: scep.raCert }),
+      privateKey,
+      subject: scep.subject,
+      ...(scep.challenge !== undefined && { challengePassword: scep.challenge }),
+      ...(scep.sans?.length && { sans: scep.sans }),
+      encryption: scep.encryption,
+    });
+  } catch (err) {
+    // The codec refuses what it cannot encode (a name, a CA key that is not RSA): the request is never sent
+    if (err instanceof RangeError)
+      throw new SimulatorEnrollmentError('scep', `cannot build the request: ${err.message}`, undefined, 'payload');
+    throw err;
+  }
   const response = await sendPkiOperation(http, kind, scep.url, request, scep.postSupported);
   let certRep: CertRep;
   try {
@@ -312,35 +332,203 @@ export async function scepRequest(
       expectedRecipientNonce: request.senderNonce,
     });
   } catch (err) {
-    throw new SimulatorEnrollmentError('scep', `unreadable CertRep: ${(err as Error).message}`);
+    throw new SimulatorEnrollmentError('scep', `unreadable CertRep: ${(err as Error).message}`, undefined, 'pki-response');
   }
   return { certRep, request };
 }
 
-export async function enrollWithScep(http: HttpClient, payload: PlistDict, identity: DeviceIdentity): Promise<ScepEnrollment> {
+/** Key sizes Apple's schema lists for Keysize (com.apple.security.scep.yaml); anything else is refused, not generated. */
+const SCEP_KEY_SIZES: readonly number[] = [1024, 2048, 4096];
+/** Bounds on what a profile may ask of the device: a hostile profile must not make it loop or build huge requests. */
+const MAX_SCEP_RETRIES = 5;
+const MAX_RETRY_DELAY_SECONDS = 2;
+const MAX_SUBJECT_ALT_NAMES = 16;
+const MAX_NAME_LENGTH = 256;
+const SAN_KEYS = ['rfc822Name', 'dNSName', 'uniformResourceIdentifier', 'ntPrincipalName'] as const;
+
+/** A SCEP payload's settings as iOS reads them (Apple's com.apple.security.scep.yaml), checked and bounded. */
+export interface ScepPayloadSettings {
+  url: string;
+  name?: string;
+  challenge?: string;
+  subject: SubjectName;
+  sans: string[];
+  /** RSA modulus in bits; Apple's default is 1024. */
+  keysize: number;
+  /** Bitmask: 1 signing, 4 encryption (Apple: 0 by default). */
+  keyUsage: number;
+  caFingerprint?: Buffer;
+  retries: number;
+  retryDelaySeconds: number;
+}
+
+function payloadProblem(message: string, problem: IdentityProblem = 'payload'): SimulatorEnrollmentError {
+  return new SimulatorEnrollmentError('scep', message, undefined, problem);
+}
+
+const DNS_NAME = /^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?$/;
+const EMAIL = /^[\x21-\x7e]+@[\x21-\x7e]+$/;
+/** RFC 3986: a scheme, a colon, then printable ASCII. */
+const URI = /^[A-Za-z][A-Za-z0-9+.-]*:[\x21-\x7e]+$/;
+const NT_PRINCIPAL_NAME = /^[^\s@]+@[^\s@]+$/;
+
+/**
+ * SubjectAltName: each key holds a string or an array of strings. The CSR builder tells the kinds
+ * apart by their form (e-mail "@", URI "://", else a DNS name), so a value whose form does not
+ * match its key is refused rather than requested as the wrong kind. An ntPrincipalName (an
+ * otherName) and a URI without "://" (urn:…) are checked but not requested: the CSR builder cannot
+ * encode them as such, and the CA's own template decides what the certificate carries.
+ */
+function subjectAltNames(value: PlistValue | undefined): string[] {
+  if (value === undefined) return [];
+  if (!isPlistDict(value)) throw payloadProblem('SCEP payload: SubjectAltName is not a dictionary');
+  const names: string[] = [];
+  for (const key of Object.keys(value)) {
+    if (!(SAN_KEYS as readonly string[]).includes(key))
+      throw payloadProblem(`SCEP payload: SubjectAltName.${key} is not a key Apple defines`);
+    const entry = value[key];
+    const list = typeof entry === 'string' ? [entry] : Array.isArray(entry) ? entry : undefined;
+    if (!list || list.length > MAX_SUBJECT_ALT_NAMES || list.some((v) => typeof v !== 'string' || v === '' || v.length > MAX_NAME_LENGTH)) {
+      throw payloadProblem(
+        `SCEP payload: SubjectAltName.${key} must be a string or an array of at most ${MAX_SUBJECT_ALT_NAMES} strings (1..${MAX_NAME_LENGTH} characters)`,
+      );
+    }
+    for (const name of list as string[]) {
+      const valid =
+        key === 'rfc822Name'
+          ? EMAIL.test(name) && !name.includes('://')
+          : key === 'dNSName'
+            ? DNS_NAME.test(name)
+            : key === 'uniformResourceIdentifier'
+              ? URI.test(name)
+              : NT_PRINCIPAL_NAME.test(name);
+      if (!valid) throw payloadProblem(`SCEP payload: SubjectAltName.${key} "${name}" is not a valid ${key}`);
+      // The CSR builder tells URIs by "://" and has no otherName: those are left to the CA's template
+      if (key === 'ntPrincipalName' || (key === 'uniformResourceIdentifier' && !name.includes('://'))) continue;
+      names.push(name);
+    }
+  }
+  if (names.length > MAX_SUBJECT_ALT_NAMES) throw payloadProblem(`SCEP payload: more than ${MAX_SUBJECT_ALT_NAMES} SubjectAltName values`);
+  return names;
+}
+
+function optionalString(content: PlistDict, key: string): string | undefined {
+  const value = content[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length > 4096)
+    throw payloadProblem(`SCEP payload: ${key} must be a string of at most 4096 characters`);
+  return value;
+}
+
+function boundedInteger(content: PlistDict, key: string, fallback: number, max: number): number {
+  const value = content[key];
+  if (value === undefined) return Math.min(fallback, max);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+    throw payloadProblem(`SCEP payload: ${key} must be a non-negative integer`);
+  return Math.min(value, max);
+}
+
+/** Reads a com.apple.security.scep payload; throws SimulatorEnrollmentError (stage scep) naming what is wrong. */
+export function readScepPayload(payload: PlistDict, fallbackCommonName: string): ScepPayloadSettings {
   const content = payload.PayloadContent;
-  if (!isPlistDict(content)) throw new SimulatorEnrollmentError('scep', 'SCEP payload: PayloadContent is not a dictionary');
+  if (!isPlistDict(content)) throw payloadProblem('SCEP payload: PayloadContent is not a dictionary');
   const url = stringField('scep', content, 'URL', 'SCEP payload');
-  const challenge = stringField('scep', content, 'Challenge', 'SCEP payload');
-  const name = typeof content.Name === 'string' ? content.Name : 'mockiron';
-  const keysize = typeof content.Keysize === 'number' ? content.Keysize : 2048;
-  const caps = await expectOk(http, 'scep', 'scep-getcacaps', withQuery(url, { operation: 'GetCACaps', message: name }));
-  const postSupported = /^POSTPKIOperation$/im.test(caps.body.toString('utf8'));
-  const caResponse = await expectOk(http, 'scep', 'scep-getcacert', withQuery(url, { operation: 'GetCACert', message: name }));
-  const scep = {
+  if (url.length > 4096 || !URL.canParse(url)) throw payloadProblem('SCEP payload: URL is not a URL');
+  const keysize = content.Keysize ?? 1024;
+  if (typeof keysize !== 'number' || !SCEP_KEY_SIZES.includes(keysize)) {
+    throw payloadProblem(`SCEP payload: Keysize ${String(keysize)} is not one of ${SCEP_KEY_SIZES.join(', ')}`, 'keysize');
+  }
+  const keyUsage = content['Key Usage'] ?? 0;
+  // iOS refuses any bit other than 1 (signing) and 4 (encryption)
+  if (typeof keyUsage !== 'number' || !Number.isInteger(keyUsage) || keyUsage < 0 || (keyUsage & ~5) !== 0) {
+    throw payloadProblem(`SCEP payload: Key Usage ${String(keyUsage)} is not a combination of 1 (signing) and 4 (encryption)`, 'key-usage');
+  }
+  const keyType = content['Key Type'];
+  if (keyType !== undefined && keyType !== 'RSA') throw payloadProblem(`SCEP payload: Key Type ${String(keyType)} is not RSA`, 'keysize');
+  const fingerprint = content.CAFingerprint;
+  if (fingerprint !== undefined && (!(fingerprint instanceof Uint8Array) || ![16, 20, 32].includes(fingerprint.byteLength))) {
+    throw payloadProblem('SCEP payload: CAFingerprint must be the MD5, SHA-1 or SHA-256 digest of the CA certificate (data)');
+  }
+  if (Array.isArray(content.Subject) && content.Subject.length > 32) throw payloadProblem('SCEP payload: Subject has more than 32 RDNs');
+  const subject = scepSubjectName(content.Subject, fallbackCommonName);
+  if (Object.values(subject).some((v) => typeof v === 'string' && v.length > MAX_NAME_LENGTH)) {
+    throw payloadProblem(`SCEP payload: a Subject value is longer than ${MAX_NAME_LENGTH} characters`);
+  }
+  const name = optionalString(content, 'Name');
+  const challenge = optionalString(content, 'Challenge');
+  return {
     url,
-    challenge,
-    subject: scepSubjectName(content.Subject, identity.udid),
+    ...(name !== undefined && { name }),
+    ...(challenge !== undefined && { challenge }),
+    subject,
+    sans: subjectAltNames(content.SubjectAltName),
+    keysize,
+    keyUsage,
+    ...(fingerprint instanceof Uint8Array && { caFingerprint: Buffer.from(fingerprint) }),
+    retries: boundedInteger(content, 'Retries', 3, MAX_SCEP_RETRIES),
+    // RetryDelay is in seconds and defaults to 10; a simulator waits at most 2 s
+    retryDelaySeconds: boundedInteger(content, 'RetryDelay', 10, MAX_RETRY_DELAY_SECONDS),
+  };
+}
+
+/** The CA certificate matches the payload's CAFingerprint (its length says the digest: MD5, SHA-1 or SHA-256). */
+function checkCaFingerprint(caCert: X509Certificate, fingerprint: Buffer): void {
+  const algorithm = fingerprint.length === 16 ? 'md5' : fingerprint.length === 20 ? 'sha1' : 'sha256';
+  const actual = createHash(algorithm).update(caCert.raw).digest();
+  if (!actual.equals(fingerprint)) {
+    throw new SimulatorEnrollmentError(
+      'scep',
+      `the CA certificate's ${algorithm.toUpperCase()} fingerprint ${actual.toString('hex')} is not the payload's CAFingerprint ${fingerprint.toString('hex')}`,
+      undefined,
+      'ca-fingerprint',
+    );
+  }
+}
+
+/** RFC 8894 §3.5.2: AES when the CA advertises it (SCEPStandard implies it), else DES3, as iOS falls back. */
+function encryptionFromCaps(caps: string): ContentEncryption {
+  return /^(AES|SCEPStandard)$/im.test(caps) ? 'aes128' : 'des3';
+}
+
+/**
+ * Obtains the identity a com.apple.security.scep payload describes, as iOS does: GetCACaps,
+ * GetCACert (checked against CAFingerprint), a key of Keysize bits, a PKCSReq with the payload's
+ * Subject, SubjectAltName and Challenge, polling while PENDING. Throws SimulatorEnrollmentError
+ * (stage scep) whose `problem` says what failed.
+ */
+export async function enrollWithScep(http: HttpClient, payload: PlistDict, identity: DeviceIdentity): Promise<ScepEnrollment> {
+  const settings = readScepPayload(payload, identity.udid);
+  const { url } = settings;
+  const name = settings.name ?? 'mockiron';
+  const caps = (await expectOk(http, 'scep', 'scep-getcacaps', withQuery(url, { operation: 'GetCACaps', message: name }))).body.toString(
+    'utf8',
+  );
+  const postSupported = /^POSTPKIOperation$/im.test(caps);
+  const caResponse = await expectOk(http, 'scep', 'scep-getcacert', withQuery(url, { operation: 'GetCACert', message: name }));
+  const scep: NonNullable<EnrollmentArtifacts['scep']> = {
+    url,
+    ...(settings.challenge !== undefined && { challenge: settings.challenge }),
+    subject: settings.subject,
+    ...(settings.sans.length > 0 && { sans: settings.sans }),
     ...readCaCertResponse(caResponse),
     postSupported,
+    encryption: encryptionFromCaps(caps),
   };
-  const privateKey = await rsaKey(keysize);
+  if (settings.caFingerprint) checkCaFingerprint(scep.caCert, settings.caFingerprint);
+  let privateKey: KeyObject;
+  try {
+    privateKey = await rsaKey(settings.keysize);
+  } catch (err) {
+    throw new SimulatorEnrollmentError(
+      'scep',
+      `cannot generate a ${settings.keysize}-bit RSA key: ${(err as Error).message}`,
+      undefined,
+      'keysize',
+    );
+  }
   let { certRep, request } = await scepRequest(http, 'scep-pkioperation', scep, privateKey);
-  const retries = typeof content.Retries === 'number' ? content.Retries : 3;
-  for (let attempt = 0; certRep.status === 'PENDING' && attempt < retries; attempt++) {
-    // RetryDelay is in seconds and defaults to 10; a simulator waits at most 2 s
-    const delay = Math.min(typeof content.RetryDelay === 'number' ? content.RetryDelay : 10, 2);
-    await new Promise((r) => setTimeout(r, delay * 1000));
+  for (let attempt = 0; certRep.status === 'PENDING' && attempt < settings.retries; attempt++) {
+    await new Promise((r) => setTimeout(r, settings.retryDelaySeconds * 1000));
     const poll = buildPkcsReq({
       messageType: 'GetCertInitial',
       caCert: scep.caCert,
@@ -348,6 +536,7 @@ export async function enrollWithScep(http: HttpClient, payload: PlistDict, ident
       subject: scep.subject,
       signer: request.signer,
       transactionID: request.transactionID,
+      encryption: scep.encryption,
     });
     const response = await sendPkiOperation(http, 'scep-getcertinitial', url, poll, postSupported);
     try {
@@ -360,27 +549,51 @@ export async function enrollWithScep(http: HttpClient, payload: PlistDict, ident
         expectedRecipientNonce: poll.senderNonce,
       });
     } catch (err) {
-      throw new SimulatorEnrollmentError('scep', `unreadable CertRep: ${(err as Error).message}`);
+      throw new SimulatorEnrollmentError('scep', `unreadable CertRep: ${(err as Error).message}`, undefined, 'pki-response');
     }
     request = { ...request, senderNonce: poll.senderNonce };
   }
   if (certRep.status !== 'SUCCESS') {
     const why =
       certRep.status === 'FAILURE' ? `${certRep.failInfo}${certRep.failInfoText ? ` (${certRep.failInfoText})` : ''}` : 'still PENDING';
-    throw new SimulatorEnrollmentError('scep', `the CA refused the request: ${why}`);
+    throw new SimulatorEnrollmentError('scep', `the CA refused the request: ${why}`, undefined, 'refused');
   }
   const certificate = certRep.certificates.find((c) => c.checkPrivateKey(privateKey));
-  if (!certificate) throw new SimulatorEnrollmentError('scep', 'the CertRep holds no certificate for our key');
+  if (!certificate) throw new SimulatorEnrollmentError('scep', 'the CertRep holds no certificate for our key', undefined, 'certificate');
   return { privateKey, certificate, artifacts: scep };
 }
 
+/** Bounds on a PKCS#12 payload: forge derives keys synchronously, so a huge iteration count would stall every device. */
+const MAX_PKCS12_BYTES = 64 * 1024;
+const MAX_PKCS12_MAC_ITERATIONS = 200_000;
+
+/** MacData's iteration count (RFC 7292 §4: PFX ::= SEQUENCE { version, authSafe, macData { mac, macSalt, iterations DEFAULT 1 } }). */
+function macIterations(pfx: forge.asn1.Asn1): number {
+  const macData = Array.isArray(pfx.value) ? pfx.value[2] : undefined;
+  const iterations = macData && Array.isArray(macData.value) ? macData.value[2] : undefined;
+  if (!iterations || typeof iterations.value !== 'string') return 1;
+  return iterations.value.length > 4
+    ? Number.POSITIVE_INFINITY
+    : forge.util.createBuffer(iterations.value).getInt(iterations.value.length * 8);
+}
+
+/** Opens a com.apple.security.pkcs12 payload with its Password; throws SimulatorEnrollmentError (stage pkcs12) saying why not. */
 export function openPkcs12(payload: PlistDict): { privateKey: KeyObject; certificate: X509Certificate } {
   const data = payload.PayloadContent;
   const password = typeof payload.Password === 'string' ? payload.Password : '';
-  if (!(data instanceof Uint8Array)) throw new SimulatorEnrollmentError('pkcs12', 'PKCS#12 payload: PayloadContent is not data');
+  if (!(data instanceof Uint8Array)) {
+    throw new SimulatorEnrollmentError('pkcs12', 'PKCS#12 payload: PayloadContent is not data', undefined, 'pkcs12-malformed');
+  }
+  if (data.byteLength > MAX_PKCS12_BYTES) {
+    throw new SimulatorEnrollmentError('pkcs12', `PKCS#12 payload: more than ${MAX_PKCS12_BYTES} bytes`, undefined, 'pkcs12-malformed');
+  }
+  let stage: 'read' | 'open' | 'identity' = 'read';
   try {
     const asn1 = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(data).toString('binary')));
+    if (macIterations(asn1) > MAX_PKCS12_MAC_ITERATIONS) throw new Error(`its MAC iteration count is above ${MAX_PKCS12_MAC_ITERATIONS}`);
+    stage = 'open';
     const p12 = forge.pkcs12.pkcs12FromAsn1(asn1, false, password);
+    stage = 'identity';
     const keyBag = [
       ...(p12.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag! })[forge.pki.oids.pkcs8ShroudedKeyBag!] ?? []),
       ...(p12.getBags({ bagType: forge.pki.oids.keyBag! })[forge.pki.oids.keyBag!] ?? []),
@@ -396,7 +609,15 @@ export function openPkcs12(payload: PlistDict): { privateKey: KeyObject; certifi
     return { privateKey, certificate };
   } catch (err) {
     if (err instanceof SimulatorEnrollmentError) throw err;
-    throw new SimulatorEnrollmentError('pkcs12', `cannot open the PKCS#12 payload: ${(err as Error).message}`);
+    const message = (err as Error).message;
+    // forge says "PKCS#12 MAC could not be verified. Invalid password?" (and fails decrypting bags likewise)
+    const problem: IdentityProblem =
+      stage === 'identity'
+        ? 'pkcs12-no-identity'
+        : stage === 'open' && /password|MAC/i.test(message)
+          ? 'pkcs12-password'
+          : 'pkcs12-malformed';
+    throw new SimulatorEnrollmentError('pkcs12', `cannot open the PKCS#12 payload: ${message}`, undefined, problem);
   }
 }
 

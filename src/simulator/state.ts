@@ -26,6 +26,25 @@ export interface ProfilePayloadState {
   displayName?: string;
   /** VPN payloads: the VPNUUID apps are bound to. */
   vpnUuid?: string;
+  /** VPN payloads authenticating with a certificate: the PayloadUUID of the identity payload they name. */
+  certificateUuid?: string;
+}
+
+/**
+ * An identity a profile's com.apple.security.scep or com.apple.security.pkcs12 payload gave the
+ * device: kept with that profile (by its identifier) under the payload's UUID, so replacing or
+ * removing the profile replaces or removes it. The private key is why the state file is 0600.
+ */
+export interface ProfileIdentityState {
+  payloadUuid: string;
+  payloadIdentifier: string;
+  source: 'scep' | 'pkcs12';
+  /** PKCS#8 PEM. */
+  privateKeyPem: string;
+  certificatePem: string;
+  obtainedAt: string;
+  /** The VPN payloads of the same profile whose PayloadCertificateUUID names this identity. */
+  vpns: { payloadUuid: string; vpnUuid?: string; name?: string }[];
 }
 
 export interface InstalledProfileState {
@@ -42,6 +61,8 @@ export interface InstalledProfileState {
   signerCertificateDer?: string;
   installedAt: string;
   payloads: ProfilePayloadState[];
+  /** Identities obtained from the profile's SCEP and PKCS#12 payloads, in payload order. */
+  identities?: ProfileIdentityState[];
 }
 
 export interface InstalledAppState {

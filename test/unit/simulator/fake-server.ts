@@ -43,6 +43,8 @@ export interface FakeServer {
   onEnrolled?: (udid: string) => MdmCommand[];
   enrollmentsCreated: number;
   signProfile(profile: PlistDict): Buffer;
+  /** A one-time SCEP challenge, as the admin API mints one (for identity payloads in a profile). */
+  mintScepChallenge(): string;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,11 @@ export async function startFakeServer(): Promise<FakeServer> {
     answers: new Map(),
     enrollmentsCreated: 0,
     signProfile,
+    mintScepChallenge: () => {
+      const challenge = randomBytes(12).toString('hex');
+      scepChallenges.set(challenge, { used: false });
+      return challenge;
+    },
     close: async () => undefined,
   };
 

@@ -13,6 +13,7 @@ import {
   removeProfileCommand,
   type MdmCommand,
 } from '../../../src/lib/mdm-protocol/index.js';
+import { buildScepPayload, scepSubject } from '../../../src/lib/enrollment/payloads.js';
 import { runFleet, type FleetOptions } from '../../../src/simulator/fleet.js';
 import { deriveIdentity } from '../../../src/simulator/identity.js';
 import { loadFleetState } from '../../../src/simulator/state.js';
@@ -71,6 +72,50 @@ function options(overrides: Partial<FleetOptions> = {}): FleetOptions {
 }
 
 describe('a fleet against the fake server', () => {
+  it('installs a profile with a SCEP identity payload while polling: a second SCEP enrollment, acknowledged, the identity in the state file', async () => {
+    const NAMESPACE = '2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d';
+    server.onEnrolled = () => {
+      const identity = buildScepPayload({
+        namespace: NAMESPACE,
+        payload: { identifier: 'com.example.vpn.cert.identity', displayName: 'VPN identity' },
+        url: `${server.url}/scep`,
+        subject: scepSubject([['CN', 'fleet-vpn']]),
+        challenge: server.mintScepChallenge(),
+        keysize: 1024,
+      });
+      const vpn = {
+        PayloadType: 'com.apple.vpn.managed.applayer',
+        PayloadVersion: 1,
+        PayloadIdentifier: 'com.example.vpn.cert.applayer',
+        PayloadUUID: '3C4D5E6F-7A8B-4C9D-8E0F-1A2B3C4D5E6F',
+        VPNUUID: VPN_UUID,
+        VPNType: 'VPN',
+        VPN: { RemoteAddress: 'asa.example.com', AuthenticationMethod: 'Certificate', PayloadCertificateUUID: identity.PayloadUUID },
+      };
+      const profile = {
+        PayloadType: 'Configuration',
+        PayloadVersion: 1,
+        PayloadIdentifier: 'com.example.vpn.cert',
+        PayloadUUID: '4D5E6F7A-8B9C-4D0E-8F1A-2B3C4D5E6F7A',
+        PayloadContent: [vpn, identity],
+      };
+      return [installProfileCommand({ profile: server.signProfile(profile) })];
+    };
+    const { summary, state } = await runFleet(options({ devices: 2, iterations: 1 }));
+    expect(summary.errors.total).toBe(0);
+    expect(summary.commands).toEqual({ InstallProfile: { Acknowledged: 2 } });
+    // One PKIOperation to enroll each device, one for each profile's identity
+    expect(summary.latency['scep-pkioperation']).toMatchObject({ count: 4 });
+    const saved = (await loadFleetState(path.join(dir, 'state.json')))!;
+    for (const device of [state.devices, saved.devices].flat()) {
+      const [identity, ...more] = device.profiles['com.example.vpn.cert']!.identities!;
+      expect(more).toEqual([]);
+      expect(identity).toMatchObject({ source: 'scep', vpns: [{ vpnUuid: VPN_UUID }] });
+      expect(identity!.certificatePem).toContain('BEGIN CERTIFICATE');
+      expect(identity!.certificatePem).not.toBe(device.mdm!.identityCertificatePem);
+    }
+  });
+
   it('enrolls every device (OTA, SCEP, Authenticate, TokenUpdate), answers the queued commands and records metrics', async () => {
     server.onEnrolled = () => [
       vpnProfileCommand(),
