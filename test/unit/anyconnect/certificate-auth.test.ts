@@ -227,7 +227,7 @@ describe('client certificate validation against openssl-made certificates and CR
   it("checks the CRL's signature and issuer: another CA's CRL, or a tampered one, is no CRL for this trustpoint", () => {
     expect(check(revoked, [anchor({ crl: otherCrl })]).refusal?.code).toBe('revocation-unavailable');
     const tampered = Buffer.from(crl);
-    tampered[tampered.length - 5] ^= 0xff;
+    tampered[tampered.length - 5] = tampered[tampered.length - 5]! ^ 0xff;
     const result = check(good, [anchor({ crl: tampered })]);
     expect(result.refusal?.code).toBe('revocation-unavailable');
     expect(result.refusal?.message).toMatch(/signature does not verify/);
