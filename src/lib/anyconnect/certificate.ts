@@ -383,7 +383,13 @@ export function validateClientCertificate(facts: ClientCertificateFacts, anchors
       tried.push(`${a.trustpoint} (no CA certificate available)`);
       continue;
     }
-    const ca = new X509Certificate(a.caCertificatePem);
+    let ca: X509Certificate;
+    try {
+      ca = new X509Certificate(a.caCertificatePem);
+    } catch {
+      tried.push(`${a.trustpoint} (its CA certificate is unreadable)`);
+      continue;
+    }
     if (facts.x509.checkIssued(ca) && facts.x509.verify(ca.publicKey)) {
       anchor = a;
       caCertificate = ca;
