@@ -139,6 +139,17 @@ describe('simulate with certificate authentication', () => {
       'crypto ca trustpoint OUTSIDE\n enrollment terminal\n revocation-check crl none\ncrypto ca certificate chain OUTSIDE',
     );
     expect(asa.text).toContain('tunnel-group TG_cert webvpn-attributes\n authentication certificate');
+    // the rendered CLI imports back to the same head-end (trustpoint chain, authentication, username-from-certificate)
+    const before = (await t.admin.get(`${api}/headend`)).body.results.config;
+    const imported = await t.admin.post(`${api}/asa-config/import`).set('Content-Type', 'text/plain').send(asa.text);
+    expect(imported.status, JSON.stringify(imported.body)).toBe(200);
+    expect((await t.admin.get(`${api}/headend`)).body.results.config).toEqual(before);
+    expect(before.tunnelGroups).toContainEqual({
+      name: 'TG_cert',
+      defaultGroupPolicy: 'DfltGrpPolicy',
+      authentication: 'certificate',
+      usernameFromCertificate: { primary: 'CN' },
+    });
     expect((await t.admin.put(`${api}/settings`).send({ trustpoints: [] })).status).toBe(200);
   });
 
