@@ -7,7 +7,6 @@
 import {
   type AuthenticationRefusal,
   type ClientCertificateFacts,
-  ClientCertificateError,
   type TrustAnchor,
   certificateDapAttributes,
   readClientCertificate,
@@ -155,5 +154,3 @@ export function authenticateSession(tunnelGroup: TunnelGroup, session: Session, 
   }
   return result;
 }
-
-export { ClientCertificateError };
