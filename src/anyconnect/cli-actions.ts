@@ -12,6 +12,8 @@ import { HeadEndConfigError, normalizeHeadEndConfig, perappSettingSchema, valida
 import { type IssuePath, type PathIssue, zodIssues } from '../lib/anyconnect/issues.js';
 import { checkPerAppPolicy, isAppPermitted, parsePlatform } from '../lib/anyconnect/policy.js';
 import { decideTunnel, endpointFromDevice } from '../lib/anyconnect/tunnel.js';
+import { ClientCertificateError } from '../lib/anyconnect/certificate.js';
+import type { SessionContext } from '../lib/anyconnect/resolve.js';
 import {
   COMPRESSIONS,
   type Compression,
@@ -137,6 +139,8 @@ const sessionFileSchema = z.strictObject({
     })
     .optional(),
   userPerapp: perappSettingSchema.optional(),
+  /** false: the AAA (password) step fails, for tunnel groups with aaa authentication. */
+  aaaAuthenticated: z.boolean({ error: 'aaaAuthenticated must be true or false' }).optional(),
   /** iOS app ID → how the MDM bound it; apps not listed are unbound. */
   mdmBindings: z
     .record(z.string(), z.strictObject({ managed: z.boolean(), vpnUuid: z.string().nullable(), vpnConfigName: z.string().optional() }))
@@ -208,7 +212,33 @@ export interface SimulateSessionOptions {
   platform?: string;
   appVersion?: string;
   certificateId?: string;
+  /** PEM file of the client certificate the session presents. */
+  clientCert?: string;
+  /** PEM file of mockiron's CA (GET /api/v2/signing/ca.pem), for trustpoints standing for it. */
+  caCert?: string;
+  /** mockiron's CRL, DER or PEM (GET /api/v2/scep/crl). */
+  crl?: string;
   json?: boolean;
+}
+
+/** A CRL file in DER, or in PEM (-----BEGIN X509 CRL-----). */
+function readCrlFile(file: string): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new CliError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : err instanceof Error ? err.message : String(err)}`);
+  }
+  const text = bytes.toString('latin1');
+  const pem = /-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/.exec(text);
+  return pem ? Buffer.from(pem[1]!.replace(/\s/g, ''), 'base64') : bytes;
+}
+
+function sessionContext(opts: SimulateSessionOptions, io: CliIo): SessionContext {
+  const caCertificatePem = opts.caCert !== undefined ? readInput(opts.caCert, io).text : null;
+  if (opts.crl === undefined) return { pki: { caCertificatePem, crl: null, crlUnavailable: 'no --crl given' } };
+  return { pki: { caCertificatePem, crl: readCrlFile(opts.crl) } };
 }
 
 export function runAnyconnectSimulate(configArg: string, opts: SimulateSessionOptions, io: CliIo): void {
@@ -254,17 +284,34 @@ export function runAnyconnectSimulate(configArg: string, opts: SimulateSessionOp
     throw new CliError(
       `${sessionInput.name}: tunnelGroup (the connection profile name) is required, or --spec with a VPN configuration that names its group`,
     );
-  const decision = decideTunnel({
-    config,
-    session: { tunnelGroup, aaa: s.aaa, endpoint, ...(s.userPerapp !== undefined ? { userPerapp: s.userPerapp } : {}) },
-    app: {
-      appId: opts.app,
-      ...(opts.appVersion ? { version: opts.appVersion } : {}),
-      ...(opts.certificateId ? { certificateId: opts.certificateId } : {}),
-    },
-    platform,
-    ...(bindings[opts.app] ? { mdmBinding: bindings[opts.app] } : {}),
-  });
+  const clientCertificatePem = opts.clientCert !== undefined ? readInput(opts.clientCert, io).text : undefined;
+  const decide = () =>
+    decideTunnel({
+      config,
+      session: {
+        tunnelGroup,
+        aaa: s.aaa,
+        endpoint,
+        ...(s.userPerapp !== undefined ? { userPerapp: s.userPerapp } : {}),
+        ...(s.aaaAuthenticated !== undefined ? { aaaAuthenticated: s.aaaAuthenticated } : {}),
+        ...(clientCertificatePem !== undefined ? { clientCertificatePem } : {}),
+      },
+      context: sessionContext(opts, io),
+      app: {
+        appId: opts.app,
+        ...(opts.appVersion ? { version: opts.appVersion } : {}),
+        ...(opts.certificateId ? { certificateId: opts.certificateId } : {}),
+      },
+      platform,
+      ...(bindings[opts.app] ? { mdmBinding: bindings[opts.app] } : {}),
+    });
+  let decision: ReturnType<typeof decideTunnel>;
+  try {
+    decision = decide();
+  } catch (err) {
+    if (err instanceof ClientCertificateError) throw new CliError(`--client-cert ${opts.clientCert}: ${err.message}`);
+    throw err;
+  }
   if (opts.json) write(io, JSON.stringify(decision, null, 2));
   else write(io, decision.reasons.map((r, i) => (i === decision.reasons.length - 1 ? r : `  - ${r}`)).join('\n'));
   if (!decision.tunneled) throw new CliExit(EXIT_DENIED);

@@ -5,7 +5,7 @@
  *   mockiron perapp check --policy RULES.yaml|BLOB --app APPID [--platform iOS] [--app-version V]
  *   mockiron asa render CONFIG.yaml              prints ASA CLI
  *   mockiron asa parse FILE|-                    prints the config as YAML (or --json)
- *   mockiron anyconnect simulate CONFIG.yaml --session SESSION.yaml --app APPID
+ *   mockiron anyconnect simulate CONFIG.yaml --session SESSION.yaml --app APPID [--client-cert PEM --ca-cert PEM --crl CRL]
  * Exit codes: 0 success / permitted / tunneled; 3 denied / not tunneled (check, simulate);
  * 1 bad input (the message names the file line, rule or config path).
  * Only the definitions are here: each action loads ./cli-actions.js (YAML, zod, the codecs) when
@@ -82,6 +82,9 @@ export function registerAnyconnectCommands(program: Command, io: CliIo): void {
     .option('--platform <platform>', 'iOS or Android (default: from the session)')
     .option('--app-version <version>', 'the app version')
     .option('--certificate-id <hex>', 'the app signing-certificate ID')
+    .option('--client-cert <file>', 'PEM of the client certificate the session presents (tunnel groups with certificate authentication)')
+    .option('--ca-cert <file>', "PEM of mockiron's CA (GET /api/v2/signing/ca.pem), for trustpoints standing for it")
+    .option('--crl <file>', "mockiron's CRL, DER or PEM (GET /api/v2/scep/crl), for revocation-check crl")
     .option('--json', 'print the full decision as JSON')
     .action(async (configArg: string, opts: SimulateSessionOptions) =>
       (await import('./cli-actions.js')).runAnyconnectSimulate(configArg, opts, io),

@@ -12,6 +12,9 @@ import {
   type HeadEndConfig,
   type PerAppRule,
   type PerAppSetting,
+  type TunnelAuthentication,
+  type TunnelGroup,
+  type UsernameFromCertificate,
   checkPerAppPolicy,
   validateHeadEndConfig,
 } from '../lib/anyconnect/index.js';
@@ -32,6 +35,8 @@ export interface GroupPolicyInput {
 export interface TunnelGroupInput {
   name: string;
   defaultGroupPolicy?: string;
+  authentication?: TunnelAuthentication;
+  usernameFromCertificate?: UsernameFromCertificate | null;
 }
 export interface DapRecordInput {
   name: string;
@@ -131,8 +136,36 @@ function groupPolicyView(row: GroupPolicyRow, usedBy: { tunnelGroups: string[] }
   return { id: row.id, name: row.name, perapp: readSetting(row.perapp), usedBy, ...stamps(row) };
 }
 
+/** An unreadable stored value reads as the ASA default rather than failing every read of the head-end. */
+export function readUsernameFrom(text: string | null): UsernameFromCertificate | null {
+  if (text === null) return null;
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (value === 'use-entire-name') return value;
+    if (value && typeof value === 'object' && typeof (value as { primary?: unknown }).primary === 'string')
+      return value as UsernameFromCertificate;
+  } catch {
+    // fall through
+  }
+  return null;
+}
+
+export function toTunnelGroup(row: TunnelGroupRow): TunnelGroup {
+  const authentication = (['aaa', 'certificate', 'aaa certificate'] as const).find((a) => a === row.authentication) ?? 'aaa';
+  return {
+    name: row.name,
+    defaultGroupPolicy: row.defaultGroupPolicy ?? DEFAULT_GROUP_POLICY,
+    authentication,
+    usernameFromCertificate: readUsernameFrom(row.usernameFromCertificate),
+  };
+}
+
 function tunnelGroupView(row: TunnelGroupRow) {
-  return { id: row.id, name: row.name, defaultGroupPolicy: row.defaultGroupPolicy ?? DEFAULT_GROUP_POLICY, ...stamps(row) };
+  return { id: row.id, ...toTunnelGroup(row), ...stamps(row) };
+}
+
+function usernameFromColumn(setting: UsernameFromCertificate | null | undefined) {
+  return setting === undefined ? {} : { usernameFromCertificate: setting === null ? null : JSON.stringify(setting) };
 }
 
 function dapRecordView(row: DapRecordRow) {
@@ -176,6 +209,7 @@ function dapRecordIssues(record: DapRecord): ConfigIssue[] {
     groupPolicies: [],
     tunnelGroups: [],
     dapRecords: [record],
+    trustpoints: [],
   };
   return validateHeadEndConfig(config).filter((i) => !i.path.endsWith('.perapp'));
 }
@@ -370,9 +404,11 @@ export const tunnelGroups: CrudDefinition<
   viewer: async () => tunnelGroupView,
   draftCreate: (input) => {
     const defaultGroupPolicy = input.defaultGroupPolicy ?? DEFAULT_GROUP_POLICY;
+    const authentication = input.authentication ?? 'aaa';
+    const usernameFromCertificate = input.usernameFromCertificate ?? null;
     return {
-      data: { name: input.name, defaultGroupPolicy },
-      audit: { name: input.name, defaultGroupPolicy },
+      data: { name: input.name, defaultGroupPolicy, authentication, ...usernameFromColumn(usernameFromCertificate) },
+      audit: { name: input.name, defaultGroupPolicy, authentication, usernameFromCertificate },
       checkReferences: (tx) => assertGroupPolicyExists(tx, defaultGroupPolicy, 'defaultGroupPolicy'),
     };
   },
@@ -380,6 +416,8 @@ export const tunnelGroups: CrudDefinition<
     data: {
       ...(input.name !== undefined ? { name: input.name } : {}),
       ...(input.defaultGroupPolicy !== undefined ? { defaultGroupPolicy: input.defaultGroupPolicy } : {}),
+      ...(input.authentication !== undefined ? { authentication: input.authentication } : {}),
+      ...usernameFromColumn(input.usernameFromCertificate),
     },
     audit: { ...input },
     checkReferences: (tx) => assertGroupPolicyExists(tx, input.defaultGroupPolicy, 'defaultGroupPolicy'),

@@ -4,7 +4,24 @@ import { listEnvelope, listQuery } from '../platform/http/pagination.js';
 import { Reply, type RouteTable } from '../platform/http/route.js';
 import { intId, text, uuidParam } from '../platform/http/validators.js';
 import { MAX_DAP_PRIORITY, NAME_PATTERN } from '../lib/anyconnect/headend.js';
-import { AAA_MODES, COMPRESSIONS, CRITERION_OPERATORS, DAP_ACTIONS, PLATFORMS, perappSettingSchema } from '../lib/anyconnect/index.js';
+import {
+  AAA_MODES,
+  AUTHENTICATION_REFUSALS,
+  CERTIFICATE_NAME_FIELDS,
+  COMPRESSIONS,
+  CRITERION_OPERATORS,
+  DAP_ACTIONS,
+  MAX_CLIENT_CERTIFICATE_PEM,
+  MAX_TRUSTPOINTS,
+  PLATFORMS,
+  REVOCATION_CHECKS,
+  TUNNEL_AUTHENTICATIONS,
+  perappSettingSchema,
+  trustpointSchema,
+  tunnelAuthenticationSchema,
+  usernameFromCertificateSchema,
+} from '../lib/anyconnect/index.js';
+import { DAP_ATTRIBUTE_PATTERN } from '../lib/anyconnect/headend.js';
 import type { AnyconnectService } from './service.js';
 
 const base = '/anyconnect';
@@ -32,9 +49,10 @@ const rule = z.strictObject({
 const criterion = z.strictObject({
   attribute: z
     .string()
+    .max(200)
     .regex(
-      /^(aaa|endpoint)\.[A-Za-z0-9_.-]{1,120}$/,
-      "must be a DAP attribute name such as 'endpoint.anyconnect.platform' or 'aaa.ldap.memberOf'",
+      DAP_ATTRIBUTE_PATTERN,
+      "must be a DAP attribute name such as 'endpoint.anyconnect.platform', 'aaa.ldap.memberOf' or 'endpoint.certificate.user[\"0\"].subject_cn'",
     ),
   operator: z.enum(CRITERION_OPERATORS),
   value: singleLine(256),
@@ -45,7 +63,18 @@ const groupPolicyFields = { name: objectName('name'), perapp: perapp.optional() 
 const tunnelGroupFields = {
   name: objectName('name'),
   defaultGroupPolicy: objectName('defaultGroupPolicy').optional().describe('default DfltGrpPolicy'),
+  authentication: tunnelAuthenticationSchema.optional().describe("ASA webvpn-attributes 'authentication'; default aaa"),
+  usernameFromCertificate: usernameFromCertificateSchema
+    .optional()
+    .describe('"CN", "CN OU", {"primary":"EA"}, "use-entire-name", or null for the ASA default (CN, then OU)'),
 };
+const usernameFromResult = z
+  .union([
+    z.literal('use-entire-name'),
+    z.object({ primary: z.enum(CERTIFICATE_NAME_FIELDS), secondary: z.enum(CERTIFICATE_NAME_FIELDS).optional() }),
+  ])
+  .nullable();
+const trustpointResult = z.object({ name: z.string(), caCertificate: z.string().nullable(), revocationCheck: z.enum(REVOCATION_CHECKS) });
 const dapRecordFields = {
   name: objectName('name'),
   description: cliDescription.optional(),
@@ -88,7 +117,17 @@ const sessionFields = {
   aaa: aaaMap.optional(),
   endpoint: endpointMap.optional(),
   userPerapp: perapp.optional().describe('perapp pushed as a user attribute by AAA (rare)'),
-  deviceUuid: uuidParam.optional().describe('derive endpoint attributes (and, for /simulate, the MDM binding) from this device'),
+  deviceUuid: uuidParam
+    .optional()
+    .describe(
+      'derive endpoint attributes (and, for /simulate, the MDM binding) from this device; without clientCertificate, it presents its newest identity certificate',
+    ),
+  clientCertificate: z
+    .string()
+    .max(MAX_CLIENT_CERTIFICATE_PEM, `must be at most ${MAX_CLIENT_CERTIFICATE_PEM} characters of PEM`)
+    .optional()
+    .describe('PEM of the client certificate the session presents (checked when the tunnel group authenticates with certificates)'),
+  aaaAuthenticated: z.boolean().optional().describe('false: the AAA (password) step fails; mockiron checks no passwords (default true)'),
 };
 const app = z.strictObject({
   appId: z
@@ -126,7 +165,12 @@ const perappPolicyResult = z.object({
   usedBy: z.object({ groupPolicies: z.array(z.string()), dapRecords: z.array(z.string()) }),
 });
 const groupPolicyResult = z.object({ ...stamped, perapp, usedBy: z.object({ tunnelGroups: z.array(z.string()) }) });
-const tunnelGroupResult = z.object({ ...stamped, defaultGroupPolicy: z.string() });
+const tunnelGroupResult = z.object({
+  ...stamped,
+  defaultGroupPolicy: z.string(),
+  authentication: z.enum(TUNNEL_AUTHENTICATIONS),
+  usernameFromCertificate: usernameFromResult,
+});
 const dapRecordResult = z.object({
   ...stamped,
   description: z.string(),
@@ -138,7 +182,11 @@ const dapRecordResult = z.object({
   perapp,
   warnings: z.array(z.string()),
 });
-const settingsResult = z.object({ dapOrder: z.enum(['asa', 'ftd']), perappAttrDescription: z.string() });
+const settingsResult = z.object({
+  dapOrder: z.enum(['asa', 'ftd']),
+  perappAttrDescription: z.string(),
+  trustpoints: z.array(trustpointResult),
+});
 const configIssue = z.object({ severity: z.enum(['error', 'warning']), path: z.string(), message: z.string() });
 const headEndResult = z.object({
   config: z.object({
@@ -146,7 +194,15 @@ const headEndResult = z.object({
     perappAttrDescription: z.string(),
     perappPolicies: z.array(z.object({ name: z.string(), rules: z.array(rule) })),
     groupPolicies: z.array(z.object({ name: z.string(), perapp })),
-    tunnelGroups: z.array(z.object({ name: z.string(), defaultGroupPolicy: z.string() })),
+    tunnelGroups: z.array(
+      z.object({
+        name: z.string(),
+        defaultGroupPolicy: z.string(),
+        authentication: z.enum(TUNNEL_AUTHENTICATIONS),
+        usernameFromCertificate: usernameFromResult,
+      }),
+    ),
+    trustpoints: z.array(trustpointResult),
     dapRecords: z.array(
       z.object({
         name: z.string(),
@@ -163,8 +219,31 @@ const headEndResult = z.object({
   issues: z.array(configIssue),
 });
 const perappSource = z.enum(['dap', 'user', 'group-policy', 'tunnel-group-default', 'default']);
+const stepOutcome = z.enum(['passed', 'refused', 'not-required']);
+const refusal = z
+  .object({ code: z.enum(AUTHENTICATION_REFUSALS), message: z.string() })
+  .nullable()
+  .describe('why the head-end refused the connection before DAP (certificate or AAA)');
+const authenticationResult = z
+  .object({
+    method: z.enum(TUNNEL_AUTHENTICATIONS),
+    aaa: stepOutcome,
+    certificate: stepOutcome,
+    trustpoint: z.string().nullable(),
+    username: z.string().nullable(),
+    usernameSource: z.enum(['aaa', 'certificate']).nullable(),
+    presentedCertificate: z
+      .object({ subject: z.string(), issuer: z.string(), serialNumber: z.string(), notBefore: z.string(), notAfter: z.string() })
+      .nullable(),
+    refusal,
+    checks: z.array(z.string()),
+    certificateAttributes: z.record(z.string(), z.string()).describe('the certificate fields DAP sees (endpoint.certificate.user["0"].*)'),
+  })
+  .nullable();
 const resolveResult = z.object({
   terminated: z.boolean(),
+  refusal,
+  authentication: authenticationResult,
   quarantined: z.boolean(),
   failedClosed: z
     .boolean()
@@ -188,6 +267,8 @@ const resolveResult = z.object({
     aaa: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
     endpoint: z.record(z.string(), z.string()),
     userPerapp: perapp.optional(),
+    clientCertificatePem: z.string().optional(),
+    aaaAuthenticated: z.boolean().optional(),
   }),
 }); /** Documented answers of /headend and /resolve (tests hold the real answers to them). */
 export const anyconnectResultSchemas = { headEnd: headEndResult, resolve: resolveResult };
@@ -451,7 +532,7 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     method: 'get',
     path: `${base}/settings`,
     tag,
-    summary: 'Head-end settings: DAP priority order and the perapp attribute description',
+    summary: 'Head-end settings: DAP priority order, the perapp attribute description and the trustpoints',
     results: settingsResult,
     handler: async ({ actor }) => ({ results: await anyconnect.getSettings(actor) }),
   });
@@ -460,7 +541,15 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     path: `${base}/settings`,
     tag,
     summary: "Update head-end settings ('asa': higher DAP priority wins; 'ftd': lower wins)",
-    body: z.strictObject({ dapOrder: z.enum(['asa', 'ftd']).optional(), perappAttrDescription: cliDescription.optional() }),
+    body: z.strictObject({
+      dapOrder: z.enum(['asa', 'ftd']).optional(),
+      perappAttrDescription: cliDescription.optional(),
+      trustpoints: z
+        .array(trustpointSchema)
+        .max(MAX_TRUSTPOINTS)
+        .optional()
+        .describe("crypto ca trustpoint: CAs trusted for client certificates (empty: mockiron's CA as MOCKIRON_CA, revocation-check crl)"),
+    }),
     results: settingsResult,
     handler: async ({ actor, body }) => ({ results: await anyconnect.updateSettings(actor, body) }),
   });
@@ -520,7 +609,15 @@ export function registerAnyconnectRoutes(t: RouteTable, anyconnect: AnyconnectSe
     errors: [404],
     summary: "Would this app's traffic tunnel? (iOS: MDM binding AND ASA policy; Android: ASA policy)",
     body: z.strictObject({ ...sessionFields, platform: z.enum(PLATFORMS).optional(), mdmBinding: mdmBinding.optional(), app }),
-    results: z.object({ tunneled: z.boolean(), mode: z.enum(['perApp', 'full']), reasons: z.array(z.string()) }).loose(),
+    results: z
+      .object({
+        tunneled: z.boolean(),
+        mode: z.enum(['perApp', 'full']),
+        refusal,
+        authentication: authenticationResult,
+        reasons: z.array(z.string()),
+      })
+      .loose(),
     handler: async ({ actor, body }) => ({ results: await anyconnect.simulate(actor, body) }),
   });
 }

@@ -12,10 +12,15 @@ import type { PolicyService, ResolvedPolicy } from '../policy/index.js';
 import { DEFAULT_PERAPP_DESCRIPTION } from '../lib/anyconnect/headend.js';
 import {
   AsaCliParseError,
+  ClientCertificateError,
+  MAX_TRUSTPOINTS,
+  type MockironPki,
+  type SessionContext,
+  type Trustpoint,
+  trustpointCaProblem,
   type AppUnderTest,
   type Compression,
   type ConfigIssue,
-  DEFAULT_GROUP_POLICY,
   type DapOrder,
   type HeadEndConfig,
   type MdmBinding,
@@ -46,10 +51,12 @@ import {
   perappPolicies,
   readSetting,
   toDapRecord,
+  toTunnelGroup,
   tunnelGroups,
   validationError,
   writeSetting,
 } from './resources.js';
+import type { DeviceIdentityCertificate, DeviceIdentityCertificates, MockironCertificateAuthority } from './ports.js';
 import { anyconnectStore as store } from './store.js';
 
 /** VPN configuration types whose per-app traffic reaches AnyConnect (and so the ASA's PerApp policy). */
@@ -60,8 +67,13 @@ const ANYCONNECT_TYPES: ReadonlySet<string> = new Set(['ANYCONNECT', 'ANYCONNECT
 export interface SettingsInput {
   dapOrder?: DapOrder;
   perappAttrDescription?: string;
+  trustpoints?: Trustpoint[];
 }
 export interface SessionInput {
+  /** PEM of the client certificate the session presents; with deviceUuid and without it, the device's newest identity certificate. */
+  clientCertificate?: string;
+  /** false: the AAA (password) step fails. */
+  aaaAuthenticated?: boolean;
   tunnelGroup?: string;
   aaa?: Record<string, string | string[]>;
   endpoint?: Record<string, string>;
@@ -87,6 +99,10 @@ export class AnyconnectService {
   constructor(
     readonly db: Db,
     readonly policy: PolicyService,
+    /** Without it, trustpoints standing for mockiron's CA have no CA certificate and no CRL. */
+    readonly ca?: MockironCertificateAuthority,
+    /** Without it, a device has no identity certificates to present. */
+    readonly identities?: DeviceIdentityCertificates,
   ) {
     this.perappPolicies = new CrudResource(db, recordAudit, perappPolicies);
     this.groupPolicies = new CrudResource(db, recordAudit, groupPolicies);
@@ -107,17 +123,48 @@ export class AnyconnectService {
       ...settings,
       perappPolicies: policies.map((p) => ({ name: p.name, rules: parseJsonColumn<PerAppRule[]>(p.rules, []) })),
       groupPolicies: gps.map((g) => ({ name: g.name, perapp: readSetting(g.perapp) })),
-      tunnelGroups: tgs.map((t) => ({ name: t.name, defaultGroupPolicy: t.defaultGroupPolicy ?? DEFAULT_GROUP_POLICY })),
+      tunnelGroups: tgs.map(toTunnelGroup),
       dapRecords: daps.map(toDapRecord),
     };
   }
 
-  private async readSettings(tx: DbTx): Promise<{ dapOrder: DapOrder; perappAttrDescription: string }> {
+  private async readSettings(tx: DbTx): Promise<{ dapOrder: DapOrder; perappAttrDescription: string; trustpoints: Trustpoint[] }> {
     const row = await store.settings.get(tx);
     return {
       dapOrder: row?.dapOrder === 'ftd' ? 'ftd' : 'asa',
       perappAttrDescription: row?.perappAttrDescription ?? DEFAULT_PERAPP_DESCRIPTION,
+      trustpoints: parseJsonColumn<Trustpoint[]>(row?.trustpoints ?? '[]', []),
     };
+  }
+
+  /** mockiron's CA and its CRL now; a CRL that cannot be had is a reason, not an error (revocation-check decides). */
+  private async sessionContext(): Promise<SessionContext> {
+    if (!this.ca)
+      return { pki: { caCertificatePem: null, crl: null, crlUnavailable: 'no certificate authority is wired to the head-end' } };
+    const caCertificatePem = this.ca.caCertificatePem();
+    let pki: MockironPki;
+    try {
+      pki = { caCertificatePem, crl: await this.ca.crl() };
+    } catch (err) {
+      pki = { caCertificatePem, crl: null, crlUnavailable: err instanceof Error ? err.message : String(err) };
+    }
+    return { pki, now: new Date() };
+  }
+
+  /** The client certificate of a session: the one sent, else the device's newest identity certificate. */
+  private async presentedCertificate(input: SessionInput, notes: string[]): Promise<string | undefined> {
+    if (input.clientCertificate !== undefined) return input.clientCertificate;
+    if (input.deviceUuid === undefined) return undefined;
+    const certificates: DeviceIdentityCertificate[] = this.identities ? await this.identities.identityCertificates(input.deviceUuid) : [];
+    const newest = certificates[0];
+    if (!newest) {
+      notes.push('MobileIron: the device has no identity certificate, so it presents none');
+      return undefined;
+    }
+    notes.push(
+      `MobileIron: the device presents its newest identity certificate, serial ${newest.serialNumber} (${newest.settingName}${newest.revoked ? ', revoked' : ''})`,
+    );
+    return newest.certificatePem;
   }
 
   // -- PerApp policy tools --
@@ -150,12 +197,15 @@ export class AnyconnectService {
 
   async updateSettings(actor: Actor, input: SettingsInput) {
     requireWrite(actor);
+    const trustpoints = input.trustpoints === undefined ? undefined : checkTrustpoints(input.trustpoints);
     await this.db.$transaction(async (tx) => {
       await store.settings.put(tx, {
         ...(input.dapOrder !== undefined ? { dapOrder: input.dapOrder } : {}),
         ...(input.perappAttrDescription !== undefined ? { perappAttrDescription: input.perappAttrDescription } : {}),
+        ...(trustpoints !== undefined ? { trustpoints: JSON.stringify(trustpoints) } : {}),
       });
-      await recordAudit(tx, { actor: actor.username, action: 'update', objectType: 'headEndSettings', objectId: 1, details: { ...input } });
+      const details = { ...input, ...(trustpoints ? { trustpoints: trustpoints.map((t) => t.name) } : {}) };
+      await recordAudit(tx, { actor: actor.username, action: 'update', objectType: 'headEndSettings', objectId: 1, details });
     });
     return this.readSettings(this.db);
   }
@@ -208,10 +258,21 @@ export class AnyconnectService {
       await store.tunnelGroups.removeAll(tx);
       await store.groupPolicies.removeAll(tx);
       await store.perappPolicies.removeAll(tx);
-      await store.settings.put(tx, { dapOrder: config.dapOrder, perappAttrDescription: config.perappAttrDescription });
+      await store.settings.put(tx, {
+        dapOrder: config.dapOrder,
+        perappAttrDescription: config.perappAttrDescription,
+        trustpoints: JSON.stringify(config.trustpoints),
+      });
       for (const p of config.perappPolicies) await store.perappPolicies.create(tx, { name: p.name, rules: JSON.stringify(p.rules) });
       for (const g of config.groupPolicies) await store.groupPolicies.create(tx, { name: g.name, perapp: writeSetting(g.perapp) });
-      for (const t of config.tunnelGroups) await store.tunnelGroups.create(tx, { name: t.name, defaultGroupPolicy: t.defaultGroupPolicy });
+      for (const t of config.tunnelGroups) {
+        await store.tunnelGroups.create(tx, {
+          name: t.name,
+          defaultGroupPolicy: t.defaultGroupPolicy,
+          authentication: t.authentication,
+          usernameFromCertificate: t.usernameFromCertificate === null ? null : JSON.stringify(t.usernameFromCertificate),
+        });
+      }
       for (const r of config.dapRecords) await store.dapRecords.create(tx, dapColumns(r));
       await recordAudit(tx, {
         actor: actor.username,
@@ -234,13 +295,31 @@ export class AnyconnectService {
       endpoint = { ...deviceEndpoint(resolved), ...endpoint };
     }
     if (input.tunnelGroup === undefined) throw DomainError.validation('tunnelGroup', 'is required');
+    const notes: string[] = [];
     const session: Session = {
       tunnelGroup: input.tunnelGroup,
       aaa: input.aaa ?? {},
       endpoint,
       ...(input.userPerapp !== undefined ? { userPerapp: input.userPerapp } : {}),
+      ...(await this.certificateFields(input, notes)),
     };
-    return { ...resolveSession(await this.loadConfig(this.db), session), session };
+    const resolution = withClientCertificateErrors(async () =>
+      resolveSession(await this.loadConfig(this.db), session, await this.sessionContext()),
+    );
+    const result = await resolution;
+    result.reasons.unshift(...notes);
+    return { ...result, session: publicSession(session) };
+  }
+
+  private async certificateFields(
+    input: SessionInput,
+    notes: string[],
+  ): Promise<Pick<Session, 'clientCertificatePem' | 'aaaAuthenticated'>> {
+    const pem = await this.presentedCertificate(input, notes);
+    return {
+      ...(pem !== undefined ? { clientCertificatePem: pem } : {}),
+      ...(input.aaaAuthenticated !== undefined ? { aaaAuthenticated: input.aaaAuthenticated } : {}),
+    };
   }
 
   /**
@@ -251,7 +330,14 @@ export class AnyconnectService {
   async simulate(
     actor: Actor,
     input: SimulateInput,
-  ): Promise<TunnelDecision & { session: Session; mdmSource: 'device' | 'request' | 'none' }> {
+  ): Promise<
+    TunnelDecision & {
+      session: Session;
+      mdmSource: 'device' | 'request' | 'none';
+      refusal: SessionResolution['refusal'];
+      authentication: SessionResolution['authentication'];
+    }
+  > {
     requireRead(actor);
     const notes: string[] = [];
     let platform: Platform;
@@ -309,21 +395,55 @@ export class AnyconnectService {
       aaa: input.aaa ?? {},
       endpoint,
       ...(input.userPerapp !== undefined ? { userPerapp: input.userPerapp } : {}),
+      ...(await this.certificateFields(input, notes)),
     };
-    const decision = decideTunnel({
-      config: await this.loadConfig(this.db),
-      session,
-      app: input.app,
-      platform,
-      ...(mdmBinding ? { mdmBinding } : {}),
-    });
+    const config = await this.loadConfig(this.db);
+    const context = await this.sessionContext();
+    const decision = await withClientCertificateErrors(async () =>
+      decideTunnel({ config, session, app: input.app, platform, context, ...(mdmBinding ? { mdmBinding } : {}) }),
+    );
     // The MobileIron facts go just before the verdict, which stays last.
     decision.reasons.splice(decision.reasons.length - 1, 0, ...notes);
-    return { ...decision, session, mdmSource };
+    const { refusal, authentication } = decision.resolution;
+    return { ...decision, refusal, authentication, session: publicSession(session), mdmSource };
   }
 }
 
 // ---- helpers used by the service ------------------------------------------------------------
+
+/** A PEM that is no certificate is bad input (400), never a refusal or a 500. */
+async function withClientCertificateErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof ClientCertificateError)
+      throw new DomainError('anyconnect.clientCertificate', `clientCertificate ${err.message}`, { field: 'clientCertificate' });
+    throw err;
+  }
+}
+
+/** The session as answered: the certificate's PEM is long and already summarized under authentication. */
+function publicSession(session: Session): Session {
+  const { clientCertificatePem, ...rest } = session;
+  return clientCertificatePem === undefined
+    ? rest
+    : { ...rest, clientCertificatePem: '(presented; see authentication.presentedCertificate)' };
+}
+
+/** Trustpoints as stored: unique names, CA certificates that are CA certificates. */
+function checkTrustpoints(trustpoints: Trustpoint[]): Trustpoint[] {
+  if (trustpoints.length > MAX_TRUSTPOINTS) throw DomainError.validation('trustpoints', `at most ${MAX_TRUSTPOINTS} trustpoints`);
+  const issues: Array<{ field: string; message: string }> = [];
+  const seen = new Set<string>();
+  trustpoints.forEach((tp, i) => {
+    if (seen.has(tp.name)) issues.push({ field: `trustpoints.${i}.name`, message: `trustpoint '${tp.name}' is defined twice` });
+    seen.add(tp.name);
+    const problem = trustpointCaProblem(tp.caCertificate);
+    if (problem) issues.push({ field: `trustpoints.${i}.caCertificate`, message: problem });
+  });
+  if (issues.length > 0) throw validationError(issues);
+  return trustpoints.map((tp) => ({ ...tp, caCertificate: tp.caCertificate === null ? null : `${tp.caCertificate.trim()}\n` }));
+}
 
 function decodeError(err: PerAppDecodeError): DomainError {
   return new DomainError('anyconnect.perappDecode', `blob (${err.stage} stage): ${err.message}`, {

@@ -63,7 +63,7 @@ export const anyconnectStore = {
   },
   settings: {
     get: (tx: DbTx) => tx.headEndSettings.findUnique({ where: { id: SETTINGS_ID } }),
-    put: (tx: DbTx, data: { dapOrder?: string; perappAttrDescription?: string }) =>
+    put: (tx: DbTx, data: { dapOrder?: string; perappAttrDescription?: string; trustpoints?: string }) =>
       tx.headEndSettings.upsert({ where: { id: SETTINGS_ID }, create: { id: SETTINGS_ID, ...data }, update: data }),
   },
 };

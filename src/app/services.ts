@@ -144,7 +144,22 @@ export function buildServices(deps: ServiceDeps) {
     signing: deps.signing,
     profiles,
     policy,
-    anyconnect: new AnyconnectService(db, policy),
+    anyconnect: new AnyconnectService(
+      db,
+      policy,
+      { caCertificatePem: () => deps.signing.ca?.certificatePem ?? null, crl: () => certificates.crl() },
+      {
+        // Every certificate of the device counts while certificates carry no purpose; once they do,
+        // only those with purpose 'identity' (the MDM certificate is not a VPN identity).
+        identityCertificates: async (deviceUuid) =>
+          (await certificates.certificatesOfDevice(deviceUuid)).map((c) => ({
+            certificatePem: c.certificatePem,
+            serialNumber: c.serialNumber,
+            revoked: c.revoked,
+            settingName: `${c.source} certificate`,
+          })),
+      },
+    ),
     labels,
     devices,
     deviceSpaces,

@@ -192,6 +192,11 @@ export class CertificateRegistry {
     });
   }
 
+  /** A device's recorded certificates with their PEM, newest first (the AnyConnect head-end validates them). */
+  certificatesOfDevice(deviceUuid: string) {
+    return certificateStore.listCertificates(this.db, { device: { uuid: deviceUuid } }, { limit: 20, offset: 0 }, { id: 'desc' });
+  }
+
   async listCertificates(
     actor: Actor,
     filter: { deviceUuid?: string; revoked?: boolean },

@@ -227,9 +227,13 @@ describe('group policies, tunnel groups, DAP records: references', () => {
 
 describe('settings', () => {
   it('reads defaults and updates', async () => {
-    expect((await t.admin.get(`${api}/settings`)).body.results).toEqual({ dapOrder: 'asa', perappAttrDescription: 'Per-App Allow' });
+    expect((await t.admin.get(`${api}/settings`)).body.results).toEqual({
+      dapOrder: 'asa',
+      perappAttrDescription: 'Per-App Allow',
+      trustpoints: [],
+    });
     const res = await t.admin.put(`${api}/settings`).send({ dapOrder: 'ftd' });
-    expect(res.body.results).toEqual({ dapOrder: 'ftd', perappAttrDescription: 'Per-App Allow' });
+    expect(res.body.results).toEqual({ dapOrder: 'ftd', perappAttrDescription: 'Per-App Allow', trustpoints: [] });
     expect((await t.admin.put(`${api}/settings`).send({ dapOrder: 'pix' })).status).toBe(400);
     expect((await t.admin.put(`${api}/settings`).send({ dapOrder: 'asa' })).status).toBe(200);
   });

@@ -247,7 +247,12 @@ const cases: Record<string, Case> = {
   'GET /api/v2/anyconnect/group-policies/{id}': { calls: () => [{ params: { id: f.group.id } }] },
   'PUT /api/v2/anyconnect/group-policies/{id}': { calls: () => [{ params: { id: f.group.id }, body: { perapp: { policy: 'P_main' } } }] },
   'DELETE /api/v2/anyconnect/group-policies/{id}': { phase: 1, calls: () => [{ params: { id: f.spareGroup.id } }] },
-  'POST /api/v2/anyconnect/tunnel-groups': { calls: () => [{ body: { name: 'TG_second', defaultGroupPolicy: 'GP_main' } }] },
+  'POST /api/v2/anyconnect/tunnel-groups': {
+    calls: () => [
+      { body: { name: 'TG_second', defaultGroupPolicy: 'GP_main' } },
+      { body: { name: 'TG_cert', authentication: 'certificate', usernameFromCertificate: 'CN OU' } },
+    ],
+  },
   'GET /api/v2/anyconnect/tunnel-groups': { calls: () => [{}] },
   'GET /api/v2/anyconnect/tunnel-groups/{id}': { calls: () => [{ params: { id: f.tunnel.id } }] },
   'PUT /api/v2/anyconnect/tunnel-groups/{id}': { calls: () => [{ params: { id: f.tunnel.id }, body: { defaultGroupPolicy: 'GP_main' } }] },
@@ -268,7 +273,12 @@ const cases: Record<string, Case> = {
   'PUT /api/v2/anyconnect/dap-records/{id}': { calls: () => [{ params: { id: f.dap.id }, body: { perapp: { policy: 'P_main' } } }] },
   'DELETE /api/v2/anyconnect/dap-records/{id}': { phase: 1, calls: () => [{ params: { id: f.spareDap.id } }] },
   'GET /api/v2/anyconnect/settings': { calls: () => [{}] },
-  'PUT /api/v2/anyconnect/settings': { calls: () => [{ body: { dapOrder: 'asa' } }] },
+  'PUT /api/v2/anyconnect/settings': {
+    calls: () => [
+      { body: { dapOrder: 'asa' } },
+      { body: { trustpoints: [{ name: 'MOCKIRON', caCertificate: null, revocationCheck: 'crl none' }] } },
+    ],
+  },
   'GET /api/v2/anyconnect/headend': { calls: () => [{}] },
   'GET /api/v2/anyconnect/asa-config': { calls: () => [{}] },
   'POST /api/v2/anyconnect/asa-config/parse': { calls: () => [{ raw: f.asaConfig, type: 'text/plain' }, { body: { text: f.asaConfig } }] },
@@ -282,6 +292,17 @@ const cases: Record<string, Case> = {
           platform: 'iOS',
           app: { appId: 'com.example.app' },
           mdmBinding: { managed: true, vpnUuid: f.vpn.vpnUuid },
+        },
+      },
+      // certificate authentication refused (no certificate), and a certificate of our CA on an aaa tunnel group
+      { body: { tunnelGroup: 'TG_cert', platform: 'iOS', app: { appId: 'com.example.app' } } },
+      {
+        body: {
+          tunnelGroup: 'TG_main',
+          platform: 'iOS',
+          app: { appId: 'com.example.app' },
+          clientCertificate: t.services.signing.ca!.issueKeyAndCertificate({ subject: { commonName: 'conformance' }, profile: 'device' })
+            .pem,
         },
       },
     ],

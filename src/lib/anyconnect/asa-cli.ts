@@ -13,13 +13,28 @@
  * on flash. mockiron writes them as its own comment directives after each record
  * (`! mockiron dap-criteria NAME ...`), plus a display-only Lua EVAL line, and the DAP priority
  * order as `! mockiron dap-order asa|ftd`. An ASA ignores `!` lines.
+ *
+ * Certificate authentication (real ASA commands): `tunnel-group NAME webvpn-attributes` /
+ * ` authentication aaa|certificate|aaa certificate` (aaa, the default, is not written),
+ * ` username-from-certificate CN [OU] | use-entire-name` under `general-attributes`,
+ * `crypto ca trustpoint NAME` / ` revocation-check crl|crl none|none` and the CA certificate as
+ * the ASA shows it: `crypto ca certificate chain NAME` / ` certificate ca SERIAL`, hex lines, `  quit`.
+ * A trustpoint standing for mockiron's own CA carries `! mockiron trustpoint-ca NAME mockiron` instead.
  */
 import { PerAppDecodeError, decodePerAppPolicy, encodePerAppPolicy } from './codec.js';
 import { renderDapLua } from './dap.js';
 import { DEFAULT_PERAPP_DESCRIPTION, HeadEndConfigError, MAX_DAP_PRIORITY, NAME_PATTERN, normalizeHeadEndConfig } from './headend.js';
 import { formatPath } from './issues.js';
+import { X509Certificate } from 'node:crypto';
+import { derToPem } from '../pki/x509.js';
 import {
   AAA_MODES,
+  CERTIFICATE_NAME_FIELDS,
+  type CertificateNameField,
+  REVOCATION_CHECKS,
+  type RevocationCheck,
+  type Trustpoint,
+  type UsernameFromCertificate,
   type AaaMode,
   CRITERION_OPERATORS,
   type Criterion,
@@ -73,9 +88,17 @@ export function renderAsaCli(config: HeadEndConfig): string {
     if (line) out.push(`group-policy ${g.name} attributes`, line);
     out.push('!');
   }
+  for (const tp of config.trustpoints) {
+    out.push(`crypto ca trustpoint ${tp.name}`, ' enrollment terminal', ` revocation-check ${tp.revocationCheck}`);
+    if (tp.caCertificate === null) out.push(`${DIRECTIVE}trustpoint-ca ${tp.name} mockiron`);
+    else out.push(`crypto ca certificate chain ${tp.name}`, ...certificateChainLines(tp.caCertificate), '  quit');
+    out.push('!');
+  }
   for (const t of config.tunnelGroups) {
     out.push(`tunnel-group ${t.name} type remote-access`);
     out.push(`tunnel-group ${t.name} general-attributes`, ` default-group-policy ${t.defaultGroupPolicy}`);
+    if (t.usernameFromCertificate !== null) out.push(` username-from-certificate ${renderUsernameFrom(t.usernameFromCertificate)}`);
+    if (t.authentication !== 'aaa') out.push(`tunnel-group ${t.name} webvpn-attributes`, ` authentication ${t.authentication}`);
     out.push('!');
   }
   for (const r of config.dapRecords) {
@@ -93,6 +116,25 @@ export function renderAsaCli(config: HeadEndConfig): string {
     out.push('!');
   }
   return `${out.join('\n')}\n`;
+}
+
+function renderUsernameFrom(setting: UsernameFromCertificate): string {
+  return setting === 'use-entire-name' ? 'use-entire-name' : [setting.primary, setting.secondary].filter(Boolean).join(' ');
+}
+
+/** ` certificate ca SERIAL` and the DER as the ASA prints it: 32 bytes a line in 4-byte hex words. */
+function certificateChainLines(pem: string): string[] {
+  const cert = new X509Certificate(pem);
+  const lines = [` certificate ca ${cert.serialNumber.toLowerCase()}`];
+  const hex = cert.raw.toString('hex');
+  for (let i = 0; i < hex.length; i += 64)
+    lines.push(
+      `    ${hex
+        .slice(i, i + 64)
+        .match(/.{1,8}/g)!
+        .join(' ')}`,
+    );
+  return lines;
 }
 
 /** A comment wrapped so no line exceeds the ASA's line limit either. */
@@ -123,6 +165,9 @@ type Block =
   | { kind: 'webvpn' }
   | { kind: 'group-policy'; gp: GroupPolicy }
   | { kind: 'tunnel-group'; tg: TunnelGroup }
+  | { kind: 'tunnel-group-webvpn'; tg: TunnelGroup }
+  | { kind: 'trustpoint'; tp: Trustpoint }
+  | { kind: 'chain'; name: string; hex: string[] | null; inCa: boolean; done: boolean }
   | { kind: 'dap'; record: DapRecord }
   | { kind: 'other' };
 
@@ -135,6 +180,9 @@ export function parseAsaCliWithReport(text: string): AsaParseReport {
   const groupPolicies = new Map<string, GroupPolicy>();
   const tunnelGroups = new Map<string, TunnelGroup>();
   const dapRecords = new Map<string, DapRecord>();
+  const trustpoints = new Map<string, Trustpoint>();
+  /** Trustpoints whose CA is mockiron's (directive) or given by a certificate chain. */
+  const trustpointCa = new Map<string, { line: number; pem: string | null }>();
   let block: Block | null = null;
 
   const lines = text.split(/\r?\n/);
@@ -179,6 +227,62 @@ export function parseAsaCliWithReport(text: string): AsaParseReport {
       }
       if (b.kind === 'group-policy' && words[0] === 'no' && words[1] === 'anyconnect-custom' && words[2] === 'perapp') {
         b.gp.perapp = null;
+        return;
+      }
+      if (b.kind === 'chain') {
+        if (words[0] === 'quit' && words.length === 1) {
+          b.done = true;
+          if (b.hex !== null) {
+            const der = Buffer.from(b.hex.join(''), 'hex');
+            try {
+              new X509Certificate(der);
+            } catch {
+              fail(`the CA certificate of trustpoint chain '${b.name}' is not a readable X.509 certificate`);
+            }
+            trustpointCa.set(b.name, { line: lineNo, pem: derToPem(der) });
+          }
+          return;
+        }
+        if (b.done) fail(`'${line.trim()}' after 'quit' of certificate chain '${b.name}'`);
+        if (words[0] === 'certificate') {
+          if (words[1] === 'ca' && words.length === 3) {
+            if (b.hex !== null) fail(`certificate chain '${b.name}' holds more than one CA certificate; mockiron keeps one per trustpoint`);
+            b.hex = [];
+            b.inCa = true;
+          } else {
+            b.inCa = false; // an identity certificate of the ASA itself: not the trust anchor
+          }
+          return;
+        }
+        if (words.every((w) => /^[0-9a-fA-F]{1,8}$/.test(w))) {
+          if (b.inCa && b.hex !== null) {
+            if (b.hex.length > 4096) fail(`certificate chain '${b.name}' is too long`);
+            b.hex.push(...words);
+          }
+          return;
+        }
+        fail(`expected hex lines, 'certificate ca SERIAL' or 'quit' in certificate chain '${b.name}', got '${line.trim()}'`);
+      }
+      if (b.kind === 'trustpoint' && words[0] === 'revocation-check') {
+        const value = words.slice(1).join(' ');
+        if (!(REVOCATION_CHECKS as readonly string[]).includes(value))
+          fail(`mockiron models revocation-check ${REVOCATION_CHECKS.join(' | ')}, got '${line.trim()}'`);
+        b.tp.revocationCheck = value as RevocationCheck;
+        return;
+      }
+      if (b.kind === 'tunnel-group-webvpn' && words[0] === 'authentication') {
+        const value = words.slice(1).join(' ');
+        if (value === 'aaa' || value === 'certificate') b.tg.authentication = value;
+        else if (value === 'aaa certificate' || value === 'certificate aaa') b.tg.authentication = 'aaa certificate';
+        else fail(`expected 'authentication aaa|certificate|aaa certificate', got '${line.trim()}'`);
+        return;
+      }
+      if (b.kind === 'tunnel-group' && words[0] === 'username-from-certificate') {
+        b.tg.usernameFromCertificate = parseUsernameFrom(words.slice(1), fail, line.trim());
+        return;
+      }
+      if (b.kind === 'tunnel-group' && words[0] === 'no' && words[1] === 'username-from-certificate') {
+        b.tg.usernameFromCertificate = null;
         return;
       }
       if (b.kind === 'tunnel-group' && words[0] === 'default-group-policy') {
@@ -248,13 +352,34 @@ export function parseAsaCliWithReport(text: string): AsaParseReport {
       return;
     } else if (
       words[0] === 'tunnel-group' &&
-      ((words[2] === 'type' && words[3] === 'remote-access') || words[2] === 'general-attributes')
+      ((words[2] === 'type' && words[3] === 'remote-access') || words[2] === 'general-attributes' || words[2] === 'webvpn-attributes')
     ) {
       if (words.length !== (words[2] === 'type' ? 4 : 3)) fail(`unexpected words in '${line}'`);
       const name = checkName(words[1], 'tunnel group name');
-      const tg = tunnelGroups.get(name) ?? { name, defaultGroupPolicy: 'DfltGrpPolicy' };
+      const tg: TunnelGroup = tunnelGroups.get(name) ?? {
+        name,
+        defaultGroupPolicy: 'DfltGrpPolicy',
+        authentication: 'aaa',
+        usernameFromCertificate: null,
+      };
       tunnelGroups.set(name, tg);
-      block = words[2] === 'general-attributes' ? { kind: 'tunnel-group', tg } : null;
+      block =
+        words[2] === 'general-attributes'
+          ? { kind: 'tunnel-group', tg }
+          : words[2] === 'webvpn-attributes'
+            ? { kind: 'tunnel-group-webvpn', tg }
+            : null;
+      return;
+    } else if (words[0] === 'crypto' && words[1] === 'ca' && words[2] === 'trustpoint') {
+      if (words.length !== 4) fail(`expected 'crypto ca trustpoint NAME', got '${line}'`);
+      const name = checkName(words[3], 'trustpoint name');
+      const tp = trustpoints.get(name) ?? { name, caCertificate: null, revocationCheck: 'crl' };
+      trustpoints.set(name, tp);
+      block = { kind: 'trustpoint', tp };
+      return;
+    } else if (words[0] === 'crypto' && words[1] === 'ca' && words[2] === 'certificate' && words[3] === 'chain') {
+      if (words.length !== 5) fail(`expected 'crypto ca certificate chain NAME', got '${line}'`);
+      block = { kind: 'chain', name: checkName(words[4], 'trustpoint name'), hex: null, inCa: false, done: false };
       return;
     } else if (words[0] === 'dynamic-access-policy-record') {
       if (words.length !== 2) fail(`expected 'dynamic-access-policy-record NAME', got '${line}'`);
@@ -283,7 +408,13 @@ export function parseAsaCliWithReport(text: string): AsaParseReport {
       dapOrder = words[1] as HeadEndConfig['dapOrder'];
       return;
     }
-    if (words[0] !== 'dap-criteria') fail(`unknown mockiron directive '${words[0]}' (known: dap-order, dap-criteria)`);
+    if (words[0] === 'trustpoint-ca') {
+      if (words.length !== 3 || words[2] !== 'mockiron')
+        fail(`expected '! mockiron trustpoint-ca NAME mockiron', got '! mockiron ${body}'`);
+      trustpointCa.set(checkName(words[1], 'trustpoint name'), { line: 0, pem: null });
+      return;
+    }
+    if (words[0] !== 'dap-criteria') fail(`unknown mockiron directive '${words[0]}' (known: dap-order, dap-criteria, trustpoint-ca)`);
     const name = checkName(words[1], 'DAP record name');
     const record = dapRecords.get(name);
     if (!record) fail(`dap-criteria for '${name}' comes before 'dynamic-access-policy-record ${name}'`);
@@ -320,6 +451,19 @@ export function parseAsaCliWithReport(text: string): AsaParseReport {
     }
   });
 
+  const open = block as Block | null;
+  if (open?.kind === 'chain' && !open.done)
+    throw new AsaCliParseError(lines.length, `certificate chain '${open.name}' ends without 'quit'`);
+  for (const [name, ca] of trustpointCa) {
+    const tp = trustpoints.get(name);
+    if (!tp)
+      throw new AsaCliParseError(
+        ca.line,
+        `a CA certificate is given for trustpoint '${name}', which no 'crypto ca trustpoint ${name}' defines`,
+      );
+    tp.caCertificate = ca.pem;
+  }
+
   const input = {
     dapOrder,
     perappAttrDescription: description ?? DEFAULT_PERAPP_DESCRIPTION,
@@ -327,6 +471,7 @@ export function parseAsaCliWithReport(text: string): AsaParseReport {
     groupPolicies: [...groupPolicies.values()],
     tunnelGroups: [...tunnelGroups.values()],
     dapRecords: [...dapRecords.values()],
+    trustpoints: [...trustpoints.values()],
   };
   try {
     return { config: normalizeHeadEndConfig(input), ignoredLines };
@@ -339,6 +484,18 @@ export function parseAsaCliWithReport(text: string): AsaParseReport {
     }
     throw err;
   }
+}
+
+function parseUsernameFrom(words: string[], fail: (m: string) => never, text: string): UsernameFromCertificate {
+  if (words.length === 1 && words[0] === 'use-entire-name') return 'use-entire-name';
+  const fields = CERTIFICATE_NAME_FIELDS as readonly string[];
+  if ((words.length === 1 || words.length === 2) && words.every((w) => fields.includes(w))) {
+    const [primary, secondary] = words as [CertificateNameField, CertificateNameField?];
+    return secondary ? { primary, secondary } : { primary };
+  }
+  return fail(
+    `expected 'username-from-certificate FIELD [FIELD] | use-entire-name' (fields: ${CERTIFICATE_NAME_FIELDS.join(', ')}), got '${text}'`,
+  );
 }
 
 export function parseAsaCli(text: string): HeadEndConfig {

@@ -3,9 +3,16 @@ import { z } from 'zod';
 import { PerAppDecodeError, decodePerAppPolicy } from './codec.js';
 import { type PathIssue, formatPath, zodIssues } from './issues.js';
 import { checkPerAppPolicy } from './policy.js';
+import { X509Certificate } from 'node:crypto';
+import { MAX_CLIENT_CERTIFICATE_PEM } from './certificate.js';
 import {
   AAA_MODES,
+  CERTIFICATE_NAME_FIELDS,
   CRITERION_OPERATORS,
+  REVOCATION_CHECKS,
+  TUNNEL_AUTHENTICATIONS,
+  type CertificateNameField,
+  type UsernameFromCertificate,
   type ConfigIssue,
   type Criterion,
   DAP_ACTIONS,
@@ -44,9 +51,16 @@ export const perappSettingSchema = z.union([z.null(), z.literal('none'), z.stric
   error: `perapp must be {policy: NAME}, "none" or null (unset)`,
 });
 
+/**
+ * DAP attribute names: dotted words, with Lua-style indexes for tables such as
+ * `endpoint.certificate.user["0"].subject_cn`.
+ */
+export const DAP_ATTRIBUTE_PATTERN = /^(aaa|endpoint)\.[A-Za-z0-9_.-]+(?:\["[A-Za-z0-9_.-]{1,64}"\][A-Za-z0-9_.-]*)*$/;
+
 const criterionSchema = z.strictObject({
-  attribute: z.string().regex(/^(aaa|endpoint)\.[A-Za-z0-9_.-]+$/, {
-    error: "attribute must be a DAP attribute name such as 'endpoint.anyconnect.platform' or 'aaa.ldap.memberOf'",
+  attribute: z.string().max(200, { error: 'attribute must be at most 200 characters' }).regex(DAP_ATTRIBUTE_PATTERN, {
+    error:
+      "attribute must be a DAP attribute name such as 'endpoint.anyconnect.platform', 'aaa.ldap.memberOf' or 'endpoint.certificate.user[\"0\"].subject_cn'",
   }),
   operator: z.enum(CRITERION_OPERATORS, { error: `operator must be one of ${CRITERION_OPERATORS.join(', ')}` }),
   value: z
@@ -80,6 +94,49 @@ const policyEntrySchema = z.strictObject({
   blob: z.string().optional(),
 });
 
+const nameFieldSchema = z.enum(CERTIFICATE_NAME_FIELDS, {
+  error: `a certificate field must be one of ${CERTIFICATE_NAME_FIELDS.join(', ')}`,
+});
+
+/** `use-entire-name`, `{primary, secondary?}`, or the ASA's own spelling as one string: `CN` or `CN OU`. */
+export const usernameFromCertificateSchema = z.union(
+  [
+    z.null(),
+    z.literal('use-entire-name'),
+    z.strictObject({ primary: nameFieldSchema, secondary: nameFieldSchema.optional() }),
+    z
+      .string()
+      .max(20)
+      .regex(new RegExp(`^(${CERTIFICATE_NAME_FIELDS.join('|')})( (${CERTIFICATE_NAME_FIELDS.join('|')}))?$`))
+      .transform((text): UsernameFromCertificate => {
+        const [primary, secondary] = text.split(' ') as [CertificateNameField, CertificateNameField?];
+        return secondary ? { primary, secondary } : { primary };
+      }),
+  ],
+  {
+    error: `usernameFromCertificate must be "use-entire-name", {primary: FIELD, secondary?: FIELD}, "FIELD" or "FIELD FIELD" (fields: ${CERTIFICATE_NAME_FIELDS.join(', ')}), or null for the ASA default (CN, then OU)`,
+  },
+);
+
+export const tunnelAuthenticationSchema = z.enum(TUNNEL_AUTHENTICATIONS, {
+  error: `authentication must be one of ${TUNNEL_AUTHENTICATIONS.map((a) => `'${a}'`).join(', ')}`,
+});
+
+export const MAX_TRUSTPOINTS = 16;
+
+export const trustpointSchema = z.strictObject({
+  name: nameSchema('trustpoint name'),
+  caCertificate: z
+    .string()
+    .max(MAX_CLIENT_CERTIFICATE_PEM, { error: `caCertificate must be at most ${MAX_CLIENT_CERTIFICATE_PEM} characters of PEM` })
+    .nullable()
+    .default(null)
+    .describe("PEM of the CA certificate; null = mockiron's own CA"),
+  revocationCheck: z
+    .enum(REVOCATION_CHECKS, { error: `revocationCheck must be one of ${REVOCATION_CHECKS.map((r) => `'${r}'`).join(', ')}` })
+    .default('crl'),
+});
+
 const headEndInputSchema = z.strictObject({
   dapOrder: z.enum(['asa', 'ftd'], { error: "dapOrder must be 'asa' (higher priority number wins) or 'ftd' (lower wins)" }).default('asa'),
   perappAttrDescription: noQuotes('perappAttrDescription').default(DEFAULT_PERAPP_DESCRIPTION),
@@ -90,10 +147,16 @@ const headEndInputSchema = z.strictObject({
       z.strictObject({
         name: nameSchema('tunnel group name'),
         defaultGroupPolicy: nameSchema('defaultGroupPolicy').default(DEFAULT_GROUP_POLICY),
+        authentication: tunnelAuthenticationSchema.default('aaa'),
+        usernameFromCertificate: usernameFromCertificateSchema.default(null),
       }),
     )
     .default([]),
   dapRecords: z.array(dapRecordSchema).default([]),
+  trustpoints: z
+    .array(trustpointSchema)
+    .max(MAX_TRUSTPOINTS, { error: `at most ${MAX_TRUSTPOINTS} trustpoints` })
+    .default([]),
 });
 
 export class HeadEndConfigError extends Error {
@@ -143,7 +206,17 @@ export function normalizeHeadEndConfig(input: unknown): HeadEndConfig {
     perappAttrDescription: data.perappAttrDescription.trim(),
     perappPolicies,
     groupPolicies: data.groupPolicies.map((g) => ({ name: g.name, perapp: g.perapp })),
-    tunnelGroups: data.tunnelGroups.map((t) => ({ name: t.name, defaultGroupPolicy: t.defaultGroupPolicy })),
+    tunnelGroups: data.tunnelGroups.map((t) => ({
+      name: t.name,
+      defaultGroupPolicy: t.defaultGroupPolicy,
+      authentication: t.authentication,
+      usernameFromCertificate: t.usernameFromCertificate,
+    })),
+    trustpoints: data.trustpoints.map((tp) => ({
+      name: tp.name,
+      caCertificate: tp.caCertificate === null ? null : tp.caCertificate.trim() + '\n',
+      revocationCheck: tp.revocationCheck,
+    })),
     dapRecords: data.dapRecords.map((r) => ({
       name: r.name,
       ...(r.description !== undefined && r.description.trim() !== '' ? { description: r.description.trim() } : {}),
@@ -201,6 +274,12 @@ export function validateHeadEndConfig(config: HeadEndConfig): ConfigIssue[] {
   duplicates(config.groupPolicies, 'groupPolicies', 'group policy');
   duplicates(config.tunnelGroups, 'tunnelGroups', 'tunnel group');
   duplicates(config.dapRecords, 'dapRecords', 'DAP record');
+  duplicates(config.trustpoints, 'trustpoints', 'trustpoint');
+  config.trustpoints.forEach((tp, i) => {
+    const problem = trustpointCaProblem(tp.caCertificate);
+    if (problem)
+      issues.push({ severity: 'error', path: `trustpoints[${i}].caCertificate`, message: `trustpoint '${tp.name}': ${problem}` });
+  });
 
   const policyNames = new Set(config.perappPolicies.map((p) => p.name));
   const groupPolicyNames = new Set([DEFAULT_GROUP_POLICY, ...config.groupPolicies.map((g) => g.name)]);
@@ -215,6 +294,13 @@ export function validateHeadEndConfig(config: HeadEndConfig): ConfigIssue[] {
   };
   config.groupPolicies.forEach((g, i) => checkSetting(g.perapp, `groupPolicies[${i}].perapp`, `group policy '${g.name}'`));
   config.tunnelGroups.forEach((t, i) => {
+    if (t.authentication === 'aaa' && t.usernameFromCertificate !== null) {
+      issues.push({
+        severity: 'warning',
+        path: `tunnelGroups[${i}].usernameFromCertificate`,
+        message: `tunnel group '${t.name}' authenticates with aaa only, so no certificate gives it a username`,
+      });
+    }
     if (!groupPolicyNames.has(t.defaultGroupPolicy)) {
       issues.push({
         severity: 'error',
@@ -236,6 +322,19 @@ export function validateHeadEndConfig(config: HeadEndConfig): ConfigIssue[] {
     }
   });
   return issues;
+}
+
+/** What is wrong with a trustpoint's CA certificate (null: nothing; a null certificate is mockiron's CA). */
+export function trustpointCaProblem(pem: string | null): string | null {
+  if (pem === null) return null;
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length !== 1) return 'caCertificate must be exactly one PEM certificate';
+  try {
+    const ca = new X509Certificate(blocks[0]!);
+    return ca.ca ? null : `'${ca.subject.replace(/\n/g, ',')}' is not a CA certificate (basicConstraints CA:FALSE or missing)`;
+  } catch {
+    return 'caCertificate is not a readable X.509 certificate';
+  }
 }
 
 /** normalize + validate in one call. */

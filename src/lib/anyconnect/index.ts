@@ -26,12 +26,34 @@ export {
   HeadEndConfigError,
   loadHeadEndConfig,
   normalizeHeadEndConfig,
+  MAX_TRUSTPOINTS,
   perappSettingSchema,
+  trustpointCaProblem,
+  trustpointSchema,
+  tunnelAuthenticationSchema,
+  usernameFromCertificateSchema,
   validateHeadEndConfig,
 } from './headend.js';
 export { type CriterionResult, type DapEvaluation, evaluateCriterion, renderDapLua, selectDapRecords } from './dap.js';
 export {
+  AUTHENTICATION_REFUSALS,
+  type AuthenticationRefusal,
+  type AuthenticationRefusalCode,
+  CERTIFICATE_DAP_PREFIX,
+  ClientCertificateError,
+  type ClientCertificateFacts,
+  MAX_CLIENT_CERTIFICATE_PEM,
+  type TrustAnchor,
+  certificateDapAttributes,
+  parseCrl,
+  readClientCertificate,
+  usernameFromCertificate,
+  validateClientCertificate,
+} from './certificate.js';
+export { IMPLICIT_TRUSTPOINT, type MockironPki, type SessionAuthentication, authenticateSession, trustAnchors } from './authentication.js';
+export {
   type LayerTrace,
+  type SessionContext,
   type PerAppSource,
   type SelectedDapRecord,
   type SessionResolution,

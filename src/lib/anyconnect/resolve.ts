@@ -10,6 +10,8 @@
  * ASA's "most restrictive wins" rule for equal-priority ACL conflicts; remaining ties go by
  * name. Every overridden record is named in the reasons.
  */
+import { type MockironPki, type SessionAuthentication, authenticateSession, trustAnchors } from './authentication.js';
+import type { AuthenticationRefusal } from './certificate.js';
 import { encodePerAppPolicy } from './codec.js';
 import { type DapEvaluation, selectDapRecords } from './dap.js';
 import { DEFAULT_GROUP_POLICY, describeSetting } from './headend.js';
@@ -37,6 +39,10 @@ export interface LayerTrace {
 
 export interface SessionResolution {
   terminated: boolean;
+  /** Why the head-end refused the connection before DAP (certificate or AAA); null when it did not. */
+  refusal: AuthenticationRefusal | null;
+  /** The tunnel group's authentication step (null when the tunnel group is unknown). */
+  authentication: SessionAuthentication | null;
   quarantined: boolean;
   /** Terminated because the config is broken (unknown tunnel group or PerApp policy), not by a DAP action. */
   failedClosed: boolean;
@@ -118,10 +124,18 @@ function dapLayerSetting(
   return { setting: winner.perapp, from: winner.name };
 }
 
-export function resolveSession(config: HeadEndConfig, session: Session): SessionResolution {
+/** What certificate validation needs besides the config: mockiron's CA and CRL, and the time. */
+export interface SessionContext {
+  pki?: MockironPki;
+  now?: Date;
+}
+
+export function resolveSession(config: HeadEndConfig, session: Session, context: SessionContext = {}): SessionResolution {
   const reasons: string[] = [];
   const base = {
     terminated: false,
+    refusal: null as AuthenticationRefusal | null,
+    authentication: null as SessionAuthentication | null,
     quarantined: false,
     failedClosed: false,
     tunnelGroup: session.tunnelGroup,
@@ -140,6 +154,12 @@ export function resolveSession(config: HeadEndConfig, session: Session): Session
     reasons.push(`tunnel group '${session.tunnelGroup}' is not configured on the head-end: connection refused (fail closed)`);
     return { ...base, terminated: true, failedClosed: true, source: 'default', sourceName: null, mode: 'full' };
   }
+  const authentication = authenticateSession(tunnelGroup, session, trustAnchors(config, context.pki), context.now ?? new Date());
+  base.authentication = authentication;
+  reasons.push(...authentication.checks);
+  if (authentication.refusal) {
+    return { ...base, terminated: true, refusal: authentication.refusal, source: 'default', sourceName: null, mode: 'full' };
+  }
   const groupPolicies = new Map(config.groupPolicies.map((g) => [g.name, g]));
   const userGroupPolicy = userGroupPolicyFromAaa(session.aaa);
   base.userGroupPolicy = userGroupPolicy;
@@ -147,12 +167,16 @@ export function resolveSession(config: HeadEndConfig, session: Session): Session
   reasons.push(userGroupPolicy ? `AAA assigned the user group policy '${userGroupPolicy}'` : 'AAA assigned no group policy to the user');
 
   // The ASA exposes the connection profile and effective group policy to DAP as AAA attributes.
+  // With certificate authentication the username is the certificate's (username-from-certificate).
   const aaa: Record<string, string | string[]> = {
     'aaa.cisco.tunnelgroup': tunnelGroup.name,
     'aaa.cisco.grouppolicy': userGroupPolicy ?? tunnelGroup.defaultGroupPolicy,
     ...session.aaa,
+    ...(authentication.usernameSource === 'certificate' && authentication.username
+      ? { 'aaa.cisco.username': authentication.username }
+      : {}),
   };
-  const endpoint = normalizeEndpointAttributes(session.endpoint);
+  const endpoint = { ...normalizeEndpointAttributes(session.endpoint), ...authentication.certificateAttributes };
   const dap = selectDapRecords(config, aaa, endpoint);
   base.selectedDapRecords = dap.selected.map(({ name, priority, action, perapp, why }) => ({ name, priority, action, perapp, why }));
   base.notSelectedDapRecords = dap.evaluated.filter((e) => !e.selected).map(({ name, why }) => ({ name, why }));

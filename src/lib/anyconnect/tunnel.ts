@@ -13,7 +13,7 @@
  * A terminated session tunnels nothing.
  */
 import { type PermitDecision, isAppPermitted, parsePlatform } from './policy.js';
-import { type SelectedDapRecord, type SessionResolution, type TunnelMode, resolveSession } from './resolve.js';
+import { type SelectedDapRecord, type SessionContext, type SessionResolution, type TunnelMode, resolveSession } from './resolve.js';
 import type { AppUnderTest, HeadEndConfig, MdmBinding, PerAppRule, Platform, Session } from './types.js';
 
 const ANYCONNECT_PLATFORM: Record<Platform, string> = { iOS: 'apple-ios', Android: 'android' };
@@ -47,6 +47,8 @@ export interface TunnelDecisionInput {
   platform: Platform;
   /** iOS: how the MDM bound the app; absent means not bound. Ignored on Android. */
   mdmBinding?: MdmBinding;
+  /** mockiron's CA and CRL and the time, for tunnel groups with certificate authentication. */
+  context?: SessionContext;
 }
 
 export interface TunnelDecision {
@@ -96,7 +98,7 @@ export function decideTunnel(input: TunnelDecisionInput): TunnelDecision {
     reported === undefined
       ? { ...input.session, endpoint: { ...input.session.endpoint, 'endpoint.anyconnect.platform': expected } }
       : input.session;
-  const resolution = resolveSession(config, session);
+  const resolution = resolveSession(config, session, input.context);
   const reasons = [...resolution.reasons];
   if (reported !== undefined && reported !== expected) {
     reasons.unshift(
@@ -117,7 +119,14 @@ export function decideTunnel(input: TunnelDecisionInput): TunnelDecision {
     `${tunneled ? 'TUNNELED' : 'NOT TUNNELED'}: '${app.appId}' on ${platform} — ${why}`;
 
   if (resolution.terminated) {
-    reasons.push(verdict(false, 'the session is terminated, so no app tunnels'));
+    reasons.push(
+      verdict(
+        false,
+        resolution.refusal
+          ? `the head-end refused the connection (${resolution.refusal.code}): ${resolution.refusal.message}`
+          : 'the session is terminated, so no app tunnels',
+      ),
+    );
     return {
       ...base,
       tunneled: false,

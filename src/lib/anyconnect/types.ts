@@ -66,10 +66,61 @@ export interface GroupPolicy {
   perapp: PerAppSetting;
 }
 
+/** ASA `tunnel-group NAME webvpn-attributes` / `authentication ...`: `aaa certificate` requires both. */
+export const TUNNEL_AUTHENTICATIONS = ['aaa', 'certificate', 'aaa certificate'] as const;
+export type TunnelAuthentication = (typeof TUNNEL_AUTHENTICATIONS)[number];
+
+/**
+ * Distinguished-name fields `username-from-certificate` may name (the ASA's list, as Cisco's FTD
+ * API enumerates them: C, CN, DNQ, EA, GENQ, GN, I, L, N, O, OU, SER, SN, SP, T, UID, UPN).
+ * `E` is accepted as a synonym of `EA` (the e-mail address).
+ */
+export const CERTIFICATE_NAME_FIELDS = [
+  'CN',
+  'E',
+  'EA',
+  'UPN',
+  'OU',
+  'O',
+  'C',
+  'L',
+  'SP',
+  'ST',
+  'UID',
+  'SER',
+  'SN',
+  'GN',
+  'T',
+  'I',
+  'N',
+  'DNQ',
+  'GENQ',
+] as const;
+export type CertificateNameField = (typeof CERTIFICATE_NAME_FIELDS)[number];
+
+/** `username-from-certificate PRIMARY [SECONDARY]` or `username-from-certificate use-entire-name`. */
+export type UsernameFromCertificate = { primary: CertificateNameField; secondary?: CertificateNameField } | 'use-entire-name';
+
 export interface TunnelGroup {
   name: string;
   /** ASA default when not configured: DfltGrpPolicy. */
   defaultGroupPolicy: string;
+  /** ASA default: aaa. */
+  authentication: TunnelAuthentication;
+  /** null: the ASA default (CN, with OU as the secondary field). */
+  usernameFromCertificate: UsernameFromCertificate | null;
+}
+
+/** `crypto ca trustpoint NAME` / `revocation-check ...`: `crl none` falls back to no check when the CRL cannot be had. */
+export const REVOCATION_CHECKS = ['crl', 'crl none', 'none'] as const;
+export type RevocationCheck = (typeof REVOCATION_CHECKS)[number];
+
+/** A CA the head-end trusts for AnyConnect client certificates (`crypto ca trustpoint` with its CA certificate). */
+export interface Trustpoint {
+  name: string;
+  /** PEM of the CA certificate; null means mockiron's own CA (what GET /api/v2/scep/ca serves), whose CRL mockiron publishes. */
+  caCertificate: string | null;
+  revocationCheck: RevocationCheck;
 }
 
 /** A named PerApp policy as the head-end holds it (`anyconnect-custom-data perapp NAME ...`). */
@@ -90,6 +141,8 @@ export interface HeadEndConfig {
   groupPolicies: GroupPolicy[];
   tunnelGroups: TunnelGroup[];
   dapRecords: DapRecord[];
+  /** Empty: mockiron's CA is trusted implicitly (trustpoint MOCKIRON_CA, revocation-check crl). */
+  trustpoints: Trustpoint[];
 }
 
 /** A problem found in a configuration. Errors make the config unusable as intended; warnings are likely mistakes. */
@@ -107,6 +160,10 @@ export interface Session {
   endpoint: Record<string, string>;
   /** perapp pushed as a user attribute by AAA (rare; usually unset). */
   userPerapp?: PerAppSetting;
+  /** The client certificate the session presents (PEM), if any. */
+  clientCertificatePem?: string;
+  /** Whether AAA (the password step) succeeded; mockiron checks no passwords, so it defaults to true. */
+  aaaAuthenticated?: boolean;
 }
 
 /** How the MDM bound an iOS app to a per-app VPN (iOS `Attributes.VPNUUID` on a managed app). */

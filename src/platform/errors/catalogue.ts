@@ -95,6 +95,7 @@ export const errorCatalogue = {
   'anyconnect.perappDecode': legacy('validation', 'anyconnect.perappDecode'),
   'anyconnect.asaParse': legacy('validation', 'anyconnect.asaParse'),
   'anyconnect.asaImport': legacy('validation', 'anyconnect.asaImport'),
+  'anyconnect.clientCertificate': ours('validation', 'anyconnect.clientCertificate'),
   'mdm.command': ours('validation', 'mdm.command'),
   'mdm.notQueued': ours('conflict', 'mdm.notQueued'),
   // the MDM push certificate (APNs)

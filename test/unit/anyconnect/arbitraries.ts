@@ -67,6 +67,24 @@ export const headEndInput: fc.Arbitrary<HeadEndConfig> = fc.record({
   perappAttrDescription: description,
   perappPolicies: fc.uniqueArray(fc.record({ name: objectName, rules: ruleList }), { maxLength: 3, selector: (p) => p.name }),
   groupPolicies: fc.uniqueArray(fc.record({ name: objectName, perapp: setting }), { maxLength: 3, selector: (g) => g.name }),
-  tunnelGroups: fc.uniqueArray(fc.record({ name: objectName, defaultGroupPolicy: objectName }), { maxLength: 3, selector: (t) => t.name }),
+  tunnelGroups: fc.uniqueArray(
+    fc.record({
+      name: objectName,
+      defaultGroupPolicy: objectName,
+      authentication: fc.constantFrom('aaa', 'certificate', 'aaa certificate'),
+      usernameFromCertificate: fc.oneof(
+        fc.constant(null),
+        fc.constant('use-entire-name' as const),
+        fc.record({ primary: fc.constantFrom('CN', 'EA', 'UPN', 'OU'), secondary: fc.constantFrom('OU', 'O') }),
+        fc.record({ primary: fc.constantFrom('CN', 'E', 'UID') }),
+      ),
+    }),
+    { maxLength: 3, selector: (t) => t.name },
+  ),
   dapRecords: fc.uniqueArray(dapRecord, { maxLength: 4, selector: (r) => r.name }),
+  // mockiron's CA only: generating CA certificates per run would dominate the property's time
+  trustpoints: fc.uniqueArray(
+    fc.record({ name: objectName, caCertificate: fc.constant(null), revocationCheck: fc.constantFrom('crl', 'crl none', 'none') }),
+    { maxLength: 2, selector: (t) => t.name },
+  ),
 });
