@@ -126,6 +126,7 @@ export function validateIdentityTemplates(templates: IdentityTemplates): Templat
 }
 
 export interface FilledIdentity {
+  /** In DER order (the template's order reversed). */
   subject: SubjectAttribute[];
   subjectAltNames: TypedSubjectAltName[];
 }
@@ -148,6 +149,9 @@ export function fillIdentityTemplates(templates: IdentityTemplates, variables: D
     if (!subjectAttributeProblem(filled)) subject.push(filled);
   }
   if (subject.length === 0) subject.push({ type: 'CN', value: variables.deviceUuid ?? 'device' });
+  // The template is an RFC 4514 string (most specific first, like Core's and LDAP's); a Name in DER
+  // and Apple's SCEP Subject list the RDNs the other way round (C, O, OU, CN)
+  subject.reverse();
   const subjectAltNames: TypedSubjectAltName[] = [];
   for (const san of templates.subjectAltNames) {
     const value = fill(san.value);

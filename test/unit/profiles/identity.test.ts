@@ -114,16 +114,17 @@ describe('subject and SAN templates', () => {
 
   it('fills per device, leaving out what has no value rather than carrying literal $EMAIL$', () => {
     const filled = fillIdentityTemplates(templates, vars);
+    // RFC 4514 order in the template, DER order filled
     expect(filled.subject).toEqual([
-      { type: 'CN', value: 'jdoe' },
-      { type: 'OU', value: 'Sales' },
-      { type: 'O', value: 'Example, Inc.' },
-      { type: 'E', value: 'jdoe@example.com' },
       { type: 'C', value: 'US' },
+      { type: 'E', value: 'jdoe@example.com' },
+      { type: 'O', value: 'Example, Inc.' },
+      { type: 'OU', value: 'Sales' },
+      { type: 'CN', value: 'jdoe' },
     ]);
     expect(filled.subjectAltNames.map((s) => s.value)).toEqual(['jdoe@example.com', 'jdoe@corp.example.com', 'urn:uuid:DEV-1']);
     const noUser = fillIdentityTemplates(templates, { deviceUuid: 'DEV-2' });
-    expect(noUser.subject.map((a) => a.type)).toEqual(['OU', 'O', 'C']);
+    expect(noUser.subject.map((a) => a.type)).toEqual(['C', 'O', 'OU']);
     expect(noUser.subjectAltNames).toEqual([{ type: 'uniformResourceIdentifier', value: 'urn:uuid:DEV-2' }]);
     expect(fillIdentityTemplates({ subject: 'CN=$EMAIL$', subjectAltNames: [] }, { deviceUuid: 'DEV-3' }).subject).toEqual([
       { type: 'CN', value: 'DEV-3' },
@@ -138,11 +139,11 @@ describe('identity payloads in a VPN profile', () => {
     expect(p.PayloadUUID).toBe(identityPayloadIdentity(NAMESPACE, PROFILE, 1).uuid);
     const content = p.PayloadContent as PlistDict;
     expect(content.Subject).toEqual([
-      [['CN', 'jdoe']],
-      [['OU', 'Sales']],
-      [['O', 'Example, Inc.']],
-      [['1.2.840.113549.1.9.1', 'jdoe@example.com']],
       [['C', 'US']],
+      [['1.2.840.113549.1.9.1', 'jdoe@example.com']],
+      [['O', 'Example, Inc.']],
+      [['OU', 'Sales']],
+      [['CN', 'jdoe']],
     ]);
     expect(content.SubjectAltName).toEqual({
       rfc822Name: 'jdoe@example.com',
@@ -257,7 +258,8 @@ describe('an identity certificate as a setting asks for, read by openssl', () =>
       },
     });
     const text = execFileSync('openssl', ['x509', '-noout', '-text', '-nameopt', 'RFC2253'], { input: issued.pem }).toString();
-    expect(text).toMatch(/Subject: C=US,emailAddress=jdoe@example.com,O=Example\\, Inc\.,OU=Sales,CN=jdoe/);
+    // RFC 2253 prints the most specific RDN first: the template as written
+    expect(text).toMatch(/Subject: CN=jdoe,OU=Sales,O=Example\\, Inc\.,emailAddress=jdoe@example\.com,C=US\n/);
     expect(text).toMatch(/email:jdoe@example\.com/);
     expect(text).toMatch(/othername: (UPN|msUPN|1\.3\.6\.1\.4\.1\.311\.20\.2\.3)::?jdoe@corp\.example\.com/);
     expect(text).toMatch(/URI:urn:uuid:DEV-1/);
