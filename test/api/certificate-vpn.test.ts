@@ -405,3 +405,20 @@ describe('revocation, renewal and retire', () => {
     for (const c of before) expect(text.replace(/\s/g, '')).toContain(`SerialNumber:${c.serialNumber}`);
   });
 });
+
+describe('stable bytes across a restart', () => {
+  it('a new process builds the same profile from what the database and the secret box hold', async () => {
+    const build = async () => {
+      const device = await t.services.db.device.findUniqueOrThrow({ where: { id: deviceId }, include: { user: true } });
+      return (await t.services.profiles.build(await t.services.policy.resolve(t.services.db, device as never)))!;
+    };
+    const before = await build();
+    expect((await build()).xml.equals(before.xml)).toBe(true);
+    expect(ofType(parsePlist(before.xml) as PlistDict, 'com.apple.security.pkcs12')).toHaveLength(1);
+    await t.close();
+    t = await startTestApp({ dataDir: t.dataDir });
+    const after = await build();
+    expect(after.hash).toBe(before.hash);
+    expect(after.xml.equals(before.xml)).toBe(true);
+  });
+});
