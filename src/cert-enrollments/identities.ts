@@ -152,36 +152,44 @@ export class DeviceIdentityService {
     const unavailable = scepUnavailableReason(this.signing.ca);
     if (unavailable) throw new DomainError('profile.certificateAuth', `identity certificates for ${setting.name}: ${unavailable}`);
     const filled = fillIdentityTemplates(setting, variables);
-    const identity = await this.db.$transaction(async (tx) => {
-      let current = await enrollmentStore.createIdentity(tx, device.id, settingId);
-      // A revoked identity is useless, and one inside its renewal window is due: the next generation
-      if (await this.renewalDue(tx, current.certificateSerial, setting.renewalWindowDays)) {
-        await this.rotate(tx, current, 'certificate revoked or within the renewal window');
-        current = (await enrollmentStore.identity(tx, device.id, settingId))!;
-      }
-      return current;
-    });
+    // Reads first: most builds find everything in place and write nothing
+    const existing = await enrollmentStore.identity(this.db, device.id, settingId);
+    const settled = existing && !(await this.renewalDue(this.db, existing.certificateSerial, setting.renewalWindowDays));
+    const identity = settled
+      ? existing
+      : await this.db.$transaction(async (tx) => {
+          let current = await enrollmentStore.createIdentity(tx, device.id, settingId);
+          // A revoked identity is useless, and one inside its renewal window is due: the next generation
+          if (await this.renewalDue(tx, current.certificateSerial, setting.renewalWindowDays)) {
+            await this.rotate(tx, current, 'certificate revoked or within the renewal window');
+            current = (await enrollmentStore.identity(tx, device.id, settingId))!;
+          }
+          return current;
+        });
     const ids = identityPayloadIdentity(this.namespace, profileIdentifier, settingId);
     const common = { namespace: this.namespace, profileIdentifier, settingId, settingName: setting.name };
 
     if (setting.method === 'SCEP') {
       const challenge = this.challengeFor(device.uuid, settingId, identity.generation);
       const filledJson = JSON.stringify(filled);
-      await this.db.$transaction(async (tx) => {
-        const hash = hashChallenge(challenge);
-        if (!(await enrollmentStore.challengeFor(tx, hash))) {
-          await enrollmentStore.createIdentityChallenge(tx, {
-            challengeHash: hash,
-            deviceRef: device.id,
-            identityRef: identity.id,
-            expiresAt: new Date(Date.now() + IDENTITY_CHALLENGE_LIFETIME_DAYS * DAY_MS),
-          });
-        }
-        // SCEP issues what this generation's profile asks for, whatever the CSR says
-        if (identity.certificateSerial === null && identity.filled !== filledJson) {
-          await enrollmentStore.setIdentityFilled(tx, identity.id, identity.generation, filledJson);
-        }
-      });
+      const hash = hashChallenge(challenge);
+      const registered = (await enrollmentStore.challengeFor(this.db, hash)) !== null;
+      const filledCurrent = identity.certificateSerial !== null || identity.filled === filledJson;
+      if (!registered || !filledCurrent)
+        await this.db.$transaction(async (tx) => {
+          if (!(await enrollmentStore.challengeFor(tx, hash))) {
+            await enrollmentStore.createIdentityChallenge(tx, {
+              challengeHash: hash,
+              deviceRef: device.id,
+              identityRef: identity.id,
+              expiresAt: new Date(Date.now() + IDENTITY_CHALLENGE_LIFETIME_DAYS * DAY_MS),
+            });
+          }
+          // SCEP issues what this generation's profile asks for, whatever the CSR says
+          if (identity.certificateSerial === null && identity.filled !== filledJson) {
+            await enrollmentStore.setIdentityFilled(tx, identity.id, identity.generation, filledJson);
+          }
+        });
       const payload = buildScepIdentityPayload({
         ...common,
         url: `${this.publicUrl.replace(/\/+$/, '')}/scep`,
