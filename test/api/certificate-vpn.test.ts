@@ -14,12 +14,14 @@
 //   identities: micromdm/micromdm and fleetdm/fleet (com.apple.security.scep with URL, Challenge,
 //   Subject, Keysize, Key Usage; the VPN payload's PayloadCertificateUUID naming it).
 import { execFileSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePlist, type PlistDict } from '../../src/lib/plist/index.js';
 import { hasErrors, lintProfile } from '../../src/lib/profiles/index.js';
+import { buildPkcsReq, parseCertRep } from '../../src/lib/scep/index.js';
+import { readCertsOnly } from '../../src/lib/scep/signed-data.js';
 import { loadProfileSchemas } from '../../src/profiles/index.js';
 import { rawBody, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 import { enrolledDevice, type TestDevice } from '../helpers/device.js';
@@ -79,6 +81,23 @@ async function installedProfiles(): Promise<{ signed: Buffer; profile: PlistDict
       );
       return { signed, profile: parsePlist(xml) as PlistDict };
     });
+}
+
+/** A PKCSReq with a key of the test's choosing (TestDevice.scep always makes an RSA 2048 key). */
+async function scepWithKey(challenge: string, privateKey: KeyObject) {
+  const caCert = await t.anon.get('/scep?operation=GetCACert').buffer(true).parse(rawBody);
+  const ca = caCert.headers['content-type']?.startsWith('application/x-x509-ca-ra-cert')
+    ? readCertsOnly(caCert.body as Buffer).find((c) => c.ca)!
+    : new X509Certificate(caCert.body as Buffer);
+  const request = buildPkcsReq({ caCert: ca, privateKey, subject: { commonName: 'weak' }, challengePassword: challenge });
+  const res = await t.anon
+    .post('/scep?operation=PKIOperation')
+    .set('content-type', 'application/x-pki-message')
+    .send(request.der)
+    .buffer(true)
+    .parse(rawBody);
+  expect(res.status).toBe(200);
+  return parseCertRep(res.body as Buffer, { requesterKey: privateKey, requesterCert: request.signer.certificate, caCert: ca });
 }
 
 const payloadsOf = (profile: PlistDict) => profile.PayloadContent as PlistDict[];
@@ -382,6 +401,9 @@ describe('revocation, renewal and retire', () => {
       expect(renewed.generation).toBe(2);
       const scepPayload = ofType(installed[0]!.profile, 'com.apple.security.scep')[0]!.PayloadContent as PlistDict;
       expect(scepPayload.Challenge).not.toBe(scepChallengeGen2);
+      // A key weaker than identity certificates need is refused, and the challenge stays unspent
+      const weak = await scepWithKey(scepPayload.Challenge as string, generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey);
+      expect(weak).toMatchObject({ status: 'FAILURE', failInfo: 'badRequest' });
       expect((await d.scep(scepPayload)).status).toBe('SUCCESS');
       restoreMdmIdentity();
       expect((await identityList()).find((c) => c.source === 'scep' && c.generation === 3)).toBeDefined();
