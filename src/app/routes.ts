@@ -14,6 +14,7 @@ import { registerPolicyRoutes } from '../policy/routes.js';
 import { registerProfileRoutes } from '../profiles/routes.js';
 import { registerSigningRoutes } from '../signing/routes.js';
 import { registerVpnRoutes } from '../vpn/routes.js';
+import { registerCertificateEnrollmentRoutes } from '../cert-enrollments/index.js';
 import { registerDeviceRoutes } from '../devices/routes.js';
 import { registerInventoryRoutes } from '../inventory/routes.js';
 import { registerLabelRoutes } from '../labels/routes.js';
@@ -31,6 +32,7 @@ export const apiRouteModules: Array<(t: RouteTable, s: Services) => void> = [
   (t, s) => registerLabelRoutes(t, s.labels),
   (t, s) => registerDeviceSpaceRoutes(t, s.deviceSpaces),
   (t, s) => registerVpnRoutes(t, s.vpn),
+  (t, s) => registerCertificateEnrollmentRoutes(t, s.certificateEnrollments, s.identities),
   (t, s) => registerAppRoutes(t, s.apps),
   (t, s) => registerPolicyRoutes(t, s.policy),
   (t, s) => registerProfileRoutes(t, s.profiles),

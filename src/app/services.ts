@@ -16,6 +16,7 @@ import { ApnsPushProvider, type ApnsSettings } from '../mdm/apns.js';
 import { PushCertificateService } from '../mdm/push-certificate.js';
 import { mdmTopic } from '../enrollment/service.js';
 import { DeviceProfileService } from '../profiles/service.js';
+import { CertificateEnrollmentService, DeviceIdentityService } from '../cert-enrollments/index.js';
 import type { SigningService } from '../signing/service.js';
 import { VpnService } from '../vpn/service.js';
 import { DeviceDirectory } from '../devices/directory.js';
@@ -50,6 +51,8 @@ export interface ServiceDeps {
   enrollUnknownDevices?: boolean;
   /** InstallProfile carries plain XML, not CMS (`--install-profile-unsigned`). */
   installProfileUnsigned?: boolean;
+  /** How often identity certificates are checked for renewal (default hourly; one check at start). */
+  identityRenewalIntervalMs?: number;
 }
 
 export function buildServices(deps: ServiceDeps) {
@@ -64,9 +67,13 @@ export function buildServices(deps: ServiceDeps) {
     count: (actor) => devices.count(actor, {}),
     searchFields: (actor) => devices.searchFields(actor),
   });
-  const profiles = new DeviceProfileService(policy, deps.signing, deps.namespace, changes, secrets);
   const certificates = new CertificateRegistry(db, deps.signing, deps.logger);
+  const certificateEnrollments = new CertificateEnrollmentService(db);
+  const identities = new DeviceIdentityService(db, secrets, deps.signing, certificates, deps.namespace, deps.publicUrl, deps.logger);
+  const profiles = new DeviceProfileService(policy, deps.signing, deps.namespace, changes, secrets, identities);
   const scep = new ScepService(db, deps.signing, certificates, deps.publicUrl, deps.logger, { allowDes: deps.scepAllowDes });
+  // Identity challenges (VPN certificates) are issued per their certificate enrollment setting
+  scep.identityIssuer = identities;
   // The push certificate decides: none, pushes are recorded; one, they go to APNs.
   const pushCertificates = new PushCertificateService(
     db,
@@ -100,6 +107,13 @@ export function buildServices(deps: ServiceDeps) {
     installProfileUnsigned: deps.installProfileUnsigned,
   });
   devices.detailSources.push((d) => mdm.detailsFor(d));
+  // Identities due for renewal (or revoked) get their next generation; their devices are reconciled
+  mdm.reconciler.renewal = { sweep: () => identities.sweep(), intervalMs: deps.identityRenewalIntervalMs ?? 3_600_000 };
+  // A changed setting changes what every device using it carries: profiles are rebuilt, devices reconciled
+  certificateEnrollments.onChanged = () => {
+    identities.settingsChanged();
+    mdm.reconciler.markAllStale();
+  };
   // InstalledApplicationList answers become the device's app inventory.
   mdm.results.appInventory = deviceAppStore;
   const inventory = new InventoryService(db, {
@@ -132,6 +146,8 @@ export function buildServices(deps: ServiceDeps) {
   return {
     events,
     certificates,
+    certificateEnrollments,
+    identities,
     scep,
     push,
     apns,
@@ -148,17 +164,8 @@ export function buildServices(deps: ServiceDeps) {
       db,
       policy,
       { caCertificatePem: () => deps.signing.ca?.certificatePem ?? null, crl: () => certificates.crl() },
-      {
-        // Every certificate of the device counts while certificates carry no purpose; once they do,
-        // only those with purpose 'identity' (the MDM certificate is not a VPN identity).
-        identityCertificates: async (deviceUuid) =>
-          (await certificates.certificatesOfDevice(deviceUuid)).map((c) => ({
-            certificatePem: c.certificatePem,
-            serialNumber: c.serialNumber,
-            revoked: c.revoked,
-            settingName: `${c.source} certificate`,
-          })),
-      },
+      // The device presents its newest VPN identity certificate; its MDM certificate is not one.
+      identities,
     ),
     labels,
     devices,

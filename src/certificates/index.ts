@@ -6,6 +6,7 @@ export {
   ScepUnavailableError,
   scepUnavailableReason,
   type CertificateOwner,
+  type CertificatePurpose,
   type CertificateSource,
   type RecordCertificateInput,
 } from './service.js';

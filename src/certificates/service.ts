@@ -12,12 +12,21 @@ import type { SigningService } from '../signing/index.js';
 import { certificateFingerprint, normalizeFingerprint } from './fingerprints.js';
 import { certificateStore } from './store.js';
 
-export type CertificateSource = 'scep' | 'pkcs12';
+export type CertificateSource = 'scep' | 'pkcs12' | 'local';
+
+/** mdm authenticates the device on /mdm; identity is a VPN identity from a certificate enrollment setting. */
+export type CertificatePurpose = 'mdm' | 'identity';
 
 export interface RecordCertificateInput {
   certificate: X509Certificate;
   deviceRef?: number | null;
   source: CertificateSource;
+  /** Default 'mdm'. */
+  purpose?: CertificatePurpose;
+  /** identity: the certificate enrollment setting it was issued for. */
+  enrollmentRef?: number | null;
+  /** identity: the subject alternative names it carries, as issued. */
+  subjectAltNames?: ReadonlyArray<{ type: string; value: string }>;
   /** SCEP transactionID, so GetCertInitial can find the certificate again. */
   transactionId?: string | null;
 }
@@ -55,6 +64,8 @@ export function certificateView(row: {
   deviceRef: number | null;
   device?: { uuid: string } | null;
   source: string;
+  purpose?: string;
+  enrollmentRef?: number | null;
   transactionId: string | null;
   notBefore: Date;
   notAfter: Date;
@@ -70,6 +81,8 @@ export function certificateView(row: {
     deviceRef: row.deviceRef,
     deviceUuid: row.device?.uuid ?? null,
     source: row.source,
+    purpose: row.purpose ?? 'mdm',
+    enrollmentRef: row.enrollmentRef ?? null,
     transactionId: row.transactionId,
     notBefore: row.notBefore.toISOString(),
     notAfter: row.notAfter.toISOString(),
@@ -109,6 +122,9 @@ export class CertificateRegistry {
       subject: certificate.subject.replace(/\n/g, ', '),
       deviceRef: input.deviceRef ?? null,
       source: input.source,
+      purpose: input.purpose ?? 'mdm',
+      enrollmentRef: input.enrollmentRef ?? null,
+      subjectAltNames: JSON.stringify(input.subjectAltNames ?? []),
       transactionId: input.transactionId ?? null,
       notBefore: new Date(certificate.validFrom),
       notAfter: new Date(certificate.validTo),
@@ -124,7 +140,19 @@ export class CertificateRegistry {
   /** Who a client certificate belongs to, by its SHA-256 fingerprint (hex, colons allowed); null if not ours. */
   async deviceForCertificate(fingerprintSha256: string): Promise<CertificateOwner | null> {
     const row = await certificateStore.findCertificateByFingerprint(this.db, normalizeFingerprint(fingerprintSha256));
-    return row ? { deviceRef: row.deviceRef, revoked: row.revoked, notAfter: row.notAfter } : null;
+    // A VPN identity certificate is ours but no MDM credential: to /mdm it is unknown
+    if (!row || row.purpose !== 'mdm') return null;
+    return { deviceRef: row.deviceRef, revoked: row.revoked, notAfter: row.notAfter };
+  }
+
+  /** A device's identity certificates (VPN), newest first, with their PEM. */
+  identityCertificatesOfDevice(tx: DbTx, deviceRef: number) {
+    return certificateStore.identityCertificatesOfDevice(tx, deviceRef);
+  }
+
+  /** The recorded certificate with this serial number (upper-case hex), or null. */
+  findBySerial(tx: DbTx, serialNumber: string) {
+    return certificateStore.findCertificateBySerial(tx, serialNumber.toUpperCase());
   }
 
   /** The recorded certificate with this fingerprint (any form), or null. */
@@ -190,11 +218,6 @@ export class CertificateRegistry {
       revoked: revoked.map((r) => ({ serialNumberHex: r.serialNumber, revokedAt: r.revokedAt ?? r.createdAt })),
       crlNumber: this.#lastCrlNumber,
     });
-  }
-
-  /** A device's recorded certificates with their PEM, newest first (the AnyConnect head-end validates them). */
-  certificatesOfDevice(deviceUuid: string) {
-    return certificateStore.listCertificates(this.db, { device: { uuid: deviceUuid } }, { limit: 20, offset: 0 }, { id: 'desc' });
   }
 
   async listCertificates(

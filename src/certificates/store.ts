@@ -33,8 +33,12 @@ export const certificateStore = {
       select: { serialNumber: true, revokedAt: true, createdAt: true },
       orderBy: { id: 'asc' },
     }),
+  /** Certificates the device can authenticate MDM requests with (identity certificates cannot). */
   countUsableOfDevice: (tx: DbTx, deviceRef: number, at: Date) =>
-    tx.deviceCertificate.count({ where: { deviceRef, revoked: false, notAfter: { gt: at } } }),
+    tx.deviceCertificate.count({ where: { deviceRef, purpose: 'mdm', revoked: false, notAfter: { gt: at } } }),
+  /** A device's identity certificates (VPN), newest first. */
+  identityCertificatesOfDevice: (tx: DbTx, deviceRef: number) =>
+    tx.deviceCertificate.findMany({ where: { deviceRef, purpose: 'identity' }, orderBy: { id: 'desc' } }),
   activeCertificatesOfDevice: (tx: DbTx, deviceRef: number) =>
     tx.deviceCertificate.findMany({ where: { deviceRef, revoked: false }, select: { id: true, serialNumber: true } }),
   revokeCertificates: (tx: DbTx, ids: number[], at: Date) =>

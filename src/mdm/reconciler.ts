@@ -31,6 +31,14 @@ export class Reconciler {
   private backgroundTimer: NodeJS.Timeout | undefined;
   private backgroundRunning = false;
   private backgroundSeen = -1;
+  private renewalTimer: NodeJS.Timeout | undefined;
+  private renewalRunning = false;
+
+  /**
+   * Identity renewal (set by the app): the sweep starts the next generation of identities due
+   * for renewal and names their devices, which are then reconciled (a new profile) and pushed.
+   */
+  renewal: { sweep(): Promise<number[]>; intervalMs: number } | undefined;
 
   constructor(
     private readonly db: Db,
@@ -38,7 +46,9 @@ export class Reconciler {
     private readonly commands: Pick<CommandRecords, 'withPurpose' | 'cancel'>,
     private readonly queue: Pick<CommandQueue, 'create'>,
     private readonly policy: Pick<PolicyService, 'resolve'>,
-    private readonly profiles: Pick<DeviceProfileService, 'build'>,
+    private readonly profiles: {
+      build(policy: Awaited<ReturnType<PolicyService['resolve']>>): Promise<Awaited<ReturnType<DeviceProfileService['build']>>>;
+    },
     private readonly signer: { sign(content: Buffer): Buffer },
     private readonly push: PushProvider,
     private readonly changes: Pick<ChangeCounter, 'shared'>,
@@ -75,7 +85,7 @@ export class Reconciler {
     const policy = await this.policy.resolve(this.db, device);
     let profile = null;
     try {
-      profile = this.profiles.build(policy);
+      profile = await this.profiles.build(policy);
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       this.logger.warn({ deviceUuid: device.uuid, reason: err.message }, 'cannot build the VPN profile for this device');
@@ -86,7 +96,10 @@ export class Reconciler {
     };
     const count = await this.db.$transaction(async (tx) => {
       const commands = (await this.commands.withPurpose(tx, deviceId)) as SlotCommand[];
-      const plan = planReconcile(parseKnownState(device.mdmState), desired, commands);
+      // What the device holds, read with its commands: an acknowledgement committed since the read
+      // above (while the profile was built) moved both, and planning on the older state would install twice
+      const known = (await this.devices.findById(tx, deviceId))?.mdmState ?? device.mdmState;
+      const plan = planReconcile(parseKnownState(known), desired, commands);
       if (plan.cancel.length) await this.commands.cancel(tx, deviceId, plan.cancel);
       for (const p of plan.enqueue) {
         const command = this.buildPlanned(p, profile?.xml);
@@ -131,11 +144,42 @@ export class Reconciler {
   start(): void {
     this.backgroundTimer = setInterval(() => void this.backgroundPass(), 500);
     this.backgroundTimer.unref();
+    if (this.renewal) {
+      // One sweep at start (identities may have come due while the server was down), then periodically
+      void this.renewalPass();
+      this.renewalTimer = setInterval(() => void this.renewalPass(), this.renewal.intervalMs);
+      this.renewalTimer.unref();
+    }
   }
 
   stop(): void {
     if (this.backgroundTimer) clearInterval(this.backgroundTimer);
     this.backgroundTimer = undefined;
+    if (this.renewalTimer) clearInterval(this.renewalTimer);
+    this.renewalTimer = undefined;
+  }
+
+  /** Runs the renewal sweep and marks the devices it renewed dirty (the background pass reconciles and pushes them). */
+  async renewalPass(): Promise<number[]> {
+    if (!this.renewal || this.renewalRunning) return [];
+    this.renewalRunning = true;
+    try {
+      const renewed = await this.renewal.sweep();
+      this.markDirty(renewed);
+      if (renewed.length)
+        this.logger.info({ devices: renewed.length }, 'identity certificates due for renewal: devices marked for reconciliation');
+      return renewed;
+    } catch (err) {
+      this.logger.error({ err }, 'identity renewal sweep failed');
+      return [];
+    } finally {
+      this.renewalRunning = false;
+    }
+  }
+
+  /** Every ACTIVE device is reconciled at the next background pass (e.g. a certificate enrollment setting changed). */
+  markAllStale(): void {
+    this.backgroundSeen = -1;
   }
 
   private async backgroundPass(): Promise<void> {

@@ -9,7 +9,8 @@ import { SigningService } from '../signing/index.js';
 import { vpnSpec } from '../vpn/index.js';
 import { buildConfigurationProfile, buildVpnProfile, toXml } from '../lib/profiles/profile.js';
 import { uuidV5 } from '../lib/profiles/uuid.js';
-import type { VpnConfigSpec } from '../lib/profiles/vpn-payload.js';
+import { usesCertificate, type VpnConfigSpec } from '../lib/profiles/vpn-payload.js';
+import type { DeviceIdentityService, IdentityPayload } from '../cert-enrollments/index.js';
 
 export interface DeviceProfile {
   xml: Buffer;
@@ -22,9 +23,9 @@ export interface DeviceProfile {
 export const vpnProfileIdentifier = (deviceUuid: string) => `com.mockiron.vpn.${deviceUuid.toLowerCase()}`;
 
 export class DeviceProfileService {
-  private cache = new Map<string, { changes: number; profile: DeviceProfile }>();
+  private cache = new Map<string, { changes: number; identities: number; profile: DeviceProfile }>();
   /** VPN configurations with their password opened, per row version: opening costs more than building. */
-  private specs = new Map<string, VpnConfigSpec>();
+  private specs = new Map<string, ReturnType<typeof vpnSpec>>();
 
   constructor(
     private readonly policy: PolicyService,
@@ -32,22 +33,45 @@ export class DeviceProfileService {
     private readonly namespace: string,
     private readonly changes: ChangeCounter,
     private readonly secrets: SecretBox,
+    /** Identity payloads for certificate-authenticated configurations (per device and setting, stable until renewal). */
+    private readonly identities: Pick<DeviceIdentityService, 'payloadsFor' | 'version'>,
   ) {}
 
-  /** Builds the unsigned VPN profile for a resolved policy (null when no VPN reaches it). */
-  build(p: ResolvedPolicy): DeviceProfile | null {
+  /**
+   * Builds the unsigned VPN profile for a resolved policy (null when no VPN reaches it). Each
+   * certificate-authenticated configuration names its setting's identity payload; configurations
+   * sharing a setting share the payload.
+   */
+  async build(p: ResolvedPolicy): Promise<DeviceProfile | null> {
     if (p.vpnRows.length === 0) return null;
     const d = p.device;
-    const vpnConfigs: VpnConfigSpec[] = p.vpnRows.map((row) => this.spec(row));
-    const cert = vpnConfigs.find((v) => v.userAuthentication === 'CERTIFICATE');
-    if (cert) {
-      throw new DomainError(
-        'profile.certificateAuth',
-        `VPN configuration ${cert.name} uses certificate authentication, which needs a per-device identity payload (SCEP); mockiron does not build those into VPN profiles yet`,
-      );
-    }
     const identifier = vpnProfileIdentifier(d.uuid);
+    const variables = {
+      userId: d.user?.userId,
+      email: d.user?.email ?? undefined,
+      displayName: d.user?.displayName ?? undefined,
+      deviceUuid: d.uuid,
+      serialNumber: d.serialNumber ?? undefined,
+      udid: d.udid ?? undefined,
+    };
+    const specs = p.vpnRows.map((row) => this.spec(row));
+    const settingIds: number[] = [];
+    for (const spec of specs) {
+      if (!usesCertificate(spec)) continue;
+      if (spec.certificateEnrollmentId === null) {
+        throw new DomainError('profile.certificateAuth', `VPN configuration ${spec.name} uses certificate authentication but names no certificate enrollment setting`);
+      }
+      settingIds.push(spec.certificateEnrollmentId);
+    }
+    const identities = settingIds.length ? await this.identities.payloadsFor(d, variables, settingIds, identifier) : new Map<number, IdentityPayload>();
+    const vpnConfigs: VpnConfigSpec[] = specs.map((spec) => ({
+      ...spec,
+      description: spec.description || undefined,
+      certificatePayloadUuid:
+        usesCertificate(spec) && spec.certificateEnrollmentId !== null ? identities.get(spec.certificateEnrollmentId)?.payloadUuid : undefined,
+    }));
     const plist = buildVpnProfile({
+      extraPayloads: [...identities.values()].map((i) => i.payload),
       profile: {
         identifier,
         displayName: 'VPN',
@@ -56,21 +80,17 @@ export class DeviceProfileService {
       },
       vpnConfigs,
       namespace: this.namespace,
-      variables: {
-        userId: d.user?.userId, email: d.user?.email ?? undefined, displayName: d.user?.displayName ?? undefined,
-        deviceUuid: d.uuid, serialNumber: d.serialNumber ?? undefined, udid: d.udid ?? undefined,
-      },
+      variables,
     });
     const xml = Buffer.from(toXml(plist));
     return { xml, hash: SigningService.contentHash(xml), identifier, deviceUuid: d.uuid };
   }
 
-  private spec(row: ResolvedPolicy['vpnRows'][number]): VpnConfigSpec {
+  private spec(row: ResolvedPolicy['vpnRows'][number]): ReturnType<typeof vpnSpec> {
     const key = `${row.id}/${row.updatedAt.getTime()}/${row.password ?? ''}`;
     let spec = this.specs.get(key);
     if (!spec) {
-      const opened = vpnSpec(row, this.secrets);
-      spec = { ...opened, description: opened.description || undefined };
+      spec = vpnSpec(row, this.secrets);
       if (this.specs.size > 1000) this.specs.clear();
       this.specs.set(key, spec);
     }
@@ -80,14 +100,15 @@ export class DeviceProfileService {
   /** The device's VPN profile, from cache while no policy table has changed. */
   async forDevice(actor: Actor, uuid: string): Promise<DeviceProfile> {
     const changesAtStart = this.changes.value;
+    const identitiesAtStart = this.identities.version;
     const cached = this.cache.get(uuid);
-    if (cached && cached.changes === changesAtStart) {
+    if (cached && cached.changes === changesAtStart && cached.identities === identitiesAtStart) {
       // Authorization still runs: the cache never bypasses the service's rules.
       requireRead(actor);
       return cached.profile;
     }
     const p = await this.policy.forDevice(actor, uuid);
-    const profile = this.build(p);
+    const profile = await this.build(p);
     if (!profile) {
       throw new DomainError(
         'profile.noVpn',
@@ -95,7 +116,7 @@ export class DeviceProfileService {
       );
     }
     if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(uuid, { changes: changesAtStart, profile });
+    this.cache.set(uuid, { changes: changesAtStart, identities: identitiesAtStart, profile });
     return profile;
   }
 

@@ -33,7 +33,28 @@ import { scepStore } from './store.js';
 
 export { ScepUnavailableError } from '../certificates/index.js';
 
-export type ChallengePurpose = 'enrollment' | 'admin';
+export type ChallengePurpose = 'enrollment' | 'admin' | 'identity';
+
+/**
+ * Issues the certificate of an identity challenge (purpose 'identity': a VPN identity from a
+ * certificate enrollment setting) per its setting, and records it, in the caller's transaction.
+ * A port: the cert-enrollments capability implements it and the app wires it in.
+ */
+export interface IdentityIssuer {
+  issueForChallenge(
+    tx: DbTx,
+    identityRef: number,
+    publicKey: KeyObject,
+    transactionId: string,
+  ): Promise<{ certificate: X509Certificate; serialNumber: string } | { refusal: string }>;
+}
+
+/** Thrown inside a transaction to roll it back (the challenge stays unspent) and refuse. */
+class RolledBackRefusal extends Error {
+  constructor(readonly refusal: Refusal) {
+    super(refusal.reason);
+  }
+}
 
 /** Device certificates issued over SCEP. */
 export const DEVICE_CERTIFICATE_VALIDITY_DAYS = 365;
@@ -99,6 +120,9 @@ export const ALLOW_DES_SETTING = '--scep-allow-des / MOCKIRON_SCEP_ALLOW_DES=1';
 
 export class ScepService {
   #authority: Authority | undefined;
+
+  /** Wired by the app: issues for identity challenges (without it, they are refused). */
+  identityIssuer: IdentityIssuer | undefined;
 
   constructor(
     readonly db: Db,
@@ -264,22 +288,64 @@ export class ScepService {
     const challenge = request.csr.challengePassword;
     if (!challenge) return new Refusal('badRequest', 'the request carries no challengePassword');
     const now = new Date();
-    return this.db.$transaction(async (tx): Promise<Decision> => {
-      const row = await scepStore.findChallengeByHash(tx, hashChallenge(challenge));
-      if (!row) return new Refusal('badRequest', 'unknown challenge password');
-      if (row.usedAt) return new Refusal('badRequest', 'the challenge password was already used');
-      if (row.expiresAt <= now) return new Refusal('badRequest', 'the challenge password has expired');
-      let device: { id: number; uuid: string } | null = null;
-      if (row.deviceRef !== null) {
-        device = await scepStore.findDeviceById(tx, row.deviceRef);
-        if (!device) return new Refusal('badRequest', 'the device this challenge was minted for no longer exists');
-      }
-      // Conditional update: of two concurrent requests with one challenge, exactly one gets here
-      if ((await scepStore.consumeChallenge(tx, row.id, now)) !== 1) {
-        return new Refusal('badRequest', 'the challenge password was already used');
-      }
-      return this.issueAndRecord(tx, authority, request, device, 'certificate.issue', { purpose: row.purpose });
+    try {
+      return await this.db.$transaction(async (tx): Promise<Decision> => this.decideWithChallenge(tx, authority, request, challenge, now));
+    } catch (err) {
+      if (err instanceof RolledBackRefusal) return err.refusal;
+      throw err;
+    }
+  }
+
+  private async decideWithChallenge(
+    tx: DbTx,
+    authority: Authority,
+    request: CertificateRequestMessage,
+    challenge: string,
+    now: Date,
+  ): Promise<Decision> {
+    const row = await scepStore.findChallengeByHash(tx, hashChallenge(challenge));
+    if (!row) return new Refusal('badRequest', 'unknown challenge password');
+    if (row.usedAt) return new Refusal('badRequest', 'the challenge password was already used');
+    if (row.expiresAt <= now) return new Refusal('badRequest', 'the challenge password has expired');
+    let device: { id: number; uuid: string } | null = null;
+    if (row.deviceRef !== null) {
+      device = await scepStore.findDeviceById(tx, row.deviceRef);
+      if (!device) return new Refusal('badRequest', 'the device this challenge was minted for no longer exists');
+    }
+    // Conditional update: of two concurrent requests with one challenge, exactly one gets here
+    if ((await scepStore.consumeChallenge(tx, row.id, now)) !== 1) {
+      return new Refusal('badRequest', 'the challenge password was already used');
+    }
+    if (row.purpose === 'identity') return this.issueIdentity(tx, request, device, row.identityRef);
+    return this.issueAndRecord(tx, authority, request, device, 'certificate.issue', { purpose: row.purpose });
+  }
+
+  /** An identity challenge: the certificate is the setting's (subject, SANs, validity, EKU), not the CSR's. */
+  private async issueIdentity(
+    tx: DbTx,
+    request: CertificateRequestMessage,
+    device: { id: number; uuid: string } | null,
+    identityRef: number | null,
+  ): Promise<Decision> {
+    if (!this.identityIssuer || identityRef === null) {
+      throw new RolledBackRefusal(new Refusal('badRequest', 'identity certificates are not issued by this server'));
+    }
+    const issued = await this.identityIssuer.issueForChallenge(tx, identityRef, request.csr.publicKey, request.transactionID);
+    // Refused before issuing: roll back, so the challenge is not spent on a request we could not serve
+    if ('refusal' in issued) throw new RolledBackRefusal(new Refusal('badRequest', issued.refusal));
+    await recordAudit(tx, {
+      actor: 'scep',
+      action: 'certificate.issue',
+      objectType: 'deviceCertificate',
+      objectId: issued.serialNumber,
+      details: {
+        subject: issued.certificate.subject.replace(/\n/g, ', '),
+        deviceUuid: device?.uuid ?? null,
+        transactionId: request.transactionID,
+        purpose: 'identity',
+      },
     });
+    return { issued: issued.certificate, serialNumber: issued.serialNumber, deviceRef: device?.id ?? null };
   }
 
   /** RenewalReq: signed by a certificate we issued (the codec checked the signature and validity), not revoked. */
@@ -288,6 +354,8 @@ export class ScepService {
       const previous = await this.certificates.findByFingerprint(tx, certificateFingerprint(request.signerCertificate));
       if (!previous) return new Refusal('badCertId', 'the certificate being renewed is not one this server recorded');
       if (previous.revoked) return new Refusal('badCertId', 'the certificate being renewed has been revoked');
+      // An identity renews by its setting's next generation (a new profile), never into an MDM certificate
+      if (previous.purpose !== 'mdm') return new Refusal('badCertId', 'identity certificates are renewed by the server, not by RenewalReq');
       const device = previous.deviceRef === null ? null : await scepStore.findDeviceById(tx, previous.deviceRef);
       return this.issueAndRecord(tx, authority, request, device, 'certificate.renew', { renewedSerialNumber: previous.serialNumber });
     });

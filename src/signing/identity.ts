@@ -17,8 +17,11 @@ import {
   splitPemCertificates,
   subjectAltNameExtension,
   subjectKeyIdentifierExtension,
+  typedSubjectAltNameExtension,
+  type AttributeSubjectName,
   type KeyUsage,
   type SubjectName,
+  type TypedSubjectAltName,
 } from '../lib/pki/x509.js';
 import { OID } from '../lib/pki/oids.js';
 
@@ -51,10 +54,10 @@ export function generateKeyPair(keyType: KeyType): { privateKey: KeyObject; publ
   return keyType === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
 }
 
-export type CertificateProfile = 'signer' | 'device' | 'tls-server' | 'intermediate-ca';
+export type CertificateProfile = 'signer' | 'device' | 'tls-server' | 'intermediate-ca' | 'identity';
 
 export interface IssueCertificateOptions {
-  subject: SubjectName;
+  subject: AttributeSubjectName;
   publicKey: KeyObject;
   profile: CertificateProfile;
   /** Defaults: signer 730, device 365, tls-server 397 (Apple's limit is 398), intermediate-ca 1825. */
@@ -66,6 +69,8 @@ export interface IssueCertificateOptions {
   sans?: string[];
   /** Where this CA's CRL is published: added as the CRL distribution point. */
   crlUrl?: string;
+  /** identity profile: what a certificate enrollment setting asks for (key usage, EKU OIDs, typed SANs). */
+  identity?: { keyUsages: KeyUsage[]; extendedKeyUsageOids: string[]; subjectAltNames: TypedSubjectAltName[] };
 }
 
 export interface IssuedCertificate {
@@ -81,6 +86,7 @@ const DEFAULT_VALIDITY_DAYS: Record<CertificateProfile, number> = {
   device: 365,
   'tls-server': 397,
   'intermediate-ca': 1825,
+  identity: 365,
 };
 
 function profileExtensions(profile: CertificateProfile, options: IssueCertificateOptions): Buffer[] {
@@ -113,6 +119,16 @@ function profileExtensions(profile: CertificateProfile, options: IssueCertificat
       ];
     case 'intermediate-ca':
       return [basicConstraintsExtension(true, 0), keyUsageExtension(['keyCertSign', 'cRLSign', 'digitalSignature'])];
+    case 'identity': {
+      // A per-device identity from a certificate enrollment setting: its key usage, EKU and SANs, not the CSR's
+      const identity = options.identity ?? { keyUsages: signing, extendedKeyUsageOids: [OID.clientAuth], subjectAltNames: [] };
+      return [
+        basicConstraintsExtension(false),
+        keyUsageExtension(identity.keyUsages.length ? identity.keyUsages : signing),
+        ...(identity.extendedKeyUsageOids.length ? [extKeyUsageExtension(identity.extendedKeyUsageOids)] : []),
+        ...(identity.subjectAltNames.length ? [typedSubjectAltNameExtension(identity.subjectAltNames)] : []),
+      ];
+    }
   }
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { listEnvelope, listQuery, spaceId } from '../platform/http/pagination.js';
 import { Reply, type RouteTable } from '../platform/http/route.js';
 import { bundleId, domainList, intId, name, text, vpnServer } from '../platform/http/validators.js';
+import { VPN_USER_AUTHENTICATIONS } from '../lib/profiles/vpn-payload.js';
 import { connectionTypes, type VpnService } from './service.js';
 
 /** Usernames may carry MobileIron variables such as $USERID$ or $EMAIL$. */
@@ -27,7 +28,13 @@ const fields = {
   mailDomains: domainList.optional(),
   calendarDomains: domainList.optional(),
   contactsDomains: domainList.optional(),
-  userAuthentication: z.enum(['PASSWORD', 'CERTIFICATE']).optional(),
+  userAuthentication: z
+    .enum(VPN_USER_AUTHENTICATIONS)
+    .optional()
+    .describe('CERTIFICATE and PASSWORD_AND_CERTIFICATE need certificateEnrollmentId'),
+  certificateEnrollmentId: intId
+    .nullish()
+    .describe('The certificate enrollment setting (/configurations/certificate-enrollment) whose identity the VPN authenticates with'),
   username,
   password: z.string().max(256).nullish().describe('Write-only: never returned'),
   providerType: z.enum(['packet-tunnel', 'app-proxy']).nullish(),

@@ -7,7 +7,15 @@ import type { Db, DbTx } from '../platform/db/client.js';
 import { SEALED_PREFIX, type SecretBox } from '../platform/secrets/box.js';
 import { DomainError } from '../platform/errors/index.js';
 import { labelStore } from '../labels/index.js';
+import { certificateEnrollmentExists } from '../cert-enrollments/index.js';
+import type { VpnUserAuthentication } from '../lib/profiles/vpn-payload.js';
 import { vpnStore } from './store.js';
+
+async function assertEnrollmentExists(tx: DbTx, id: number | null | undefined) {
+  if (id !== undefined && id !== null && !(await certificateEnrollmentExists(tx, id))) {
+    throw DomainError.validation('certificateEnrollmentId', `certificate enrollment setting ${id} does not exist`);
+  }
+}
 
 export const connectionTypes = ['ANYCONNECT', 'ANYCONNECT_LEGACY', 'IKEV2', 'IPSEC', 'L2TP', 'CUSTOM_SSL'] as const;
 export type ConnectionType = (typeof connectionTypes)[number];
@@ -38,7 +46,8 @@ export interface VpnInput {
   mailDomains?: string[];
   calendarDomains?: string[];
   contactsDomains?: string[];
-  userAuthentication?: 'PASSWORD' | 'CERTIFICATE';
+  userAuthentication?: VpnUserAuthentication;
+  certificateEnrollmentId?: number | null;
   username?: string | null;
   password?: string | null;
   providerType?: 'packet-tunnel' | 'app-proxy' | null;
@@ -72,7 +81,8 @@ export function vpnSpec(row: VpnRow, secrets?: SecretBox) {
     mailDomains: JSON.parse(row.mailDomains) as string[],
     calendarDomains: JSON.parse(row.calendarDomains) as string[],
     contactsDomains: JSON.parse(row.contactsDomains) as string[],
-    userAuthentication: row.userAuthentication as 'PASSWORD' | 'CERTIFICATE',
+    userAuthentication: row.userAuthentication as VpnUserAuthentication,
+    certificateEnrollmentId: row.certificateEnrollmentId,
     username: row.username,
     password: row.password !== null && secrets ? secrets.open(row.password, VPN_PASSWORD_CONTEXT) : row.password,
     providerType: row.providerType as 'packet-tunnel' | 'app-proxy' | null,
@@ -102,6 +112,16 @@ function checkRules(v: Required<Pick<VpnInput, 'connectionType'>> & VpnInput) {
   }
   if (v.userAuthentication === 'CERTIFICATE' && v.password) {
     throw DomainError.validation('password', 'certificate authentication does not use a password');
+  }
+  const certificate = v.userAuthentication === 'CERTIFICATE' || v.userAuthentication === 'PASSWORD_AND_CERTIFICATE';
+  if (certificate && (v.certificateEnrollmentId === undefined || v.certificateEnrollmentId === null)) {
+    throw DomainError.validation(
+      'certificateEnrollmentId',
+      `${v.userAuthentication} needs the certificate enrollment setting to authenticate with`,
+    );
+  }
+  if (!certificate && v.certificateEnrollmentId !== undefined && v.certificateEnrollmentId !== null) {
+    throw DomainError.validation('certificateEnrollmentId', 'password authentication takes no certificate enrollment setting');
   }
   if (v.providerType && !['ANYCONNECT', 'ANYCONNECT_LEGACY', 'CUSTOM_SSL'].includes(v.connectionType)) {
     throw DomainError.validation('providerType', 'providerType applies to VPN-plugin connections (AnyConnect, custom SSL) only');
@@ -154,6 +174,7 @@ export class VpnService {
     checkRules(input);
     const row = await this.db.$transaction(async (tx) => {
       await assertNameFree(tx, input.name);
+      await assertEnrollmentExists(tx, input.certificateEnrollmentId);
       const created = await vpnStore.create(tx, { ...(toColumns(input, this.secrets) as any), vpnUuid: randomUUID().toUpperCase() });
       await recordAudit(tx, {
         actor: actor.username,
@@ -175,10 +196,14 @@ export class VpnService {
       const merged = { ...vpnSpec(existing), ...input };
       // Switching to certificate auth drops a stored password.
       if (input.userAuthentication === 'CERTIFICATE' && input.password === undefined) merged.password = null;
+      // Switching to password auth drops the certificate enrollment setting
+      if (input.userAuthentication === 'PASSWORD' && input.certificateEnrollmentId === undefined) merged.certificateEnrollmentId = null;
       checkRules(merged);
+      await assertEnrollmentExists(tx, input.certificateEnrollmentId);
       if (input.name && input.name.toLowerCase() !== existing.nameKey) await assertNameFree(tx, input.name);
       const data = toColumns(input, this.secrets);
       if (merged.password === null) data.password = null;
+      if (merged.certificateEnrollmentId === null) data.certificateEnrollmentId = null;
       const updated = await vpnStore.update(tx, id, data as any);
       await recordAudit(tx, {
         actor: actor.username,

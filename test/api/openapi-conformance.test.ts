@@ -146,8 +146,29 @@ const cases: Record<string, Case> = {
     calls: () => [{ params: { labelName: f.label.name }, body: { deviceUuids: [f.device] } }],
   },
   'POST /api/v2/configurations/vpn': {
-    calls: () => [{ body: { name: 'second vpn', connectionType: 'IKEV2', server: 'vpn2.example.com' } }],
+    calls: () => [
+      { body: { name: 'second vpn', connectionType: 'IKEV2', server: 'vpn2.example.com' } },
+      {
+        body: {
+          name: 'certificate vpn',
+          connectionType: 'ANYCONNECT',
+          server: 'vpn3.example.com',
+          userAuthentication: 'CERTIFICATE',
+          certificateEnrollmentId: f.certEnrollment.id,
+        },
+      },
+    ],
   },
+  'POST /api/v2/configurations/certificate-enrollment': {
+    calls: () => [{ body: { name: 'second identity', method: 'LOCAL', subject: 'CN=$DEVICE_UUID$' } }],
+  },
+  'GET /api/v2/configurations/certificate-enrollment': { calls: () => [{}] },
+  'GET /api/v2/configurations/certificate-enrollment/{id}': { calls: () => [{ params: { id: f.certEnrollment.id } }] },
+  'PUT /api/v2/configurations/certificate-enrollment/{id}': {
+    calls: () => [{ params: { id: f.certEnrollment.id }, body: { description: 'changed' } }],
+  },
+  'DELETE /api/v2/configurations/certificate-enrollment/{id}': { phase: 1, calls: () => [{ params: { id: f.spareCertEnrollment.id } }] },
+  'GET /api/v2/devices/{uuid}/certificates': { calls: () => [{ params: { uuid: f.device } }] },
   'GET /api/v2/configurations/vpn': { calls: () => [{}] },
   'GET /api/v2/configurations/vpn/{id}': { calls: () => [{ params: { id: f.vpn.id } }] },
   'PUT /api/v2/configurations/vpn/{id}': { calls: () => [{ params: { id: f.vpn.id }, body: { safariDomains: ['example.com'] } }] },
@@ -617,6 +638,17 @@ beforeAll(async () => {
     perApp: true,
   });
   f.spareVpn = await post('/api/v2/configurations/vpn', { name: 'spare vpn', connectionType: 'IKEV2', server: 'vpn.example.com' });
+  f.certEnrollment = await post('/api/v2/configurations/certificate-enrollment', {
+    name: 'main identity',
+    method: 'SCEP',
+    subject: 'CN=$USERID$,O=Example',
+    subjectAltNames: [{ type: 'rfc822Name', value: '$EMAIL$' }],
+  });
+  f.spareCertEnrollment = await post('/api/v2/configurations/certificate-enrollment', {
+    name: 'spare identity',
+    method: 'LOCAL',
+    subject: 'CN=x',
+  });
   f.app = await post('/api/v2/appstore/apps', { name: 'Example', bundleId: 'com.example.app' });
   f.spareApp = await post('/api/v2/appstore/apps', { name: 'Spare', bundleId: 'com.example.spare' });
   const ac = '/api/v2/anyconnect';

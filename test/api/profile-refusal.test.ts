@@ -1,5 +1,5 @@
-// A profile the server refuses to build (a VPN with certificate authentication) is an error for the
-// admin who asks for it, and only a logged refusal for reconciliation: the device keeps being
+// A profile the server refuses to build (a certificate-authenticated VPN stored by a version before
+// certificate enrollment settings, so naming none) is an error for the admin who asks for it, and only a logged refusal for reconciliation: the device keeps being
 // served, without that profile. The refusal crosses from the profile service into mdm as a
 // DomainError (the one error model), so this guards the seam between them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,7 +35,14 @@ describe('a VPN profile the server cannot build', () => {
       server: 'asa.example.com',
       userAuthentication: 'CERTIFICATE',
     });
-    expect(vpn.status, JSON.stringify(vpn.body)).toBe(201);
+    // The API requires the setting now; older versions stored such a row without one
+    expect(vpn.status).toBe(400);
+    const legacy = await t.admin
+      .post('/api/v2/configurations/vpn')
+      .send({ name: 'cert-vpn', connectionType: 'ANYCONNECT', server: 'asa.example.com' });
+    expect(legacy.status).toBe(201);
+    await t.services.db.vpnConfiguration.update({ where: { id: legacy.body.results.id }, data: { userAuthentication: 'CERTIFICATE' } });
+    vpn.body = legacy.body;
     expect((await t.admin.put(`/api/v2/configurations/vpn/${vpn.body.results.id}/labels/${label.id}`)).status).toBe(200);
 
     const asked = await t.admin.get(`/api/v2/devices/${uuid}/profiles/vpn`);

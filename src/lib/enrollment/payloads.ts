@@ -167,6 +167,8 @@ export interface ScepIdentityInput {
   caFingerprint?: Uint8Array;
   retries?: number;
   retryDelay?: number;
+  /** Apple's SubjectAltName dictionary: one value (or several) per type the CA should put in the certificate. */
+  subjectAltName?: Partial<Record<'rfc822Name' | 'dNSName' | 'uniformResourceIdentifier' | 'ntPrincipalName', string | string[]>>;
 }
 
 export type DeviceIdentityInput = Pkcs12IdentityInput | ScepIdentityInput;
@@ -220,6 +222,7 @@ export function buildScepPayload(input: { namespace: string; payload: PayloadMet
       CAFingerprint: input.caFingerprint && bytes(input.caFingerprint, 'CAFingerprint'),
       Retries: input.retries,
       RetryDelay: input.retryDelay,
+      SubjectAltName: input.subjectAltName && Object.keys(input.subjectAltName).length > 0 ? { ...input.subjectAltName } : undefined,
     },
   };
 }

@@ -18,6 +18,77 @@ export interface SubjectName {
   country?: string;
 }
 
+/**
+ * A subject given as attributes in order (one per RDN), for templated identity subjects; the
+ * fields of SubjectName are then not encoded (commonName stays for display).
+ */
+export interface AttributeSubjectName extends SubjectName {
+  attributes?: readonly SubjectAttribute[];
+}
+
+/** Attribute types an identity subject template may use (RFC 4514 short names, plus E for emailAddress). */
+export const SUBJECT_ATTRIBUTE_TYPES = ['CN', 'O', 'OU', 'C', 'L', 'ST', 'E', 'emailAddress', 'UID', 'DC'] as const;
+export type SubjectAttributeType = (typeof SUBJECT_ATTRIBUTE_TYPES)[number];
+
+export interface SubjectAttribute {
+  type: SubjectAttributeType;
+  value: string;
+}
+
+/** The OID of each subject attribute type. */
+export const SUBJECT_ATTRIBUTE_OIDS: Readonly<Record<SubjectAttributeType, string>> = {
+  CN: OID.commonName,
+  O: OID.organizationName,
+  OU: OID.organizationalUnitName,
+  C: OID.countryName,
+  L: OID.localityName,
+  ST: OID.stateOrProvinceName,
+  E: OID.emailAddress,
+  emailAddress: OID.emailAddress,
+  UID: OID.userId,
+  DC: OID.domainComponent,
+};
+
+// RFC 5280 upper bounds (ub-common-name 64, ub-organization-name 64, ...); e-mail 255 (PKCS#9)
+const SUBJECT_ATTRIBUTE_MAX: Readonly<Record<SubjectAttributeType, number>> = {
+  CN: 64,
+  O: 64,
+  OU: 64,
+  C: 2,
+  L: 128,
+  ST: 128,
+  E: 255,
+  emailAddress: 255,
+  UID: 256,
+  DC: 63,
+};
+
+/** Why a subject attribute value cannot be encoded, or undefined when it can. */
+export function subjectAttributeProblem(attribute: SubjectAttribute): string | undefined {
+  const { type, value } = attribute;
+  if (value.length === 0) return `${type} is empty`;
+  if (type === 'C' && !/^[A-Z]{2}$/.test(value)) return `C must be two capital letters, got ${value}`;
+  if (value.length > SUBJECT_ATTRIBUTE_MAX[type]) return `${type} is longer than ${SUBJECT_ATTRIBUTE_MAX[type]} characters`;
+  // IA5String types: ASCII only
+  if ((type === 'E' || type === 'emailAddress' || type === 'DC') && !/^[\x20-\x7e]+$/.test(value)) return `${type} must be ASCII`;
+  return undefined;
+}
+
+function encodeAttributes(attributes: readonly SubjectAttribute[]): Buffer {
+  if (attributes.length === 0) throw new RangeError('a subject needs at least one attribute');
+  return der.sequence(
+    ...attributes.map((a) => {
+      const problem = subjectAttributeProblem(a);
+      if (problem) throw new RangeError(problem);
+      let value: Buffer;
+      if (a.type === 'C') value = der.printable(a.value);
+      else if (a.type === 'E' || a.type === 'emailAddress' || a.type === 'DC') value = der.ia5(a.value);
+      else value = der.utf8(a.value);
+      return der.setOf(der.sequence(der.oid(SUBJECT_ATTRIBUTE_OIDS[a.type]), value));
+    }),
+  );
+}
+
 export interface CertificateFields {
   serialNumber: Buffer;
   issuerName: Buffer;
@@ -69,7 +140,8 @@ export function keyIdentifier(publicKey: KeyObject): Buffer {
   return createHash('sha1').update(content(bitString).subarray(1)).digest();
 }
 
-export function encodeName(name: SubjectName): Buffer {
+export function encodeName(name: AttributeSubjectName): Buffer {
+  if (name.attributes) return encodeAttributes(name.attributes);
   const rdn = (oid: string, value: Buffer) => der.setOf(der.sequence(der.oid(oid), value));
   const rdns: Buffer[] = [];
   if (name.country !== undefined) {
@@ -188,6 +260,63 @@ export function subjectAltNameExtension(names: string[]): Buffer {
   });
   return extension(OID.subjectAltName, false, der.sequence(...generalNames));
 }
+
+/** The SAN types an identity setting may template (Apple's SCEP SubjectAltName keys). */
+export const SAN_TYPES = ['rfc822Name', 'dNSName', 'uniformResourceIdentifier', 'ntPrincipalName'] as const;
+export type SanType = (typeof SAN_TYPES)[number];
+
+export interface TypedSubjectAltName {
+  type: SanType;
+  value: string;
+}
+
+/** Microsoft's user principal name (an otherName): what Windows and many VPN head-ends map to an account. */
+export const UPN_OID = '1.3.6.1.4.1.311.20.2.3';
+
+/** Why a SAN value cannot be encoded as its type, or undefined when it can. */
+export function subjectAltNameProblem(san: TypedSubjectAltName): string | undefined {
+  const { type, value } = san;
+  if (value.length === 0 || value.length > 255) return `${type} must be 1 to 255 characters`;
+  switch (type) {
+    case 'rfc822Name':
+      return /^[\x21-\x7e]+@[\x21-\x7e]+$/.test(value) ? undefined : `rfc822Name is not an e-mail address: ${value}`;
+    case 'dNSName':
+      return /^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?$/.test(value) ? undefined : `dNSName is not a DNS name: ${value}`;
+    case 'uniformResourceIdentifier':
+      return /^[A-Za-z][A-Za-z0-9+.-]*:[\x21-\x7e]+$/.test(value) ? undefined : `uniformResourceIdentifier is not a URI: ${value}`;
+    case 'ntPrincipalName':
+      return /^[^\s@]+@[^\s@]+$/.test(value) ? undefined : `ntPrincipalName is not user@domain: ${value}`;
+  }
+}
+
+/** SubjectAltName from typed names (RFC 5280 GeneralName; the UPN as otherName with a UTF8String). */
+export function typedSubjectAltNameExtension(names: readonly TypedSubjectAltName[]): Buffer {
+  const generalNames = names.map((san) => {
+    const problem = subjectAltNameProblem(san);
+    if (problem) throw new RangeError(problem);
+    switch (san.type) {
+      case 'rfc822Name':
+        return der.implicitPrimitive(1, Buffer.from(san.value, 'latin1'));
+      case 'dNSName':
+        return der.implicitPrimitive(2, Buffer.from(san.value, 'latin1'));
+      case 'uniformResourceIdentifier':
+        return der.implicitPrimitive(6, Buffer.from(san.value, 'latin1'));
+      case 'ntPrincipalName':
+        // otherName ::= [0] { type-id OID, value [0] EXPLICIT UTF8String }
+        return der.implicitConstructed(0, der.oid(UPN_OID), der.explicit(0, der.utf8(san.value)));
+    }
+  });
+  return extension(OID.subjectAltName, false, der.sequence(...generalNames));
+}
+
+/** Extended key usages an identity setting may ask for, by name. */
+export const EXTENDED_KEY_USAGE_OIDS = {
+  clientAuth: OID.clientAuth,
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  emailProtection: '1.3.6.1.5.5.7.3.4',
+  ipsecIke: '1.3.6.1.5.5.7.3.17',
+} as const;
+export type ExtendedKeyUsageName = keyof typeof EXTENDED_KEY_USAGE_OIDS;
 
 /** CRLDistributionPoints with one URI (RFC 5280 §4.2.1.13): where relying parties fetch the CRL. */
 export function crlDistributionPointsExtension(url: string): Buffer {

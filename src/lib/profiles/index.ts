@@ -18,12 +18,15 @@ export {
   DEVICE_VPN_PAYLOAD_TYPE,
   PROTOCOL_CUSTOM_DATA_KEYS,
   VPN_CONNECTION_TYPES,
+  VPN_USER_AUTHENTICATIONS,
   buildVpnPayload,
+  usesCertificate,
   vpnPayloadIdentity,
   vpnPayloadType,
   type VpnConfigSpec,
   type VpnConnectionType,
   type VpnPayloadContext,
+  type VpnUserAuthentication,
 } from './vpn-payload.js';
 export { KNOWN_VARIABLES, substituteVariables, type DeviceVariables } from './variables.js';
 export { isUuid, uuidV5 } from './uuid.js';
@@ -38,3 +41,22 @@ export {
   type ProfileSpec,
   type SpecIssue,
 } from './spec.js';
+export {
+  IDENTITY_METHODS,
+  IdentityTemplateError,
+  KEY_USAGE_BITS,
+  buildPkcs12IdentityPayload,
+  buildScepIdentityPayload,
+  commonNameOf,
+  fillIdentityTemplates,
+  identityPayloadIdentity,
+  keyUsageBitmask,
+  parseSubjectTemplate,
+  templateVariables,
+  validateIdentityTemplates,
+  type FilledIdentity,
+  type IdentityKeyUsage,
+  type IdentityMethod,
+  type IdentityTemplates,
+  type TemplateIssue,
+} from './identity.js';

@@ -35,6 +35,13 @@ const VPN_DICTIONARY_GAP_KEYS: SchemaKey[] = [
 // the schema lists a few well-known keys, which are still type-checked, but others are fine.
 const OPEN_DICTIONARY_KEYS = new Set(['VendorConfig']);
 
+/** Payloads that put an identity (certificate with its private key) into the keychain, which PayloadCertificateUUID may name. */
+const IDENTITY_PAYLOAD_TYPES = new Set([
+  'com.apple.security.scep',
+  'com.apple.security.pkcs12',
+  'com.apple.security.acme',
+]);
+
 const ANY_KEY: SchemaKey = { key: 'ANY', type: '<any>', presence: 'optional' };
 
 function withKeysPatched(keys: SchemaKey[]): SchemaKey[] {
@@ -293,16 +300,25 @@ class Linter {
         }
       }
     }
-    const payloadUuids = new Set(
-      entries.slice(1).flatMap(({ dict }) => (typeof dict.PayloadUUID === 'string' ? [dict.PayloadUUID.toUpperCase()] : [])),
+    const payloadTypes = new Map(
+      entries
+        .slice(1)
+        .flatMap(({ dict }) => (typeof dict.PayloadUUID === 'string' ? [[dict.PayloadUUID.toUpperCase(), dict.PayloadType] as const] : [])),
     );
     const visit = (value: PlistValue | undefined, path: string): void => {
       if (Array.isArray(value)) value.forEach((v, i) => visit(v, `${path}[${i}]`));
       else if (isPlistDict(value)) {
         for (const [k, v] of Object.entries(value)) {
           const childPath = join(path, k);
-          if (k === 'PayloadCertificateUUID' && typeof v === 'string' && !payloadUuids.has(v.toUpperCase())) {
-            this.report('warning', childPath, `PayloadCertificateUUID ${v} names no payload in this profile`);
+          if (k === 'PayloadCertificateUUID' && typeof v === 'string') {
+            // iOS looks the identity up in the same profile. A dangling UUID is a warning (a QA spec may
+            // name an identity delivered with it later); naming a payload that holds no identity is an error.
+            const named = payloadTypes.get(v.toUpperCase());
+            if (!payloadTypes.has(v.toUpperCase())) {
+              this.report('warning', childPath, `PayloadCertificateUUID ${v} names no payload in this profile`);
+            } else if (typeof named !== 'string' || !IDENTITY_PAYLOAD_TYPES.has(named)) {
+              this.report('error', childPath, `PayloadCertificateUUID ${v} names a ${String(named)} payload, not a certificate identity`);
+            }
           } else visit(v, childPath);
         }
       }

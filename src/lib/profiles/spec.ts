@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { BuildVpnProfileInput } from './profile.js';
 import { findJsonSyntaxError } from './json-syntax.js';
 import { uuidV5 } from './uuid.js';
-import { VPN_CONNECTION_TYPES, type VpnConfigSpec } from './vpn-payload.js';
+import { VPN_CONNECTION_TYPES, VPN_USER_AUTHENTICATIONS, usesCertificate, type VpnConfigSpec } from './vpn-payload.js';
 
 // The QA spec file (YAML or JSON — JSON is parsed as YAML so both get line numbers): profile
 // metadata, VPN configurations in the REST API's shape, and the apps that use them.
@@ -58,7 +58,7 @@ const vpnConfigurationSchema = z
     mailDomains: domainList,
     calendarDomains: domainList,
     contactsDomains: domainList,
-    userAuthentication: z.enum(['PASSWORD', 'CERTIFICATE']).default('PASSWORD'),
+    userAuthentication: z.enum(VPN_USER_AUTHENTICATIONS).default('PASSWORD'),
     username: z.string().nullish(),
     password: z.string().nullish(),
     providerType: z.enum(['packet-tunnel', 'app-proxy']).nullish(),
@@ -100,7 +100,7 @@ export const profileSpecSchema = z
           .min(1)
           .max(VPN_CONNECTION_TYPES.length)
           .optional(),
-        userAuthentication: z.array(z.enum(['PASSWORD', 'CERTIFICATE'])).min(1).max(2).optional(),
+        userAuthentication: z.array(z.enum(VPN_USER_AUTHENTICATIONS)).min(1).max(3).optional(),
         ios: z
           .array(z.string().regex(/^\d{1,2}(?:\.\d{1,2}){0,2}$/, 'must be an iOS version such as 9.3 or 17.4'))
           .min(1)
@@ -119,11 +119,11 @@ export const profileSpecSchema = z
       const u = vpnUuid.toLowerCase();
       if (uuids.has(u)) ctx.addIssue({ code: 'custom', path: ['vpnConfigurations', i, 'vpnUuid'], message: `duplicate vpnUuid ${vpnUuid}` });
       uuids.set(u, i);
-      if (c.userAuthentication === 'CERTIFICATE' && !spec.certificatePayloadUuid) {
+      if (usesCertificate(c) && !spec.certificatePayloadUuid) {
         ctx.addIssue({
           code: 'custom',
           path: ['vpnConfigurations', i, 'userAuthentication'],
-          message: 'CERTIFICATE needs certificatePayloadUuid at the top of the spec',
+          message: `${c.userAuthentication} needs certificatePayloadUuid at the top of the spec`,
         });
       }
     });

@@ -26,7 +26,12 @@ export interface VpnConfigSpec {
   mailDomains: string[];
   calendarDomains: string[];
   contactsDomains: string[];
-  userAuthentication: 'PASSWORD' | 'CERTIFICATE';
+  userAuthentication: VpnUserAuthentication;
+  /**
+   * PayloadUUID of the identity payload (SCEP or PKCS#12) in the same profile that this
+   * configuration authenticates with; wins over the context's profile-wide one.
+   */
+  certificatePayloadUuid?: string | null;
   username?: string | null;
   password?: string | null;
   providerType?: 'packet-tunnel' | 'app-proxy' | null;
@@ -35,6 +40,15 @@ export interface VpnConfigSpec {
 }
 
 export type VpnConnectionType = VpnConfigSpec['connectionType'];
+
+/** MobileIron Core's user authentication choices: Password, Certificate, Password + Certificate. */
+export const VPN_USER_AUTHENTICATIONS = ['PASSWORD', 'CERTIFICATE', 'PASSWORD_AND_CERTIFICATE'] as const;
+export type VpnUserAuthentication = (typeof VPN_USER_AUTHENTICATIONS)[number];
+
+/** Whether a configuration authenticates with a certificate (alone or with a password). */
+export function usesCertificate(config: Pick<VpnConfigSpec, 'userAuthentication'>): boolean {
+  return config.userAuthentication === 'CERTIFICATE' || config.userAuthentication === 'PASSWORD_AND_CERTIFICATE';
+}
 
 export const VPN_CONNECTION_TYPES: readonly VpnConnectionType[] = [
   'ANYCONNECT',
@@ -63,7 +77,7 @@ export interface VpnPayloadContext {
   profileIdentifier: string;
   /** Per-installation UUID namespace for PayloadUUIDs. */
   namespace: string;
-  /** PayloadUUID of a certificate payload in the same profile, for certificate authentication. */
+  /** PayloadUUID of a certificate payload in the same profile, for configurations that name none of their own. */
   certificatePayloadUuid?: string;
   /** When given, MobileIron variables in username, password and custom data are substituted. */
   variables?: DeviceVariables;
@@ -97,13 +111,14 @@ function listOrUndefined(list: string[]): string[] | undefined {
 }
 
 function requireCertificate(config: VpnConfigSpec, ctx: VpnPayloadContext): string | undefined {
-  if (config.userAuthentication !== 'CERTIFICATE') return undefined;
-  if (!nonEmpty(ctx.certificatePayloadUuid)) {
+  if (!usesCertificate(config)) return undefined;
+  const uuid = nonEmpty(config.certificatePayloadUuid) ? config.certificatePayloadUuid : ctx.certificatePayloadUuid;
+  if (!nonEmpty(uuid)) {
     throw new ProfileBuildError(
       `VPN configuration "${config.name}" uses certificate authentication but no certificate payload UUID was given`,
     );
   }
-  return ctx.certificatePayloadUuid;
+  return uuid;
 }
 
 /** The type-specific part: VPNType, VPNSubType and the matching settings dictionaries. */
@@ -113,6 +128,8 @@ function connectionKeys(config: VpnConfigSpec, ctx: VpnPayloadContext): PlistDic
   const username = sub(config.username);
   const password = sub(config.password);
   const certificateUuid = requireCertificate(config, ctx);
+  // Password + Certificate: the certificate authenticates the device, the account the user
+  const alsoPassword = config.userAuthentication === 'PASSWORD_AND_CERTIFICATE';
   const custom = (key: (typeof PROTOCOL_CUSTOM_DATA_KEYS)[number]): string | undefined => sub(config.customData[key]);
   const sharedSecret = custom('SharedSecret');
 
@@ -164,7 +181,7 @@ function connectionKeys(config: VpnConfigSpec, ctx: VpnPayloadContext): PlistDic
         // Username/password over IKEv2 is EAP-only: method None plus ExtendedAuthEnabled.
         ikev2.AuthenticationMethod = 'None';
       }
-      if (!certificateUuid && (username || password)) {
+      if ((!certificateUuid || alsoPassword) && (username || password)) {
         ikev2.ExtendedAuthEnabled = 1;
         ikev2.AuthName = username;
         ikev2.AuthPassword = password;

@@ -3,7 +3,7 @@
 // so a copy of the database alone does not give them away. The stored form is
 // "enc:v1:" + base64(iv ‖ tag ‖ ciphertext); the column name is bound in as associated data,
 // so a value cannot be moved to another column and still decrypt.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -36,6 +36,11 @@ export class SecretBox {
 
   static isSealed(stored: string): boolean {
     return stored.startsWith(SEALED_PREFIX);
+  }
+
+  /** A 256-bit key for one deterministic use (e.g. identity SCEP challenges), derived from the box's key and the label. */
+  derivedKey(label: string): Buffer {
+    return createHmac('sha256', this.key).update(`mockiron/derived-key/${label}`, 'utf8').digest();
   }
 
   seal(plaintext: string, context: string): string {

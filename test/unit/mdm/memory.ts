@@ -296,7 +296,7 @@ export function mdmOnMemory(options: { apps?: ResolvedPolicy['apps'] } = {}) {
     db: memoryDb(),
     certificates,
     policy: { resolve: async (_tx, device) => ({ device, apps, vpnRows: [], labels: [] }) as unknown as ResolvedPolicy },
-    profiles: { build: () => null },
+    profiles: { build: async () => null },
     signing: { trustAnchor: ca.certificate, sign: (content: Buffer) => content },
     push: pushes,
     changes: new ChangeCounter(),
