@@ -1,7 +1,8 @@
 /**
  * /api/v2/anyconnect/simulate and /resolve with certificate authentication (issue #18), over real
- * HTTP on a real database: a device enrolled over OTA and SCEP presents its certificate (the only
- * one it has until identity certificates exist) through the DeviceIdentityCertificates port, and
+ * HTTP on a real database: a device enrolled over OTA and SCEP obtains its VPN identity certificate
+ * from the SCEP payload of its certificate-authenticated VPN profile (test/helpers/vpn-identity.ts)
+ * and presents it through the DeviceIdentityCertificates port (never its MDM certificate), and
  * the head-end checks it against mockiron's CA and the CRL that GET /api/v2/scep/crl serves.
  * OpenSSL judges the CRL (`openssl crl -inform DER -text`) and makes the certificate of another CA.
  *
@@ -17,9 +18,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawBody, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 import { enrolledDevice, type TestDevice } from '../helpers/device.js';
+import { obtainVpnIdentity, type VpnIdentity } from '../helpers/vpn-identity.js';
 
 let t: TestApp;
 let device: TestDevice;
+let identity: VpnIdentity;
 let dir: string;
 let outsideCaPem: string;
 let outsideCertPem: string;
@@ -28,8 +31,9 @@ const app = { appId: 'com.example.mail' };
 
 beforeAll(async () => {
   t = await startTestApp();
-  await t.admin.post('/api/v2/users').send({ userId: 'jdoe' });
+  await t.admin.post('/api/v2/users').send({ userId: 'jdoe', email: 'jdoe@example.com' });
   device = await enrolledDevice(t, 'jdoe');
+  identity = await obtainVpnIdentity(t, device);
   const created = await t.admin
     .post(`${api}/tunnel-groups`)
     .send({ name: 'TG_cert', authentication: 'certificate', usernameFromCertificate: 'CN' });
@@ -69,20 +73,20 @@ afterAll(async () => {
 const simulate = (body: Record<string, unknown>) => t.admin.post(`${api}/simulate`).send({ tunnelGroup: 'TG_cert', app, ...body });
 
 describe('simulate with certificate authentication', () => {
-  it("the enrolled device's certificate is accepted; the username is its CN and DAP sees its fields", async () => {
+  it("the device's VPN identity certificate is accepted; the username is its CN and DAP sees its fields", async () => {
     const res = await simulate({ deviceUuid: device.deviceUuid });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const r = res.body.results;
     expect(r.refusal).toBeNull();
     expect(r.terminated).toBe(false);
-    const cn = /CN=([^\n]+)/.exec(device.certificate.subject)![1];
+    const cn = /CN=([^\n]+)/.exec(identity.certificate.subject)![1];
     expect(r.authentication).toMatchObject({
       method: 'certificate',
       certificate: 'passed',
       trustpoint: 'MOCKIRON_CA',
       username: cn,
       usernameSource: 'certificate',
-      presentedCertificate: { serialNumber: device.certificate.serialNumber.replace(/^0+/, '') },
+      presentedCertificate: { serialNumber: identity.certificate.serialNumber.replace(/^0+/, '') },
     });
     expect(r.authentication.certificateAttributes['endpoint.certificate.user["0"].subject_cn']).toBe(cn);
     expect(r.reasons.join('\n')).toMatch(/revocation: the CRL of trustpoint MOCKIRON_CA \(signature verified/);
@@ -90,15 +94,15 @@ describe('simulate with certificate authentication', () => {
   });
 
   it('a DAP record on the certificate fields selects the session', async () => {
-    const cn = /CN=([^\n]+)/.exec(device.certificate.subject)![1]!;
+    const cn = /CN=([^\n]+)/.exec(identity.certificate.subject)![1]!;
     const dap = await t.admin.post(`${api}/dap-records`).send({
       name: 'DAP_by_cert',
       priority: 7,
       endpointCriteria: [{ attribute: 'endpoint.certificate.user["0"].subject_cn', operator: 'EQ', value: cn }],
     });
     expect(dap.status, JSON.stringify(dap.body)).toBe(201);
-    const r = (await t.admin.post(`${api}/resolve`).send({ tunnelGroup: 'TG_cert', clientCertificate: device.certificate.toString() })).body
-      .results;
+    const r = (await t.admin.post(`${api}/resolve`).send({ tunnelGroup: 'TG_cert', clientCertificate: identity.certificate.toString() }))
+      .body.results;
     expect(r.selectedDapRecords.map((d: { name: string }) => d.name)).toEqual(['DAP_by_cert']);
     expect((await t.admin.delete(`${api}/dap-records/${dap.body.results.id}`)).status).toBe(200);
   });
@@ -154,7 +158,7 @@ describe('simulate with certificate authentication', () => {
   });
 
   it('revoked: after POST /scep/certificates/{serial}/revoke the CRL lists it (openssl agrees) and simulate refuses', async () => {
-    const serial = device.certificate.serialNumber;
+    const serial = identity.certificate.serialNumber;
     expect((await t.admin.post(`/api/v2/scep/certificates/${serial}/revoke`)).status).toBe(200);
     const crl = await t.admin.get('/api/v2/scep/crl').buffer(true).parse(rawBody);
     writeFileSync(path.join(dir, 'mockiron.crl'), crl.body as Buffer);

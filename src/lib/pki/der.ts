@@ -94,8 +94,12 @@ function readNode(buf: Buffer, offset: number, limit: number, depth: number): De
   return { tag, tagClass, tagNumber, constructed, start: offset, contentStart, contentEnd, end: contentEnd, buf };
 }
 
-/** Parses exactly one value spanning the whole buffer. */
-export function parseDer(buf: Buffer): DerNode {
+/**
+ * Parses exactly one value spanning the whole buffer. A plain Uint8Array (what plist data and
+ * fetch give) is viewed as a Buffer first: readers call Buffer methods on the slices.
+ */
+export function parseDer(input: Buffer | Uint8Array): DerNode {
+  const buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   const node = readNode(buf, 0, buf.length, 0);
   if (node.end !== buf.length) throw new DerError(`${buf.length - node.end} trailing bytes after ASN.1 value`);
   return node;

@@ -129,6 +129,16 @@ describe('signCms, judged by openssl cms -verify', () => {
     expect(printed.stdout).toContain('messageDigest');
     expect(printed.stdout).toContain('signingTime');
   });
+
+  it('verifies a profile handed over as a plain Uint8Array (plist data, fetch bodies), times included', () => {
+    const signingTime = new Date('2026-12-02T16:29:36Z');
+    const signed = signCms(samplePlist(), identities.ec.identity, { signingTime });
+    const copy = new Uint8Array(signed.length + 8).subarray(4, 4 + signed.length);
+    copy.set(signed);
+    const result = verifyCms(copy as Buffer, { trustAnchors: [identities.ec.ca.certificate] });
+    expect(result.signingTime?.toISOString()).toBe('2026-12-02T16:29:36.000Z');
+    expect(result.content.equals(samplePlist())).toBe(true);
+  });
 });
 
 function writeTemp(bytes: Buffer): string {
