@@ -1,5 +1,6 @@
-// docs/qa.md's command lines, run exactly as written (each `mockiron …` line of its sh blocks,
-// split on spaces: none is quoted), each expected to succeed; the two signing commands must print
+// docs/qa.md's offline command lines, run exactly as written (each `mockiron …` line of its sh
+// blocks, split on spaces: none is quoted), each expected to succeed (`bash` blocks need a running
+// server and a simulator; the e2e test the page names next to each runs them); the two signing commands must print
 // the golden file's bytes, which `openssl cms -verify` (test/cli/reproducible-signing.test.ts)
 // accepts. A page whose commands drift from the CLI fails here.
 import { readFileSync } from 'node:fs';
