@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../../generated/prisma/client.js';
 import { ChangeCounter, devicePolicyTables, sharedPolicyTables } from './changes.js';
+import { closeGroupCommit } from './group-commit.js';
 import { applyMigrations } from './schema-engine.js';
 import { serialized, transactionContext } from './serialized-adapter.js';
 
@@ -50,6 +51,13 @@ export function createDb(dbFile: string, changes = new ChangeCounter()): Db {
   const transaction = counted.$transaction.bind(counted) as (...a: unknown[]) => Promise<unknown>;
   return new Proxy(counted, {
     get(target, prop, receiver) {
+      // Units already handed to the group commit scheduler commit before the connection closes.
+      if (prop === '$disconnect') {
+        return async () => {
+          await closeGroupCommit(receiver as object);
+          await target.$disconnect();
+        };
+      }
       if (prop === '$transaction') {
         return async (...a: unknown[]) => {
           const before = changes.value;
@@ -98,8 +106,11 @@ export async function openDatabase(
   const applied = await applyMigrations(dbFile);
   const db = createDb(dbFile, changes);
   await db.$connect();
-  // WAL keeps readers and the single writer out of each other's way; durability stays on.
+  // WAL keeps readers and the single writer out of each other's way; durability stays on: FULL
+  // (SQLite's default, stated here because the answers to devices rely on it) syncs the WAL at
+  // every COMMIT, and group commit (group-commit.ts) makes that one sync per batch.
   await db.$queryRawUnsafe('PRAGMA journal_mode = WAL');
+  await db.$executeRawUnsafe('PRAGMA synchronous = FULL');
   await db.$executeRawUnsafe('PRAGMA foreign_keys = ON');
   await db.$executeRawUnsafe('PRAGMA busy_timeout = 5000');
   return { db, applied, changes };
