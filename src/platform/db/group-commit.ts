@@ -1,17 +1,18 @@
-// Group commit: many small write units share one transaction and so one fsync. With
-// `synchronous = FULL` every COMMIT waits for the disk, and on the one serialized connection each
-// unit of work used to queue behind every other unit's BEGIN … COMMIT; under load (fifty devices
-// answering at once) the fsyncs and transaction set-ups were most of a result's latency.
+// Group commit: many small write units share one transaction, one COMMIT and one WAL sync. On
+// the one serialized connection each result used to pay its own BEGIN … COMMIT and fsync, and
+// under load (fifty devices answering at once) results queued behind each other's.
 //
-// A unit is submitted with `run(work)`. When no batch is running one starts at once (no added
-// latency when the server is quiet); units submitted while a batch runs join it until it holds
+// A unit is submitted with `run(work)`. When no batch is running one starts `windowMs` (2 ms)
+// later, with every unit submitted by then; units submitted while a batch runs (it yields for
+// big answers, and waits for its WAL sync, wal-sync.ts) join it or the next, until it holds
 // `maxBatch` units or has run `maxBatchMs`, then it commits and the next batch takes the rest.
 // Each unit runs in its own SAVEPOINT: a unit that throws is rolled back alone and its caller
-// gets its error, the others commit. A unit's promise settles only after the COMMIT that holds
-// it returned (on disk, with FULL), so whoever answers a client after `run` has durability.
-// Units run one after the other in submission order, so two units of one device apply in the
-// order they arrived. If the batch itself cannot commit, each unit that had succeeded in it is
-// run again alone, in its own transaction, so one unit cannot make the others fail.
+// gets its error, the others commit. A unit's promise settles only after the transaction that
+// holds it committed and the WAL was synced (createDb's $transaction), so whoever answers a
+// client after `run` has durability. Units run one after the other in submission order, so two
+// units of one device apply in the order they arrived. If the batch itself cannot commit, each
+// unit that had succeeded in it is run again alone, in its own transaction, so one unit cannot
+// make the others fail.
 import type { DbTx } from './client.js';
 
 /** What the scheduler needs of a client: interactive transactions whose client runs raw SQL. */
@@ -24,6 +25,8 @@ export interface GroupCommitOptions {
   maxBatch?: number;
   /** A batch stops taking new units after running this long, so its first units are not held back. */
   maxBatchMs?: number;
+  /** How long a batch collects units before it starts (ms). */
+  windowMs?: number;
 }
 
 interface Unit {
@@ -40,6 +43,7 @@ export class GroupCommit {
   private closed = false;
   private readonly maxBatch: number;
   private readonly maxBatchMs: number;
+  private readonly windowMs: number;
   /** Batches committed and units in them, for tests and diagnostics. */
   readonly stats = { batches: 0, units: 0, largestBatch: 0, retriedAlone: 0 };
 
@@ -49,6 +53,7 @@ export class GroupCommit {
   ) {
     this.maxBatch = options.maxBatch ?? 64;
     this.maxBatchMs = options.maxBatchMs ?? 10;
+    this.windowMs = options.windowMs ?? 2;
   }
 
   /** Runs `work` in a transaction shared with other units; resolves with its value once that transaction committed. */
@@ -56,7 +61,10 @@ export class GroupCommit {
     if (this.closed) return Promise.reject(new GroupCommitClosedError('group commit closed: the database is shutting down'));
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      this.running ??= this.drain();
+      // The batch starts `windowMs` after its first unit, with every unit submitted by then.
+      // Started at once, each would commit alone: a request reaches run() after work of its
+      // own (its signature, a read), and the others are still in theirs.
+      this.running ??= new Promise((r) => setTimeout(r, this.windowMs)).then(() => this.drain());
     });
   }
 
