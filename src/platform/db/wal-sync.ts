@@ -11,13 +11,15 @@
 // not a descriptor (POSIX fsync: "all modified data ... of the file"), so our own descriptor of
 // the WAL covers what SQLite wrote through its own. Commits that arrive while an fsync runs share
 // the next one (group commit at the file level).
-import { close, existsSync, fsync, open } from 'node:fs';
+import { close, existsSync, fstat, fsync, open, stat } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
 const openAsync = promisify(open);
 const fsyncAsync = promisify(fsync);
 const closeAsync = promisify(close);
+const statAsync = promisify(stat);
+const fstatAsync = promisify(fstat);
 
 /** How a WalSync reaches the disk; tests count the calls. */
 export interface SyncTarget {
@@ -27,11 +29,20 @@ export interface SyncTarget {
 }
 
 /** The WAL file of a database, opened once it exists; the directory is synced once after that, so its entry is durable too. */
-export function walFileTarget(dbFile: string): SyncTarget {
+export function walFileTarget(dbFile: string, syncFd: (fd: number) => Promise<void> = fsyncAsync): SyncTarget {
   const walFile = `${dbFile}-wal`;
   let fd: number | undefined;
   return {
     async sync() {
+      // SQLite removes the WAL when its last connection closes; ours stays open, but a file made
+      // anew (another process closed last meanwhile) must not be missed behind an old descriptor.
+      if (fd !== undefined) {
+        const current = await statAsync(walFile).catch(() => null);
+        if (!current || current.ino !== (await fstatAsync(fd)).ino) {
+          await closeAsync(fd);
+          fd = undefined;
+        }
+      }
       if (fd === undefined) {
         // No WAL yet: nothing was committed since the database was opened (a checkpoint on close removes it).
         if (!existsSync(walFile)) return;
@@ -43,7 +54,7 @@ export function walFileTarget(dbFile: string): SyncTarget {
           await closeAsync(dirFd);
         }
       }
-      await fsyncAsync(fd);
+      await syncFd(fd);
     },
     async close() {
       if (fd !== undefined) await closeAsync(fd);

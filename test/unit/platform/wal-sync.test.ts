@@ -3,7 +3,7 @@
 // and callers arriving during one fsync share the next. The file target fsyncs a real SQLite
 // WAL (https://www.sqlite.org/wal.html: the -wal file beside the database) through its own
 // descriptor; fsync(2) flushes the file, whatever descriptor wrote it.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, fstatSync, fsyncSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -80,17 +80,36 @@ describe('WalSync', () => {
   it("fsyncs a real SQLite database's WAL, and does nothing while there is none", async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'mockiron-wal-sync-'));
     const dbFile = path.join(dir, 'test.db');
-    const target = walFileTarget(dbFile);
+    // Each fsync is real; the test also notes which file (inode) it reached.
+    const synced: number[] = [];
+    const target = walFileTarget(dbFile, async (fd) => {
+      fsyncSync(fd);
+      synced.push(fstatSync(fd).ino);
+    });
+    const walInode = () => statSync(`${dbFile}-wal`).ino;
     await expect(target.sync()).resolves.toBeUndefined(); // no database, no WAL yet
+    expect(synced).toEqual([]);
     const db = new Database(dbFile);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.exec('CREATE TABLE t (a); INSERT INTO t VALUES (1)');
     expect(existsSync(`${dbFile}-wal`)).toBe(true);
-    await expect(target.sync()).resolves.toBeUndefined();
+    await target.sync();
     db.exec('INSERT INTO t VALUES (2)');
-    await expect(target.sync()).resolves.toBeUndefined();
-    await target.close();
+    await target.sync();
+    expect(synced).toEqual([walInode(), walInode()]);
+    // The last connection closing removes the WAL; a new connection makes a new file, which is synced.
     db.close();
+    expect(existsSync(`${dbFile}-wal`)).toBe(false);
+    await target.sync();
+    expect(synced).toHaveLength(2);
+    // Our descriptor keeps the old file's inode alive, so the new WAL has another one.
+    const again = new Database(dbFile);
+    again.pragma('journal_mode = WAL');
+    again.exec('INSERT INTO t VALUES (3)');
+    await target.sync();
+    expect(synced.at(-1)).toBe(walInode());
+    await target.close();
+    again.close();
   });
 });
