@@ -1,5 +1,6 @@
-// `npm run bench:mdm`: mockiron on a temporary SQLite database (durability on: WAL, default
-// synchronous) driven by the device simulator over the real protocol. Reports enrollments per
+// `npm run bench:mdm`: mockiron on a temporary SQLite database (durability on: every write is
+// answered after an fsync of the WAL, docs/performance.md) driven by the device simulator over
+// the real protocol. Reports enrollments per
 // second, check-in/command round trips per second, p50/p99 latency and server RSS, and, in
 // the same run, an express hello-world route's requests per second as the baseline. Then it
 // checks that every device is ACTIVE and fully configured, and that no command was lost or

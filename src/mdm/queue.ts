@@ -5,6 +5,7 @@
 // and no command was created for it meanwhile. Every command is created through this class;
 // the server process owns the queue.
 import type { Db, DbTx } from '../platform/db/client.js';
+import { groupCommitFor } from '../platform/db/group-commit.js';
 import type { CommandRecords, CommandRow, NewCommand } from './ports.js';
 
 export class CommandQueue {
@@ -46,7 +47,8 @@ export class CommandQueue {
   async next(deviceId: number, options: { requeue: boolean }): Promise<CommandRow | null> {
     await this.load();
     if (!this.maybePending.has(deviceId)) return null;
-    return this.db.$transaction((tx) => this.nextIn(tx, deviceId, options));
+    // Marking it Sent commits with the results of the moment (group commit), not in a transaction of its own.
+    return groupCommitFor(this.db).run((tx) => this.nextIn(tx, deviceId, options));
   }
 
   /** Resolves once the index is loaded: nextIn, which runs inside a transaction, needs it. */

@@ -23,6 +23,7 @@ import {
   type PlistDict,
 } from '../lib/plist/index.js';
 import type { Db, DbTx } from '../platform/db/client.js';
+import { groupCommitFor } from '../platform/db/group-commit.js';
 import { DEVICE_BODY_LIMITS } from '../platform/http/device-limits.js';
 import type { Logger } from '../platform/logger.js';
 import { vpnProfileIdentifier } from '../profiles/index.js';
@@ -72,35 +73,48 @@ export class CommandResults {
     const device = matched;
     const deviceUuid = device.uuid;
     if (result.status === 'Idle') {
-      await this.touch(this.db, device);
+      if (this.touchDue(device)) await this.commits.run((tx) => this.touch(tx, device));
       if (this.reconciler.needsReconcile(device.id)) await this.reconciler.reconcile(device.id);
       return { ...nextCommand(await this.queue.next(device.id, { requeue: true })), deviceUuid };
     }
     const row = await this.auth.orRefuse(() => deviceRowOf(this.db, this.devices, device), result.udid);
     if ('refused' in row) return row.refused;
     await this.queue.ready();
-    // The answer, what it teaches about the device, and the next command: one transaction, so
-    // a crash can never leave a command acknowledged without its effect (which would make
-    // reconciliation send it again), and one commit instead of several.
-    const outcome = await this.db.$transaction(async (tx) => {
+    // The answer written out as XML before its transaction: encoding a big answer takes tens of
+    // ms, which inside would hold the connection (and the other results of its batch) back.
+    if (body.length > 256 * 1024) await yieldToEventLoop();
+    const encoded = encodeAnswer(result);
+    // The answer, what it teaches about the device, and the next command: one unit of the group
+    // commit, so a crash can never leave a command acknowledged without its effect (which would
+    // make reconciliation send it again). The device hears the answer only once it is on disk.
+    const outcome = await this.commits.run(async (tx) => {
       await this.touch(tx, device);
-      const refused = await this.record(tx, row, result);
+      const refused = await this.record(tx, row, result, encoded);
       if (refused) return refused;
       return nextCommand(await this.queue.nextIn(tx, device.id, { requeue: false }));
     });
     return { ...outcome, deviceUuid };
   }
 
+  /** Results commit in groups (src/platform/db/group-commit.ts), shared with the command queue. */
+  private get commits() {
+    return groupCommitFor(this.db);
+  }
+
+  /** lastConnectedAt is written at most every 30 s per device, so polling does not churn the database. */
+  private touchDue(device: AuthenticatedDevice): boolean {
+    return Date.now() - (this.lastSeenWrite.get(device.id) ?? 0) >= 30_000;
+  }
+
   private async touch(tx: DbTx, device: AuthenticatedDevice) {
-    // lastConnectedAt at most every 30 s per device, so polling does not churn the database
+    if (!this.touchDue(device)) return;
     const now = Date.now();
-    if (now - (this.lastSeenWrite.get(device.id) ?? 0) < 30_000) return;
     this.lastSeenWrite.set(device.id, now);
     await this.devices.recordSeen(tx, device.id, new Date(now));
   }
 
   /** Stores a device's answer; returns an outcome only when the answer cannot be accepted. */
-  private async record(tx: DbTx, device: DeviceRow, result: CommandResult): Promise<DeviceOutcome | null> {
+  private async record(tx: DbTx, device: DeviceRow, result: CommandResult, encoded: EncodedAnswer): Promise<DeviceOutcome | null> {
     const cmd = await this.commands.findByUuid(tx, device.id, result.commandUuid!);
     if (!cmd) {
       this.logger.warn({ deviceUuid: device.uuid, commandUuid: result.commandUuid }, 'result for an unknown CommandUUID');
@@ -110,19 +124,13 @@ export class CommandResults {
       // a late or repeated answer: accepted, changes nothing
       return null;
     }
+    // A value the readers take but XML cannot carry (a control character in a string, as a
+    // binary plist may hold): the answer is refused, where storing it used to fail with a 500
+    if ('unwritable' in encoded) return rejected(`malformed command result: ${echo(encoded.unwritable)}`);
+    const rawXml = encoded.xml;
     // An answer can be big (InstalledApplicationList or CertificateList of a real iPad: up to the
-    // 2 MiB /mdm/connect accepts). Decoding it, writing it out again and storing it each take
-    // tens of ms at that size: other requests run in between, not after all of them.
-    await yieldToEventLoop();
-    let rawXml: string;
-    try {
-      rawXml = toXmlPlist(result.raw);
-    } catch (err) {
-      // A value the readers take but XML cannot carry (a control character in a string, as a
-      // binary plist may hold): the answer is refused, where storing it used to fail with a 500
-      if (err instanceof PlistWriteError) return rejected(`malformed command result: ${echo(err.message)}`);
-      throw err;
-    }
+    // 2 MiB /mdm/connect accepts). Storing it and reading its payload each take tens of ms at
+    // that size: other requests run in between, not after all of them.
     if (rawXml.length > 256 * 1024) await yieldToEventLoop();
     await this.commands.complete(tx, cmd.id, {
       status: result.status,
@@ -223,6 +231,18 @@ export class CommandResults {
       await this.appInventory.replace(tx, device.id, apps, new Date());
     },
   };
+}
+
+/** A result's plist as the XML stored, or why XML cannot carry it. */
+type EncodedAnswer = { xml: string } | { unwritable: string };
+
+function encodeAnswer(result: CommandResult): EncodedAnswer {
+  try {
+    return { xml: toXmlPlist(result.raw) };
+  } catch (err) {
+    if (err instanceof PlistWriteError) return { unwritable: err.message };
+    throw err;
+  }
 }
 
 /** The scalar values of a device's answer (reals and big integers as numbers, dates as text); data and nested values left out. */

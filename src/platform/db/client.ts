@@ -4,8 +4,10 @@ import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../../generated/prisma/client.js';
 import { ChangeCounter, devicePolicyTables, sharedPolicyTables } from './changes.js';
+import { closeGroupCommit } from './group-commit.js';
 import { applyMigrations } from './schema-engine.js';
 import { serialized, transactionContext } from './serialized-adapter.js';
+import { WalSync, walFileTarget } from './wal-sync.js';
 
 export type Db = PrismaClient;
 export type { Prisma } from '../../generated/prisma/client.js';
@@ -25,7 +27,8 @@ const writeOperations = new Set([
 ]);
 
 /**
- * The Prisma client, counting writes to policy tables in `changes`. A write inside a
+ * The Prisma client, counting writes to policy tables in `changes`, and resolving each write (a
+ * transaction, or a write outside one) only once the WAL is synced after it (wal-sync.ts). A write inside a
  * transaction counts when it runs and again when the transaction ends, so a cache filled by a
  * reader in between (which still saw the old data) is invalidated after the commit. Transactions
  * that wrote no policy table leave the count alone.
@@ -33,6 +36,7 @@ const writeOperations = new Set([
 export function createDb(dbFile: string, changes = new ChangeCounter()): Db {
   const adapter = serialized(new PrismaBetterSqlite3({ url: `file:${dbFile}` }));
   const base = new PrismaClient({ adapter });
+  const walSync = new WalSync(walFileTarget(dbFile));
   const counted = base.$extends({
     query: {
       $allModels: {
@@ -41,6 +45,10 @@ export function createDb(dbFile: string, changes = new ChangeCounter()): Db {
           if (writeOperations.has(operation)) {
             if (sharedPolicyTables.has(model)) changes.bumpShared();
             else if (devicePolicyTables.has(model)) changes.bump();
+            // A write outside a transaction committed on its own: durable before its caller hears of it.
+            const context = transactionContext.getStore();
+            if (context?.state === 'open') context.wrote = true;
+            else await walSync.durable();
           }
           return result;
         },
@@ -50,17 +58,31 @@ export function createDb(dbFile: string, changes = new ChangeCounter()): Db {
   const transaction = counted.$transaction.bind(counted) as (...a: unknown[]) => Promise<unknown>;
   return new Proxy(counted, {
     get(target, prop, receiver) {
+      // Units already handed to the group commit scheduler commit before the connection closes.
+      if (prop === '$disconnect') {
+        return async () => {
+          await closeGroupCommit(receiver as object);
+          await walSync.close();
+          await target.$disconnect();
+        };
+      }
       if (prop === '$transaction') {
         return async (...a: unknown[]) => {
           const before = changes.value;
           const sharedBefore = changes.shared;
           try {
-            const context = { state: 'pending' as 'pending' | 'open' | 'done' };
+            const context: { state: 'pending' | 'open' | 'done'; wrote?: boolean } = { state: 'pending' };
+            let result: unknown;
             try {
-              return await transactionContext.run(context, () => transaction(...a));
+              result = await transactionContext.run(context, () => transaction(...a));
             } finally {
               context.state = 'done';
             }
+            // Committed: durable before the caller hears of it (wal-sync.ts). Model writes in a
+            // callback mark the context (raw SQL writes would not: none exist but savepoints); the
+            // array form's queries were made outside it, so it always waits.
+            if (context.wrote || typeof a[0] !== 'function') await walSync.durable();
+            return result;
           } finally {
             // Policy writes inside counted as they ran; count once more now that they are committed.
             if (changes.shared !== sharedBefore) changes.bumpShared();
@@ -98,8 +120,12 @@ export async function openDatabase(
   const applied = await applyMigrations(dbFile);
   const db = createDb(dbFile, changes);
   await db.$connect();
-  // WAL keeps readers and the single writer out of each other's way; durability stays on.
+  // WAL keeps readers and the single writer out of each other's way. Durability stays on: every
+  // write's promise resolves after an fsync of the WAL that followed its COMMIT (wal-sync.ts,
+  // what FULL would do inside COMMIT, but on the thread pool instead of the event loop), so
+  // SQLite itself syncs only at checkpoints (NORMAL).
   await db.$queryRawUnsafe('PRAGMA journal_mode = WAL');
+  await db.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
   await db.$executeRawUnsafe('PRAGMA foreign_keys = ON');
   await db.$executeRawUnsafe('PRAGMA busy_timeout = 5000');
   return { db, applied, changes };

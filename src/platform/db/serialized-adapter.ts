@@ -25,9 +25,10 @@ export class Mutex {
 /**
  * The context of a `$transaction` call (see createDb): 'open' once its transaction started, so a
  * query on the plain client from inside the callback, which would wait forever for the lock its
- * own transaction holds, fails at once instead.
+ * own transaction holds, fails at once instead. `wrote`: a model write ran in it (createDb then
+ * waits for the WAL sync after the commit).
  */
-export const transactionContext = new AsyncLocalStorage<{ state: 'pending' | 'open' | 'done' }>();
+export const transactionContext = new AsyncLocalStorage<{ state: 'pending' | 'open' | 'done'; wrote?: boolean }>();
 
 export class TransactionMisuseError extends Error {}
 

@@ -267,9 +267,9 @@ export class MemoryAudit implements AuditTrail {
   record = async (_tx: DbTx, entry: AuditEntry) => void this.entries.push(entry);
 }
 
-/** A "client" whose transactions run their callback on itself: the memory stores ignore it. */
+/** A "client" whose transactions run their callback on itself: the memory stores ignore it (and the group commit's savepoints). */
 function memoryDb(): Db {
-  const db = { $transaction: (fn: (tx: unknown) => Promise<unknown>) => fn(db) };
+  const db = { $transaction: (fn: (tx: unknown) => Promise<unknown>) => fn(db), $executeRawUnsafe: async () => 0 };
   return db as unknown as Db;
 }
 
