@@ -37,6 +37,9 @@ const insertColumns = [
 
 const withUser = { user: true } as const;
 
+/** A device's user as a DeviceRow carries it. */
+export type UserRow = NonNullable<DeviceRow['user']>;
+
 /** Which devices a raw page read returns (the device directory's three kinds of read). */
 export type DevicePageFilter = { all: true } | { updatedSince: Date } | { userRefs: number[] };
 
@@ -328,6 +331,33 @@ export const deviceStore = {
     const idByUuid = new Map(returned.map((r) => [r.uuid, Number(r.id)]));
     return rows.map((r) => idByUuid.get(r.uuid)!);
   },
+  /** Users by their userId (raw: the bulk import asks for thousands). */
+  usersByUserId: async (tx: DbTx, userIds: string[]): Promise<UserRow[]> => {
+    if (userIds.length === 0) return [];
+    const rows = await tx.$queryRawUnsafe<Array<Record<string, unknown>>>(
+      `SELECT ${userColumns.map((c) => `"${c}"`).join(', ')} FROM "User" WHERE "userId" IN (${userIds.map(() => '?').join(',')})`,
+      ...userIds,
+    );
+    return rows.map((u) => ({
+      id: Number(u.id),
+      userId: String(u.userId),
+      email: (u.email as string | null) ?? null,
+      displayName: (u.displayName as string | null) ?? null,
+      createdAt: toDate(u.createdAt),
+      updatedAt: toDate(u.updatedAt),
+    }));
+  },
+  /** Identifiers of devices with a UDID or a serial number, ids above `afterId`, in id order: a large import's conflict check. */
+  identifierPage: async (tx: DbTx, afterId: number, limit: number) =>
+    (
+      await tx.$queryRawUnsafe<
+        Array<{ id: number | bigint; uuid: string; status: string; serialNumber: string | null; udid: string | null }>
+      >(
+        `SELECT id, uuid, status, serialNumber, udid FROM "Device" WHERE id > ? AND (udid IS NOT NULL OR serialNumber IS NOT NULL) ORDER BY id LIMIT ?`,
+        afterId,
+        limit,
+      )
+    ).map((d) => ({ ...d, id: Number(d.id) })),
   insertLabelMemberships: async (
     tx: DbTx,
     pairs: ReadonlyArray<readonly [deviceId: number, labelId: number]>,
