@@ -68,7 +68,7 @@ export interface ImportJobView {
 
 /** Per-row messages kept at most (a job's list and an inline answer's); errorCount still counts them all. */
 export const maxRowMessages = 200;
-/** Rows a multi-row INSERT writes: 30 columns each, under SQLite's 32,766 bound parameters. */
+/** Rows a multi-row INSERT writes (a few milliseconds of work between two yields). */
 const insertRows = 500;
 /** Existing devices read per query when checking a large import for conflicts. */
 const scanRows = 5_000;
@@ -310,14 +310,14 @@ export class DeviceImporter {
       await yieldToEventLoop();
       const slice = rows.slice(i, i + insertRows);
       const devices = slice.map((r) => newDeviceRow(r, registeredAt, r.userId ? refs.users.get(r.userId)! : null));
-      const ids = await deviceStore.insertMany(tx, devices);
+      const ids = await deviceStore.insertNew(tx, devices, registeredAt);
       const memberships: Array<readonly [number, number]> = [];
       slice.forEach((r, k) => {
         devices[k]!.id = ids[k]!;
         uuids.push(devices[k]!.uuid);
         for (const labelId of new Set(r.labels.map((name) => refs.labelIds.get(name.toLowerCase())!))) memberships.push([ids[k]!, labelId]);
       });
-      await deviceStore.insertLabelMemberships(tx, memberships, registeredAt);
+      await deviceStore.insertNewMemberships(tx, memberships, registeredAt);
       kept?.push(...devices);
       job.rowsWritten += slice.length;
     }
