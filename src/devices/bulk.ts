@@ -69,7 +69,7 @@ export interface ImportJobView {
 /** Per-row messages kept at most (a job's list and an inline answer's); errorCount still counts them all. */
 export const maxRowMessages = 200;
 /** Rows a multi-row INSERT writes (a few milliseconds of work between two yields). */
-const insertRows = 500;
+const insertRows = 250;
 /** Existing devices read per query when checking a large import for conflicts. */
 const scanRows = 5_000;
 /** Up to this many rows, conflicts are looked up by key; above, every registered identifier is read once. */
