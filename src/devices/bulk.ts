@@ -19,7 +19,7 @@ import { checkCsvHeader, checkCsvRow, type CsvColumn, type CsvDevice } from './b
 import type { DeviceDirectory } from './directory.js';
 import { deviceSummary, type DeviceRow } from './fields.js';
 import type { DeviceLabels } from './service.js';
-import { deviceStore, type UserRow } from './store.js';
+import { deviceStore, type NewDevice, type UserRow } from './store.js';
 
 export interface BulkImportLimits {
   /** Bytes of CSV one import may hold (after any Content-Encoding is undone). */
@@ -309,16 +309,26 @@ export class DeviceImporter {
     for (let i = 0; i < rows.length; i += insertRows) {
       await yieldToEventLoop();
       const slice = rows.slice(i, i + insertRows);
-      const devices = slice.map((r) => newDeviceRow(r, registeredAt, r.userId ? refs.users.get(r.userId)! : null));
-      const ids = await deviceStore.insertNew(tx, devices, registeredAt);
-      const memberships: Array<readonly [number, number]> = [];
-      slice.forEach((r, k) => {
-        devices[k]!.id = ids[k]!;
+      // A whole DeviceRow only for an inline answer: a job writes a million rows without them.
+      const devices = slice.map((r) =>
+        kept
+          ? newDeviceRow(r, registeredAt, r.userId ? refs.users.get(r.userId)! : null)
+          : newDevice(r, r.userId ? refs.users.get(r.userId)!.id : null),
+      );
+      const ids = await deviceStore.insertNew(tx, devices, registeredAt, kept !== undefined);
+      const memberships: Array<readonly [string, number]> = [];
+      for (let k = 0; k < slice.length; k++) {
         uuids.push(devices[k]!.uuid);
-        for (const labelId of new Set(r.labels.map((name) => refs.labelIds.get(name.toLowerCase())!))) memberships.push([ids[k]!, labelId]);
-      });
-      await deviceStore.insertNewMemberships(tx, memberships, registeredAt);
-      kept?.push(...devices);
+        const labels = slice[k]!.labels;
+        if (labels.length === 0) continue;
+        for (const labelId of new Set(labels.map((name) => refs.labelIds.get(name.toLowerCase())!)))
+          memberships.push([devices[k]!.uuid, labelId]);
+      }
+      await deviceStore.insertNewMembershipsByUuid(tx, memberships, registeredAt);
+      if (kept) {
+        (devices as DeviceRow[]).forEach((d, k) => (d.id = ids[k]!));
+        kept.push(...(devices as DeviceRow[]));
+      }
       job.rowsWritten += slice.length;
     }
     // The inserts above bypass the counting client: the device directory and the caches keyed on
@@ -430,7 +440,24 @@ export function importedSummaries(devices: DeviceRow[]): Record<string, unknown>
   return devices.map((d) => deviceSummary(d));
 }
 
-/** A new device's row as the import inserts it, every column set (no database defaults). */
+/** What the import writes of a row (insertNew gives the other columns a new device's values). */
+function newDevice(r: CsvDevice, userRef: number | null): NewDevice {
+  return {
+    uuid: randomUUID(),
+    platform: r.platform,
+    osVersion: r.osVersion ?? null,
+    model: r.model ?? null,
+    manufacturer: r.platform === 'iOS' ? 'Apple' : null,
+    deviceName: r.deviceName ?? null,
+    serialNumber: r.serialNumber ?? null,
+    udid: r.udid ?? null,
+    imei: r.imei ?? null,
+    owner: r.owner ?? 'COMPANY',
+    userRef,
+  };
+}
+
+/** A new device's row as the import inserts it, every column set (no database defaults): for the inline answer. */
 function newDeviceRow(r: CsvDevice, registeredAt: Date, user: UserRow | null): DeviceRow {
   return {
     id: 0,

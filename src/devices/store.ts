@@ -41,9 +41,15 @@ const insertNewSql =
   `"osVersionKey","registeredAt","updatedAt","adminDeviceSpaceId","status","compliant","quarantined","customAttributes","lastConnectedAt",` +
   `"enrolledAt","topic","pushToken","pushMagic","unlockToken","mdmState","wifiMac","ipAddress","phoneNumber","reportedInfo") ` +
   `SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10, value->>11,` +
-  ` ?, ?, 1, 'VERIFICATION_PENDING', 1, 0, '{}', NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, NULL, NULL, '{}' FROM json_each(?) RETURNING id, uuid`;
+  ` ?, ?, 1, 'VERIFICATION_PENDING', 1, 0, '{}', NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, NULL, NULL, '{}' FROM json_each(?)`;
 
 const withUser = { user: true } as const;
+
+/** What insertNew writes of a new device (the other columns take a new device's values). */
+export type NewDevice = Pick<
+  DeviceRow,
+  'uuid' | 'platform' | 'osVersion' | 'model' | 'manufacturer' | 'deviceName' | 'serialNumber' | 'udid' | 'imei' | 'owner' | 'userRef'
+>;
 
 /** A device's user as a DeviceRow carries it. */
 export type UserRow = NonNullable<DeviceRow['user']>;
@@ -331,40 +337,44 @@ export const deviceStore = {
    * (and createMany about 1.5 ms per row), json_each a fraction of that; the SQL text stays the
    * same, so the statement is prepared once.
    */
-  insertNew: async (tx: DbTx, rows: DeviceRow[], registeredAt: Date): Promise<number[]> => {
+  insertNew: async (tx: DbTx, rows: NewDevice[], registeredAt: Date, returnIds = true): Promise<number[]> => {
     if (rows.length === 0) return [];
-    const values = rows.map((r) => [
-      r.uuid,
-      r.platform,
-      r.osVersion,
-      r.model,
-      r.manufacturer,
-      r.deviceName,
-      r.serialNumber,
-      r.udid,
-      r.imei,
-      r.owner,
-      r.userRef,
-      versionSortKey(r.osVersion),
-    ]);
+    const values = JSON.stringify(
+      rows.map((r) => [
+        r.uuid,
+        r.platform,
+        r.osVersion,
+        r.model,
+        r.manufacturer,
+        r.deviceName,
+        r.serialNumber,
+        r.udid,
+        r.imei,
+        r.owner,
+        r.userRef,
+        versionSortKey(r.osVersion),
+      ]),
+    );
+    // Without ids wanted, no RETURNING: mapping the rows it returns costs Prisma more than the insert.
+    if (!returnIds) {
+      await tx.$executeRawUnsafe(insertNewSql, registeredAt, registeredAt, values);
+      return [];
+    }
     const returned = await tx.$queryRawUnsafe<Array<{ id: number | bigint; uuid: string }>>(
-      insertNewSql,
+      `${insertNewSql} RETURNING id, uuid`,
       registeredAt,
       registeredAt,
-      JSON.stringify(values),
+      values,
     );
     const idByUuid = new Map(returned.map((r) => [r.uuid, Number(r.id)]));
     return rows.map((r) => idByUuid.get(r.uuid)!);
   },
-  /** Manual label memberships of new devices, as insertNew writes devices (one JSON parameter a statement). */
-  insertNewMemberships: async (
-    tx: DbTx,
-    pairs: ReadonlyArray<readonly [deviceId: number, labelId: number]>,
-    createdAt: Date,
-  ): Promise<void> => {
+  /** Manual label memberships of devices named by uuid (new devices: insertNew without ids), one JSON parameter a statement. */
+  insertNewMembershipsByUuid: async (tx: DbTx, pairs: ReadonlyArray<readonly [uuid: string, labelId: number]>, createdAt: Date) => {
     if (pairs.length === 0) return;
     await tx.$executeRawUnsafe(
-      `INSERT OR IGNORE INTO "DeviceLabel" ("deviceId","labelId","createdAt") SELECT value->>0, value->>1, ? FROM json_each(?)`,
+      `INSERT OR IGNORE INTO "DeviceLabel" ("deviceId","labelId","createdAt")` +
+        ` SELECT d."id", value->>1, ? FROM json_each(?) JOIN "Device" d ON d."uuid" = value->>0`,
       createdAt,
       JSON.stringify(pairs),
     );
