@@ -92,7 +92,7 @@ export function registerBulkImportRoutes(t: RouteTable, imports: DeviceImporter)
         const devices = job.devices ?? [];
         job.devices = undefined;
         // Up to the inline limit: serialized in slices rather than in one JSON.stringify.
-        await sendJsonInSlices(res, 201, wholeList(importedSummaries(devices)));
+        await sendJsonInSlices(res, 201, wholeList(await importedSummaries(devices)));
         return;
       }
       res.status(202).set('Location', `${req.baseUrl}/devices/bulk/${job.id}`);

@@ -14,7 +14,7 @@ import type { Db, DbTx } from '../platform/db/client.js';
 import { DomainError, type ErrorDetail } from '../platform/errors/index.js';
 import type { Logger } from '../platform/logger.js';
 import { CsvReader, CsvSyntaxError } from '../lib/csv/reader.js';
-import { slices, yieldToEventLoop } from '../lib/slices.js';
+import { forEachInSlices, slices, yieldToEventLoop } from '../lib/slices.js';
 import { checkCsvHeader, checkCsvRow, type CsvColumn, type CsvDevice } from './bulk-rows.js';
 import type { DeviceDirectory } from './directory.js';
 import { deviceSummary, type DeviceRow } from './fields.js';
@@ -70,6 +70,8 @@ export interface ImportJobView {
 export const maxRowMessages = 200;
 /** Rows a multi-row INSERT writes (a few milliseconds of work between two yields). */
 const insertRows = 250;
+/** Rows looked at between two yields in the checks that loop over every row. */
+const yieldRows = 5_000;
 /** Existing devices read per query when checking a large import for conflicts. */
 const scanRows = 5_000;
 /** Up to this many rows, conflicts are looked up by key; above, every registered identifier is read once. */
@@ -304,7 +306,10 @@ export class DeviceImporter {
     if (job.errorCount > 0) return undefined;
     job.phase = 'writing';
     const kept: DeviceRow[] | undefined = keepDevices ? [] : undefined;
-    const uuids: string[] = [];
+    // The audit digest: SHA-256 of the new uuids in id order (the file's order), one per line,
+    // hashed as they are written: no list of a million uuids to keep or sort.
+    const digest = createHash('sha256');
+    let written = 0;
     const registeredAt = new Date();
     for (let i = 0; i < rows.length; i += insertRows) {
       await yieldToEventLoop();
@@ -318,7 +323,7 @@ export class DeviceImporter {
       const ids = await deviceStore.insertNew(tx, devices, registeredAt, kept !== undefined);
       const memberships: Array<readonly [string, number]> = [];
       for (let k = 0; k < slice.length; k++) {
-        uuids.push(devices[k]!.uuid);
+        digest.update(written++ === 0 ? devices[k]!.uuid : `\n${devices[k]!.uuid}`);
         const labels = slice[k]!.labels;
         if (labels.length === 0) continue;
         for (const labelId of new Set(labels.map((name) => refs.labelIds.get(name.toLowerCase())!)))
@@ -335,12 +340,11 @@ export class DeviceImporter {
     // the change count catch up once, at their next read after the commit.
     this.directory.noteWrite();
     await yieldToEventLoop();
-    uuids.sort();
     await recordAudit(tx, {
       actor: job.actor,
       action: 'bulk.create',
       objectType: 'device',
-      details: { count: uuids.length, job: job.id, uuidsSha256: createHash('sha256').update(uuids.join('\n')).digest('hex') },
+      details: { count: written, job: job.id, uuidsSha256: digest.digest('hex') },
     });
     return kept;
   }
@@ -351,14 +355,22 @@ export class DeviceImporter {
    * of every registered identifier — never a query per row.
    */
   private async resolveReferences(tx: DbTx, job: ImportJob, rows: CsvDevice[]) {
+    const userIds = new Set<string>();
+    const labelKeys = new Set<string>();
+    for (let i = 0; i < rows.length; i++) {
+      if (i % yieldRows === 0) await yieldToEventLoop();
+      const r = rows[i]!;
+      if (r.userId) userIds.add(r.userId);
+      for (const l of r.labels) labelKeys.add(l.toLowerCase());
+    }
     const users = new Map<string, UserRow>();
-    for (const keys of slices([...new Set(rows.flatMap((r) => (r.userId ? [r.userId] : [])))], insertRows)) {
+    for (const keys of slices([...userIds], insertRows)) {
       for (const u of await deviceStore.usersByUserId(tx, keys)) users.set(u.userId, u);
       await yieldToEventLoop();
     }
     const labelIds = new Map<string, number>();
     const labelProblems = new Map<string, string>();
-    for (const keys of slices([...new Set(rows.flatMap((r) => r.labels.map((l) => l.toLowerCase())))], insertRows)) {
+    for (const keys of slices([...labelKeys], insertRows)) {
       for (const l of await this.labels.findByNameKeys(tx, keys)) {
         if (l.isStatic) labelIds.set(l.nameKey, l.id);
         else labelProblems.set(l.nameKey, `${l.name} is a filter label and cannot be applied by hand`);
@@ -385,7 +397,9 @@ export class DeviceImporter {
         await yieldToEventLoop();
       }
     }
-    for (const r of rows) {
+    for (let i = 0; i < rows.length; i++) {
+      if (i % yieldRows === 0) await yieldToEventLoop();
+      const r = rows[i]!;
       if (r.userId && !users.has(r.userId))
         job.addError(rowError(r.line, 'userId', `no user ${r.userId}; create it with POST /api/v2/users first`));
       if (r.udid && udidHolders.has(r.udid)) job.addError(rowError(r.line, 'udid', `a device with UDID ${r.udid} is already registered`));
@@ -435,9 +449,11 @@ export class DeviceImporter {
   }
 }
 
-/** The devices as the inline answer lists them. */
-export function importedSummaries(devices: DeviceRow[]): Record<string, unknown>[] {
-  return devices.map((d) => deviceSummary(d));
+/** The devices as the inline answer lists them, built in slices that yield to the event loop. */
+export async function importedSummaries(devices: DeviceRow[]): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  await forEachInSlices(devices, 400, (d) => out.push(deviceSummary(d)));
+  return out;
 }
 
 /** What the import writes of a row (insertNew gives the other columns a new device's values). */

@@ -128,11 +128,15 @@ describe('POST /api/v2/devices/bulk as a stream', () => {
       (l: { name: string }) => l.name === 'fleet',
     );
     expect(fleet.deviceCount).toBe(6_000);
-    // One audit entry: the count and a digest of the uuids, checked against the database.
+    // One audit entry: the count and a digest of the uuids in id order, checked against the database.
     const audit = (await t.admin.get('/api/v2/audit?limit=1&objectType=device')).body.results[0];
-    const uuids = (await t.services.db.device.findMany({ where: { serialNumber: { startsWith: 'BIG' } }, select: { uuid: true } }))
-      .map((d) => d.uuid)
-      .sort();
+    const uuids = (
+      await t.services.db.device.findMany({
+        where: { serialNumber: { startsWith: 'BIG' } },
+        select: { uuid: true },
+        orderBy: { id: 'asc' },
+      })
+    ).map((d) => d.uuid);
     expect(audit).toMatchObject({ action: 'bulk.create', details: { count: 12_000, job: id } });
     expect(audit.details.uuidsSha256).toBe(createHash('sha256').update(uuids.join('\n')).digest('hex'));
     expect(JSON.stringify(audit).length).toBeLessThan(2000);
