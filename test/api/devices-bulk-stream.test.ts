@@ -1,9 +1,10 @@
 // Issue #19: POST /api/v2/devices/bulk reads the CSV as a stream over real HTTP (chunked uploads
 // from node:http, no body parser), refuses at the caps as soon as they are crossed, and runs large
 // files as a job (GET /api/v2/devices/bulk/{jobId}). The caps and the inline threshold are lowered
-// through the environment (MOCKIRON_BULK_*), not by sending 100,000 rows. The CSV columns are
-// mockiron's take on Core's bulk device registration (docs/research/core-clients.md); RFC 7240
-// defines Prefer: respond-async and Preference-Applied.
+// through the environment (MOCKIRON_BULK_*), not by sending 100,000 rows. No public Core client
+// in docs/research/core-clients.md uploads Core's bulk registration CSV, so its columns are
+// mockiron's own (README); RFC 7240 defines Prefer: respond-async and Preference-Applied, RFC 9110
+// §15.5.14 a 413 that the server may send before the request's content is complete.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
