@@ -1,9 +1,11 @@
 // `npm run bench`: every benchmark, each reported against a baseline measured in the same run.
 //   npm run bench                 all sections
-//   npm run bench -- criteria     one section (criteria, membership, signing, firstbuild, peer, http)
+//   npm run bench -- criteria     one section (criteria, membership, signing, firstbuild, peer, http, import)
+//   BENCH_IMPORT_ROWS=1000000 npm run bench -- import   the import also at that size
 import { benchCriteriaEval } from './criteria.js';
 import { benchFirstBuild } from './firstbuild.js';
 import { benchHttp } from './http.js';
+import { benchImport } from './import.js';
 import { benchMembership } from './membership.js';
 import { benchPeer } from './peer.js';
 import { benchSigning, type BenchRow } from './signing.js';
@@ -15,6 +17,7 @@ const sections: Record<string, () => Promise<BenchRow[]>> = {
   firstbuild: () => benchFirstBuild(),
   peer: benchPeer,
   http: () => benchHttp(),
+  import: benchImport,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -9,7 +9,6 @@ import { anonymous, type Actor } from '../platform/auth/actor.js';
 import type { Logger } from '../platform/logger.js';
 import type { Services } from './services.js';
 import { accessLog, noteSubject } from '../platform/http/access-log.js';
-import { csvMaxBytes } from '../devices/service.js';
 import { BasicAuthenticator } from '../platform/http/basic-auth.js';
 import { deviceBodyParser } from '../platform/http/device-body.js';
 import { DomainError } from '../platform/errors/index.js';
@@ -70,10 +69,8 @@ export function createApp(opts: AppOptions) {
     type: ['application/json', 'application/*+json'],
   });
   const textBodies = express.text({ limit: opts.bodyLimit, verify: rejectNonUtf8, type: ['text/plain'] });
-  // Bulk registration: 10,000 rows need more than 1 MB; the import reads them in slices.
-  const csvBodies = express.text({ limit: Math.max(opts.bodyLimit, csvMaxBytes), verify: rejectNonUtf8, type: ['text/csv'] });
   const api = express.Router();
-  const table = new RouteTable(api, registry, '/api/v2', authenticate, { bodyParsers: [jsonBodies, textBodies, csvBodies] });
+  const table = new RouteTable(api, registry, '/api/v2', authenticate, { bodyParsers: [jsonBodies, textBodies] });
 
   table.add({
     method: 'get',

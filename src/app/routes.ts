@@ -28,7 +28,7 @@ export const apiRouteModules: Array<(t: RouteTable, s: Services) => void> = [
   (t, s) => registerUserRoutes(t, s.users),
   // Before the devices' routes: /devices/appinventory must never reach a /devices/:uuid route.
   (t, s) => registerInventoryRoutes(t, s.inventory),
-  (t, s) => registerDeviceRoutes(t, s.devices),
+  (t, s) => registerDeviceRoutes(t, s.devices, s.deviceImports),
   (t, s) => registerLabelRoutes(t, s.labels),
   (t, s) => registerDeviceSpaceRoutes(t, s.deviceSpaces),
   (t, s) => registerVpnRoutes(t, s.vpn),

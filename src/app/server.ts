@@ -82,6 +82,7 @@ function servicesFor(state: OpenedState, config: Config, logger: Logger, publicU
     enrollUnknownDevices: config.enrollUnknownDevices,
     installProfileUnsigned: config.installProfileUnsigned,
     apns: { url: config.apnsUrl, ca: config.apnsCaFile ? readFileSync(config.apnsCaFile, 'utf8') : undefined },
+    bulkImport: config.bulkImport,
   });
 }
 

@@ -22,6 +22,7 @@ import { VpnService } from '../vpn/service.js';
 import { DeviceDirectory } from '../devices/directory.js';
 import { deviceStore } from '../devices/index.js';
 import { DeviceService, devicesOfUsers } from '../devices/service.js';
+import { DeviceImporter, defaultBulkImportLimits, type BulkImportLimits } from '../devices/bulk.js';
 import { InventoryService } from '../inventory/service.js';
 import { deviceAppStore } from '../inventory/store.js';
 import { LabelService } from '../labels/service.js';
@@ -53,6 +54,8 @@ export interface ServiceDeps {
   installProfileUnsigned?: boolean;
   /** How often identity certificates are checked for renewal (default hourly; one check at start). */
   identityRenewalIntervalMs?: number;
+  /** Bounds of the CSV bulk import that differ from its defaults. */
+  bulkImport?: Partial<BulkImportLimits>;
 }
 
 export function buildServices(deps: ServiceDeps) {
@@ -62,6 +65,10 @@ export function buildServices(deps: ServiceDeps) {
   const directory = new DeviceDirectory(db, changes);
   const labels = new LabelService(db, directory, events);
   const devices = new DeviceService(db, directory, labels, events);
+  const deviceImports = new DeviceImporter(db, directory, labels, deps.logger, {
+    ...defaultBulkImportLimits,
+    ...Object.fromEntries(Object.entries(deps.bulkImport ?? {}).filter(([, v]) => v !== undefined)),
+  });
   const policy = new PolicyService(db, changes);
   const deviceSpaces = new DeviceSpaceService({
     count: (actor) => devices.count(actor, {}),
@@ -169,6 +176,7 @@ export function buildServices(deps: ServiceDeps) {
     ),
     labels,
     devices,
+    deviceImports,
     deviceSpaces,
     inventory,
     vpn,

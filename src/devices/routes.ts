@@ -5,8 +5,9 @@ import { DomainError } from '../platform/errors/index.js';
 import { Reply, type RouteTable } from '../platform/http/route.js';
 import { intId, text, uuidParam } from '../platform/http/validators.js';
 import { isCustomAttributeName, sortColumns } from './fields.js';
-import type { DeviceInput, DeviceService } from './service.js';
-import { sendJsonInSlices } from './slices.js';
+import type { DeviceService } from './service.js';
+import type { DeviceImporter } from './bulk.js';
+import { registerBulkImportRoutes } from './bulk-routes.js';
 
 const osVersion = z
   .string()
@@ -65,71 +66,6 @@ export const deviceBody = z.strictObject({
   userId: userIdRef.nullish(),
 });
 
-const csvRow = z.object({
-  userId: z
-    .string()
-    .optional()
-    .transform((s) => (s ? s : undefined))
-    .pipe(userIdRef.optional()),
-  platform,
-  ownership: z
-    .string()
-    .optional()
-    .transform((s) => (s ? s.toUpperCase() : undefined))
-    .pipe(owner.optional()),
-  serialNumber: z
-    .string()
-    .optional()
-    .transform((s) => s || undefined)
-    .pipe(serialNumber.optional()),
-  udid: z
-    .string()
-    .optional()
-    .transform((s) => s || undefined)
-    .pipe(udid.optional()),
-  imei: z
-    .string()
-    .optional()
-    .transform((s) => s || undefined)
-    .pipe(imei.optional()),
-  model: z
-    .string()
-    .optional()
-    .transform((s) => s || undefined)
-    .pipe(model.optional()),
-  osVersion: z
-    .string()
-    .optional()
-    .transform((s) => s || undefined)
-    .pipe(osVersion.optional()),
-  deviceName: z
-    .string()
-    .optional()
-    .transform((s) => s || undefined)
-    .pipe(text(128).optional()),
-  labels: z
-    .string()
-    .optional()
-    .transform((s) =>
-      s
-        ? s
-            .split(';')
-            .map((l) => l.trim())
-            .filter(Boolean)
-        : [],
-    ),
-});
-
-function validateCsvRow(rec: Record<string, string>) {
-  const r = csvRow.safeParse(rec);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    return { ok: false as const, field: issue.path.map(String).join('.') || 'row', message: issue.message };
-  }
-  const { ownership, ...rest } = r.data;
-  return { ok: true as const, value: { ...rest, owner: ownership } as DeviceInput & { labels: string[] } };
-}
-
 /** Core's documented bounds on fields= (1 to 512 names of at most 320 characters each). */
 const maxFieldNames = 512;
 const maxFieldNameLength = 320;
@@ -170,7 +106,7 @@ const warning = z.object({ type: z.literal('WARN'), messageKey: z.string(), loca
 
 const deviceFieldsResult = z.record(z.string(), z.unknown()).describe('Flat object keyed by MobileIron field names');
 
-export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): void {
+export function registerDeviceRoutes(t: RouteTable, devices: DeviceService, imports: DeviceImporter): void {
   const tag = 'Devices';
   t.add({
     method: 'post',
@@ -183,24 +119,7 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService): voi
     results: deviceFieldsResult,
     handler: async ({ actor, body }) => new Reply(201, { results: await devices.register(actor, body) }),
   });
-  t.add({
-    method: 'post',
-    status: 201,
-    path: '/devices/bulk',
-    tag,
-    bodyMediaType: 'text/csv',
-    summary:
-      'Register devices from CSV (header userId,platform,ownership,serialNumber,udid,imei,model,osVersion,deviceName,labels); all rows or none',
-    query: z.object({ adminDeviceSpaceId: spaceId }),
-    body: z.string({ error: 'send the CSV as text/csv' }).min(1, 'CSV body is empty'),
-    results: z.array(deviceFieldsResult),
-    list: true,
-    handler: async ({ actor, body, res }) => {
-      const created = await devices.registerCsv(actor, body, validateCsvRow);
-      // Up to 10,000 devices: serialized in slices rather than in one JSON.stringify.
-      await sendJsonInSlices(res, 201, wholeList(created));
-    },
-  });
+  registerBulkImportRoutes(t, imports);
   const searchQuery = {
     // Core's admin portal and clients written against it send labelId=-1 for "no label filter".
     labelId: z

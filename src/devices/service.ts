@@ -1,11 +1,11 @@
-// Devices: registration (single and CSV bulk), listing and search, details, attributes.
+// Devices: registration (single; the CSV bulk import is bulk.ts), listing and search, details, attributes.
 import { randomUUID } from 'node:crypto';
 import { requireRead, requireWrite, type Actor } from '../platform/auth/actor.js';
 import { recordAudit } from '../audit/index.js';
 import type { Db, DbTx, Prisma } from '../platform/db/client.js';
 import { noEvents, type EventPublisher } from '../platform/events.js';
 import { searchFields } from '../lib/criteria/index.js';
-import { DomainError, type ErrorDetail } from '../platform/errors/index.js';
+import { DomainError } from '../platform/errors/index.js';
 import { userStore } from '../users/index.js';
 import type { UserDevices } from '../users/index.js';
 import { compileOrThrow, queryMaxLength } from './criteria.js';
@@ -25,8 +25,6 @@ import {
   type Projection,
 } from './fields.js';
 import type { FieldSort } from '../lib/criteria/index.js';
-import { forEachInSlices, slices, yieldToEventLoop } from '../lib/slices.js';
-import { parseCsvInSlices } from './slices.js';
 import { deviceStore } from './store.js';
 
 export interface DeviceInput {
@@ -143,81 +141,6 @@ export class DeviceService {
     });
     this.changed([row.id]);
     return deviceSummary(row);
-  }
-
-  /**
-   * CSV bulk registration: all rows or none, errors numbered by CSV line. Parsing and
-   * validation run in slices that yield to the event loop; the writes run in one transaction of
-   * short statements (a multi-row insert per slice), so other requests wait at most one slice.
-   */
-  async registerCsv(actor: Actor, csv: string, validateRow: CsvRowValidator) {
-    requireWrite(actor);
-    const records = await parseCsvInSlices(csv, { maxRows: csvMaxRows, maxBytes: csvMaxBytes, header: checkCsvHeader });
-    if (records.length === 0) throw new DomainError('device.csv', 'CSV has no data rows');
-
-    const errors: CsvRowError[] = [];
-    const rows: CsvDevice[] = [];
-    const firstLineOf = { udid: new Map<string, number>(), serialNumber: new Map<string, number>() };
-    await forEachInSlices(records, sliceRows, (rec, i) => {
-      const line = i + 2; // line 1 is the header
-      const v = validateRow(rec);
-      if (!v.ok) {
-        errors.push(rowError(line, v.field, v.message));
-        return;
-      }
-      const row: CsvDevice = { ...v.value, line };
-      for (const [field, key] of [
-        ['udid', row.udid?.toLowerCase()],
-        ['serialNumber', serialKey(row.serialNumber)],
-      ] as const) {
-        if (!key) continue;
-        const first = firstLineOf[field].get(key);
-        if (first !== undefined) errors.push(rowError(line, field, `duplicates row ${first}`));
-        else firstLineOf[field].set(key, line);
-      }
-      rows.push(row);
-    });
-    if (errors.length) throw csvErrors(errors);
-
-    const created = await this.db.$transaction(
-      async (tx) => {
-        // Checked inside the transaction so that nothing registered meanwhile slips through.
-        const refs = await resolveCsvReferences(tx, rows, this.labels);
-        if (refs.errors.length) throw csvErrors(refs.errors);
-        const out: DeviceRow[] = [];
-        const registeredAt = new Date();
-        for (const slice of slices(rows, sliceRows)) {
-          await yieldToEventLoop();
-          const devices = slice.map((r) => newDeviceRow(r, registeredAt, r.userId ? refs.users.get(r.userId)! : null));
-          const ids = await deviceStore.insertMany(tx, devices);
-          devices.forEach((d, i) => (d.id = ids[i]!));
-          const memberships = slice.flatMap((r, i) =>
-            [...new Set(r.labels.map((name) => refs.labelIds.get(name.toLowerCase())!))].map(
-              (labelId) => [devices[i]!.id, labelId] as const,
-            ),
-          );
-          await deviceStore.insertLabelMemberships(tx, memberships, registeredAt);
-          out.push(...devices);
-        }
-        // The inserts above bypass the counting client: tell the device caches.
-        this.directory.noteWrite();
-        await yieldToEventLoop();
-        await recordAudit(tx, {
-          actor: actor.username,
-          action: 'bulk.create',
-          objectType: 'device',
-          details: { count: out.length, uuids: out.map((d) => d.uuid) },
-        });
-        return out;
-      },
-      // The slices above keep the event loop free; the lock on the database is held for the
-      // whole import (one to a few seconds for 10,000 rows), so give it room beyond the 5 s default.
-      { timeout: 60_000, maxWait: 10_000 },
-    );
-    this.changed(created.map((d) => d.id));
-    const results: Record<string, unknown>[] = [];
-    await forEachInSlices(created, sliceRows * 4, (d) => results.push(deviceSummary(d)));
-    return results;
   }
 
   /**
@@ -365,45 +288,6 @@ async function createDevice(tx: DbTx, input: DeviceInput): Promise<DeviceRow> {
   return deviceStore.create(tx, newDeviceData(input, randomUUID(), userRef));
 }
 
-/** A new device's row as the bulk import inserts it, every column set (no database defaults). */
-function newDeviceRow(input: DeviceInput, registeredAt: Date, user: UserRow | null): DeviceRow {
-  const data = newDeviceData(input, randomUUID(), user?.id ?? null);
-  return {
-    id: 0,
-    uuid: data.uuid,
-    adminDeviceSpaceId: 1,
-    platform: data.platform,
-    osVersion: data.osVersion ?? null,
-    model: data.model ?? null,
-    manufacturer: data.manufacturer ?? null,
-    deviceName: data.deviceName ?? null,
-    serialNumber: data.serialNumber ?? null,
-    udid: data.udid ?? null,
-    imei: data.imei ?? null,
-    wifiMac: data.wifiMac ?? null,
-    ipAddress: data.ipAddress ?? null,
-    phoneNumber: data.phoneNumber ?? null,
-    osVersionKey: null,
-    reportedInfo: '{}',
-    owner: data.owner ?? 'COMPANY',
-    status: 'VERIFICATION_PENDING',
-    compliant: true,
-    quarantined: false,
-    customAttributes: '{}',
-    userRef: user?.id ?? null,
-    user,
-    registeredAt,
-    lastConnectedAt: null,
-    updatedAt: registeredAt,
-    enrolledAt: null,
-    topic: null,
-    pushToken: null,
-    pushMagic: null,
-    unlockToken: null,
-    mdmState: '{}',
-  };
-}
-
 function newDeviceData(input: DeviceInput, uuid: string, userRef: number | null): Prisma.DeviceUncheckedCreateInput {
   return {
     uuid,
@@ -444,110 +328,6 @@ async function assertSerialFree(tx: DbTx, serialNumber: string, exceptDeviceId?:
 /** The comparison key of a serial number (see assertSerialFree), or undefined for none. */
 function serialKey(serialNumber: string | null | undefined): string | undefined {
   return serialNumber ? serialNumber.toUpperCase() : undefined;
-}
-
-type CsvRowValidator = (
-  row: Record<string, string>,
-) => { ok: true; value: DeviceInput & { labels: string[] } } | { ok: false; field: string; message: string };
-type CsvDevice = DeviceInput & { labels: string[]; line: number };
-type UserRow = NonNullable<DeviceRow['user']>;
-
-export const csvColumns = [
-  'userId',
-  'platform',
-  'ownership',
-  'serialNumber',
-  'udid',
-  'imei',
-  'model',
-  'osVersion',
-  'deviceName',
-  'labels',
-] as const;
-/** Rows one import may hold. */
-export const csvMaxRows = 10_000;
-/** Bytes one import may hold (also the body limit of text/csv on the admin API). */
-export const csvMaxBytes = 4 * 1024 * 1024;
-/** Rows handled between two yields to the event loop (a few milliseconds of work). */
-const sliceRows = 100;
-/** Per-row messages returned at most; errorCount still counts them all. */
-const maxRowMessages = 200;
-
-function checkCsvHeader(names: string[]): string[] {
-  const allowed = new Set<string>(csvColumns);
-  const unknown = names.filter((c) => !allowed.has(c));
-  if (unknown.length) throw new DomainError('device.csv', `Unknown CSV column(s): ${unknown.join(', ')}; expected ${csvColumns.join(',')}`);
-  const repeated = names.filter((c, i) => names.indexOf(c) !== i);
-  if (repeated.length) throw new DomainError('device.csv', `CSV column(s) named twice: ${[...new Set(repeated)].join(', ')}`);
-  return names;
-}
-
-type CsvRowError = ErrorDetail & { details: { row: number; field: string } };
-
-function rowError(line: number, field: string, message: string): CsvRowError {
-  return { code: 'device.csvRow', message: `row ${line}: ${field}: ${message}`, details: { row: line, field } };
-}
-
-/**
- * Users and labels the rows name, and conflicts with devices already registered: a few short
- * queries of a few hundred keys each, not one query per row.
- */
-async function resolveCsvReferences(tx: DbTx, rows: CsvDevice[], labels: DeviceLabels) {
-  const errors: CsvRowError[] = [];
-  const users = new Map<string, UserRow>();
-  for (const keys of slices([...new Set(rows.flatMap((r) => (r.userId ? [r.userId] : [])))], sliceRows)) {
-    for (const u of await tx.user.findMany({ where: { userId: { in: keys } } })) users.set(u.userId, u);
-  }
-  const labelIds = new Map<string, number>();
-  const labelProblems = new Map<string, string>();
-  const labelKeys = [...new Set(rows.flatMap((r) => r.labels.map((l) => l.toLowerCase())))];
-  for (const keys of slices(labelKeys, sliceRows)) {
-    for (const l of await labels.findByNameKeys(tx, keys)) {
-      if (l.isStatic) labelIds.set(l.nameKey, l.id);
-      else labelProblems.set(l.nameKey, `${l.name} is a filter label and cannot be applied by hand`);
-    }
-  }
-  const udidHolders = new Set<string>();
-  const serialHolders = new Map<string, { uuid: string; status: string; serialNumber: string | null }>();
-  for (const slice of slices(rows, sliceRows)) {
-    await yieldToEventLoop();
-    const udids = slice.flatMap((r) => (r.udid ? [r.udid] : []));
-    const serials = slice.flatMap((r) => serialKey(r.serialNumber) ?? []);
-    for (const d of await deviceStore.holdersOf(tx, udids, serials)) {
-      if (d.udid && udids.includes(d.udid)) udidHolders.add(d.udid);
-      if (d.status !== 'RETIRED' && d.serialNumber) serialHolders.set(serialKey(d.serialNumber)!, d);
-    }
-  }
-  for (const r of rows) {
-    if (r.userId && !users.has(r.userId))
-      errors.push(rowError(r.line, 'userId', `no user ${r.userId}; create it with POST /api/v2/users first`));
-    if (r.udid && udidHolders.has(r.udid)) errors.push(rowError(r.line, 'udid', `a device with UDID ${r.udid} is already registered`));
-    const holder = serialHolders.get(serialKey(r.serialNumber) ?? '');
-    if (holder)
-      errors.push(
-        rowError(
-          r.line,
-          'serialNumber',
-          `device ${holder.uuid} (${holder.status}) already has serial number ${holder.serialNumber}; retire it first`,
-        ),
-      );
-    for (const name of r.labels) {
-      const key = name.toLowerCase();
-      if (labelIds.has(key)) continue;
-      errors.push(rowError(r.line, 'labels', labelProblems.get(key) ?? `no label named ${name}`));
-    }
-  }
-  return { errors, users, labelIds };
-}
-
-function csvErrors(errors: CsvRowError[]): DomainError {
-  const [first, ...rest] = errors;
-  return new DomainError(
-    first!.code,
-    first!.message,
-    { row: first!.details.row, field: first!.details.field, errorCount: errors.length },
-    rest.slice(0, maxRowMessages - 1),
-  );
 }
 
 /**

@@ -33,6 +33,8 @@ export interface Config {
   apnsUrl: string;
   /** PEM trust anchors for that host (a stand-in's CA); Apple's hosts are trusted by the system store. */
   apnsCaFile: string | undefined;
+  /** Bounds of the CSV bulk import that differ from its defaults (src/devices/bulk.ts): MOCKIRON_BULK_MAX_BYTES, _MAX_ROWS, _INLINE_ROWS. */
+  bulkImport: { maxBytes?: number; maxRows?: number; inlineRows?: number };
 }
 
 export interface ConfigOverrides {
@@ -67,6 +69,14 @@ function apnsUrlFrom(environment: string, url: string | undefined): string {
   if (environment !== 'production' && environment !== 'development')
     throw new Error(`invalid APNs environment: ${environment} (production or development)`);
   return apnsHosts[environment];
+}
+
+/** A positive integer setting, or undefined when not set. */
+function positiveInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`invalid ${name}: ${value} (a positive integer)`);
+  return n;
 }
 
 const isOn = (value: string | undefined) => ['1', 'true', 'yes'].includes((value ?? '').toLowerCase());
@@ -114,5 +124,10 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       overrides.apnsUrl ?? (env.MOCKIRON_APNS_URL || undefined),
     ),
     apnsCaFile: env.MOCKIRON_APNS_CA_FILE || undefined,
+    bulkImport: {
+      maxBytes: positiveInt('MOCKIRON_BULK_MAX_BYTES', env.MOCKIRON_BULK_MAX_BYTES),
+      maxRows: positiveInt('MOCKIRON_BULK_MAX_ROWS', env.MOCKIRON_BULK_MAX_ROWS),
+      inlineRows: positiveInt('MOCKIRON_BULK_INLINE_ROWS', env.MOCKIRON_BULK_INLINE_ROWS),
+    },
   };
 }

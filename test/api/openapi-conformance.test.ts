@@ -109,7 +109,14 @@ const cases: Record<string, Case> = {
   'DELETE /api/v2/users/{userId}': { phase: 1, calls: () => [{ params: { userId: 'bob' } }] },
   'POST /api/v2/devices': { calls: () => [{ body: { platform: 'Android', serialNumber: 'CONF-NEW-1' } }] },
   'GET /api/v2/devices': { calls: () => [{}, { query: { fields: 'common.uuid,common.model', query: 'common.platform = "iOS"' } }] },
-  'POST /api/v2/devices/bulk': { calls: () => [{ raw: 'userId,platform,serialNumber\nalice,iOS,CONF-BULK-1\n', type: 'text/csv' }] },
+  'POST /api/v2/devices/bulk': {
+    calls: () => [
+      { raw: 'userId,platform,serialNumber\nalice,iOS,CONF-BULK-1\n', type: 'text/csv' },
+      { raw: 'userId,platform,serialNumber\nalice,iOS,CONF-BULK-2\n', type: 'text/csv', query: { async: 'true' } },
+    ],
+    expect: [201, 202],
+  },
+  'GET /api/v2/devices/bulk/{jobId}': { calls: () => [{ params: { jobId: f.importJob } }] },
   'GET /api/v2/devices/count': { calls: () => [{ query: { query: 'common.platform = "iOS"' } }] },
   'GET /api/v2/devices/search_fields': { calls: () => [{}] },
   'GET /api/v2/devices/appinventory': {
@@ -631,6 +638,13 @@ beforeAll(async () => {
   f.spareDevice = (await post('/api/v2/devices', { platform: 'Android', serialNumber: 'CONF-2' }))['common.uuid'];
   f.label = await post('/api/v2/labels', { name: 'Conformance', static: true });
   f.spareLabel = await post('/api/v2/labels', { name: 'Spare', static: true });
+  f.importJob = (
+    await admin()
+      .post('/api/v2/devices/bulk?async=true')
+      .auth('admin', adminPassword)
+      .set('content-type', 'text/csv')
+      .send('platform,serialNumber\nA,CONF-JOB-1\n')
+  ).body.results.id;
   f.vpn = await post('/api/v2/configurations/vpn', {
     name: 'main vpn',
     connectionType: 'ANYCONNECT',

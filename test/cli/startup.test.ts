@@ -48,7 +48,7 @@ function ownModules(modules: string[]): string[] {
 // Command definitions: the CLI entry and kit, each capability's cli.ts, and the constants
 // their help texts show.
 const DEFINITION_MODULE =
-  /^dist\/(app\/cli\/(main|server-commands)|platform\/cli\/errors|(profiles|signing|anyconnect|simulator|mdm)\/cli|platform\/config|lib\/anyconnect\/types|simulator\/(fault-kinds|enroll-modes))\.js$/;
+  /^dist\/(app\/cli\/(main|server-commands)|platform\/cli\/errors|(profiles|signing|anyconnect|simulator|mdm|devices)\/cli|platform\/config|lib\/anyconnect\/types|simulator\/(fault-kinds|enroll-modes))\.js$/;
 
 describe('start-up: what a command loads', () => {
   it.each([

@@ -7,6 +7,7 @@ import { registerProfilesCommands } from '../../profiles/cli.js';
 import { registerSigningCommands } from '../../signing/cli.js';
 import { registerSimulatorCommands } from '../../simulator/cli.js';
 import { registerApnsCommands } from '../../mdm/cli.js';
+import { registerDevicesCommands } from '../../devices/cli.js';
 import { asCliError, CliError, CliExit } from '../../platform/cli/errors.js';
 import type { CliIo, CliOutput } from '../../platform/cli/io.js';
 import { registerServerCommands } from './server-commands.js';
@@ -225,6 +226,7 @@ function buildProgram(io: CliIo, stdout: SwitchableStdout): Command {
   registerAnyconnectCommands(program, io);
   registerSimulatorCommands(program, io);
   registerApnsCommands(program, io);
+  registerDevicesCommands(program, io);
 
   program
     .command('completion')

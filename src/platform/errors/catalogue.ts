@@ -85,6 +85,7 @@ export const errorCatalogue = {
   'device.csvTooLarge': core('payload-too-large', 'csv'),
   'device.csvRow': core('validation', 'csv.row'),
   'device.platformNotEnrollable': core('validation', 'platform'),
+  'device.importBusy': ours('too-many-requests', 'device.importBusy'),
   'label.duplicate': core('conflict', 'label.duplicate'),
   'label.system': core('conflict', 'label.system'),
   'label.notManual': core('validation', 'label.notManual'),

@@ -30,8 +30,10 @@ export type AccessLogMiddleware = (req: IncomingMessage, res: ServerResponse, ne
 export function accessLog(logger: Logger): AccessLogMiddleware {
   return (req, res, next) => {
     const started = performance.now();
-    // Read now: a TLS socket no longer knows its peer once closed.
-    const ip = req.socket.remoteAddress;
+    // Read now: a TLS socket no longer knows its peer once closed, and a request whose upload
+    // was cut off (a refused bulk import) has no socket any more when its answer closes.
+    const socket = req.socket;
+    const ip = socket.remoteAddress;
     res.once('close', () => {
       const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
       const cut = url.search(/[?#]/);
@@ -40,7 +42,6 @@ export function accessLog(logger: Logger): AccessLogMiddleware {
       // Bytes on the wire for this request and its answer, headers included: the socket's
       // counters since the previous response on the same connection. The body stream itself is
       // not touched (listening to it would change how the body parsers read it).
-      const socket = req.socket;
       const before = counted.get(socket) ?? { read: 0, written: 0 };
       const now = { read: socket.bytesRead, written: socket.bytesWritten };
       counted.set(socket, now);

@@ -67,8 +67,8 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
   errors?: readonly number[];
   /** A POST that only reads (a preview, a parse): viewers may call it, nothing conflicts. */
   readOnly?: boolean;
-  /** Other answers without a body, e.g. 304 for a conditional GET. */
-  otherResponses?: Readonly<Record<number, string>>;
+  /** Other answers: without a body (a description, e.g. 304 for a conditional GET), or with a JSON `answer` (202 with a job). */
+  otherResponses?: Readonly<Record<number, string | { description: string; answer: ZodType }>>;
   handler: (input: HandlerInput<z.output<P>, z.output<Q>, z.output<B>>) => unknown | Promise<unknown>;
 }
 
@@ -268,7 +268,11 @@ export class RouteTable {
     const responses: Record<number, ResponseConfig> = {
       [spec.status ?? 200]: { description: spec.status === 201 ? 'Created' : 'OK', content: this.successContent(spec) },
     };
-    for (const [status, description] of Object.entries(spec.otherResponses ?? {})) responses[Number(status)] = { description };
+    for (const [status, other] of Object.entries(spec.otherResponses ?? {}))
+      responses[Number(status)] =
+        typeof other === 'string'
+          ? { description: other }
+          : { description: other.description, content: { 'application/json': { schema: other.answer } } };
     const envelope = { schema: errorEnvelopeRef };
     for (const status of errorStatuses(spec, this.options.bodyParsers === undefined)) {
       responses[status] = {
