@@ -1,8 +1,9 @@
 // `npm run bench`: every benchmark, each reported against a baseline measured in the same run.
 //   npm run bench                 all sections
-//   npm run bench -- criteria     one section (criteria, membership, signing, peer, http)
+//   npm run bench -- criteria     one section (criteria, membership, signing, peer, http, list)
 import { benchCriteriaEval } from './criteria.js';
 import { benchHttp } from './http.js';
+import { benchList } from './list.js';
 import { benchMembership } from './membership.js';
 import { benchPeer } from './peer.js';
 import { benchSigning, type BenchRow } from './signing.js';
@@ -13,6 +14,7 @@ const sections: Record<string, () => Promise<BenchRow[]>> = {
   signing: () => benchSigning(),
   peer: benchPeer,
   http: () => benchHttp(),
+  list: () => benchList(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -33,8 +33,8 @@ export interface DeviceEntry {
 
 /** Users updated this long before the last read are looked at again (transactions commit after their writes). */
 const marginMs = 2_000;
-/** Devices per load query: about ten milliseconds of work between two yields to the event loop. */
-const loadChunk = 5_000;
+/** Devices per load query: a few milliseconds of work between two yields to the event loop. */
+const loadChunk = 2_000;
 /** Ids per re-read query (under SQLite's bound-parameter limit). */
 const rereadChunk = 500;
 /** The sweep for writes that bypassed the store runs at most this often. */
@@ -174,13 +174,18 @@ export class DeviceDirectory {
 
   private sortAll(key: (facts: DeviceFacts) => SortKey, order: 'asc' | 'desc'): SortOrder {
     const keys = new Map<number, SortKey>();
+    // Text without surrogates or U+E000..U+FFFF orders the same by UTF-16 unit as by code point:
+    // then the engine's own comparison will do (most keys: serials, names, versions).
+    let native = true;
     const keyed = this.byId().map((entry) => {
       const k = key(entry.facts);
       keys.set(entry.facts.id, k);
+      if (native && typeof k === 'string' && /[\ud800-\uffff]/.test(k)) native = false;
       return { entry, k };
     });
     const sign = order === 'asc' ? 1 : -1;
-    keyed.sort((a, b) => compareSortKeys(a.k, b.k) * sign || a.entry.facts.id - b.entry.facts.id);
+    const compare = native ? compareNative : compareSortKeys;
+    keyed.sort((a, b) => compare(a.k, b.k) * sign || a.entry.facts.id - b.entry.facts.id);
     return { key, entries: keyed.map((x) => x.entry), keys, version: this.version };
   }
 
@@ -300,4 +305,13 @@ export class DeviceDirectory {
     this.changed([...seen, ...ids.filter((id) => !seen.has(id))], arrived || left);
     if (left) this.ordered = null;
   }
+}
+
+/** compareSortKeys for keys known to order alike by UTF-16 unit and by code point. */
+function compareNative(a: SortKey, b: SortKey): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  if (typeof a === typeof b) return a < b ? -1 : 1;
+  return typeof a === 'number' ? -1 : 1;
 }

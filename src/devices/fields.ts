@@ -160,14 +160,44 @@ const allReaders: readonly FieldReader[] = builtInFields().map((definition) => f
  */
 const summaryReaders = allReaders.filter((r) => r.definition.sort !== undefined || ['registration', 'derived'].includes(r.definition.fill));
 
+/** A value as Core answers it (see answerValue in src/lib/criteria/fields.ts): dates as ISO-8601 text, unknown as null. */
+const answer = (value: unknown): unknown =>
+  value === undefined || value === null
+    ? null
+    : value instanceof Date
+      ? Number.isNaN(value.getTime())
+        ? null
+        : value.toISOString()
+      : value;
+/** A reason list as Core answers it: an array. */
+const answerList = (value: unknown): unknown =>
+  value === undefined || value === null ? null : typeof value === 'string' && value !== '' ? value.split(',') : [];
+
+/**
+ * One function building the object of these fields from facts: a single object literal over the
+ * catalogue's source expressions (trusted: src/lib/criteria/fields.ts, as the criteria compiler
+ * splices them), so a page of results costs a few allocations, not a call per field.
+ */
+function compileFields(readers: readonly FieldReader[]): (facts: DeviceFacts) => Record<string, unknown> {
+  const body = readers.map(({ definition: d }) => `${JSON.stringify(d.name)}: ${d.list ? 'l' : 'v'}(${d.source})`).join(',\n');
+  const factory = new Function('v', 'l', `"use strict"; return function fields(f) { return {\n${body}\n}; };`) as (
+    v: typeof answer,
+    l: typeof answerList,
+  ) => (facts: DeviceFacts) => Record<string, unknown>;
+  return factory(answer, answerList);
+}
+
+const allFields = compileFields(allReaders);
+const summaryFields = compileFields(summaryReaders);
+
 /** Every catalogue field of a device, in catalogue order, then its custom.device.* attributes. */
 export function deviceFields(row: DeviceRow): Record<string, unknown> {
-  return fieldsFrom(allReaders, deviceFacts(row));
+  return fieldsFrom(allFields, deviceFacts(row));
 }
 
 /** deviceFields from facts already built (the device directory keeps them). */
 export function fieldsOf(facts: DeviceFacts): Record<string, unknown> {
-  return fieldsFrom(allReaders, facts);
+  return fieldsFrom(allFields, facts);
 }
 
 /** A device's summary fields (see summaryReaders) and its custom.device.* attributes. */
@@ -177,13 +207,12 @@ export function deviceSummary(row: DeviceRow): Record<string, unknown> {
 
 /** deviceSummary from facts already built (the device directory keeps them). */
 export function summaryOf(facts: DeviceFacts): Record<string, unknown> {
-  return fieldsFrom(summaryReaders, facts);
+  return fieldsFrom(summaryFields, facts);
 }
 
-function fieldsFrom(readers: readonly FieldReader[], facts: DeviceFacts): Record<string, unknown> {
-  const fields: Record<string, unknown> = {};
-  for (const reader of readers) fields[reader.definition.name] = reader.read(facts);
-  for (const [k, v] of Object.entries(facts.custom)) fields[`${CUSTOM_DEVICE_PREFIX}${k}`] = v;
+function fieldsFrom(build: (facts: DeviceFacts) => Record<string, unknown>, facts: DeviceFacts): Record<string, unknown> {
+  const fields = build(facts);
+  for (const k in facts.custom) if (Object.hasOwn(facts.custom, k)) fields[`${CUSTOM_DEVICE_PREFIX}${k}`] = facts.custom[k];
   return fields;
 }
 
