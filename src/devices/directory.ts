@@ -85,10 +85,15 @@ export class DeviceDirectory {
   /** How many full loads ran (tests and the bench read it). */
   loads = 0;
 
+  private readonly sweepEveryMs: number;
+
   constructor(
     private readonly db: Db,
     private readonly changes: ChangeCounter,
-  ) {}
+    options: { sweepEveryMs?: number } = {},
+  ) {
+    this.sweepEveryMs = options.sweepEveryMs ?? sweepEveryMs;
+  }
 
   /** Every device's entry, current as of this call, ordered by id. */
   async all(): Promise<readonly DeviceEntry[]> {
@@ -148,12 +153,12 @@ export class DeviceDirectory {
     if (this.entries.delete(deviceId)) this.changed([deviceId], true);
   }
 
-  /** Ids changed since `version`, repeats possible; null when the log no longer reaches back that far. */
-  changedSince(version: number): number[] | null {
+  /** Ids changed since `version`, each once; null when the log no longer reaches back that far. */
+  changedSince(version: number): Iterable<number> | null {
     if (version === this.version) return [];
     if (version < this.logStart) return null;
-    const ids: number[] = [];
-    for (const batch of this.changeLog) if (batch.version > version) ids.push(...batch.ids);
+    const ids = new Set<number>();
+    for (const batch of this.changeLog) if (batch.version > version) for (const id of batch.ids) ids.add(id);
     return ids;
   }
 
@@ -214,12 +219,24 @@ export class DeviceDirectory {
     if (removedOrAdded) this.ordered = null;
   }
 
+  private queued: Promise<void> | undefined;
+
   private refresh(): Promise<void> {
-    // Concurrent readers share one refresh; a reader arriving during one waits for the next.
-    this.refreshing ??= this.doRefresh().finally(() => {
-      this.refreshing = undefined;
-    });
-    return this.refreshing;
+    if (!this.refreshing) {
+      this.refreshing = this.doRefresh().finally(() => {
+        this.refreshing = undefined;
+      });
+      return this.refreshing;
+    }
+    // The refresh under way started before this read, so it may miss a write noted since: this
+    // read waits for the next one (shared by every read arriving meanwhile).
+    this.queued ??= this.refreshing
+      .catch(() => undefined) // that refresh's own readers get its error; this one tries afresh
+      .then(() => {
+        this.queued = undefined;
+        return this.refresh();
+      });
+    return this.queued;
   }
 
   private async doRefresh(): Promise<void> {
@@ -236,7 +253,7 @@ export class DeviceDirectory {
         where: { updatedAt: { gte: new Date(this.watermark - marginMs) } },
         select: { id: true },
       });
-      const sweep = started - this.lastSweep >= sweepEveryMs;
+      const sweep = started - this.lastSweep >= this.sweepEveryMs;
       if (sweep) for (const id of await deviceStore.idsUpdatedSince(this.db, new Date(this.lastSweep - marginMs))) ids.add(id);
       await this.reread(
         [...ids],
