@@ -231,7 +231,7 @@ export class DeviceService {
     const predicate = q.query !== undefined && q.query.trim() !== '' ? compileOrThrow(q.query, 'query', queryMaxLength, true) : null;
     const label = q.labelId !== undefined ? await this.labels.findById(this.db, q.labelId) : null;
     if (q.labelId !== undefined && !label) throw DomainError.notFound('Label', q.labelId);
-    const output = (facts: DeviceFacts) => (projection ? project(projection, facts) : summaryOf(facts));
+    const output = (facts: DeviceFacts) => (projection ? project(projection, facts) : cachedSummary(facts));
     const unknownFields = projection?.unknown ?? [];
 
     const members = label ? await this.labels.memberIds(this.db, label) : null;
@@ -557,4 +557,19 @@ function checkedProjection(names: string[]): Projection {
     );
   }
   return projection;
+}
+
+/**
+ * A device's summary, built once per facts object: the directory replaces a device's facts when
+ * it changes, so an entry here lives exactly as long as what it was built from. Frozen: every
+ * listing that shows the device shares it.
+ */
+const summaries = new WeakMap<DeviceFacts, Record<string, unknown>>();
+function cachedSummary(facts: DeviceFacts): Record<string, unknown> {
+  let summary = summaries.get(facts);
+  if (!summary) {
+    summary = Object.freeze(summaryOf(facts));
+    summaries.set(facts, summary);
+  }
+  return summary;
 }
