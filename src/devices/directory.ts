@@ -296,19 +296,25 @@ export class DeviceDirectory {
 
   /** Re-reads these devices and the devices of these users; a device no longer there leaves. */
   private async reread(ids: number[], userRefs: number[]): Promise<void> {
-    const seen = new Set<number>();
+    const present = new Set<number>();
+    const changed = new Set<number>();
     let arrived = false;
     const read = async (filter: FactsFilter) => {
       for (const columns of await deviceStore.factRows(this.db, filter)) {
         const facts = factsFromColumns(columns);
-        seen.add(facts.id);
+        present.add(facts.id);
         const entry = this.entries.get(facts.id);
         if (entry) {
-          entry.facts = facts;
+          // Unchanged (re-read by a sweep, or a write that changed no fact): readers keep what they derived.
+          if (!sameFacts(entry.facts, facts)) {
+            entry.facts = facts;
+            changed.add(facts.id);
+          }
           continue;
         }
         const added = { facts };
         this.entries.set(facts.id, added);
+        changed.add(facts.id);
         // Ids only grow (AUTOINCREMENT): a new device normally goes at the end of the id order.
         const last = this.ordered?.at(-1);
         if (this.ordered && (!last || last.facts.id < facts.id)) this.ordered.push(added);
@@ -317,10 +323,8 @@ export class DeviceDirectory {
     };
     for (let i = 0; i < ids.length; i += rereadChunk) await read({ ids: ids.slice(i, i + rereadChunk) });
     for (let i = 0; i < userRefs.length; i += rereadChunk) await read({ userRefs: userRefs.slice(i, i + rereadChunk) });
-    let left = false;
-    for (const id of ids) if (!seen.has(id) && this.entries.delete(id)) left = true;
-    this.changed([...seen, ...ids.filter((id) => !seen.has(id))], arrived || left);
-    if (left) this.ordered = null;
+    const gone = ids.filter((id) => !present.has(id) && this.entries.delete(id));
+    this.changed([...changed, ...gone], arrived || gone.length > 0);
   }
 }
 
@@ -331,4 +335,19 @@ function compareNative(a: SortKey, b: SortKey): number {
   if (b === null) return 1;
   if (typeof a === typeof b) return a < b ? -1 : 1;
   return typeof a === 'number' ? -1 : 1;
+}
+
+/** Two facts of one device alike in every value criteria, listings and sorting read. */
+function sameFacts(a: DeviceFacts, b: DeviceFacts): boolean {
+  for (const k of Object.keys(a) as Array<keyof DeviceFacts>) {
+    const x = a[k];
+    const y = b[k];
+    if (x === y) continue;
+    if (x instanceof Date && y instanceof Date) {
+      if (x.getTime() !== y.getTime()) return false;
+    } else if (typeof x === 'object' && typeof y === 'object' && x !== null && y !== null) {
+      if (JSON.stringify(x) !== JSON.stringify(y)) return false;
+    } else return false;
+  }
+  return true;
 }

@@ -308,7 +308,7 @@ const sortKeyOfUserColumn: Record<string, (f: DeviceFacts) => SortKey> = {
   displayName: (f) => f.displayName,
 };
 
-/** How a sortable field's key is read from facts (every FieldSort of the catalogue has one: test/unit/directory). */
+/** How a sortable field's key is read from facts (every FieldSort of the catalogue has one: test/api/device-directory.test.ts sorts by each). */
 export function sortKeyReader(sort: FieldSort): (facts: DeviceFacts) => SortKey {
   const reader = 'column' in sort ? sortKeyOfColumn[sort.column] : sortKeyOfUserColumn[sort.userColumn];
   if (!reader) throw new Error(`no sort key for ${JSON.stringify(sort)}`);

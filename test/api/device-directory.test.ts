@@ -292,5 +292,23 @@ describe('writes from other paths show in the next read', () => {
     );
     own.noteWrite();
     expect((await own.all()).map((e) => e.facts.uuid)).toContain('00000000-0000-4000-8000-0000000000aa');
+    // gone again, so the server's own directory (which was not told) has nothing to catch up
+    await t.services.db.$executeRawUnsafe(`DELETE FROM "Device" WHERE "uuid" = '00000000-0000-4000-8000-0000000000aa'`);
   });
+});
+
+describe('a bulk import', () => {
+  // last: it adds thousands of devices the tests above do not expect
+  it('is caught up by one reload, not device by device, and every imported device is listed', async () => {
+    const before = (await list({})).totalCount;
+    const loads = directory().loads;
+    const csv = ['platform,serialNumber', ...Array.from({ length: 6000 }, (_, i) => `iOS,BULKDIR${i}`)].join('\n');
+    expect((await t.admin.post('/api/v2/devices/bulk').set('content-type', 'text/csv').send(csv)).status).toBe(201);
+    expect((await list({})).totalCount).toBe(before + 6000);
+    expect(directory().loads).toBe(loads + 1);
+    expect((await list({ query: 'common.SerialNumber starts with "BULKDIR"', fields: 'common.uuid' })).totalCount).toBe(6000);
+    const bulk = await list({ query: 'common.SerialNumber starts with "BULKDIR"', fields: 'common.uuid', limit: 50 });
+    for (const d of bulk.results) expect((await t.admin.delete(`/api/v2/devices/${d['common.uuid']}`)).status).toBe(200);
+    expect((await list({ query: 'common.SerialNumber starts with "BULKDIR"' })).totalCount).toBe(5950);
+  }, 120_000);
 });
