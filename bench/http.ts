@@ -10,7 +10,7 @@ import type { BenchRow } from './signing.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
-function start(
+export function start(
   cmd: string,
   args: string[],
   env: Record<string, string>,

@@ -1,11 +1,12 @@
 // `npm run bench`: every benchmark, each reported against a baseline measured in the same run.
 //   npm run bench                 all sections
-//   npm run bench -- criteria     one section (criteria, membership, signing, firstbuild, peer, http, import)
+//   npm run bench -- criteria     one section (criteria, membership, signing, firstbuild, peer, http, list, import)
 //   BENCH_IMPORT_ROWS=1000000 npm run bench -- import   the import also at that size
 import { benchCriteriaEval } from './criteria.js';
 import { benchFirstBuild } from './firstbuild.js';
 import { benchHttp } from './http.js';
 import { benchImport } from './import.js';
+import { benchList } from './list.js';
 import { benchMembership } from './membership.js';
 import { benchPeer } from './peer.js';
 import { benchSigning, type BenchRow } from './signing.js';
@@ -17,6 +18,7 @@ const sections: Record<string, () => Promise<BenchRow[]>> = {
   firstbuild: () => benchFirstBuild(),
   peer: benchPeer,
   http: () => benchHttp(),
+  list: () => benchList(),
   import: benchImport,
 };
 

@@ -125,7 +125,7 @@ export function buildServices(deps: ServiceDeps) {
   mdm.results.appInventory = deviceAppStore;
   const inventory = new InventoryService(db, {
     byUuids: async (uuids) => (await Promise.all(uuids.map((uuid) => deviceStore.findByUuid(db, uuid)))).filter((d) => d !== null),
-    all: async () => (await directory.all()).map(({ row }) => row),
+    all: async () => (await directory.all()).map(({ facts }) => facts),
     search: async (actor, query) => {
       const found = await devices.list(actor, { query, fields: ['common.uuid'], page: { limit: 1000, offset: 0 }, order: 'asc' });
       return found.results.map((d) => String(d['common.uuid']));

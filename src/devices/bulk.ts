@@ -338,7 +338,7 @@ export class DeviceImporter {
     }
     // The inserts above bypass the counting client: the device directory and the caches keyed on
     // the change count catch up once, at their next read after the commit.
-    this.directory.noteWrite();
+    this.directory.noteBulkWrite();
     await yieldToEventLoop();
     await recordAudit(tx, {
       actor: job.actor,

@@ -102,6 +102,55 @@ export function deviceFacts(row: DeviceRow): DeviceFacts {
   };
 }
 
+const noCustom: Record<string, string> = Object.freeze(Object.create(null) as Record<string, string>);
+const nothingReported: Readonly<Record<string, ReportedValue>> = Object.freeze(Object.create(null) as Record<string, ReportedValue>);
+
+/** A stored date: ISO-8601 as Prisma writes it, or SQLite's CURRENT_TIMESTAMP form (UTC, no zone). */
+function storedDate(value: unknown): Date {
+  if (typeof value === 'number') return new Date(value);
+  const text = String(value);
+  return new Date(text.length === 19 && text[10] === ' ' ? `${text.replace(' ', 'T')}Z` : text);
+}
+
+/**
+ * A device's facts from the directory's columns (factColumns in src/devices/store.ts, by
+ * position), built straight from the values JSON.parse produced: no row object in between.
+ * Devices without custom attributes or reported answers (most) share one frozen empty object.
+ */
+export function factsFromColumns(c: unknown[]): DeviceFacts {
+  const custom = c[24] === '{}' ? noCustom : customAttributes({ customAttributes: String(c[24]) });
+  const reported = c[25] === '{}' ? null : reportedInfo({ reportedInfo: String(c[25]) });
+  return {
+    id: c[0] as number,
+    uuid: c[1] as string,
+    adminDeviceSpaceId: c[2] as number,
+    platform: c[3] as string,
+    osVersion: c[4] as string | null,
+    model: c[5] as string | null,
+    manufacturer: c[6] as string | null,
+    serialNumber: c[7] as string | null,
+    imei: c[8] as string | null,
+    owner: c[9] as string,
+    status: c[10] as string,
+    compliant: c[11] === 1 || c[11] === true,
+    quarantined: c[12] === 1 || c[12] === true,
+    registrationDate: storedDate(c[13]),
+    lastConnectedAt: c[14] == null ? null : storedDate(c[14]),
+    deviceName: c[15] as string | null,
+    udid: c[16] as string | null,
+    wifiMac: c[17] as string | null,
+    ipAddress: c[18] as string | null,
+    phoneNumber: c[19] as string | null,
+    mdmEnrolled: c[20] === 1,
+    userId: c[21] as string | null,
+    email: c[22] as string | null,
+    displayName: c[23] as string | null,
+    custom,
+    info: reported ? reported.DeviceInformation : nothingReported,
+    security: reported ? reported.SecurityInfo : nothingReported,
+  };
+}
+
 const allReaders: readonly FieldReader[] = builtInFields().map((definition) => fieldReader(definition));
 
 /**
@@ -111,9 +160,44 @@ const allReaders: readonly FieldReader[] = builtInFields().map((definition) => f
  */
 const summaryReaders = allReaders.filter((r) => r.definition.sort !== undefined || ['registration', 'derived'].includes(r.definition.fill));
 
+/** A value as Core answers it (see answerValue in src/lib/criteria/fields.ts): dates as ISO-8601 text, unknown as null. */
+const answer = (value: unknown): unknown =>
+  value === undefined || value === null
+    ? null
+    : value instanceof Date
+      ? Number.isNaN(value.getTime())
+        ? null
+        : value.toISOString()
+      : value;
+/** A reason list as Core answers it: an array. */
+const answerList = (value: unknown): unknown =>
+  value === undefined || value === null ? null : typeof value === 'string' && value !== '' ? value.split(',') : [];
+
+/**
+ * One function building the object of these fields from facts: a single object literal over the
+ * catalogue's source expressions (trusted: src/lib/criteria/fields.ts, as the criteria compiler
+ * splices them), so a page of results costs a few allocations, not a call per field.
+ */
+function compileFields(readers: readonly FieldReader[]): (facts: DeviceFacts) => Record<string, unknown> {
+  const body = readers.map(({ definition: d }) => `${JSON.stringify(d.name)}: ${d.list ? 'l' : 'v'}(${d.source})`).join(',\n');
+  const factory = new Function('v', 'l', `"use strict"; return function fields(f) { return {\n${body}\n}; };`) as (
+    v: typeof answer,
+    l: typeof answerList,
+  ) => (facts: DeviceFacts) => Record<string, unknown>;
+  return factory(answer, answerList);
+}
+
+const allFields = compileFields(allReaders);
+const summaryFields = compileFields(summaryReaders);
+
 /** Every catalogue field of a device, in catalogue order, then its custom.device.* attributes. */
 export function deviceFields(row: DeviceRow): Record<string, unknown> {
-  return fieldsFrom(allReaders, deviceFacts(row));
+  return fieldsFrom(allFields, deviceFacts(row));
+}
+
+/** deviceFields from facts already built (the device directory keeps them). */
+export function fieldsOf(facts: DeviceFacts): Record<string, unknown> {
+  return fieldsFrom(allFields, facts);
 }
 
 /** A device's summary fields (see summaryReaders) and its custom.device.* attributes. */
@@ -123,13 +207,12 @@ export function deviceSummary(row: DeviceRow): Record<string, unknown> {
 
 /** deviceSummary from facts already built (the device directory keeps them). */
 export function summaryOf(facts: DeviceFacts): Record<string, unknown> {
-  return fieldsFrom(summaryReaders, facts);
+  return fieldsFrom(summaryFields, facts);
 }
 
-function fieldsFrom(readers: readonly FieldReader[], facts: DeviceFacts): Record<string, unknown> {
-  const fields: Record<string, unknown> = {};
-  for (const reader of readers) fields[reader.definition.name] = reader.read(facts);
-  for (const [k, v] of Object.entries(facts.custom)) fields[`${CUSTOM_DEVICE_PREFIX}${k}`] = v;
+function fieldsFrom(build: (facts: DeviceFacts) => Record<string, unknown>, facts: DeviceFacts): Record<string, unknown> {
+  const fields = build(facts);
+  for (const k in facts.custom) if (Object.hasOwn(facts.custom, k)) fields[`${CUSTOM_DEVICE_PREFIX}${k}`] = facts.custom[k];
   return fields;
 }
 
@@ -192,6 +275,73 @@ export const defaultListFields = [
 
 /** Sortable fields (those with a column) and how each sorts. */
 export const sortColumns: ReadonlyMap<string, FieldSort> = sortableFields();
+
+/** A sort key: numbers (ids, instants, booleans as 0/1) compare as numbers, text by code point; null sorts lowest. */
+export type SortKey = number | string | null;
+
+/** Each sortable column's key, read from a device's facts: typed values, as the column holds them. */
+const sortKeyOfColumn: Record<string, (f: DeviceFacts) => SortKey> = {
+  id: (f) => f.id,
+  uuid: (f) => f.uuid,
+  adminDeviceSpaceId: (f) => f.adminDeviceSpaceId,
+  platform: (f) => f.platform,
+  osVersionKey: (f) => versionSortKey(f.osVersion),
+  model: (f) => f.model,
+  manufacturer: (f) => f.manufacturer,
+  serialNumber: (f) => f.serialNumber,
+  imei: (f) => f.imei,
+  owner: (f) => f.owner,
+  status: (f) => f.status,
+  registeredAt: (f) => f.registrationDate.getTime(),
+  lastConnectedAt: (f) => f.lastConnectedAt?.getTime() ?? null,
+  compliant: (f) => (f.compliant ? 1 : 0),
+  quarantined: (f) => (f.quarantined ? 1 : 0),
+  wifiMac: (f) => f.wifiMac,
+  ipAddress: (f) => f.ipAddress,
+  phoneNumber: (f) => f.phoneNumber,
+  deviceName: (f) => f.deviceName,
+  udid: (f) => f.udid,
+};
+const sortKeyOfUserColumn: Record<string, (f: DeviceFacts) => SortKey> = {
+  userId: (f) => f.userId,
+  email: (f) => f.email,
+  displayName: (f) => f.displayName,
+};
+
+/** How a sortable field's key is read from facts (every FieldSort of the catalogue has one: test/api/device-directory.test.ts sorts by each). */
+export function sortKeyReader(sort: FieldSort): (facts: DeviceFacts) => SortKey {
+  const reader = 'column' in sort ? sortKeyOfColumn[sort.column] : sortKeyOfUserColumn[sort.userColumn];
+  if (!reader) throw new Error(`no sort key for ${JSON.stringify(sort)}`);
+  return reader;
+}
+
+/**
+ * Orders two keys as SQLite orders the column: null lowest, numbers by value, text by code point
+ * (SQLite's BINARY collation compares UTF-8 bytes, which is code point order; JavaScript's `<`
+ * compares UTF-16 units, which differs once surrogate pairs meet U+E000..U+FFFF).
+ */
+export function compareSortKeys(a: SortKey, b: SortKey): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : 1;
+  if (typeof a === 'string' && typeof b === 'string') return compareCodePoints(a, b);
+  return typeof a === 'number' ? -1 : 1; // SQLite: numbers before text
+}
+
+function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Surrogates (D800..DFFF) stand for code points above FFFF: move them past E000..FFFF.
+    const cx = x >= 0xd800 && x < 0xe000 ? x + 0x2000 : x >= 0xe000 ? x - 0x800 : x;
+    const cy = y >= 0xd800 && y < 0xe000 ? y + 0x2000 : y >= 0xe000 ? y - 0x800 : y;
+    return cx < cy ? -1 : 1;
+  }
+  return a.length - b.length;
+}
 
 /** The text key under which a version sorts as versions do: numeric segments zero-padded (9.10 → 000009.000010). */
 export function versionSortKey(version: string | null | undefined): string | null {

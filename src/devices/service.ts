@@ -9,10 +9,9 @@ import { DomainError } from '../platform/errors/index.js';
 import { userStore } from '../users/index.js';
 import type { UserDevices } from '../users/index.js';
 import { compileOrThrow, queryMaxLength } from './criteria.js';
-import type { DeviceDirectory, DeviceEntry } from './directory.js';
+import type { DeviceDirectory } from './directory.js';
 import {
   customAttributes,
-  deviceFacts,
   deviceFields,
   summaryOf,
   deviceSummary,
@@ -20,11 +19,10 @@ import {
   reservedKeys,
   resolveProjection,
   sortColumns,
-  versionSortKey,
   type DeviceRow,
   type Projection,
 } from './fields.js';
-import type { FieldSort } from '../lib/criteria/index.js';
+import type { DeviceFacts } from '../lib/criteria/index.js';
 import { deviceStore } from './store.js';
 
 export interface DeviceInput {
@@ -94,8 +92,8 @@ export interface DeviceLabels {
   findById(tx: DbTx, id: number): Promise<DeviceLabel | null>;
   /** Labels by name key (lower-cased name), for the bulk import. */
   findByNameKeys(tx: DbTx, nameKeys: string[]): Promise<DeviceLabel[]>;
-  /** Device ids in a label, computed from the given (or all) devices. */
-  memberIds(tx: DbTx, label: DeviceLabel, devices?: DeviceEntry[]): Promise<Set<number>>;
+  /** Ids of the devices in a label: stored (manual) or matching its criteria now (filter, system). */
+  memberIds(tx: DbTx, label: DeviceLabel): Promise<ReadonlySet<number>>;
   /** Labels a device is in: manual, matching filter, system. */
   labelsOfDevice(tx: DbTx, device: DeviceRow): Promise<DeviceLabel[]>;
   /** The same labels as GET /devices/{uuid}/labels answers them (shaped by the labels capability, in Core's names). */
@@ -144,9 +142,11 @@ export class DeviceService {
   }
 
   /**
-   * A page of devices. `fields` projects each result onto the names asked for (every known one
-   * present, null when unknown); names not in the catalogue come back in `unknownFields` for the
-   * edge to warn about. None known, or a reserved name, is refused.
+   * A page of devices, answered from the device directory: the facts criteria read, in the order
+   * of sortField (typed: versions as versions, dates as instants, numbers as numbers; null lowest,
+   * ties by id), filtered by label and query. `fields` projects each result onto the names asked
+   * for (every known one present, null when unknown); names not in the catalogue come back in
+   * `unknownFields` for the edge to warn about. None known, or a reserved name, is refused.
    */
   async list(actor: Actor, q: DeviceListQuery) {
     requireRead(actor);
@@ -154,44 +154,29 @@ export class DeviceService {
     const predicate = q.query !== undefined && q.query.trim() !== '' ? compileOrThrow(q.query, 'query', queryMaxLength, true) : null;
     const label = q.labelId !== undefined ? await this.labels.findById(this.db, q.labelId) : null;
     if (q.labelId !== undefined && !label) throw DomainError.notFound('Label', q.labelId);
-    const output = (row: DeviceRow, facts = deviceFacts(row)) => (projection ? project(projection, facts) : summaryOf(facts));
+    const output = (facts: DeviceFacts) => (projection ? project(projection, facts) : cachedSummary(facts));
     const unknownFields = projection?.unknown ?? [];
 
+    const members = label ? await this.labels.memberIds(this.db, label) : null;
     const sort = (q.sortField ? sortColumns.get(q.sortField) : undefined) ?? { column: 'id' };
-    if ('column' in sort && sort.column === 'osVersionKey') await this.fillMissingSortKeys();
-    if (!predicate && (!label || label.isStatic)) {
-      // Plain listing or a manual label: page in the database.
-      const where: Prisma.DeviceWhereInput = label ? { labels: { some: { labelId: label.id } } } : {};
-      const [rows, total] = await Promise.all([deviceStore.page(this.db, where, q.page, sort, q.order), deviceStore.count(this.db, where)]);
-      return { total, results: rows.map((row) => output(row)), unknownFields };
+    const entries = await this.directory.sorted(sort, q.order);
+    const { offset, limit } = q.page;
+    if (!members && !predicate) {
+      return { total: entries.length, results: entries.slice(offset, offset + limit).map((e) => output(e.facts)), unknownFields };
     }
-    // Criteria involved: evaluate over the in-memory directory, then sort and page.
-    let entries = await this.directory.all();
-    if (label) {
-      const members = await this.labels.memberIds(this.db, label, entries);
-      entries = entries.filter((e) => members.has(e.row.id));
+    const page: DeviceFacts[] = [];
+    let total = 0;
+    for (const { facts } of entries) {
+      if (members && !members.has(facts.id)) continue;
+      if (predicate && !predicate(facts)) continue;
+      if (total >= offset && page.length < limit) page.push(facts);
+      total++;
     }
-    if (predicate) entries = entries.filter((e) => predicate(e.facts));
-    const sorted = sortEntries(entries, sort, q.order);
-    return {
-      total: sorted.length,
-      results: sorted.slice(q.page.offset, q.page.offset + q.page.limit).map((e) => output(e.row, e.facts)),
-      unknownFields,
-    };
-  }
-
-  private sortKeysFilled = false;
-
-  /** Once per process: rows a database from before the osVersionKey column holds get their key. */
-  private async fillMissingSortKeys(): Promise<void> {
-    if (this.sortKeysFilled) return;
-    const filled = await this.db.$transaction((tx) => deviceStore.fillMissingSortKeys(tx));
-    if (filled > 0) this.directory.noteWrite();
-    this.sortKeysFilled = true;
+    return { total, results: page.map(output), unknownFields };
   }
 
   async count(actor: Actor, q: { labelId?: number; query?: string }) {
-    const { total } = await this.list(actor, { labelId: q.labelId, query: q.query, page: { limit: 1, offset: 0 }, order: 'asc' });
+    const { total } = await this.list(actor, { labelId: q.labelId, query: q.query, page: { limit: 0, offset: 0 }, order: 'asc' });
     return total;
   }
 
@@ -355,28 +340,16 @@ function checkedProjection(names: string[]): Projection {
 }
 
 /**
- * Entries in the database's order: the sort column (or the user's), nulls last, then id. Each
- * entry's key is read once, not once per comparison (10,000 devices: ~140,000 comparisons).
+ * A device's summary, built once per facts object: the directory replaces a device's facts when
+ * it changes, so an entry here lives exactly as long as what it was built from. Frozen: every
+ * listing that shows the device shares it.
  */
-function sortEntries(entries: DeviceEntry[], sort: FieldSort, order: 'asc' | 'desc'): DeviceEntry[] {
-  const dir = order === 'asc' ? 1 : -1;
-  const keyOf = (e: DeviceEntry): unknown => {
-    const value =
-      'column' in sort
-        ? sort.column === 'osVersionKey'
-          ? versionSortKey(e.row.osVersion)
-          : (e.row as unknown as Record<string, unknown>)[sort.column]
-        : (e.row.user as Record<string, unknown> | null)?.[sort.userColumn];
-    return value instanceof Date ? value.getTime() : value;
-  };
-  const keyed = entries.map((entry) => ({ entry, key: keyOf(entry) as string | number | boolean | null | undefined }));
-  keyed.sort((a, b) => {
-    const x = a.key;
-    const y = b.key;
-    if (x === y || (x == null && y == null)) return (a.entry.row.id - b.entry.row.id) * dir;
-    if (x == null) return 1;
-    if (y == null) return -1;
-    return (x < y ? -1 : 1) * dir;
-  });
-  return keyed.map((k) => k.entry);
+const summaries = new WeakMap<DeviceFacts, Record<string, unknown>>();
+function cachedSummary(facts: DeviceFacts): Record<string, unknown> {
+  let summary = summaries.get(facts);
+  if (!summary) {
+    summary = Object.freeze(summaryOf(facts));
+    summaries.set(facts, summary);
+  }
+  return summary;
 }

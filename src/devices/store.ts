@@ -94,6 +94,85 @@ function deviceRowFrom(raw: Record<string, unknown>): DeviceRow {
   return row as unknown as DeviceRow;
 }
 
+/**
+ * The ids of devices written through this store, in order, for the device directory
+ * (src/devices/directory.ts): each write operation notes its device after its statement ran, so
+ * a directory reading noted ids through the one serialized connection reads them after the
+ * writing transaction ended. A ring of the last `capacity` ids: a reader that fell further
+ * behind (a bulk import) reloads everything instead.
+ */
+export class DeviceWriteLog {
+  private readonly ids: Float64Array;
+  private written = 0;
+  constructor(readonly capacity = 65_536) {
+    this.ids = new Float64Array(capacity);
+  }
+  /** How many ids were ever noted: a reader's position. */
+  get position(): number {
+    return this.written;
+  }
+  note(id: number): void {
+    this.ids[this.written % this.capacity] = id;
+    this.written++;
+  }
+  noteMany(ids: readonly number[]): void {
+    for (const id of ids) this.note(id);
+  }
+  /** The ids noted from `position` on (repeats included), or null when the ring no longer holds them all. */
+  since(position: number): number[] | null {
+    if (this.written - position > this.capacity || position > this.written) return null;
+    const out: number[] = [];
+    for (let i = position; i < this.written; i++) out.push(this.ids[i % this.capacity]!);
+    return out;
+  }
+}
+
+/** Every Device write of this process (module-wide: several apps in one test process share it, which only costs re-reads). */
+export const deviceWrites = new DeviceWriteLog();
+
+/** Notes the written device after the write ran, and passes its result on. */
+async function noted<T>(id: number, write: Promise<T>): Promise<T> {
+  const result = await write;
+  deviceWrites.note(id);
+  return result;
+}
+
+/**
+ * The directory's columns: exactly what a device's criteria facts are built from, in this order
+ * (src/devices/fields.ts factsFromColumns reads them by position).
+ */
+export const factColumns = [
+  'd."id"',
+  'd."uuid"',
+  'd."adminDeviceSpaceId"',
+  'd."platform"',
+  'd."osVersion"',
+  'd."model"',
+  'd."manufacturer"',
+  'd."serialNumber"',
+  'd."imei"',
+  'd."owner"',
+  'd."status"',
+  'd."compliant"',
+  'd."quarantined"',
+  'd."registeredAt"',
+  'd."lastConnectedAt"',
+  'd."deviceName"',
+  'd."udid"',
+  'd."wifiMac"',
+  'd."ipAddress"',
+  'd."phoneNumber"',
+  '(d."pushToken" IS NOT NULL)',
+  'u."userId"',
+  'u."email"',
+  'u."displayName"',
+  'd."customAttributes"',
+  'd."reportedInfo"',
+] as const;
+
+/** Which devices a facts read returns: ids above one, in id order; these ids; the devices of these users. */
+export type FactsFilter = { afterId: number; limit: number } | { ids: readonly number[] } | { userRefs: readonly number[] };
+
 /** What a device says about itself (Authenticate, DeviceInformation, OTA enrollment): only the facts it sent. */
 export interface ReportedFacts {
   serialNumber?: string;
@@ -194,22 +273,14 @@ export const deviceStore = {
       take: page.limit,
       orderBy: ['column' in sort ? { [sort.column]: order } : { user: { [sort.userColumn]: order } }, { id: 'asc' }],
     }),
-  create: (tx: DbTx, data: Prisma.DeviceUncheckedCreateInput) => tx.device.create({ data: withSortKeys(data), include: withUser }),
-  update: (tx: DbTx, id: number, data: Prisma.DeviceUncheckedUpdateInput) =>
-    tx.device.update({ where: { id }, data: withSortKeys(data), include: withUser }),
-  /**
-   * Fills osVersionKey where a database written before the column existed left it empty (the
-   * migration copies rows; the key needs the version parsed). Returns how many rows it filled.
-   */
-  fillMissingSortKeys: async (tx: DbTx): Promise<number> => {
-    const rows = await tx.device.findMany({
-      where: { osVersion: { not: null }, osVersionKey: null },
-      select: { id: true, osVersion: true },
-    });
-    for (const r of rows) await tx.device.update({ where: { id: r.id }, data: { osVersionKey: versionSortKey(r.osVersion) } });
-    return rows.length;
+  create: async (tx: DbTx, data: Prisma.DeviceUncheckedCreateInput) => {
+    const created = await tx.device.create({ data: withSortKeys(data), include: withUser });
+    deviceWrites.note(created.id);
+    return created;
   },
-  remove: (tx: DbTx, id: number) => tx.device.delete({ where: { id } }),
+  update: (tx: DbTx, id: number, data: Prisma.DeviceUncheckedUpdateInput) =>
+    noted(id, tx.device.update({ where: { id }, data: withSortKeys(data), include: withUser })),
+  remove: (tx: DbTx, id: number) => noted(id, tx.device.delete({ where: { id } })),
   /** The ids of a user's devices. */
   idsOfUser: async (tx: DbTx, userRef: number) => (await tx.device.findMany({ where: { userRef }, select: { id: true } })).map((d) => d.id),
   /** ACTIVE devices (all, or those among `ids`), with what a push needs. */
@@ -223,37 +294,46 @@ export const deviceStore = {
 
   /** OTA phase 2 on a known record: a new enrollment begins (VERIFICATION_PENDING, nothing known held). */
   beginEnrollment: (tx: DbTx, id: number, fields: Omit<ReportedFacts, 'reported'> & { udid: string }, userRef: number | null) =>
-    tx.device.update({
-      where: { id },
-      data: withSortKeys({ ...fields, status: 'VERIFICATION_PENDING', userRef: userRef ?? undefined, mdmState: '{}' }),
-      include: withUser,
-    }),
+    noted(
+      id,
+      tx.device.update({
+        where: { id },
+        data: withSortKeys({ ...fields, status: 'VERIFICATION_PENDING', userRef: userRef ?? undefined, mdmState: '{}' }),
+        include: withUser,
+      }),
+    ),
   /**
    * A direct enrollment profile handed out for this record: a new enrollment begins, for the
    * invitation's user (VERIFICATION_PENDING, nothing known held); the UDID comes at Authenticate.
    */
   awaitEnrollment: (tx: DbTx, id: number, userRef: number | null) =>
-    tx.device.update({
-      where: { id },
-      data: { status: 'VERIFICATION_PENDING', userRef: userRef ?? undefined, mdmState: '{}' },
-      include: withUser,
-    }),
+    noted(
+      id,
+      tx.device.update({
+        where: { id },
+        data: { status: 'VERIFICATION_PENDING', userRef: userRef ?? undefined, mdmState: '{}' },
+        include: withUser,
+      }),
+    ),
   /**
    * Authenticate on a record made before its device spoke: the UDID it names is the record's
    * from now on. `releasedBy`, a record whose enrollment ended (RETIRED, WIPED) that held the
    * UDID, gives it up first (the UDID is unique); that record keeps the rest of its history.
    */
   assignUdid: async (tx: DbTx, id: number, udid: string, releasedBy: number | null) => {
-    if (releasedBy !== null) await tx.device.update({ where: { id: releasedBy }, data: { udid: null } });
-    return tx.device.update({ where: { id }, data: { udid }, include: withUser });
+    if (releasedBy !== null) await noted(releasedBy, tx.device.update({ where: { id: releasedBy }, data: { udid: null } }));
+    return noted(id, tx.device.update({ where: { id }, data: { udid }, include: withUser }));
   },
   /** MDM Authenticate: the device's facts and topic; a new enrollment, so tokens and known state are reset. */
   recordAuthenticate: (tx: DbTx, id: number, facts: ReportedFacts & { topic: string }, at: Date) =>
-    tx.device.update({
-      where: { id },
-      data: { ...reported(facts), topic: facts.topic, ...enrollmentEnded, unlockToken: null, lastConnectedAt: at },
-      include: withUser,
-    }),
+    noted(
+      id,
+      tx.device.update({
+        where: { id },
+        data: { ...reported(facts), topic: facts.topic, ...enrollmentEnded, unlockToken: null, lastConnectedAt: at },
+        include: withUser,
+      }),
+    ),
   /** MDM TokenUpdate: the device is ACTIVE and reachable by push. `unlockToken` is already sealed. */
   recordTokenUpdate: (
     tx: DbTx,
@@ -261,13 +341,16 @@ export const deviceStore = {
     data: { pushToken: string; pushMagic: string; topic: string; unlockToken?: string; enrolledAt: Date },
     at: Date,
   ) =>
-    tx.device.update({
-      where: { id },
-      data: { ...data, status: 'ACTIVE', lastConnectedAt: at },
-      include: withUser,
-    }),
+    noted(
+      id,
+      tx.device.update({
+        where: { id },
+        data: { ...data, status: 'ACTIVE', lastConnectedAt: at },
+        include: withUser,
+      }),
+    ),
   /** The device polled: when it was last heard from. */
-  recordSeen: (tx: DbTx, id: number, at: Date) => tx.device.update({ where: { id }, data: { lastConnectedAt: at } }),
+  recordSeen: (tx: DbTx, id: number, at: Date) => noted(id, tx.device.update({ where: { id }, data: { lastConnectedAt: at } })),
   /** A DeviceInformation or SecurityInfo answer: the facts it reported, merged into what was known. */
   recordInformation: async (tx: DbTx, id: number, facts: ReportedFacts) => {
     const data: Prisma.DeviceUncheckedUpdateInput = reported(facts);
@@ -275,12 +358,13 @@ export const deviceStore = {
       const known = await tx.device.findUnique({ where: { id }, select: { reportedInfo: true } });
       if (known) data.reportedInfo = JSON.stringify(mergeReported(reportedInfo(known), facts.reported));
     }
-    return tx.device.update({ where: { id }, data });
+    return noted(id, tx.device.update({ where: { id }, data }));
   },
   /** What the server knows the device holds (JSON, see src/lib/mdm-reconcile). */
+  // Not noted in deviceWrites: mdmState and unlockToken are no criteria facts.
   setMdmState: (tx: DbTx, id: number, mdmState: string) => tx.device.update({ where: { id }, data: { mdmState } }),
-  markRetired: (tx: DbTx, id: number) => tx.device.update({ where: { id }, data: { status: 'RETIRED', ...enrollmentEnded } }),
-  markWiped: (tx: DbTx, id: number) => tx.device.update({ where: { id }, data: { status: 'WIPED', ...enrollmentEnded } }),
+  markRetired: (tx: DbTx, id: number) => noted(id, tx.device.update({ where: { id }, data: { status: 'RETIRED', ...enrollmentEnded } })),
+  markWiped: (tx: DbTx, id: number) => noted(id, tx.device.update({ where: { id }, data: { status: 'WIPED', ...enrollmentEnded } })),
   /** UnlockTokens not yet sealed (stored in clear by older versions). */
   unsealedUnlockTokens: async (tx: DbTx, sealedPrefix: string) =>
     (await tx.device.findMany({
@@ -320,6 +404,42 @@ export const deviceStore = {
     );
     return rows.map(deviceRowFrom);
   },
+  /**
+   * Devices' fact columns (factColumns), all rows in one JSON text: SQLite builds it, one
+   * JSON.parse reads it. Row by row, the driver and Prisma would build an object per row and
+   * per value — about four times the CPU for 100,000 devices.
+   */
+  factRows: async (tx: DbTx, filter: FactsFilter): Promise<unknown[][]> => {
+    let where: string;
+    let args: unknown[];
+    let tail = '';
+    if ('afterId' in filter) {
+      where = 'd."id" > ?';
+      args = [filter.afterId];
+      tail = ' ORDER BY d."id" LIMIT ?';
+      args.push(filter.limit);
+    } else {
+      const list = 'ids' in filter ? filter.ids : filter.userRefs;
+      if (list.length === 0) return [];
+      where = `d."${'ids' in filter ? 'id' : 'userRef'}" IN (${list.map(() => '?').join(',')})`;
+      args = [...list];
+    }
+    const names = factColumns.map((_, i) => `c${i}`);
+    const [row] = await tx.$queryRawUnsafe<Array<{ rows: string | null }>>(
+      `SELECT json_group_array(json_array(${names.join(',')})) AS "rows" FROM (SELECT ${factColumns.map((c, i) => `${c} AS c${i}`).join(', ')}` +
+        ` FROM "Device" d LEFT JOIN "User" u ON u."id" = d."userRef" WHERE ${where}${tail})`,
+      ...args,
+    );
+    return row?.rows ? (JSON.parse(row.rows) as unknown[][]) : [];
+  },
+  /** How many devices there are and the newest updatedAt: the directory's check for writes that bypassed this store. */
+  fingerprint: async (tx: DbTx) => {
+    const [row] = await tx.$queryRawUnsafe<Array<{ n: number | bigint }>>('SELECT count(*) AS n FROM "Device"');
+    return { count: Number(row?.n ?? 0) };
+  },
+  /** Ids of devices updated at or after `since`. */
+  idsUpdatedSince: async (tx: DbTx, since: Date) =>
+    (await tx.device.findMany({ where: { updatedAt: { gte: since } }, select: { id: true } })).map((d) => d.id),
   /** Devices holding one of `udids`, or not RETIRED and holding one of `serialKeys` (upper-case). */
   holdersOf: (tx: DbTx, udids: string[], serialKeys: string[]) =>
     udids.length + serialKeys.length === 0
@@ -367,7 +487,9 @@ export const deviceStore = {
       values,
     );
     const idByUuid = new Map(returned.map((r) => [r.uuid, Number(r.id)]));
-    return rows.map((r) => idByUuid.get(r.uuid)!);
+    const ids = rows.map((r) => idByUuid.get(r.uuid)!);
+    deviceWrites.noteMany(ids);
+    return ids;
   },
   /** Manual label memberships of devices named by uuid (new devices: insertNew without ids), one JSON parameter a statement. */
   insertNewMembershipsByUuid: async (tx: DbTx, pairs: ReadonlyArray<readonly [uuid: string, labelId: number]>, createdAt: Date) => {

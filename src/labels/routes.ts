@@ -3,7 +3,7 @@ import { pageArray, spaceId } from '../platform/http/pagination.js';
 import { DomainError } from '../platform/errors/index.js';
 import { Reply, type RouteTable } from '../platform/http/route.js';
 import { intId, name, text, uuidParam } from '../platform/http/validators.js';
-import { deviceFields } from '../devices/index.js';
+import { fieldsOf } from '../devices/index.js';
 import type { LabelService, LabelSortField } from './service.js';
 
 const labelResult = z.object({
@@ -120,7 +120,7 @@ export function registerLabelRoutes(t: RouteTable, labels: LabelService): void {
     body: z.strictObject({ criteria, limit: z.number().int().min(1).max(100).default(10) }),
     handler: async ({ actor, body }) => {
       const p = await labels.preview(actor, body.criteria, body.limit);
-      return { results: { criteria: p.criteria, totalCount: p.totalCount, devices: p.devices.map(deviceFields) } };
+      return { results: { criteria: p.criteria, totalCount: p.totalCount, devices: p.devices.map(fieldsOf) } };
     },
   });
   t.add({

@@ -5,7 +5,7 @@ import { recordAudit } from '../audit/index.js';
 import type { DeviceFacts } from '../lib/criteria/index.js';
 import type { Db, DbTx } from '../platform/db/client.js';
 import { noEvents, type EventPublisher } from '../platform/events.js';
-import type { DeviceDirectory, DeviceEntry } from '../devices/index.js';
+import type { DeviceDirectory } from '../devices/index.js';
 import { deviceFacts, type DeviceRow } from '../devices/index.js';
 import type { DeviceLabels } from '../devices/index.js';
 import { slices, yieldToEventLoop } from '../lib/slices.js';
@@ -13,7 +13,7 @@ import { deviceStore } from '../devices/index.js';
 import { DomainError } from '../platform/errors/index.js';
 import { compileOrThrow } from '../devices/index.js';
 import { globalSpace } from '../device-spaces/index.js';
-import { labelPredicate, type LabelLike } from './membership.js';
+import { labelPredicate, membershipKey, type LabelLike } from './membership.js';
 import { labelStore } from './store.js';
 
 type LabelRow = NonNullable<Awaited<ReturnType<typeof labelStore.findById>>>;
@@ -126,13 +126,15 @@ export class LabelService implements DeviceLabels {
     return labelStore.findManyByNameKey(tx, nameKeys);
   }
 
-  /** Device ids in a label, computed from the given (or all) devices. */
-  async memberIds(tx: DbTx, label: LabelLike, devices?: DeviceEntry[]): Promise<Set<number>> {
+  /**
+   * Ids of the devices in a label. Manual: the stored memberships. Filter and system: the
+   * directory's member set for the criteria, kept up to date device by device (a device's change
+   * costs one evaluation of the criteria, not a pass over every device).
+   */
+  async memberIds(tx: DbTx, label: LabelLike): Promise<ReadonlySet<number>> {
     const predicate = labelPredicate(label);
     if (!predicate) return new Set(await labelStore.manualMemberIds(tx, label.id));
-    const ids = new Set<number>();
-    for (const d of devices ?? (await this.directory.all())) if (predicate(d.facts)) ids.add(d.row.id);
-    return ids;
+    return (await this.directory.matching(membershipKey(label), predicate)).members;
   }
 
   /** Labels a device is in: its manual labels, the filter labels it matches, system labels. */
@@ -149,16 +151,12 @@ export class LabelService implements DeviceLabels {
 
   async summary(actor: Actor, sort: { field: LabelSortField; order: 'asc' | 'desc' } = { field: 'id', order: 'asc' }) {
     requireRead(actor);
-    const [labels, manualCounts, devices] = await Promise.all([
-      labelStore.all(this.db),
-      labelStore.manualCounts(this.db),
-      this.directory.all(),
-    ]);
-    const facts = devices.map((d) => d.facts);
-    const views = labels.map((l) => {
+    const [labels, manualCounts] = await Promise.all([labelStore.all(this.db), labelStore.manualCounts(this.db)]);
+    const views: Array<ReturnType<typeof labelView>> = [];
+    for (const l of labels) {
       const p = labelPredicate(l);
-      return labelView(l, p ? countMatches(facts, p) : (manualCounts.get(l.id) ?? 0));
-    });
+      views.push(labelView(l, p ? (await this.directory.matching(membershipKey(l), p)).members.size : (manualCounts.get(l.id) ?? 0)));
+    }
     const sign = sort.order === 'desc' ? -1 : 1;
     const key = (v: (typeof views)[number]) => {
       const k = v[sort.field];
@@ -322,15 +320,15 @@ export class LabelService implements DeviceLabels {
   async preview(actor: Actor, criteria: string, limit: number) {
     requireRead(actor);
     const predicate = compileOrThrow(criteria);
-    const matches = (await this.directory.all()).filter((d) => predicate(d.facts));
-    return { criteria, totalCount: matches.length, devices: matches.slice(0, limit).map((d) => d.row) };
+    const devices: DeviceFacts[] = [];
+    let totalCount = 0;
+    for (const { facts } of await this.directory.all()) {
+      if (!predicate(facts)) continue;
+      if (devices.length < limit) devices.push(facts);
+      totalCount++;
+    }
+    return { criteria, totalCount, devices };
   }
-}
-
-function countMatches(facts: DeviceFacts[], p: (f: DeviceFacts) => boolean): number {
-  let n = 0;
-  for (const f of facts) if (p(f)) n++;
-  return n;
 }
 
 /** A read-only field sent back must be what a GET answers now; the first that is not is named. */
