@@ -141,7 +141,7 @@ export class CertificateEnrollmentService {
       const vpns = await enrollmentStore.vpnConfigurationsReferencing(tx, id);
       if (vpns.length) {
         throw new DomainError(
-          'certificateEnrollment.inUse',
+          'certenrollment.inUse',
           `Certificate enrollment setting ${existing.name} is the identity of VPN configuration(s) ${vpns.map((v) => `${v.name} (id ${v.id})`).join(', ')}; change their certificateEnrollmentId first`,
         );
       }
@@ -160,5 +160,5 @@ export class CertificateEnrollmentService {
 async function assertNameFree(tx: DbTx, name: string) {
   const existing = await enrollmentStore.findByName(tx, name);
   if (existing)
-    throw new DomainError('certificateEnrollment.duplicate', `A certificate enrollment setting named ${existing.name} already exists`);
+    throw new DomainError('certenrollment.duplicate', `A certificate enrollment setting named ${existing.name} already exists`);
 }

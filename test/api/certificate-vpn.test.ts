@@ -352,7 +352,7 @@ describe('VPN configurations with certificate authentication', () => {
   it('deleting a setting a VPN configuration uses is 409', async () => {
     const res = await t.admin.delete(`/api/v2/configurations/certificate-enrollment/${scepSetting}`);
     expect(res.status).toBe(409);
-    expect(res.body.messages[0].messageKey).toBe('com.mockiron.messages.certificateEnrollment.inUse');
+    expect(res.body.messages[0].messageKey).toBe('com.mockiron.messages.certenrollment.inUse');
   });
 });
 

@@ -105,8 +105,8 @@ export const errorCatalogue = {
   'vpn.duplicate': legacy('conflict', 'vpn.duplicate'),
   'vpn.inUse': legacy('conflict', 'vpn.inUse'),
   'profile.certificateAuth': ours('conflict', 'profile.certificateAuth'),
-  'certificateEnrollment.duplicate': ours('conflict', 'certificateEnrollment.duplicate'),
-  'certificateEnrollment.inUse': ours('conflict', 'certificateEnrollment.inUse'),
+  'certenrollment.duplicate': ours('conflict', 'certenrollment.duplicate'),
+  'certenrollment.inUse': ours('conflict', 'certenrollment.inUse'),
   'profile.noVpn': ours('not-found', 'profile.noVpn'),
   'scep.unavailable': ours('unavailable', 'scep.unavailable'),
   // an admin asks for a challenge while SCEP cannot issue: a 409 under Core's form, as always
