@@ -19,6 +19,7 @@ import { loadFleetState, StateFileError, type DeviceState, type FleetState } fro
 
 export interface SimulateOptions {
   server?: string;
+  pregenerateKeys?: boolean;
   devices?: string;
   concurrency?: string;
   duration?: string;
@@ -257,7 +258,7 @@ export async function runSimulate(opts: SimulateOptions, io: CliIo): Promise<voi
   const tty = io.stderr.isTTY === true;
   let failed = false;
   try {
-    const { summary, pushes } = await runFleet({
+    const { summary, pushes, keysPregenerated } = await runFleet({
       server,
       devices,
       concurrency,
@@ -272,6 +273,7 @@ export async function runSimulate(opts: SimulateOptions, io: CliIo): Promise<voi
       ...(admin && { admin }),
       ...(opts.enrollmentUrl !== undefined && { enrollmentUrl: opts.enrollmentUrl }),
       enrollMode,
+      ...(opts.pregenerateKeys === true && { pregenerateKeys: true }),
       ...(wakeOnPush && {
         wakeOnPush,
         onPushListening: (port: number) => io.stderr.write(`waiting for pushes on ${wakeOnPush.host}:${port}\n`),
@@ -280,7 +282,10 @@ export async function runSimulate(opts: SimulateOptions, io: CliIo): Promise<voi
       signal: controller.signal,
     });
     if (tty) io.stderr.write('\r\x1b[2K');
-    io.stdout.write(opts.json ? `${JSON.stringify(pushes ? { ...summary, pushes } : summary, null, 2)}\n` : formatSummary(summary));
+    const extra = { ...(pushes && { pushes }), ...(keysPregenerated && { keysPregenerated }) };
+    io.stdout.write(opts.json ? `${JSON.stringify({ ...summary, ...extra }, null, 2)}\n` : formatSummary(summary));
+    if (keysPregenerated && !opts.json)
+      io.stdout.write(`keys made before the run: ${keysPregenerated.count} in ${keysPregenerated.seconds} s\n`);
     if (pushes && !opts.json) io.stdout.write(`pushes: ${pushes.delivered} woke a device, ${pushes.refused} refused\n`);
     // A run where devices could not enroll or the server misbehaved is a failed run
     failed = summary.devices.enrollmentFailures > 0 || summary.errors.total > 0;

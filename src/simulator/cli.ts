@@ -45,6 +45,7 @@ export function registerSimulatorCommands(program: Command, io: CliIo): void {
     )
     .option('--push-tls-cert <pem>', "with --wake-on-push: the listener's TLS certificate (the server must trust it)")
     .option('--push-tls-key <pem>', 'with --wake-on-push: its private key')
+    .option('--pregenerate-keys', "make the enrolling devices' RSA keys before the run (benchmarks: enrollment time is then the server's)")
     .option('--json', 'print the summary as JSON')
     .action(async (opts: SimulateOptions) => (await import('./cli-actions.js')).runSimulate(opts, io));
 

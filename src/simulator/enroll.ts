@@ -8,16 +8,7 @@
 //   3. obtain the identity (SCEP PKCSReq, or open the PKCS#12);
 //   4. Authenticate and TokenUpdate on the CheckInURL, signed with that identity.
 
-import {
-  createHash,
-  createPrivateKey,
-  generateKeyPair as generateKeyPairCallback,
-  randomBytes,
-  randomUUID,
-  X509Certificate,
-  type KeyObject,
-} from 'node:crypto';
-import { promisify } from 'node:util';
+import { createHash, createPrivateKey, randomBytes, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { signMdmRequest } from '../lib/mdm-protocol/index.js';
 import { detectPlistFormat, isPlistDict, parsePlist, toXmlPlist, type PlistDict, type PlistValue } from '../lib/plist/index.js';
@@ -32,8 +23,6 @@ import type { DeviceIdentity } from './identity.js';
 import type { InstalledProfileState, MdmEnrollmentState } from './state.js';
 import { profileProblem, type IdentityProblem } from './commands.js';
 import type { EnrollMode } from './enroll-modes.js';
-
-const generateKeyPairAsync = promisify(generateKeyPairCallback);
 
 export type EnrollmentStage =
   | 'ota-profile'
@@ -91,10 +80,8 @@ export interface EnrollmentResult {
   artifacts: EnrollmentArtifacts;
 }
 
-export function rsaKey(modulusLength: number): Promise<KeyObject> {
-  // Async: RSA generation takes tens of milliseconds and must not stall the other devices
-  return generateKeyPairAsync('rsa', { modulusLength }).then((pair) => pair.privateKey);
-}
+import { rsaKey } from './key-pool.js';
+export { rsaKey };
 
 async function expectOk(
   http: HttpClient,

@@ -73,7 +73,12 @@ export interface MetricsSummary {
 const MAX_ERROR_SAMPLES = 20;
 
 export class Metrics {
-  readonly startedAt = performance.now();
+  /** When the measured run began (restart() moves it past preparation such as key generation). */
+  startedAt = performance.now();
+
+  restart(): void {
+    this.startedAt = performance.now();
+  }
   #latency = new Map<string, number[]>();
   #statuses: Record<string, number> = {};
   #requests = 0;

@@ -164,8 +164,10 @@ afterAll(async () => {
 
 describe('the device simulator against a real server', () => {
   it('enrolls five devices over OTA + SCEP; the server lists them ACTIVE', async () => {
-    const run = expectOk(await mockiron(simulateArgs(1, 0)));
+    // --pregenerate-keys (what bench:mdm passes): the new devices' keys are made before the run, two each
+    const run = expectOk(await mockiron([...simulateArgs(1, 0), '--pregenerate-keys']));
     const summary = JSON.parse(run.stdout);
+    expect(summary.keysPregenerated.count).toBe(2 * DEVICES);
     expect(summary.devices).toMatchObject({ total: DEVICES, enrolled: DEVICES, enrolledThisRun: DEVICES, enrollmentFailures: 0 });
     expect(summary.errors.total).toBe(0);
     expect(statSync(stateFile).mode & 0o777).toBe(0o600);
@@ -195,8 +197,9 @@ describe('the device simulator against a real server', () => {
     }
 
     // Resume from the state file: no new enrollments, the devices poll and receive the commands
-    const run = expectOk(await mockiron(simulateArgs(3, 500)));
+    const run = expectOk(await mockiron([...simulateArgs(3, 500), '--pregenerate-keys']));
     const summary = JSON.parse(run.stdout);
+    expect(summary.keysPregenerated.count).toBe(0); // every device enrolled already: no key to make
     expect(summary.devices).toMatchObject({ total: DEVICES, enrolled: DEVICES, enrolledThisRun: 0 });
     expect(summary.errors.total).toBe(0);
     expect(summary.commands.InstallProfile?.Acknowledged ?? 0).toBeGreaterThanOrEqual(DEVICES);
