@@ -159,6 +159,5 @@ export class CertificateEnrollmentService {
 
 async function assertNameFree(tx: DbTx, name: string) {
   const existing = await enrollmentStore.findByName(tx, name);
-  if (existing)
-    throw new DomainError('certenrollment.duplicate', `A certificate enrollment setting named ${existing.name} already exists`);
+  if (existing) throw new DomainError('certenrollment.duplicate', `A certificate enrollment setting named ${existing.name} already exists`);
 }
