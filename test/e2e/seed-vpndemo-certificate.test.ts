@@ -30,7 +30,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parsePlist, type PlistDict } from '../../src/lib/plist/index.js';
 import { adminPassword } from '../helpers/admin-password.js';
 import { ROOT } from '../helpers/cli.js';
-import { runMockiron, spawnServe, type RunResult, type ServedProcess } from '../helpers/serve.js';
+import { adminJson, runMockiron, spawnServe, type RunResult, type ServedProcess } from '../helpers/serve.js';
 
 const AUTH = `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}`;
 const CHROME = 'com.google.chrome.ios';
@@ -52,21 +52,7 @@ function expectOk(result: RunResult): RunResult {
   return result;
 }
 
-async function api(method: string, pathname: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${serverUrl}${pathname}`, {
-    method,
-    headers: { Authorization: AUTH, ...(body !== undefined && { 'Content-Type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
-
-async function apiOk(method: string, pathname: string, body?: unknown): Promise<any> {
-  const res = await api(method, pathname, body);
-  expect(res.status, `${method} ${pathname}: ${JSON.stringify(res.json)}`).toBeLessThan(300);
-  return res.json;
-}
+const { apiOk } = adminJson(() => serverUrl, adminPassword);
 
 const openssl = (args: string[]) => execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 

@@ -47,9 +47,8 @@ import { VirtualDevice } from '../../src/simulator/device.js';
 import { createHttpClient, type HttpClient } from '../../src/simulator/http.js';
 import { loadFleetState, saveFleetState, type FleetState } from '../../src/simulator/state.js';
 import { adminPassword } from '../helpers/admin-password.js';
-import { runMockiron, spawnServe, type RunResult, type ServedProcess } from '../helpers/serve.js';
+import { adminJson, runMockiron, spawnServe, type RunResult, type ServedProcess } from '../helpers/serve.js';
 
-const AUTH = `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}`;
 const NAMESPACE = '6d1f3c2a-9b4e-4f57-8a2c-1e0d9c8b7a65';
 const VPN_UUID = '5A3B9C1D-2E4F-4A6B-8C7D-9E0F1A2B3C4D';
 const VPN_NAME = 'vpndemo-cert';
@@ -69,16 +68,7 @@ function expectOk(result: RunResult): RunResult {
   return result;
 }
 
-async function apiOk(method: string, pathname: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${serverUrl}${pathname}`, {
-    method,
-    headers: { Authorization: AUTH, ...(body !== undefined && { 'Content-Type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  expect(res.status, `${method} ${pathname}: ${text}`).toBeLessThan(300);
-  return text ? JSON.parse(text) : undefined;
-}
+const { apiOk } = adminJson(() => serverUrl, adminPassword);
 
 async function mintChallenge(): Promise<string> {
   return (await apiOk('POST', '/api/v2/scep/challenges', { deviceUuid })).results.challenge as string;

@@ -9,11 +9,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, runMockiron, type RunResult } from '../helpers/serve.js';
+import { adminJson, freePort, runMockiron, type RunResult } from '../helpers/serve.js';
 
 const BIN = fileURLToPath(new URL('../../bin/mockiron.js', import.meta.url));
 const ADMIN_PASSWORD = 'e2e-simulator-admin-password';
-const AUTH = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
 const DEVICES = 5;
 const CHROME = 'com.google.chrome.ios';
 const RDP = 'com.microsoft.rdc.ios';
@@ -33,21 +32,7 @@ function expectOk(result: RunResult): RunResult {
   return result;
 }
 
-async function api(method: string, pathname: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${serverUrl}${pathname}`, {
-    method,
-    headers: { Authorization: AUTH, Accept: 'application/json', ...(body !== undefined && { 'Content-Type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
-
-async function apiOk(method: string, pathname: string, body?: unknown): Promise<any> {
-  const res = await api(method, pathname, body);
-  expect(res.status, `${method} ${pathname}: ${JSON.stringify(res.json)}`).toBeLessThan(300);
-  return res.json;
-}
+const { apiOk } = adminJson(() => serverUrl, ADMIN_PASSWORD);
 
 async function startServer(): Promise<void> {
   const port = await freePort();

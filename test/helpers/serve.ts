@@ -90,3 +90,26 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * An admin's JSON calls to a served mockiron (Basic auth). `base` is read at each call: tests
+ * learn the URL in beforeAll. `api` answers status and parsed body; `apiOk` the body of a 2xx.
+ */
+export function adminJson(base: () => string, password: string) {
+  const authorization = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
+  async function api(method: string, pathname: string, body?: unknown): Promise<{ status: number; json: any }> {
+    const res = await fetch(`${base()}${pathname}`, {
+      method,
+      headers: { authorization, accept: 'application/json', ...(body !== undefined && { 'content-type': 'application/json' }) },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text ? JSON.parse(text) : undefined };
+  }
+  async function apiOk(method: string, pathname: string, body?: unknown): Promise<any> {
+    const res = await api(method, pathname, body);
+    if (res.status >= 300) throw new Error(`${method} ${pathname}: ${res.status} ${JSON.stringify(res.json)}`);
+    return res.json;
+  }
+  return { api, apiOk };
+}
