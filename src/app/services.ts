@@ -114,6 +114,7 @@ export function buildServices(deps: ServiceDeps) {
     installProfileUnsigned: deps.installProfileUnsigned,
   });
   devices.detailSources.push((d) => mdm.detailsFor(d));
+  devices.detailSources.push((d) => identities.detailsFor(d));
   // Identities due for renewal (or revoked) get their next generation; their devices are reconciled
   mdm.reconciler.renewal = { sweep: () => identities.sweep(), intervalMs: deps.identityRenewalIntervalMs ?? 3_600_000 };
   // A changed setting changes what every device using it carries: profiles are rebuilt, devices reconciled

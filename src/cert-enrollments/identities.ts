@@ -9,7 +9,7 @@
 // build then carries a new challenge or PKCS#12, so the reconciler installs the profile again.
 import { createHmac, generateKeyPairSync, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { recordAudit } from '../audit/index.js';
-import { requireRead, type Actor } from '../platform/auth/actor.js';
+import { requireRead, system, type Actor } from '../platform/auth/actor.js';
 import type { Db, DbTx } from '../platform/db/client.js';
 import { DomainError } from '../platform/errors/index.js';
 import type { Logger } from '../platform/logger.js';
@@ -348,6 +348,23 @@ export class DeviceIdentityService {
       revoked: r.revoked,
       settingName: (r.enrollmentRef !== null ? names.get(r.enrollmentRef) : undefined) ?? '',
     }));
+  }
+
+  /**
+   * What GET /devices/{uuid}/details adds: the device's identity certificates, newest first, one
+   * "serial subject (setting, status, notBefore..notAfter)" each; the full records are at
+   * GET /devices/{uuid}/certificates.
+   */
+  async detailsFor(device: { uuid: string }): Promise<Record<string, string | null>> {
+    const certificates = await this.listForDevice(system, device.uuid);
+    return {
+      'identity.certificate_count': String(certificates.length),
+      'identity.certificates': certificates.length
+        ? certificates
+            .map((c) => `${c.serialNumber} ${c.subject} (${c.settingName ?? 'no setting'}, ${c.status}, ${c.notBefore}..${c.notAfter})`)
+            .join('; ')
+        : null,
+    };
   }
 
   /** GET /api/v2/devices/{uuid}/certificates: the device's identity certificates with their status. */

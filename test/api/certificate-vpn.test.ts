@@ -326,6 +326,11 @@ describe('VPN configurations with certificate authentication', () => {
     });
     expect(scepRow.subjectAltNames).toContainEqual({ type: 'ntPrincipalName', value: 'jdoe@corp.example.com' });
     expect(scepRow.issuer).toMatch(/CN=/);
+    // The device's details carry them too, one line each (the records above are the full view)
+    const details = (await t.admin.get(`/api/v2/devices/${d.deviceUuid}/details`)).body.results as { name: string; value: string | null }[];
+    const detail = (name: string) => details.find((x) => x.name === name)?.value;
+    expect(detail('identity.certificate_count')).toBe(String(listed.length));
+    expect(detail('identity.certificates')).toContain(`${scepRow.serialNumber} O=Example, OU=Sales, CN=jdoe (Corp VPN identity, valid, `);
   });
 
   it('the LOCAL identity is a PKCS#12 openssl opens without -legacy, and it is listed', async () => {
