@@ -36,6 +36,21 @@ export function start(
   });
 }
 
+/** The admin password every bench server starts with, and its Basic header. */
+export const benchPassword = 'bench-admin-password-1';
+export const benchAuth = `Basic ${Buffer.from(`admin:${benchPassword}`).toString('base64')}`;
+
+/** `mockiron serve` on a free port with this data directory; `origin` is its http://127.0.0.1:PORT. */
+export async function serveMockiron(dataDir: string): Promise<{ child: ChildProcess; origin: string }> {
+  const server = await start(
+    'node',
+    ['bin/mockiron.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'info'],
+    { MOCKIRON_ADMIN_PASSWORD: benchPassword },
+    /"url":"(http:\/\/127\.0\.0\.1:\d+)"/,
+  );
+  return { child: server.child, origin: server.match[1]! };
+}
+
 async function load(url: string, headers: Record<string, string>, seconds: number): Promise<number> {
   const result = await autocannon({ url, headers, connections: 20, duration: seconds, pipelining: 1 });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
@@ -44,19 +59,12 @@ async function load(url: string, headers: Record<string, string>, seconds: numbe
 
 export async function benchHttp(seconds = 5): Promise<BenchRow[]> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'mockiron-bench-http-'));
-  const password = 'bench-admin-password-1';
-  const auth = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
+  const auth = benchAuth;
   const procs: ChildProcess[] = [];
   try {
-    const server = await start(
-      'node',
-      ['bin/mockiron.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'info'],
-      { MOCKIRON_ADMIN_PASSWORD: password },
-      /"url":"http:\/\/127\.0\.0\.1:(\d+)"/,
-    );
+    const server = await serveMockiron(dataDir);
     procs.push(server.child);
-    // The log line with the URL comes at info level; fall back to reading it at warn level.
-    const base = `http://127.0.0.1:${server.match[1]}/api/v2`;
+    const base = `${server.origin}/api/v2`;
     const call = async (method: string, p: string, body?: unknown) => {
       const res = await fetch(base + p, {
         method,

@@ -3,43 +3,17 @@
 // measured in the same run: raw better-sqlite3 prepared inserts of the same rows into a copy of
 // the server's schema (the same indexes, WAL, one transaction). During the largest import a
 // client asks GET /api/v2/ping in a loop; its p99 says whether the server kept answering.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
+import { benchAuth, serveMockiron } from './http.js';
 import type { BenchRow } from './signing.js';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const password = 'bench-admin-password-1';
-const auth = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
-
-function serve(dataDir: string): Promise<{ child: ChildProcess; base: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'node',
-      ['bin/mockiron.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'info'],
-      { cwd: root, env: { ...process.env, MOCKIRON_ADMIN_PASSWORD: password }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
-      if (!m) return;
-      // From here the access log writes a line per request; drain it unread.
-      for (const stream of [child.stdout!, child.stderr!]) {
-        stream.off('data', onData);
-        stream.on('data', () => {});
-      }
-      resolve({ child, base: m[1]! });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`mockiron serve exited with ${code}: ${out.slice(-500)}`)));
-  });
-}
+const auth = benchAuth;
 
 /** `count` rows as a fleet would register them: a user on a third, a label on half, real-looking identifiers. */
 function fleetRows(count: number, prefix: string): string[][] {
@@ -161,10 +135,10 @@ export async function benchImport(): Promise<BenchRow[]> {
     for (const size of sizes) {
       // A fresh server per size, so each import starts from the same empty fleet.
       const dataDir = path.join(dir, `data-${size}`);
-      const server = await serve(dataDir);
+      const server = await serveMockiron(dataDir);
       procs.push(server.child);
       const call = (p: string, body: unknown) =>
-        fetch(`${server.base}/api/v2${p}`, {
+        fetch(`${server.origin}/api/v2${p}`, {
           method: 'POST',
           headers: { authorization: auth, 'content-type': 'application/json' },
           body: JSON.stringify(body),
@@ -174,8 +148,8 @@ export async function benchImport(): Promise<BenchRow[]> {
       const fleet = fleetRows(size, `B${size}X`);
       const csv = csvOf(fleet);
       let finished = false;
-      const pings = size >= 100_000 ? pingWhile(server.base, () => finished) : Promise.resolve([]);
-      const result = await importOnce(server.base, csv).finally(() => (finished = true));
+      const pings = size >= 100_000 ? pingWhile(server.origin, () => finished) : Promise.resolve([]);
+      const result = await importOnce(server.origin, csv).finally(() => (finished = true));
       const latencies = await pings;
       if (result.written !== size) throw new Error(`import wrote ${result.written} of ${size}`);
       const raw = baseline(path.join(dataDir, 'mockiron.db'), fleet, dir);

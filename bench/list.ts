@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import { start } from './http.js';
+import { benchAuth, serveMockiron, start } from './http.js';
 import type { BenchRow } from './signing.js';
 
 const DEVICE_COUNT = 10_000;
@@ -45,18 +45,12 @@ function csv(count: number): string {
 
 export async function benchList(seconds = 5, count = DEVICE_COUNT): Promise<BenchRow[]> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'mockiron-bench-list-'));
-  const password = 'bench-admin-password-1';
-  const auth = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
+  const auth = benchAuth;
   const procs: ChildProcess[] = [];
   try {
-    const server = await start(
-      'node',
-      ['bin/mockiron.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'info'],
-      { MOCKIRON_ADMIN_PASSWORD: password },
-      /"url":"http:\/\/127\.0\.0\.1:(\d+)"/,
-    );
+    const server = await serveMockiron(dataDir);
     procs.push(server.child);
-    const base = `http://127.0.0.1:${server.match[1]}/api/v2`;
+    const base = `${server.origin}/api/v2`;
     const imported = await fetch(`${base}/devices/bulk`, {
       method: 'POST',
       headers: { authorization: auth, 'content-type': 'text/csv' },
