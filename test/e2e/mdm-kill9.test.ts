@@ -98,18 +98,21 @@ describe('kill -9 while devices answer commands', () => {
       const acknowledged = new Set<string>(); // results answered 200
       const deliveredAfterAnswer: string[] = [];
       const inFlightAtKill = new Set<string>(); // results sent, no answer when the server died
-      const committedUnanswered = new Set<string>(); // of those, the ones on disk after the kill
-      const mustRedeliver = new Set<string>(); // and the ones not on disk
-      const deliveredAfterRestart = new Set<string>();
+      const committedUnanswered = new Map<string, number>(); // of those, the ones on disk after the kill, with the kill's round
+      const mustRedeliver = new Map<string, number>(); // and the ones not on disk
+      const deliveredInRound = new Map<string, number[]>(); // command -> the rounds that delivered it
+      // Delivered again after the kill of round `killRound` (a command first delivered in round 1
+      // and cut off by the second kill was also delivered "after a restart": only later rounds count).
+      const deliveredAfter = (uuid: string, killRound: number) => (deliveredInRound.get(uuid) ?? []).some((r) => r > killRound);
 
       // Each device: Idle, then answer every command it is given until its queue is empty (or the server dies).
-      const drive = async (device: TestDevice, inFlight: Set<string>, restarted: boolean) => {
+      const drive = async (device: TestDevice, inFlight: Set<string>, round: number) => {
         try {
           let next = await connect(url, device, { Status: 'Idle' });
           while (next.command) {
             const uuid = next.command.CommandUUID as string;
             if (acknowledged.has(uuid)) deliveredAfterAnswer.push(uuid);
-            if (restarted) deliveredAfterRestart.add(uuid);
+            deliveredInRound.set(uuid, [...(deliveredInRound.get(uuid) ?? []), round]);
             inFlight.add(uuid);
             next = await connect(url, device, { CommandUUID: uuid, Status: 'Acknowledged', QueryResponses: { OSVersion: '17.4' } });
             expect(next.status).toBe(200);
@@ -127,7 +130,7 @@ describe('kill -9 while devices answer commands', () => {
         url = await server.url;
         const inFlight = new Set<string>();
         let driversDone = false;
-        const drivers = Promise.all(devices.map((d) => drive(d, inFlight, round > 0))).finally(() => (driversDone = true));
+        const drivers = Promise.all(devices.map((d) => drive(d, inFlight, round))).finally(() => (driversDone = true));
         if (killAfter === null) {
           await drivers;
           expect(await server.stop()).toBe(0);
@@ -143,7 +146,7 @@ describe('kill -9 while devices answer commands', () => {
         const onDisk = statusesOnDisk(dataDir);
         for (const uuid of inFlight) {
           inFlightAtKill.add(uuid);
-          (onDisk.get(uuid) === 'Acknowledged' ? committedUnanswered : mustRedeliver).add(uuid);
+          (onDisk.get(uuid) === 'Acknowledged' ? committedUnanswered : mustRedeliver).set(uuid, round);
         }
         const lost = [...acknowledged].filter((uuid) => onDisk.get(uuid) !== 'Acknowledged');
         expect(lost, 'results answered 200 but not on disk after kill -9').toEqual([]);
@@ -161,8 +164,8 @@ describe('kill -9 while devices answer commands', () => {
       expect(neverAnswered.filter((uuid) => !inFlightAtKill.has(uuid))).toEqual([]);
       // At least once: a result cut off by the kill before its commit was delivered again after the
       // restart; one committed though its answer was cut off was not (its command is done).
-      expect([...mustRedeliver].filter((uuid) => !deliveredAfterRestart.has(uuid))).toEqual([]);
-      expect([...committedUnanswered].filter((uuid) => deliveredAfterRestart.has(uuid))).toEqual([]);
+      expect([...mustRedeliver].filter(([uuid, killRound]) => !deliveredAfter(uuid, killRound))).toEqual([]);
+      expect([...committedUnanswered].filter(([uuid, killRound]) => deliveredAfter(uuid, killRound))).toEqual([]);
     } finally {
       if (server && server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
