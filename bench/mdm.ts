@@ -39,10 +39,45 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The server's own latencies, from its access log (one JSON line per request with durationMs
+ * and, on device endpoints, the MDM message or SCEP operation): time inside the server, without
+ * the simulator's queueing. Grouped per phase of the run.
+ */
+const serverLatency = { phase: 'start', byPhase: new Map<string, Map<string, number[]>>() };
+function noteAccessLine(line: string): void {
+  if (!line.includes('"msg":"request"')) return;
+  let entry: { method?: string; path?: string; operation?: string; durationMs?: number };
+  try {
+    entry = JSON.parse(line);
+  } catch {
+    return;
+  }
+  if (typeof entry.durationMs !== 'number') return;
+  const key = `${entry.method} ${entry.path}${entry.operation ? ` ${entry.operation}` : ''}`;
+  let phase = serverLatency.byPhase.get(serverLatency.phase);
+  if (!phase) serverLatency.byPhase.set(serverLatency.phase, (phase = new Map()));
+  let list = phase.get(key);
+  if (!list) phase.set(key, (list = []));
+  list.push(entry.durationMs);
+}
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+/** `key n p50/p99/max` per request kind seen in a phase, busiest first. */
+function serverLatencySummary(phase: string): string[] {
+  const kinds = [...(serverLatency.byPhase.get(phase) ?? new Map<string, number[]>()).entries()].sort((a, b) => b[1].length - a[1].length);
+  return kinds.map(([k, v]) => {
+    const sorted = [...v].sort((a, b) => a - b);
+    return `${k}: ${v.length}, p50 ${percentile(sorted, 50)} / p99 ${percentile(sorted, 99)} / max ${sorted[sorted.length - 1]} ms`;
+  });
+}
+
 function startProcess(
   args: string[],
   env: Record<string, string>,
   ready: RegExp,
+  onLine?: (line: string) => void,
 ): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -51,10 +86,20 @@ function startProcess(
       out = (out + b.toString()).slice(-20_000);
       const m = out.match(ready);
       if (!m) return;
-      // Ready: from here the access log writes a line per request; drain it unread.
+      // Ready: from here the access log writes a line per request; read by onLine, or drained.
       for (const stream of [child.stdout!, child.stderr!]) {
         stream.off('data', onData);
-        stream.on('data', () => {});
+        let partial = '';
+        stream.on(
+          'data',
+          onLine
+            ? (chunk: Buffer) => {
+                const lines = (partial + chunk.toString()).split('\n');
+                partial = lines.pop()!;
+                for (const line of lines) onLine(line);
+              }
+            : () => {},
+        );
       }
       resolve({ child, match: m });
     };
@@ -113,6 +158,7 @@ try {
     ],
     { MOCKIRON_ADMIN_PASSWORD: password },
     /mockiron listening/,
+    noteAccessLine,
   ).catch(async () => {
     throw new Error('server did not start');
   });
@@ -146,6 +192,7 @@ try {
 
   const state = path.join(dataDir, 'fleet.json');
   console.log(`enrolling ${devices} devices (concurrency ${concurrency})...`);
+  serverLatency.phase = 'enrollment';
   const enrollStart = performance.now();
   const enroll = await run([
     'simulate',
@@ -206,6 +253,7 @@ try {
   }> = [];
   for (let round = 1; round <= maxRounds; round++) {
     console.log(`polling for ${pollSeconds} s (round ${round}, ${count(openSql)} commands open)...`);
+    serverLatency.phase = `poll round ${round}`;
     const poll = await run([
       'simulate',
       '--server',
@@ -250,6 +298,7 @@ try {
         body,
       };
     });
+  serverLatency.phase = 'replay';
   const serverCpuBefore = cpuMs(server.child.pid!);
   const replay = await autocannon({ url: base, connections: concurrency, duration: 5, requests });
   const serverCpuPerPoll = (cpuMs(server.child.pid!) - serverCpuBefore) / replay.requests.total;
@@ -319,6 +368,11 @@ try {
     ['simulator errors (enroll run, poll rounds)', [enrollSummary, ...pollSummaries].map((x) => x.errors.total).join(', ')],
   ];
   for (const [k, v] of rows) console.log(`${k.padEnd(58)} ${v}`);
+  // Inside the server (its access log), without the simulator's own queueing.
+  for (const phase of ['enrollment', 'poll round 1', 'replay']) {
+    console.log(`server-side latency, ${phase}:`);
+    for (const line of serverLatencySummary(phase)) console.log(`  ${line}`);
+  }
   for (const x of [enrollSummary, ...pollSummaries]) for (const sample of x.errors.samples.slice(0, 3)) console.log(`  error: ${sample}`);
   if (configured !== devices || duplicated > 0 || open > 0 || redelivered > 0 || informed !== uuids.length) process.exitCode = 1;
 } finally {

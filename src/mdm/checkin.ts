@@ -61,7 +61,9 @@ export class Checkin {
     const handler = this.handlers[message.kind] as (m: CheckinMessage, d: DeviceRow | null, fp: string) => Promise<DeviceOutcome>;
     const row = await this.auth.orRefuse(() => (device ? deviceRowOf(this.db, this.devices, device) : null), udid);
     if (row && 'refused' in row) return row.refused;
-    return { deviceUuid: row?.uuid, ...(await handler(message, row, identity.fingerprint)) };
+    // Unsupported types come from Apple's list; an unknown one is the device's own text, never logged.
+    const kind = message.kind === 'Unsupported' ? message.messageType : message.kind;
+    return { deviceUuid: row?.uuid, message: kind, ...(await handler(message, row, identity.fingerprint)) };
   }
 
   private readonly handlers: {

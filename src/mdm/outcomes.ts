@@ -7,7 +7,11 @@ export type DeviceOutcome = (
   | /** Nothing queued for the device. */ { kind: 'idle' }
   | /** Authentication failed: the device is told why, in our words. */ { kind: 'refused'; reason: string }
   | /** The message cannot be taken (malformed, unknown type or command). */ { kind: 'rejected'; reason: string }
-) & { deviceUuid?: string };
+) & {
+  deviceUuid?: string;
+  /** The kind of message the device sent (`Idle`, `Acknowledged`, `TokenUpdate`...), once decoded; for the access log. */
+  message?: string;
+};
 
 export const accepted = (): DeviceOutcome => ({ kind: 'accepted' });
 export const rejected = (reason: string): DeviceOutcome => ({ kind: 'rejected', reason });

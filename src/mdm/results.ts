@@ -75,7 +75,7 @@ export class CommandResults {
     if (result.status === 'Idle') {
       if (this.touchDue(device)) await this.commits.run((tx) => this.touch(tx, device));
       if (this.reconciler.needsReconcile(device.id)) await this.reconciler.reconcile(device.id);
-      return { ...nextCommand(await this.queue.next(device.id, { requeue: true })), deviceUuid };
+      return { ...nextCommand(await this.queue.next(device.id, { requeue: true })), deviceUuid, message: 'Idle' };
     }
     const row = await this.auth.orRefuse(() => deviceRowOf(this.db, this.devices, device), result.udid);
     if ('refused' in row) return row.refused;
@@ -93,7 +93,7 @@ export class CommandResults {
       if (refused) return refused;
       return nextCommand(await this.queue.nextIn(tx, device.id, { requeue: false }));
     });
-    return { ...outcome, deviceUuid };
+    return { ...outcome, deviceUuid, message: result.status };
   }
 
   /** Results commit in groups (src/platform/db/group-commit.ts), shared with the command queue. */

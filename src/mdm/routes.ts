@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { noteSubject } from '../platform/http/access-log.js';
+import { noteOperation, noteSubject } from '../platform/http/access-log.js';
 import { listEnvelope, listQuery, spaceId, wholeList } from '../platform/http/pagination.js';
 import { Reply, zodIssueToApiError, type RouteTable } from '../platform/http/route.js';
 import { text, uuidParam } from '../platform/http/validators.js';
@@ -47,6 +47,7 @@ export function deviceReply(outcome: DeviceOutcome): DeviceReply {
 function toReply(req: Parameters<typeof noteSubject>[0], outcome: DeviceOutcome): Reply {
   const r = deviceReply(outcome);
   if (r.deviceUuid) noteSubject(req, `device:${r.deviceUuid}`);
+  if (outcome.message) noteOperation(req, outcome.message);
   return new Reply(r.status, r.body, { 'Content-Type': r.contentType ?? 'text/plain; charset=utf-8' });
 }
 

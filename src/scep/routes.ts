@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DomainError } from '../platform/errors/index.js';
+import { noteOperation } from '../platform/http/access-log.js';
 import { deviceAnswerFrom } from '../platform/http/errors.js';
 import { Reply, type RouteTable } from '../platform/http/route.js';
 import { uuidParam } from '../platform/http/validators.js';
@@ -26,6 +27,9 @@ async function pkiOperation(scep: ScepService, messageDer: Buffer): Promise<Repl
   if (outcome.kind === 'unanswerable') return textReply(400, 'not a SCEP PKIMessage this CA can answer');
   return new Reply(200, outcome.body, { 'Content-Type': pkiMessageType });
 }
+
+/** The operations the access log names (any other text in `operation=` is the client's own). */
+const scepOperations = new Set(['GetCACaps', 'GetCACert', 'PKIOperation']);
 
 /** 503 for every operation while the CA key is not held here. */
 async function guarded(handler: () => Reply | Promise<Reply>): Promise<Reply> {
@@ -57,8 +61,9 @@ export function registerScepRoutes(t: RouteTable, scep: ScepService): void {
     errors: [503],
     responseMediaType: ['text/plain', 'application/x-x509-ca-cert', 'application/x-x509-ca-ra-cert', pkiMessageType],
     summary: 'SCEP: GetCACaps (text/plain), GetCACert (DER CA certificate) or PKIOperation with a base64 message (CertRep)',
-    handler: ({ query }) =>
+    handler: ({ query, req }) =>
       guarded(async () => {
+        if (query.operation && scepOperations.has(query.operation)) noteOperation(req, query.operation);
         switch (query.operation) {
           case 'GetCACaps':
             return new Reply(200, scep.getCaCaps(), textHeaders);
@@ -98,6 +103,7 @@ export function registerScepRoutes(t: RouteTable, scep: ScepService): void {
             query.operation === undefined ? 'missing operation parameter' : `unsupported SCEP operation ${query.operation} by POST`,
           );
         }
+        noteOperation(req, query.operation);
         scep.getCaCaps();
         const body: unknown = req.body;
         if (!Buffer.isBuffer(body) || body.length === 0) return textReply(400, 'PKIOperation needs the DER PKIMessage as the request body');

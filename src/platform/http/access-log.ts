@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../logger.js';
 
 const subjects = new WeakMap<IncomingMessage, string>();
+const operations = new WeakMap<IncomingMessage, string>();
 
 /**
  * Names who a request acted as in its access-log line, once authenticated: `admin:<username>`
@@ -17,6 +18,16 @@ const subjects = new WeakMap<IncomingMessage, string>();
  */
 export function noteSubject(req: IncomingMessage, subject: string): void {
   subjects.set(req, subject);
+}
+
+/**
+ * Names what a request asked for when its path alone does not say: the MDM message a device
+ * sent (`Idle`, `Acknowledged`, `TokenUpdate`...; one URL takes polls and results alike, and a
+ * result is committed before it is answered) or the SCEP operation (`PKIOperation`). Only names
+ * from a fixed vocabulary, never a value the client chose.
+ */
+export function noteOperation(req: IncomingMessage, kind: string): void {
+  operations.set(req, kind);
 }
 
 /** Socket byte counters when the previous response on a keep-alive connection was done. */
@@ -54,6 +65,7 @@ export function accessLog(logger: Logger): AccessLogMiddleware {
           bytesIn: now.read - before.read,
           bytesOut: now.written - before.written,
           subject: subjects.get(req) ?? null,
+          ...(operations.has(req) ? { operation: operations.get(req) } : {}),
           ip,
           // The client went away, or the server cut the connection, before the answer was sent.
           ...(res.writableFinished ? {} : { aborted: true }),

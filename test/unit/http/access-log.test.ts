@@ -46,6 +46,7 @@ interface AccessLine {
   bytesOut: number;
   subject: string | null;
   ip?: string;
+  operation?: string;
 }
 
 /** The access-log lines written while `run` ran. */
@@ -137,6 +138,10 @@ describe('access log', () => {
       expect((await device.tokenUpdate()).status).toBe(200);
       expect((await device.put('/mdm/connect', { UDID: device.udid, Status: 'Idle' })).status).toBe(200);
       expect((await device.put('/mdm/connect', { UDID: device.udid, Status: 'Idle' }, { tamper: true })).status).toBe(401);
+      // a result for a command this device was never sent is refused, and was still an Acknowledged message
+      expect((await device.put('/mdm/connect', { UDID: device.udid, Status: 'Acknowledged', CommandUUID: 'not-sent' })).status).toBe(400);
+      // a name the client made up is not echoed as the operation
+      expect((await supertest(built.app).get('/scep?operation=MadeUpOp')).status).toBe(400);
     });
     const uuid = (await supertest(built.app).get('/api/v2/devices').auth('admin', password).query({ fields: 'common.uuid' })).body
       .results[0]['common.uuid'];
@@ -150,7 +155,13 @@ describe('access log', () => {
     expect(subjects('/mdm/connect')).toEqual([
       [200, `device:${uuid}`],
       [401, null],
+      [400, `device:${uuid}`],
     ]);
+    // what each request asked for, where the path does not say: the MDM message, the SCEP operation
+    const operations = (p: string) => access.filter((l) => l.path === p).map((l) => l.operation ?? null);
+    expect(operations('/mdm/checkin')).toEqual(['Authenticate', 'TokenUpdate']);
+    expect(operations('/mdm/connect')).toEqual(['Idle', null, 'Acknowledged']);
+    expect(operations('/scep')).toEqual(['GetCACert', 'PKIOperation', null]);
   });
 
   it('keeps a line short for a very long path', async () => {
