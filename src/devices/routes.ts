@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEVICE_STATUSES } from '../lib/criteria/fields.js';
-import { listEnvelope, listQuery, spaceId, wholeList } from '../platform/http/pagination.js';
+import { listEnvelopeText, listQuery, spaceId, wholeList } from '../platform/http/pagination.js';
 import { DomainError } from '../platform/errors/index.js';
 import { Reply, type RouteTable } from '../platform/http/route.js';
 import { intId, text, uuidParam } from '../platform/http/validators.js';
@@ -155,7 +155,7 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService, impo
       messages: z.array(warning).optional().describe('A WARN entry per fields= name not in the catalogue'),
     }),
     handler: async ({ actor, query }) => {
-      const { total, results, unknownFields } = await devices.list(actor, {
+      const { total, results, unknownFields } = await devices.listText(actor, {
         labelId: query.labelId,
         query: query.query,
         fields: query.fields,
@@ -163,17 +163,18 @@ export function registerDeviceRoutes(t: RouteTable, devices: DeviceService, impo
         sortField: query.sortField,
         order: query.sortOrder === 'DESC' ? 'desc' : 'asc',
       });
-      const envelope = listEnvelope(results, total, query);
-      if (unknownFields.length === 0) return envelope;
-      return {
-        ...envelope,
-        messages: unknownFields.map(({ name, suggestion }) => ({
+      // The results come as JSON text (kept per device while it is unchanged); the envelope around them is written here.
+      let envelope = listEnvelopeText(results, total, query);
+      if (unknownFields.length > 0) {
+        const messages = unknownFields.map(({ name, suggestion }) => ({
           type: 'WARN' as const,
           messageKey: 'com.mockiron.messages.devices.unknownField',
           localizedMessage: `fields: unknown field ${JSON.stringify(name)} left out${suggestion ? `; did you mean ${suggestion}?` : ''}`,
           field: name,
-        })),
-      };
+        }));
+        envelope = `${envelope.slice(0, -1)},"messages":${JSON.stringify(messages)}}`;
+      }
+      return new Reply(200, envelope, { 'Content-Type': 'application/json; charset=utf-8' });
     },
   });
   t.add({

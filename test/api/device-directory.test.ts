@@ -14,7 +14,7 @@ import { DeviceDirectory } from '../../src/devices/directory.js';
 import { ChangeCounter } from '../../src/platform/db/changes.js';
 import { deviceFacts, deviceStore } from '../../src/devices/index.js';
 import type { DeviceFacts } from '../../src/lib/criteria/index.js';
-import { sortColumns } from '../../src/devices/fields.js';
+import { sortColumns, summaryOf } from '../../src/devices/fields.js';
 import { removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
@@ -223,6 +223,26 @@ describe('writes from other paths show in the next read', () => {
     const anns = (await list({ query: 'user.user_id = "ann"', fields: 'user.display_name' })).results;
     expect(anns.length).toBeGreaterThan(0);
     expect(anns.every((d) => d['user.display_name'] === 'Ann Renamed')).toBe(true);
+  });
+
+  it('the default listing (each summary kept as JSON text per device) shows a change at once, and equals the summary of the facts', async () => {
+    const summary = async (uuid: string) =>
+      (await list({ query: `common.uuid = "${uuid}"` })).results[0] as Record<string, unknown> & { 'common.os_version'?: unknown };
+    const before = await summary(uuids[9]!);
+    const id = (await deviceStore.findByUuid(t.services.db, uuids[9]!))!.id;
+    await deviceStore.recordInformation(t.services.db, id, { osVersion: '17.4.1' });
+    const after = await summary(uuids[9]!);
+    expect(after['common.os_version']).toBe('17.4.1');
+    expect(after).not.toEqual(before);
+    // the text served is the summary of the device's current facts, nothing older
+    const facts = (await directory().all()).find((e) => e.facts.id === id)!.facts;
+    expect(after).toEqual(JSON.parse(JSON.stringify(summaryOf(facts))));
+    // and the same envelope as an object listing would give
+    const page = await t.admin.get('/api/v2/devices').query({ limit: 3, offset: 2 });
+    expect(Object.keys(page.body)).toEqual(['totalCount', 'resultCount', 'hasMore', 'results']);
+    const total = (await t.admin.get('/api/v2/devices/count')).body.totalCount as number;
+    expect(page.body).toMatchObject({ totalCount: total, resultCount: 3, hasMore: total > 5 });
+    expect(page.headers['content-type']).toBe('application/json; charset=utf-8');
   });
 
   it("MDM's store operations: enrollment (TokenUpdate), a DeviceInformation result, retirement", async () => {

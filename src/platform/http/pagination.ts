@@ -39,6 +39,15 @@ export function listEnvelope<T>(results: T[], totalCount: number, page: Page): L
   return { totalCount, resultCount: results.length, hasMore: page.offset + results.length < totalCount, results };
 }
 
+/**
+ * The same envelope as JSON text, from results already serialized (a listing that keeps each
+ * result's text while the result is unchanged): only the four keys are written per request.
+ */
+export function listEnvelopeText(results: readonly string[], totalCount: number, page: Page): string {
+  const head = JSON.stringify({ totalCount, resultCount: results.length, hasMore: page.offset + results.length < totalCount });
+  return `${head.slice(0, -1)},"results":[${results.join(',')}]}`;
+}
+
 /** The envelope of a complete, unpaged list (per-device results, field lists). */
 export function wholeList<T>(results: T[]): ListEnvelope<T> {
   return listEnvelope(results, results.length, { limit: results.length, offset: 0 });
