@@ -18,7 +18,7 @@ describe('check-in (memory stores)', () => {
       OSVersion: '17.4',
     });
     const device = [...m.devices.rows.values()].find((d) => d.udid === UDID)!;
-    expect(outcome).toEqual({ kind: 'accepted', deviceUuid: device.uuid });
+    expect(outcome).toEqual({ kind: 'accepted', deviceUuid: device.uuid, message: 'Authenticate' });
     expect(device).toMatchObject({ serialNumber: 'F9FZ0001', model: 'iPad8,1', osVersion: '17.4', topic: TOPIC, mdmState: '{}' });
     expect(m.certificates.byFingerprint.get(who.fingerprint)!.deviceRef).toBe(device.id);
     expect(m.certificates.certificateGeneration).toBe(generation + 1);
@@ -31,6 +31,7 @@ describe('check-in (memory stores)', () => {
     expect(await m.checkin(who, { MessageType: 'Authenticate', UDID, Topic: TOPIC })).toEqual({
       kind: 'accepted',
       deviceUuid: record.uuid,
+      message: 'Authenticate',
     });
     expect(m.devices.get(record.id)).toMatchObject({ udid: UDID, userRef: 7 });
     expect(m.devices.rows.size).toBe(1);
@@ -47,7 +48,7 @@ describe('check-in (memory stores)', () => {
       const old = m.devices.add({ udid: UDID, status, userRef: 1 });
       const record = m.devices.add({ userRef: 2 });
       const outcome = await m.checkin(m.identity(record.id), { MessageType: 'Authenticate', UDID, Topic: TOPIC });
-      expect(outcome, status).toEqual({ kind: 'accepted', deviceUuid: record.uuid });
+      expect(outcome, status).toEqual({ kind: 'accepted', deviceUuid: record.uuid, message: 'Authenticate' });
       expect(m.devices.get(record.id).udid).toBe(UDID);
       expect(m.devices.get(old.id)).toMatchObject({ udid: null, status, userRef: 1 });
     }
@@ -86,7 +87,7 @@ describe('check-in (memory stores)', () => {
       UnlockToken: unlock,
     });
     const device = [...m.devices.rows.values()][0]!;
-    expect(outcome).toEqual({ kind: 'accepted', deviceUuid: device.uuid });
+    expect(outcome).toEqual({ kind: 'accepted', deviceUuid: device.uuid, message: 'TokenUpdate' });
     expect(device).toMatchObject({ status: 'ACTIVE', pushToken: 'abcd', pushMagic: 'magic-1' });
     expect(device.enrolledAt).toBeInstanceOf(Date);
     expect(device.unlockToken).not.toContain(unlock.toString('base64'));
@@ -158,10 +159,12 @@ describe('check-in (memory stores)', () => {
       reason: expect.stringMatching(/^malformed check-in: /),
       deviceUuid: uuid,
     });
+    // the type the device made up is echoed in the reason only; the access log names it Unknown
     expect(await m.checkin(who, { MessageType: 'Bogus\tType', UDID: udid })).toEqual({
       kind: 'rejected',
       reason: 'unknown MessageType Bogus Type',
       deviceUuid: uuid,
+      message: 'Unknown',
     });
   });
 

@@ -13,13 +13,13 @@ describe('command results (memory stores)', () => {
     const m = mdmOnMemory({ apps: [app] as never });
     const { who, udid, uuid } = await m.enrolledDevice();
     const first = await m.connect(who, { UDID: udid, Status: 'Idle' });
-    expect(first).toMatchObject({ kind: 'command', deviceUuid: uuid });
+    expect(first).toMatchObject({ kind: 'command', deviceUuid: uuid, message: 'Idle' });
     const queued = m.commands.rows[0]!;
     expect(first.kind === 'command' && first.plist).toBe(queued.body);
     expect(queued).toMatchObject({ status: 'Sent', attempts: 1 });
     expect(decodeCommand(queued.body)).toMatchObject({ commandUuid: queued.commandUuid, requestType: 'InstallApplication' });
     const after = await m.connect(who, { UDID: udid, Status: 'Acknowledged', CommandUUID: queued.commandUuid });
-    expect(after).toEqual({ kind: 'idle', deviceUuid: uuid });
+    expect(after).toEqual({ kind: 'idle', deviceUuid: uuid, message: 'Acknowledged' });
     expect(m.commands.rows[0]).toMatchObject({ status: 'Acknowledged', completedAt: expect.any(Date) });
     expect(m.commands.rows[0]!.result).toContain(queued.commandUuid);
   });
@@ -53,6 +53,7 @@ describe('command results (memory stores)', () => {
       kind: 'rejected',
       reason: `unknown CommandUUID ${unknown}`,
       deviceUuid: uuid,
+      message: 'Acknowledged',
     });
   });
 
