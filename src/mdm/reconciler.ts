@@ -45,7 +45,7 @@ export class Reconciler {
     private readonly devices: Pick<DeviceRecords, 'findById' | 'activePushTargets'>,
     private readonly commands: Pick<CommandRecords, 'withPurpose' | 'cancel'>,
     private readonly queue: Pick<CommandQueue, 'create'>,
-    private readonly policy: Pick<PolicyService, 'resolve'>,
+    private readonly policy: Pick<PolicyService, 'resolveById'>,
     private readonly profiles: {
       build(policy: Awaited<ReturnType<PolicyService['resolve']>>): Promise<Awaited<ReturnType<DeviceProfileService['build']>>>;
     },
@@ -80,9 +80,10 @@ export class Reconciler {
   async reconcile(deviceId: number): Promise<number> {
     const changesAtStart = this.changes.shared;
     this.dirty.delete(deviceId);
-    const device = await this.devices.findById(this.db, deviceId);
-    if (!device || device.status !== 'ACTIVE') return 0;
-    const policy = await this.policy.resolve(this.db, device);
+    // The device, its user and its manual labels in one read, and its policy from them.
+    const policy = await this.policy.resolveById(deviceId);
+    if (!policy || policy.device.status !== 'ACTIVE') return 0;
+    const device = policy.device;
     let profile = null;
     try {
       profile = await this.profiles.build(policy);

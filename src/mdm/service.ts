@@ -30,7 +30,7 @@ export interface MdmDeps {
   /** Device identity certificates: the certificates capability's registry. */
   certificates: DeviceCertificates & IdentityCheck;
   profiles: Pick<DeviceProfileService, 'build'>;
-  policy: Pick<PolicyService, 'resolve'>;
+  policy: Pick<PolicyService, 'resolveById'>;
   signing: Pick<SigningService, 'trustAnchor' | 'sign'>;
   push: PushProvider;
   changes: ChangeCounter;

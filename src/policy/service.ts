@@ -49,9 +49,12 @@ export class PolicyService {
     return tables;
   }
 
-  async resolve(tx: DbTx, device: DeviceRow): Promise<ResolvedPolicy> {
-    const [tables, manualIds] = await Promise.all([this.sharedTables(tx), deviceStore.manualLabelIds(tx, device.id)]);
-    const manual = new Set(manualIds);
+  /** The policy of a device; `manualIds`, the manual labels it is in, when the caller read them with it. */
+  async resolve(tx: DbTx, device: DeviceRow, manualIds?: readonly number[]): Promise<ResolvedPolicy> {
+    const [tables, manual] = await Promise.all([
+      this.sharedTables(tx),
+      manualIds ? new Set(manualIds) : deviceStore.manualLabelIds(tx, device.id).then((ids) => new Set(ids)),
+    ]);
     const facts = deviceFacts(device);
     const labels = tables.labels.filter((l) => (l.isStatic ? manual.has(l.id) : labelPredicate(l)!(facts)));
     const labelIds = labels.map((l) => l.id);
@@ -87,11 +90,17 @@ export class PolicyService {
     };
   }
 
+  /** The policy of the device with this id, or null if there is none (the MDM reconciler's read). */
+  async resolveById(id: number): Promise<ResolvedPolicy | null> {
+    const found = await deviceStore.withManualLabels(this.db, { id });
+    return found ? this.resolve(this.db, found.device, found.manualLabelIds) : null;
+  }
+
   async forDevice(actor: Actor, uuid: string): Promise<ResolvedPolicy> {
     requireRead(actor);
-    const device = await deviceStore.findByUuid(this.db, uuid);
-    if (!device) throw DomainError.notFound('Device', uuid);
-    return this.resolve(this.db, device);
+    const found = await deviceStore.withManualLabels(this.db, { uuid });
+    if (!found) throw DomainError.notFound('Device', uuid);
+    return this.resolve(this.db, found.device, found.manualLabelIds);
   }
 
   /** The API shape of a policy: no secrets, no rows. */

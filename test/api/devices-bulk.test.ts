@@ -295,4 +295,37 @@ describe('raw reads of the device directory', () => {
     const asmith = prisma.find((d) => d.uuid === uuid)!.userRef!;
     expect(await deviceStore.readPage(db, { userRefs: [asmith] }, 0, 100)).toEqual(prisma.filter((d) => d.userRef === asmith));
   });
+
+  it("give a device with its user and manual labels (the policy's read, one statement) equal to Prisma's three reads", async () => {
+    const db = t.services.db;
+    const make = async (body: object) =>
+      (await t.admin.post('/api/v2/devices').send({ platform: 'iOS', ...body })).body.results['common.uuid'];
+    expect((await t.admin.post('/api/v2/users').send({ userId: 'polread', email: 'polread@example.com' })).status).toBe(201);
+    const [withUser, alone] = [await make({ serialNumber: 'POLREAD1', userId: 'polread' }), await make({ serialNumber: 'POLREAD2' })];
+    for (const name of ['polread one', 'polread two']) {
+      expect((await t.admin.post('/api/v2/labels').send({ name, static: true })).status).toBe(201);
+      expect((await t.admin.put(`/api/v2/devices/labels/${name}/add`).send({ deviceUuids: [withUser] })).status).toBe(200);
+    }
+    expect((await t.admin.put(`/api/v2/devices/${withUser}/attributes`).send({ custom: { site: 'Lyon' } })).status).toBe(200);
+    const id = (await deviceStore.findByUuid(db, withUser))!.id;
+    await deviceStore.recordInformation(db, id, { osVersion: '17.2', reported: { DeviceInformation: { BatteryLevel: 0.5 } } });
+    await db.device.update({ where: { id }, data: { lastConnectedAt: new Date('2026-01-02T03:04:05.678Z'), enrolledAt: new Date() } });
+    expect(alone).toBeTruthy();
+    const prisma = await db.device.findMany({ include: { user: true }, orderBy: { id: 'asc' } });
+    const memberships = await db.deviceLabel.findMany({ select: { deviceId: true, labelId: true } });
+    const labelsOf = (id: number) => memberships.filter((m) => m.deviceId === id).map((m) => m.labelId);
+    // the cases that matter are all here: users and none, manual labels and none, reported and custom facts, enrolled
+    expect(prisma.some((d) => d.user) && prisma.some((d) => !d.user)).toBe(true);
+    expect(prisma.some((d) => labelsOf(d.id).length > 1) && prisma.some((d) => labelsOf(d.id).length === 0)).toBe(true);
+    expect(prisma.some((d) => d.enrolledAt && d.lastConnectedAt && d.customAttributes !== '{}')).toBe(true);
+    for (const row of prisma) {
+      for (const key of [{ uuid: row.uuid }, { id: row.id }]) {
+        const read = await deviceStore.withManualLabels(db, key);
+        expect(read?.device).toEqual(row);
+        expect([...read!.manualLabelIds].sort((a, b) => a - b)).toEqual(labelsOf(row.id).sort((a, b) => a - b));
+      }
+    }
+    expect(await deviceStore.withManualLabels(db, { uuid: '00000000-0000-4000-8000-0000000000ff' })).toBeNull();
+    expect(await deviceStore.withManualLabels(db, { id: 9_999_999 })).toBeNull();
+  });
 });

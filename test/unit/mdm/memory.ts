@@ -295,7 +295,12 @@ export function mdmOnMemory(options: { apps?: ResolvedPolicy['apps'] } = {}) {
   const mdm = new MdmService({
     db: memoryDb(),
     certificates,
-    policy: { resolve: async (_tx, device) => ({ device, apps, vpnRows: [], labels: [] }) as unknown as ResolvedPolicy },
+    policy: {
+      resolveById: async (id) => {
+        const device = await devices.findById(null as never, id);
+        return device ? ({ device, apps, vpnRows: [], labels: [] } as unknown as ResolvedPolicy) : null;
+      },
+    },
     profiles: { build: async () => null },
     signing: { trustAnchor: ca.certificate, sign: (content: Buffer) => content },
     push: pushes,
