@@ -44,7 +44,12 @@ export const benchAuth = `Basic ${Buffer.from(`admin:${benchPassword}`).toString
 export async function serveMockiron(dataDir: string): Promise<{ child: ChildProcess; origin: string }> {
   const server = await start(
     'node',
-    ['bin/mockiron.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'info'],
+    [
+      // BENCH_PROFILE=DIR: a V8 CPU profile of each server process, written into DIR when it stops.
+      ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
+      'bin/mockiron.js',
+      ...['serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'info'],
+    ],
     { MOCKIRON_ADMIN_PASSWORD: benchPassword },
     /"url":"(http:\/\/127\.0\.0\.1:\d+)"/,
   );

@@ -1,4 +1,4 @@
-import type { DbTx, Prisma } from '../platform/db/client.js';
+import { directStatements, sqliteValue, type DbTx, type Prisma } from '../platform/db/client.js';
 import { reportedInfo, versionSortKey, type DeviceRow, type ReportedInfo, type ReportedValue } from './fields.js';
 
 /** Columns the bulk insert writes, in order: every column, so no database default applies. */
@@ -42,6 +42,12 @@ const insertNewSql =
   `"enrolledAt","topic","pushToken","pushMagic","unlockToken","mdmState","wifiMac","ipAddress","phoneNumber","reportedInfo") ` +
   `SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10, value->>11,` +
   ` ?, ?, 1, 'VERIFICATION_PENDING', 1, 0, '{}', NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, NULL, NULL, '{}' FROM json_each(?)`;
+
+/** insertNewSql for one row, its values as parameters (for directStatements). */
+const insertOneNewSql = insertNewSql.replace(
+  /SELECT value->>0.*FROM json_each\(\?\)$/,
+  `VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,'VERIFICATION_PENDING',1,0,'{}',NULL,NULL,NULL,NULL,NULL,NULL,'{}',NULL,NULL,NULL,'{}')`,
+);
 
 const withUser = { user: true } as const;
 
@@ -472,6 +478,32 @@ export const deviceStore = {
    */
   insertNew: async (tx: DbTx, rows: NewDevice[], registeredAt: Date, returnIds = true): Promise<number[]> => {
     if (rows.length === 0) return [];
+    // Without ids wanted, inside a transaction: one prepared single-row INSERT per row on the
+    // connection itself (its parameters bound by better-sqlite3, not Prisma), like a plain script.
+    const direct = returnIds ? null : directStatements();
+    if (direct) {
+      const insert = direct.prepare(insertOneNewSql);
+      const at = sqliteValue(registeredAt);
+      for (const r of rows) {
+        insert.run([
+          r.uuid,
+          r.platform,
+          r.osVersion,
+          r.model,
+          r.manufacturer,
+          r.deviceName,
+          r.serialNumber,
+          r.udid,
+          r.imei,
+          r.owner,
+          r.userRef,
+          versionSortKey(r.osVersion),
+          at,
+          at,
+        ]);
+      }
+      return [];
+    }
     const values = JSON.stringify(
       rows.map((r) => [
         r.uuid,

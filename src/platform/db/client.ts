@@ -6,7 +6,9 @@ import { PrismaClient } from '../../generated/prisma/client.js';
 import { ChangeCounter, devicePolicyTables, sharedPolicyTables } from './changes.js';
 import { closeGroupCommit } from './group-commit.js';
 import { applyMigrations } from './schema-engine.js';
-import { serialized, transactionContext } from './serialized-adapter.js';
+import { serialized, transactionContext, type TransactionContext } from './serialized-adapter.js';
+
+export { directStatements, sqliteValue } from './serialized-adapter.js';
 import { WalSync, walFileTarget } from './wal-sync.js';
 
 export type Db = PrismaClient;
@@ -71,7 +73,7 @@ export function createDb(dbFile: string, changes = new ChangeCounter()): Db {
           const before = changes.value;
           const sharedBefore = changes.shared;
           try {
-            const context: { state: 'pending' | 'open' | 'done'; wrote?: boolean } = { state: 'pending' };
+            const context: TransactionContext = { state: 'pending', connection: adapter.connection };
             let result: unknown;
             try {
               result = await transactionContext.run(context, () => transaction(...a));
