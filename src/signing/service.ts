@@ -54,10 +54,21 @@ export class SigningService {
 
   /** Sign without caching, e.g. for one-off enrollment profiles carrying secrets. */
   signOnce(content: Buffer): Buffer {
-    return signCms(content, {
+    return signCms(content, this.signer);
+  }
+
+  /**
+   * One signer object for the identity: the CMS encoder keeps what does not depend on the content
+   * (the key/certificate check, issuer and serial, the embedded certificates) per signer object,
+   * so a new object per profile redid all of that — about a third of signing a profile.
+   */
+  private get signer() {
+    this.cmsSigner ??= {
       privateKey: this.identity.privateKey,
       certificate: this.identity.certificate,
       chain: [...this.identity.chain],
-    });
+    };
+    return this.cmsSigner;
   }
+  private cmsSigner: Parameters<typeof signCms>[1] | undefined;
 }
