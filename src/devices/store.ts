@@ -1,4 +1,4 @@
-import { directStatements, sqliteValue, type DbTx, type Prisma } from '../platform/db/client.js';
+import { directRead, directStatements, sqliteValue, type DbTx, type Prisma } from '../platform/db/client.js';
 import { reportedInfo, versionSortKey, type DeviceRow, type ReportedInfo, type ReportedValue } from './fields.js';
 
 /** Columns the bulk insert writes, in order: every column, so no database default applies. */
@@ -593,10 +593,10 @@ export const deviceStore = {
    * user, its labels) and their query planning, most of a first profile build.
    */
   withManualLabels: async (tx: DbTx, key: { uuid: string } | { id: number }): Promise<DeviceWithManualLabels | null> => {
-    const rows = await tx.$queryRawUnsafe<Array<Record<string, unknown>>>(
-      'uuid' in key ? withManualLabelsByUuid : withManualLabelsById,
-      'uuid' in key ? key.uuid : key.id,
-    );
+    const sql = 'uuid' in key ? withManualLabelsByUuid : withManualLabelsById;
+    const value = 'uuid' in key ? key.uuid : key.id;
+    // On the connection itself when it is open (Prisma's raw path costs more than the read)
+    const rows = (await directRead(tx, sql, [value])) ?? (await tx.$queryRawUnsafe<Array<Record<string, unknown>>>(sql, value));
     const raw = rows[0];
     if (!raw) return null;
     return { device: deviceRowFrom(raw), manualLabelIds: JSON.parse(String(raw.manualLabelIds)) as number[] };

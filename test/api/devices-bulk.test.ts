@@ -325,6 +325,11 @@ describe('raw reads of the device directory', () => {
         expect([...read!.manualLabelIds].sort((a, b) => a - b)).toEqual(labelsOf(row.id).sort((a, b) => a - b));
       }
     }
+    // inside a transaction: read on its connection, the same rows
+    await db.$transaction(async (tx) => {
+      const row = prisma.find((d) => d.uuid === withUser)!;
+      expect((await deviceStore.withManualLabels(tx, { id: row.id }))?.device).toEqual(row);
+    });
     expect(await deviceStore.withManualLabels(db, { uuid: '00000000-0000-4000-8000-0000000000ff' })).toBeNull();
     expect(await deviceStore.withManualLabels(db, { id: 9_999_999 })).toBeNull();
   });

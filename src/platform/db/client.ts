@@ -6,9 +6,9 @@ import { PrismaClient } from '../../generated/prisma/client.js';
 import { ChangeCounter, devicePolicyTables, sharedPolicyTables } from './changes.js';
 import { closeGroupCommit } from './group-commit.js';
 import { applyMigrations } from './schema-engine.js';
-import { serialized, transactionContext, type TransactionContext } from './serialized-adapter.js';
+import { registerDirectReads, serialized, transactionContext, type TransactionContext } from './serialized-adapter.js';
 
-export { directStatements, sqliteValue } from './serialized-adapter.js';
+export { directRead, directStatements, sqliteValue } from './serialized-adapter.js';
 import { WalSync, walFileTarget } from './wal-sync.js';
 
 export type Db = PrismaClient;
@@ -58,7 +58,7 @@ export function createDb(dbFile: string, changes = new ChangeCounter()): Db {
     },
   });
   const transaction = counted.$transaction.bind(counted) as (...a: unknown[]) => Promise<unknown>;
-  return new Proxy(counted, {
+  const client = new Proxy(counted, {
     get(target, prop, receiver) {
       // Units already handed to the group commit scheduler commit before the connection closes.
       if (prop === '$disconnect') {
@@ -95,6 +95,8 @@ export function createDb(dbFile: string, changes = new ChangeCounter()): Db {
       return Reflect.get(target, prop, receiver);
     },
   }) as unknown as Db;
+  registerDirectReads(client, adapter);
+  return client;
 }
 
 /**

@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDb, directStatements, sqliteValue, type Db } from '../../../src/platform/db/client.js';
+import { createDb, directRead, directStatements, sqliteValue, type Db } from '../../../src/platform/db/client.js';
+import { TransactionMisuseError } from '../../../src/platform/db/serialized-adapter.js';
 
 let dir: string;
 let dbFile: string;
@@ -94,5 +95,36 @@ describe('directStatements', () => {
     // the connection is free again and not left inside a transaction
     await db.$executeRawUnsafe("INSERT INTO log (key) VALUES ('after')");
     expect(committed().map((r) => r.key)).toEqual(['after']);
+  });
+});
+
+describe('directRead', () => {
+  it('through the plain client waits for an open transaction and then sees only what it committed', async () => {
+    await db.$executeRawUnsafe("INSERT INTO log (key) VALUES ('before')");
+    expect(await directRead(db, 'SELECT key, flag FROM log ORDER BY seq', [])).toEqual([{ key: 'before', flag: null }]);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let opened!: () => void;
+    const open = new Promise<void>((resolve) => (opened = resolve));
+    const transaction = db.$transaction(async (tx) => {
+      await tx.$executeRawUnsafe("INSERT INTO log (key) VALUES ('inside')");
+      // the transaction's own read sees its write
+      expect(await directRead(tx, 'SELECT count(*) AS n FROM log', [])).toEqual([{ n: 2n }]);
+      opened();
+      await held;
+      throw new Error('rolled back');
+    });
+    await open;
+    let readDone = false;
+    const outside = directRead(db, 'SELECT key FROM log ORDER BY seq', []).then((rows) => ((readDone = true), rows));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(readDone).toBe(false); // waiting for the connection, not reading inside the transaction
+    release();
+    await expect(transaction).rejects.toThrow('rolled back');
+    expect(await outside).toEqual([{ key: 'before' }]);
+  });
+
+  it('refuses the plain client inside a transaction callback, as every query does', async () => {
+    await expect(db.$transaction(async () => directRead(db, 'SELECT 1 AS one', []))).rejects.toThrow(TransactionMisuseError);
   });
 });
