@@ -71,6 +71,25 @@ export interface DeviceWithManualLabels {
   manualLabelIds: number[];
 }
 
+const deviceWithUserSql = {
+  id: `SELECT ${deviceWithUserColumns()} FROM "Device" d LEFT JOIN "User" u ON u."id" = d."userRef" WHERE d."id" = ?`,
+  uuid: `SELECT ${deviceWithUserColumns()} FROM "Device" d LEFT JOIN "User" u ON u."id" = d."userRef" WHERE d."uuid" = ?`,
+  udid: `SELECT ${deviceWithUserColumns()} FROM "Device" d LEFT JOIN "User" u ON u."id" = d."userRef" WHERE d."udid" = ?`,
+};
+function deviceWithUserColumns(): string {
+  return `d."id", ${insertColumns.map((c) => `d."${c}"`).join(', ')}, ${userColumns.map((c) => `u."${c}" AS "u_${c}"`).join(', ')}`;
+}
+
+/**
+ * The device by a unique key with its user, through directRead; `undefined` when the connection
+ * cannot be read directly (the caller asks Prisma), null when there is no such device.
+ */
+async function deviceWithUser(tx: DbTx, key: keyof typeof deviceWithUserSql, value: unknown): Promise<DeviceRow | null | undefined> {
+  const rows = await directRead(tx, deviceWithUserSql[key], [value]);
+  if (!rows) return undefined;
+  return rows[0] ? deviceRowFrom(rows[0]) : null;
+}
+
 const withManualLabelsSql = (key: 'uuid' | 'id') =>
   `SELECT d."id", ${insertColumns.map((c) => `d."${c}"`).join(', ')}, ${userColumns.map((c) => `u."${c}" AS "u_${c}"`).join(', ')},` +
   ` (SELECT json_group_array(l."labelId") FROM "DeviceLabel" l WHERE l."deviceId" = d."id") AS "manualLabelIds"` +
@@ -263,9 +282,20 @@ export const deviceStore = {
   /** Id and uuid only (certificate records name their device by these). */
   refById: (tx: DbTx, id: number) => tx.device.findUnique({ where: { id }, select: { id: true, uuid: true } }),
   refByUuid: (tx: DbTx, uuid: string) => tx.device.findUnique({ where: { uuid }, select: { id: true, uuid: true } }),
-  findById: (tx: DbTx, id: number) => tx.device.findUnique({ where: { id }, include: withUser }),
-  findByUuid: (tx: DbTx, uuid: string) => tx.device.findUnique({ where: { uuid }, include: withUser }),
-  findByUdid: (tx: DbTx, udid: string) => tx.device.findUnique({ where: { udid }, include: withUser }),
+  // A device with its user, read on the connection itself where it is open (every MDM request
+  // reads its device; Prisma's findUnique with include is two statements and most of the cost).
+  findById: async (tx: DbTx, id: number): Promise<DeviceRow | null> => {
+    const direct = await deviceWithUser(tx, 'id', id);
+    return direct !== undefined ? direct : tx.device.findUnique({ where: { id }, include: withUser });
+  },
+  findByUuid: async (tx: DbTx, uuid: string): Promise<DeviceRow | null> => {
+    const direct = await deviceWithUser(tx, 'uuid', uuid);
+    return direct !== undefined ? direct : tx.device.findUnique({ where: { uuid }, include: withUser });
+  },
+  findByUdid: async (tx: DbTx, udid: string): Promise<DeviceRow | null> => {
+    const direct = await deviceWithUser(tx, 'udid', udid);
+    return direct !== undefined ? direct : tx.device.findUnique({ where: { udid }, include: withUser });
+  },
   /** Id and uuid of the devices among `uuids` (raw: cheap enough for a thousand at a time). */
   idsByUuid: (tx: DbTx, uuids: string[]) =>
     uuids.length === 0

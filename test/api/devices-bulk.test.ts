@@ -325,6 +325,14 @@ describe('raw reads of the device directory', () => {
         expect([...read!.manualLabelIds].sort((a, b) => a - b)).toEqual(labelsOf(row.id).sort((a, b) => a - b));
       }
     }
+    // the store's own finders, which read on the connection too
+    for (const row of prisma) {
+      expect(await deviceStore.findById(db, row.id)).toEqual(row);
+      expect(await deviceStore.findByUuid(db, row.uuid)).toEqual(row);
+      if (row.udid) expect(await deviceStore.findByUdid(db, row.udid)).toEqual(row);
+    }
+    expect(await deviceStore.findById(db, 9_999_999)).toBeNull();
+    expect(await deviceStore.findByUdid(db, 'no-such-udid')).toBeNull();
     // inside a transaction: read on its connection, the same rows
     await db.$transaction(async (tx) => {
       const row = prisma.find((d) => d.uuid === withUser)!;
