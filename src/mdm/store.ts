@@ -3,7 +3,11 @@
 import { recordAudit } from '../audit/index.js';
 import { deviceStore } from '../devices/index.js';
 import { pendingCommandStatuses } from '../lib/mdm-reconcile/index.js';
-import type { AuditTrail, CommandRecords, DeviceRecords, PushRecords } from './ports.js';
+import { directRead, type DbTx } from '../platform/db/client.js';
+import type { AuditTrail, CommandRecords, CommandRow, DeviceRecords, PushRecords } from './ports.js';
+
+/** A command as Prisma reads it: the port's row and its updatedAt. */
+type MdmCommand = CommandRow & { updatedAt: Date };
 
 export const prismaDeviceRecords: DeviceRecords = {
   identityById: deviceStore.identityById,
@@ -24,9 +28,47 @@ export const prismaDeviceRecords: DeviceRecords = {
   setUnlockToken: deviceStore.setUnlockToken,
 };
 
+const commandColumns = `"id","commandUuid","deviceRef","requestType","body","status","origin","purpose","result","errorChain","queuedAt","sentAt","completedAt","attempts","updatedAt"`;
+
+/** A command row as Prisma gives it, from a row read on the connection itself. */
+function commandRowFrom(raw: Record<string, unknown>): MdmCommand {
+  const date = (v: unknown) => (v == null ? null : new Date(String(v)));
+  return {
+    id: Number(raw.id),
+    commandUuid: raw.commandUuid as string,
+    deviceRef: Number(raw.deviceRef),
+    requestType: raw.requestType as string,
+    body: raw.body as string,
+    status: raw.status as string,
+    origin: raw.origin as string,
+    purpose: (raw.purpose as string | null) ?? null,
+    result: (raw.result as string | null) ?? null,
+    errorChain: (raw.errorChain as string | null) ?? null,
+    queuedAt: date(raw.queuedAt)!,
+    sentAt: date(raw.sentAt),
+    completedAt: date(raw.completedAt),
+    attempts: Number(raw.attempts),
+    updatedAt: date(raw.updatedAt)!,
+  };
+}
+
+/**
+ * One command by a query on the connection itself where it is open (a result and an Idle poll
+ * each read one), else through Prisma (`prisma`: the same query).
+ */
+async function oneCommand(tx: DbTx, sql: string, values: unknown[], prisma: () => Promise<MdmCommand | null>): Promise<MdmCommand | null> {
+  const rows = await directRead(tx, sql, values);
+  if (!rows) return prisma();
+  return rows[0] ? commandRowFrom(rows[0]) : null;
+}
+
+const commandByUuidSql = `SELECT ${commandColumns} FROM "MdmCommand" WHERE "deviceRef" = ? AND "commandUuid" = ? LIMIT 1`;
+const nextQueuedSql = `SELECT ${commandColumns} FROM "MdmCommand" WHERE "deviceRef" = ? AND "status" = 'Queued' ORDER BY "id" ASC LIMIT 1`;
+
 export const commandStore = {
   create: (tx, data) => tx.mdmCommand.create({ data }),
-  findByUuid: (tx, deviceRef, commandUuid) => tx.mdmCommand.findFirst({ where: { deviceRef, commandUuid } }),
+  findByUuid: (tx, deviceRef, commandUuid) =>
+    oneCommand(tx, commandByUuidSql, [deviceRef, commandUuid], () => tx.mdmCommand.findFirst({ where: { deviceRef, commandUuid } })),
   withPurpose: (tx, deviceRef) =>
     tx.mdmCommand.findMany({
       where: { deviceRef, purpose: { not: null } },
@@ -45,7 +87,10 @@ export const commandStore = {
     }),
   requeue: (tx, deviceRef) =>
     tx.mdmCommand.updateMany({ where: { deviceRef, status: { in: ['Sent', 'NotNow'] } }, data: { status: 'Queued' } }),
-  nextQueued: (tx, deviceRef) => tx.mdmCommand.findFirst({ where: { deviceRef, status: 'Queued' }, orderBy: { id: 'asc' } }),
+  nextQueued: (tx, deviceRef) =>
+    oneCommand(tx, nextQueuedSql, [deviceRef], () =>
+      tx.mdmCommand.findFirst({ where: { deviceRef, status: 'Queued' }, orderBy: { id: 'asc' } }),
+    ),
   markSent: (tx, id) => tx.mdmCommand.update({ where: { id }, data: { status: 'Sent', sentAt: new Date(), attempts: { increment: 1 } } }),
   complete: (tx, id, data) =>
     tx.mdmCommand.update({ where: { id }, data: { ...data, completedAt: data.status === 'NotNow' ? null : new Date() } }),
