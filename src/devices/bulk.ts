@@ -321,15 +321,22 @@ export class DeviceImporter {
           : newDevice(r, r.userId ? refs.users.get(r.userId)!.id : null),
       );
       const ids = await deviceStore.insertNew(tx, devices, registeredAt, kept !== undefined);
-      const memberships: Array<readonly [string, number]> = [];
+      // The new ids when insertNew had them (on the connection itself they come free): memberships
+      // by id, without looking each uuid up again.
+      const byId = ids.length === slice.length;
+      const memberships: Array<readonly [number, number]> = [];
+      const membershipsByUuid: Array<readonly [string, number]> = [];
       for (let k = 0; k < slice.length; k++) {
         digest.update(written++ === 0 ? devices[k]!.uuid : `\n${devices[k]!.uuid}`);
         const labels = slice[k]!.labels;
         if (labels.length === 0) continue;
-        for (const labelId of new Set(labels.map((name) => refs.labelIds.get(name.toLowerCase())!)))
-          memberships.push([devices[k]!.uuid, labelId]);
+        for (const labelId of new Set(labels.map((name) => refs.labelIds.get(name.toLowerCase())!))) {
+          if (byId) memberships.push([ids[k]!, labelId]);
+          else membershipsByUuid.push([devices[k]!.uuid, labelId]);
+        }
       }
-      await deviceStore.insertNewMembershipsByUuid(tx, memberships, registeredAt);
+      await deviceStore.insertNewMemberships(tx, memberships, registeredAt);
+      await deviceStore.insertNewMembershipsByUuid(tx, membershipsByUuid, registeredAt);
       if (kept) {
         (devices as DeviceRow[]).forEach((d, k) => (d.id = ids[k]!));
         kept.push(...(devices as DeviceRow[]));
