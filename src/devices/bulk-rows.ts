@@ -78,58 +78,67 @@ function freeText(value: string, max: number): string | undefined {
 export function checkCsvRow(columns: readonly CsvColumn[], fields: readonly string[], line: number): RowCheck {
   if (fields.length !== columns.length)
     return { ok: false, field: 'row', message: `has ${fields.length} field(s); the header has ${columns.length}` };
-  const v: Partial<Record<CsvColumn, string>> = {};
+  // The values in csvColumns order, absent ones undefined: an array of fixed length rather than
+  // an object whose keys vary by row (a row's check runs a million times in a large import).
+  const positions = positionsOf(columns);
+  const v: Array<string | undefined> = [
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  ];
   for (let i = 0; i < columns.length; i++) {
     const value = fields[i]!.trim();
-    if (value !== '') v[columns[i]!] = value;
+    if (value !== '') v[positions[i]!] = value;
   }
-  const out: CsvDevice = { line, platform: 'iOS', labels: [] };
-  if (v.userId !== undefined) {
-    if (v.userId.length > 128) return { ok: false, field: 'userId', message: 'must be at most 128 characters' };
-    out.userId = v.userId;
-  }
-  const platform = v.platform === undefined ? undefined : platforms[v.platform];
+  const [userId, platformName, ownership, serialNumber, udid, imei, model, osVersion, deviceName, labelList] = v;
+  if (userId !== undefined && userId.length > 128) return { ok: false, field: 'userId', message: 'must be at most 128 characters' };
+  const platform = platformName === undefined ? undefined : platforms[platformName];
   if (!platform) return { ok: false, field: 'platform', message: 'must be iOS or Android (also I, A, ios, android, IOS, ANDROID)' };
-  out.platform = platform;
-  if (v.ownership !== undefined) {
-    const owner = v.ownership.toUpperCase();
-    if (owner !== 'COMPANY' && owner !== 'EMPLOYEE') return { ok: false, field: 'ownership', message: 'must be COMPANY or EMPLOYEE' };
-    out.owner = owner;
+  let owner: CsvDevice['owner'];
+  if (ownership !== undefined) {
+    const upper = ownership.toUpperCase();
+    if (upper !== 'COMPANY' && upper !== 'EMPLOYEE') return { ok: false, field: 'ownership', message: 'must be COMPANY or EMPLOYEE' };
+    owner = upper;
   }
-  if (v.serialNumber !== undefined) {
-    if (!serialRe.test(v.serialNumber)) return { ok: false, field: 'serialNumber', message: 'letters, digits and - only (max 64)' };
-    out.serialNumber = v.serialNumber;
-  }
-  if (v.udid !== undefined) {
-    if (!udidRe.test(v.udid)) return { ok: false, field: 'udid', message: 'must be a device UDID (hex digits and -)' };
-    out.udid = v.udid;
-  }
-  if (v.imei !== undefined) {
-    if (!imeiRe.test(v.imei)) return { ok: false, field: 'imei', message: 'must be 14 to 17 digits' };
-    out.imei = v.imei;
-  }
-  if (v.model !== undefined) {
-    const problem = freeText(v.model, 64);
+  if (serialNumber !== undefined && !serialRe.test(serialNumber))
+    return { ok: false, field: 'serialNumber', message: 'letters, digits and - only (max 64)' };
+  if (udid !== undefined && !udidRe.test(udid)) return { ok: false, field: 'udid', message: 'must be a device UDID (hex digits and -)' };
+  if (imei !== undefined && !imeiRe.test(imei)) return { ok: false, field: 'imei', message: 'must be 14 to 17 digits' };
+  if (model !== undefined) {
+    const problem = freeText(model, 64);
     if (problem) return { ok: false, field: 'model', message: problem };
-    out.model = v.model;
   }
-  if (v.osVersion !== undefined) {
-    if (!osVersionRe.test(v.osVersion)) return { ok: false, field: 'osVersion', message: 'must be a version such as 9.3.1' };
-    out.osVersion = v.osVersion;
-  }
-  if (v.deviceName !== undefined) {
-    const problem = freeText(v.deviceName, 128);
+  if (osVersion !== undefined && !osVersionRe.test(osVersion))
+    return { ok: false, field: 'osVersion', message: 'must be a version such as 9.3.1' };
+  if (deviceName !== undefined) {
+    const problem = freeText(deviceName, 128);
     if (problem) return { ok: false, field: 'deviceName', message: problem };
-    out.deviceName = v.deviceName;
   }
-  if (v.labels !== undefined) {
-    for (const name of v.labels.split(';')) {
+  const labels: string[] = [];
+  if (labelList !== undefined) {
+    for (const name of labelList.split(';')) {
       const label = name.trim();
       if (label === '') continue;
       if (label.length > 128) return { ok: false, field: 'labels', message: 'a label name is at most 128 characters' };
-      out.labels.push(label);
+      labels.push(label);
     }
-    if (out.labels.length > 100) return { ok: false, field: 'labels', message: 'at most 100 labels a row' };
+    if (labels.length > 100) return { ok: false, field: 'labels', message: 'at most 100 labels a row' };
   }
-  return { ok: true, value: out };
+  // Every key set (absent ones undefined): one object shape for every row.
+  return { ok: true, value: { line, platform, userId, owner, serialNumber, udid, imei, model, osVersion, deviceName, labels } };
+}
+
+/** Each header's columns as indexes into csvColumns, worked out once per header. */
+const positionsByHeader = new WeakMap<readonly CsvColumn[], number[]>();
+function positionsOf(columns: readonly CsvColumn[]): number[] {
+  let positions = positionsByHeader.get(columns);
+  if (!positions) positionsByHeader.set(columns, (positions = columns.map((c) => csvColumns.indexOf(c))));
+  return positions;
 }

@@ -321,15 +321,31 @@ export class DeviceImporter {
           : newDevice(r, r.userId ? refs.users.get(r.userId)!.id : null),
       );
       const ids = await deviceStore.insertNew(tx, devices, registeredAt, kept !== undefined);
-      const memberships: Array<readonly [string, number]> = [];
+      // The new ids when insertNew had them (on the connection itself they come free): memberships
+      // by id, without looking each uuid up again.
+      const byId = ids.length === slice.length;
+      const memberships: Array<readonly [number, number]> = [];
+      const membershipsByUuid: Array<readonly [string, number]> = [];
+      // The slice's uuids hashed in one update (one call into the hash per slice, not per row).
+      let uuids = written === 0 ? '' : '\n';
       for (let k = 0; k < slice.length; k++) {
-        digest.update(written++ === 0 ? devices[k]!.uuid : `\n${devices[k]!.uuid}`);
+        uuids += k === 0 ? devices[k]!.uuid : `\n${devices[k]!.uuid}`;
+        written++;
         const labels = slice[k]!.labels;
         if (labels.length === 0) continue;
-        for (const labelId of new Set(labels.map((name) => refs.labelIds.get(name.toLowerCase())!)))
-          memberships.push([devices[k]!.uuid, labelId]);
+        // One label (the usual case) needs no Set to drop names that differ only in case.
+        const labelIds =
+          labels.length === 1
+            ? [refs.labelIds.get(labels[0]!.toLowerCase())!]
+            : new Set(labels.map((name) => refs.labelIds.get(name.toLowerCase())!));
+        for (const labelId of labelIds) {
+          if (byId) memberships.push([ids[k]!, labelId]);
+          else membershipsByUuid.push([devices[k]!.uuid, labelId]);
+        }
       }
-      await deviceStore.insertNewMembershipsByUuid(tx, memberships, registeredAt);
+      digest.update(uuids);
+      await deviceStore.insertNewMemberships(tx, memberships, registeredAt);
+      await deviceStore.insertNewMembershipsByUuid(tx, membershipsByUuid, registeredAt);
       if (kept) {
         (devices as DeviceRow[]).forEach((d, k) => (d.id = ids[k]!));
         kept.push(...(devices as DeviceRow[]));

@@ -510,29 +510,33 @@ export const deviceStore = {
     if (rows.length === 0) return [];
     // Without ids wanted, inside a transaction: one prepared single-row INSERT per row on the
     // connection itself (its parameters bound by better-sqlite3, not Prisma), like a plain script.
+    // Its ids come free (the rowid SQLite reports), so they are returned all the same.
     const direct = returnIds ? null : directStatements();
     if (direct) {
       const insert = direct.prepare(insertOneNewSql);
       const at = sqliteValue(registeredAt);
-      for (const r of rows) {
-        insert.run([
-          r.uuid,
-          r.platform,
-          r.osVersion,
-          r.model,
-          r.manufacturer,
-          r.deviceName,
-          r.serialNumber,
-          r.udid,
-          r.imei,
-          r.owner,
-          r.userRef,
-          versionSortKey(r.osVersion),
-          at,
-          at,
-        ]);
+      const ids = new Array<number>(rows.length);
+      // One parameter array for every row: better-sqlite3 copies the values when it binds them.
+      const values: unknown[] = new Array(14);
+      values[12] = at;
+      values[13] = at;
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i]!;
+        values[0] = r.uuid;
+        values[1] = r.platform;
+        values[2] = r.osVersion;
+        values[3] = r.model;
+        values[4] = r.manufacturer;
+        values[5] = r.deviceName;
+        values[6] = r.serialNumber;
+        values[7] = r.udid;
+        values[8] = r.imei;
+        values[9] = r.owner;
+        values[10] = r.userRef;
+        values[11] = versionSortKey(r.osVersion);
+        ids[i] = insert.run(values);
       }
-      return [];
+      return ids;
     }
     const values = JSON.stringify(
       rows.map((r) => [
@@ -572,6 +576,30 @@ export const deviceStore = {
     await tx.$executeRawUnsafe(
       `INSERT OR IGNORE INTO "DeviceLabel" ("deviceId","labelId","createdAt")` +
         ` SELECT d."id", value->>1, ? FROM json_each(?) JOIN "Device" d ON d."uuid" = value->>0`,
+      createdAt,
+      JSON.stringify(pairs),
+    );
+  },
+  /**
+   * Manual label memberships of new devices by id (insertNew's ids). On the connection itself
+   * inside a transaction, one prepared INSERT per pair; else one JSON parameter a statement.
+   */
+  insertNewMemberships: async (tx: DbTx, pairs: ReadonlyArray<readonly [deviceId: number, labelId: number]>, createdAt: Date) => {
+    if (pairs.length === 0) return;
+    const direct = directStatements();
+    if (direct) {
+      const insert = direct.prepare(`INSERT OR IGNORE INTO "DeviceLabel" ("deviceId","labelId","createdAt") VALUES (?,?,?)`);
+      const at = sqliteValue(createdAt);
+      const values: unknown[] = [0, 0, at];
+      for (const [deviceId, labelId] of pairs) {
+        values[0] = deviceId;
+        values[1] = labelId;
+        insert.run(values);
+      }
+      return;
+    }
+    await tx.$executeRawUnsafe(
+      `INSERT OR IGNORE INTO "DeviceLabel" ("deviceId","labelId","createdAt") SELECT value->>0, value->>1, ? FROM json_each(?)`,
       createdAt,
       JSON.stringify(pairs),
     );

@@ -143,6 +143,35 @@ describe('POST /api/v2/devices/bulk as a stream', () => {
     expect(JSON.stringify(audit).length).toBeLessThan(2000);
   });
 
+  it('rolls a job back whole when SQLite fails in a later slice, and labels rows across slice boundaries by their own ids', async () => {
+    const fleetIds = async () =>
+      (
+        await t.services.db.deviceLabel.findMany({
+          where: { label: { name: 'fleet' }, device: { serialNumber: { startsWith: 'LATE' } } },
+          select: { device: { select: { serialNumber: true } } },
+        })
+      ).map((m) => m.device.serialNumber);
+    const [devices, audits] = [await deviceCount(), await t.services.db.auditEvent.count()];
+    // A real SQLite failure in the label insert of row 551 (the third slice of 250): the devices
+    // and memberships of the first two slices were already written inside the transaction.
+    await t.services.db.$executeRawUnsafe(
+      `CREATE TRIGGER fail_late BEFORE INSERT ON "DeviceLabel" WHEN (SELECT "serialNumber" FROM "Device" WHERE "id" = NEW."deviceId") = 'LATE551' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
+    );
+    try {
+      const res = await send(csvOf('LATE', 700), '/api/v2/devices/bulk?async=true');
+      expect(res.status).toBe(202);
+      expect(await jobUntilDone(res.json.results.id)).toMatchObject({ state: 'failed', rowsWritten: 0 });
+    } finally {
+      await t.services.db.$executeRawUnsafe('DROP TRIGGER fail_late');
+    }
+    expect([await deviceCount(), await t.services.db.auditEvent.count(), await fleetIds()]).toEqual([devices, audits, []]);
+    const again = await send(csvOf('LATE', 700), '/api/v2/devices/bulk?async=true');
+    expect(await jobUntilDone(again.json.results.id)).toMatchObject({ state: 'succeeded', rowsWritten: 700 });
+    // odd rows name the label: exactly those devices are in it, on both sides of each slice boundary
+    const odd = Array.from({ length: 350 }, (_, k) => `LATE${2 * k + 1}`);
+    expect((await fleetIds()).sort()).toEqual(odd.sort());
+  });
+
   it('answers a small file inline as before, and as a job when asked (?async=true, Prefer: respond-async)', async () => {
     const inline = await send(csvOf('SMALL', inlineRows));
     expect(inline.status).toBe(201);

@@ -79,8 +79,9 @@ export async function directRead(client: object, sql: string, values: unknown[])
  * not held, and a statement would run inside another request's transaction. Values are bound as
  * given: convert dates and booleans with `sqliteValue` (as the Prisma adapter stores them).
  * Statements run here count as model writes for durability: the commit waits for the WAL sync.
+ * `run` returns the statement's last inserted rowid (what SQLite reports after an INSERT).
  */
-export function directStatements(): { prepare(sql: string): { run(values: unknown[]): void } } | null {
+export function directStatements(): { prepare(sql: string): { run(values: unknown[]): number } } | null {
   const context = transactionContext.getStore();
   const connection = context?.state === 'open' ? context.connection?.() : undefined;
   if (!context || !connection) return null;
@@ -90,7 +91,7 @@ export function directStatements(): { prepare(sql: string): { run(values: unknow
       return {
         run(values) {
           context.wrote = true;
-          statement.bind(values).run();
+          return Number((statement.bind(values).run() as { lastInsertRowid: number | bigint }).lastInsertRowid);
         },
       };
     },

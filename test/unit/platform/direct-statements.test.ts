@@ -68,8 +68,11 @@ describe('directStatements', () => {
       const direct = directStatements();
       expect(direct).not.toBeNull();
       const insert = direct!.prepare('INSERT INTO log (key, at, flag) VALUES (?, ?, ?)');
-      insert.run(['a', sqliteValue(at), sqliteValue(true)]);
-      insert.run(['b', null, sqliteValue(false)]);
+      // run answers the new row's rowid (the bulk import's device ids, for its label memberships)
+      const a = insert.run(['a', sqliteValue(at), sqliteValue(true)]);
+      const b = insert.run(['b', null, sqliteValue(false)]);
+      expect(await tx.$queryRawUnsafe('SELECT seq FROM log ORDER BY seq')).toEqual([{ seq: a }, { seq: b }]);
+      expect(b).toBe(a + 1);
       // the transaction's own queries see them before the commit; another connection does not
       expect(await tx.$queryRawUnsafe('SELECT count(*) AS n FROM log')).toEqual([{ n: 2n }]);
       expect(committed()).toEqual([]);
