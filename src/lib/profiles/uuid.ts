@@ -11,6 +11,21 @@ export function isUuid(text: string): boolean {
 
 /** UUIDv5 of `name` in `namespace`, lowercase as RFC 9562 prints it. */
 export function uuidV5(namespace: string, name: string): string {
+  // Payload and profile names repeat for every device a configuration is built for; the hash
+  // was a sixth of a first build. Bounded: cleared rather than grown past its size.
+  const key = `${namespace}/${name}`;
+  const cached = memo.get(key);
+  if (cached !== undefined) return cached;
+  const uuid = computeUuidV5(namespace, name);
+  if (memo.size >= MEMO_SIZE) memo.clear();
+  memo.set(key, uuid);
+  return uuid;
+}
+
+const MEMO_SIZE = 10_000;
+const memo = new Map<string, string>();
+
+function computeUuidV5(namespace: string, name: string): string {
   if (!isUuid(namespace)) throw new TypeError(`namespace is not a UUID: ${namespace}`);
   const hash = createHash('sha1')
     .update(Buffer.from(namespace.replace(/-/g, ''), 'hex'))
