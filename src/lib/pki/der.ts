@@ -189,16 +189,40 @@ export function readTime(node: DerNode): Date {
 // ---------------------------------------------------------------------------------------------
 // Writer
 
-function encodeLength(length: number): Buffer {
-  if (length < 0x80) return Buffer.from([length]);
-  const bytes: number[] = [];
-  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
+// One allocation per value: the header is written in front of the parts, not concatenated
+// (a CMS signature nests a few dozen values; the copies showed up next to the RSA operation).
+export function tlv(tag: number, ...parts: Buffer[]): Buffer {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  let lengthBytes = 0;
+  if (length >= 0x80) for (let n = length; n > 0; n = Math.floor(n / 256)) lengthBytes++;
+  const out = Buffer.allocUnsafe(2 + lengthBytes + length);
+  out[0] = tag;
+  let pos = 1;
+  if (lengthBytes === 0) {
+    out[pos++] = length;
+  } else {
+    out[pos++] = 0x80 | lengthBytes;
+    for (let i = lengthBytes - 1; i >= 0; i--) out[pos + i] = Math.floor(length / 256 ** (lengthBytes - 1 - i)) & 0xff;
+    pos += lengthBytes;
+  }
+  for (const part of parts) pos += part.copy(out, pos);
+  return out;
 }
 
-export function tlv(tag: number, ...parts: Buffer[]): Buffer {
-  const body = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-  return Buffer.concat([Buffer.from([tag]), encodeLength(body.length), body]);
+const oidCache = new Map<string, Buffer>();
+
+function encodeOid(dotted: string): Buffer {
+  const arcs = dotted.split('.').map(Number);
+  if (arcs.length < 2 || arcs.some((a) => !Number.isSafeInteger(a) || a < 0)) throw new RangeError(`bad OID ${dotted}`);
+  const values = [arcs[0]! * 40 + arcs[1]!, ...arcs.slice(2)];
+  const bytes: number[] = [];
+  for (const v of values) {
+    const group: number[] = [v & 0x7f];
+    for (let n = Math.floor(v / 128); n > 0; n = Math.floor(n / 128)) group.unshift((n & 0x7f) | 0x80);
+    bytes.push(...group);
+  }
+  return tlv(TAG.OID, Buffer.from(bytes));
 }
 
 export const der = {
@@ -234,16 +258,12 @@ export const der = {
     return der.unsignedInteger(Buffer.from(bytes));
   },
   oid(dotted: string): Buffer {
-    const arcs = dotted.split('.').map(Number);
-    if (arcs.length < 2 || arcs.some((a) => !Number.isSafeInteger(a) || a < 0)) throw new RangeError(`bad OID ${dotted}`);
-    const values = [arcs[0]! * 40 + arcs[1]!, ...arcs.slice(2)];
-    const bytes: number[] = [];
-    for (const v of values) {
-      const group: number[] = [v & 0x7f];
-      for (let n = Math.floor(v / 128); n > 0; n = Math.floor(n / 128)) group.unshift((n & 0x7f) | 0x80);
-      bytes.push(...group);
-    }
-    return tlv(TAG.OID, Buffer.from(bytes));
+    // A few fixed OIDs are written for every signature; a copy of the cached encoding is cheaper.
+    const cached = oidCache.get(dotted);
+    if (cached) return Buffer.from(cached);
+    const encoded = encodeOid(dotted);
+    if (oidCache.size < 1000) oidCache.set(dotted, Buffer.from(encoded));
+    return encoded;
   },
   /** RFC 5280: UTCTime through 2049, GeneralizedTime from 2050. */
   time(date: Date): Buffer {

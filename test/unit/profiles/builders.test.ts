@@ -57,6 +57,15 @@ describe('uuidV5', () => {
   it('rejects a non-UUID namespace', () => {
     expect(() => uuidV5('nope', 'x')).toThrow('namespace is not a UUID');
   });
+  it('answers the same for a repeated name, and distinct names in distinct namespaces stay apart', () => {
+    const first = uuidV5(NAMESPACE, 'mockiron/payload/a');
+    expect(uuidV5(NAMESPACE, 'mockiron/payload/a')).toBe(first);
+    expect(uuidV5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'mockiron/payload/a')).not.toBe(first);
+    expect(uuidV5(NAMESPACE, 'mockiron/payload/b')).not.toBe(first);
+    // A namespace that failed once fails again (nothing about it is remembered).
+    expect(() => uuidV5('nope', 'x')).toThrow('namespace is not a UUID');
+    expect(() => uuidV5('nope', 'x')).toThrow('namespace is not a UUID');
+  });
 });
 
 describe('substituteVariables', () => {

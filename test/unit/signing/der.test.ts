@@ -34,6 +34,27 @@ describe('DER writer and reader', () => {
     );
   });
 
+  it('length headers are minimal DER at every size boundary, parts written in order', () => {
+    const header = (length: number) => der.octetString(Buffer.alloc(length, 7)).subarray(0, 5).toString('hex');
+    expect(header(0)).toBe('0400');
+    expect(header(127).slice(0, 4)).toBe('047f');
+    expect(header(128).slice(0, 6)).toBe('048180');
+    expect(header(255).slice(0, 6)).toBe('0481ff');
+    expect(header(256).slice(0, 8)).toBe('04820100');
+    expect(header(65_535).slice(0, 8)).toBe('0482ffff');
+    expect(header(65_536)).toBe('0483010000');
+    const value = der.sequence(Buffer.from([1, 2]), Buffer.alloc(0), Buffer.from([3]));
+    expect(value.toString('hex')).toBe('3003010203');
+  });
+
+  it('an OID written twice is equal but not shared (a caller may change its copy)', () => {
+    const first = der.oid('1.2.840.113549.1.9.4');
+    first[2] = 0;
+    const second = der.oid('1.2.840.113549.1.9.4');
+    expect(readOid(parseDer(second))).toBe('1.2.840.113549.1.9.4');
+    expect(second.equals(first)).toBe(false);
+  });
+
   it('unsigned integers are minimal and positive', () => {
     expect(der.unsignedInteger(Buffer.from([0x00, 0x00, 0x7f])).toString('hex')).toBe('02017f');
     expect(der.unsignedInteger(Buffer.from([0x80])).toString('hex')).toBe('02020080');
