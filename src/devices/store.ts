@@ -1,4 +1,4 @@
-import { directRead, directStatements, sqliteValue, type DbTx, type Prisma } from '../platform/db/client.js';
+import { directFirst, directStatements, sqliteValue, type DbTx, type Prisma } from '../platform/db/client.js';
 import { reportedInfo, versionSortKey, type DeviceRow, type ReportedInfo, type ReportedValue } from './fields.js';
 
 /** Columns the bulk insert writes, in order: every column, so no database default applies. */
@@ -71,31 +71,27 @@ export interface DeviceWithManualLabels {
   manualLabelIds: number[];
 }
 
-const deviceWithUserSql = {
-  id: `SELECT ${deviceWithUserColumns()} FROM "Device" d LEFT JOIN "User" u ON u."id" = d."userRef" WHERE d."id" = ?`,
-  uuid: `SELECT ${deviceWithUserColumns()} FROM "Device" d LEFT JOIN "User" u ON u."id" = d."userRef" WHERE d."uuid" = ?`,
-  udid: `SELECT ${deviceWithUserColumns()} FROM "Device" d LEFT JOIN "User" u ON u."id" = d."userRef" WHERE d."udid" = ?`,
-};
-function deviceWithUserColumns(): string {
-  return `d."id", ${insertColumns.map((c) => `d."${c}"`).join(', ')}, ${userColumns.map((c) => `u."${c}" AS "u_${c}"`).join(', ')}`;
-}
+/** A device's columns with its user's (as `u_<column>`): what deviceRowFrom reads. */
+const deviceWithUserSelect =
+  `SELECT d."id", ${insertColumns.map((c) => `d."${c}"`).join(', ')}, ${userColumns.map((c) => `u."${c}" AS "u_${c}"`).join(', ')}` +
+  ` FROM "Device" d LEFT JOIN "User" u ON u."id" = d."userRef"`;
 
-/**
- * The device by a unique key with its user, through directRead; `undefined` when the connection
- * cannot be read directly (the caller asks Prisma), null when there is no such device.
- */
-async function deviceWithUser(tx: DbTx, key: keyof typeof deviceWithUserSql, value: unknown): Promise<DeviceRow | null | undefined> {
-  const rows = await directRead(tx, deviceWithUserSql[key], [value]);
-  if (!rows) return undefined;
-  return rows[0] ? deviceRowFrom(rows[0]) : null;
-}
+/** The device by a unique key with its user. */
+const deviceWithUserSql = (key: 'id' | 'uuid' | 'udid') => `${deviceWithUserSelect} WHERE d."${key}" = ?`;
+const deviceWithUserBy = { id: deviceWithUserSql('id'), uuid: deviceWithUserSql('uuid'), udid: deviceWithUserSql('udid') };
 
+/** The same with the ids of the manual labels it is in, as a JSON array. */
 const withManualLabelsSql = (key: 'uuid' | 'id') =>
-  `SELECT d."id", ${insertColumns.map((c) => `d."${c}"`).join(', ')}, ${userColumns.map((c) => `u."${c}" AS "u_${c}"`).join(', ')},` +
-  ` (SELECT json_group_array(l."labelId") FROM "DeviceLabel" l WHERE l."deviceId" = d."id") AS "manualLabelIds"` +
-  ` FROM "Device" d LEFT JOIN "User" u ON u."id" = d."userRef" WHERE d."${key}" = ?`;
-const withManualLabelsByUuid = withManualLabelsSql('uuid');
-const withManualLabelsById = withManualLabelsSql('id');
+  deviceWithUserSelect.replace(
+    ' FROM "Device" d',
+    `, (SELECT json_group_array(l."labelId") FROM "DeviceLabel" l WHERE l."deviceId" = d."id") AS "manualLabelIds" FROM "Device" d`,
+  ) + ` WHERE d."${key}" = ?`;
+const withManualLabelsBy = { uuid: withManualLabelsSql('uuid'), id: withManualLabelsSql('id') };
+
+const withManualLabelsFrom = (raw: Record<string, unknown>): DeviceWithManualLabels => ({
+  device: deviceRowFrom(raw),
+  manualLabelIds: JSON.parse(String(raw.manualLabelIds)) as number[],
+});
 
 function toDate(value: unknown): Date {
   if (value instanceof Date) return value;
@@ -284,18 +280,12 @@ export const deviceStore = {
   refByUuid: (tx: DbTx, uuid: string) => tx.device.findUnique({ where: { uuid }, select: { id: true, uuid: true } }),
   // A device with its user, read on the connection itself where it is open (every MDM request
   // reads its device; Prisma's findUnique with include is two statements and most of the cost).
-  findById: async (tx: DbTx, id: number): Promise<DeviceRow | null> => {
-    const direct = await deviceWithUser(tx, 'id', id);
-    return direct !== undefined ? direct : tx.device.findUnique({ where: { id }, include: withUser });
-  },
-  findByUuid: async (tx: DbTx, uuid: string): Promise<DeviceRow | null> => {
-    const direct = await deviceWithUser(tx, 'uuid', uuid);
-    return direct !== undefined ? direct : tx.device.findUnique({ where: { uuid }, include: withUser });
-  },
-  findByUdid: async (tx: DbTx, udid: string): Promise<DeviceRow | null> => {
-    const direct = await deviceWithUser(tx, 'udid', udid);
-    return direct !== undefined ? direct : tx.device.findUnique({ where: { udid }, include: withUser });
-  },
+  findById: (tx: DbTx, id: number): Promise<DeviceRow | null> =>
+    directFirst(tx, deviceWithUserBy.id, [id], deviceRowFrom, () => tx.device.findUnique({ where: { id }, include: withUser })),
+  findByUuid: (tx: DbTx, uuid: string): Promise<DeviceRow | null> =>
+    directFirst(tx, deviceWithUserBy.uuid, [uuid], deviceRowFrom, () => tx.device.findUnique({ where: { uuid }, include: withUser })),
+  findByUdid: (tx: DbTx, udid: string): Promise<DeviceRow | null> =>
+    directFirst(tx, deviceWithUserBy.udid, [udid], deviceRowFrom, () => tx.device.findUnique({ where: { udid }, include: withUser })),
   /** Id and uuid of the devices among `uuids` (raw: cheap enough for a thousand at a time). */
   idsByUuid: (tx: DbTx, uuids: string[]) =>
     uuids.length === 0
@@ -446,8 +436,7 @@ export const deviceStore = {
       args.push(...filter.userRefs);
     }
     const rows = await tx.$queryRawUnsafe<Array<Record<string, unknown>>>(
-      `SELECT d."id", ${insertColumns.map((c) => `d."${c}"`).join(', ')}, ${userColumns.map((c) => `u."${c}" AS "u_${c}"`).join(', ')}` +
-        ` FROM "Device" d LEFT JOIN "User" u ON u."id" = d."userRef" WHERE ${where.join(' AND ')} ORDER BY d."id" LIMIT ?`,
+      `${deviceWithUserSelect} WHERE ${where.join(' AND ')} ORDER BY d."id" LIMIT ?`,
       ...args,
       limit,
     );
@@ -650,14 +639,13 @@ export const deviceStore = {
    * what a policy is resolved from. Through Prisma it took three statements (the device, its
    * user, its labels) and their query planning, most of a first profile build.
    */
-  withManualLabels: async (tx: DbTx, key: { uuid: string } | { id: number }): Promise<DeviceWithManualLabels | null> => {
-    const sql = 'uuid' in key ? withManualLabelsByUuid : withManualLabelsById;
+  withManualLabels: (tx: DbTx, key: { uuid: string } | { id: number }): Promise<DeviceWithManualLabels | null> => {
+    const sql = 'uuid' in key ? withManualLabelsBy.uuid : withManualLabelsBy.id;
     const value = 'uuid' in key ? key.uuid : key.id;
-    // On the connection itself when it is open (Prisma's raw path costs more than the read)
-    const rows = (await directRead(tx, sql, [value])) ?? (await tx.$queryRawUnsafe<Array<Record<string, unknown>>>(sql, value));
-    const raw = rows[0];
-    if (!raw) return null;
-    return { device: deviceRowFrom(raw), manualLabelIds: JSON.parse(String(raw.manualLabelIds)) as number[] };
+    return directFirst(tx, sql, [value], withManualLabelsFrom, async () => {
+      const [raw] = await tx.$queryRawUnsafe<Array<Record<string, unknown>>>(sql, value);
+      return raw ? withManualLabelsFrom(raw) : null;
+    });
   },
   manualLabelIds: async (tx: DbTx, deviceId: number) =>
     (await tx.deviceLabel.findMany({ where: { deviceId }, select: { labelId: true } })).map((r) => r.labelId),

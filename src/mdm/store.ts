@@ -3,7 +3,7 @@
 import { recordAudit } from '../audit/index.js';
 import { deviceStore } from '../devices/index.js';
 import { pendingCommandStatuses } from '../lib/mdm-reconcile/index.js';
-import { directRead, type DbTx } from '../platform/db/client.js';
+import { directFirst } from '../platform/db/client.js';
 import type { AuditTrail, CommandRecords, CommandRow, DeviceRecords, PushRecords } from './ports.js';
 
 /** A command as Prisma reads it: the port's row and its updatedAt. */
@@ -52,23 +52,16 @@ function commandRowFrom(raw: Record<string, unknown>): MdmCommand {
   };
 }
 
-/**
- * One command by a query on the connection itself where it is open (a result and an Idle poll
- * each read one), else through Prisma (`prisma`: the same query).
- */
-async function oneCommand(tx: DbTx, sql: string, values: unknown[], prisma: () => Promise<MdmCommand | null>): Promise<MdmCommand | null> {
-  const rows = await directRead(tx, sql, values);
-  if (!rows) return prisma();
-  return rows[0] ? commandRowFrom(rows[0]) : null;
-}
-
 const commandByUuidSql = `SELECT ${commandColumns} FROM "MdmCommand" WHERE "deviceRef" = ? AND "commandUuid" = ? LIMIT 1`;
 const nextQueuedSql = `SELECT ${commandColumns} FROM "MdmCommand" WHERE "deviceRef" = ? AND "status" = 'Queued' ORDER BY "id" ASC LIMIT 1`;
 
 export const commandStore = {
   create: (tx, data) => tx.mdmCommand.create({ data }),
+  // A result and an Idle poll each read one command: on the connection itself where it is open.
   findByUuid: (tx, deviceRef, commandUuid) =>
-    oneCommand(tx, commandByUuidSql, [deviceRef, commandUuid], () => tx.mdmCommand.findFirst({ where: { deviceRef, commandUuid } })),
+    directFirst(tx, commandByUuidSql, [deviceRef, commandUuid], commandRowFrom, () =>
+      tx.mdmCommand.findFirst({ where: { deviceRef, commandUuid } }),
+    ),
   withPurpose: (tx, deviceRef) =>
     tx.mdmCommand.findMany({
       where: { deviceRef, purpose: { not: null } },
@@ -88,7 +81,7 @@ export const commandStore = {
   requeue: (tx, deviceRef) =>
     tx.mdmCommand.updateMany({ where: { deviceRef, status: { in: ['Sent', 'NotNow'] } }, data: { status: 'Queued' } }),
   nextQueued: (tx, deviceRef) =>
-    oneCommand(tx, nextQueuedSql, [deviceRef], () =>
+    directFirst(tx, nextQueuedSql, [deviceRef], commandRowFrom, () =>
       tx.mdmCommand.findFirst({ where: { deviceRef, status: 'Queued' }, orderBy: { id: 'asc' } }),
     ),
   markSent: (tx, id) => tx.mdmCommand.update({ where: { id }, data: { status: 'Sent', sentAt: new Date(), attempts: { increment: 1 } } }),

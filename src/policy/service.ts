@@ -49,12 +49,10 @@ export class PolicyService {
     return tables;
   }
 
-  /** The policy of a device; `manualIds`, the manual labels it is in, when the caller read them with it. */
-  async resolve(tx: DbTx, device: DeviceRow, manualIds?: readonly number[]): Promise<ResolvedPolicy> {
-    const [tables, manual] = await Promise.all([
-      this.sharedTables(tx),
-      manualIds ? new Set(manualIds) : deviceStore.manualLabelIds(tx, device.id).then((ids) => new Set(ids)),
-    ]);
+  /** The policy of a device, given the manual labels it is in (read with it: deviceStore.withManualLabels). */
+  async resolve(tx: DbTx, device: DeviceRow, manualIds: readonly number[]): Promise<ResolvedPolicy> {
+    const tables = await this.sharedTables(tx);
+    const manual = new Set(manualIds);
     const facts = deviceFacts(device);
     const labels = tables.labels.filter((l) => (l.isStatic ? manual.has(l.id) : labelPredicate(l)!(facts)));
     const labelIds = labels.map((l) => l.id);

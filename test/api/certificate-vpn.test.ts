@@ -278,8 +278,7 @@ describe('VPN configurations with certificate authentication', () => {
 
   it('builds the same bytes twice (the challenge is derived, the PKCS#12 kept)', async () => {
     const build = async () => {
-      const device = await t.services.db.device.findUniqueOrThrow({ where: { id: deviceId }, include: { user: true } });
-      return (await t.services.profiles.build(await t.services.policy.resolve(t.services.db, device as never)))!;
+      return (await t.services.profiles.build((await t.services.policy.resolveById(deviceId))!))!;
     };
     const [a, b] = [await build(), await build()];
     expect(a.xml.equals(b.xml)).toBe(true);
@@ -291,8 +290,7 @@ describe('VPN configurations with certificate authentication', () => {
   });
 
   it('the device enrolls over SCEP with the challenge, once; the certificate is the setting’s, not the CSR’s', async () => {
-    const device = await t.services.db.device.findUniqueOrThrow({ where: { id: deviceId }, include: { user: true } });
-    const built = (await t.services.profiles.build(await t.services.policy.resolve(t.services.db, device as never)))!;
+    const built = (await t.services.profiles.build((await t.services.policy.resolveById(deviceId))!))!;
     const scep = ofType(parsePlist(built.xml) as PlistDict, 'com.apple.security.scep')[0]!.PayloadContent as PlistDict;
     const rep = await d.scep(scep);
     expect(rep.status).toBe('SUCCESS');
@@ -334,8 +332,7 @@ describe('VPN configurations with certificate authentication', () => {
   });
 
   it('the LOCAL identity is a PKCS#12 openssl opens without -legacy, and it is listed', async () => {
-    const device = await t.services.db.device.findUniqueOrThrow({ where: { id: deviceId }, include: { user: true } });
-    const built = (await t.services.profiles.build(await t.services.policy.resolve(t.services.db, device as never)))!;
+    const built = (await t.services.profiles.build((await t.services.policy.resolveById(deviceId))!))!;
     const p12 = ofType(parsePlist(built.xml) as PlistDict, 'com.apple.security.pkcs12')[0]!;
     const file = path.join(t.dataDir, 'identity.p12');
     writeFileSync(file, p12.PayloadContent as Buffer);
@@ -436,8 +433,7 @@ describe('revocation, renewal and retire', () => {
 describe('stable bytes across a restart', () => {
   it('a new process builds the same profile from what the database and the secret box hold', async () => {
     const build = async () => {
-      const device = await t.services.db.device.findUniqueOrThrow({ where: { id: deviceId }, include: { user: true } });
-      return (await t.services.profiles.build(await t.services.policy.resolve(t.services.db, device as never)))!;
+      return (await t.services.profiles.build((await t.services.policy.resolveById(deviceId))!))!;
     };
     const before = await build();
     expect((await build()).xml.equals(before.xml)).toBe(true);

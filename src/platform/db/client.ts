@@ -8,7 +8,7 @@ import { closeGroupCommit } from './group-commit.js';
 import { applyMigrations } from './schema-engine.js';
 import { registerDirectReads, serialized, transactionContext, type TransactionContext } from './serialized-adapter.js';
 
-export { directRead, directStatements, sqliteValue } from './serialized-adapter.js';
+export { directFirst, directRead, directStatements, sqliteValue } from './serialized-adapter.js';
 import { WalSync, walFileTarget } from './wal-sync.js';
 
 export type Db = PrismaClient;

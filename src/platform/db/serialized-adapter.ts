@@ -73,6 +73,22 @@ export async function directRead(client: object, sql: string, values: unknown[])
 }
 
 /**
+ * The first row of a one-row query read with directRead and mapped by `fromRow`, or, when the
+ * connection cannot be read directly, what `viaPrisma` reads instead; null when there is no row.
+ */
+export async function directFirst<T>(
+  client: object,
+  sql: string,
+  values: unknown[],
+  fromRow: (row: Record<string, unknown>) => T,
+  viaPrisma: () => Promise<T | null>,
+): Promise<T | null> {
+  const rows = await directRead(client, sql, values);
+  if (!rows) return viaPrisma();
+  return rows[0] ? fromRow(rows[0]) : null;
+}
+
+/**
  * Statements run on the SQLite connection itself, inside the current `$transaction` callback's
  * transaction, without Prisma: for bulk writes, where Prisma's cost per bound parameter (about
  * 5 µs) is most of the work. Null outside an open transaction — there the connection's lock is
